@@ -1,0 +1,371 @@
+#include "agent/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <sstream>
+
+namespace amiboot {
+
+std::string Diagnostic::format() const {
+  std::ostringstream out;
+  if (!pos.source.empty()) {
+    out << pos.source;
+    if (pos.line > 0) {
+      out << ':' << pos.line << ':' << pos.column;
+    }
+    out << ": ";
+  }
+  if (severity == Severity::Warning) {
+    out << "warning: ";
+  }
+  if (!path.empty()) {
+    out << path << ": ";
+  }
+  out << message;
+  return out.str();
+}
+
+nlohmann::json Diagnostic::to_json() const {
+  return {{"severity", severity == Severity::Error ? "error" : "warning"},
+          {"source", pos.source},
+          {"line", pos.line},
+          {"column", pos.column},
+          {"path", path},
+          {"message", message}};
+}
+
+bool has_errors(const Diagnostics& diagnostics) {
+  return std::any_of(diagnostics.begin(), diagnostics.end(),
+                     [](const Diagnostic& d) { return d.severity == Diagnostic::Severity::Error; });
+}
+
+const Value* Value::get(std::string_view key) const {
+  if (kind != Kind::Map) {
+    return nullptr;
+  }
+  for (const auto& e : entries) {
+    if (e.key == key) {
+      return &e.value;
+    }
+  }
+  return nullptr;
+}
+
+Value* Value::get(std::string_view key) {
+  return const_cast<Value*>(static_cast<const Value*>(this)->get(key));
+}
+
+void Value::set(std::string key, Value value) {
+  kind = Kind::Map;
+  if (Value* existing = get(key)) {
+    *existing = std::move(value);
+    return;
+  }
+  entries.push_back(Entry{std::move(key), value.pos, std::move(value)});
+}
+
+std::optional<bool> Value::as_bool() const {
+  if (kind != Kind::Scalar || !plain) {
+    return std::nullopt;
+  }
+  static const char* const kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
+  static const char* const kFalse[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
+  for (const char* t : kTrue) {
+    if (scalar == t) {
+      return true;
+    }
+  }
+  for (const char* f : kFalse) {
+    if (scalar == f) {
+      return false;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<long long> Value::as_int() const {
+  if (kind != Kind::Scalar || !plain || scalar.empty()) {
+    return std::nullopt;
+  }
+  std::string s = scalar;
+  int base = 10;
+  bool negative = false;
+  std::size_t i = 0;
+  if (s[0] == '-' || s[0] == '+') {
+    negative = s[0] == '-';
+    i = 1;
+  }
+  if (s.compare(i, 2, "0x") == 0) {
+    base = 16;
+    i += 2;
+  } else if (s.compare(i, 2, "0o") == 0) {
+    base = 8;
+    i += 2;
+  }
+  if (i >= s.size()) {
+    return std::nullopt;
+  }
+  long long v = 0;
+  for (; i < s.size(); ++i) {
+    int digit;
+    char c = static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else if (c == '_') {
+      continue;
+    } else {
+      return std::nullopt;
+    }
+    if (digit >= base || v > (1LL << 53)) {
+      return std::nullopt;
+    }
+    v = v * base + digit;
+  }
+  return negative ? -v : v;
+}
+
+bool Value::looks_like_number() const {
+  if (as_int()) {
+    return true;
+  }
+  if (kind != Kind::Scalar || !plain || scalar.empty()) {
+    return false;
+  }
+  char* end = nullptr;
+  std::strtod(scalar.c_str(), &end);
+  return end != nullptr && *end == '\0';
+}
+
+std::string Value::type_name() const {
+  switch (kind) {
+    case Kind::Null:
+      return "null";
+    case Kind::Sequence:
+      return "a list";
+    case Kind::Map:
+      return "a map";
+    case Kind::Scalar:
+      break;
+  }
+  if (as_int()) {
+    return "an integer";
+  }
+  if (looks_like_number()) {
+    return "a number";
+  }
+  if (as_bool()) {
+    return "a boolean";
+  }
+  return "a string";
+}
+
+nlohmann::json Value::to_json() const {
+  switch (kind) {
+    case Kind::Null:
+      return nullptr;
+    case Kind::Scalar:
+      if (auto b = as_bool()) {
+        return *b;
+      }
+      if (auto i = as_int()) {
+        return *i;
+      }
+      return scalar;
+    case Kind::Sequence: {
+      auto arr = nlohmann::json::array();
+      for (const auto& item : items) {
+        arr.push_back(item.to_json());
+      }
+      return arr;
+    }
+    case Kind::Map: {
+      auto obj = nlohmann::json::object();
+      for (const auto& e : entries) {
+        obj[e.key] = e.value.to_json();
+      }
+      return obj;
+    }
+  }
+  return nullptr;
+}
+
+namespace {
+
+Position position_of(const YAML::Mark& mark, const std::string& source, const Position& fallback) {
+  if (mark.line < 0) {
+    return fallback;
+  }
+  return Position{source, mark.line + 1, mark.column + 1};
+}
+
+Result<Value> convert(const YAML::Node& node, const std::string& source, const Position& fallback,
+                      int depth) {
+  if (depth > 64) {
+    return error(source + ": nesting deeper than 64 levels");
+  }
+  Value v;
+  v.pos = position_of(node.Mark(), source, fallback);
+  switch (node.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null:
+      v.kind = Value::Kind::Null;
+      break;
+    case YAML::NodeType::Scalar:
+      v.kind = Value::Kind::Scalar;
+      v.scalar = node.Scalar();
+      // yaml-cpp tags plain scalars "?" and quoted or block ones "!".
+      v.plain = node.Tag() == "?";
+      break;
+    case YAML::NodeType::Sequence:
+      v.kind = Value::Kind::Sequence;
+      for (const auto& child : node) {
+        auto c = convert(child, source, v.pos, depth + 1);
+        if (!c) {
+          return c;
+        }
+        v.items.push_back(std::move(*c));
+      }
+      break;
+    case YAML::NodeType::Map:
+      v.kind = Value::Kind::Map;
+      for (const auto& kv : node) {
+        Position key_pos = position_of(kv.first.Mark(), source, v.pos);
+        if (!kv.first.IsScalar()) {
+          return error(source + ":" + std::to_string(key_pos.line) + ":" +
+                       std::to_string(key_pos.column) + ": map keys must be plain strings");
+        }
+        auto c = convert(kv.second, source, key_pos, depth + 1);
+        if (!c) {
+          return c;
+        }
+        if (v.get(kv.first.Scalar()) != nullptr) {
+          return error(source + ":" + std::to_string(key_pos.line) + ":" +
+                       std::to_string(key_pos.column) + ": duplicate key '" + kv.first.Scalar() +
+                       "'");
+        }
+        v.entries.push_back(Value::Entry{kv.first.Scalar(), key_pos, std::move(*c)});
+      }
+      break;
+  }
+  return v;
+}
+
+// yaml-cpp's wording for the most common mistake is cryptic; say it plainly.
+std::string explain(const std::string& text, const YAML::Mark& mark, const std::string& msg) {
+  std::size_t start = 0;
+  for (int line = 0; line < mark.line && start != std::string::npos; ++line) {
+    start = text.find('\n', start);
+    if (start != std::string::npos) {
+      ++start;
+    }
+  }
+  if (start != std::string::npos && start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    std::string line = text.substr(start, end == std::string::npos ? end : end - start);
+    std::size_t indent_end = line.find_first_not_of(" \t");
+    if (line.substr(0, indent_end).find('\t') != std::string::npos) {
+      return "found a tab character where indentation is expected (YAML indents with spaces only)";
+    }
+  }
+  return msg;
+}
+
+}  // namespace
+
+Result<Value> parse_yaml(const std::string& text, const std::string& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    int line = e.mark.line + 1;
+    int column = e.mark.column + 1;
+    std::string message = explain(text, e.mark, e.msg);
+    // The tab is reported where yaml-cpp noticed it; point at the tab itself.
+    return error(source + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
+                 message);
+  }
+  return convert(root, source, Position{source, 1, 1}, 0);
+}
+
+Value merge(const Value& base, const Value& over) {
+  if (!base.is_map() || !over.is_map()) {
+    return over;
+  }
+  Value out = base;
+  for (const auto& e : over.entries) {
+    Value* existing = out.get(e.key);
+    if (existing != nullptr) {
+      *existing = merge(*existing, e.value);
+    } else {
+      out.entries.push_back(e);
+    }
+  }
+  return out;
+}
+
+void Decoder::error(const Value& at, const std::string& path, const std::string& message) {
+  ++m_errors;
+  m_out.push_back(Diagnostic{Diagnostic::Severity::Error, at.pos, path, message});
+}
+
+void Decoder::warning(const Value& at, const std::string& path, const std::string& message) {
+  m_out.push_back(Diagnostic{Diagnostic::Severity::Warning, at.pos, path, message});
+}
+
+std::optional<std::string> Decoder::string(const Value& v, const std::string& path) {
+  if (!v.is_scalar()) {
+    error(v, path, "expected a string, got " + v.type_name());
+    return std::nullopt;
+  }
+  return v.scalar;
+}
+
+std::optional<bool> Decoder::boolean(const Value& v, const std::string& path) {
+  auto b = v.as_bool();
+  if (!b) {
+    error(v, path, "expected a boolean (true or false), got " + v.type_name());
+  }
+  return b;
+}
+
+std::optional<long long> Decoder::integer(const Value& v, const std::string& path) {
+  auto i = v.as_int();
+  if (!i) {
+    error(v, path, "expected an integer, got " + v.type_name());
+  }
+  return i;
+}
+
+const Value* Decoder::list(const Value& v, const std::string& path) {
+  if (!v.is_sequence()) {
+    error(v, path, "expected a list, got " + v.type_name());
+    return nullptr;
+  }
+  return &v;
+}
+
+const Value* Decoder::map(const Value& v, const std::string& path) {
+  if (!v.is_map()) {
+    error(v, path, "expected a map, got " + v.type_name());
+    return nullptr;
+  }
+  return &v;
+}
+
+void Decoder::unknown_keys(const Value& map, const std::string& path,
+                           std::initializer_list<std::string_view> known) {
+  for (const auto& e : map.entries) {
+    if (std::find(known.begin(), known.end(), e.key) == known.end()) {
+      Value at;
+      at.pos = e.key_pos;
+      warning(at, path.empty() ? e.key : path + "." + e.key, "unknown key; ignored");
+    }
+  }
+}
+
+}  // namespace amiboot

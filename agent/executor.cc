@@ -1,0 +1,98 @@
+#include "agent/executor.h"
+
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace amiboot {
+
+namespace {
+
+Status apply(const WriteFile& w, ExecContext& ctx) {
+  FileAttrs attrs;
+  attrs.mode = w.mode;
+  if (w.owner != "root" && w.owner != "root:root" && w.owner != "0:0") {
+    auto ids = ctx.system.lookup_owner(w.owner);
+    if (!ids) {
+      return error(w.label + ": " + ids.error().message);
+    }
+    attrs.uid = ids->first;
+    attrs.gid = ids->second;
+  } else {
+    attrs.uid = 0;
+    attrs.gid = 0;
+  }
+  std::string content = w.content;
+  if (w.append && ctx.system.exists(w.path)) {
+    // Appending by rewriting keeps the change atomic: readers see the old
+    // file or the new one, never half a write.
+    auto existing = ctx.system.read_file(w.path);
+    if (!existing) {
+      return error(w.label + ": " + existing.error().message);
+    }
+    content = *existing + content;
+  }
+  if (auto st = ctx.system.write_file(w.path, content, attrs); !st) {
+    return error(w.label + ": " + st.error().message);
+  }
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(w.mode));
+  journal_send(LOG_INFO, "amiboot",
+               std::string(w.append ? "appended to " : "wrote ") + w.path + " (" +
+                   std::to_string(w.content.size()) + " bytes, mode " + mode + ", owner " +
+                   w.owner + ")",
+               ctx.fields);
+  return {};
+}
+
+Status apply(const RunCommand& r, ExecContext& ctx) {
+  CommandSpec spec;
+  spec.argv = r.argv;
+  if (r.instance_program) {
+    auto host = ctx.system.resolve(r.argv[0]);
+    if (!host) {
+      return error(r.label + ": " + host.error().message);
+    }
+    spec.argv[0] = *host;
+  }
+  spec.env["INSTANCE_ID"] = ctx.instance_id;
+  // Lets user commands find the sandbox root in tests and image builds
+  // ("" on a real instance, so "$AMIBOOT_ROOT/etc" is "/etc").
+  spec.env["AMIBOOT_ROOT"] = ctx.system.under_root() ? ctx.system.root() : "";
+  spec.journal_fields = ctx.fields;
+  // The label, not the argv: commands can carry secrets from user data.
+  journal_send(LOG_INFO, "amiboot", "running " + r.label, ctx.fields);
+  auto outcome = ctx.system.run(spec);
+  if (!outcome) {
+    return error(r.label + ": " + outcome.error().message);
+  }
+  if (outcome->exit_code != 0) {
+    return error(r.label + " exited with status " + std::to_string(outcome->exit_code));
+  }
+  journal_send(LOG_INFO, "amiboot", r.label + " exited with status 0", ctx.fields);
+  return {};
+}
+
+Status apply(const ConsoleMessage& m, ExecContext& ctx) {
+  // stdout is the console under the unit's StandardOutput=journal+console.
+  std::string line = m.text + "\n";
+  (void)!write(STDOUT_FILENO, line.data(), line.size());
+  return {};
+}
+
+}  // namespace
+
+ExecOutcome execute(const std::vector<Action>& actions, ExecContext& context) {
+  ExecOutcome outcome;
+  for (const Action& action : actions) {
+    Status st = std::visit([&](const auto& a) { return apply(a, context); }, action);
+    if (!st) {
+      journal_send(LOG_ERR, "amiboot", st.error().message, context.fields);
+      outcome.errors.push_back(st.error().message);
+    }
+  }
+  return outcome;
+}
+
+}  // namespace amiboot

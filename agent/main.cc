@@ -1,0 +1,20 @@
+// amiboot: thin entry point. Everything lives in amiboot_core.
+#include <sys/stat.h>
+
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "agent/cli.h"
+
+int main(int argc, char** argv) {
+  // State and cached user data must never be readable by others.
+  umask(077);
+  try {
+    return amiboot::cli_main(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const std::exception& e) {
+    std::cerr << "amiboot: fatal: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,218 @@
+#include "agent/report.h"
+
+#include <syslog.h>
+
+#include <ctime>
+
+#include <systemd/sd-daemon.h>
+
+#include "agent/state.h"
+
+namespace amiboot {
+
+namespace {
+
+std::string now_rfc3339() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string status_path() { return std::string(kRunDir) + "/status.json"; }
+
+}  // namespace
+
+Reporter::Reporter(System& system, bool dry_run) : m_system(system), m_dry_run(dry_run) {}
+
+void Reporter::begin_stage(const std::string& stage) {
+  m_stage = stage;
+  m_stage_start = std::chrono::steady_clock::now();
+  auto existing = m_dry_run ? std::nullopt : read_status(m_system);
+  if (stage != "init" && existing && existing->is_object()) {
+    m_doc = *existing;
+  } else {
+    m_doc = {{"version", 1},
+             {"status", "running"},
+             {"instance_id", nullptr},
+             {"source", nullptr},
+             {"stages", nlohmann::json::object()},
+             {"errors", nlohmann::json::array()},
+             {"warnings", nlohmann::json::array()}};
+  }
+  m_doc["status"] = "running";
+  m_doc["stage"] = stage;
+  m_doc["stages"][stage] = {{"status", "running"},
+                            {"started", now_rfc3339()},
+                            {"finished", nullptr},
+                            {"duration_ms", nullptr},
+                            {"modules", nlohmann::json::array()}};
+  if (m_doc.contains("instance_id") && m_doc["instance_id"].is_string()) {
+    m_instance_id = m_doc["instance_id"];
+  }
+  journal_send(LOG_INFO, "amiboot", "amiboot " AMIBOOT_VERSION " " + stage + " stage starting",
+               {{"MESSAGE_ID", kMessageIdStart}, {"AMIBOOT_STAGE", stage}});
+  notify("STATUS=" + stage + " stage starting");
+  write_status();
+}
+
+void Reporter::set_instance(const std::string& instance_id, const std::string& source) {
+  m_instance_id = instance_id;
+  m_doc["instance_id"] = instance_id;
+  m_doc["source"] = source;
+  write_status();
+}
+
+JournalFields Reporter::fields(const std::string& module) const {
+  JournalFields f = {{"AMIBOOT_STAGE", m_stage}, {"AMIBOOT_INSTANCE_ID", m_instance_id}};
+  if (!module.empty()) {
+    f["AMIBOOT_MODULE"] = module;
+  }
+  return f;
+}
+
+void Reporter::module_started(const std::string& name) {
+  notify("STATUS=" + m_stage + ": running " + name);
+}
+
+void Reporter::module_finished(const ModuleRecord& r) {
+  nlohmann::json j = {{"name", r.name},         {"stage", r.stage},
+                      {"frequency", r.frequency}, {"result", r.result},
+                      {"duration_ms", r.duration_ms}, {"reason", r.reason},
+                      {"errors", r.errors}};
+  m_doc["stages"][m_stage]["modules"].push_back(j);
+  if (r.result == "failed") {
+    m_failed = true;
+    for (const auto& e : r.errors) {
+      m_doc["errors"].push_back(r.name + ": " + e);
+    }
+    if (r.errors.empty()) {
+      m_doc["errors"].push_back(r.name + ": " + r.reason);
+    }
+  }
+  auto f = fields(r.name);
+  f["AMIBOOT_RESULT"] = r.result;
+  f["AMIBOOT_DURATION_MS"] = std::to_string(r.duration_ms);
+  f["MESSAGE_ID"] = kMessageIdModuleDone;
+  std::string message = "module " + r.name + ": " + r.result;
+  if (!r.reason.empty()) {
+    message += " (" + r.reason + ")";
+  }
+  message += " in " + std::to_string(r.duration_ms) + " ms";
+  if (!r.errors.empty()) {
+    message += ": " + r.errors.front();
+    if (r.errors.size() > 1) {
+      message += " (and " + std::to_string(r.errors.size() - 1) + " more)";
+    }
+  }
+  journal_send(r.result == "failed" ? LOG_ERR : LOG_INFO, "amiboot", message, f);
+  write_status();
+}
+
+void Reporter::diagnostics(const Diagnostics& diagnostics) {
+  for (const auto& d : diagnostics) {
+    if (d.severity == Diagnostic::Severity::Error) {
+      error(d.format());
+    } else {
+      warning(d.format());
+    }
+  }
+}
+
+void Reporter::error(const std::string& message) {
+  m_failed = true;
+  m_doc["errors"].push_back(message);
+  journal_send(LOG_ERR, "amiboot", message, fields());
+  write_status();
+}
+
+void Reporter::warning(const std::string& message) {
+  m_doc["warnings"].push_back(message);
+  journal_send(LOG_WARNING, "amiboot", message, fields());
+}
+
+void Reporter::end_stage(const std::string& overall, bool ready) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  m_stage_start)
+                .count();
+  std::string status = overall;
+  if (status == "done" && (m_failed || !m_doc["errors"].empty())) {
+    status = "error";
+  }
+  auto& stage = m_doc["stages"][m_stage];
+  stage["status"] = status;
+  stage["finished"] = now_rfc3339();
+  stage["duration_ms"] = ms;
+  // Between init and final the instance is still being set up.
+  bool more_to_come = m_stage == "init" && (status == "done" || status == "error");
+  m_doc["status"] = more_to_come ? "running" : status;
+  std::string message = "amiboot " + m_stage + " stage finished: " + status + " in " +
+                        std::to_string(ms) + " ms";
+  auto f = fields();
+  f["MESSAGE_ID"] = kMessageIdFinished;
+  f["AMIBOOT_RESULT"] = status;
+  f["AMIBOOT_DURATION_MS"] = std::to_string(ms);
+  journal_send(status == "done" ? LOG_INFO : LOG_ERR, "amiboot", message, f);
+  write_status();
+  if (!more_to_come && !m_dry_run) {
+    nlohmann::json result = {
+        {"v1", {{"datasource", m_doc["source"]}, {"errors", m_doc["errors"]},
+                {"instance_id", m_doc["instance_id"]}, {"status", m_doc["status"]}}}};
+    (void)m_system.write_file(std::string(kRunDir) + "/result.json", result.dump(2) + "\n",
+                              FileAttrs{0644, 0, 0});
+  }
+  notify("STATUS=" + m_stage + " stage " + status);
+  if (ready) {
+    notify("READY=1");
+  }
+}
+
+void Reporter::notify(const std::string& state) {
+  if (!m_dry_run) {
+    sd_notify(0, state.c_str());
+  }
+}
+
+void Reporter::write_status() {
+  if (m_dry_run) {
+    return;
+  }
+  (void)m_system.make_dirs(kRunDir, 0755);
+  (void)m_system.write_file(status_path(),
+                            m_doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                                "\n",
+                            FileAttrs{0644, 0, 0});
+}
+
+std::optional<nlohmann::json> read_status(const System& system) {
+  auto text = system.read_file(status_path());
+  if (!text) {
+    return std::nullopt;
+  }
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded()) {
+    return std::nullopt;
+  }
+  return j;
+}
+
+int status_exit_code(const std::optional<nlohmann::json>& status) {
+  if (!status || !status->contains("status")) {
+    return kExitRunning;
+  }
+  std::string s = (*status)["status"].get<std::string>();
+  if (s == "done") {
+    return kExitDone;
+  }
+  if (s == "disabled" || s == "not-on-ec2") {
+    return kExitDisabled;
+  }
+  if (s == "running") {
+    return kExitRunning;
+  }
+  return kExitErrors;
+}
+
+}  // namespace amiboot

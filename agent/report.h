@@ -1,0 +1,72 @@
+// Telling the world what happened: journal entries per module, sd_notify
+// STATUS=/READY=1 for systemd, /run/amiboot/status.json (0644, no secrets)
+// after every module, and /run/amiboot/result.json when a run ends.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/config.h"
+#include "agent/journal.h"
+#include "agent/system.h"
+
+namespace amiboot {
+
+/// `amiboot status` exit codes (documented in the README).
+enum StatusExit { kExitDone = 0, kExitErrors = 1, kExitRunning = 2, kExitDisabled = 3 };
+
+struct ModuleRecord {
+  std::string name;
+  std::string stage;
+  std::string frequency;
+  std::string result;  // "ok", "failed", "skipped"
+  std::string reason;  // why skipped / why failed
+  long long duration_ms = 0;
+  std::vector<std::string> errors;
+};
+
+class Reporter {
+ public:
+  /// `dry_run` keeps everything in memory: no files, no notifications.
+  Reporter(System& system, bool dry_run);
+
+  /// Loads the status of this boot's earlier stage (the final stage adds to
+  /// what init wrote).
+  void begin_stage(const std::string& stage);
+  void set_instance(const std::string& instance_id, const std::string& source);
+  const std::string& instance_id() const { return m_instance_id; }
+  JournalFields fields(const std::string& module = "") const;
+
+  void module_started(const std::string& name);
+  void module_finished(const ModuleRecord& record);
+  void diagnostics(const Diagnostics& diagnostics);
+  void error(const std::string& message);
+  void warning(const std::string& message);
+  /// overall: "done", "error", "disabled", "not-on-ec2"; ready sends READY=1.
+  void end_stage(const std::string& overall, bool ready);
+  void notify(const std::string& state);  // sd_notify passthrough
+
+  bool failed() const { return m_failed; }
+  const nlohmann::json& document() const { return m_doc; }
+
+ private:
+  void write_status();
+  std::string m_stage;
+  std::string m_instance_id;
+  nlohmann::json m_doc;
+  std::chrono::steady_clock::time_point m_stage_start;
+  System& m_system;
+  bool m_dry_run;
+  bool m_failed = false;
+};
+
+/// Reads /run/amiboot/status.json; nullopt when absent or unreadable.
+std::optional<nlohmann::json> read_status(const System& system);
+
+/// The exit code `amiboot status` gives for a status document.
+int status_exit_code(const std::optional<nlohmann::json>& status);
+
+}  // namespace amiboot

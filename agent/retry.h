@@ -1,0 +1,32 @@
+// The IMDS retry schedule, pure so it can be tested without a network.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+
+namespace amiboot {
+
+struct RetryPolicy {
+  std::chrono::milliseconds initial{100};
+  std::chrono::milliseconds cap{2000};
+  double factor = 2.0;
+  /// Overall deadline for one logical fetch (token or path), all tries included.
+  std::chrono::milliseconds deadline{120000};
+};
+
+/// Capped exponential backoff with "full jitter" (a random delay in
+/// [base/2, base]), so that many instances booting together do not retry in
+/// lockstep against a throttled IMDS.
+class Backoff {
+ public:
+  explicit Backoff(RetryPolicy policy, std::uint64_t seed = std::random_device{}());
+  /// Delay before retry number `attempt` (0 for the first retry).
+  std::chrono::milliseconds delay(int attempt);
+
+ private:
+  RetryPolicy m_policy;
+  std::mt19937_64 m_rng;
+};
+
+}  // namespace amiboot

@@ -1,0 +1,391 @@
+#include "agent/runner.h"
+
+#include <syslog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "agent/cloud_config.h"
+#include "agent/executor.h"
+#include "agent/report.h"
+#include "agent/settings.h"
+#include "agent/sources.h"
+#include "agent/state.h"
+#include "agent/system.h"
+#include "agent/user_data.h"
+#include "modules/module.h"
+
+namespace amiboot {
+
+namespace {
+
+constexpr std::size_t kMaxIncludeBytes = 1 << 20;
+
+std::string timestamp(const char* format) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+double read_uptime() {
+  std::ifstream in("/proc/uptime");
+  double up = 0;
+  in >> up;
+  return up;
+}
+
+bool any_key_set(const ModuleSpec& m, const Value& config) {
+  return std::any_of(m.keys.begin(), m.keys.end(), [&](std::string_view k) {
+    const Value* v = config.get(k);
+    return v != nullptr && !v->is_null();
+  });
+}
+
+std::string done_reason(Frequency f) {
+  switch (f) {
+    case Frequency::PerInstance:
+      return "already ran for this instance";
+    case Frequency::Once:
+      return "already ran once";
+    default:
+      return "already ran this boot";
+  }
+}
+
+class Runner {
+ public:
+  explicit Runner(const RunOptions& options)
+      : m_options(options), m_system(options.root), m_state(m_system),
+        m_report(m_system, options.dry_run) {}
+
+  int run();
+
+ private:
+  bool init_stage();
+  bool final_stage();
+  bool acquire_source();
+  void decode(const std::string& raw);
+  void load_image(Diagnostics& diagnostics);
+  void run_modules(Stage stage);
+  void record_history(const std::string& stage);
+  void print_plan() const;
+
+  const RunOptions& m_options;
+  System m_system;
+  State m_state;
+  Reporter m_report;
+  Value m_image_config;
+  Settings m_settings;
+  SourceData m_source;
+  std::vector<Part> m_parts;
+  Value m_config;
+  bool m_have_source = false;
+  bool m_new_instance = false;
+  nlohmann::json m_plan = nlohmann::json::array();
+};
+
+int Runner::run() {
+  if (is_disabled(m_options.root)) {
+    m_report.begin_stage("init");
+    m_report.warning("amiboot is disabled (/etc/amiboot/disabled or amiboot=disabled); doing nothing");
+    m_report.end_stage("disabled", true);
+    return 0;
+  }
+  bool ok = true;
+  if (m_options.stage != StageSelection::Final) {
+    ok = init_stage() && ok;
+  }
+  if (m_options.stage != StageSelection::Init && (ok || m_have_source)) {
+    ok = final_stage() && ok;
+  }
+  if (m_options.dry_run) {
+    print_plan();
+  }
+  return ok && !m_report.failed() ? 0 : 1;
+}
+
+bool Runner::acquire_source() {
+  if (m_options.seed_dir) {
+    auto data = read_seed(*m_options.seed_dir);
+    if (!data) {
+      m_report.error(data.error().message);
+      return false;
+    }
+    m_source = std::move(*data);
+    return true;
+  }
+  std::string url = m_options.imds_url.value_or(m_settings.imds_url);
+  auto deadline = m_settings.imds_deadline;
+  bool on_ec2 = m_options.imds_url || looks_like_ec2();
+  if (!on_ec2) {
+    // Off EC2 nothing will answer; do not hold the boot for minutes.
+    deadline = std::min(deadline, m_settings.off_ec2_deadline);
+  }
+  auto log = [this](const std::string& line) {
+    journal_send(LOG_NOTICE, "amiboot", line, m_report.fields("source"));
+  };
+  auto fetched = fetch_imds(url, m_settings, deadline, log);
+  if (!fetched) {
+    m_report.error("metadata: " + fetched.error().message);
+    if (!on_ec2) {
+      m_report.warning("this machine does not look like an EC2 instance (no Amazon DMI data)");
+    }
+    return false;
+  }
+  journal_send(LOG_INFO, "amiboot",
+               "metadata from " + url + " in " + std::to_string(fetched->requests) + " requests",
+               m_report.fields("source"));
+  m_source = std::move(fetched->data);
+  return true;
+}
+
+void Runner::decode(const std::string& raw) {
+  UserDataOptions options;
+  options.fetch = [](const std::string& url) { return fetch_url(url, kMaxIncludeBytes); };
+  auto decoded = decode_user_data(raw, options);
+  if (!decoded) {
+    // Rejected whole; baseline work still happens so the operator can log in.
+    m_report.error(decoded.error().message);
+    return;
+  }
+  for (const auto& w : decoded->warnings) {
+    m_report.warning(w);
+  }
+  m_parts = std::move(decoded->parts);
+}
+
+void Runner::load_image(Diagnostics& diagnostics) {
+  m_image_config = load_image_config(m_system, diagnostics);
+  m_settings = decode_settings(m_image_config, diagnostics);
+}
+
+bool Runner::init_stage() {
+  m_report.begin_stage("init");
+  Diagnostics image_diags;
+  load_image(image_diags);
+  m_report.diagnostics(image_diags);
+  if (!acquire_source()) {
+    m_report.end_stage(m_options.seed_dir || m_options.imds_url || looks_like_ec2()
+                           ? "error"
+                           : "not-on-ec2",
+                       true);
+    return false;
+  }
+  m_have_source = true;
+  const std::string& id = m_source.metadata.instance_id;
+  auto previous = m_state.current_instance();
+  m_new_instance = !previous || *previous != id;
+  m_report.set_instance(id, m_source.metadata.source);
+  journal_send(LOG_INFO, "amiboot",
+               m_new_instance ? "new instance " + id +
+                                    (previous ? " (was " + *previous + ")" : std::string())
+                              : "same instance " + id + " as the last boot",
+               m_report.fields());
+  if (m_source.user_data) {
+    decode(*m_source.user_data);
+  }
+  if (!m_options.dry_run) {
+    if (auto st = m_state.save_instance(m_source, m_parts); !st) {
+      m_report.error("state: " + st.error().message);
+    }
+    nlohmann::json instance_data = to_json(m_source.metadata);
+    instance_data["user_data_present"] = m_source.user_data.has_value();
+    (void)m_system.make_dirs(kRunDir, 0755);
+    (void)m_system.write_file(std::string(kRunDir) + "/instance-data.json",
+                              instance_data.dump(2) + "\n", FileAttrs{0644, 0, 0});
+  }
+  Diagnostics diags;
+  m_config = merge_cloud_config(m_image_config, m_parts, diags).config;
+  m_report.diagnostics(diags);
+  run_modules(Stage::Init);
+  m_report.end_stage("done", true);
+  record_history("init");
+  return true;
+}
+
+bool Runner::final_stage() {
+  m_report.begin_stage("final");
+  if (!m_have_source) {
+    auto loaded = m_state.load_current();
+    if (!loaded) {
+      m_report.error(loaded.error().message);
+      m_report.end_stage("error", false);
+      return false;
+    }
+    m_source = std::move(loaded->first);
+    m_parts = std::move(loaded->second);
+    m_report.set_instance(m_source.metadata.instance_id, m_source.metadata.source);
+    // The init stage already reported these diagnostics.
+    Diagnostics again;
+    load_image(again);
+    m_config = merge_cloud_config(m_image_config, m_parts, again).config;
+  }
+  run_modules(Stage::Final);
+  m_report.end_stage("done", false);
+  record_history("final");
+  return true;
+}
+
+void Runner::run_modules(Stage stage) {
+  const std::string& id = m_source.metadata.instance_id;
+  nlohmann::json stage_plan = {{"stage", stage_name(stage)}, {"modules", nlohmann::json::array()}};
+  for (const ModuleSpec& m : module_table()) {
+    if (m.stage != stage) {
+      continue;
+    }
+    ModuleRecord record{std::string(m.name), std::string(stage_name(stage)),
+                        std::string(frequency_name(m.frequency)), "skipped", "", 0, {}};
+    nlohmann::json planned = {{"name", m.name},       {"frequency", frequency_name(m.frequency)},
+                              {"run", false},         {"reason", ""},
+                              {"actions", nlohmann::json::array()}};
+    auto finish = [&]() {
+      planned["reason"] = record.reason;
+      stage_plan["modules"].push_back(planned);
+      m_report.module_finished(record);
+    };
+    if (!m.runs_without_keys && !any_key_set(m, m_config)) {
+      record.reason = "not configured";
+      finish();
+      continue;
+    }
+    if (m.plan == nullptr) {
+      record.reason = "not supported by this version of amiboot; its keys are ignored";
+      m_report.warning(std::string(m.name) + ": " + record.reason);
+      finish();
+      continue;
+    }
+    if (m_state.done(m, id)) {
+      record.reason = done_reason(m.frequency);
+      finish();
+      continue;
+    }
+    m_report.module_started(record.name);
+    auto started = std::chrono::steady_clock::now();
+    ModuleInput input{m_config, m_source.metadata, m_parts, m_system};
+    input.uptime_seconds = read_uptime();
+    input.timestamp = timestamp("%Y-%m-%dT%H:%M:%SZ");
+    PlanResult plan;
+    try {
+      plan = m.plan(input);
+    } catch (const std::exception& e) {
+      // One broken module must never stop the others.
+      plan.diagnostics.push_back(
+          Diagnostic{Diagnostic::Severity::Error, {}, "", std::string("internal error: ") + e.what()});
+    }
+    for (const auto& a : plan.actions) {
+      auto j = action_to_json(a);
+      j["summary"] = describe(a);
+      planned["actions"].push_back(j);
+    }
+    if (has_errors(plan.diagnostics)) {
+      record.result = "failed";
+      for (const auto& d : plan.diagnostics) {
+        if (d.severity == Diagnostic::Severity::Error) {
+          record.errors.push_back(d.format());
+        }
+      }
+    } else if (plan.actions.empty()) {
+      record.reason = "nothing to do";
+    } else if (m_options.dry_run) {
+      planned["run"] = true;
+      record.result = "planned";
+    } else {
+      ExecContext ctx{m_system, id, m_report.fields(record.name)};
+      ExecOutcome outcome;
+      try {
+        outcome = execute(plan.actions, ctx);
+      } catch (const std::exception& e) {
+        outcome.errors.push_back(std::string("internal error: ") + e.what());
+      }
+      record.result = outcome.ok() ? "ok" : "failed";
+      record.errors = outcome.errors;
+      if (auto st = m_state.mark_done(m, id, record.result); !st) {
+        m_report.error("state: " + st.error().message);
+      }
+    }
+    record.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - started)
+                             .count();
+    finish();
+  }
+  m_plan.push_back(stage_plan);
+}
+
+void Runner::record_history(const std::string& stage) {
+  if (m_options.dry_run) {
+    return;
+  }
+  const auto& doc = m_report.document();
+  nlohmann::json record = {{"stage", stage},
+                           {"instance_id", m_source.metadata.instance_id},
+                           {"started", doc["stages"][stage]["started"]},
+                           {"duration_ms", doc["stages"][stage]["duration_ms"]},
+                           {"status", doc["stages"][stage]["status"]},
+                           {"modules", doc["stages"][stage]["modules"]}};
+  std::string name = timestamp("%Y%m%dT%H%M%SZ") + "-" + std::to_string(getpid()) + "-" + stage;
+  (void)m_state.record_boot(name, record);
+}
+
+void Runner::print_plan() const {
+  if (m_options.json) {
+    nlohmann::json out = {{"version", 1},
+                          {"instance_id", m_source.metadata.instance_id},
+                          {"new_instance", m_new_instance},
+                          {"stages", m_plan},
+                          {"errors", m_report.document()["errors"]},
+                          {"warnings", m_report.document()["warnings"]}};
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return;
+  }
+  std::cout << "instance " << m_source.metadata.instance_id
+            << (m_new_instance ? " (new instance)" : " (same instance as last boot)") << "\n";
+  for (const auto& stage : m_plan) {
+    std::cout << stage["stage"].get<std::string>() << " stage:\n";
+    for (const auto& m : stage["modules"]) {
+      std::cout << "  " << (m["run"].get<bool>() ? "run " : "skip") << " "
+                << m["name"].get<std::string>() << " [" << m["frequency"].get<std::string>() << "]";
+      if (!m["reason"].get<std::string>().empty()) {
+        std::cout << ": " << m["reason"].get<std::string>();
+      }
+      std::cout << "\n";
+      for (const auto& a : m["actions"]) {
+        std::cout << "       " << a["summary"].get<std::string>() << "\n";
+      }
+    }
+  }
+  for (const auto& e : m_report.document()["errors"]) {
+    std::cout << "error: " << e.get<std::string>() << "\n";
+  }
+  for (const auto& w : m_report.document()["warnings"]) {
+    std::cout << "warning: " << w.get<std::string>() << "\n";
+  }
+}
+
+}  // namespace
+
+bool is_disabled(const std::string& root) {
+  System system(root);
+  if (system.exists("/etc/amiboot/disabled")) {
+    return true;
+  }
+  std::ifstream in(root == "/" ? "/proc/cmdline" : root + "/proc/cmdline");
+  std::string word;
+  while (in >> word) {
+    if (word == "amiboot=disabled") {
+      return true;
+    }
+  }
+  return false;
+}
+
+int run_stages(const RunOptions& options) { return Runner(options).run(); }
+
+}  // namespace amiboot

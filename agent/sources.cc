@@ -1,0 +1,166 @@
+#include "agent/sources.h"
+
+#include <curl/curl.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "agent/config.h"
+#include "agent/imds_client.h"
+
+namespace amiboot {
+
+namespace {
+
+std::optional<std::string> slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return std::nullopt;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string scalar_or(const Value& doc, const char* key, std::string fallback = "") {
+  const Value* v = doc.get(key);
+  return v != nullptr && v->is_scalar() ? v->scalar : fallback;
+}
+
+}  // namespace
+
+Result<SourceData> read_seed(const std::string& dir) {
+  std::string meta_path = dir + "/meta-data";
+  auto meta_text = slurp(meta_path);
+  if (!meta_text) {
+    return error("seed " + dir + ": cannot read meta-data");
+  }
+  auto doc = parse_yaml(*meta_text, meta_path);
+  if (!doc) {
+    return error(doc.error().message);
+  }
+  SourceData out;
+  Metadata& md = out.metadata;
+  md.source = "seed:" + dir;
+  md.instance_id = scalar_or(*doc, "instance-id");
+  if (md.instance_id.empty()) {
+    return error(meta_path + ": missing instance-id");
+  }
+  if (md.instance_id.find('/') != std::string::npos || md.instance_id == "." ||
+      md.instance_id == "..") {
+    return error(meta_path + ": instance-id must not contain '/'");
+  }
+  md.local_hostname = scalar_or(*doc, "local-hostname", scalar_or(*doc, "hostname"));
+  md.region = scalar_or(*doc, "region");
+  md.availability_zone = scalar_or(*doc, "availability-zone");
+  md.instance_type = scalar_or(*doc, "instance-type");
+  md.image_id = scalar_or(*doc, "ami-id");
+  md.private_ip = scalar_or(*doc, "local-ipv4");
+  if (const Value* keys = doc->get("public-keys")) {
+    // NoCloud accepts a string, a list, or a map of name -> key.
+    if (keys->is_scalar()) {
+      md.public_keys.push_back(keys->scalar);
+    }
+    for (const auto& item : keys->items) {
+      if (item.is_scalar()) {
+        md.public_keys.push_back(item.scalar);
+      }
+    }
+    for (const auto& e : keys->entries) {
+      if (e.value.is_scalar()) {
+        md.public_keys.push_back(e.value.scalar);
+      }
+    }
+  }
+  if (const Value* bdm = doc->get("block-device-mapping")) {
+    for (const auto& e : bdm->entries) {
+      if (e.value.is_scalar()) {
+        md.block_device_mapping[e.key] = e.value.scalar;
+      }
+    }
+  }
+  out.user_data = slurp(dir + "/user-data");
+  return out;
+}
+
+bool looks_like_ec2() {
+  auto read = [](const char* path) { return slurp(path).value_or(""); };
+  if (read("/sys/class/dmi/id/sys_vendor").rfind("Amazon EC2", 0) == 0) {
+    return true;
+  }
+  std::string uuid = read("/sys/class/dmi/id/product_uuid");
+  if (uuid.rfind("ec2", 0) == 0 || uuid.rfind("EC2", 0) == 0) {
+    return true;
+  }
+  if (read("/sys/class/dmi/id/board_asset_tag").rfind("i-", 0) == 0) {
+    return true;
+  }
+  return read("/sys/hypervisor/uuid").rfind("ec2", 0) == 0;
+}
+
+Result<ImdsFetch> fetch_imds(const std::string& url, const Settings& settings,
+                             std::chrono::milliseconds deadline,
+                             const std::function<void(const std::string&)>& log) {
+  ImdsOptions options;
+  options.base_url = url;
+  options.retry.deadline = deadline;
+  options.request_timeout = settings.imds_request_timeout;
+  options.allow_imdsv1 = settings.allow_imdsv1;
+  options.log = log;
+  ImdsClient client(options);
+  auto data = client.fetch_all();
+  if (!data) {
+    return data.error();
+  }
+  return ImdsFetch{std::move(*data), client.request_count()};
+}
+
+namespace {
+
+size_t collect(char* ptr, size_t size, size_t nmemb, void* userdata) {
+  auto* sink = static_cast<std::pair<std::string*, std::size_t>*>(userdata);
+  if (sink->first->size() + size * nmemb > sink->second) {
+    return 0;  // aborts the transfer: over the cap
+  }
+  sink->first->append(ptr, size * nmemb);
+  return size * nmemb;
+}
+
+}  // namespace
+
+Result<std::string> fetch_url(const std::string& url, std::size_t max_bytes) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    return error("#include " + url + ": only http:// and https:// URLs are fetched");
+  }
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) {
+    return error("curl_easy_init failed");
+  }
+  std::string body;
+  std::pair<std::string*, std::size_t> sink{&body, max_bytes};
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+  CURLcode rc = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(curl);
+  if (rc == CURLE_WRITE_ERROR) {
+    return error("#include " + url + ": larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  if (rc != CURLE_OK) {
+    return error("#include " + url + ": " + curl_easy_strerror(rc));
+  }
+  if (status != 200) {
+    return error("#include " + url + ": HTTP " + std::to_string(status));
+  }
+  return body;
+}
+
+}  // namespace amiboot

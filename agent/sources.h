@@ -1,0 +1,34 @@
+// Where metadata and user data come from: IMDSv2 (default) or a NoCloud-style
+// seed directory (`--seed DIR` with meta-data and user-data files).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "agent/metadata.h"
+#include "agent/result.h"
+#include "agent/settings.h"
+
+namespace amiboot {
+
+/// meta-data (YAML: instance-id, local-hostname, public-keys,
+/// block-device-mapping, region, availability-zone...) and optional user-data.
+Result<SourceData> read_seed(const std::string& dir);
+
+/// DMI and hypervisor hints that this machine is an EC2 instance.
+bool looks_like_ec2();
+
+struct ImdsFetch {
+  SourceData data;
+  int requests = 0;
+};
+
+/// Fetches from IMDS with the image's settings. `log` gets retry notes.
+Result<ImdsFetch> fetch_imds(const std::string& url, const Settings& settings,
+                             std::chrono::milliseconds deadline,
+                             const std::function<void(const std::string&)>& log);
+
+/// GET of an #include URL (http/https, redirects followed, size-capped).
+Result<std::string> fetch_url(const std::string& url, std::size_t max_bytes);
+
+}  // namespace amiboot

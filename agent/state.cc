@@ -1,0 +1,191 @@
+#include "agent/state.h"
+
+#include <ctime>
+
+namespace amiboot {
+
+namespace {
+
+constexpr mode_t kPrivateFile = 0600;
+
+nlohmann::json part_to_json(const Part& p) {
+  return {{"type", part_type_name(p.type)}, {"name", p.name}, {"label", p.label},
+          {"content", p.content}};
+}
+
+PartType part_type_from(const std::string& name) {
+  for (PartType t : {PartType::CloudConfig, PartType::ShellScript, PartType::Boothook,
+                     PartType::IncludeUrl}) {
+    if (part_type_name(t) == name) {
+      return t;
+    }
+  }
+  return PartType::Unknown;
+}
+
+}  // namespace
+
+std::optional<std::string> State::current_instance() const {
+  auto target = m_system.read_symlink(std::string(kStateDir) + "/instance");
+  if (!target) {
+    return std::nullopt;
+  }
+  std::string t = *target;
+  return t.substr(t.rfind('/') + 1);
+}
+
+std::string State::instance_dir(const std::string& instance_id) const {
+  return std::string(kStateDir) + "/instances/" + instance_id;
+}
+
+Status State::ensure_private_dirs(const std::string& instance_id) {
+  for (const std::string& dir : {std::string(kStateDir), std::string(kStateDir) + "/instances",
+                                 instance_dir(instance_id), instance_dir(instance_id) + "/sem"}) {
+    if (auto st = m_system.make_dirs(dir, 0700); !st) {
+      return st;
+    }
+  }
+  return {};
+}
+
+Status State::save_instance(const SourceData& data, const std::vector<Part>& parts) {
+  const std::string& id = data.metadata.instance_id;
+  if (auto st = ensure_private_dirs(id); !st) {
+    return st;
+  }
+  std::string dir = instance_dir(id);
+  FileAttrs priv{kPrivateFile, 0, 0};
+  if (auto st = m_system.write_file(dir + "/metadata.json", to_json(data.metadata).dump(2) + "\n",
+                                    priv);
+      !st) {
+    return st;
+  }
+  if (data.user_data) {
+    if (auto st = m_system.write_file(dir + "/user-data", *data.user_data, priv); !st) {
+      return st;
+    }
+  } else {
+    (void)m_system.remove_all(dir + "/user-data");
+  }
+  auto arr = nlohmann::json::array();
+  for (const auto& p : parts) {
+    arr.push_back(part_to_json(p));
+  }
+  // Parts may be binary-ish; replace invalid UTF-8 rather than throwing.
+  std::string text = arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (auto st = m_system.write_file(dir + "/parts.json", text + "\n", priv); !st) {
+    return st;
+  }
+  return m_system.symlink("instances/" + id, std::string(kStateDir) + "/instance");
+}
+
+Result<std::pair<SourceData, std::vector<Part>>> State::load_current() const {
+  auto id = current_instance();
+  if (!id) {
+    return error("no instance recorded in " + std::string(kStateDir) +
+                 "; the init stage has not run");
+  }
+  std::string dir = instance_dir(*id);
+  auto md_text = m_system.read_file(dir + "/metadata.json");
+  auto parts_text = m_system.read_file(dir + "/parts.json");
+  if (!md_text || !parts_text) {
+    return error("instance state in " + dir + " is incomplete");
+  }
+  try {
+    auto md = metadata_from_json(nlohmann::json::parse(*md_text));
+    if (!md) {
+      return md.error();
+    }
+    SourceData data{*md, std::nullopt};
+    if (auto ud = m_system.read_file(dir + "/user-data")) {
+      data.user_data = *ud;
+    }
+    std::vector<Part> parts;
+    for (const auto& j : nlohmann::json::parse(*parts_text)) {
+      parts.push_back(Part{part_type_from(j.at("type")), j.at("name"), j.at("label"),
+                           j.at("content")});
+    }
+    return std::pair{std::move(data), std::move(parts)};
+  } catch (const nlohmann::json::exception& e) {
+    return error("instance state in " + dir + " is corrupt: " + e.what());
+  }
+}
+
+std::string State::semaphore(const ModuleSpec& module, const std::string& instance_id) const {
+  std::string name(module.name);
+  switch (module.frequency) {
+    case Frequency::Once:
+      return std::string(kStateDir) + "/once/" + name;
+    case Frequency::PerInstance:
+      return instance_dir(instance_id) + "/sem/" + name;
+    case Frequency::PerBoot:
+    case Frequency::Always:
+      break;
+  }
+  return std::string(kRunDir) + "/sem/" + name;
+}
+
+bool State::done(const ModuleSpec& module, const std::string& instance_id) const {
+  if (module.frequency == Frequency::Always) {
+    return false;
+  }
+  return m_system.exists(semaphore(module, instance_id));
+}
+
+Status State::mark_done(const ModuleSpec& module, const std::string& instance_id,
+                        const std::string& result) {
+  if (module.frequency == Frequency::Always) {
+    return {};
+  }
+  std::string path = semaphore(module, instance_id);
+  std::string dir = path.substr(0, path.rfind('/'));
+  if (auto st = m_system.make_dirs(dir, 0700); !st) {
+    return st;
+  }
+  nlohmann::json j = {{"module", module.name}, {"result", result}, {"time", std::time(nullptr)}};
+  return m_system.write_file(path, j.dump() + "\n", FileAttrs{kPrivateFile, 0, 0});
+}
+
+Status State::record_boot(const std::string& name, const nlohmann::json& record) {
+  std::string dir = std::string(kStateDir) + "/boots";
+  if (auto st = m_system.make_dirs(dir, 0700); !st) {
+    return st;
+  }
+  return m_system.write_file(dir + "/" + name + ".json", record.dump(2) + "\n",
+                             FileAttrs{kPrivateFile, 0, 0});
+}
+
+std::vector<nlohmann::json> State::boots() const {
+  std::vector<nlohmann::json> out;
+  std::string dir = std::string(kStateDir) + "/boots";
+  auto names = m_system.list_dir(dir);
+  if (!names) {
+    return out;
+  }
+  for (const auto& name : *names) {
+    if (auto text = m_system.read_file(dir + "/" + name)) {
+      auto j = nlohmann::json::parse(*text, nullptr, false);
+      if (!j.is_discarded()) {
+        out.push_back(std::move(j));
+      }
+    }
+  }
+  return out;
+}
+
+Status State::clean(bool logs) {
+  std::vector<std::string> paths = {std::string(kStateDir) + "/instances",
+                                    std::string(kStateDir) + "/instance",
+                                    std::string(kStateDir) + "/once", std::string(kRunDir)};
+  if (logs) {
+    paths.push_back(std::string(kStateDir) + "/boots");
+  }
+  for (const auto& p : paths) {
+    if (auto st = m_system.remove_all(p); !st) {
+      return st;
+    }
+  }
+  return {};
+}
+
+}  // namespace amiboot

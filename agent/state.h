@@ -1,0 +1,57 @@
+// amiboot's memory across runs and boots, under /var/lib/amiboot (0700):
+//   instances/<id>/{metadata.json,user-data,parts.json,sem/}  per instance
+//   instance -> instances/<id>                                 the current one
+//   once/<module>                                              once per image copy
+//   boots/<started>-<stage>.json                               history for analyze
+// and /run/amiboot/sem/<module> for per-boot semaphores (a reboot clears /run).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/metadata.h"
+#include "agent/system.h"
+#include "agent/user_data.h"
+#include "modules/module.h"
+
+namespace amiboot {
+
+inline constexpr const char* kStateDir = "/var/lib/amiboot";
+inline constexpr const char* kRunDir = "/run/amiboot";
+
+class State {
+ public:
+  explicit State(System& system) : m_system(system) {}
+
+  /// The instance id recorded by the last run, if any.
+  std::optional<std::string> current_instance() const;
+  std::string instance_dir(const std::string& instance_id) const;
+
+  /// Saves what the source returned and the decoded parts (0600), then
+  /// points `instance` at this instance.
+  Status save_instance(const SourceData& data, const std::vector<Part>& parts);
+  /// What save_instance() stored for the current instance (for the final stage).
+  Result<std::pair<SourceData, std::vector<Part>>> load_current() const;
+
+  bool done(const ModuleSpec& module, const std::string& instance_id) const;
+  Status mark_done(const ModuleSpec& module, const std::string& instance_id,
+                   const std::string& result);
+
+  Status record_boot(const std::string& name, const nlohmann::json& record);
+  std::vector<nlohmann::json> boots() const;
+
+  /// `amiboot clean`: forget instances and semaphores (the image's own
+  /// scripts/ folders stay); with logs also the boot history.
+  Status clean(bool logs);
+
+ private:
+  std::string semaphore(const ModuleSpec& module, const std::string& instance_id) const;
+  Status ensure_private_dirs(const std::string& instance_id);
+
+  System& m_system;
+};
+
+}  // namespace amiboot

@@ -1,0 +1,472 @@
+#include "agent/system.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <sstream>
+
+#include "agent/journal.h"
+
+namespace amiboot {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) {
+      end = path.size();
+    }
+    if (end > start) {
+      parts.emplace_back(path.substr(start, end - start));
+    }
+    start = end + 1;
+  }
+  return parts;
+}
+
+std::string join(const std::string& root, const std::vector<std::string>& parts) {
+  std::string out = root == "/" ? "" : root;
+  for (const auto& p : parts) {
+    out += "/" + p;
+  }
+  return out.empty() ? "/" : out;
+}
+
+std::string parent_of(const std::string& path) {
+  std::size_t slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
+Status write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return error(errno_text(errno));
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+}  // namespace
+
+System::System(std::string root) : m_root(std::move(root)) {
+  while (m_root.size() > 1 && m_root.back() == '/') {
+    m_root.pop_back();
+  }
+  if (m_root.empty()) {
+    m_root = "/";
+  }
+}
+
+Result<std::string> System::resolve(const std::string& path, bool follow_last) const {
+  if (path.empty() || path[0] != '/') {
+    return error("'" + path + "' is not an absolute path");
+  }
+  struct Item {
+    std::string name;
+    bool from_link;
+  };
+  std::deque<Item> queue;
+  for (auto& p : split_path(path)) {
+    queue.push_back({p, false});
+  }
+  std::vector<std::string> resolved;
+  int hops = 0;
+  while (!queue.empty()) {
+    Item item = queue.front();
+    queue.pop_front();
+    if (item.name == ".") {
+      continue;
+    }
+    if (item.name == "..") {
+      if (!item.from_link) {
+        return error("'" + path + "' contains '..'; refusing a path that can leave its folder");
+      }
+      if (resolved.empty()) {
+        return error("'" + path + "' leads out of " + m_root + " through a symlink");
+      }
+      resolved.pop_back();
+      continue;
+    }
+    resolved.push_back(item.name);
+    if (!under_root() || (queue.empty() && !follow_last)) {
+      continue;
+    }
+    std::string candidate = join(m_root, resolved);
+    struct stat st;
+    if (lstat(candidate.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
+      continue;
+    }
+    if (++hops > 40) {
+      return error("'" + path + "': too many levels of symlinks");
+    }
+    std::error_code ec;
+    std::string target = fs::read_symlink(candidate, ec).string();
+    if (ec) {
+      return error("cannot read symlink " + candidate + ": " + ec.message());
+    }
+    resolved.pop_back();
+    if (!target.empty() && target[0] == '/') {
+      // An absolute link inside an image means the image's root, not ours.
+      resolved.clear();
+    }
+    auto parts = split_path(target);
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+      queue.push_front({*it, true});
+    }
+  }
+  return join(m_root, resolved);
+}
+
+Result<std::string> System::read_file(const std::string& path, std::size_t max_bytes) const {
+  auto host = resolve(path);
+  if (!host) {
+    return host.error();
+  }
+  int fd = open(host->c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return error("cannot read " + path + ": " + errno_text(errno));
+  }
+  std::string data;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    data.append(buf, static_cast<std::size_t>(n));
+    if (data.size() > max_bytes) {
+      close(fd);
+      return error(path + " is larger than " + std::to_string(max_bytes) + " bytes");
+    }
+  }
+  close(fd);
+  return data;
+}
+
+bool System::exists(const std::string& path) const {
+  auto host = resolve(path, false);
+  struct stat st;
+  return host && lstat(host->c_str(), &st) == 0;
+}
+
+Status System::make_dirs(const std::string& path, mode_t mode) {
+  auto host = resolve(path);
+  if (!host) {
+    return host.error();
+  }
+  std::string current = m_root == "/" ? "" : m_root;
+  for (const auto& part : split_path(host->substr(current.size()))) {
+    current += "/" + part;
+    if (mkdir(current.c_str(), mode) != 0 && errno != EEXIST) {
+      return error("cannot create folder " + current + ": " + errno_text(errno));
+    }
+  }
+  return {};
+}
+
+Status System::write_file(const std::string& path, std::string_view content,
+                          const FileAttrs& attrs) {
+  auto host = resolve(path);
+  if (!host) {
+    return host.error();
+  }
+  std::string dir = parent_of(*host);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    // Create parents through resolve() so a symlinked parent stays inside.
+    if (auto st = make_dirs(parent_of(path), 0755); !st) {
+      return st;
+    }
+  }
+  std::string tmp = dir + "/." + host->substr(dir.size() + 1) + ".amiboot-XXXXXX";
+  int fd = mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) {
+    return error("cannot create a temporary file in " + dir + ": " + errno_text(errno));
+  }
+  auto fail = [&](const std::string& what) {
+    int err = errno;
+    close(fd);
+    unlink(tmp.c_str());
+    return error("cannot write " + path + ": " + what + ": " + errno_text(err));
+  };
+  if (auto st = write_all(fd, content); !st) {
+    return fail("write");
+  }
+  if (fchmod(fd, attrs.mode) != 0) {
+    return fail("chmod");
+  }
+  if ((attrs.uid || attrs.gid) &&
+      fchown(fd, attrs.uid ? *attrs.uid : static_cast<uid_t>(-1),
+             attrs.gid ? *attrs.gid : static_cast<gid_t>(-1)) != 0) {
+    return fail("chown");
+  }
+  if (fsync(fd) != 0) {
+    return fail("fsync");
+  }
+  close(fd);
+  if (rename(tmp.c_str(), host->c_str()) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    return error("cannot rename into " + path + ": " + errno_text(err));
+  }
+  // The rename is durable only once the folder itself is synced.
+  int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+  return {};
+}
+
+Status System::remove_all(const std::string& path) {
+  auto host = resolve(path, false);
+  if (!host) {
+    return host.error();
+  }
+  std::error_code ec;
+  fs::remove_all(*host, ec);
+  if (ec) {
+    return error("cannot remove " + path + ": " + ec.message());
+  }
+  return {};
+}
+
+Status System::symlink(const std::string& target, const std::string& link) {
+  auto host = resolve(link, false);
+  if (!host) {
+    return host.error();
+  }
+  std::string final_path = *host;
+  std::string tmp = final_path + ".amiboot-new";
+  unlink(tmp.c_str());
+  if (::symlink(target.c_str(), tmp.c_str()) != 0 || rename(tmp.c_str(), final_path.c_str()) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    return error("cannot point " + link + " at " + target + ": " + errno_text(err));
+  }
+  return {};
+}
+
+Result<std::string> System::read_symlink(const std::string& path) const {
+  auto host = resolve(path, false);
+  if (!host) {
+    return host.error();
+  }
+  std::error_code ec;
+  auto target = fs::read_symlink(*host, ec);
+  if (ec) {
+    return error("cannot read link " + path + ": " + ec.message());
+  }
+  return target.string();
+}
+
+Result<std::vector<std::string>> System::list_dir(const std::string& path) const {
+  auto host = resolve(path);
+  if (!host) {
+    return host.error();
+  }
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(*host, ec)) {
+    names.push_back(entry.path().filename().string());
+  }
+  if (ec) {
+    return error("cannot list " + path + ": " + ec.message());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::vector<std::string> System::executables_in(const std::string& dir) const {
+  std::vector<std::string> out;
+  auto host = resolve(dir);
+  auto names = list_dir(dir);
+  if (!host || !names) {
+    return out;
+  }
+  for (const auto& name : *names) {
+    struct stat st;
+    std::string p = *host + "/" + name;
+    if (stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0) {
+      out.push_back(name);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// One passwd/group lookup: name or number in field 0/2 of a colon file.
+std::optional<std::vector<std::string>> find_entry(const std::string& text,
+                                                   const std::string& key) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> fields;
+    std::size_t start = 0;
+    for (std::size_t colon; (colon = line.find(':', start)) != std::string::npos;
+         start = colon + 1) {
+      fields.push_back(line.substr(start, colon - start));
+    }
+    fields.push_back(line.substr(start));
+    if (fields.size() >= 4 && fields[0] == key) {
+      return fields;
+    }
+  }
+  return std::nullopt;
+}
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+Result<std::pair<uid_t, gid_t>> System::lookup_owner(const std::string& owner) const {
+  std::size_t colon = owner.find(':');
+  std::string user = owner.substr(0, colon);
+  std::string group = colon == std::string::npos ? "" : owner.substr(colon + 1);
+  uid_t uid;
+  gid_t gid;
+  if (all_digits(user)) {
+    uid = static_cast<uid_t>(std::stoul(user));
+    gid = uid;
+  } else {
+    auto passwd = read_file("/etc/passwd");
+    auto entry = passwd ? find_entry(*passwd, user) : std::nullopt;
+    if (!entry) {
+      return error("no user '" + user + "' in " + m_root + (under_root() ? "/" : "") +
+                   "etc/passwd");
+    }
+    uid = static_cast<uid_t>(std::stoul((*entry)[2]));
+    gid = static_cast<gid_t>(std::stoul((*entry)[3]));
+  }
+  if (!group.empty()) {
+    if (all_digits(group)) {
+      gid = static_cast<gid_t>(std::stoul(group));
+    } else {
+      auto groups = read_file("/etc/group");
+      auto entry = groups ? find_entry(*groups, group) : std::nullopt;
+      if (!entry) {
+        return error("no group '" + group + "' in " + m_root + (under_root() ? "/" : "") +
+                     "etc/group");
+      }
+      gid = static_cast<gid_t>(std::stoul((*entry)[2]));
+    }
+  }
+  return std::pair{uid, gid};
+}
+
+Result<CommandOutcome> System::run(const CommandSpec& spec) {
+  if (spec.argv.empty()) {
+    return error("empty command");
+  }
+  std::map<std::string, std::string> env = {
+      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"HOME", "/root"},
+      {"LANG", "C.UTF-8"},
+  };
+  for (const auto& [k, v] : spec.env) {
+    env[k] = v;
+  }
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : env) {
+    env_strings.push_back(k + "=" + v);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_strings) {
+    envp.push_back(e.data());
+  }
+  envp.push_back(nullptr);
+  std::vector<std::string> args = spec.argv;
+  std::vector<char*> argv;
+  for (auto& a : args) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) {
+    return error("pipe: " + errno_text(errno));
+  }
+  std::string path_var = env["PATH"];
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return error("fork: " + errno_text(errno));
+  }
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, STDIN_FILENO);
+    dup2(pipefd[1], STDOUT_FILENO);
+    dup2(pipefd[1], STDERR_FILENO);
+    if (chdir(m_root.c_str()) != 0) {
+      _exit(126);
+    }
+    // execvpe searches the caller's PATH, not envp's: make it ours.
+    setenv("PATH", path_var.c_str(), 1);
+    execvpe(argv[0], argv.data(), envp.data());
+    std::string msg = std::string(argv[0]) + ": " + errno_text(errno) + "\n";
+    (void)!write(STDERR_FILENO, msg.data(), msg.size());
+    _exit(errno == ENOENT ? 127 : 126);
+  }
+  close(pipefd[1]);
+  // Forward output line by line, so each line is one journal entry carrying
+  // the module's fields.
+  std::string pending;
+  char buf[8192];
+  auto emit = [&](std::string_view line) {
+    journal_send(LOG_INFO, spec.identifier, line, spec.journal_fields);
+  };
+  for (;;) {
+    ssize_t n = read(pipefd[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    pending.append(buf, static_cast<std::size_t>(n));
+    std::size_t nl;
+    while ((nl = pending.find('\n')) != std::string::npos) {
+      emit(std::string_view(pending).substr(0, nl));
+      pending.erase(0, nl + 1);
+    }
+  }
+  if (!pending.empty()) {
+    emit(pending);
+  }
+  close(pipefd[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  CommandOutcome outcome;
+  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return outcome;
+}
+
+}  // namespace amiboot

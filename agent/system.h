@@ -1,0 +1,72 @@
+// System: the one door to the OS. Every file amiboot writes, every program it
+// runs, goes through here. Paths are instance paths ("/etc/hosts"); with a
+// root other than "/" they are mapped under it, and a path that would leave
+// the root (through "..", or a symlink pointing out) is refused.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/result.h"
+#include "modules/module.h"
+
+namespace amiboot {
+
+struct FileAttrs {
+  mode_t mode = 0644;
+  std::optional<uid_t> uid;  // unchanged (root on create) when empty
+  std::optional<gid_t> gid;
+};
+
+struct CommandSpec {
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;  // added to a minimal clean environment
+  std::string identifier = "amiboot-script";  // journal SYSLOG_IDENTIFIER of its output
+  std::map<std::string, std::string> journal_fields;  // AMIBOOT_MODULE=... on its output
+};
+
+struct CommandOutcome {
+  int exit_code = 0;  // 128+N when killed by signal N
+};
+
+class System : public SystemView {
+ public:
+  explicit System(std::string root = "/");
+
+  const std::string& root() const { return m_root; }
+  bool under_root() const { return m_root != "/"; }
+
+  /// The host path of an instance path, every symlink resolved inside the
+  /// root (the last one only when follow_last). Errors when the path is
+  /// relative or would escape.
+  Result<std::string> resolve(const std::string& path, bool follow_last = true) const;
+
+  Result<std::string> read_file(const std::string& path, std::size_t max_bytes = 64 << 20) const;
+  bool exists(const std::string& path) const;
+  /// Writes atomically: temp file in the same folder, fsync, rename, fsync
+  /// of the folder. Missing parent folders are created 0755.
+  Status write_file(const std::string& path, std::string_view content, const FileAttrs& attrs);
+  Status make_dirs(const std::string& path, mode_t mode);
+  Status remove_all(const std::string& path);
+  /// Replaces a symlink atomically.
+  Status symlink(const std::string& target, const std::string& link);
+  Result<std::string> read_symlink(const std::string& path) const;
+  Result<std::vector<std::string>> list_dir(const std::string& path) const;
+  std::vector<std::string> executables_in(const std::string& dir) const override;
+
+  /// user[:group] from the instance's /etc/passwd and /etc/group.
+  Result<std::pair<uid_t, gid_t>> lookup_owner(const std::string& owner) const;
+
+  /// Runs argv without a shell; output goes to the journal (or our stderr).
+  Result<CommandOutcome> run(const CommandSpec& spec);
+
+ private:
+  std::string m_root;
+};
+
+}  // namespace amiboot

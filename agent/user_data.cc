@@ -1,0 +1,608 @@
+#include "agent/user_data.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdio>
+
+#include "agent/mime.h"
+
+namespace amiboot {
+
+namespace {
+
+// Python's email parser recurses without a limit; a crafted message must not
+// exhaust our stack.
+constexpr int k_max_mime_depth = 8;
+// Keeps script file names well under NAME_MAX once the runner adds a prefix.
+constexpr std::size_t k_max_name_length = 100;
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+std::string_view skip_bom(std::string_view s) {
+  // Windows editors add a UTF-8 BOM; before "#!" it would break the shebang.
+  if (s.starts_with("\xEF\xBB\xBF")) {
+    s.remove_prefix(3);
+  }
+  return s;
+}
+
+std::string_view skip_leading_space(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) {
+    s.remove_prefix(1);
+  }
+  return s;
+}
+
+std::string_view trim(std::string_view s) {
+  s = skip_leading_space(s);
+  while (!s.empty() && is_space(s.back())) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() &&
+         std::equal(prefix.begin(), prefix.end(), s.begin(), [](char p, char c) {
+           return p == std::tolower(static_cast<unsigned char>(c));
+         });
+}
+
+bool starts_with_gzip_magic(std::string_view data) {
+  return data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0x1f &&
+         static_cast<unsigned char>(data[1]) == 0x8b;
+}
+
+std::string crlf_to_lf(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') {
+      continue;
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+std::string format_size(std::size_t bytes) {
+  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) {
+    return std::to_string(bytes >> 20) + " MiB";
+  }
+  if (bytes >= 1024 && bytes % 1024 == 0) {
+    return std::to_string(bytes >> 10) + " KiB";
+  }
+  return std::to_string(bytes) + " bytes";
+}
+
+// For names taken from headers (a MIME type, say) that end up in messages:
+// printable, short, and unable to forge a log line.
+std::string printable_token(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 64)) {
+    out += std::isalnum(static_cast<unsigned char>(c)) ||
+                   std::string_view("./+-_").find(c) != std::string_view::npos
+               ? c
+               : '?';
+  }
+  return out;
+}
+
+// The filename becomes a file name in the scripts directory: no separators,
+// nothing that walks out of it.
+std::string sanitize_name(std::string_view raw) {
+  std::string name;
+  for (char c : raw.substr(0, k_max_name_length)) {
+    name +=
+        std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ? c : '_';
+  }
+  if (name == "." || name == "..") {
+    std::replace(name.begin(), name.end(), '.', '_');
+  }
+  return name;
+}
+
+std::string mime_filename(const MimeEntity& entity) {
+  // Python's Message.get_filename(): Content-Disposition, then the older
+  // Content-Type name parameter.
+  if (auto disposition = entity.header("Content-Disposition")) {
+    std::string name = parse_mime_header_value(*disposition).param("filename");
+    if (!name.empty()) {
+      return name;
+    }
+  }
+  if (auto type = entity.header("Content-Type")) {
+    return parse_mime_header_value(*type).param("name");
+  }
+  return "";
+}
+
+enum class Marker {
+  None,
+  CloudConfig,
+  ShellScript,
+  Boothook,
+  Include,
+  Unsupported,
+};
+
+struct MarkerRow {
+  std::string_view prefix;
+  Marker marker;
+};
+
+// cloud-init's INCLUSION_TYPES_MAP, longest prefix first so that
+// "#cloud-config-archive" is not taken for "#cloud-config".
+constexpr std::array<MarkerRow, 9> k_markers{{
+    {"#cloud-config-archive", Marker::Unsupported},
+    {"#cloud-config-jsonp", Marker::Unsupported},
+    {"## template: jinja", Marker::Unsupported},
+    {"#cloud-boothook", Marker::Boothook},
+    {"#cloud-config", Marker::CloudConfig},
+    {"#include-once", Marker::Include},
+    {"#part-handler", Marker::Unsupported},
+    {"#include", Marker::Include},
+    {"#!", Marker::ShellScript},
+}};
+
+// Like cloud-init: case-insensitive, after leading whitespace.
+const MarkerRow* find_marker(std::string_view content) {
+  std::string_view head = skip_leading_space(skip_bom(content));
+  for (const MarkerRow& row : k_markers) {
+    if (starts_with_ci(head, row.prefix)) {
+      return &row;
+    }
+  }
+  return nullptr;
+}
+
+// Names the marker the first line nearly is ("# cloud-config",
+// "#cloud_config", "cloud-config"), so the warning can say what to fix. The
+// first line itself is never quoted: it may be a secret.
+std::string near_miss(std::string_view content) {
+  std::string_view head = skip_leading_space(skip_bom(content));
+  head = head.substr(0, std::min<std::size_t>(head.find('\n'), 40));
+  std::string normalized;
+  for (char c : head) {
+    if (c == ' ' || c == '\t' || c == '\r') {
+      continue;
+    }
+    normalized += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (!normalized.starts_with('#')) {
+    normalized.insert(0, "#");
+  }
+  for (std::string_view marker : {"#cloud-config", "#cloud-boothook", "#include", "#!"}) {
+    if (normalized.starts_with(marker)) {
+      return std::string(marker);
+    }
+  }
+  return "";
+}
+
+enum class InflateFailure { None, TooLarge, Corrupt };
+
+struct Inflated {
+  std::string data;
+  InflateFailure failure = InflateFailure::None;
+  std::string message;
+};
+
+Inflated inflate_gzip(std::string_view input, std::size_t cap) {
+  Inflated result;
+  auto fail = [&result](std::string message) {
+    result.data.clear();
+    result.failure = InflateFailure::Corrupt;
+    result.message = std::move(message);
+    return std::move(result);
+  };
+  if (!starts_with_gzip_magic(input)) {
+    return fail("not gzip data");
+  }
+  z_stream stream{};
+  if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) {
+    return fail("cannot start zlib");
+  }
+  struct Guard {
+    z_stream* s;
+    ~Guard() { inflateEnd(s); }
+  } guard{&stream};
+
+  // User data is at most a few MiB, far below zlib's 4 GiB avail_in.
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+  stream.avail_in = static_cast<uInt>(input.size());
+  std::array<char, 64 * 1024> chunk;
+  while (true) {
+    stream.next_out = reinterpret_cast<Bytef*>(chunk.data());
+    stream.avail_out = static_cast<uInt>(chunk.size());
+    int rc = inflate(&stream, Z_NO_FLUSH);
+    std::size_t produced = chunk.size() - stream.avail_out;
+    // Checked per chunk, before the output grows: a bomb is refused after at
+    // most cap + one chunk of inflating, and never allocates past the cap.
+    if (produced > cap - result.data.size()) {
+      result.data.clear();
+      result.data.shrink_to_fit();
+      result.failure = InflateFailure::TooLarge;
+      return result;
+    }
+    if (result.data.capacity() < result.data.size() + produced) {
+      result.data.reserve(
+          std::min(cap, std::max(result.data.capacity() * 2, result.data.size() + produced)));
+    }
+    result.data.append(chunk.data(), produced);
+
+    if (rc == Z_STREAM_END) {
+      std::string_view rest = input.substr(input.size() - stream.avail_in);
+      if (std::all_of(rest.begin(), rest.end(), [](char c) { return c == '\0'; })) {
+        return result;  // gzip(1) also accepts zero padding after the stream
+      }
+      if (!starts_with_gzip_magic(rest)) {
+        return fail("corrupt gzip data (trailing bytes after the gzip stream)");
+      }
+      inflateReset(&stream);  // another member, as `cat a.gz b.gz` makes
+      continue;
+    }
+    if (rc == Z_OK) {
+      continue;
+    }
+    if (rc == Z_BUF_ERROR && stream.avail_in == 0) {
+      return fail("corrupt gzip data (truncated)");
+    }
+    if (rc == Z_MEM_ERROR) {
+      return fail("out of memory while inflating gzip data");
+    }
+    return fail(std::string("corrupt gzip data (") +
+                (stream.msg != nullptr ? stream.msg : "zlib error " + std::to_string(rc)) + ")");
+  }
+}
+
+std::string too_large_message(std::size_t limit) {
+  return "gzip data inflates to more than " + format_size(limit) + "; refusing it";
+}
+
+// Where a part came from; becomes its label.
+struct Origin {
+  std::string base;      // "user-data" or "include <url>"
+  std::string index;     // MIME part number, "2" or "2.1" when nested; "" for none
+  std::string filename;  // sanitized MIME filename, "" when none
+
+  std::string label() const {
+    std::string label = base;
+    if (!index.empty()) {
+      label += " part " + index;
+    }
+    if (!filename.empty()) {
+      label += " (" + filename + ")";
+    }
+    return label;
+  }
+};
+
+class Decoder {
+ public:
+  explicit Decoder(const UserDataOptions& options) : m_options(options) {}
+
+  /// A whole document: user data as served or an included URL's content.
+  Status decode_document(std::string_view data, const Origin& origin, int include_depth) {
+    std::string inflated;
+    if (starts_with_gzip_magic(data)) {
+      Result<std::string> result = inflate(data, origin);
+      if (!result) {
+        return result.error();
+      }
+      inflated = std::move(*result);
+      data = inflated;
+    }
+    std::string_view head = skip_leading_space(skip_bom(data));
+    if (head.empty()) {
+      return {};
+    }
+    if (looks_like_mime(head)) {
+      return decode_entity(parse_mime_entity(head), origin, include_depth, 0);
+    }
+    return decode_sniffed(data, origin, include_depth);
+  }
+
+  DecodedUserData take() { return std::move(m_out); }
+
+ private:
+  Status decode_entity(const MimeEntity& entity, const Origin& origin, int include_depth,
+                       int mime_depth) {
+    MimeHeaderValue type = parse_mime_header_value(entity.header("Content-Type").value_or(""));
+    if (type.value.empty()) {
+      type.value = "text/plain";  // RFC 2045's default
+    }
+    if (type.value.starts_with("multipart/")) {
+      return decode_multipart(entity, type, origin, include_depth, mime_depth);
+    }
+
+    Origin leaf = origin;
+    leaf.filename = sanitize_name(mime_filename(entity));
+    Result<std::string> body = decode_transfer_encoding(
+        entity.body, entity.header("Content-Transfer-Encoding").value_or(""));
+    if (!body) {
+      return error(leaf.label() + ": " + body.error().message);
+    }
+    std::string content = std::move(*body);
+
+    bool declared_gzip = type.value == "application/gzip" || type.value == "application/x-gzip";
+    if (declared_gzip || starts_with_gzip_magic(content)) {
+      Result<std::string> inflated = inflate(content, leaf);
+      if (!inflated) {
+        return inflated.error();
+      }
+      content = std::move(*inflated);
+      if (declared_gzip) {
+        type.value = "text/plain";  // what is inside says what it is
+      }
+    }
+
+    const std::string& t = type.value;
+    if (t == "text/cloud-config") {
+      add(PartType::CloudConfig, content, leaf);
+    } else if (t == "text/x-shellscript") {
+      add(PartType::ShellScript, content, leaf);
+    } else if (t == "text/cloud-boothook") {
+      add(PartType::Boothook, content, leaf);
+    } else if (t == "text/x-include-url" || t == "text/x-include-once-url") {
+      include(content, leaf, include_depth);
+    } else if (t == "text/cloud-config-archive" || t == "text/cloud-config-jsonp" ||
+               t == "text/part-handler" || t == "text/jinja2" ||
+               t.starts_with("text/x-shellscript-per-")) {
+      // Per-boot/per-once scripts would need a frequency a Part cannot carry;
+      // running them once per instance would be quietly wrong.
+      warn(leaf.label() + ": " + printable_token(t) + " is not supported by amiboot; ignored");
+    } else {
+      return decode_sniffed(content, leaf, include_depth);
+    }
+    return {};
+  }
+
+  Status decode_multipart(const MimeEntity& entity, const MimeHeaderValue& type,
+                          const Origin& origin, int include_depth, int mime_depth) {
+    if (mime_depth >= k_max_mime_depth) {
+      return error(origin.label() + ": MIME multipart nested deeper than " +
+                   std::to_string(k_max_mime_depth) + " levels");
+    }
+    std::string boundary = type.param("boundary");
+    if (boundary.empty()) {
+      return error(origin.label() + ": multipart message without a boundary parameter");
+    }
+    Result<std::vector<std::string_view>> bodies = split_multipart(entity.body, boundary);
+    if (!bodies) {
+      return error(origin.label() + ": " + bodies.error().message);
+    }
+    for (std::size_t k = 0; k < bodies->size(); ++k) {
+      Origin part = origin;
+      part.index = (origin.index.empty() ? "" : origin.index + ".") + std::to_string(k + 1);
+      part.filename.clear();
+      Status status =
+          decode_entity(parse_mime_entity((*bodies)[k]), part, include_depth, mime_depth + 1);
+      if (!status) {
+        return status;
+      }
+    }
+    return {};
+  }
+
+  Status decode_sniffed(std::string_view content, const Origin& origin, int include_depth) {
+    if (skip_leading_space(skip_bom(content)).empty()) {
+      return {};
+    }
+    const MarkerRow* row = find_marker(content);
+    Marker marker = row != nullptr ? row->marker : Marker::None;
+    switch (marker) {
+      case Marker::CloudConfig:
+        add(PartType::CloudConfig, content, origin);
+        break;
+      case Marker::ShellScript:
+        add(PartType::ShellScript, content, origin);
+        break;
+      case Marker::Boothook:
+        add(PartType::Boothook, content, origin);
+        break;
+      case Marker::Include:
+        include(content, origin, include_depth);
+        break;
+      case Marker::Unsupported:
+        warn(origin.label() + ": " + std::string(row->prefix) +
+             " is not supported by amiboot; ignored");
+        break;
+      case Marker::None: {
+        std::string hint = near_miss(content);
+        hint = hint.empty() ? "does not start with a known marker"
+                            : "the first line is close to " + hint + " but is not it";
+        warn(origin.label() + ": unrecognized content (" + hint +
+             "; expected #cloud-config, #!, #include, #cloud-boothook or MIME multipart); "
+             "ignored");
+        break;
+      }
+    }
+    return {};
+  }
+
+  void add(PartType type, std::string_view raw, const Origin& origin) {
+    std::string content = crlf_to_lf(skip_bom(raw));
+    if (type == PartType::ShellScript || type == PartType::Boothook) {
+      // The kernel needs "#!" at offset 0; cloud-init's sniffing skipped the
+      // whitespace before it, so we do too when writing the script.
+      content.erase(0, content.size() - skip_leading_space(content).size());
+    }
+    if (type == PartType::Boothook && starts_with_ci(content, "#cloud-boothook")) {
+      std::size_t eol = content.find('\n');
+      content.erase(0, eol == std::string::npos ? content.size() : eol + 1);
+    }
+    if (skip_leading_space(content).empty()) {
+      return;  // nothing to run or merge
+    }
+    Part part;
+    part.type = type;
+    part.name = origin.filename;
+    if (part.name.empty()) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "part-%03zu", m_out.parts.size() + 1);
+      part.name = buffer;
+    }
+    part.label = origin.label();
+    part.content = std::move(content);
+    m_out.parts.push_back(std::move(part));
+  }
+
+  // cloud-init's _do_include: one URL a line; "#include" may share its line
+  // with a URL; other comment lines and blank lines are skipped.
+  void include(std::string_view content, const Origin& origin, int include_depth) {
+    content = skip_bom(content);
+    std::size_t pos = 0;
+    while (pos < content.size()) {
+      std::size_t eol = content.find('\n', pos);
+      std::size_t end = eol == std::string_view::npos ? content.size() : eol;
+      std::string_view line = trim(content.substr(pos, end - pos));
+      pos = end + 1;
+      if (starts_with_ci(line, "#include-once")) {
+        line = trim(line.substr(13));
+      } else if (starts_with_ci(line, "#include")) {
+        line = trim(line.substr(8));
+      }
+      if (line.empty() || line.front() == '#') {
+        continue;
+      }
+      fetch_include(std::string(line), origin, include_depth);
+    }
+  }
+
+  void fetch_include(const std::string& url, const Origin& origin, int include_depth) {
+    std::string shown = redact_url(url);
+    std::string prefix = origin.label() + ": #include " + shown;
+    if (!m_options.fetch) {
+      warn(prefix + " was not fetched (offline); its content was not checked");
+      return;
+    }
+    if (include_depth >= m_options.max_include_depth) {
+      warn(prefix + " was not fetched: includes nest deeper than " +
+           std::to_string(m_options.max_include_depth) + " levels");
+      return;
+    }
+    if (m_fetches >= m_options.max_includes) {
+      warn(prefix + " was not fetched: more than " + std::to_string(m_options.max_includes) +
+           " includes");
+      return;
+    }
+    ++m_fetches;
+    Result<std::string> fetched = m_options.fetch(url);
+    if (!fetched) {
+      warn(prefix + " failed: " + fetched.error().message + "; skipped");
+      return;
+    }
+    // Fetched content that cannot be decoded is treated like a failed fetch;
+    // drop whatever of it was already decoded so it is not half-applied.
+    std::size_t mark = m_out.parts.size();
+    Status status =
+        decode_document(*fetched, Origin{"include " + shown, "", ""}, include_depth + 1);
+    if (!status) {
+      m_out.parts.resize(mark);
+      warn(status.error().message + "; include skipped");
+    }
+  }
+
+  // All inflating in one decode shares one budget, so many small gzip parts
+  // cannot add up to more than one large one.
+  Result<std::string> inflate(std::string_view data, const Origin& origin) {
+    std::size_t limit = m_options.max_inflated_bytes;
+    std::size_t budget = limit - std::min(limit, m_inflated);
+    Inflated inflated = inflate_gzip(data, budget);
+    if (inflated.failure == InflateFailure::TooLarge) {
+      std::string message = m_inflated == 0 ? too_large_message(limit)
+                                            : "gzip data inflates past the " + format_size(limit) +
+                                                  " limit for all decoded user data; refusing it";
+      return error(origin.label() + ": " + message);
+    }
+    if (inflated.failure != InflateFailure::None) {
+      return error(origin.label() + ": " + inflated.message);
+    }
+    m_inflated += inflated.data.size();
+    return std::move(inflated.data);
+  }
+
+  void warn(std::string message) { m_out.warnings.push_back(std::move(message)); }
+
+  const UserDataOptions& m_options;
+  DecodedUserData m_out;
+  std::size_t m_inflated = 0;
+  int m_fetches = 0;
+};
+
+}  // namespace
+
+Result<DecodedUserData> decode_user_data(const std::string& raw, const UserDataOptions& options) {
+  Decoder decoder(options);
+  Status status = decoder.decode_document(raw, Origin{"user-data", "", ""}, 0);
+  if (!status) {
+    return status.error();
+  }
+  return decoder.take();
+}
+
+Result<std::string> gunzip(const std::string& data, std::size_t max_bytes) {
+  Inflated inflated = inflate_gzip(data, max_bytes);
+  if (inflated.failure == InflateFailure::TooLarge) {
+    return error(too_large_message(max_bytes));
+  }
+  if (inflated.failure != InflateFailure::None) {
+    return error(inflated.message);
+  }
+  return std::move(inflated.data);
+}
+
+bool is_gzip(const std::string& data) {
+  return starts_with_gzip_magic(data);
+}
+
+std::string_view part_type_name(PartType type) {
+  switch (type) {
+    case PartType::CloudConfig:
+      return "cloud-config";
+    case PartType::ShellScript:
+      return "x-shellscript";
+    case PartType::Boothook:
+      return "cloud-boothook";
+    case PartType::IncludeUrl:
+      return "x-include-url";
+    case PartType::Unknown:
+      break;
+  }
+  return "unknown";
+}
+
+std::string redact_url(std::string_view url) {
+  std::string out;
+  std::size_t scheme = url.find("://");
+  std::size_t authority = scheme == std::string_view::npos ? 0 : scheme + 3;
+  std::size_t authority_end = url.find_first_of("/?#", authority);
+  std::string_view host =
+      url.substr(authority, authority_end == std::string_view::npos ? std::string_view::npos
+                                                                    : authority_end - authority);
+  std::size_t at = host.rfind('@');
+  out += url.substr(0, authority);
+  out += at == std::string_view::npos ? host : host.substr(at + 1);
+  if (authority_end != std::string_view::npos) {
+    std::string_view rest = url.substr(authority_end);
+    std::size_t query = rest.find_first_of("?#");
+    out += rest.substr(0, query);
+    if (query != std::string_view::npos) {
+      out += "?...";
+    }
+  }
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      c = '?';
+    }
+  }
+  return out;
+}
+
+}  // namespace amiboot

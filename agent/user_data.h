@@ -1,0 +1,55 @@
+// User data as served -> typed parts: gzip, MIME multipart, first-line sniffing,
+// #include fetching. Nothing here runs anything.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/result.h"
+
+namespace amiboot {
+
+enum class PartType { CloudConfig, ShellScript, Boothook, IncludeUrl, Unknown };
+
+struct Part {
+  PartType type = PartType::Unknown;
+  std::string name;     // MIME filename or "part-NNN"; used for script file names
+  std::string label;    // where it came from, for diagnostics: "user-data", "user-data part 2 (config.txt)"
+  std::string content;  // decoded body; scripts have CRLF already turned into LF
+  bool operator==(const Part&) const = default;
+};
+
+struct DecodedUserData {
+  std::vector<Part> parts;
+  std::vector<std::string> warnings;  // unrecognized parts, skipped includes
+};
+
+struct UserDataOptions {
+  std::size_t max_inflated_bytes = 16 << 20;
+  int max_include_depth = 3;
+  /// Fetches an #include URL; empty means includes are skipped with a warning
+  /// (validate runs offline).
+  std::function<Result<std::string>(const std::string& url)> fetch;
+  /// Fetches allowed in one decode, all include levels together, so a list of
+  /// includes that include lists cannot fan out without bound.
+  int max_includes = 32;
+};
+
+/// Decodes raw user data. Errors are fatal for the whole user data (a gzip
+/// bomb, a corrupt gzip stream); per-part problems are warnings.
+Result<DecodedUserData> decode_user_data(const std::string& raw, const UserDataOptions& options);
+
+/// Inflates gzip data; refuses output larger than max_bytes.
+Result<std::string> gunzip(const std::string& data, std::size_t max_bytes);
+bool is_gzip(const std::string& data);
+
+std::string_view part_type_name(PartType type);
+
+/// An #include URL fit for logs and labels: user:password@ and the query
+/// (presigned S3 URLs carry their signature there) are cut off.
+std::string redact_url(std::string_view url);
+
+}  // namespace amiboot

@@ -1,0 +1,75 @@
+#include "modules/module.h"
+
+#include <cstdio>
+
+namespace amiboot {
+
+std::string_view stage_name(Stage stage) { return stage == Stage::Init ? "init" : "final"; }
+
+std::string_view frequency_name(Frequency frequency) {
+  switch (frequency) {
+    case Frequency::Always:
+      return "always";
+    case Frequency::PerBoot:
+      return "per-boot";
+    case Frequency::PerInstance:
+      return "per-instance";
+    case Frequency::Once:
+      return "once";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string octal(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode));
+  return buf;
+}
+
+// Commands are shown with their argv, as they will run; user data that holds
+// a secret in a command line is visible to `ps` anyway.
+std::string quote_argv(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& arg : argv) {
+    if (!out.empty()) {
+      out += ' ';
+    }
+    bool plain = !arg.empty() && arg.find_first_of(" \t\n'\"\\$`;&|<>*?()[]{}#~") == std::string::npos;
+    out += plain ? arg : nlohmann::json(arg).dump();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string describe(const Action& action) {
+  if (const auto* w = std::get_if<WriteFile>(&action)) {
+    return std::string(w->append ? "append " : "write ") + w->path + " (" +
+           std::to_string(w->content.size()) + " bytes, mode " + octal(w->mode) + ", owner " +
+           w->owner + ")";
+  }
+  if (const auto* r = std::get_if<RunCommand>(&action)) {
+    return "run " + quote_argv(r->argv);
+  }
+  const auto& m = std::get<ConsoleMessage>(action);
+  return "console " + nlohmann::json(m.text).dump();
+}
+
+nlohmann::json action_to_json(const Action& action) {
+  if (const auto* w = std::get_if<WriteFile>(&action)) {
+    return {{"action", w->append ? "append" : "write"},
+            {"path", w->path},
+            {"bytes", w->content.size()},
+            {"mode", octal(w->mode)},
+            {"owner", w->owner},
+            {"label", w->label}};
+  }
+  if (const auto* r = std::get_if<RunCommand>(&action)) {
+    return {{"action", "run"}, {"argv", r->argv}, {"label", r->label}};
+  }
+  return {{"action", "console"}, {"text", std::get<ConsoleMessage>(action).text}};
+}
+
+}  // namespace amiboot

@@ -1,0 +1,109 @@
+// What a module is: a row in the one module table, a decoder of its keys and
+// a pure plan() that turns config and metadata into actions. Modules never
+// touch the OS; the executor applies their actions through System.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/config.h"
+#include "agent/metadata.h"
+#include "agent/user_data.h"
+
+namespace amiboot {
+
+enum class Stage { Init, Final };
+enum class Frequency { Always, PerBoot, PerInstance, Once };
+
+std::string_view stage_name(Stage stage);
+std::string_view frequency_name(Frequency frequency);
+
+/// Write (or append to) a file atomically. Paths are as seen by the instance;
+/// the executor maps them under --root and refuses escapes.
+struct WriteFile {
+  std::string path;
+  std::string content;
+  mode_t mode = 0644;
+  std::string owner = "root";  // user[:group]
+  bool append = false;
+  std::string label;  // "write_files[2]"
+  bool operator==(const WriteFile&) const = default;
+};
+
+/// Run a program with an argv (never a shell string we built).
+struct RunCommand {
+  std::vector<std::string> argv;
+  std::string label;  // "runcmd[1]", "script part-001"
+  bool instance_program = false;  // argv[0] is an instance path (mapped under --root)
+  bool operator==(const RunCommand&) const = default;
+};
+
+/// Text for the console and the journal (final_message, fingerprints).
+struct ConsoleMessage {
+  std::string text;
+  bool operator==(const ConsoleMessage&) const = default;
+};
+
+using Action = std::variant<WriteFile, RunCommand, ConsoleMessage>;
+
+/// One line for --dry-run; never contains file contents (user data may hold secrets).
+std::string describe(const Action& action);
+nlohmann::json action_to_json(const Action& action);
+
+/// A read-only view of the instance for planning (script folders).
+class SystemView {
+ public:
+  virtual ~SystemView() = default;
+  /// Entries of an instance directory that are executable regular files,
+  /// sorted by name; empty when the directory is absent.
+  virtual std::vector<std::string> executables_in(const std::string& dir) const = 0;
+};
+
+struct ModuleInput {
+  const Value& config;  // merged image config + accepted cloud-config parts
+  const Metadata& metadata;
+  const std::vector<Part>& parts;  // decoded user-data parts
+  const SystemView& system;
+  std::string state_dir = "/var/lib/amiboot";
+  double uptime_seconds = 0;  // for final_message
+  std::string timestamp;      // RFC 3339, for final_message
+};
+
+struct PlanResult {
+  std::vector<Action> actions;
+  Diagnostics diagnostics;
+};
+
+struct ModuleSpec {
+  std::string_view name;
+  std::vector<std::string_view> keys;  // top-level config keys it owns
+  Stage stage;
+  Frequency frequency;
+  /// Planned even when none of `keys` is set (final_message has a default).
+  bool runs_without_keys;
+  /// Decodes this module's keys only; used by validate and to reject parts.
+  void (*check)(const Value& config, Diagnostics& out);
+  /// nullptr: the keys are decoded and checked, but not acted on yet.
+  PlanResult (*plan)(const ModuleInput& input);
+};
+
+/// The one module table, in run order.
+const std::vector<ModuleSpec>& module_table();
+const ModuleSpec* find_module(std::string_view name);
+
+/// Top-level keys of cloud-init modules amiboot does not have: they get a
+/// warning that names them, never an error.
+bool is_cloud_init_key_we_lack(std::string_view key);
+
+/// Our own top-level key for image settings (/etc/amiboot/amiboot.yaml).
+inline constexpr std::string_view kAmibootKey = "amiboot";
+
+}  // namespace amiboot

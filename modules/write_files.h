@@ -1,0 +1,33 @@
+// write_files: files from user data (cc_write_files), with cloud-init's
+// encodings, owner, permissions, append and defer.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "modules/module.h"
+
+namespace amiboot {
+
+struct WriteFileEntry {
+  std::string path;
+  std::string content;  // decoded
+  std::string owner = "root:root";
+  mode_t mode = 0644;
+  bool append = false;
+  bool defer = false;
+  bool operator==(const WriteFileEntry&) const = default;
+};
+
+/// nullopt when write_files is absent or has errors (reported in `out`).
+std::optional<std::vector<WriteFileEntry>> decode_write_files(const Value& config,
+                                                              Diagnostics& out);
+
+void check_write_files(const Value& config, Diagnostics& out);
+/// Entries without defer (init stage).
+PlanResult plan_write_files(const ModuleInput& input);
+/// Entries with defer: true (final stage, after users exist).
+PlanResult plan_write_files_deferred(const ModuleInput& input);
+
+}  // namespace amiboot

@@ -1,0 +1,43 @@
+// Small helpers shared by the tests: scratch folders and running programs.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace amiboot::testing {
+
+/// A fresh scratch directory, removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return m_path; }
+  std::string operator/(const std::string& rel) const { return m_path + "/" + rel; }
+
+ private:
+  std::string m_path;
+};
+
+struct CommandResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  std::string out;     // stdout
+  std::string err;     // stderr
+};
+
+/// Runs argv (no shell) with extra environment entries, stdin from `input`.
+CommandResult run(const std::vector<std::string>& argv,
+                  const std::map<std::string, std::string>& env = {},
+                  const std::string& input = "");
+
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& content);
+bool exists(const std::string& path);
+
+/// Path of the amiboot binary under test, and of the source tree.
+std::string amiboot_binary();
+std::string source_dir();
+
+}  // namespace amiboot::testing
