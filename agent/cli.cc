@@ -61,7 +61,8 @@ class Args {
     for (std::size_t i = 0; i < m_args.size(); ++i) {
       if (m_args[i] == name && i + 1 < m_args.size()) {
         std::string v = m_args[i + 1];
-        m_args.erase(m_args.begin() + static_cast<long>(i), m_args.begin() + static_cast<long>(i) + 2);
+        m_args.erase(m_args.begin() + static_cast<long>(i),
+                     m_args.begin() + static_cast<long>(i) + 2);
         return v;
       }
       if (m_args[i].rfind(name + "=", 0) == 0) {
@@ -267,7 +268,8 @@ int cmd_validate(const std::vector<std::string>& raw) {
   }
   bool ok = !has_errors(diags);
   if (json) {
-    nlohmann::json out = {{"valid", ok}, {"parts", parts},
+    nlohmann::json out = {{"valid", ok},
+                          {"parts", parts},
                           {"errors", nlohmann::json::array()},
                           {"warnings", nlohmann::json::array()}};
     for (const auto& d : diags) {
@@ -368,7 +370,8 @@ const Command kCommands[] = {
      "usage: amiboot validate [FILE|-] [--json]\n"
      "Checks user data offline as `run` would; exit 0 when valid, 1 otherwise.\n",
      cmd_validate},
-    {"analyze", "usage: amiboot analyze [--json] [--root DIR]\nPer-module times of recorded runs.\n",
+    {"analyze",
+     "usage: amiboot analyze [--json] [--root DIR]\nPer-module times of recorded runs.\n",
      cmd_analyze},
     {"clean",
      "usage: amiboot clean [--logs] [--root DIR]\n"

@@ -71,12 +71,14 @@ Value load_image_config(const System& system, Diagnostics& out) {
     }
     auto doc = parse_yaml(*text, file);
     if (!doc) {
-      out.push_back(Diagnostic{Diagnostic::Severity::Error, {}, "",
-                               doc.error().message + " (file ignored)"});
+      out.push_back(
+          Diagnostic{Diagnostic::Severity::Error, {}, "", doc.error().message + " (file ignored)"});
       continue;
     }
     if (!check_cloud_config(*doc, out)) {
-      out.push_back(Diagnostic{Diagnostic::Severity::Error, {file}, "",
+      out.push_back(Diagnostic{Diagnostic::Severity::Error,
+                               {file},
+                               "",
                                "this image config file has errors; it is ignored"});
       continue;
     }
@@ -95,13 +97,17 @@ MergedConfig merge_cloud_config(const Value& base, const std::vector<Part>& part
     auto doc = parse_yaml(part.content, part.label);
     if (!doc) {
       out.push_back(Diagnostic{Diagnostic::Severity::Error, {}, "", doc.error().message});
-      out.push_back(Diagnostic{Diagnostic::Severity::Error, {part.label}, "",
+      out.push_back(Diagnostic{Diagnostic::Severity::Error,
+                               {part.label},
+                               "",
                                "cloud-config rejected whole; nothing from it is applied"});
       ++result.rejected_parts;
       continue;
     }
     if (!check_cloud_config(*doc, out)) {
-      out.push_back(Diagnostic{Diagnostic::Severity::Error, {part.label}, "",
+      out.push_back(Diagnostic{Diagnostic::Severity::Error,
+                               {part.label},
+                               "",
                                "cloud-config rejected whole; nothing from it is applied"});
       ++result.rejected_parts;
       continue;

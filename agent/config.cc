@@ -71,8 +71,10 @@ std::optional<bool> Value::as_bool() const {
   if (kind != Kind::Scalar || !plain) {
     return std::nullopt;
   }
-  static const char* const kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
-  static const char* const kFalse[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
+  static const char* const kTrue[] = {"true", "True", "TRUE", "yes", "Yes",
+                                      "YES",  "on",   "On",   "ON"};
+  static const char* const kFalse[] = {"false", "False", "FALSE", "no", "No",
+                                       "NO",    "off",   "Off",   "OFF"};
   for (const char* t : kTrue) {
     if (scalar == t) {
       return true;

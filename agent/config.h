@@ -57,8 +57,8 @@ class Value {
   Value* get(std::string_view key);
   void set(std::string key, Value value);
 
-  std::optional<bool> as_bool() const;           // YAML 1.1 booleans, as PyYAML reads them
-  std::optional<long long> as_int() const;       // plain decimal, 0x, 0o
+  std::optional<bool> as_bool() const;      // YAML 1.1 booleans, as PyYAML reads them
+  std::optional<long long> as_int() const;  // plain decimal, 0x, 0o
   bool looks_like_number() const;
   /// "a string", "an integer", "a boolean", "null", "a list", "a map".
   std::string type_name() const;

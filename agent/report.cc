@@ -21,7 +21,9 @@ std::string now_rfc3339() {
   return buf;
 }
 
-std::string status_path() { return std::string(kRunDir) + "/status.json"; }
+std::string status_path() {
+  return std::string(kRunDir) + "/status.json";
+}
 
 }  // namespace
 
@@ -78,9 +80,12 @@ void Reporter::module_started(const std::string& name) {
 }
 
 void Reporter::module_finished(const ModuleRecord& r) {
-  nlohmann::json j = {{"name", r.name},         {"stage", r.stage},
-                      {"frequency", r.frequency}, {"result", r.result},
-                      {"duration_ms", r.duration_ms}, {"reason", r.reason},
+  nlohmann::json j = {{"name", r.name},
+                      {"stage", r.stage},
+                      {"frequency", r.frequency},
+                      {"result", r.result},
+                      {"duration_ms", r.duration_ms},
+                      {"reason", r.reason},
                       {"errors", r.errors}};
   m_doc["stages"][m_stage]["modules"].push_back(j);
   if (r.result == "failed") {
@@ -133,7 +138,7 @@ void Reporter::warning(const std::string& message) {
   journal_send(LOG_WARNING, "amiboot", message, fields());
 }
 
-void Reporter::end_stage(const std::string& overall, bool ready) {
+void Reporter::end_stage(const std::string& overall, bool ready, bool last) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   m_stage_start)
                 .count();
@@ -146,10 +151,10 @@ void Reporter::end_stage(const std::string& overall, bool ready) {
   stage["finished"] = now_rfc3339();
   stage["duration_ms"] = ms;
   // Between init and final the instance is still being set up.
-  bool more_to_come = m_stage == "init" && (status == "done" || status == "error");
+  bool more_to_come = !last && m_stage == "init" && (status == "done" || status == "error");
   m_doc["status"] = more_to_come ? "running" : status;
-  std::string message = "amiboot " + m_stage + " stage finished: " + status + " in " +
-                        std::to_string(ms) + " ms";
+  std::string message =
+      "amiboot " + m_stage + " stage finished: " + status + " in " + std::to_string(ms) + " ms";
   auto f = fields();
   f["MESSAGE_ID"] = kMessageIdFinished;
   f["AMIBOOT_RESULT"] = status;
@@ -157,9 +162,11 @@ void Reporter::end_stage(const std::string& overall, bool ready) {
   journal_send(status == "done" ? LOG_INFO : LOG_ERR, "amiboot", message, f);
   write_status();
   if (!more_to_come && !m_dry_run) {
-    nlohmann::json result = {
-        {"v1", {{"datasource", m_doc["source"]}, {"errors", m_doc["errors"]},
-                {"instance_id", m_doc["instance_id"]}, {"status", m_doc["status"]}}}};
+    nlohmann::json result = {{"v1",
+                              {{"datasource", m_doc["source"]},
+                               {"errors", m_doc["errors"]},
+                               {"instance_id", m_doc["instance_id"]},
+                               {"status", m_doc["status"]}}}};
     (void)m_system.write_file(std::string(kRunDir) + "/result.json", result.dump(2) + "\n",
                               FileAttrs{0644, 0, 0});
   }
@@ -180,10 +187,9 @@ void Reporter::write_status() {
     return;
   }
   (void)m_system.make_dirs(kRunDir, 0755);
-  (void)m_system.write_file(status_path(),
-                            m_doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-                                "\n",
-                            FileAttrs{0644, 0, 0});
+  (void)m_system.write_file(
+      status_path(), m_doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+      FileAttrs{0644, 0, 0});
 }
 
 std::optional<nlohmann::json> read_status(const System& system) {

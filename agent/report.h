@@ -46,7 +46,9 @@ class Reporter {
   void error(const std::string& message);
   void warning(const std::string& message);
   /// overall: "done", "error", "disabled", "not-on-ec2"; ready sends READY=1.
-  void end_stage(const std::string& overall, bool ready);
+  /// After init the run goes on (status "running") unless `last` says the
+  /// final stage cannot follow.
+  void end_stage(const std::string& overall, bool ready, bool last = false);
   void notify(const std::string& state);  // sd_notify passthrough
 
   bool failed() const { return m_failed; }

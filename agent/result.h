@@ -50,6 +50,8 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Error error(std::string message) { return Error{std::move(message)}; }
+inline Error error(std::string message) {
+  return Error{std::move(message)};
+}
 
 }  // namespace amiboot

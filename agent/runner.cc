@@ -63,7 +63,9 @@ std::string done_reason(Frequency f) {
 class Runner {
  public:
   explicit Runner(const RunOptions& options)
-      : m_options(options), m_system(options.root), m_state(m_system),
+      : m_options(options),
+        m_system(options.root),
+        m_state(m_system),
         m_report(m_system, options.dry_run) {}
 
   int run();
@@ -95,8 +97,9 @@ class Runner {
 int Runner::run() {
   if (is_disabled(m_options.root)) {
     m_report.begin_stage("init");
-    m_report.warning("amiboot is disabled (/etc/amiboot/disabled or amiboot=disabled); doing nothing");
-    m_report.end_stage("disabled", true);
+    m_report.warning(
+        "amiboot is disabled (/etc/amiboot/disabled or amiboot=disabled); doing nothing");
+    m_report.end_stage("disabled", true, true);
     return 0;
   }
   bool ok = true;
@@ -173,10 +176,9 @@ bool Runner::init_stage() {
   load_image(image_diags);
   m_report.diagnostics(image_diags);
   if (!acquire_source()) {
-    m_report.end_stage(m_options.seed_dir || m_options.imds_url || looks_like_ec2()
-                           ? "error"
-                           : "not-on-ec2",
-                       true);
+    m_report.end_stage(
+        m_options.seed_dir || m_options.imds_url || looks_like_ec2() ? "error" : "not-on-ec2", true,
+        true);
     return false;
   }
   m_have_source = true;
@@ -185,9 +187,9 @@ bool Runner::init_stage() {
   m_new_instance = !previous || *previous != id;
   m_report.set_instance(id, m_source.metadata.source);
   journal_send(LOG_INFO, "amiboot",
-               m_new_instance ? "new instance " + id +
-                                    (previous ? " (was " + *previous + ")" : std::string())
-                              : "same instance " + id + " as the last boot",
+               m_new_instance
+                   ? "new instance " + id + (previous ? " (was " + *previous + ")" : std::string())
+                   : "same instance " + id + " as the last boot",
                m_report.fields());
   if (m_source.user_data) {
     decode(*m_source.user_data);
@@ -241,10 +243,17 @@ void Runner::run_modules(Stage stage) {
     if (m.stage != stage) {
       continue;
     }
-    ModuleRecord record{std::string(m.name), std::string(stage_name(stage)),
-                        std::string(frequency_name(m.frequency)), "skipped", "", 0, {}};
-    nlohmann::json planned = {{"name", m.name},       {"frequency", frequency_name(m.frequency)},
-                              {"run", false},         {"reason", ""},
+    ModuleRecord record{std::string(m.name),
+                        std::string(stage_name(stage)),
+                        std::string(frequency_name(m.frequency)),
+                        "skipped",
+                        "",
+                        0,
+                        {}};
+    nlohmann::json planned = {{"name", m.name},
+                              {"frequency", frequency_name(m.frequency)},
+                              {"run", false},
+                              {"reason", ""},
                               {"actions", nlohmann::json::array()}};
     auto finish = [&]() {
       planned["reason"] = record.reason;
@@ -277,8 +286,8 @@ void Runner::run_modules(Stage stage) {
       plan = m.plan(input);
     } catch (const std::exception& e) {
       // One broken module must never stop the others.
-      plan.diagnostics.push_back(
-          Diagnostic{Diagnostic::Severity::Error, {}, "", std::string("internal error: ") + e.what()});
+      plan.diagnostics.push_back(Diagnostic{
+          Diagnostic::Severity::Error, {}, "", std::string("internal error: ") + e.what()});
     }
     for (const auto& a : plan.actions) {
       auto j = action_to_json(a);
@@ -386,6 +395,8 @@ bool is_disabled(const std::string& root) {
   return false;
 }
 
-int run_stages(const RunOptions& options) { return Runner(options).run(); }
+int run_stages(const RunOptions& options) {
+  return Runner(options).run();
+}
 
 }  // namespace amiboot

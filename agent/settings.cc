@@ -30,7 +30,8 @@ Settings decode_settings(const Value& image_config, Diagnostics& out) {
       } else if (e->rfind("http://", 0) == 0) {
         s.imds_url = *e;
       } else {
-        d.error(*v, "amiboot.imds.endpoint", "expected ipv4, ipv6 or an http:// URL, got '" + *e + "'");
+        d.error(*v, "amiboot.imds.endpoint",
+                "expected ipv4, ipv6 or an http:// URL, got '" + *e + "'");
       }
     }
   }

@@ -9,13 +9,15 @@ namespace {
 constexpr mode_t kPrivateFile = 0600;
 
 nlohmann::json part_to_json(const Part& p) {
-  return {{"type", part_type_name(p.type)}, {"name", p.name}, {"label", p.label},
+  return {{"type", part_type_name(p.type)},
+          {"name", p.name},
+          {"label", p.label},
           {"content", p.content}};
 }
 
 PartType part_type_from(const std::string& name) {
-  for (PartType t : {PartType::CloudConfig, PartType::ShellScript, PartType::Boothook,
-                     PartType::IncludeUrl}) {
+  for (PartType t :
+       {PartType::CloudConfig, PartType::ShellScript, PartType::Boothook, PartType::IncludeUrl}) {
     if (part_type_name(t) == name) {
       return t;
     }
@@ -55,8 +57,8 @@ Status State::save_instance(const SourceData& data, const std::vector<Part>& par
   }
   std::string dir = instance_dir(id);
   FileAttrs priv{kPrivateFile, 0, 0};
-  if (auto st = m_system.write_file(dir + "/metadata.json", to_json(data.metadata).dump(2) + "\n",
-                                    priv);
+  if (auto st =
+          m_system.write_file(dir + "/metadata.json", to_json(data.metadata).dump(2) + "\n", priv);
       !st) {
     return st;
   }
@@ -102,8 +104,8 @@ Result<std::pair<SourceData, std::vector<Part>>> State::load_current() const {
     }
     std::vector<Part> parts;
     for (const auto& j : nlohmann::json::parse(*parts_text)) {
-      parts.push_back(Part{part_type_from(j.at("type")), j.at("name"), j.at("label"),
-                           j.at("content")});
+      parts.push_back(
+          Part{part_type_from(j.at("type")), j.at("name"), j.at("label"), j.at("content")});
     }
     return std::pair{std::move(data), std::move(parts)};
   } catch (const nlohmann::json::exception& e) {

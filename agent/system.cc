@@ -21,7 +21,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
 
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> parts;
@@ -218,9 +220,8 @@ Status System::write_file(const std::string& path, std::string_view content,
   if (fchmod(fd, attrs.mode) != 0) {
     return fail("chmod");
   }
-  if ((attrs.uid || attrs.gid) &&
-      fchown(fd, attrs.uid ? *attrs.uid : static_cast<uid_t>(-1),
-             attrs.gid ? *attrs.gid : static_cast<gid_t>(-1)) != 0) {
+  if ((attrs.uid || attrs.gid) && fchown(fd, attrs.uid ? *attrs.uid : static_cast<uid_t>(-1),
+                                         attrs.gid ? *attrs.gid : static_cast<gid_t>(-1)) != 0) {
     return fail("chown");
   }
   if (fsync(fd) != 0) {

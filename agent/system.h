@@ -25,8 +25,8 @@ struct FileAttrs {
 
 struct CommandSpec {
   std::vector<std::string> argv;
-  std::map<std::string, std::string> env;  // added to a minimal clean environment
-  std::string identifier = "amiboot-script";  // journal SYSLOG_IDENTIFIER of its output
+  std::map<std::string, std::string> env;             // added to a minimal clean environment
+  std::string identifier = "amiboot-script";          // journal SYSLOG_IDENTIFIER of its output
   std::map<std::string, std::string> journal_fields;  // AMIBOOT_MODULE=... on its output
 };
 

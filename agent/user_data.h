@@ -16,8 +16,9 @@ enum class PartType { CloudConfig, ShellScript, Boothook, IncludeUrl, Unknown };
 
 struct Part {
   PartType type = PartType::Unknown;
-  std::string name;     // MIME filename or "part-NNN"; used for script file names
-  std::string label;    // where it came from, for diagnostics: "user-data", "user-data part 2 (config.txt)"
+  std::string name;  // MIME filename or "part-NNN"; used for script file names
+  std::string
+      label;  // where it came from, for diagnostics: "user-data", "user-data part 2 (config.txt)"
   std::string content;  // decoded body; scripts have CRLF already turned into LF
   bool operator==(const Part&) const = default;
 };

@@ -4,8 +4,12 @@
 
 namespace amiboot {
 
-void check_bootcmd(const Value& config, Diagnostics& out) { check_command_key(config, "bootcmd", out); }
+void check_bootcmd(const Value& config, Diagnostics& out) {
+  check_command_key(config, "bootcmd", out);
+}
 
-PlanResult plan_bootcmd(const ModuleInput& input) { return plan_command_key(input, "bootcmd"); }
+PlanResult plan_bootcmd(const ModuleInput& input) {
+  return plan_command_key(input, "bootcmd");
+}
 
 }  // namespace amiboot

@@ -40,12 +40,11 @@ PlanResult plan_final_message(const ModuleInput& input) {
   char uptime[32];
   std::snprintf(uptime, sizeof uptime, "%.2f", input.uptime_seconds);
   // Both spellings: cloud-init documents $UPTIME and the jinja-style {{uptime}}.
-  for (const auto& [name, value] :
-       {std::pair<std::string, std::string>{"UPTIME", uptime},
-        {"TIMESTAMP", input.timestamp},
-        {"DATASOURCE", input.metadata.source},
-        {"VERSION", AMIBOOT_VERSION},
-        {"INSTANCE_ID", input.metadata.instance_id}}) {
+  for (const auto& [name, value] : {std::pair<std::string, std::string>{"UPTIME", uptime},
+                                    {"TIMESTAMP", input.timestamp},
+                                    {"DATASOURCE", input.metadata.source},
+                                    {"VERSION", AMIBOOT_VERSION},
+                                    {"INSTANCE_ID", input.metadata.instance_id}}) {
     std::string lower = name;
     for (char& c : lower) {
       c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -4,7 +4,9 @@
 
 namespace amiboot {
 
-std::string_view stage_name(Stage stage) { return stage == Stage::Init ? "init" : "final"; }
+std::string_view stage_name(Stage stage) {
+  return stage == Stage::Init ? "init" : "final";
+}
 
 std::string_view frequency_name(Frequency frequency) {
   switch (frequency) {
@@ -36,7 +38,8 @@ std::string quote_argv(const std::vector<std::string>& argv) {
     if (!out.empty()) {
       out += ' ';
     }
-    bool plain = !arg.empty() && arg.find_first_of(" \t\n'\"\\$`;&|<>*?()[]{}#~") == std::string::npos;
+    bool plain =
+        !arg.empty() && arg.find_first_of(" \t\n'\"\\$`;&|<>*?()[]{}#~") == std::string::npos;
     out += plain ? arg : nlohmann::json(arg).dump();
   }
   return out;

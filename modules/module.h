@@ -41,7 +41,7 @@ struct WriteFile {
 /// Run a program with an argv (never a shell string we built).
 struct RunCommand {
   std::vector<std::string> argv;
-  std::string label;  // "runcmd[1]", "script part-001"
+  std::string label;              // "runcmd[1]", "script part-001"
   bool instance_program = false;  // argv[0] is an instance path (mapped under --root)
   bool operator==(const RunCommand&) const = default;
 };

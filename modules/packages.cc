@@ -13,10 +13,9 @@ std::optional<PackagesConfig> decode_packages(const Value& config, Diagnostics& 
         if (item.is_scalar()) {
           // "name=version" is cloud-init's string form of a pinned version.
           std::size_t eq = item.scalar.find('=');
-          cfg.packages.push_back(eq == std::string::npos
-                                     ? PackageSpec{item.scalar, ""}
-                                     : PackageSpec{item.scalar.substr(0, eq),
-                                                   item.scalar.substr(eq + 1)});
+          cfg.packages.push_back(eq == std::string::npos ? PackageSpec{item.scalar, ""}
+                                                         : PackageSpec{item.scalar.substr(0, eq),
+                                                                       item.scalar.substr(eq + 1)});
         } else if (item.is_sequence() && (item.items.size() == 1 || item.items.size() == 2)) {
           auto name = decoder.string(item.items[0], path + "[0]");
           std::optional<std::string> version = std::string();
@@ -27,9 +26,9 @@ std::optional<PackagesConfig> decode_packages(const Value& config, Diagnostics& 
             cfg.packages.push_back({*name, *version});
           }
         } else {
-          decoder.error(item, path,
-                        "expected a package name or a [name, version] list, got " +
-                            item.type_name());
+          decoder.error(
+              item, path,
+              "expected a package name or a [name, version] list, got " + item.type_name());
         }
       }
     }
@@ -47,6 +46,8 @@ std::optional<PackagesConfig> decode_packages(const Value& config, Diagnostics& 
   return cfg;
 }
 
-void check_packages(const Value& config, Diagnostics& out) { decode_packages(config, out); }
+void check_packages(const Value& config, Diagnostics& out) {
+  decode_packages(config, out);
+}
 
 }  // namespace amiboot

@@ -43,12 +43,16 @@ PlanResult plan_scripts_user(const ModuleInput& input) {
   return write_and_run(input, PartType::ShellScript, "scripts");
 }
 
-PlanResult plan_scripts_per_boot(const ModuleInput& input) { return run_folder(input, "per-boot"); }
+PlanResult plan_scripts_per_boot(const ModuleInput& input) {
+  return run_folder(input, "per-boot");
+}
 
 PlanResult plan_scripts_per_instance(const ModuleInput& input) {
   return run_folder(input, "per-instance");
 }
 
-PlanResult plan_scripts_per_once(const ModuleInput& input) { return run_folder(input, "per-once"); }
+PlanResult plan_scripts_per_once(const ModuleInput& input) {
+  return run_folder(input, "per-once");
+}
 
 }  // namespace amiboot

@@ -34,8 +34,8 @@ std::optional<mode_t> decode_permissions(const Value& v, const std::string& path
     mode = -1;
   }
   if (mode < 0 || mode > 07777) {
-    decoder.error(v, path, "expected an octal mode between '0000' and '07777', got '" + v.scalar +
-                               "'");
+    decoder.error(v, path,
+                  "expected an octal mode between '0000' and '07777', got '" + v.scalar + "'");
     return std::nullopt;
   }
   return static_cast<mode_t>(mode);
@@ -46,13 +46,13 @@ std::optional<std::string> decode_content(const std::string& content, const std:
                                           Decoder& decoder) {
   bool gz = encoding == "gz" || encoding == "gzip" || encoding.rfind("gz+", 0) == 0 ||
             encoding.rfind("gzip+", 0) == 0;
-  bool b64 = encoding.find("b64") != std::string::npos ||
-             encoding.find("base64") != std::string::npos;
+  bool b64 =
+      encoding.find("b64") != std::string::npos || encoding.find("base64") != std::string::npos;
   std::string data = content;
   if (b64) {
     auto decoded = base64_decode(data);
     if (!decoded) {
-      decoder.error(at, path, "content is not valid base64: " + decoded.error().message);
+      decoder.error(at, path, "content is not valid: " + decoded.error().message);
       return std::nullopt;
     }
     data = std::move(*decoded);
@@ -125,8 +125,8 @@ std::optional<std::vector<WriteFileEntry>> decode_write_files(const Value& confi
     if (decoder.map(item, base) == nullptr) {
       continue;
     }
-    decoder.unknown_keys(item, base,
-                         {"path", "content", "encoding", "owner", "permissions", "append", "defer"});
+    decoder.unknown_keys(
+        item, base, {"path", "content", "encoding", "owner", "permissions", "append", "defer"});
     WriteFileEntry entry;
     const Value* path = item.get("path");
     if (path == nullptr) {
@@ -179,7 +179,9 @@ std::optional<std::vector<WriteFileEntry>> decode_write_files(const Value& confi
   return entries;
 }
 
-void check_write_files(const Value& config, Diagnostics& out) { decode_write_files(config, out); }
+void check_write_files(const Value& config, Diagnostics& out) {
+  decode_write_files(config, out);
+}
 
 namespace {
 
@@ -202,8 +204,12 @@ PlanResult plan_entries(const ModuleInput& input, bool deferred) {
 
 }  // namespace
 
-PlanResult plan_write_files(const ModuleInput& input) { return plan_entries(input, false); }
+PlanResult plan_write_files(const ModuleInput& input) {
+  return plan_entries(input, false);
+}
 
-PlanResult plan_write_files_deferred(const ModuleInput& input) { return plan_entries(input, true); }
+PlanResult plan_write_files_deferred(const ModuleInput& input) {
+  return plan_entries(input, true);
+}
 
 }  // namespace amiboot

@@ -26,8 +26,8 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(m_path, ec);
 }
 
-CommandResult run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-                  const std::string& input) {
+CommandResult run(const std::vector<std::string>& argv,
+                  const std::map<std::string, std::string>& env, const std::string& input) {
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe failed");
@@ -119,6 +119,8 @@ std::string amiboot_binary() {
   return env != nullptr ? env : AMIBOOT_BINARY;
 }
 
-std::string source_dir() { return AMIBOOT_SOURCE_DIR; }
+std::string source_dir() {
+  return AMIBOOT_SOURCE_DIR;
+}
 
 }  // namespace amiboot::testing

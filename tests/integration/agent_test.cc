@@ -1,0 +1,391 @@
+// The real amiboot binary against the fake IMDS over loopback, in a sandbox
+// root: what an instance sees on its first boot, its second, and as a copy.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/fake_imds.h"
+#include "tests/support/test_util.h"
+
+namespace amiboot::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Agent : public ::testing::Test {
+ protected:
+  CommandResult amiboot(std::vector<std::string> args, std::map<std::string, std::string> env = {},
+                        const std::string& input = "") {
+    args.insert(args.begin(), amiboot_binary());
+    env.emplace("AMIBOOT_LOG", "stderr");
+    return run(args, env, input);
+  }
+  CommandResult run_agent(std::vector<std::string> extra = {},
+                          std::map<std::string, std::string> env = {}) {
+    std::vector<std::string> args = {"run", "--root", root.path(), "--imds", imds.url()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return amiboot(args, env);
+  }
+  nlohmann::json status() {
+    return nlohmann::json::parse(read_file(root / "run/amiboot/status.json"));
+  }
+  nlohmann::json module(const std::string& stage, const std::string& name) {
+    auto doc = status();  // keep it alive while we walk it
+    for (const auto& m : doc["stages"][stage]["modules"]) {
+      if (m["name"] == name) {
+        return m;
+      }
+    }
+    return nullptr;
+  }
+  // A reboot: /run is a tmpfs, so per-boot state is gone.
+  void reboot() { fs::remove_all(root / "run"); }
+  int lines(const std::string& rel) {
+    std::string text = read_file(root / rel);
+    return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+  }
+
+  FakeImds imds;
+  TempDir root;
+};
+
+constexpr const char* kUserData = R"(#cloud-config
+bootcmd:
+  - echo boot >> "$AMIBOOT_ROOT/bootcmd.log"
+write_files:
+  - path: /etc/app.conf
+    content: "port: 8080\n"
+runcmd:
+  - echo "$INSTANCE_ID" >> "$AMIBOOT_ROOT/runcmd.log"
+)";
+
+TEST_F(Agent, FirstBootRunsEverythingAndReportsDone) {
+  imds.set_user_data(kUserData);
+  auto r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(root / "etc/app.conf"), "port: 8080\n");
+  EXPECT_EQ(read_file(root / "runcmd.log"), "i-0123456789abcdef0\n");
+  EXPECT_EQ(lines("bootcmd.log"), 1);
+  auto s = status();
+  EXPECT_EQ(s["status"], "done");
+  EXPECT_EQ(s["instance_id"], "i-0123456789abcdef0");
+  EXPECT_EQ(module("init", "write_files")["result"], "ok");
+  EXPECT_EQ(module("final", "runcmd")["result"], "ok");
+  auto st = amiboot({"status", "--root", root.path()});
+  EXPECT_EQ(st.exit_code, 0);
+  EXPECT_EQ(st.out, "status: done\n");
+  // State is root-only.
+  EXPECT_EQ(fs::status(root / "var/lib/amiboot").permissions() & fs::perms::all,
+            fs::perms::owner_all);
+  EXPECT_EQ(
+      fs::status(root / "var/lib/amiboot/instances/i-0123456789abcdef0/user-data").permissions() &
+          fs::perms::all,
+      fs::perms::owner_read | fs::perms::owner_write);
+}
+
+TEST_F(Agent, SecondBootOfTheSameInstanceRunsOnlyPerBootModules) {
+  imds.set_user_data(kUserData);
+  ASSERT_EQ(run_agent().exit_code, 0);
+  fs::remove(root / "etc/app.conf");
+  reboot();
+  auto r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(lines("bootcmd.log"), 2);  // per boot
+  EXPECT_EQ(lines("runcmd.log"), 1);   // per instance: not again
+  EXPECT_FALSE(exists(root / "etc/app.conf"));
+  EXPECT_EQ(module("init", "write_files")["reason"], "already ran for this instance");
+  EXPECT_EQ(module("final", "runcmd")["result"], "skipped");
+  // Within one boot even per-boot work is not repeated.
+  ASSERT_EQ(run_agent().exit_code, 0);
+  EXPECT_EQ(lines("bootcmd.log"), 2);
+}
+
+TEST_F(Agent, NewInstanceIdRunsPerInstanceModulesAgain) {
+  imds.set_user_data(kUserData);
+  ASSERT_EQ(run_agent().exit_code, 0);
+  reboot();
+  imds.set_instance_id("i-0fedcba9876543210");
+  auto r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(root / "runcmd.log"), "i-0123456789abcdef0\ni-0fedcba9876543210\n");
+  EXPECT_EQ(fs::read_symlink(root / "var/lib/amiboot/instance"), "instances/i-0fedcba9876543210");
+  EXPECT_NE(r.err.find("new instance i-0fedcba9876543210 (was i-0123456789abcdef0)"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(Agent, FailingModuleDoesNotStopTheOthersAndStatusSaysWhy) {
+  imds.set_user_data(R"(#cloud-config
+bootcmd:
+  - exit 3
+write_files:
+  - path: /etc/still-written
+    content: yes
+runcmd:
+  - [touch, /nonexistent-dir/x]
+  - echo ran >> "$AMIBOOT_ROOT/after-failure"
+)");
+  auto r = run_agent();
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(exists(root / "etc/still-written"));
+  EXPECT_EQ(read_file(root / "after-failure"), "ran\n");
+  auto boot = module("init", "bootcmd");
+  EXPECT_EQ(boot["result"], "failed");
+  EXPECT_EQ(boot["errors"][0], "bootcmd[0] exited with status 3");
+  EXPECT_EQ(module("final", "runcmd")["errors"][0], "runcmd[0] exited with status 1");
+  EXPECT_EQ(status()["status"], "error");
+  auto st = amiboot({"status", "--root", root.path()});
+  EXPECT_EQ(st.exit_code, 1);
+  EXPECT_NE(st.out.find("error: bootcmd: bootcmd[0] exited with status 3"), std::string::npos)
+      << st.out;
+}
+
+TEST_F(Agent, WriteFilesEscapeRejectsTheWholeConfigAndWritesNothing) {
+  imds.set_user_data(R"(#cloud-config
+write_files:
+  - path: /etc/fine
+    content: fine
+  - path: /etc/../../escape
+    content: bad
+runcmd:
+  - touch "$AMIBOOT_ROOT/runcmd-ran"
+)");
+  auto r = run_agent();
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_FALSE(exists(root / "etc/fine"));
+  EXPECT_FALSE(exists(root / "runcmd-ran"));
+  EXPECT_FALSE(exists(fs::path(root.path()).parent_path() / "escape"));
+  EXPECT_NE(r.err.find("user-data:5:11: write_files[1].path: '/etc/../../escape' contains '..'"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("cloud-config rejected whole"), std::string::npos);
+}
+
+TEST_F(Agent, EmptyOrMissingUserDataIsNothingToDo) {
+  imds.set_user_data("");
+  auto r = run_agent();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(status()["status"], "done");
+  reboot();
+  imds.set_user_data(std::nullopt);  // IMDS answers 404
+  imds.set_instance_id("i-0000000000000000b");
+  r = run_agent();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(status()["status"], "done");
+  EXPECT_TRUE(status()["errors"].empty());
+}
+
+TEST_F(Agent, KilledMidModuleFinishesItAndDoesNotRepeatTheOthers) {
+  imds.set_user_data(R"(#cloud-config
+write_files:
+  - path: /etc/written-once
+    content: x
+runcmd:
+  - echo start >> "$AMIBOOT_ROOT/runcmd.log"
+  - if [ -e "$AMIBOOT_ROOT/slow" ]; then sleep 60; fi
+  - echo end >> "$AMIBOOT_ROOT/runcmd.log"
+)");
+  write_file(root / "slow", "");
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    setenv("AMIBOOT_LOG", "stderr", 1);
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 2);
+    execl(amiboot_binary().c_str(), "amiboot", "run", "--root", root.path().c_str(), "--imds",
+          imds.url().c_str(), nullptr);
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  // Wait until runcmd is inside its slow command.
+  for (int i = 0; i < 200 && read_file(root / "runcmd.log").empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(read_file(root / "runcmd.log"), "start\n");
+  kill(-pid, SIGKILL);
+  int wstatus = 0;
+  waitpid(pid, &wstatus, 0);
+  ASSERT_TRUE(WIFSIGNALED(wstatus));
+  fs::remove(root / "etc/written-once");
+  fs::remove(root / "slow");
+  auto r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(root / "runcmd.log"), "start\nstart\nend\n");
+  EXPECT_FALSE(exists(root / "etc/written-once"));  // write_files was done before the kill
+  EXPECT_EQ(module("init", "write_files")["reason"], "already ran for this instance");
+  EXPECT_EQ(module("final", "runcmd")["result"], "ok");
+}
+
+TEST_F(Agent, NotifiesSystemdWithStatusLinesAndReady) {
+  imds.set_user_data(kUserData);
+  TempDir sock_dir;
+  std::string sock_path = sock_dir / "notify";
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  // Read while the agent runs: a full datagram queue would block its sd_notify().
+  std::vector<std::string> messages;
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    char buf[4096];
+    while (!done) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 50) > 0) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n > 0) {
+          messages.emplace_back(buf, static_cast<std::size_t>(n));
+        }
+      }
+    }
+  });
+  auto r = run_agent({}, {{"NOTIFY_SOCKET", sock_path}});
+  done = true;
+  reader.join();
+  close(fd);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto index = [&](const std::string& m) {
+    return std::find(messages.begin(), messages.end(), m) - messages.begin();
+  };
+  ASSERT_LT(index("READY=1"), static_cast<long>(messages.size()));
+  ASSERT_LT(index("STATUS=init: running write_files"), static_cast<long>(messages.size()));
+  ASSERT_LT(index("STATUS=final: running runcmd"), static_cast<long>(messages.size()));
+  // Ready once the init modules are done, before the final stage works.
+  EXPECT_LT(index("STATUS=init: running write_files"), index("READY=1"));
+  EXPECT_LT(index("READY=1"), index("STATUS=final: running runcmd"));
+}
+
+TEST_F(Agent, TokenNeverAppearsInOutputOrFiles) {
+  imds.set_user_data(kUserData);
+  imds.fail_next("meta-data/local-hostname", 401, 1);  // forces a second token
+  auto r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto tokens = imds.issued_tokens();
+  ASSERT_EQ(tokens.size(), 2u);
+  std::string everything = r.out + r.err;
+  for (const auto& entry : fs::recursive_directory_iterator(root.path())) {
+    if (entry.is_regular_file()) {
+      everything += read_file(entry.path());
+    }
+  }
+  for (const auto& t : tokens) {
+    EXPECT_EQ(everything.find(t), std::string::npos);
+  }
+  EXPECT_NE(r.err.find("token"), std::string::npos) << "the refresh should be logged: " << r.err;
+}
+
+TEST_F(Agent, ImdsTurnedOffIsAClearErrorAndTheBootGoesOn) {
+  imds.set_token_status(403);
+  auto r = run_agent();
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(imds.request_count(), 1);
+  EXPECT_NE(r.err.find("403"), std::string::npos) << r.err;
+  EXPECT_EQ(status()["status"], "error");
+}
+
+TEST_F(Agent, DryRunPrintsThePlanAsJsonAndChangesNothing) {
+  imds.set_user_data(kUserData);
+  auto r = run_agent({"--dry-run", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::is_empty(root.path()));
+  auto plan = nlohmann::json::parse(r.out);
+  EXPECT_EQ(plan["version"], 1);
+  EXPECT_EQ(plan["instance_id"], "i-0123456789abcdef0");
+  EXPECT_EQ(plan["new_instance"], true);
+  bool found = false;
+  for (const auto& m : plan["stages"][0]["modules"]) {
+    if (m["name"] == "write_files") {
+      found = true;
+      EXPECT_EQ(m["run"], true);
+      EXPECT_EQ(m["actions"][0]["action"], "write");
+      EXPECT_EQ(m["actions"][0]["path"], "/etc/app.conf");
+      EXPECT_EQ(m["actions"][0]["bytes"], 11);
+      EXPECT_FALSE(m["actions"][0].contains("content"));  // user data stays out of output
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(Agent, ImageConfigIsTheBaseThatUserDataOverrides) {
+  write_file(root / "etc/amiboot/amiboot.yaml",
+             "final_message: from image\nruncmd: [echo image]\n");
+  write_file(root / "etc/amiboot/amiboot.yaml.d/50-more.yaml", "final_message: from drop-in\n");
+  auto r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "from drop-in\n");
+  reboot();
+  imds.set_instance_id("i-0000000000000000c");
+  imds.set_user_data("#cloud-config\nfinal_message: from user data\n");
+  r = run_agent();
+  EXPECT_EQ(r.out, "from user data\n");
+}
+
+TEST_F(Agent, DisabledDoesNothingAndStatusSaysSo) {
+  imds.set_user_data(kUserData);
+  write_file(root / "etc/amiboot/disabled", "");
+  auto r = run_agent();
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(imds.request_count(), 0);
+  EXPECT_FALSE(exists(root / "etc/app.conf"));
+  EXPECT_EQ(amiboot({"status", "--root", root.path()}).exit_code, 3);
+}
+
+TEST_F(Agent, StagesRunSeparatelyAsTheUnitsDo) {
+  imds.set_user_data(kUserData);
+  auto r = run_agent({"--stage", "init"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(exists(root / "runcmd.log"));
+  EXPECT_EQ(amiboot({"status", "--root", root.path()}).exit_code, 2);  // still running
+  int before = imds.request_count();
+  r = amiboot({"run", "--stage", "final", "--root", root.path()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(imds.request_count(), before);  // the final stage reads the cache
+  EXPECT_TRUE(exists(root / "runcmd.log"));
+  EXPECT_EQ(amiboot({"status", "--root", root.path(), "--wait"}).exit_code, 0);
+}
+
+TEST_F(Agent, QueryCleanAndAnalyze) {
+  imds.set_user_data(kUserData);
+  ASSERT_EQ(run_agent().exit_code, 0);
+  auto q = amiboot({"query", "instance_id", "--root", root.path()});
+  EXPECT_EQ(q.out, "i-0123456789abcdef0\n");
+  q = amiboot({"query", "block_device_mapping.root", "--root", root.path()});
+  EXPECT_EQ(q.out, "/dev/xvda\n");
+  q = amiboot({"query", "user_data", "--root", root.path()});
+  EXPECT_EQ(q.out, kUserData);
+  EXPECT_EQ(read_file(root / "run/amiboot/instance-data.json").find("runcmd"), std::string::npos);
+  auto a = amiboot({"analyze", "--root", root.path()});
+  EXPECT_NE(a.out.find("write_files (ok)"), std::string::npos) << a.out;
+  EXPECT_EQ(amiboot({"clean", "--root", root.path()}).exit_code, 0);
+  EXPECT_FALSE(exists(root / "var/lib/amiboot/instances"));
+  reboot();
+  ASSERT_EQ(run_agent().exit_code, 0);
+  EXPECT_EQ(lines("runcmd.log"), 2);  // after clean the same id is a first boot again
+}
+
+TEST_F(Agent, SeedDirectoryIsASource) {
+  TempDir seed;
+  write_file(seed / "meta-data", "instance-id: i-seed\nlocal-hostname: seeded\n");
+  write_file(seed / "user-data", kUserData);
+  auto r = amiboot({"run", "--root", root.path(), "--seed", seed.path()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(root / "runcmd.log"), "i-seed\n");
+  EXPECT_EQ(status()["source"], "seed:" + seed.path());
+}
+
+}  // namespace
+}  // namespace amiboot::testing

@@ -1,0 +1,103 @@
+// System against a real sandbox root: path mapping, escapes, atomic writes,
+// owners from the sandbox's own passwd, commands.
+#include "agent/system.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_util.h"
+
+namespace amiboot {
+namespace {
+
+using testing::TempDir;
+
+TEST(System, PathsMapUnderTheRoot) {
+  TempDir root;
+  System sys(root.path());
+  ASSERT_TRUE(sys.write_file("/etc/app/conf", "x=1\n", FileAttrs{0640}).ok());
+  EXPECT_EQ(testing::read_file(root / "etc/app/conf"), "x=1\n");
+  struct stat st;
+  ASSERT_EQ(stat((root / "etc/app/conf").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+}
+
+TEST(System, DotDotAndRelativePathsAreRefused) {
+  TempDir root;
+  System sys(root.path());
+  EXPECT_FALSE(sys.resolve("/etc/../../outside").ok());
+  EXPECT_FALSE(sys.resolve("etc/passwd").ok());
+  EXPECT_FALSE(sys.write_file("/../escape", "x", {}).ok());
+  EXPECT_FALSE(testing::exists(std::filesystem::path(root.path()).parent_path() / "escape"));
+}
+
+TEST(System, SymlinksResolveInsideTheRoot) {
+  TempDir root;
+  TempDir outside;
+  System sys(root.path());
+  std::filesystem::create_directories(root / "real");
+  // An absolute link means the image's root, as it would once booted.
+  std::filesystem::create_directory_symlink("/real", root / "abs");
+  ASSERT_TRUE(sys.write_file("/abs/file", "in", {}).ok());
+  EXPECT_EQ(testing::read_file(root / "real/file"), "in");
+  // A link to a host folder is re-rooted, never followed out.
+  std::filesystem::create_directory_symlink(outside.path(), root / "host");
+  ASSERT_TRUE(sys.write_file("/host/file", "in", {}).ok());
+  EXPECT_FALSE(testing::exists(outside / "file"));
+  // A relative link that climbs above the root is refused.
+  std::filesystem::create_directory_symlink("../../../../../../..", root / "up");
+  auto r = sys.resolve("/up/etc/passwd");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("leads out of"), std::string::npos) << r.error().message;
+}
+
+TEST(System, WriteIsAtomicAndLeavesNoTemporaryFiles) {
+  TempDir root;
+  System sys(root.path());
+  ASSERT_TRUE(sys.write_file("/etc/f", "old", {}).ok());
+  ASSERT_TRUE(sys.write_file("/etc/f", "new", {}).ok());
+  EXPECT_EQ(testing::read_file(root / "etc/f"), "new");
+  auto names = sys.list_dir("/etc");
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, std::vector<std::string>{"f"});
+}
+
+TEST(System, OwnersComeFromTheRootsPasswdAndGroup) {
+  TempDir root;
+  testing::write_file(root / "etc/passwd",
+                      "root:x:0:0::/root:/bin/sh\napp:x:1234:1300::/home/app:/bin/sh\n");
+  testing::write_file(root / "etc/group", "root:x:0:\nstaff:x:1400:\n");
+  System sys(root.path());
+  auto ids = sys.lookup_owner("app");
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, (std::pair<uid_t, gid_t>{1234, 1300}));
+  ids = sys.lookup_owner("app:staff");
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(*ids, (std::pair<uid_t, gid_t>{1234, 1400}));
+  auto missing = sys.lookup_owner("nobody-here");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("no user 'nobody-here'"), std::string::npos);
+}
+
+TEST(System, RunUsesAnArgvAndReportsTheExitCode) {
+  TempDir root;
+  System sys(root.path());
+  // An argument with shell syntax stays one literal argument.
+  auto r = sys.run(CommandSpec{{"touch", root / "a b;c"}, {}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_TRUE(testing::exists(root / "a b;c"));
+  r = sys.run(CommandSpec{{"sh", "-c", "exit 7"}, {}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 7);
+  r = sys.run(CommandSpec{{"/no/such/program"}, {}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 127);
+}
+
+}  // namespace
+}  // namespace amiboot

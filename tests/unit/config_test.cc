@@ -1,0 +1,143 @@
+#include "agent/config.h"
+
+#include <gtest/gtest.h>
+
+#include "agent/cloud_config.h"
+
+namespace amiboot {
+namespace {
+
+Diagnostics check(const std::string& text) {
+  Diagnostics d;
+  auto doc = parse_yaml(text, "user-data");
+  if (!doc) {
+    d.push_back(Diagnostic{Diagnostic::Severity::Error, {}, "", doc.error().message});
+    return d;
+  }
+  check_cloud_config(*doc, d);
+  return d;
+}
+
+std::vector<std::string> errors(const Diagnostics& d) {
+  std::vector<std::string> out;
+  for (const auto& x : d) {
+    if (x.severity == Diagnostic::Severity::Error) {
+      out.push_back(x.format());
+    }
+  }
+  return out;
+}
+
+TEST(Config, ValuesKeepLineAndColumn) {
+  auto doc = parse_yaml("#cloud-config\na: 1\nlist:\n  - x\n  - 'y'\n", "user-data");
+  ASSERT_TRUE(doc.ok());
+  const Value* list = doc->get("list");
+  ASSERT_NE(list, nullptr);
+  EXPECT_EQ(list->items[1].pos.line, 5);
+  EXPECT_EQ(list->items[1].pos.column, 5);
+  EXPECT_EQ(list->items[1].scalar, "y");
+  EXPECT_FALSE(list->items[1].plain);
+  EXPECT_EQ(doc->get("a")->type_name(), "an integer");
+  EXPECT_EQ(doc->entries[0].key_pos.line, 2);
+}
+
+TEST(Config, TabAtLineTenNamesLineTen) {
+  std::string text = "#cloud-config\n";
+  for (int i = 2; i <= 8; ++i) {
+    text += "# comment line " + std::to_string(i) + "\n";
+  }
+  text += "runcmd:\n\t- echo hi\n";  // line 9, then the tab on line 10
+  auto doc = parse_yaml(text, "user-data");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.error().message.rfind("user-data:10:", 0), 0u) << doc.error().message;
+  EXPECT_NE(doc.error().message.find("tab"), std::string::npos) << doc.error().message;
+}
+
+TEST(Config, PackagesAsAnIntegerNamesTheKeyAndLine) {
+  auto e = errors(check("#cloud-config\n\npackages: 5\n"));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "user-data:3:11: packages: expected a list, got an integer");
+}
+
+TEST(Config, RuncmdAsOneStringIsRejected) {
+  auto e = errors(check("#cloud-config\nruncmd: echo hello\n"));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "user-data:2:9: runcmd: expected a list, got a string");
+}
+
+TEST(Config, CommandItemsMustBeStringsOrLists) {
+  auto e = errors(check("#cloud-config\nbootcmd:\n  - {a: 1}\n"));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_NE(e[0].find("user-data:3:5: bootcmd[0]: expected a command"), std::string::npos) << e[0];
+}
+
+TEST(Config, KeysOfModulesWeLackAreWarningsNamingThem) {
+  auto d = check("#cloud-config\nntp:\n  enabled: true\nfrobnicate: 1\n");
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].severity, Diagnostic::Severity::Warning);
+  EXPECT_EQ(d[0].format(),
+            "user-data:2:1: warning: ntp: amiboot has no module for this cloud-init key; ignored");
+  EXPECT_EQ(d[1].format(), "user-data:4:1: warning: frobnicate: unknown key; ignored");
+}
+
+TEST(Config, DuplicateKeysAreErrors) {
+  auto doc = parse_yaml("a: 1\nb: 2\na: 3\n", "user-data");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.error().message, "user-data:3:1: duplicate key 'a'");
+}
+
+TEST(Config, MergeMapsRecursivelyListsAndScalarsReplace) {
+  auto base = parse_yaml("a: {x: 1, y: [1, 2]}\nb: keep\n", "base");
+  auto over = parse_yaml("a: {y: [3]}\nc: new\n", "over");
+  ASSERT_TRUE(base.ok() && over.ok());
+  Value merged = merge(*base, *over);
+  EXPECT_EQ(merged.to_json().dump(), R"({"a":{"x":1,"y":[3]},"b":"keep","c":"new"})");
+  // The merged value still knows where each piece was written.
+  EXPECT_EQ(merged.get("a")->get("y")->pos.source, "over");
+  EXPECT_EQ(merged.get("a")->get("x")->pos.source, "base");
+}
+
+TEST(Config, BrokenPartIsRejectedWholeAndOthersMerge) {
+  std::vector<Part> parts = {
+      {PartType::CloudConfig, "a", "user-data part 1 (a)", "runcmd: [ok]\nbootcmd: [x]\n"},
+      {PartType::CloudConfig, "b", "user-data part 2 (b)",
+       "write_files:\n  - path: ../etc/x\nfinal_message: from b\n"},
+  };
+  Diagnostics d;
+  auto merged = merge_cloud_config(Value{}, parts, d);
+  EXPECT_EQ(merged.accepted_parts, 1);
+  EXPECT_EQ(merged.rejected_parts, 1);
+  EXPECT_NE(merged.config.get("runcmd"), nullptr);
+  // Nothing from the broken part, not even its valid keys.
+  EXPECT_EQ(merged.config.get("final_message"), nullptr);
+  EXPECT_EQ(merged.config.get("write_files"), nullptr);
+  ASSERT_TRUE(has_errors(d));
+  EXPECT_EQ(d[0].format(),
+            "user-data part 2 (b):2:11: write_files[0].path: expected an absolute path, got "
+            "'../etc/x'");
+}
+
+TEST(Config, EmptyDocumentIsNothingToDo) {
+  EXPECT_TRUE(check("#cloud-config\n").empty());
+  EXPECT_TRUE(check("").empty());
+}
+
+TEST(Config, TopLevelMustBeAMap) {
+  auto e = errors(check("#cloud-config\n- a\n- b\n"));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0], "user-data:2:1: expected a map of cloud-config keys, got a list");
+}
+
+TEST(Config, YamlBooleansAndIntegersAsPyYamlReadsThem) {
+  auto doc = parse_yaml("a: yes\nb: off\nc: 0x1f\nd: '5'\ne: 0o17\n", "t");
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ(doc->get("a")->as_bool(), true);
+  EXPECT_EQ(doc->get("b")->as_bool(), false);
+  EXPECT_EQ(doc->get("c")->as_int(), 31);
+  EXPECT_EQ(doc->get("d")->as_int(), std::nullopt);  // quoted: a string
+  EXPECT_EQ(doc->get("d")->type_name(), "a string");
+  EXPECT_EQ(doc->get("e")->as_int(), 15);
+}
+
+}  // namespace
+}  // namespace amiboot

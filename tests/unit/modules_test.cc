@@ -1,0 +1,211 @@
+#include <gtest/gtest.h>
+
+#include <zlib.h>
+
+#include <set>
+
+#include "agent/config.h"
+#include "modules/bootcmd.h"
+#include "modules/final_message.h"
+#include "modules/module.h"
+#include "modules/packages.h"
+#include "modules/runcmd.h"
+#include "modules/scripts.h"
+#include "modules/write_files.h"
+
+namespace amiboot {
+namespace {
+
+class NoScripts : public SystemView {
+ public:
+  std::map<std::string, std::vector<std::string>> folders;
+  std::vector<std::string> executables_in(const std::string& dir) const override {
+    auto it = folders.find(dir);
+    return it == folders.end() ? std::vector<std::string>{} : it->second;
+  }
+};
+
+struct Fixture {
+  explicit Fixture(const std::string& yaml) {
+    auto parsed = parse_yaml(yaml, "user-data");
+    EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : parsed.error().message);
+    if (parsed) {
+      config = *parsed;
+    }
+    metadata.instance_id = "i-abc";
+    metadata.source = "imds";
+  }
+  ModuleInput input() const { return ModuleInput{config, metadata, parts, system}; }
+
+  Value config;
+  Metadata metadata;
+  std::vector<Part> parts;
+  NoScripts system;
+};
+
+std::string gzip(const std::string& data) {
+  z_stream zs{};
+  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(compressBound(data.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+std::string base64(const std::string& in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  int val = 0, bits = -6;
+  for (unsigned char c : in) {
+    val = (val << 8) + c;
+    bits += 8;
+    while (bits >= 0) {
+      out.push_back(t[(val >> bits) & 0x3F]);
+      bits -= 6;
+    }
+  }
+  if (bits > -6) {
+    out.push_back(t[((val << 8) >> (bits + 8)) & 0x3F]);
+  }
+  while (out.size() % 4) {
+    out.push_back('=');
+  }
+  return out;
+}
+
+TEST(WriteFiles, PlansEveryEncodingOwnerModeAndAppend) {
+  std::string gz_b64 = base64(gzip("zipped\n"));
+  Fixture f(
+      "write_files:\n"
+      "  - path: /etc/plain\n    content: hello\n"
+      "  - path: /etc/b64\n    encoding: b64\n    content: aGk=\n    permissions: '0600'\n"
+      "  - path: /etc/gz\n    encoding: gz+b64\n    content: " +
+      gz_b64 +
+      "\n    owner: app:staff\n    permissions: 0755\n"
+      "  - path: /etc/more\n    content: line\n    append: true\n"
+      "  - path: /home/app/later\n    content: x\n    defer: true\n");
+  auto plan = plan_write_files(f.input());
+  ASSERT_TRUE(plan.diagnostics.empty()) << plan.diagnostics[0].format();
+  std::vector<Action> expected = {
+      WriteFile{"/etc/plain", "hello", 0644, "root:root", false, "write_files[0]"},
+      WriteFile{"/etc/b64", "hi", 0600, "root:root", false, "write_files[1]"},
+      WriteFile{"/etc/gz", "zipped\n", 0755, "app:staff", false, "write_files[2]"},
+      WriteFile{"/etc/more", "line", 0644, "root:root", true, "write_files[3]"},
+  };
+  EXPECT_EQ(plan.actions, expected);
+  auto deferred = plan_write_files_deferred(f.input());
+  std::vector<Action> expected_deferred = {
+      WriteFile{"/home/app/later", "x", 0644, "root:root", false, "write_files[4]"}};
+  EXPECT_EQ(deferred.actions, expected_deferred);
+}
+
+TEST(WriteFiles, RelativeAndDotDotPathsAreRefused) {
+  for (const char* path : {"etc/x", "/etc/../../x", "../x", "/a/.."}) {
+    Fixture f(std::string("write_files:\n  - path: '") + path + "'\n    content: x\n");
+    auto plan = plan_write_files(f.input());
+    EXPECT_TRUE(plan.actions.empty()) << path;
+    ASSERT_TRUE(has_errors(plan.diagnostics)) << path;
+    EXPECT_EQ(plan.diagnostics[0].path, "write_files[0].path");
+    EXPECT_EQ(plan.diagnostics[0].pos.line, 2);
+  }
+}
+
+TEST(WriteFiles, OneBadEntryMeansNoEntryIsPlanned) {
+  Fixture f(
+      "write_files:\n  - path: /ok\n    content: x\n  - path: /bad\n    encoding: b64\n"
+      "    content: '!!!notbase64'\n");
+  auto plan = plan_write_files(f.input());
+  EXPECT_TRUE(plan.actions.empty());
+  ASSERT_TRUE(has_errors(plan.diagnostics));
+  EXPECT_EQ(plan.diagnostics[0].path, "write_files[1].content");
+}
+
+TEST(WriteFiles, BadPermissionsAndEncodingNameTheKey) {
+  Fixture f("write_files:\n  - path: /x\n    permissions: '0999'\n    encoding: rot13\n");
+  auto plan = plan_write_files(f.input());
+  ASSERT_EQ(plan.diagnostics.size(), 2u);
+  EXPECT_EQ(plan.diagnostics[0].path, "write_files[0].encoding");
+  EXPECT_EQ(plan.diagnostics[1].path, "write_files[0].permissions");
+}
+
+TEST(Commands, StringsRunWithShAndListsAreArgvs) {
+  Fixture f("bootcmd:\n  - echo one\n  - [touch, /tmp/two]\nruncmd:\n  - [ls, -l, /]\n");
+  auto boot = plan_bootcmd(f.input());
+  std::vector<Action> expected = {RunCommand{{"sh", "-c", "echo one"}, "bootcmd[0]"},
+                                  RunCommand{{"touch", "/tmp/two"}, "bootcmd[1]"}};
+  EXPECT_EQ(boot.actions, expected);
+  auto run = plan_runcmd(f.input());
+  std::vector<Action> expected_run = {RunCommand{{"ls", "-l", "/"}, "runcmd[0]"}};
+  EXPECT_EQ(run.actions, expected_run);
+}
+
+TEST(Scripts, UserScriptsAreWrittenThenRunInOrder) {
+  Fixture f("{}");
+  f.parts = {{PartType::ShellScript, "b.sh", "user-data part 2 (b.sh)", "#!/bin/bash\necho b\n"},
+             {PartType::CloudConfig, "c", "user-data part 1", "{}"},
+             {PartType::Boothook, "hook", "user-data part 3", "echo hook\n"}};
+  auto plan = plan_scripts_user(f.input());
+  std::string path = "/var/lib/amiboot/instances/i-abc/scripts/b.sh";
+  std::vector<Action> expected = {
+      WriteFile{path, "#!/bin/bash\necho b\n", 0700, "root", false, "user-data part 2 (b.sh)"},
+      RunCommand{{path}, "scripts b.sh", true}};
+  EXPECT_EQ(plan.actions, expected);
+  auto hooks = plan_boothooks(f.input());
+  ASSERT_EQ(hooks.actions.size(), 2u);
+  // A boothook has no interpreter line of its own: it runs with sh.
+  EXPECT_EQ(std::get<WriteFile>(hooks.actions[0]).content, "#!/bin/sh\necho hook\n");
+}
+
+TEST(Scripts, FoldersRunTheirExecutablesByName) {
+  Fixture f("{}");
+  f.system.folders["/var/lib/amiboot/scripts/per-boot"] = {"10-a", "20-b"};
+  auto plan = plan_scripts_per_boot(f.input());
+  std::vector<Action> expected = {
+      RunCommand{{"/var/lib/amiboot/scripts/per-boot/10-a"}, "per-boot 10-a", true},
+      RunCommand{{"/var/lib/amiboot/scripts/per-boot/20-b"}, "per-boot 20-b", true}};
+  EXPECT_EQ(plan.actions, expected);
+  EXPECT_TRUE(plan_scripts_per_once(f.input()).actions.empty());
+}
+
+TEST(FinalMessage, SubstitutesLikeCloudInit) {
+  Fixture f("final_message: 'up $UPTIME on {{datasource}} as $INSTANCE_ID at $TIMESTAMP'\n");
+  ModuleInput in = f.input();
+  in.uptime_seconds = 12.5;
+  in.timestamp = "2026-01-01T00:00:00Z";
+  auto plan = plan_final_message(in);
+  std::vector<Action> expected = {
+      ConsoleMessage{"up 12.50 on imds as i-abc at 2026-01-01T00:00:00Z"}};
+  EXPECT_EQ(plan.actions, expected);
+}
+
+TEST(Packages, DecodesEveryForm) {
+  Fixture f("packages:\n  - curl\n  - nginx=1.22.1-9\n  - [jq, 1.6-2]\npackage_update: true\n");
+  Diagnostics d;
+  auto cfg = decode_packages(f.config, d);
+  ASSERT_TRUE(cfg.has_value());
+  std::vector<PackageSpec> expected = {{"curl", ""}, {"nginx", "1.22.1-9"}, {"jq", "1.6-2"}};
+  EXPECT_EQ(cfg->packages, expected);
+  EXPECT_TRUE(cfg->update);
+  EXPECT_FALSE(cfg->upgrade);
+}
+
+TEST(ModuleTable, EveryModuleIsFoundByNameAndKeysAreOwnedOnce) {
+  std::set<std::string_view> names;
+  for (const auto& m : module_table()) {
+    EXPECT_TRUE(names.insert(m.name).second) << m.name;
+    EXPECT_EQ(find_module(m.name), &m);
+    for (auto key : m.keys) {
+      EXPECT_FALSE(is_cloud_init_key_we_lack(key)) << key << " is owned by " << m.name;
+    }
+  }
+  // bootcmd runs before anything else that is configured, as in cloud-init.
+  EXPECT_EQ(module_table()[1].name, "bootcmd");
+}
+
+}  // namespace
+}  // namespace amiboot
