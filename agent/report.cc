@@ -113,7 +113,10 @@ void Reporter::module_finished(const ModuleRecord& r) {
     }
   }
   journal_send(r.result == "failed" ? LOG_ERR : LOG_INFO, "amiboot", message, f);
-  write_status();
+  // A skipped module changes nothing worth a rewrite; end_stage writes it.
+  if (r.result != "skipped") {
+    write_status();
+  }
 }
 
 void Reporter::diagnostics(const Diagnostics& diagnostics) {
@@ -168,7 +171,7 @@ void Reporter::end_stage(const std::string& overall, bool ready, bool last) {
                                {"instance_id", m_doc["instance_id"]},
                                {"status", m_doc["status"]}}}};
     (void)m_system.write_file(std::string(kRunDir) + "/result.json", result.dump(2) + "\n",
-                              FileAttrs{0644, 0, 0});
+                              FileAttrs{0644, 0, 0, false});
   }
   notify("STATUS=" + m_stage + " stage " + status);
   if (ready) {
@@ -189,7 +192,7 @@ void Reporter::write_status() {
   (void)m_system.make_dirs(kRunDir, 0755);
   (void)m_system.write_file(
       status_path(), m_doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-      FileAttrs{0644, 0, 0});
+      FileAttrs{0644, 0, 0, false});
 }
 
 std::optional<nlohmann::json> read_status(const System& system) {

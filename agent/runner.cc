@@ -1,5 +1,6 @@
 #include "agent/runner.h"
 
+#include <sys/resource.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -91,6 +92,7 @@ class Runner {
   Value m_config;
   bool m_have_source = false;
   bool m_new_instance = false;
+  int m_imds_requests = 0;
   nlohmann::json m_plan = nlohmann::json::array();
 };
 
@@ -147,6 +149,7 @@ bool Runner::acquire_source() {
                "metadata from " + url + " in " + std::to_string(fetched->requests) + " requests",
                m_report.fields("source"));
   m_source = std::move(fetched->data);
+  m_imds_requests = fetched->requests;
   return true;
 }
 
@@ -202,7 +205,7 @@ bool Runner::init_stage() {
     instance_data["user_data_present"] = m_source.user_data.has_value();
     (void)m_system.make_dirs(kRunDir, 0755);
     (void)m_system.write_file(std::string(kRunDir) + "/instance-data.json",
-                              instance_data.dump(2) + "\n", FileAttrs{0644, 0, 0});
+                              instance_data.dump(2) + "\n", FileAttrs{0644, 0, 0, false});
   }
   Diagnostics diags;
   m_config = merge_cloud_config(m_image_config, m_parts, diags).config;
@@ -339,6 +342,13 @@ void Runner::record_history(const std::string& stage) {
                            {"duration_ms", doc["stages"][stage]["duration_ms"]},
                            {"status", doc["stages"][stage]["status"]},
                            {"modules", doc["stages"][stage]["modules"]}};
+  // The agent's own cost, children excluded: what the bench reports.
+  rusage self{};
+  getrusage(RUSAGE_SELF, &self);
+  auto ms = [](const timeval& tv) { return tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0; };
+  record["cpu_ms"] = ms(self.ru_utime) + ms(self.ru_stime);
+  record["max_rss_kb"] = self.ru_maxrss;
+  record["imds_requests"] = m_imds_requests;
   std::string name = timestamp("%Y%m%dT%H%M%SZ") + "-" + std::to_string(getpid()) + "-" + stage;
   (void)m_state.record_boot(name, record);
 }

@@ -27,6 +27,14 @@ PartType part_type_from(const std::string& name) {
 
 }  // namespace
 
+Status State::write_if_changed(const std::string& path, const std::string& content) {
+  // A reboot of the same instance rewrites nothing, so it pays no fsync.
+  if (auto existing = m_system.read_file(path); existing && *existing == content) {
+    return {};
+  }
+  return m_system.write_file(path, content, FileAttrs{kPrivateFile, 0, 0});
+}
+
 std::optional<std::string> State::current_instance() const {
   auto target = m_system.read_symlink(std::string(kStateDir) + "/instance");
   if (!target) {
@@ -75,8 +83,11 @@ Status State::save_instance(const SourceData& data, const std::vector<Part>& par
   }
   // Parts may be binary-ish; replace invalid UTF-8 rather than throwing.
   std::string text = arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (auto st = m_system.write_file(dir + "/parts.json", text + "\n", priv); !st) {
+  if (auto st = write_if_changed(dir + "/parts.json", text + "\n"); !st) {
     return st;
+  }
+  if (current_instance() == id) {
+    return {};
   }
   return m_system.symlink("instances/" + id, std::string(kStateDir) + "/instance");
 }
@@ -145,7 +156,9 @@ Status State::mark_done(const ModuleSpec& module, const std::string& instance_id
     return st;
   }
   nlohmann::json j = {{"module", module.name}, {"result", result}, {"time", std::time(nullptr)}};
-  return m_system.write_file(path, j.dump() + "\n", FileAttrs{kPrivateFile, 0, 0});
+  // Per-boot semaphores live on tmpfs; the others must survive a crash.
+  return m_system.write_file(path, j.dump() + "\n",
+                             FileAttrs{kPrivateFile, 0, 0, module.frequency != Frequency::PerBoot});
 }
 
 Status State::record_boot(const std::string& name, const nlohmann::json& record) {

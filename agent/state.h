@@ -50,6 +50,7 @@ class State {
  private:
   std::string semaphore(const ModuleSpec& module, const std::string& instance_id) const;
   Status ensure_private_dirs(const std::string& instance_id);
+  Status write_if_changed(const std::string& path, const std::string& content);
 
   System& m_system;
 };

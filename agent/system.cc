@@ -182,7 +182,10 @@ Status System::make_dirs(const std::string& path, mode_t mode) {
   std::string current = m_root == "/" ? "" : m_root;
   for (const auto& part : split_path(host->substr(current.size()))) {
     current += "/" + part;
-    if (mkdir(current.c_str(), mode) != 0 && errno != EEXIST) {
+    if (mkdir(current.c_str(), mode) == 0) {
+      // Exactly `mode`, whatever the umask: /run/amiboot must be 0755.
+      chmod(current.c_str(), mode);
+    } else if (errno != EEXIST) {
       return error("cannot create folder " + current + ": " + errno_text(errno));
     }
   }
@@ -224,7 +227,7 @@ Status System::write_file(const std::string& path, std::string_view content,
                                          attrs.gid ? *attrs.gid : static_cast<gid_t>(-1)) != 0) {
     return fail("chown");
   }
-  if (fsync(fd) != 0) {
+  if (attrs.durable && fsync(fd) != 0) {
     return fail("fsync");
   }
   close(fd);
@@ -232,6 +235,9 @@ Status System::write_file(const std::string& path, std::string_view content,
     int err = errno;
     unlink(tmp.c_str());
     return error("cannot rename into " + path + ": " + errno_text(err));
+  }
+  if (!attrs.durable) {
+    return {};
   }
   // The rename is durable only once the folder itself is synced.
   int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -428,6 +434,8 @@ Result<CommandOutcome> System::run(const CommandSpec& spec) {
     if (chdir(m_root.c_str()) != 0) {
       _exit(126);
     }
+    // Our own umask keeps state private; user commands get the usual one.
+    umask(022);
     // execvpe searches the caller's PATH, not envp's: make it ours.
     setenv("PATH", path_var.c_str(), 1);
     execvpe(argv[0], argv.data(), envp.data());

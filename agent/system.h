@@ -21,6 +21,9 @@ struct FileAttrs {
   mode_t mode = 0644;
   std::optional<uid_t> uid;  // unchanged (root on create) when empty
   std::optional<gid_t> gid;
+  /// fsync before and after the rename. Off for /run files: tmpfs, and
+  /// rewritten many times a boot.
+  bool durable = true;
 };
 
 struct CommandSpec {

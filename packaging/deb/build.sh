@@ -1,0 +1,123 @@
+#!/bin/bash
+# Builds the amiboot .deb.
+#
+#   packaging/deb/build.sh [--no-lintian] [--install-deps] [OUTDIR]
+#
+# dpkg-buildpackage wants debian/ at the root of the source tree, so the tree
+# is copied (without .git and build folders) to a scratch folder, this
+# folder's debian/ is put at its root and `dpkg-buildpackage -us -uc -b` runs
+# there. The .deb lands in OUTDIR (default: build/packages of the source
+# tree); its path is the last line printed. lintian then checks it: errors fail
+# the build, warnings are shown.
+#
+# --install-deps: install missing Build-Depends (and debhelper, lintian) with
+# apt-get first; needs root.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+
+lintian=1
+install_deps=0
+outdir=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-lintian) lintian=0 ;;
+    --install-deps) install_deps=1 ;;
+    -h | --help)
+      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    -*)
+      echo "build.sh: unknown option $1" >&2
+      exit 2
+      ;;
+    *) outdir=$1 ;;
+  esac
+  shift
+done
+outdir=${outdir:-$top/build/packages}
+mkdir -p "$outdir"
+outdir=$(cd "$outdir" && pwd)
+
+log() { echo "deb/build.sh: $*" >&2; }
+
+build_depends() {
+  # The Build-Depends field of debian/control, folded onto one line.
+  awk '/^Build-Depends:/ {f=1; sub(/^Build-Depends:/, ""); print; next}
+       f && /^[ \t]/ {print; next} {f=0}' "$here/debian/control" | tr -d '\n' |
+    sed 's/[[:space:]]\+/ /g; s/^ //; s/,[[:space:]]*$//'
+}
+
+if [ "$install_deps" = 1 ]; then
+  needed="$(build_depends), dpkg-dev, fakeroot"
+  [ "$lintian" = 1 ] && needed="$needed, lintian"
+  if ! dpkg-checkbuilddeps -d "$needed" /dev/null >/dev/null 2>&1; then
+    log "installing build dependencies"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq || log "apt-get update failed; trying with the current lists"
+    apt-get satisfy -y -qq --no-install-recommends "$needed" >/dev/null
+  fi
+fi
+
+for tool in dpkg-buildpackage dh; do
+  if ! command -v "$tool" >/dev/null; then
+    log "$tool is missing: apt-get install dpkg-dev debhelper (or run with --install-deps)"
+    exit 1
+  fi
+done
+
+# The package version comes from debian/changelog; say so when it drifts from
+# the project version in CMakeLists.txt.
+cmake_version=$(sed -n 's/^project(amiboot VERSION \([0-9.]*\).*/\1/p' "$top/CMakeLists.txt")
+deb_version=$(dpkg-parsechangelog -l "$here/debian/changelog" -S Version)
+if [ -n "$cmake_version" ] && [ "${deb_version%%-*}" != "$cmake_version" ]; then
+  log "warning: debian/changelog says $deb_version, CMakeLists.txt says $cmake_version"
+fi
+
+work=$(mktemp -d /tmp/amiboot-deb.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+src="$work/amiboot-$deb_version"
+mkdir -p "$src"
+# Everything but VCS data, build trees and the packaging output itself.
+tar -C "$top" \
+  --exclude=./.git --exclude=./build --exclude='./build-*' \
+  --exclude=./packaging/deb/debian \
+  -cf - . | tar -C "$src" -xf -
+cp -a "$here/debian" "$src/debian"
+
+log "building in $src"
+(
+  cd "$src"
+  # -j from the number of CPUs unless the caller set DEB_BUILD_OPTIONS.
+  export DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS:-parallel=$(nproc)}
+  dpkg-buildpackage -us -uc -b
+) >"$work/build.log" 2>&1 || {
+  tail -n 60 "$work/build.log" >&2
+  log "dpkg-buildpackage failed (full log above, last 60 lines)"
+  exit 1
+}
+
+debs=("$work"/amiboot_*.deb)
+if [ ! -f "${debs[0]}" ]; then
+  log "no .deb produced"
+  exit 1
+fi
+cp "${debs[@]}" "$outdir/"
+deb="$outdir/$(basename "${debs[0]}")"
+
+if [ "$lintian" = 1 ]; then
+  if ! command -v lintian >/dev/null; then
+    log "lintian is not installed; not checked (apt-get install lintian)"
+  else
+    changes=("$work"/amiboot_*.changes)
+    # lintian exits non-zero on errors; print everything it says.
+    if ! lintian --info --display-info "${changes[0]}" >&2; then
+      log "lintian reported errors"
+      exit 1
+    fi
+    log "lintian: no errors"
+  fi
+fi
+
+echo "$deb"

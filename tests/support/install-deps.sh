@@ -1,0 +1,20 @@
+#!/bin/bash
+# Installs what building and testing amiboot needs on Debian 12. Used by the
+# README's two commands and by CI; safe to run again.
+set -euo pipefail
+sudo=""
+[ "$(id -u)" = 0 ] || sudo=sudo
+packages=(
+  cmake ninja-build g++ pkg-config binutils
+  libcurl4-openssl-dev nlohmann-json3-dev libsystemd-dev libyaml-cpp-dev zlib1g-dev
+  libgtest-dev libgmock-dev libcpp-httplib-dev
+  systemd util-linux procps
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
