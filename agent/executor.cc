@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <thread>
+
+#include "agent/http.h"
 
 namespace amiboot {
 
@@ -22,6 +25,25 @@ Status apply(const WriteFile& w, ExecContext& ctx) {
   } else {
     attrs.uid = 0;
     attrs.gid = 0;
+  }
+  if (!w.check_argv.empty()) {
+    attrs.check = [&](const std::string& temp) -> Status {
+      CommandSpec spec;
+      for (const auto& arg : w.check_argv) {
+        spec.argv.push_back(arg == "{}" ? temp : arg);
+      }
+      spec.journal_fields = ctx.fields;
+      auto outcome = ctx.system.run(spec);
+      if (!outcome) {
+        return error(w.label + ": " + outcome.error().message);
+      }
+      if (outcome->exit_code != 0) {
+        return error(w.label + ": " + w.check_argv[0] + " rejected the new " + w.path +
+                     " (exit status " + std::to_string(outcome->exit_code) +
+                     "); the old file is unchanged");
+      }
+      return {};
+    };
   }
   std::string content = w.content;
   if (w.append && ctx.system.exists(w.path)) {
@@ -46,9 +68,51 @@ Status apply(const WriteFile& w, ExecContext& ctx) {
   return {};
 }
 
+Status apply(const RemoveFile& d, ExecContext& ctx) {
+  if (!ctx.system.exists(d.path)) {
+    return {};
+  }
+  if (auto st = ctx.system.remove_all(d.path); !st) {
+    return error(d.label + ": " + st.error().message);
+  }
+  journal_send(LOG_INFO, "amiboot", "removed " + d.path, ctx.fields);
+  return {};
+}
+
+Status apply(const HttpPut& h, ExecContext& ctx) {
+  std::string last;
+  for (int attempt = 1; attempt <= h.attempts; ++attempt) {
+    auto st = http_put(h.url, h.body, h.content_type);
+    if (st) {
+      journal_send(LOG_INFO, "amiboot", h.label + ": sent", ctx.fields);
+      return {};
+    }
+    last = st.error().message;
+    journal_send(LOG_WARNING, "amiboot",
+                 h.label + ": attempt " + std::to_string(attempt) + " failed: " + last, ctx.fields);
+    if (attempt < h.attempts) {
+      std::this_thread::sleep_for(ctx.http_retry_delay * attempt);
+    }
+  }
+  return error(h.label + ": gave up after " + std::to_string(h.attempts) + " attempts: " + last);
+}
+
 Status apply(const RunCommand& r, ExecContext& ctx) {
+  if (r.skip_under_root && ctx.system.under_root()) {
+    journal_send(LOG_INFO, "amiboot", r.label + ": skipped under --root", ctx.fields);
+    return {};
+  }
   CommandSpec spec;
   spec.argv = r.argv;
+  if (ctx.system.under_root() && !r.root_args.empty()) {
+    std::vector<std::string> extra;
+    for (const auto& a : r.root_args) {
+      extra.push_back(a == "{root}" ? ctx.system.root() : a);
+    }
+    spec.argv.insert(spec.argv.begin() + 1, extra.begin(), extra.end());
+  }
+  spec.input = r.input;
+  spec.to_console = r.to_console;
   if (r.instance_program) {
     auto host = ctx.system.resolve(r.argv[0]);
     if (!host) {
@@ -85,11 +149,18 @@ Status apply(const ConsoleMessage& m, ExecContext& ctx) {
 
 ExecOutcome execute(const std::vector<Action>& actions, ExecContext& context) {
   ExecOutcome outcome;
-  for (const Action& action : actions) {
-    Status st = std::visit([&](const auto& a) { return apply(a, context); }, action);
-    if (!st) {
-      journal_send(LOG_ERR, "amiboot", st.error().message, context.fields);
-      outcome.errors.push_back(st.error().message);
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    Status st = std::visit([&](const auto& a) { return apply(a, context); }, actions[i]);
+    if (st) {
+      continue;
+    }
+    journal_send(LOG_ERR, "amiboot", st.error().message, context.fields);
+    outcome.errors.push_back(st.error().message);
+    const auto* run = std::get_if<RunCommand>(&actions[i]);
+    if (run != nullptr && run->required && i + 1 < actions.size()) {
+      outcome.errors.push_back("skipped the remaining " + std::to_string(actions.size() - i - 1) +
+                               " action(s) of this module");
+      break;
     }
   }
   return outcome;

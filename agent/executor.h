@@ -2,6 +2,7 @@
 // attempted; the outcome lists the ones that failed.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ struct ExecContext {
   System& system;
   std::string instance_id;
   JournalFields fields;  // AMIBOOT_STAGE, AMIBOOT_MODULE, AMIBOOT_INSTANCE_ID
+  std::chrono::milliseconds http_retry_delay{2000};  // grows linearly per attempt
 };
 
 struct ExecOutcome {

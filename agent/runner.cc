@@ -13,6 +13,7 @@
 
 #include "agent/cloud_config.h"
 #include "agent/executor.h"
+#include "agent/http.h"
 #include "agent/report.h"
 #include "agent/settings.h"
 #include "agent/sources.h"
@@ -79,6 +80,8 @@ class Runner {
   void load_image(Diagnostics& diagnostics);
   void run_modules(Stage stage);
   void record_history(const std::string& stage);
+  /// Modules that failed in this boot so far, init stage included.
+  std::vector<std::string> failed_modules() const;
   void print_plan() const;
 
   const RunOptions& m_options;
@@ -284,6 +287,8 @@ void Runner::run_modules(Stage stage) {
     ModuleInput input{m_config, m_source.metadata, m_parts, m_system};
     input.uptime_seconds = read_uptime();
     input.timestamp = timestamp("%Y-%m-%dT%H:%M:%SZ");
+    input.new_instance = m_new_instance;
+    input.failed_modules = failed_modules();
     PlanResult plan;
     try {
       plan = m.plan(input);
@@ -329,6 +334,18 @@ void Runner::run_modules(Stage stage) {
     finish();
   }
   m_plan.push_back(stage_plan);
+}
+
+std::vector<std::string> Runner::failed_modules() const {
+  std::vector<std::string> failed;
+  for (const auto& [name, stage] : m_report.document()["stages"].items()) {
+    for (const auto& m : stage["modules"]) {
+      if (m["result"] == "failed") {
+        failed.push_back(m["name"]);
+      }
+    }
+  }
+  return failed;
 }
 
 void Runner::record_history(const std::string& stage) {

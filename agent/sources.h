@@ -28,7 +28,4 @@ Result<ImdsFetch> fetch_imds(const std::string& url, const Settings& settings,
                              std::chrono::milliseconds deadline,
                              const std::function<void(const std::string&)>& log);
 
-/// GET of an #include URL (http/https, redirects followed, size-capped).
-Result<std::string> fetch_url(const std::string& url, std::size_t max_bytes);
-
 }  // namespace amiboot

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -231,6 +232,12 @@ Status System::write_file(const std::string& path, std::string_view content,
     return fail("fsync");
   }
   close(fd);
+  if (attrs.check) {
+    if (auto st = attrs.check(tmp); !st) {
+      unlink(tmp.c_str());
+      return st;
+    }
+  }
   if (rename(tmp.c_str(), host->c_str()) != 0) {
     int err = errno;
     unlink(tmp.c_str());
@@ -322,6 +329,30 @@ std::vector<std::string> System::executables_in(const std::string& dir) const {
     }
   }
   return out;
+}
+
+std::optional<std::string> System::read_text(const std::string& path) const {
+  auto text = read_file(path);
+  return text ? std::optional<std::string>(std::move(*text)) : std::nullopt;
+}
+
+bool System::path_exists(const std::string& path) const {
+  return exists(path);
+}
+
+std::vector<std::string> System::list(const std::string& dir) const {
+  auto names = list_dir(dir);
+  return names ? *names : std::vector<std::string>{};
+}
+
+bool System::has_program(const std::string& name) const {
+  for (const char* dir :
+       {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}) {
+    if (access((std::string(dir) + "/" + name).c_str(), X_OK) == 0) {
+      return true;
+    }
+  }
+  return false;
 }
 
 namespace {
@@ -419,6 +450,10 @@ Result<CommandOutcome> System::run(const CommandSpec& spec) {
   if (pipe2(pipefd, O_CLOEXEC) != 0) {
     return error("pipe: " + errno_text(errno));
   }
+  int infd[2] = {-1, -1};
+  if (!spec.input.empty() && pipe2(infd, O_CLOEXEC) != 0) {
+    return error("pipe: " + errno_text(errno));
+  }
   std::string path_var = env["PATH"];
   pid_t pid = fork();
   if (pid < 0) {
@@ -428,7 +463,7 @@ Result<CommandOutcome> System::run(const CommandSpec& spec) {
   }
   if (pid == 0) {
     int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, STDIN_FILENO);
+    dup2(infd[0] >= 0 ? infd[0] : devnull, STDIN_FILENO);
     dup2(pipefd[1], STDOUT_FILENO);
     dup2(pipefd[1], STDERR_FILENO);
     if (chdir(m_root.c_str()) != 0) {
@@ -436,6 +471,7 @@ Result<CommandOutcome> System::run(const CommandSpec& spec) {
     }
     // Our own umask keeps state private; user commands get the usual one.
     umask(022);
+    signal(SIGPIPE, SIG_DFL);
     // execvpe searches the caller's PATH, not envp's: make it ours.
     setenv("PATH", path_var.c_str(), 1);
     execvpe(argv[0], argv.data(), envp.data());
@@ -444,12 +480,22 @@ Result<CommandOutcome> System::run(const CommandSpec& spec) {
     _exit(errno == ENOENT ? 127 : 126);
   }
   close(pipefd[1]);
+  if (infd[0] >= 0) {
+    close(infd[0]);
+    // Inputs are small (a password hash, a ruleset): one write fits the pipe.
+    (void)write_all(infd[1], spec.input);
+    close(infd[1]);
+  }
   // Forward output line by line, so each line is one journal entry carrying
   // the module's fields.
   std::string pending;
   char buf[8192];
   auto emit = [&](std::string_view line) {
     journal_send(LOG_INFO, spec.identifier, line, spec.journal_fields);
+    if (spec.to_console) {
+      std::string out = std::string(line) + "\n";
+      (void)!write(STDOUT_FILENO, out.data(), out.size());
+    }
   };
   for (;;) {
     ssize_t n = read(pipefd[0], buf, sizeof buf);

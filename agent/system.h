@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,6 +25,9 @@ struct FileAttrs {
   /// fsync before and after the rename. Off for /run files: tmpfs, and
   /// rewritten many times a boot.
   bool durable = true;
+  /// Called with the temporary file's host path before the rename; an error
+  /// leaves the old file in place.
+  std::function<Status(const std::string& temp_path)> check;
 };
 
 struct CommandSpec {
@@ -31,6 +35,8 @@ struct CommandSpec {
   std::map<std::string, std::string> env;             // added to a minimal clean environment
   std::string identifier = "amiboot-script";          // journal SYSLOG_IDENTIFIER of its output
   std::map<std::string, std::string> journal_fields;  // AMIBOOT_MODULE=... on its output
+  std::string input;                                  // written to its stdin
+  bool to_console = false;                            // output also to our stdout
 };
 
 struct CommandOutcome {
@@ -61,6 +67,10 @@ class System : public SystemView {
   Result<std::string> read_symlink(const std::string& path) const;
   Result<std::vector<std::string>> list_dir(const std::string& path) const;
   std::vector<std::string> executables_in(const std::string& dir) const override;
+  std::optional<std::string> read_text(const std::string& path) const override;
+  bool path_exists(const std::string& path) const override;
+  std::vector<std::string> list(const std::string& dir) const override;
+  bool has_program(const std::string& name) const override;
 
   /// user[:group] from the instance's /etc/passwd and /etc/group.
   Result<std::pair<uid_t, gid_t>> lookup_owner(const std::string& owner) const;

@@ -56,6 +56,12 @@ std::string describe(const Action& action) {
   if (const auto* r = std::get_if<RunCommand>(&action)) {
     return "run " + quote_argv(r->argv);
   }
+  if (const auto* d = std::get_if<RemoveFile>(&action)) {
+    return "remove " + d->path;
+  }
+  if (const auto* h = std::get_if<HttpPut>(&action)) {
+    return "put " + std::to_string(h->body.size()) + " bytes to " + h->label;
+  }
   const auto& m = std::get<ConsoleMessage>(action);
   return "console " + nlohmann::json(m.text).dump();
 }
@@ -71,6 +77,13 @@ nlohmann::json action_to_json(const Action& action) {
   }
   if (const auto* r = std::get_if<RunCommand>(&action)) {
     return {{"action", "run"}, {"argv", r->argv}, {"label", r->label}};
+  }
+  if (const auto* d = std::get_if<RemoveFile>(&action)) {
+    return {{"action", "remove"}, {"path", d->path}, {"label", d->label}};
+  }
+  if (const auto* h = std::get_if<HttpPut>(&action)) {
+    // The URL is pre-signed: it is a secret, like the user data it came from.
+    return {{"action", "put"}, {"bytes", h->body.size()}, {"label", h->label}};
   }
   return {{"action", "console"}, {"text", std::get<ConsoleMessage>(action).text}};
 }

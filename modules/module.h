@@ -35,7 +35,17 @@ struct WriteFile {
   std::string owner = "root";  // user[:group]
   bool append = false;
   std::string label;  // "write_files[2]"
+  /// Run on the new content before it is installed, "{}" standing for the
+  /// temporary file (`visudo -cf {}`); a failure leaves the old file alone.
+  std::vector<std::string> check_argv;
   bool operator==(const WriteFile&) const = default;
+};
+
+/// Remove a file (or an empty folder) if it exists.
+struct RemoveFile {
+  std::string path;
+  std::string label;
+  bool operator==(const RemoveFile&) const = default;
 };
 
 /// Run a program with an argv (never a shell string we built).
@@ -43,6 +53,18 @@ struct RunCommand {
   std::vector<std::string> argv;
   std::string label;              // "runcmd[1]", "script part-001"
   bool instance_program = false;  // argv[0] is an instance path (mapped under --root)
+  /// Inserted after argv[0] when running under --root, "{root}" replaced by
+  /// the root: {"--root", "{root}"} for useradd, {"-Q", "{root}"} for gpasswd.
+  std::vector<std::string> root_args;
+  /// Commands that act on the running system only (hostname, swapon) are
+  /// skipped under --root.
+  bool skip_under_root = false;
+  /// On failure the module's remaining actions are skipped, so nothing is
+  /// half-applied (nft -c before nft -f).
+  bool required = false;
+  /// Output also goes to the console (stdout), e.g. host key fingerprints.
+  bool to_console = false;
+  std::string input;  // stdin
   bool operator==(const RunCommand&) const = default;
 };
 
@@ -52,20 +74,39 @@ struct ConsoleMessage {
   bool operator==(const ConsoleMessage&) const = default;
 };
 
-using Action = std::variant<WriteFile, RunCommand, ConsoleMessage>;
+/// An HTTP PUT with retries (readiness callbacks).
+struct HttpPut {
+  std::string url;
+  std::string body;
+  std::string content_type;  // "" sends an empty Content-Type, as cfn-signal does
+  int attempts = 5;
+  std::string label;
+  bool operator==(const HttpPut&) const = default;
+};
+
+using Action = std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, HttpPut>;
 
 /// One line for --dry-run; never contains file contents (user data may hold secrets).
 std::string describe(const Action& action);
 nlohmann::json action_to_json(const Action& action);
 
-/// A read-only view of the instance for planning (script folders).
+/// A read-only view of the instance for planning. Paths are instance paths.
 class SystemView {
  public:
   virtual ~SystemView() = default;
   /// Entries of an instance directory that are executable regular files,
   /// sorted by name; empty when the directory is absent.
   virtual std::vector<std::string> executables_in(const std::string& dir) const = 0;
+  /// nullopt when absent or unreadable.
+  virtual std::optional<std::string> read_text(const std::string& path) const = 0;
+  virtual bool path_exists(const std::string& path) const = 0;
+  /// Names in a folder, sorted; empty when absent.
+  virtual std::vector<std::string> list(const std::string& dir) const = 0;
+  /// A program on the PATH of the machine that runs the commands.
+  virtual bool has_program(const std::string& name) const = 0;
 };
+
+class BlockDevices;  // the volumes module's view of block devices
 
 struct ModuleInput {
   const Value& config;  // merged image config + accepted cloud-config parts
@@ -75,6 +116,9 @@ struct ModuleInput {
   std::string state_dir = "/var/lib/amiboot";
   double uptime_seconds = 0;  // for final_message
   std::string timestamp;      // RFC 3339, for final_message
+  bool new_instance = false;
+  std::vector<std::string> failed_modules;  // so far in this boot, for readiness
+  const BlockDevices* blocks = nullptr;
 };
 
 struct PlanResult {

@@ -12,18 +12,10 @@
 #include "modules/runcmd.h"
 #include "modules/scripts.h"
 #include "modules/write_files.h"
+#include "tests/support/fake_system_view.h"
 
 namespace amiboot {
 namespace {
-
-class NoScripts : public SystemView {
- public:
-  std::map<std::string, std::vector<std::string>> folders;
-  std::vector<std::string> executables_in(const std::string& dir) const override {
-    auto it = folders.find(dir);
-    return it == folders.end() ? std::vector<std::string>{} : it->second;
-  }
-};
 
 struct Fixture {
   explicit Fixture(const std::string& yaml) {
@@ -40,7 +32,7 @@ struct Fixture {
   Value config;
   Metadata metadata;
   std::vector<Part> parts;
-  NoScripts system;
+  testing::FakeSystemView system;
 };
 
 std::string gzip(const std::string& data) {
@@ -163,7 +155,7 @@ TEST(Scripts, UserScriptsAreWrittenThenRunInOrder) {
 
 TEST(Scripts, FoldersRunTheirExecutablesByName) {
   Fixture f("{}");
-  f.system.folders["/var/lib/amiboot/scripts/per-boot"] = {"10-a", "20-b"};
+  f.system.executables["/var/lib/amiboot/scripts/per-boot"] = {"10-a", "20-b"};
   auto plan = plan_scripts_per_boot(f.input());
   std::vector<Action> expected = {
       RunCommand{{"/var/lib/amiboot/scripts/per-boot/10-a"}, "per-boot 10-a", true},

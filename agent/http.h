@@ -1,0 +1,17 @@
+// Plain HTTP(S) outside IMDS: #include URLs and readiness callbacks.
+#pragma once
+
+#include <string>
+
+#include "agent/result.h"
+
+namespace amiboot {
+
+/// GET of an #include URL (http/https, redirects followed, size-capped).
+Result<std::string> fetch_url(const std::string& url, std::size_t max_bytes);
+
+/// One PUT; the error names the HTTP status or the transport failure, never
+/// the URL (a pre-signed URL is a credential).
+Status http_put(const std::string& url, const std::string& body, const std::string& content_type);
+
+}  // namespace amiboot

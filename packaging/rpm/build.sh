@@ -1,0 +1,97 @@
+#!/bin/bash
+# Builds the amiboot .rpm with rpmbuild (on Debian: apt-get install rpm).
+#
+#   packaging/rpm/build.sh [OUTDIR]
+#
+# Makes amiboot-VERSION.tar.gz from the source tree (without .git and build
+# folders), runs `rpmbuild -bb` on packaging/rpm/amiboot.spec in a scratch
+# _topdir and copies the .rpm to OUTDIR (default: build/packages of the source
+# tree); its path is the last line printed. Then checks with `rpm -qlp` that
+# the package holds the binary and the units.
+#
+# Where BuildRequires are not rpm packages (Debian), rpmbuild runs with
+# --nodeps and the build uses the host's libraries; force either way with
+# RPM_NODEPS=1 or RPM_NODEPS=0.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+
+case "${1:-}" in
+  -h | --help)
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+esac
+outdir=${1:-$top/build/packages}
+mkdir -p "$outdir"
+outdir=$(cd "$outdir" && pwd)
+
+log() { echo "rpm/build.sh: $*" >&2; }
+
+if ! command -v rpmbuild >/dev/null; then
+  log "rpmbuild is missing (Debian: apt-get install rpm)"
+  exit 1
+fi
+
+version=$(sed -n 's/^project(amiboot VERSION \([0-9.]*\).*/\1/p' "$top/CMakeLists.txt")
+if [ -z "$version" ]; then
+  log "cannot read the project version from CMakeLists.txt"
+  exit 1
+fi
+
+work=$(mktemp -d /tmp/amiboot-rpm.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work"/{SOURCES,SPECS,BUILD,RPMS,SRPMS,stage}
+tar -C "$top" \
+  --exclude=./.git --exclude=./build --exclude='./build-*' \
+  --transform "s,^\.,amiboot-$version," \
+  -czf "$work/SOURCES/amiboot-$version.tar.gz" .
+cp "$here/amiboot.spec" "$work/SPECS/"
+
+nodeps=${RPM_NODEPS:-}
+if [ -z "$nodeps" ]; then
+  # No rpm database with the build dependencies (a Debian host): --nodeps.
+  if rpm -q cmake >/dev/null 2>&1; then nodeps=0; else nodeps=1; fi
+fi
+args=(-bb
+  --define "_topdir $work"
+  --define "ver $version"
+  --define "_unitdir /usr/lib/systemd/system")
+if [ "$nodeps" = 1 ]; then
+  args+=(--nodeps
+    # Debian's rpm has no find-debuginfo setup worth having here.
+    --define "debug_package %{nil}")
+fi
+
+log "rpmbuild ${args[*]} amiboot.spec"
+if ! rpmbuild "${args[@]}" "$work/SPECS/amiboot.spec" >"$work/build.log" 2>&1; then
+  tail -n 60 "$work/build.log" >&2
+  log "rpmbuild failed (last 60 lines above)"
+  exit 1
+fi
+
+rpms=("$work"/RPMS/*/amiboot-"$version"-*.rpm)
+if [ ! -f "${rpms[0]}" ]; then
+  log "no .rpm produced"
+  exit 1
+fi
+cp "${rpms[0]}" "$outdir/"
+rpmfile="$outdir/$(basename "${rpms[0]}")"
+
+listing=$(rpm -qlp "$rpmfile" 2>/dev/null)
+missing=0
+for f in /usr/bin/amiboot /usr/lib/systemd/system/amiboot.service \
+  /usr/lib/systemd/system/amiboot-final.service /etc/amiboot/amiboot.yaml /var/lib/amiboot; do
+  if ! grep -qx "$f" <<<"$listing"; then
+    log "the package lacks $f"
+    missing=1
+  fi
+done
+if [ "$missing" = 1 ]; then
+  printf '%s\n' "$listing" >&2
+  exit 1
+fi
+log "rpm -qlp lists the binary, the units, the config and the state folder"
+
+echo "$rpmfile"
