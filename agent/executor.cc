@@ -104,6 +104,15 @@ Status apply(const RunCommand& r, ExecContext& ctx) {
   }
   CommandSpec spec;
   spec.argv = r.argv;
+  if (r.map_root) {
+    std::string root = ctx.system.under_root() ? ctx.system.root() : "";
+    for (auto& arg : spec.argv) {
+      for (auto at = arg.find("{root}"); at != std::string::npos; at = arg.find("{root}", at)) {
+        arg.replace(at, 6, root);
+        at += root.size();
+      }
+    }
+  }
   if (ctx.system.under_root() && !r.root_args.empty()) {
     std::vector<std::string> extra;
     for (const auto& a : r.root_args) {

@@ -56,6 +56,10 @@ struct RunCommand {
   /// Inserted after argv[0] when running under --root, "{root}" replaced by
   /// the root: {"--root", "{root}"} for useradd, {"-Q", "{root}"} for gpasswd.
   std::vector<std::string> root_args;
+  /// "{root}" inside argv elements becomes the root ("" on an instance), so
+  /// `{root}/etc/ssh/ssh_host_ed25519_key` stays inside a sandbox root.
+  /// Only for argvs a module builds, never for user commands.
+  bool map_root = false;
   /// Commands that act on the running system only (hostname, swapon) are
   /// skipped under --root.
   bool skip_under_root = false;
