@@ -79,10 +79,10 @@ Status apply(const RemoveFile& d, ExecContext& ctx) {
   return {};
 }
 
-Status apply(const HttpPut& h, ExecContext& ctx) {
+Status apply(const HttpRequest& h, ExecContext& ctx) {
   std::string last;
   for (int attempt = 1; attempt <= h.attempts; ++attempt) {
-    auto st = http_put(h.url, h.body, h.content_type);
+    auto st = http_send(h.method, h.url, h.body, h.content_type);
     if (st) {
       journal_send(LOG_INFO, "amiboot", h.label + ": sent", ctx.fields);
       return {};
@@ -91,7 +91,7 @@ Status apply(const HttpPut& h, ExecContext& ctx) {
     journal_send(LOG_WARNING, "amiboot",
                  h.label + ": attempt " + std::to_string(attempt) + " failed: " + last, ctx.fields);
     if (attempt < h.attempts) {
-      std::this_thread::sleep_for(ctx.http_retry_delay * attempt);
+      std::this_thread::sleep_for(std::chrono::milliseconds(h.retry_delay_ms) * attempt);
     }
   }
   return error(h.label + ": gave up after " + std::to_string(h.attempts) + " attempts: " + last);

@@ -16,7 +16,6 @@ struct ExecContext {
   System& system;
   std::string instance_id;
   JournalFields fields;  // AMIBOOT_STAGE, AMIBOOT_MODULE, AMIBOOT_INSTANCE_ID
-  std::chrono::milliseconds http_retry_delay{2000};  // grows linearly per attempt
 };
 
 struct ExecOutcome {

@@ -52,7 +52,8 @@ Result<std::string> fetch_url(const std::string& url, std::size_t max_bytes) {
   return body;
 }
 
-Status http_put(const std::string& url, const std::string& body, const std::string& content_type) {
+Status http_send(const std::string& method, const std::string& url, const std::string& body,
+                 const std::string& content_type) {
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
     return error("only http:// and https:// URLs are supported");
   }
@@ -64,7 +65,7 @@ Status http_put(const std::string& url, const std::string& body, const std::stri
   std::string reply;
   std::pair<std::string*, std::size_t> sink{&reply, 1 << 16};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);

@@ -10,8 +10,9 @@ namespace amiboot {
 /// GET of an #include URL (http/https, redirects followed, size-capped).
 Result<std::string> fetch_url(const std::string& url, std::size_t max_bytes);
 
-/// One PUT; the error names the HTTP status or the transport failure, never
-/// the URL (a pre-signed URL is a credential).
-Status http_put(const std::string& url, const std::string& body, const std::string& content_type);
+/// One request (PUT, POST); the error names the HTTP status or the transport
+/// failure, never the URL (a pre-signed URL is a credential).
+Status http_send(const std::string& method, const std::string& url, const std::string& body,
+                 const std::string& content_type);
 
 }  // namespace amiboot

@@ -59,8 +59,8 @@ std::string describe(const Action& action) {
   if (const auto* d = std::get_if<RemoveFile>(&action)) {
     return "remove " + d->path;
   }
-  if (const auto* h = std::get_if<HttpPut>(&action)) {
-    return "put " + std::to_string(h->body.size()) + " bytes to " + h->label;
+  if (const auto* h = std::get_if<HttpRequest>(&action)) {
+    return h->method + " " + std::to_string(h->body.size()) + " bytes (" + h->label + ")";
   }
   const auto& m = std::get<ConsoleMessage>(action);
   return "console " + nlohmann::json(m.text).dump();
@@ -81,9 +81,10 @@ nlohmann::json action_to_json(const Action& action) {
   if (const auto* d = std::get_if<RemoveFile>(&action)) {
     return {{"action", "remove"}, {"path", d->path}, {"label", d->label}};
   }
-  if (const auto* h = std::get_if<HttpPut>(&action)) {
+  if (const auto* h = std::get_if<HttpRequest>(&action)) {
     // The URL is pre-signed: it is a secret, like the user data it came from.
-    return {{"action", "put"}, {"bytes", h->body.size()}, {"label", h->label}};
+    return {
+        {"action", "http"}, {"method", h->method}, {"bytes", h->body.size()}, {"label", h->label}};
   }
   return {{"action", "console"}, {"text", std::get<ConsoleMessage>(action).text}};
 }

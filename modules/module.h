@@ -78,17 +78,20 @@ struct ConsoleMessage {
   bool operator==(const ConsoleMessage&) const = default;
 };
 
-/// An HTTP PUT with retries (readiness callbacks).
-struct HttpPut {
+/// An HTTP request with retries (readiness callbacks). The URL is treated
+/// as a secret: pre-signed URLs carry their credential.
+struct HttpRequest {
+  std::string method;  // "PUT", "POST"
   std::string url;
   std::string body;
   std::string content_type;  // "" sends an empty Content-Type, as cfn-signal does
   int attempts = 5;
+  int retry_delay_ms = 2000;  // grows linearly with each attempt
   std::string label;
-  bool operator==(const HttpPut&) const = default;
+  bool operator==(const HttpRequest&) const = default;
 };
 
-using Action = std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, HttpPut>;
+using Action = std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, HttpRequest>;
 
 /// One line for --dry-run; never contains file contents (user data may hold secrets).
 std::string describe(const Action& action);

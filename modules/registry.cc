@@ -6,6 +6,7 @@
 #include "modules/final_message.h"
 #include "modules/module.h"
 #include "modules/packages.h"
+#include "modules/readiness.h"
 #include "modules/runcmd.h"
 #include "modules/scripts.h"
 #include "modules/write_files.h"
@@ -21,44 +22,26 @@ void no_keys(const Value&, Diagnostics&) {}
 const std::vector<ModuleSpec>& module_table() {
   using enum Stage;
   using enum Frequency;
+  // One row per module reads better than the formatter's layout.
+  // clang-format off
   static const std::vector<ModuleSpec> table = {
       // name, keys, stage, frequency, runs_without_keys, check, plan
       {"boothooks", {}, Init, PerBoot, true, no_keys, plan_boothooks},
       {"bootcmd", {"bootcmd"}, Init, PerBoot, false, check_bootcmd, plan_bootcmd},
-      {"write_files",
-       {"write_files"},
-       Init,
-       PerInstance,
-       false,
-       check_write_files,
-       plan_write_files},
-      {"write_files_deferred",
-       {"write_files"},
-       Final,
-       PerInstance,
-       false,
-       no_keys,
-       plan_write_files_deferred},
-      {"packages",
-       {"packages", "package_update", "package_upgrade", "package_reboot_if_required"},
-       Final,
-       PerInstance,
-       false,
-       check_packages,
-       nullptr},
+      {"write_files", {"write_files"}, Init, PerInstance, false, check_write_files, plan_write_files},
+      {"write_files_deferred", {"write_files"}, Final, PerInstance, false, no_keys, plan_write_files_deferred},
+      {"packages", {"packages", "package_update", "package_upgrade", "package_reboot_if_required"}, Final, PerInstance, false, check_packages, nullptr},
       {"runcmd", {"runcmd"}, Final, PerInstance, false, check_runcmd, plan_runcmd},
       {"scripts_per_once", {}, Final, Once, true, no_keys, plan_scripts_per_once},
       {"scripts_per_boot", {}, Final, PerBoot, true, no_keys, plan_scripts_per_boot},
       {"scripts_per_instance", {}, Final, PerInstance, true, no_keys, plan_scripts_per_instance},
       {"scripts_user", {}, Final, PerInstance, true, no_keys, plan_scripts_user},
-      {"final_message",
-       {"final_message"},
-       Final,
-       PerBoot,
-       true,
-       check_final_message,
-       plan_final_message},
+      {"phone_home", {"phone_home"}, Final, PerInstance, false, check_phone_home, plan_phone_home},
+      {"final_message", {"final_message"}, Final, PerBoot, true, check_final_message, plan_final_message},
+      // Last, so its SUCCESS or FAILURE covers every module before it.
+      {"readiness", {"readiness"}, Final, PerBoot, false, check_readiness, plan_readiness},
   };
+  // clang-format on
   return table;
 }
 
@@ -111,7 +94,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
                                                "mount_default_fields",
                                                "no_ssh_fingerprints",
                                                "ntp",
-                                               "phone_home",
                                                "power_state",
                                                "prefer_fqdn_over_hostname",
                                                "preserve_hostname",

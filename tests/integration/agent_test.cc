@@ -389,3 +389,30 @@ TEST_F(Agent, SeedDirectoryIsASource) {
 
 }  // namespace
 }  // namespace amiboot::testing
+
+namespace amiboot::testing {
+namespace {
+
+TEST(AgentOffEc2, GivesUpSoonAndSaysNotOnEc2) {
+  std::string vendor = read_file("/sys/class/dmi/id/sys_vendor");
+  if (vendor.rfind("Amazon EC2", 0) == 0) {
+    GTEST_SKIP() << "this host is an EC2 instance; the off-EC2 path cannot be shown here";
+  }
+  TempDir root;
+  // Nothing listens on port 1; without --imds the image config's endpoint is used.
+  write_file(root / "etc/amiboot/amiboot.yaml",
+             "amiboot:\n  imds: {endpoint: 'http://127.0.0.1:1', deadline_seconds: 120}\n"
+             "  off_ec2_deadline_seconds: 1\n");
+  auto started = std::chrono::steady_clock::now();
+  auto r = run({amiboot_binary(), "run", "--root", root.path()}, {{"AMIBOOT_LOG", "stderr"}});
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_LT(took, std::chrono::seconds(10));  // not the 120 s EC2 deadline
+  EXPECT_NE(r.err.find("does not look like an EC2 instance"), std::string::npos) << r.err;
+  auto st = run({amiboot_binary(), "status", "--root", root.path()});
+  EXPECT_EQ(st.out.rfind("status: not-on-ec2\n", 0), 0u) << st.out;
+  EXPECT_EQ(st.exit_code, 3);
+}
+
+}  // namespace
+}  // namespace amiboot::testing
