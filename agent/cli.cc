@@ -135,6 +135,9 @@ void print_long(const nlohmann::json& doc) {
         std::cout << "  " << m["reason"].get<std::string>();
       }
       std::cout << "\n";
+      if (m.contains("summary")) {
+        std::cout << "      " << m["summary"].get<std::string>() << "\n";
+      }
       for (const auto& e : m["errors"]) {
         std::cout << "      error: " << e.get<std::string>() << "\n";
       }

@@ -34,13 +34,13 @@ Status apply(const WriteFile& w, ExecContext& ctx) {
       }
       spec.journal_fields = ctx.fields;
       auto outcome = ctx.system.run(spec);
+      // No label here: the caller below prefixes write errors with it.
       if (!outcome) {
-        return error(w.label + ": " + outcome.error().message);
+        return error(outcome.error().message);
       }
       if (outcome->exit_code != 0) {
-        return error(w.label + ": " + w.check_argv[0] + " rejected the new " + w.path +
-                     " (exit status " + std::to_string(outcome->exit_code) +
-                     "); the old file is unchanged");
+        return error(w.check_argv[0] + " rejected the new " + w.path + " (exit status " +
+                     std::to_string(outcome->exit_code) + "); the old file is unchanged");
       }
       return {};
     };
@@ -147,6 +147,31 @@ Status apply(const RunCommand& r, ExecContext& ctx) {
   return {};
 }
 
+Status apply(const MakeDir& d, ExecContext& ctx) {
+  FileAttrs attrs;
+  attrs.mode = d.mode;
+  attrs.uid = 0;
+  attrs.gid = 0;
+  if (d.owner != "root" && d.owner != "root:root" && d.owner != "0:0") {
+    // Looked up now, not at plan time: the user may be created by an
+    // earlier action of the same module.
+    auto ids = ctx.system.lookup_owner(d.owner);
+    if (!ids) {
+      return error(d.label + ": " + ids.error().message);
+    }
+    attrs.uid = ids->first;
+    attrs.gid = ids->second;
+  }
+  if (auto st = ctx.system.make_owned_dir(d.path, attrs); !st) {
+    return error(d.label + ": " + st.error().message);
+  }
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(d.mode));
+  journal_send(LOG_INFO, "amiboot",
+               "folder " + d.path + " (mode " + mode + ", owner " + d.owner + ")", ctx.fields);
+  return {};
+}
+
 Status apply(const ConsoleMessage& m, ExecContext& ctx) {
   // stdout is the console under the unit's StandardOutput=journal+console.
   std::string line = m.text + "\n";
@@ -166,7 +191,9 @@ ExecOutcome execute(const std::vector<Action>& actions, ExecContext& context) {
     journal_send(LOG_ERR, "amiboot", st.error().message, context.fields);
     outcome.errors.push_back(st.error().message);
     const auto* run = std::get_if<RunCommand>(&actions[i]);
-    if (run != nullptr && run->required && i + 1 < actions.size()) {
+    const auto* file = std::get_if<WriteFile>(&actions[i]);
+    bool required = (run != nullptr && run->required) || (file != nullptr && file->required);
+    if (required && i + 1 < actions.size()) {
       outcome.errors.push_back("skipped the remaining " + std::to_string(actions.size() - i - 1) +
                                " action(s) of this module");
       break;

@@ -87,6 +87,9 @@ void Reporter::module_finished(const ModuleRecord& r) {
                       {"duration_ms", r.duration_ms},
                       {"reason", r.reason},
                       {"errors", r.errors}};
+  if (!r.summary.empty()) {
+    j["summary"] = r.summary;
+  }
   m_doc["stages"][m_stage]["modules"].push_back(j);
   if (r.result == "failed") {
     m_failed = true;
@@ -137,6 +140,11 @@ void Reporter::error(const std::string& message) {
 }
 
 void Reporter::warning(const std::string& message) {
+  for (const auto& w : m_doc["warnings"]) {
+    if (w == message) {
+      return;
+    }
+  }
   m_doc["warnings"].push_back(message);
   journal_send(LOG_WARNING, "amiboot", message, fields());
 }

@@ -26,6 +26,7 @@ struct ModuleRecord {
   std::string reason;  // why skipped / why failed
   long long duration_ms = 0;
   std::vector<std::string> errors;
+  std::string summary;  // PlanResult::summary of a module that ran ok
 };
 
 class Reporter {

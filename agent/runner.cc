@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "agent/block_devices.h"
 #include "agent/cloud_config.h"
 #include "agent/executor.h"
 #include "agent/http.h"
@@ -68,7 +69,8 @@ class Runner {
       : m_options(options),
         m_system(options.root),
         m_state(m_system),
-        m_report(m_system, options.dry_run) {}
+        m_report(m_system, options.dry_run),
+        m_blocks(options.root, block_device_dir(options.root)) {}
 
   int run();
 
@@ -88,6 +90,7 @@ class Runner {
   System m_system;
   State m_state;
   Reporter m_report;
+  RealBlockDevices m_blocks;
   Value m_image_config;
   Settings m_settings;
   SourceData m_source;
@@ -285,6 +288,7 @@ void Runner::run_modules(Stage stage) {
     m_report.module_started(record.name);
     auto started = std::chrono::steady_clock::now();
     ModuleInput input{m_config, m_source.metadata, m_parts, m_system};
+    input.blocks = &m_blocks;
     input.uptime_seconds = read_uptime();
     input.timestamp = timestamp("%Y-%m-%dT%H:%M:%SZ");
     input.new_instance = m_new_instance;
@@ -302,18 +306,25 @@ void Runner::run_modules(Stage stage) {
       j["summary"] = describe(a);
       planned["actions"].push_back(j);
     }
-    if (has_errors(plan.diagnostics)) {
-      record.result = "failed";
-      for (const auto& d : plan.diagnostics) {
-        if (d.severity == Diagnostic::Severity::Error) {
-          record.errors.push_back(d.format());
-        }
+    std::vector<std::string> plan_errors;
+    for (const auto& d : plan.diagnostics) {
+      if (d.severity == Diagnostic::Severity::Error) {
+        plan_errors.push_back(d.format());
+      } else {
+        // Decoder warnings were reported with the config; the reporter
+        // drops repeats, so only what the plan found adds a line.
+        m_report.warning(d.format());
       }
+    }
+    if (!plan_errors.empty() && (!plan.apply_with_errors || plan.actions.empty())) {
+      record.result = "failed";
+      record.errors = plan_errors;
     } else if (plan.actions.empty()) {
       record.reason = "nothing to do";
     } else if (m_options.dry_run) {
       planned["run"] = true;
-      record.result = "planned";
+      record.result = plan_errors.empty() ? "planned" : "failed";
+      record.errors = plan_errors;
     } else {
       ExecContext ctx{m_system, id, m_report.fields(record.name)};
       ExecOutcome outcome;
@@ -322,8 +333,13 @@ void Runner::run_modules(Stage stage) {
       } catch (const std::exception& e) {
         outcome.errors.push_back(std::string("internal error: ") + e.what());
       }
-      record.result = outcome.ok() ? "ok" : "failed";
-      record.errors = outcome.errors;
+      // apply_with_errors: the plan's errors name what it left out.
+      record.result = outcome.ok() && plan_errors.empty() ? "ok" : "failed";
+      record.errors = plan_errors;
+      record.errors.insert(record.errors.end(), outcome.errors.begin(), outcome.errors.end());
+      if (outcome.ok()) {
+        record.summary = plan.summary;
+      }
       if (auto st = m_state.mark_done(m, id, record.result); !st) {
         m_report.error("state: " + st.error().message);
       }

@@ -132,24 +132,17 @@ std::string State::semaphore(const ModuleSpec& module, const std::string& instan
     case Frequency::PerInstance:
       return instance_dir(instance_id) + "/sem/" + name;
     case Frequency::PerBoot:
-    case Frequency::Always:
       break;
   }
   return std::string(kRunDir) + "/sem/" + name;
 }
 
 bool State::done(const ModuleSpec& module, const std::string& instance_id) const {
-  if (module.frequency == Frequency::Always) {
-    return false;
-  }
   return m_system.exists(semaphore(module, instance_id));
 }
 
 Status State::mark_done(const ModuleSpec& module, const std::string& instance_id,
                         const std::string& result) {
-  if (module.frequency == Frequency::Always) {
-    return {};
-  }
   std::string path = semaphore(module, instance_id);
   std::string dir = path.substr(0, path.rfind('/'));
   if (auto st = m_system.make_dirs(dir, 0700); !st) {

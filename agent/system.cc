@@ -193,6 +193,35 @@ Status System::make_dirs(const std::string& path, mode_t mode) {
   return {};
 }
 
+Status System::make_owned_dir(const std::string& path, const FileAttrs& attrs) {
+  auto host = resolve(path, false);
+  if (!host) {
+    return host.error();
+  }
+  if (auto st = make_dirs(parent_of(path), 0755); !st) {
+    return st;
+  }
+  if (mkdir(host->c_str(), attrs.mode) != 0 && errno != EEXIST) {
+    return error("cannot create folder " + path + ": " + errno_text(errno));
+  }
+  int fd = open(host->c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    return error("cannot open folder " + path + ": " +
+                 (errno == ELOOP || errno == ENOTDIR ? "it is not a folder (a symlink?)"
+                                                     : errno_text(errno)));
+  }
+  Status result;
+  if (fchmod(fd, attrs.mode) != 0) {
+    result = error("cannot chmod " + path + ": " + errno_text(errno));
+  } else if ((attrs.uid || attrs.gid) &&
+             fchown(fd, attrs.uid ? *attrs.uid : static_cast<uid_t>(-1),
+                    attrs.gid ? *attrs.gid : static_cast<gid_t>(-1)) != 0) {
+    result = error("cannot chown " + path + ": " + errno_text(errno));
+  }
+  close(fd);
+  return result;
+}
+
 Status System::write_file(const std::string& path, std::string_view content,
                           const FileAttrs& attrs) {
   auto host = resolve(path);

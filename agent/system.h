@@ -61,6 +61,10 @@ class System : public SystemView {
   /// of the folder. Missing parent folders are created 0755.
   Status write_file(const std::string& path, std::string_view content, const FileAttrs& attrs);
   Status make_dirs(const std::string& path, mode_t mode);
+  /// Creates one folder (missing parents 0755) or takes the existing one,
+  /// then sets exactly attrs.mode and the owner in attrs. Refuses a symlink
+  /// in its place, so a link planted in a home folder cannot redirect the chown.
+  Status make_owned_dir(const std::string& path, const FileAttrs& attrs);
   Status remove_all(const std::string& path);
   /// Replaces a symlink atomically.
   Status symlink(const std::string& target, const std::string& link);

@@ -10,8 +10,6 @@ std::string_view stage_name(Stage stage) {
 
 std::string_view frequency_name(Frequency frequency) {
   switch (frequency) {
-    case Frequency::Always:
-      return "always";
     case Frequency::PerBoot:
       return "per-boot";
     case Frequency::PerInstance:
@@ -62,6 +60,9 @@ std::string describe(const Action& action) {
   if (const auto* h = std::get_if<HttpRequest>(&action)) {
     return h->method + " " + std::to_string(h->body.size()) + " bytes (" + h->label + ")";
   }
+  if (const auto* d = std::get_if<MakeDir>(&action)) {
+    return "mkdir " + d->path + " (mode " + octal(d->mode) + ", owner " + d->owner + ")";
+  }
   const auto& m = std::get<ConsoleMessage>(action);
   return "console " + nlohmann::json(m.text).dump();
 }
@@ -85,6 +86,13 @@ nlohmann::json action_to_json(const Action& action) {
     // The URL is pre-signed: it is a secret, like the user data it came from.
     return {
         {"action", "http"}, {"method", h->method}, {"bytes", h->body.size()}, {"label", h->label}};
+  }
+  if (const auto* d = std::get_if<MakeDir>(&action)) {
+    return {{"action", "mkdir"},
+            {"path", d->path},
+            {"mode", octal(d->mode)},
+            {"owner", d->owner},
+            {"label", d->label}};
   }
   return {{"action", "console"}, {"text", std::get<ConsoleMessage>(action).text}};
 }

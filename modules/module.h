@@ -21,7 +21,7 @@
 namespace amiboot {
 
 enum class Stage { Init, Final };
-enum class Frequency { Always, PerBoot, PerInstance, Once };
+enum class Frequency { PerBoot, PerInstance, Once };
 
 std::string_view stage_name(Stage stage);
 std::string_view frequency_name(Frequency frequency);
@@ -38,6 +38,9 @@ struct WriteFile {
   /// Run on the new content before it is installed, "{}" standing for the
   /// temporary file (`visudo -cf {}`); a failure leaves the old file alone.
   std::vector<std::string> check_argv;
+  /// On failure the module's remaining actions are skipped (a sudoers file
+  /// visudo rejects means no user from that config is created).
+  bool required = false;
   bool operator==(const WriteFile&) const = default;
 };
 
@@ -46,6 +49,16 @@ struct RemoveFile {
   std::string path;
   std::string label;
   bool operator==(const RemoveFile&) const = default;
+};
+
+/// Create a folder (parents 0755 root) and set its mode and owner, also when
+/// it exists: ~/.ssh must be 0700 and the user's. A symlink is refused.
+struct MakeDir {
+  std::string path;
+  mode_t mode = 0755;
+  std::string owner = "root";  // user[:group], resolved when the action runs
+  std::string label;
+  bool operator==(const MakeDir&) const = default;
 };
 
 /// Run a program with an argv (never a shell string we built).
@@ -91,7 +104,8 @@ struct HttpRequest {
   bool operator==(const HttpRequest&) const = default;
 };
 
-using Action = std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, HttpRequest>;
+using Action =
+    std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, HttpRequest, MakeDir>;
 
 /// One line for --dry-run; never contains file contents (user data may hold secrets).
 std::string describe(const Action& action);
@@ -131,6 +145,12 @@ struct ModuleInput {
 struct PlanResult {
   std::vector<Action> actions;
   Diagnostics diagnostics;
+  /// One line for `status --long` once the actions succeeded ("9 rules active").
+  std::string summary;
+  /// Apply the actions even though `diagnostics` holds errors: the errors
+  /// concern parts the plan left out (a volume that never appeared), and the
+  /// rest must still happen. The module is still reported failed.
+  bool apply_with_errors = false;
 };
 
 struct ModuleSpec {

@@ -4,11 +4,16 @@
 
 #include "modules/bootcmd.h"
 #include "modules/final_message.h"
+#include "modules/firewall.h"
+#include "modules/hostname.h"
 #include "modules/module.h"
 #include "modules/packages.h"
 #include "modules/readiness.h"
 #include "modules/runcmd.h"
 #include "modules/scripts.h"
+#include "modules/ssh_host_keys.h"
+#include "modules/users.h"
+#include "modules/volumes.h"
 #include "modules/write_files.h"
 
 namespace amiboot {
@@ -28,6 +33,19 @@ const std::vector<ModuleSpec>& module_table() {
       // name, keys, stage, frequency, runs_without_keys, check, plan
       {"boothooks", {}, Init, PerBoot, true, no_keys, plan_boothooks},
       {"bootcmd", {"bootcmd"}, Init, PerBoot, false, check_bootcmd, plan_bootcmd},
+      // Named first, so host keys carry the new name; keys before users, so
+      // sshd finds both when it starts after us.
+      {"hostname", {"hostname", "fqdn", "prefer_fqdn_over_hostname", "preserve_hostname", "manage_etc_hosts", "create_hostname_file"}, Init, PerInstance, true, check_hostname, plan_hostname},
+      {"ssh_host_keys", {"ssh_deletekeys", "ssh_genkeytypes"}, Init, PerInstance, true, check_ssh_host_keys, plan_ssh_host_keys},
+      // Filesystems and fstab once per instance; the wait and mount on every
+      // boot, for volumes that attach late. Before users (as in cloud-init): a
+      // volume mounted on /home afterwards would hide the new home folders.
+      {"volumes", {"mounts", "mount_default_fields", "fs_setup", "swap", "device_aliases"}, Init, PerInstance, true, check_volumes, plan_volumes},
+      {"mounts", {}, Init, PerBoot, true, no_keys, plan_mounts},
+      // Without keys too: the default user gets the IMDS keys even when the user data is broken.
+      {"users", {"users", "user", "groups", "ssh_authorized_keys", "disable_root", "disable_root_opts", "ssh_pwauth", "system_info"}, Init, PerInstance, true, check_users, plan_users},
+      // Every boot: kernel rules do not survive one. Before write_files, in DESIGN.md's order.
+      {"firewall", {"firewall"}, Init, PerBoot, false, check_firewall, plan_firewall},
       {"write_files", {"write_files"}, Init, PerInstance, false, check_write_files, plan_write_files},
       {"write_files_deferred", {"write_files"}, Final, PerInstance, false, no_keys, plan_write_files_deferred},
       {"packages", {"packages", "package_update", "package_upgrade", "package_reboot_if_required"}, Final, PerInstance, false, check_packages, nullptr},
@@ -67,36 +85,24 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
                                                "ca-certs",
                                                "chef",
                                                "chpasswd",
-                                               "device_aliases",
                                                "disable_ec2_metadata",
-                                               "disable_root",
-                                               "disable_root_opts",
                                                "disk_setup",
                                                "drivers",
                                                "fan",
-                                               "fqdn",
-                                               "fs_setup",
-                                               "groups",
                                                "growpart",
                                                "grub_dpkg",
-                                               "hostname",
                                                "keyboard",
                                                "landscape",
                                                "locale",
                                                "locale_configfile",
                                                "lxd",
-                                               "manage_etc_hosts",
                                                "manage_resolv_conf",
                                                "mcollective",
                                                "merge_how",
                                                "merge_type",
-                                               "mounts",
-                                               "mount_default_fields",
                                                "no_ssh_fingerprints",
                                                "ntp",
                                                "power_state",
-                                               "prefer_fqdn_over_hostname",
-                                               "preserve_hostname",
                                                "puppet",
                                                "random_seed",
                                                "reporting",
@@ -108,24 +114,16 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
                                                "snap",
                                                "spacewalk",
                                                "ssh",
-                                               "ssh_authorized_keys",
-                                               "ssh_deletekeys",
                                                "ssh_fp_console_blacklist",
-                                               "ssh_genkeytypes",
                                                "ssh_import_id",
                                                "ssh_key_console_blacklist",
                                                "ssh_keys",
                                                "ssh_publish_hostkeys",
-                                               "ssh_pwauth",
                                                "ssh_quiet_keygen",
-                                               "swap",
-                                               "system_info",
                                                "timezone",
                                                "ubuntu_advantage",
                                                "ubuntu_pro",
                                                "updates",
-                                               "user",
-                                               "users",
                                                "vendor_data",
                                                "wireguard",
                                                "write_metadata",
@@ -133,7 +131,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
                                                "yum_repos",
                                                "zypper",
                                                "password",
-                                               "create_hostname_file",
                                                "autoinstall",
                                                "bootcmd_default"};
   return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);

@@ -28,6 +28,7 @@ done
 # verify reports problems on stderr and, on systemd 252, does not always exit
 # non-zero for them: any output counts as a finding.
 check() {
+  # shellcheck disable=SC2086 # $units is a list of plain unit names
   out=$(systemd-analyze verify --root="$1" $units 2>&1) || {
     printf '%s\n' "$out" >&2
     return 1

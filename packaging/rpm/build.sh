@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds the amiboot .rpm with rpmbuild (on Debian: apt-get install rpm).
 #
-#   packaging/rpm/build.sh [OUTDIR]
+#   packaging/rpm/build.sh [--install-deps] [OUTDIR]
 #
 # Makes amiboot-VERSION.tar.gz from the source tree (without .git and build
 # folders), runs `rpmbuild -bb` on packaging/rpm/amiboot.spec in a scratch
@@ -11,26 +11,43 @@
 #
 # Where BuildRequires are not rpm packages (Debian), rpmbuild runs with
 # --nodeps and the build uses the host's libraries; force either way with
-# RPM_NODEPS=1 or RPM_NODEPS=0.
+# RPM_NODEPS=1 or RPM_NODEPS=0. --install-deps: apt-get install rpm when
+# rpmbuild is missing (root).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
-case "${1:-}" in
-  -h | --help)
-    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
-    exit 0
-    ;;
-esac
-outdir=${1:-$top/build/packages}
+install_deps=0
+outdir=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --install-deps) install_deps=1 ;;
+    -h | --help)
+      sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    -*)
+      echo "rpm/build.sh: unknown option $1" >&2
+      exit 2
+      ;;
+    *) outdir=$1 ;;
+  esac
+  shift
+done
+outdir=${outdir:-$top/build/packages}
 mkdir -p "$outdir"
 outdir=$(cd "$outdir" && pwd)
 
 log() { echo "rpm/build.sh: $*" >&2; }
 
+if ! command -v rpmbuild >/dev/null && [ "$install_deps" = 1 ] && command -v apt-get >/dev/null; then
+  log "installing rpm"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rpm >/dev/null ||
+    log "apt-get install rpm failed"
+fi
 if ! command -v rpmbuild >/dev/null; then
-  log "rpmbuild is missing (Debian: apt-get install rpm)"
+  log "rpmbuild is missing (Debian: apt-get install rpm, or --install-deps)"
   exit 1
 fi
 

@@ -24,6 +24,7 @@ using amiboot::testing::FakeImds;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::AllOf;
+using ::testing::AnyOf;
 using ::testing::HasSubstr;
 
 using Clock = std::chrono::steady_clock;
@@ -390,7 +391,10 @@ TEST(ImdsClient, UnreachableEndpointFailsAtTheDeadlineNamingTheCause) {
   ASSERT_FALSE(result.ok());
   EXPECT_LT(seconds_since(start), 2.0);
   EXPECT_THAT(result.error().message,
-              AllOf(HasSubstr("api/token"), HasSubstr("connect"), HasSubstr("attempts")));
+              AllOf(HasSubstr("api/token"), HasSubstr("attempts"),
+                    // Refused, or (on a loaded machine) the connect timed out.
+                    AnyOf(HasSubstr("connect"), HasSubstr("Timeout"))))
+      << result.error().message;
 }
 
 TEST(ImdsClient, ClientErrorsAreNotRetried) {

@@ -1,0 +1,327 @@
+#include "agent/block_devices.h"
+
+#include <blkid/blkid.h>
+#include <fcntl.h>
+#include <linux/nvme_ioctl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "modules/nvme_identify.h"
+
+namespace amiboot {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_block_device(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISBLK(st.st_mode);
+}
+
+std::string canonical(const std::string& path) {
+  std::error_code ec;
+  auto c = fs::canonical(path, ec);
+  return ec ? path : c.string();
+}
+
+std::string devno_text(dev_t dev) {
+  return std::to_string(major(dev)) + ":" + std::to_string(minor(dev));
+}
+
+// mountinfo and /proc/swaps write space, tab, newline and backslash as \ooo.
+std::string unescape_octal(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isdigit(static_cast<unsigned char>(s[i + 2])) &&
+        std::isdigit(static_cast<unsigned char>(s[i + 3]))) {
+      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// nvme3n1 -> {3, 1}; nullopt for controllers (nvme3) and partitions (nvme3n1p1).
+std::optional<std::pair<int, int>> nvme_namespace_number(const std::string& name) {
+  int ctrl = 0, ns = 0, used = 0;
+  if (std::sscanf(name.c_str(), "nvme%dn%d%n", &ctrl, &ns, &used) != 2 ||
+      static_cast<std::size_t>(used) != name.size()) {
+    return std::nullopt;
+  }
+  return std::pair{ctrl, ns};
+}
+
+}  // namespace
+
+RealBlockDevices::RealBlockDevices(const std::string& root, std::string dev_dir)
+    : m_root(root == "/" ? "/" : canonical(root)), m_dev_dir(std::move(dev_dir)) {
+  while (m_dev_dir.size() > 1 && m_dev_dir.back() == '/') {
+    m_dev_dir.pop_back();
+  }
+}
+
+std::optional<std::string> RealBlockDevices::find(const std::string& dev_path) const {
+  if (m_dev_dir.empty()) {
+    return std::nullopt;
+  }
+  std::string path = dev_path;
+  if (path.rfind("/dev/", 0) == 0) {
+    path = m_dev_dir + path.substr(4);
+  }
+  if (!is_block_device(path)) {
+    return std::nullopt;
+  }
+  return canonical(path);
+}
+
+std::optional<std::string> RealBlockDevices::partition(const std::string& node, int number) const {
+  if (m_dev_dir.empty()) {
+    return std::nullopt;
+  }
+  // sysfs knows which child is partition N, whatever the naming (sdf1, nvme1n1p1).
+  std::string name = fs::path(canonical(node)).filename().string();
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/sys/class/block/" + name, ec)) {
+    std::ifstream in(entry.path() / "partition");
+    int n = 0;
+    if (in >> n && n == number) {
+      std::string part = "/dev/" + entry.path().filename().string();
+      if (is_block_device(part)) {
+        return part;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> RealBlockDevices::nvme_namespaces() const {
+  std::vector<std::pair<std::pair<int, int>, std::string>> found;
+  if (m_dev_dir.empty()) {
+    return {};
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(m_dev_dir, ec)) {
+    std::string name = entry.path().filename().string();
+    auto number = nvme_namespace_number(name);
+    if (number && is_block_device(entry.path().string())) {
+      found.push_back({*number, canonical(entry.path().string())});
+    }
+  }
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> out;
+  for (auto& f : found) {
+    out.push_back(std::move(f.second));
+  }
+  return out;
+}
+
+Result<std::string> RealBlockDevices::nvme_identify(const std::string& node) const {
+  int fd = open(node.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    return error("cannot open " + node + ": " + std::strerror(errno));
+  }
+  std::string data(kNvmeIdentifySize, '\0');
+  nvme_admin_cmd cmd{};
+  cmd.opcode = 0x06;  // Identify
+  cmd.addr = reinterpret_cast<std::uintptr_t>(data.data());
+  cmd.data_len = static_cast<std::uint32_t>(data.size());
+  cmd.cdw10 = 1;  // CNS 1: the controller
+  int rc = ioctl(fd, NVME_IOCTL_ADMIN_CMD, &cmd);
+  int err = errno;
+  close(fd);
+  if (rc < 0) {
+    return error("NVMe identify on " + node + ": " + std::strerror(err));
+  }
+  if (rc > 0) {
+    return error("NVMe identify on " + node + ": status " + std::to_string(rc));
+  }
+  return data;
+}
+
+Result<DeviceProbe> RealBlockDevices::probe(const std::string& node) const {
+  struct stat st;
+  if (stat(node.c_str(), &st) != 0) {
+    return error(std::strerror(errno));
+  }
+  blkid_probe pr = blkid_new_probe_from_filename(node.c_str());
+  if (pr == nullptr) {
+    return error(std::string("libblkid cannot open it: ") + std::strerror(errno));
+  }
+  // Every chain libblkid has: filesystems, swap, RAID, LVM and crypto
+  // (superblocks), and partition tables. BADCSUM: a superblock with a bad
+  // checksum still means someone's data is there.
+  blkid_probe_enable_superblocks(pr, 1);
+  blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID | BLKID_SUBLKS_TYPE |
+                                            BLKID_SUBLKS_USAGE | BLKID_SUBLKS_BADCSUM);
+  blkid_probe_enable_partitions(pr, 1);
+  blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+  int rc = blkid_do_safeprobe(pr);
+  DeviceProbe p;
+  p.devno = devno_text(st.st_rdev);
+  auto value = [&](const char* name) {
+    const char* data = nullptr;
+    if (blkid_probe_lookup_value(pr, name, &data, nullptr) == 0 && data != nullptr) {
+      return std::string(data);
+    }
+    return std::string();
+  };
+  if (rc == -1) {
+    blkid_free_probe(pr);
+    return error("libblkid could not probe it");
+  }
+  if (rc == -2) {
+    p.blank = false;
+    p.ambivalent = true;
+  } else if (rc == 0) {
+    p.blank = false;
+    p.type = value("TYPE");
+    p.uuid = value("UUID");
+    p.label = value("LABEL");
+    p.usage = value("USAGE");
+    p.pttype = value("PTTYPE");
+  }
+  blkid_free_probe(pr);
+  return p;
+}
+
+std::optional<std::string> RealBlockDevices::find_uuid(const std::string& uuid) const {
+  if (m_dev_dir.empty() || uuid.empty() || uuid.find('/') != std::string::npos) {
+    return std::nullopt;
+  }
+  // udev's link when the image has udev; otherwise look at every device.
+  if (auto node = find("/dev/disk/by-uuid/" + uuid)) {
+    return node;
+  }
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator("/sys/class/block", ec)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    std::ifstream size_in("/sys/class/block/" + name + "/size");
+    unsigned long long sectors = 0;
+    if (!(size_in >> sectors) || sectors == 0) {
+      continue;  // empty loop devices, drives without media
+    }
+    std::string node = "/dev/" + name;
+    if (!is_block_device(node)) {
+      continue;
+    }
+    auto p = probe(node);
+    if (p && p->uuid == uuid) {
+      return node;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<MountedFs> RealBlockDevices::mounts() const {
+  std::vector<MountedFs> out;
+  std::ifstream in("/proc/self/mountinfo");
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::vector<std::string> f;
+    for (std::string word; fields >> word;) {
+      f.push_back(word);
+    }
+    auto dash = std::find(f.begin(), f.end(), "-");
+    if (f.size() < 5 || dash == f.end() || std::distance(dash, f.end()) < 3) {
+      continue;
+    }
+    MountedFs m;
+    m.devno = f[2];
+    m.fstype = *(dash + 1);
+    m.source = unescape_octal(*(dash + 2));
+    std::string target = unescape_octal(f[4]);
+    if (m_root == "/") {
+      m.target = target;
+    } else if (target == m_root) {
+      m.target = "/";
+    } else if (target.rfind(m_root + "/", 0) == 0) {
+      m.target = target.substr(m_root.size());
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::vector<std::string> RealBlockDevices::active_swaps() const {
+  std::vector<std::string> out;
+  std::ifstream in("/proc/swaps");
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string path;
+    if (fields >> path) {
+      out.push_back(unescape_octal(path));
+    }
+  }
+  return out;
+}
+
+std::optional<std::uint64_t> RealBlockDevices::memory_bytes() const {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  std::uint64_t kb = 0;
+  std::string unit;
+  while (in >> key >> kb >> unit) {
+    if (key == "MemTotal:") {
+      return kb * 1024;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> RealBlockDevices::free_bytes(const std::string& path) const {
+  std::string host = m_root == "/" ? path : m_root + path;
+  // The swap file's folder may not exist yet: its nearest existing parent
+  // is on the same filesystem.
+  std::error_code ec;
+  fs::path p(host);
+  while (!p.empty() && !fs::exists(p, ec) && p != p.root_path()) {
+    p = p.parent_path();
+  }
+  struct statvfs sv;
+  if (statvfs(p.c_str(), &sv) != 0) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint64_t>(sv.f_bavail) * sv.f_frsize;
+}
+
+BlockDevices::Clock::time_point RealBlockDevices::now() const {
+  return Clock::now();
+}
+
+void RealBlockDevices::sleep_for(std::chrono::milliseconds pause) const {
+  std::this_thread::sleep_for(pause);
+}
+
+std::string block_device_dir(const std::string& root) {
+  if (root == "/" || root.empty()) {
+    return "/dev";
+  }
+  const char* test_dir = std::getenv("AMIBOOT_TEST_DEV_DIR");
+  return test_dir != nullptr ? test_dir : "";
+}
+
+}  // namespace amiboot

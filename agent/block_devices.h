@@ -1,0 +1,45 @@
+// The OS side of BlockDevices: device nodes under /dev, NVMe Identify through
+// NVME_IOCTL_ADMIN_CMD, signatures through libblkid, /proc/self/mountinfo and
+// /proc/swaps. Reads only; formatting and mounting are commands the executor
+// runs.
+#pragma once
+
+#include <string>
+
+#include "modules/block_devices.h"
+
+namespace amiboot {
+
+class RealBlockDevices : public BlockDevices {
+ public:
+  /// `root`: the --root that mount points and free space are reported under;
+  /// `dev_dir`: where device names ("/dev/sdf") are looked up; "" means no
+  /// block device at all.
+  explicit RealBlockDevices(const std::string& root = "/", std::string dev_dir = "/dev");
+
+  std::optional<std::string> find(const std::string& dev_path) const override;
+  std::optional<std::string> partition(const std::string& node, int number) const override;
+  std::vector<std::string> nvme_namespaces() const override;
+  Result<std::string> nvme_identify(const std::string& node) const override;
+  Result<DeviceProbe> probe(const std::string& node) const override;
+  std::optional<std::string> find_uuid(const std::string& uuid) const override;
+  std::vector<MountedFs> mounts() const override;
+  std::vector<std::string> active_swaps() const override;
+  std::optional<std::uint64_t> memory_bytes() const override;
+  std::optional<std::uint64_t> free_bytes(const std::string& path) const override;
+  Clock::time_point now() const override;
+  void sleep_for(std::chrono::milliseconds pause) const override;
+
+ private:
+  std::string m_root;  // canonical host path, "/" on an instance
+  std::string m_dev_dir;
+};
+
+/// Where device names are looked up: "/dev" on an instance (root "/"). Under
+/// any other --root (tests, image builds) the host's disks are none of the
+/// image's business: "" (no devices), unless $AMIBOOT_TEST_DEV_DIR names a
+/// folder of links such as sdf -> /dev/loop3 — how integration tests present
+/// a loop device as /dev/sdf without touching the real /dev.
+std::string block_device_dir(const std::string& root);
+
+}  // namespace amiboot

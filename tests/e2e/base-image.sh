@@ -1,0 +1,106 @@
+#!/bin/bash
+# The e2e test's base image: a Debian root file system with systemd, a cloud
+# kernel, sshd and systemd-networkd, without amiboot. tests/e2e/run.sh caches
+# the result keyed by a hash of this file and the suite, so any edit here
+# (a package added to PACKAGES, a setting changed) rebuilds the cache.
+#
+#   base-image.sh ROOTFS SUITE MIRROR [DEB_CACHE_DIR]
+#
+# ROOTFS must not exist yet. Needs root and debootstrap.
+set -euo pipefail
+
+# Bump to force a rebuild without another change.
+BASE_IMAGE_VERSION=1
+
+# Packages on top of minbase. libcurl4 is here so the amiboot .deb installs
+# offline; add what later tests need in the guest.
+PACKAGES=(
+  systemd-sysv
+  udev
+  dbus
+  linux-image-cloud-amd64
+  initramfs-tools
+  openssh-server
+  iproute2
+  procps
+  libcurl4
+)
+
+if [ $# -lt 3 ]; then
+  echo "usage: base-image.sh ROOTFS SUITE MIRROR [DEB_CACHE_DIR]" >&2
+  exit 2
+fi
+rootfs=$1
+suite=$2
+mirror=$3
+debcache=${4:-}
+
+log() { echo "base-image: $*" >&2; }
+
+if [ -e "$rootfs" ]; then
+  echo "base-image: $rootfs exists" >&2
+  exit 2
+fi
+
+include=$(
+  IFS=,
+  echo "${PACKAGES[*]}"
+)
+args=(--variant=minbase --components=main "--include=$include")
+if [ -n "$debcache" ]; then
+  mkdir -p "$debcache"
+  args+=("--cache-dir=$debcache")
+fi
+log "debootstrap $suite from $mirror (version $BASE_IMAGE_VERSION)"
+debootstrap "${args[@]}" "$suite" "$rootfs" "$mirror" >"$rootfs.debootstrap.log" 2>&1 || {
+  tail -n 40 "$rootfs.debootstrap.log" >&2
+  [ -f "$rootfs/debootstrap/debootstrap.log" ] && tail -n 40 "$rootfs/debootstrap/debootstrap.log" >&2
+  log "debootstrap failed"
+  exit 1
+}
+rm -f "$rootfs.debootstrap.log"
+
+# The image has one file system, found by label (mkfs.ext4 -L root).
+cat >"$rootfs/etc/fstab" <<'EOF'
+LABEL=root / ext4 rw,errors=remount-ro 0 1
+EOF
+echo amiboot-e2e >"$rootfs/etc/hostname"
+cat >"$rootfs/etc/hosts" <<'EOF'
+127.0.0.1 localhost
+127.0.1.1 amiboot-e2e
+::1 localhost ip6-localhost ip6-loopback
+EOF
+
+# DHCP on every wired link, and a network-online.target that means it:
+# systemd-networkd-wait-online holds the target until the lease is there.
+mkdir -p "$rootfs/etc/systemd/network"
+cat >"$rootfs/etc/systemd/network/20-wired.network" <<'EOF'
+[Match]
+Name=en* eth*
+
+[Network]
+DHCP=ipv4
+IPv6AcceptRA=no
+EOF
+systemctl --root="$rootfs" enable systemd-networkd.service systemd-networkd-wait-online.service >/dev/null 2>&1
+
+# Persistent journal, so a failed run can be read from the image afterwards.
+mkdir -p "$rootfs/var/log/journal"
+
+# Nothing in the background that could race the test or slow the boot.
+systemctl --root="$rootfs" mask apt-daily.timer apt-daily-upgrade.timer \
+  e2scrub_all.timer e2scrub_reap.service fstrim.timer >/dev/null 2>&1 || true
+
+# Root may log in on the serial console without a password (debugging a
+# failed run: boot the image by hand).
+chroot "$rootfs" passwd -d root >/dev/null
+
+# Smaller image, faster mkfs.
+rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+rm -rf "$rootfs/debootstrap"
+
+if ! ls "$rootfs"/boot/vmlinuz-* >/dev/null 2>&1 || ! ls "$rootfs"/boot/initrd.img-* >/dev/null 2>&1; then
+  log "no kernel or initrd in $rootfs/boot"
+  exit 1
+fi
+log "done"

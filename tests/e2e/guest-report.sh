@@ -1,0 +1,117 @@
+#!/bin/bash
+# Runs inside the e2e guest (amiboot-e2e-report.service, after
+# amiboot-final.service): collects what the host asserts on into a folder,
+# sends it as a tar archive down the virtio-serial port
+# org.amiboot.e2e.report, then powers the guest off.
+#
+# The archive holds:
+#   boot_id uptime cmdline            this boot
+#   units/NAME                        `systemctl show NAME` for UNITS below
+#   journal-amiboot.json              journalctl -b -o json, SYSLOG_IDENTIFIER=amiboot
+#   journal-amiboot-script.json       the same for amiboot-script (script output)
+#   journal-u-amiboot.txt             journalctl -b -u amiboot -o cat
+#   journal-u-amiboot-final.txt       journalctl -b -u amiboot-final -o cat
+#   journal-all.txt                   the whole boot, short-monotonic (for people)
+#   status.txt status.rc              `amiboot status` and its exit code
+#   status.json status-json.rc        `amiboot status --json`
+#   status-long.txt                   `amiboot status --long`
+#   files/PATH, files.stat            copies of FILES below; stat lines
+#                                     "mode user group size mtime path"
+#                                     ("missing path" when absent)
+#   commands/NAME.out, NAME.rc        output and exit code of COMMANDS below
+#
+# Later tests add what they need to UNITS, FILES and COMMANDS.
+set -u
+
+UNITS=(
+  amiboot.service
+  amiboot-final.service
+  ssh.service
+  sshd.service
+  systemd-user-sessions.service
+  network-online.target
+  systemd-networkd-wait-online.service
+  multi-user.target
+)
+
+FILES=(
+  /etc/motd.d/50-amiboot-example
+  /etc/example/app.env
+  /var/lib/example/ready-for-users
+  /var/tmp/amiboot-runcmd
+  /var/tmp/amiboot-script
+  /var/log/amiboot-example-boots.log
+  /run/amiboot/status.json
+  /run/amiboot/result.json
+  /run/amiboot/instance-data.json
+)
+
+# name|command (run with bash -c)
+COMMANDS=(
+  "failed-units|systemctl --failed --no-legend --plain"
+  "state-listing|ls -laR /var/lib/amiboot"
+  "state-dir-mode|stat -c '%a %U %G' /var/lib/amiboot"
+  "disks|ls -l /dev/disk/by-id/"
+  "ordering-cycles|journalctl -b -o cat | grep -i 'ordering cycle' || true"
+  "amiboot-version|amiboot version"
+  "amiboot-analyze|amiboot analyze"
+)
+
+PORT_NAME=org.amiboot.e2e.report
+out=/run/amiboot-e2e-report
+
+rm -rf "$out"
+mkdir -p "$out/units" "$out/files" "$out/commands"
+cd "$out" || exit 1
+
+cat /proc/sys/kernel/random/boot_id >boot_id
+cat /proc/uptime >uptime
+cat /proc/cmdline >cmdline
+
+for unit in "${UNITS[@]}"; do
+  systemctl show "$unit" >"units/$unit" 2>&1
+done
+
+journalctl -b -o json SYSLOG_IDENTIFIER=amiboot >journal-amiboot.json 2>&1
+journalctl -b -o json SYSLOG_IDENTIFIER=amiboot-script >journal-amiboot-script.json 2>&1
+journalctl -b -o cat -u amiboot.service >journal-u-amiboot.txt 2>&1
+journalctl -b -o cat -u amiboot-final.service >journal-u-amiboot-final.txt 2>&1
+journalctl -b -o short-monotonic --no-pager >journal-all.txt 2>&1
+
+amiboot status >status.txt 2>&1
+echo $? >status.rc
+amiboot status --json >status.json 2>status-json.err
+echo $? >status-json.rc
+amiboot status --long >status-long.txt 2>&1
+
+: >files.stat
+for f in "${FILES[@]}"; do
+  if [ -e "$f" ]; then
+    mkdir -p "files$(dirname "$f")"
+    cp -p "$f" "files$f"
+    stat -c '%a %U %G %s %Y %n' "$f" >>files.stat
+  else
+    echo "missing $f" >>files.stat
+  fi
+done
+
+for entry in "${COMMANDS[@]}"; do
+  name=${entry%%|*}
+  bash -c "${entry#*|}" >"commands/$name.out" 2>&1
+  echo $? >"commands/$name.rc"
+done
+
+# udev names the port; wait for it (the module may load late).
+port=/dev/virtio-ports/$PORT_NAME
+for _ in $(seq 1 100); do
+  [ -e "$port" ] && break
+  sleep 0.2
+done
+if [ -e "$port" ]; then
+  tar -C "$out" -cf "$port" .
+  echo "amiboot-e2e: report sent ($(du -sk "$out" | cut -f1) KiB)"
+else
+  echo "amiboot-e2e: no virtio port $port; report not sent"
+fi
+
+systemctl poweroff --no-block

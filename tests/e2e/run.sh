@@ -1,0 +1,524 @@
+#!/bin/bash
+# amiboot end-to-end test: boots a Debian 12 VM (QEMU, TCG) with the amiboot
+# .deb installed, systemd as PID 1, a fake IMDS on the host reachable from the
+# guest as 169.254.169.254 and a second virtual disk, four times:
+#
+#   boot 1  user data from examples/: everything runs once
+#   boot 2  same instance id: per-instance work does not run again, per-boot does
+#   boot 3  a new instance id from the fake: per-instance work runs again
+#   boot 4  amiboot=disabled on the kernel command line: amiboot stays off
+#
+# After each boot the guest (guest-report.sh) sends a report over a
+# virtio-serial port and powers off; checks.sh asserts on it here.
+#
+# usage: tests/e2e/run.sh [options]
+#   --deb FILE          install this .deb (default: build it with packaging/deb/build.sh)
+#   --fake-imds FILE    the amiboot-fake-imds program (default: build/amiboot-fake-imds,
+#                       built when missing)
+#   --cache DIR         base image cache (default: $AMIBOOT_E2E_CACHE or
+#                       /var/cache/amiboot-e2e)
+#   --work DIR          working folder (default: a new temporary folder, removed
+#                       after a passing run and kept after a failing one)
+#   --keep              keep the working folder after a passing run too
+#   --boot-timeout SEC  per boot (default: 600)
+#
+# Environment: AMIBOOT_E2E_MIRROR overrides the Debian mirror, which is
+# otherwise read from this host's apt sources.
+#
+# Needs root (debootstrap, chroot, mkfs). Installs qemu-system-x86,
+# debootstrap, socat, e2fsprogs and python3 with apt-get when missing. Exit
+# status: 0 all assertions passed, 1 some failed or the run broke, 77 skipped
+# (something the host must provide is missing; the reason is printed).
+set -euo pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$E2E_DIR/../.." && pwd)
+SUITE=bookworm
+
+# shellcheck source=tests/e2e/lib.sh
+. "$E2E_DIR/lib.sh"
+# shellcheck source=tests/e2e/checks.sh
+. "$E2E_DIR/checks.sh"
+
+# Boot number, the instance id the fake IMDS serves for it and extra kernel
+# command line words. check_boot_N asserts on boot N.
+E2E_BOOTS=(
+  "1 $E2E_INSTANCE_1"
+  "2 $E2E_INSTANCE_1"
+  "3 $E2E_INSTANCE_3"
+  "4 $E2E_INSTANCE_3 amiboot=disabled"
+)
+
+deb=""
+fake_imds=""
+cache=${AMIBOOT_E2E_CACHE:-/var/cache/amiboot-e2e}
+work=""
+keep=0
+boot_timeout=600
+
+usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --deb) deb=$2; shift ;;
+    --fake-imds) fake_imds=$2; shift ;;
+    --cache) cache=$2; shift ;;
+    --work) work=$2; shift ;;
+    --keep) keep=1 ;;
+    --boot-timeout) boot_timeout=$2; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+
+T0=$(date +%s)
+say() { printf '[e2e %4ds] %s\n' "$(($(date +%s) - T0))" "$*"; }
+skip() {
+  say "SKIP: $*"
+  exit 77
+}
+die() {
+  say "ERROR: $*"
+  exit 1
+}
+
+# --- cleanup --------------------------------------------------------------
+
+QEMU_PID=""
+IMDS_PID=""
+E2E_EXTRA_PIDS=() # host helpers started by checks.sh's boot_setup
+BUILD_TMP=""
+PASSED=0
+
+stop_pid() {
+  local pid=$1
+  [ -n "$pid" ] || return 0
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+# Unmounts anything left mounted below DIR (an interrupted debootstrap).
+unmount_below() {
+  local dir=$1 m
+  [ -n "$dir" ] || return 0
+  { awk '{print $2}' /proc/mounts | grep -F "$dir" | sort -r || true; } | while read -r m; do
+    umount -l "$m" 2>/dev/null || true
+  done
+  return 0
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_pid "$QEMU_PID"
+  stop_pid "$IMDS_PID"
+  local pid
+  for pid in "${E2E_EXTRA_PIDS[@]}"; do
+    stop_pid "$pid"
+  done
+  if [ -n "$BUILD_TMP" ]; then
+    unmount_below "$BUILD_TMP"
+    rm -rf "$BUILD_TMP"
+  fi
+  if [ -n "$work" ] && [ -d "$work" ]; then
+    unmount_below "$work"
+    if [ "$PASSED" = 1 ] && [ "$keep" = 0 ] && [ "${WORK_IS_TEMP:-0}" = 1 ]; then
+      rm -rf "$work"
+    else
+      say "artifacts kept in $work"
+    fi
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- host prerequisites ---------------------------------------------------
+
+if [ "$(id -u)" != 0 ]; then
+  skip "needs root (debootstrap, chroot, mkfs.ext4 -d)"
+fi
+
+ensure_host_tools() {
+  # command:package
+  local wanted=(qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap socat:socat
+    mkfs.ext4:e2fsprogs python3:python3 flock:util-linux systemctl:systemd)
+  local missing=() pair
+  for pair in "${wanted[@]}"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if ! command -v apt-get >/dev/null; then
+      skip "missing ${missing[*]} and no apt-get to install them"
+    fi
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq || say "apt-get update failed; trying with the current lists"
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+      skip "apt-get install ${missing[*]} failed"
+  fi
+  for pair in "${wanted[@]}"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || skip "${pair%%:*} is missing after installing ${pair#*:}"
+  done
+  if ! qemu-system-x86_64 -accel help 2>/dev/null | grep -qx tcg; then
+    skip "qemu-system-x86_64 has no TCG accelerator"
+  fi
+}
+
+# The Debian mirror: the host's apt source for SUITE (deb822 .sources files,
+# then one-line .list files); any Debian (non-security) source otherwise.
+apt_mirror() {
+  python3 - "$SUITE" <<'EOF'
+import glob, re, sys
+suite = sys.argv[1]
+exact, fallback = [], []
+def consider(types, uris, suites):
+    if "deb" not in types:
+        return
+    for uri in uris:
+        if "security" in uri:
+            continue
+        for s in suites:
+            if s == suite:
+                exact.append(uri)
+            elif "-" not in s and "/" not in s:
+                fallback.append(uri)
+for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
+    for stanza in re.split(r"\n\s*\n", open(path).read()):
+        fields, key = {}, None
+        for line in stanza.splitlines():
+            if line.startswith("#") or not line.strip():
+                continue
+            if line[0] in " \t" and key:
+                fields[key] += " " + line.strip()
+            elif ":" in line:
+                key, value = line.split(":", 1)
+                key = key.strip().lower()
+                fields[key] = value.strip()
+        if fields.get("enabled", "yes").lower() == "no":
+            continue
+        consider(fields.get("types", "").split(), fields.get("uris", "").split(),
+                 fields.get("suites", "").split())
+for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        line = re.sub(r"\[[^\]]*\]", "", line.split("#", 1)[0]).split()
+        if len(line) >= 3:
+            consider([line[0]], [line[1]], [line[2]])
+found = exact or fallback
+if found:
+    print(found[0].rstrip("/"))
+EOF
+}
+
+# --- the fake IMDS and the .deb -------------------------------------------
+
+ensure_fake_imds() {
+  if [ -n "$fake_imds" ]; then
+    [ -x "$fake_imds" ] || die "--fake-imds $fake_imds is not executable"
+    return
+  fi
+  # build/ is where tests/run.sh builds it (CI); build-e2e-imds is ours.
+  local dir
+  for dir in "$TOP/build" "$TOP/build-e2e-imds"; do
+    if [ -x "$dir/amiboot-fake-imds" ]; then
+      # Refresh it when the tree changed; a failure leaves the old one.
+      cmake --build "$dir" --target amiboot-fake-imds >/dev/null 2>&1 ||
+        say "warning: could not rebuild $dir/amiboot-fake-imds; using it as it is"
+      fake_imds=$dir/amiboot-fake-imds
+      return
+    fi
+  done
+  dir=$TOP/build-e2e-imds
+  say "building amiboot-fake-imds in $dir"
+  if [ -x "$TOP/tests/support/install-deps.sh" ]; then
+    "$TOP/tests/support/install-deps.sh" >/dev/null
+  fi
+  local gen=()
+  command -v ninja >/dev/null && gen=(-G Ninja)
+  if ! cmake -S "$TOP" -B "$dir" "${gen[@]}" -DAMIBOOT_TESTS=ON >"$dir.log" 2>&1 ||
+    ! cmake --build "$dir" --target amiboot-fake-imds >>"$dir.log" 2>&1; then
+    tail -n 30 "$dir.log"
+    die "could not build amiboot-fake-imds (log: $dir.log)"
+  fi
+  rm -f "$dir.log"
+  fake_imds=$dir/amiboot-fake-imds
+}
+
+ensure_deb() {
+  if [ -n "$deb" ]; then
+    [ -f "$deb" ] || die "--deb $deb does not exist"
+    return
+  fi
+  say "building the .deb (packaging/deb/build.sh)"
+  local out
+  out=$("$TOP/packaging/deb/build.sh" --install-deps 2>"$work/deb-build.log") || {
+    tail -n 40 "$work/deb-build.log"
+    die "packaging/deb/build.sh failed"
+  }
+  deb=$(printf '%s\n' "$out" | tail -n 1)
+  grep -E '^[EW]: ' "$work/deb-build.log" | sed 's/^/  lintian /' || true
+  say "built $deb"
+}
+
+# --- the base image (cached) ----------------------------------------------
+
+BASE=""
+ensure_base_image() {
+  local key mirror
+  key=$( (
+    cat "$E2E_DIR/base-image.sh"
+    echo "suite=$SUITE"
+  ) | sha256sum | cut -c1-16)
+  BASE=$cache/base-$key
+  mkdir -p "$cache"
+  exec 9>"$cache/lock"
+  flock 9
+  if [ -f "$BASE/ok" ]; then
+    say "base image cached: $BASE"
+    exec 9>&-
+    return
+  fi
+  mirror=${AMIBOOT_E2E_MIRROR:-$(apt_mirror)}
+  [ -n "$mirror" ] || skip "no Debian mirror in /etc/apt/sources.list{,.d} (set AMIBOOT_E2E_MIRROR)"
+  say "building the base image ($SUITE from $mirror; about a minute)"
+  BUILD_TMP=$(mktemp -d "$cache/build.XXXXXX")
+  "$E2E_DIR/base-image.sh" "$BUILD_TMP/rootfs" "$SUITE" "$mirror" "$cache/debs" ||
+    die "base image build failed"
+  # shellcheck disable=SC2012 # kernel file names are plain
+  cp "$(ls "$BUILD_TMP"/rootfs/boot/vmlinuz-* | sort -V | tail -n 1)" "$BUILD_TMP/vmlinuz"
+  # shellcheck disable=SC2012
+  cp "$(ls "$BUILD_TMP"/rootfs/boot/initrd.img-* | sort -V | tail -n 1)" "$BUILD_TMP/initrd.img"
+  date -u +%FT%TZ >"$BUILD_TMP/ok"
+  # Only the current key is kept.
+  local old
+  for old in "$cache"/base-*; do
+    [ -d "$old" ] && [ "$old" != "$BASE" ] && rm -rf "$old"
+  done
+  rm -rf "$BASE"
+  mv "$BUILD_TMP" "$BASE"
+  BUILD_TMP=""
+  exec 9>&-
+  say "base image ready: $BASE"
+}
+
+# --- the test image -------------------------------------------------------
+
+make_image() {
+  local rootfs=$work/rootfs
+  rm -rf "$rootfs"
+  cp -a "$BASE/rootfs" "$rootfs"
+  cp "$deb" "$rootfs/tmp/amiboot.deb"
+  if ! chroot "$rootfs" dpkg -i /tmp/amiboot.deb >"$work/dpkg.log" 2>&1; then
+    # A dependency the base image lacks: fetch it (and add it to
+    # base-image.sh's PACKAGES so the next run is offline again).
+    say "warning: dpkg -i needs packages the base image lacks; using apt-get"
+    cp /etc/resolv.conf "$rootfs/etc/resolv.conf" 2>/dev/null || true
+    chroot "$rootfs" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get -f install -y -qq' \
+      >>"$work/dpkg.log" 2>&1 || {
+      cat "$work/dpkg.log"
+      die "installing the .deb into the image failed"
+    }
+  fi
+  rm -f "$rootfs/tmp/amiboot.deb"
+
+  # The package's own promises, checked on the installed tree.
+  echo "image:"
+  REPORT=$work
+  local f
+  for f in /usr/bin/amiboot /lib/systemd/system/amiboot.service /lib/systemd/system/amiboot-final.service \
+    /etc/amiboot/amiboot.yaml; do
+    if [ -f "$rootfs$f" ]; then e2e_pass "package installs $f"; else e2e_fail "package lacks $f"; fi
+  done
+  expect_eq "package: /var/lib/amiboot is 0700 root:root" "700 root root" \
+    "$(stat -c '%a %U %G' "$rootfs/var/lib/amiboot" 2>&1)"
+  for f in amiboot.service amiboot-final.service; do
+    if [ -L "$rootfs/etc/systemd/system/multi-user.target.wants/$f" ]; then
+      e2e_pass "package enables $f"
+    else
+      e2e_fail "package did not enable $f"
+    fi
+  done
+  local verify
+  if verify=$(systemd-analyze verify --root="$rootfs" amiboot.service amiboot-final.service 2>&1) &&
+    [ -z "$verify" ]; then
+    e2e_pass "systemd-analyze verify: units clean in the image"
+  else
+    e2e_fail "systemd-analyze verify in the image: $verify"
+  fi
+
+  install -m 0755 "$E2E_DIR/guest-report.sh" "$rootfs/usr/local/sbin/amiboot-e2e-report"
+  install -m 0644 "$E2E_DIR/amiboot-e2e-report.service" "$rootfs/etc/systemd/system/"
+  systemctl --root="$rootfs" enable amiboot-e2e-report.service >/dev/null 2>&1
+  # Each image its own machine id, as on a fresh instance.
+  : >"$rootfs/etc/machine-id"
+  systemd-machine-id-setup --root="$rootfs" >/dev/null 2>&1 || true
+
+  rm -f "$work/disk.img" "$work/disk2.img"
+  mkfs.ext4 -q -d "$rootfs" -L root "$work/disk.img" 2G >/dev/null
+  truncate -s 256M "$work/disk2.img"
+  cp "$BASE/vmlinuz" "$BASE/initrd.img" "$work/"
+  rm -rf "$rootfs"
+}
+
+# --- one boot ---------------------------------------------------------------
+
+# boot N INSTANCE_ID [KERNEL_ARGS]: runs the guest until it powers off; the
+# report lands in $work/boot-N/report.
+boot() {
+  local n=$1 id=$2 cmdline_extra=${3:-}
+  local dir=$work/boot-$n port="" started t
+  rm -rf "$dir"
+  mkdir -p "$dir/report"
+
+  local imds_args=(--port 0 --port-file "$dir/imds.port" --user-data "$TOP/examples/user-data"
+    --instance-id "$id")
+  [ -d "$E2E_DIR/imds" ] && imds_args+=(--dir "$E2E_DIR/imds")
+  "$fake_imds" "${imds_args[@]}" >"$dir/imds.log" 2>&1 &
+  IMDS_PID=$!
+  for _ in $(seq 1 100); do
+    [ -s "$dir/imds.port" ] && break
+    kill -0 "$IMDS_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  port=$(cat "$dir/imds.port" 2>/dev/null || true)
+  [ -n "$port" ] || {
+    cat "$dir/imds.log"
+    die "the fake IMDS did not start"
+  }
+
+  # Extra host services for this boot (checks.sh may start some).
+  E2E_GUESTFWD=()
+  boot_setup "$n" "$dir"
+  local netdev="user,id=n0,net=169.254.0.0/16,guestfwd=tcp:169.254.169.254:80-cmd:socat - TCP:127.0.0.1:$port"
+  local fwd
+  for fwd in "${E2E_GUESTFWD[@]}"; do
+    netdev+=",guestfwd=$fwd"
+  done
+
+  # shellcheck disable=SC2054 # commas inside QEMU option values
+  local qemu=(qemu-system-x86_64 -accel tcg -m 1024 -smp 2
+    -display none -monitor none -no-reboot
+    -serial "file:$dir/console.log"
+    -kernel "$work/vmlinuz" -initrd "$work/initrd.img"
+    -append "root=LABEL=root rw console=ttyS0 panic=-1${cmdline_extra:+ $cmdline_extra}"
+    -smbios "type=1,manufacturer=Amazon EC2,product=t3.micro,uuid=ec2e2e00-0000-4000-8000-00000000000$n"
+    -drive "file=$work/disk.img,if=none,id=d0,format=raw"
+    -device virtio-blk-pci,drive=d0
+    -drive "file=$work/disk2.img,if=none,id=d2,format=raw"
+    -device virtio-blk-pci,drive=d2,serial=vol0123
+    -netdev "$netdev"
+    -device virtio-net-pci,netdev=n0,romfile=
+    -device virtio-rng-pci
+    -device virtio-serial-pci
+    -chardev "file,id=report,path=$dir/report.tar"
+    -device virtserialport,chardev=report,name=org.amiboot.e2e.report)
+  started=$(date +%s)
+  "${qemu[@]}" >"$dir/qemu.log" 2>&1 &
+  QEMU_PID=$!
+  while kill -0 "$QEMU_PID" 2>/dev/null; do
+    t=$(($(date +%s) - started))
+    if [ "$t" -ge "$boot_timeout" ]; then
+      stop_pid "$QEMU_PID"
+      QEMU_PID=""
+      stop_pid "$IMDS_PID"
+      IMDS_PID=""
+      boot_teardown "$n" "$dir"
+      echo "--- last console lines of boot $n ($dir/console.log)"
+      tail -n 40 "$dir/console.log" || true
+      e2e_fail "boot $n: no power-off within ${boot_timeout}s"
+      return 1
+    fi
+    sleep 1
+  done
+  wait "$QEMU_PID" || true
+  QEMU_PID=""
+  stop_pid "$IMDS_PID"
+  IMDS_PID=""
+  boot_teardown "$n" "$dir"
+  BOOT_SECONDS=$(($(date +%s) - started))
+
+  if ! tar -C "$dir/report" -xf "$dir/report.tar" 2>/dev/null || [ ! -f "$dir/report/boot_id" ]; then
+    echo "--- last console lines of boot $n ($dir/console.log)"
+    tail -n 40 "$dir/console.log" || true
+    cat "$dir/qemu.log"
+    e2e_fail "boot $n: the guest sent no report"
+    return 1
+  fi
+  return 0
+}
+
+# --- main -------------------------------------------------------------------
+
+ensure_host_tools
+if [ -z "$work" ]; then
+  work=$(mktemp -d /var/tmp/amiboot-e2e.XXXXXX)
+  WORK_IS_TEMP=1
+else
+  mkdir -p "$work"
+  work=$(cd "$work" && pwd)
+fi
+say "working folder $work"
+
+ensure_fake_imds
+ensure_deb
+ensure_base_image
+t=$(date +%s)
+make_image
+say "image ready in $(($(date +%s) - t))s"
+
+declare -A boot_seconds=()
+for entry in "${E2E_BOOTS[@]}"; do
+  read -r n id extra <<<"$entry"
+  say "boot $n: instance $id${extra:+, kernel command line + $extra}"
+  if boot "$n" "$id" "$extra"; then
+    boot_seconds[$n]=$BOOT_SECONDS
+    say "boot $n: powered off after ${BOOT_SECONDS}s; checking"
+    REPORT=$work/boot-$n/report
+    # Assertions count failures and go on; nothing in them may end the run.
+    set +e
+    "check_boot_$n"
+    set -e
+    if [ "$n" = 1 ]; then
+      T_NET=$(unit_prop network-online.target ActiveEnterTimestampMonotonic)
+      T_START=$(unit_prop amiboot.service InactiveExitTimestampMonotonic)
+      T_INIT=$(unit_prop amiboot.service ActiveEnterTimestampMonotonic)
+      T_FINAL_START=$(unit_prop amiboot-final.service InactiveExitTimestampMonotonic)
+      T_FINAL=$(unit_prop amiboot-final.service ActiveEnterTimestampMonotonic)
+      T_SSH=$(unit_prop ssh.service InactiveExitTimestampMonotonic)
+    fi
+  else
+    say "boot $n failed; later boots depend on it, stopping"
+    break
+  fi
+done
+
+echo
+say "boot 1 timings (guest monotonic clock, TCG):"
+echo "  network-online.target -> amiboot.service active:       $(ms_between "${T_NET:-}" "${T_INIT:-}") ms"
+echo "  network-online.target -> amiboot-final.service active: $(ms_between "${T_NET:-}" "${T_FINAL:-}") ms"
+echo "  amiboot.service start -> active (init stage):          $(ms_between "${T_START:-}" "${T_INIT:-}") ms"
+echo "  amiboot-final.service start -> active (final stage):   $(ms_between "${T_FINAL_START:-}" "${T_FINAL:-}") ms"
+echo "  amiboot.service active -> ssh.service start:           $(ms_between "${T_INIT:-}" "${T_SSH:-}") ms"
+for n in "${!boot_seconds[@]}"; do
+  echo "  boot $n: ${boot_seconds[$n]}s from QEMU start to power-off"
+done | sort
+echo
+if [ "$E2E_FAILURES" -gt 0 ]; then
+  say "FAILED: $E2E_FAILURES failed, $E2E_PASSES passed (reports in $work/boot-*/report)"
+  exit 1
+fi
+PASSED=1
+say "PASSED: $E2E_PASSES assertions"
