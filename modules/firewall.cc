@@ -587,9 +587,23 @@ RenderedRules render_iptables(const FirewallConfig& config, bool ipv6, bool jump
 
 namespace {
 
+// Kernel rules belong to the machine amiboot runs on, not to a --root
+// sandbox: an image build or the demo must not firewall the build host. The
+// integration tests run inside a network namespace and opt in with the image
+// setting `amiboot: {firewall: {apply_under_root: true}}`.
 RunCommand run_required(std::vector<std::string> argv, std::string label) {
-  return RunCommand{
-      .argv = std::move(argv), .label = std::move(label), .map_root = true, .required = true};
+  return RunCommand{.argv = std::move(argv),
+                    .label = std::move(label),
+                    .map_root = true,
+                    .skip_under_root = true,
+                    .required = true};
+}
+
+bool apply_under_root(const Value& config) {
+  const Value* settings = config.get("amiboot");
+  const Value* fw = settings != nullptr ? settings->get("firewall") : nullptr;
+  const Value* flag = fw != nullptr ? fw->get("apply_under_root") : nullptr;
+  return flag != nullptr && flag->as_bool().value_or(false);
 }
 
 std::string policy_text(const FirewallConfig& config) {
@@ -681,6 +695,13 @@ PlanResult plan_firewall(const ModuleInput& input) {
     result.diagnostics.push_back(Diagnostic{
         Diagnostic::Severity::Error, fw->pos, "firewall",
         "neither nft nor iptables-restore and ip6tables-restore are installed; no rules applied"});
+  }
+  if (apply_under_root(input.config)) {
+    for (auto& action : result.actions) {
+      if (auto* run = std::get_if<RunCommand>(&action)) {
+        run->skip_under_root = false;
+      }
+    }
   }
   return result;
 }

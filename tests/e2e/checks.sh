@@ -141,6 +141,28 @@ check_boot_1() {
   expect_match "final message on stdout (console and journal)" \
     "example instance $E2E_INSTANCE_1 is ready" "$(cat "$REPORT/journal-u-amiboot-final.txt")"
 
+  # Volumes: ephemeral0 -> sdb in the fake's block-device-mapping is the
+  # blank second disk (/dev/vdb): formatted, mounted at /mnt, in fstab by UUID.
+  expect_match "volumes module ok" "^module volumes: ok" "$(module_line volumes)"
+  BOOT1_VDB_UUID=$(cat "$REPORT/commands/vdb-uuid.out")
+  expect_ne "the second disk got a filesystem" "" "$BOOT1_VDB_UUID"
+  expect_eq "/mnt is the second disk" "/dev/vdb ext4 $BOOT1_VDB_UUID" \
+    "$(tr -s ' ' <"$REPORT/commands/mnt-findmnt.out")"
+  expect_match "fstab entry by UUID with nofail" "^UUID=$BOOT1_VDB_UUID[[:space:]]+/mnt[[:space:]].*nofail" \
+    "$(cat "$REPORT/commands/fstab.out")"
+  BOOT1_ID=$(cat "$REPORT/boot_id")
+  expect_eq "a file written on /mnt" "$BOOT1_ID" "$(cat "$REPORT/commands/mnt-file.out")"
+  BOOT1_FSTAB=$(cat "$REPORT/commands/fstab.out")
+
+  # Users: the default user exists; host keys were made for this instance
+  # and their fingerprints are on the console between cloud-init's markers.
+  expect_match "default user admin" "^admin:x:" "$(cat "$REPORT/commands/passwd-admin.out")"
+  expect_match "users module ok" "^module users: ok" "$(module_line users)"
+  expect_match "ssh_host_keys module ok" "^module ssh_host_keys: ok" "$(module_line ssh_host_keys)"
+  expect_match "fingerprints on the console" "BEGIN SSH HOST KEY FINGERPRINTS" \
+    "$(cat "$REPORT/journal-u-amiboot.txt")"
+  BOOT1_FINGERPRINTS=$(cat "$REPORT/commands/host-key-fingerprints.out")
+
   # Kept for boot 2: per-instance output must not change.
   BOOT1_RUNCMD_MTIME=$(file_stat /var/tmp/amiboot-runcmd mtime)
   BOOT1_SCRIPT_MTIME=$(file_stat /var/tmp/amiboot-script mtime)
@@ -163,6 +185,16 @@ check_boot_2() {
   # ...per-boot work did.
   expect_match "bootcmd ran" "^module bootcmd: ok" "$(module_line bootcmd)"
   expect_file_lines "bootcmd appended a line this boot" /var/log/amiboot-example-boots.log 2
+
+  # The volume from boot 1 is mounted again and its file read back.
+  expect_eq "/mnt is still the second disk" "/dev/vdb ext4 ${BOOT1_VDB_UUID:-?}" \
+    "$(tr -s ' ' <"$REPORT/commands/mnt-findmnt.out")"
+  expect_eq "the file written on boot 1 is read back" "${BOOT1_ID:-?}" \
+    "$(cat "$REPORT/commands/mnt-file.out")"
+  expect_eq "fstab unchanged" "${BOOT1_FSTAB:-?}" "$(cat "$REPORT/commands/fstab.out")"
+  expect_no_match "no mkfs on boot 2" "mkfs" "$(cat "$REPORT/journal-u-amiboot.txt")"
+  expect_eq "host keys unchanged on the same instance" "${BOOT1_FINGERPRINTS:-?}" \
+    "$(cat "$REPORT/commands/host-key-fingerprints.out")"
 }
 
 check_boot_3() {
@@ -178,6 +210,14 @@ check_boot_3() {
   expect_file_match "user script output names the new instance" /var/tmp/amiboot-script \
     "^user-data script ran for $E2E_INSTANCE_3$"
   expect_file_lines "bootcmd: a line per boot" /var/log/amiboot-example-boots.log 3
+
+  # A new instance from the same image gets its own host keys; the volume
+  # with data on it is mounted, never formatted again.
+  expect_ne "new host keys for the new instance" "${BOOT1_FINGERPRINTS:-?}" \
+    "$(cat "$REPORT/commands/host-key-fingerprints.out")"
+  expect_match "ssh_host_keys ran again" "^module ssh_host_keys: ok" "$(module_line ssh_host_keys)"
+  expect_no_match "no mkfs on boot 3" "mkfs" "$(cat "$REPORT/journal-u-amiboot.txt")"
+  expect_eq "the boot-1 file is still on /mnt" "${BOOT1_ID:-?}" "$(cat "$REPORT/commands/mnt-file.out")"
 }
 
 check_boot_4() {

@@ -55,6 +55,12 @@ COMMANDS=(
   "ordering-cycles|journalctl -b -o cat | grep -i 'ordering cycle' || true"
   "amiboot-version|amiboot version"
   "amiboot-analyze|amiboot analyze"
+  "mnt-findmnt|findmnt -n -o SOURCE,FSTYPE,UUID /mnt"
+  "vdb-uuid|blkid -p -o value -s UUID /dev/vdb"
+  "fstab|cat /etc/fstab"
+  "mnt-file|mountpoint -q /mnt || exit 3; f=/mnt/amiboot-e2e-file; [ -e \$f ] || cat /proc/sys/kernel/random/boot_id >\$f; cat \$f"
+  "host-key-fingerprints|for f in /etc/ssh/ssh_host_*_key.pub; do ssh-keygen -l -f \$f; done"
+  "passwd-admin|getent passwd admin"
 )
 
 PORT_NAME=org.amiboot.e2e.report

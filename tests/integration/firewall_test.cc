@@ -260,8 +260,13 @@ class FirewallNetns : public ::testing::Test {
 
   /// amiboot run inside the server namespace, the user data from a seed
   /// directory (no IMDS needed in there).
-  CommandResult amiboot_run(const std::string& user_data) {
+  CommandResult amiboot_run(const std::string& user_data, bool opt_in = true) {
     write_file(seed / "user-data", user_data);
+    // Inside the test's namespace the rules may land in the kernel.
+    if (opt_in) {
+      write_file(root / "etc/amiboot/amiboot.yaml.d/90-test.yaml",
+                 "amiboot:\n  firewall: {apply_under_root: true}\n");
+    }
     return run({"ip", "netns", "exec", ns.server(), amiboot_binary(), "run", "--root", root.path(),
                 "--seed", seed.path()},
                {{"AMIBOOT_LOG", "stderr"}});
@@ -369,6 +374,16 @@ TEST_F(FirewallNetns, OtherTablesAreUntouchedAndDisablingRemovesOnlyOurs) {
   r = amiboot_run("#cloud-config\nfirewall:\n  enabled: false\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ns.ruleset(), before);
+}
+
+TEST_F(FirewallNetns, UnderRootNoRuleIsAppliedWithoutTheOptIn) {
+  // An image build with --root must not firewall the machine it runs on.
+  std::string before = ns.ruleset();
+  auto r = amiboot_run(kUserData, /*opt_in=*/false);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ns.ruleset(), before);
+  EXPECT_NE(r.err.find("skipped under --root"), std::string::npos) << r.err;
+  EXPECT_TRUE(ns.connects(kOutside4, kServer4, 7070));
 }
 
 TEST_F(FirewallNetns, InvalidConfigNamesTheKeyAndLineAndChangesNoRule) {

@@ -207,10 +207,12 @@ TEST(Firewall, PlanWritesTheRulesetChecksItThenAppliesIt) {
       RunCommand{.argv = {"nft", "-c", "-f", "{root}/run/amiboot/firewall.nft"},
                  .label = "firewall: nft -c",
                  .map_root = true,
+                 .skip_under_root = true,
                  .required = true},
       RunCommand{.argv = {"nft", "-f", "{root}/run/amiboot/firewall.nft"},
                  .label = "firewall: nft -f",
                  .map_root = true,
+                 .skip_under_root = true,
                  .required = true},
   };
   EXPECT_EQ(plan.actions, expected);
@@ -290,10 +292,12 @@ TEST(Firewall, DisabledRemovesOurTableAndNothingElse) {
       RunCommand{.argv = {"nft", "-c", "-f", "{root}/run/amiboot/firewall.nft"},
                  .label = "firewall: nft -c",
                  .map_root = true,
+                 .skip_under_root = true,
                  .required = true},
       RunCommand{.argv = {"nft", "-f", "{root}/run/amiboot/firewall.nft"},
                  .label = "firewall: nft -f",
                  .map_root = true,
+                 .skip_under_root = true,
                  .required = true},
   };
   EXPECT_EQ(plan.actions, expected);
@@ -346,8 +350,11 @@ TEST(Firewall, WithoutNftIptablesRestoreAppliesTheSameRulesInOurOwnChain) {
   auto plan = f.plan();
   ASSERT_FALSE(has_errors(plan.diagnostics));
   auto run = [](std::vector<std::string> argv, std::string label) -> Action {
-    return RunCommand{
-        .argv = std::move(argv), .label = std::move(label), .map_root = true, .required = true};
+    return RunCommand{.argv = std::move(argv),
+                      .label = std::move(label),
+                      .map_root = true,
+                      .skip_under_root = true,
+                      .required = true};
   };
   std::vector<Action> expected = {
       RemoveFile{"/run/amiboot/firewall.iptables", "firewall rules"},
