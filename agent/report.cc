@@ -139,7 +139,13 @@ void Reporter::error(const std::string& message) {
   write_status();
 }
 
-void Reporter::warning(const std::string& message) {
+void Reporter::warning(const std::string& text) {
+  // A formatted Diagnostic says "warning: " already; the list and the
+  // journal's priority say it too.
+  std::string message = text;
+  if (auto at = message.find("warning: "); at != std::string::npos) {
+    message.erase(at, 9);
+  }
   for (const auto& w : m_doc["warnings"]) {
     if (w == message) {
       return;
