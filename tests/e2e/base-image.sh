@@ -13,7 +13,9 @@ set -euo pipefail
 BASE_IMAGE_VERSION=1
 
 # Packages on top of minbase. libcurl4 is here so the amiboot .deb installs
-# offline; add what later tests need in the guest.
+# offline; add what later tests need in the guest. sudo: the default user's
+# sudo rule is checked by visudo and tried over ssh; nftables: the firewall
+# module's `nft` (the e2e user data has a firewall: part).
 PACKAGES=(
   systemd-sysv
   udev
@@ -24,6 +26,8 @@ PACKAGES=(
   iproute2
   procps
   libcurl4
+  sudo
+  nftables
 )
 
 if [ $# -lt 3 ]; then

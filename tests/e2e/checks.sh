@@ -4,8 +4,10 @@
 # report and calls check_boot_N. Add assertions here; add what they read to
 # guest-report.sh (UNITS, FILES, COMMANDS).
 #
-# The user data is examples/user-data (examples/cloud-config.yaml and
-# examples/script.sh).
+# The user data is run.sh's $work/user-data: examples/cloud-config.yaml,
+# examples/script.sh and tests/e2e/firewall.yaml (inbound dropped but for tcp
+# 8080) in one MIME multipart. The IMDS key is a key pair run.sh makes
+# ($work/id_e2e), so the host can log in.
 
 E2E_INSTANCE_1=i-0123456789abcdef0 # the fake IMDS's default instance
 E2E_INSTANCE_3=i-0e2e0000000000003 # boot 3: a new instance from the same image
@@ -17,8 +19,133 @@ E2E_INSTANCE_3=i-0e2e0000000000003 # boot 3: a new instance from the same image
 # boot_setup: put its pid in E2E_EXTRA_PIDS (killed on any exit) and a QEMU
 # guestfwd rule in E2E_GUESTFWD, e.g.
 #   E2E_GUESTFWD+=("tcp:169.254.169.250:8080-cmd:socat - TCP:127.0.0.1:$port")
-boot_setup() { :; }
-boot_teardown() { :; }
+#
+# Every boot: QEMU forwards host ports (E2E_HOSTFWD) to the guest's 22, 8080
+# and 8081, and e2e_host_probe runs in the background while the guest is up:
+# it logs in over ssh, probes the ports, then creates the marker the guest's
+# report waits for. What it saw lands in DIR/host/.
+E2E_PROBE_PID=""
+boot_setup() {
+  local n=$1 dir=$2 ports
+  ports=$(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))')
+  read -r E2E_SSH_PORT E2E_PORT_OPEN E2E_PORT_CLOSED <<<"$ports"
+  E2E_HOSTFWD+=("tcp:127.0.0.1:$E2E_SSH_PORT-:22"
+    "tcp:127.0.0.1:$E2E_PORT_OPEN-:8080"
+    "tcp:127.0.0.1:$E2E_PORT_CLOSED-:8081")
+  mkdir -p "$dir/host"
+  e2e_host_probe "$n" "$dir/host" >"$dir/host/probe.log" 2>&1 &
+  E2E_PROBE_PID=$!
+  E2E_EXTRA_PIDS+=("$E2E_PROBE_PID")
+}
+boot_teardown() {
+  # The guest powered off: the probe is done, or never will be.
+  for _ in $(seq 1 20); do
+    kill -0 "$E2E_PROBE_PID" 2>/dev/null || break
+    sleep 0.5
+  done
+  stop_pid "$E2E_PROBE_PID"
+  E2E_PROBE_PID=""
+}
+
+# e2e_ssh USER KNOWN_HOSTS STRICT [COMMAND...]: one ssh login to the guest
+# with the IMDS key (StrictHostKeyChecking=STRICT). Host keys are recorded
+# under one alias, so known_hosts files of different boots (other ports)
+# compare.
+e2e_ssh() {
+  local user=$1 known=$2 strict=$3
+  shift 3
+  timeout 120 ssh -F none -p "$E2E_SSH_PORT" -i "$E2E_SSH_KEY" -o IdentitiesOnly=yes \
+    -o BatchMode=yes -o ConnectTimeout=20 -o HostKeyAlias=amiboot-e2e \
+    -o StrictHostKeyChecking="$strict" -o UserKnownHostsFile="$known" \
+    -o GlobalKnownHostsFile=/dev/null "$user@127.0.0.1" "$@"
+}
+
+# e2e_port_probe PORT: what the guest sends on a forwarded port (slirp
+# accepts the host side at once, so a port the guest filters gives nothing).
+e2e_port_probe() {
+  timeout 20 socat -u -T10 "TCP:127.0.0.1:$1,connect-timeout=5" STDOUT 2>/dev/null | head -c 64
+}
+
+# e2e_host_probe N OUT: while boot N runs. Writes OUT/NAME.{out,err,rc}:
+# ssh (admin: `id -un` and a sudo try), root (cloud-init's disable_root
+# answer), prev (admin with the previous boot's known_hosts, strict), fresh
+# (admin with this boot's known_hosts, strict), marker (the login that lets
+# the guest report); OUT/probe-PORT: 22, 8080 and 8081 as the host sees them.
+e2e_host_probe() {
+  trap - EXIT INT TERM
+  set +e
+  local n=$1 out=$2 deadline rc tries=0 prev
+  # shellcheck disable=SC2154 # boot_timeout: run.sh's --boot-timeout
+  deadline=$(($(date +%s) + boot_timeout))
+  log() { echo "[$(date +%T)] $*"; }
+
+  # The default user's login, once sshd is up and logins are allowed.
+  while :; do
+    tries=$((tries + 1))
+    e2e_ssh admin "$out/known_hosts" accept-new \
+      'id -un; if sudo -n true 2>/dev/null; then echo sudo-ok; else echo sudo-no; fi' \
+      >"$out/ssh.out" 2>"$out/ssh.err"
+    rc=$?
+    echo "$rc" >"$out/ssh.rc"
+    log "ssh admin try $tries: rc $rc $(head -c 200 "$out/ssh.err" | tr '\n' ' ')"
+    [ "$rc" = 0 ] && break
+    [ "$(date +%s)" -ge "$deadline" ] && return 1
+    sleep 5
+  done
+  echo "$tries" >"$out/ssh.tries"
+
+  e2e_ssh root "$out/known_hosts" yes true >"$out/root.out" 2>"$out/root.err"
+  echo $? >"$out/root.rc"
+  log "ssh root: rc $(cat "$out/root.rc")"
+
+  prev=$(dirname "$out")/../boot-$((n - 1))/host/known_hosts
+  if [ -s "$prev" ]; then
+    cp "$prev" "$out/known_hosts.prev"
+    e2e_ssh admin "$out/known_hosts.prev" yes true >"$out/prev.out" 2>"$out/prev.err"
+    echo $? >"$out/prev.rc"
+    log "ssh with boot $((n - 1))'s known_hosts: rc $(cat "$out/prev.rc")"
+  fi
+  e2e_ssh admin "$out/known_hosts" yes true >"$out/fresh.out" 2>"$out/fresh.err"
+  echo $? >"$out/fresh.rc"
+  log "ssh with this boot's known_hosts: rc $(cat "$out/fresh.rc")"
+
+  # The listeners start with the guest's report, after the final stage.
+  tries=0
+  while :; do
+    tries=$((tries + 1))
+    e2e_port_probe "$E2E_PORT_OPEN" >"$out/probe-8080"
+    log "probe 8080 try $tries: $(cat "$out/probe-8080")"
+    grep -q "amiboot-e2e-open 8080" "$out/probe-8080" && break
+    [ "$(date +%s)" -ge "$deadline" ] && break
+    sleep 3
+  done
+  # Both wait for socat's inactivity timeout: side by side.
+  e2e_port_probe "$E2E_PORT_CLOSED" >"$out/probe-8081" &
+  e2e_port_probe "$E2E_SSH_PORT" >"$out/probe-22" &
+  wait
+  log "probe 8081: $(cat "$out/probe-8081")"
+  log "probe 22: $(cat "$out/probe-22")"
+
+  # Done: let the guest report and power off.
+  tries=0
+  while :; do
+    tries=$((tries + 1))
+    e2e_ssh admin "$out/known_hosts" yes 'touch /run/amiboot-e2e/host-login' \
+      >"$out/marker.out" 2>"$out/marker.err"
+    rc=$?
+    echo "$rc" >"$out/marker.rc"
+    log "marker try $tries: rc $rc"
+    [ "$rc" = 0 ] && break
+    [ "$(date +%s)" -ge "$deadline" ] && return 1
+    sleep 3
+  done
+  return 0
+}
 
 MSGID_START=8b1f0a3e5c6d4e2f9a7b1c0d2e3f4a5b
 MSGID_MODULE_DONE=3c9e7d1a2b4f4c6e8d0a1b2c3d4e5f60
@@ -101,6 +228,42 @@ check_common() {
     "$(cat "$REPORT/commands/state-dir-mode.out")"
 }
 
+# host_file NAME: what e2e_host_probe saw during this boot (empty if nothing).
+host_file() {
+  cat "$REPORT/../host/$1" 2>/dev/null
+}
+
+# console_markers: how many fingerprint blocks this boot's serial console shows.
+console_markers() {
+  grep -c -- "-----BEGIN SSH HOST KEY FINGERPRINTS-----" "$REPORT/../console.log" 2>/dev/null
+}
+
+# host_seen_fingerprint: the SHA256 fingerprint of the host key ssh recorded.
+host_seen_fingerprint() {
+  ssh-keygen -l -f "$REPORT/../host/known_hosts" 2>/dev/null | awk '{print $2; exit}'
+}
+
+# check_ssh_login: the host logged in as the default user with the IMDS key,
+# the guest saw it, and sshd's banner answers through the firewall.
+check_ssh_login() {
+  expect_eq "ssh as admin with the IMDS key: exit 0" 0 "$(host_file ssh.rc)"
+  expect_eq "ssh as admin: id -un says admin" admin "$(host_file ssh.out | head -n 1)"
+  expect_match "the guest saw the host's login" "^yes " "$(cat "$REPORT/host-login" 2>/dev/null)"
+  expect_match "ssh banner on port 22 through the firewall" "^SSH-2\.0-" "$(host_file probe-22)"
+}
+
+# check_firewall: the e2e user data's firewall part is applied this boot.
+check_firewall() {
+  expect_match "firewall module ok" "^module firewall: ok" "$(module_line firewall)"
+  expect_match "firewall: table inet amiboot loaded" "table inet amiboot" \
+    "$(cat "$REPORT/commands/nft-ruleset.out")"
+  expect_match "firewall: allowed port 8080 answers the host" "^amiboot-e2e-open 8080" \
+    "$(host_file probe-8080)"
+  expect_eq "firewall: port 8081 (not allowed) gives the host nothing" "" "$(host_file probe-8081)"
+  expect_match "the 8081 listener answers inside the guest (loopback)" "^amiboot-e2e-open 8081" \
+    "$(cat "$REPORT/commands/listener-8081-local.out")"
+}
+
 # check_one_line_per_module UNIT STAGE FILE
 check_one_line_per_module() {
   local unit=$1 stage=$2 file=$3 expected actual dups
@@ -163,6 +326,27 @@ check_boot_1() {
     "$(cat "$REPORT/journal-u-amiboot.txt")"
   BOOT1_FINGERPRINTS=$(cat "$REPORT/commands/host-key-fingerprints.out")
 
+  # Logins: the IMDS key works for admin, who has sudo; root gets
+  # cloud-init's disable_root answer. The host key ssh saw is one the guest
+  # made, and its fingerprint is on the serial console.
+  check_ssh_login
+  expect_eq "admin has passwordless sudo" sudo-ok "$(host_file ssh.out | sed -n 2p)"
+  expect_match "sshd logged the publickey login" "Accepted publickey for admin" \
+    "$(cat "$REPORT/journal-all.txt")"
+  expect_eq "ssh as root: exit 142" 142 "$(host_file root.rc)"
+  expect_match "ssh as root: told to log in as admin" \
+    'Please login as the user "admin" rather than the user "root"' "$(host_file root.out)"
+  local seen
+  seen=$(host_seen_fingerprint)
+  expect_ne "ssh recorded a host key" "" "$seen"
+  expect_contains "the host key ssh saw is one of the guest's" "$seen" \
+    "$(cat "$REPORT/commands/host-key-fingerprints.out")"
+  expect_eq "serial console: one fingerprint block" 1 "$(console_markers)"
+  expect_contains "serial console: the fingerprint ssh saw" "$seen" \
+    "$(cat "$REPORT/../console.log" 2>/dev/null)"
+
+  check_firewall
+
   # Kept for boot 2: per-instance output must not change.
   BOOT1_RUNCMD_MTIME=$(file_stat /var/tmp/amiboot-runcmd mtime)
   BOOT1_SCRIPT_MTIME=$(file_stat /var/tmp/amiboot-script mtime)
@@ -195,6 +379,13 @@ check_boot_2() {
   expect_no_match "no mkfs on boot 2" "mkfs" "$(cat "$REPORT/journal-u-amiboot.txt")"
   expect_eq "host keys unchanged on the same instance" "${BOOT1_FINGERPRINTS:-?}" \
     "$(cat "$REPORT/commands/host-key-fingerprints.out")"
+
+  # The same host key: boot 1's known_hosts still fits; no new fingerprints
+  # on the console. The firewall rules are loaded again (per boot).
+  check_ssh_login
+  expect_eq "ssh with boot 1's known_hosts (strict): exit 0" 0 "$(host_file prev.rc)"
+  expect_eq "serial console: no fingerprint block" 0 "$(console_markers)"
+  check_firewall
 }
 
 check_boot_3() {
@@ -218,6 +409,22 @@ check_boot_3() {
   expect_match "ssh_host_keys ran again" "^module ssh_host_keys: ok" "$(module_line ssh_host_keys)"
   expect_no_match "no mkfs on boot 3" "mkfs" "$(cat "$REPORT/journal-u-amiboot.txt")"
   expect_eq "the boot-1 file is still on /mnt" "${BOOT1_ID:-?}" "$(cat "$REPORT/commands/mnt-file.out")"
+
+  # ssh sees the new host key: the previous boot's known_hosts is refused,
+  # a fresh one works; the new fingerprints are on the console.
+  check_ssh_login
+  expect_ne "ssh with boot 2's known_hosts (strict) fails" 0 "$(host_file prev.rc)"
+  expect_match "ssh says the host key changed" "REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed" \
+    "$(host_file prev.err)"
+  expect_eq "ssh with a fresh known_hosts (strict): exit 0" 0 "$(host_file fresh.rc)"
+  local seen
+  seen=$(host_seen_fingerprint)
+  expect_contains "the new host key ssh saw is one of the guest's" "$seen" \
+    "$(cat "$REPORT/commands/host-key-fingerprints.out")"
+  expect_eq "serial console: one fingerprint block" 1 "$(console_markers)"
+  expect_contains "serial console: the new fingerprint ssh saw" "$seen" \
+    "$(cat "$REPORT/../console.log" 2>/dev/null)"
+  check_firewall
 }
 
 check_boot_4() {
@@ -234,4 +441,11 @@ check_boot_4() {
   expect_match "amiboot status says disabled" "^status: disabled" "$(cat "$REPORT/status.txt")"
   expect_file_lines "bootcmd did not run" /var/log/amiboot-example-boots.log 3
   expect_eq "no failed units" "" "$(cat "$REPORT/commands/failed-units.out")"
+
+  # Logins still work with what boot 3 set up; without amiboot no firewall
+  # rules are loaded (kernel rules do not survive a reboot): 8081 answers.
+  check_ssh_login
+  expect_eq "ssh with boot 3's known_hosts (strict): exit 0" 0 "$(host_file prev.rc)"
+  expect_match "no amiboot firewall: port 8081 answers the host" "^amiboot-e2e-open 8081" \
+    "$(host_file probe-8081)"
 }

@@ -1,11 +1,17 @@
 #!/bin/bash
 # Runs inside the e2e guest (amiboot-e2e-report.service, after
-# amiboot-final.service): collects what the host asserts on into a folder,
-# sends it as a tar archive down the virtio-serial port
+# amiboot-final.service): starts two listeners (tcp 8080, which the e2e user
+# data's firewall allows, and 8081, which it does not; each connection gets
+# the line "amiboot-e2e-open PORT"), waits until the host has logged in over
+# ssh and probed them (the host's login creates /run/amiboot-e2e/host-login;
+# at most HOST_WAIT seconds), collects what the host asserts on into a
+# folder, sends it as a tar archive down the virtio-serial port
 # org.amiboot.e2e.report, then powers the guest off.
 #
 # The archive holds:
 #   boot_id uptime cmdline            this boot
+#   host-login                        "yes SECONDS" when the host's login came
+#                                     after SECONDS of waiting, else "no SECONDS"
 #   units/NAME                        `systemctl show NAME` for UNITS below
 #   journal-amiboot.json              journalctl -b -o json, SYSLOG_IDENTIFIER=amiboot
 #   journal-amiboot-script.json       the same for amiboot-script (script output)
@@ -44,6 +50,10 @@ FILES=(
   /run/amiboot/status.json
   /run/amiboot/result.json
   /run/amiboot/instance-data.json
+  /run/amiboot/firewall.nft
+  /etc/sudoers.d/90-amiboot-users
+  /home/admin/.ssh/authorized_keys
+  /root/.ssh/authorized_keys
 )
 
 # name|command (run with bash -c)
@@ -61,7 +71,12 @@ COMMANDS=(
   "mnt-file|mountpoint -q /mnt || exit 3; f=/mnt/amiboot-e2e-file; [ -e \$f ] || cat /proc/sys/kernel/random/boot_id >\$f; cat \$f"
   "host-key-fingerprints|for f in /etc/ssh/ssh_host_*_key.pub; do ssh-keygen -l -f \$f; done"
   "passwd-admin|getent passwd admin"
+  "nft-ruleset|nft list ruleset"
+  "listener-8080-local|timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080 && cat <&3'"
+  "listener-8081-local|timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8081 && cat <&3'"
 )
+
+HOST_WAIT=300
 
 PORT_NAME=org.amiboot.e2e.report
 out=/run/amiboot-e2e-report
@@ -69,6 +84,29 @@ out=/run/amiboot-e2e-report
 rm -rf "$out"
 mkdir -p "$out/units" "$out/files" "$out/commands"
 cd "$out" || exit 1
+
+# The listeners, then the wait for the host (its ssh login, as admin, may
+# create the marker: the folder is world-writable).
+marker_dir=/run/amiboot-e2e
+mkdir -p "$marker_dir"
+chmod 1777 "$marker_dir"
+listeners=()
+for p in 8080 8081; do
+  systemd-socket-activate --inetd -a -l "$p" echo "amiboot-e2e-open $p" >/dev/null 2>&1 &
+  listeners+=($!)
+done
+echo "amiboot-e2e: listening on 8080 and 8081; waiting up to ${HOST_WAIT}s for the host's ssh login"
+waited=0
+while [ ! -e "$marker_dir/host-login" ] && [ "$waited" -lt "$HOST_WAIT" ]; do
+  sleep 1
+  waited=$((waited + 1))
+done
+if [ -e "$marker_dir/host-login" ]; then
+  echo "yes $waited" >host-login
+else
+  echo "no $waited" >host-login
+fi
+echo "amiboot-e2e: host login: $(cat host-login)"
 
 cat /proc/sys/kernel/random/boot_id >boot_id
 cat /proc/uptime >uptime
@@ -120,4 +158,5 @@ else
   echo "amiboot-e2e: no virtio port $port; report not sent"
 fi
 
+kill "${listeners[@]}" 2>/dev/null
 systemctl poweroff --no-block

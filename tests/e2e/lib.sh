@@ -95,6 +95,15 @@ expect_match() {
   fi
 }
 
+# expect_contains DESCRIPTION STRING ACTUAL (a fixed string, on any line)
+expect_contains() {
+  if [ -n "$2" ] && printf '%s\n' "$3" | grep -Fq -- "$2"; then
+    e2e_pass "$1"
+  else
+    e2e_fail "$1: '$2' not in: $(printf '%s' "$3" | head -c 400)"
+  fi
+}
+
 # expect_no_match DESCRIPTION REGEX ACTUAL
 expect_no_match() {
   if printf '%s\n' "$3" | grep -Eq -- "$2"; then

@@ -8,8 +8,10 @@
 #   boot 3  a new instance id from the fake: per-instance work runs again
 #   boot 4  amiboot=disabled on the kernel command line: amiboot stays off
 #
-# After each boot the guest (guest-report.sh) sends a report over a
-# virtio-serial port and powers off; checks.sh asserts on it here.
+# While a boot runs, the host logs in over ssh and probes the guest's
+# firewall through forwarded ports (checks.sh, boot_setup); then the guest
+# (guest-report.sh) sends a report over a virtio-serial port and powers off;
+# checks.sh asserts on it here.
 #
 # usage: tests/e2e/run.sh [options]
 #   --deb FILE          install this .deb (default: build it with packaging/deb/build.sh)
@@ -26,9 +28,10 @@
 # otherwise read from this host's apt sources.
 #
 # Needs root (debootstrap, chroot, mkfs). Installs qemu-system-x86,
-# debootstrap, socat, e2fsprogs and python3 with apt-get when missing. Exit
-# status: 0 all assertions passed, 1 some failed or the run broke, 77 skipped
-# (something the host must provide is missing; the reason is printed).
+# debootstrap, socat, e2fsprogs, python3 and openssh-client with apt-get when
+# missing. Exit status: 0 all assertions passed, 1 some failed or the run
+# broke, 77 skipped (something the host must provide is missing; the reason
+# is printed).
 set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -56,7 +59,7 @@ work=""
 keep=0
 boot_timeout=600
 
-usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -151,7 +154,8 @@ fi
 ensure_host_tools() {
   # command:package
   local wanted=(qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap socat:socat
-    mkfs.ext4:e2fsprogs python3:python3 flock:util-linux systemctl:systemd)
+    mkfs.ext4:e2fsprogs python3:python3 flock:util-linux systemctl:systemd
+    ssh:openssh-client ssh-keygen:openssh-client)
   local missing=() pair
   for pair in "${wanted[@]}"; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
@@ -273,6 +277,46 @@ ensure_deb() {
   say "built $deb"
 }
 
+# --- metadata and user data the fake IMDS serves ----------------------------
+
+# $work/imds: tests/e2e/imds plus a key pair made for this run, so the host
+# can log in as the default user. $work/user-data: examples/user-data's two
+# parts and tests/e2e/firewall.yaml as a third, in one MIME multipart (as
+# examples/make-user-data writes it).
+E2E_IMDS_DIR=""
+E2E_USER_DATA=""
+E2E_SSH_KEY=""
+make_metadata() {
+  E2E_SSH_KEY=$work/id_e2e
+  rm -f "$E2E_SSH_KEY" "$E2E_SSH_KEY.pub"
+  ssh-keygen -q -t ed25519 -N '' -C amiboot-e2e -f "$E2E_SSH_KEY"
+  E2E_IMDS_DIR=$work/imds
+  rm -rf "$E2E_IMDS_DIR"
+  mkdir -p "$E2E_IMDS_DIR"
+  [ -d "$E2E_DIR/imds" ] && cp -a "$E2E_DIR/imds/." "$E2E_IMDS_DIR/"
+  mkdir -p "$E2E_IMDS_DIR/meta-data/public-keys/0=test-key"
+  cp "$E2E_SSH_KEY.pub" "$E2E_IMDS_DIR/meta-data/public-keys/0=test-key/openssh-key"
+  E2E_USER_DATA=$work/user-data
+  python3 - "$TOP/examples" "$E2E_DIR/firewall.yaml" "$E2E_USER_DATA" <<'EOF'
+import os, sys
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+
+examples, firewall, out = sys.argv[1:4]
+parts = [(os.path.join(examples, "cloud-config.yaml"), "cloud-config"),
+         (os.path.join(examples, "script.sh"), "x-shellscript"),
+         (firewall, "cloud-config")]
+outer = MIMEMultipart()
+for path, subtype in parts:
+    with open(path) as f:
+        part = MIMEText(f.read(), subtype, "us-ascii")
+    part.add_header("Content-Disposition", "attachment", filename=os.path.basename(path))
+    outer.attach(part)
+with open(out, "w") as f:
+    f.write(outer.as_string())
+EOF
+}
+
 # --- the base image (cached) ----------------------------------------------
 
 BASE=""
@@ -383,9 +427,8 @@ boot() {
   rm -rf "$dir"
   mkdir -p "$dir/report"
 
-  local imds_args=(--port 0 --port-file "$dir/imds.port" --user-data "$TOP/examples/user-data"
-    --instance-id "$id")
-  [ -d "$E2E_DIR/imds" ] && imds_args+=(--dir "$E2E_DIR/imds")
+  local imds_args=(--port 0 --port-file "$dir/imds.port" --user-data "$E2E_USER_DATA"
+    --instance-id "$id" --dir "$E2E_IMDS_DIR")
   "$fake_imds" "${imds_args[@]}" >"$dir/imds.log" 2>&1 &
   IMDS_PID=$!
   for _ in $(seq 1 100); do
@@ -401,11 +444,15 @@ boot() {
 
   # Extra host services for this boot (checks.sh may start some).
   E2E_GUESTFWD=()
+  E2E_HOSTFWD=()
   boot_setup "$n" "$dir"
   local netdev="user,id=n0,net=169.254.0.0/16,guestfwd=tcp:169.254.169.254:80-cmd:socat - TCP:127.0.0.1:$port"
   local fwd
   for fwd in "${E2E_GUESTFWD[@]}"; do
     netdev+=",guestfwd=$fwd"
+  done
+  for fwd in "${E2E_HOSTFWD[@]}"; do
+    netdev+=",hostfwd=$fwd"
   done
 
   # shellcheck disable=SC2054 # commas inside QEMU option values
@@ -474,6 +521,7 @@ say "working folder $work"
 
 ensure_fake_imds
 ensure_deb
+make_metadata
 ensure_base_image
 t=$(date +%s)
 make_image

@@ -160,7 +160,7 @@ TEST(ImdsClient, TokenRefusedWith403StopsAtOnce) {
   EXPECT_THAT(data.error().message, AllOf(HasSubstr("403"), HasSubstr("turned off")));
   EXPECT_EQ(imds.request_count(), 1);
   EXPECT_EQ(client.request_count(), 1);
-  EXPECT_LT(seconds_since(start), 1.0);
+  EXPECT_LT(seconds_since(start), 5.0);  // no backoff waits; the count above is the proof
 }
 
 TEST(ImdsClient, WaitsForAnEndpointThatRefusesConnectionsAtFirst) {
@@ -373,10 +373,13 @@ TEST(ImdsClient, PersistentServerErrorsFailAtTheDeadline) {
 
   ASSERT_FALSE(result.ok());
   EXPECT_THAT(result.error().message,
-              AllOf(HasSubstr("meta-data/local-hostname"), HasSubstr("HTTP 503"),
-                    HasSubstr("attempts"), HasSubstr("1000 ms deadline")));
-  EXPECT_GE(elapsed, 0.8);  // kept trying until the last backoff would overrun
-  EXPECT_LT(elapsed, 3.0);
+              AllOf(HasSubstr("meta-data/local-hostname"), HasSubstr("attempts"),
+                    HasSubstr("1000 ms deadline"),
+                    // On a loaded machine the last try can be cut by the deadline.
+                    AnyOf(HasSubstr("HTTP 503"), HasSubstr("Timeout"))))
+      << result.error().message;
+  EXPECT_GE(elapsed, 0.8);   // kept trying until the last backoff would overrun
+  EXPECT_LT(elapsed, 10.0);  // generous: a bound on the deadline, not a timing
   EXPECT_GT(count_prefix(imds.request_log(), "GET /latest/meta-data/local-hostname 503"), 5);
 }
 
@@ -389,7 +392,7 @@ TEST(ImdsClient, UnreachableEndpointFailsAtTheDeadlineNamingTheCause) {
   const auto start = Clock::now();
   auto result = client.fetch_all();
   ASSERT_FALSE(result.ok());
-  EXPECT_LT(seconds_since(start), 2.0);
+  EXPECT_LT(seconds_since(start), 10.0);
   EXPECT_THAT(result.error().message,
               AllOf(HasSubstr("api/token"), HasSubstr("attempts"),
                     // Refused, or (on a loaded machine) the connect timed out.
