@@ -114,14 +114,17 @@ e2e_host_probe() {
   echo $? >"$out/fresh.rc"
   log "ssh with this boot's known_hosts: rc $(cat "$out/fresh.rc")"
 
-  # The listeners start with the guest's report, after the final stage.
+  # The listeners start with the guest's report, after the final stage
+  # (3 minutes at most: a filtered 8080 must still leave time for the marker).
+  local until=$(($(date +%s) + 180))
+  [ "$until" -gt "$deadline" ] && until=$deadline
   tries=0
   while :; do
     tries=$((tries + 1))
     e2e_port_probe "$E2E_PORT_OPEN" >"$out/probe-8080"
     log "probe 8080 try $tries: $(cat "$out/probe-8080")"
     grep -q "amiboot-e2e-open 8080" "$out/probe-8080" && break
-    [ "$(date +%s)" -ge "$deadline" ] && break
+    [ "$(date +%s)" -ge "$until" ] && break
     sleep 3
   done
   # Both wait for socat's inactivity timeout: side by side.
