@@ -5,28 +5,16 @@
 #include "agent/config.h"
 #include "modules/firewall.h"
 #include "modules/module.h"
-#include "tests/support/fake_system_view.h"
+#include "tests/support/module_fixture.h"
 
 namespace amiboot {
 namespace {
 
-struct Fixture {
-  explicit Fixture(const std::string& yaml) {
-    auto parsed = parse_yaml(yaml, "user-data");
-    EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : parsed.error().message);
-    if (parsed) {
-      config = *parsed;
-    }
-    metadata.instance_id = "i-abc";
+struct Fixture : testing::ModuleFixture {
+  explicit Fixture(const std::string& yaml) : ModuleFixture(yaml) {
     system.programs = {"nft", "iptables-restore", "ip6tables-restore"};
   }
-  ModuleInput input() const { return ModuleInput{config, metadata, parts, system}; }
   PlanResult plan() const { return plan_firewall(input()); }
-
-  Value config;
-  Metadata metadata;
-  std::vector<Part> parts;
-  testing::FakeSystemView system;
 };
 
 std::vector<std::string> formatted(const Diagnostics& diagnostics) {

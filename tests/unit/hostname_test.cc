@@ -4,28 +4,17 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/fake_system_view.h"
+#include "tests/support/module_fixture.h"
 
 namespace amiboot {
 namespace {
 
-struct Fixture {
-  explicit Fixture(const std::string& yaml, const std::string& os = "ID=debian\n") {
-    auto parsed = parse_yaml(yaml, "user-data");
-    EXPECT_TRUE(parsed.ok());
-    if (parsed) {
-      config = *parsed;
-    }
-    metadata.instance_id = "i-abc";
+struct Fixture : testing::ModuleFixture {
+  explicit Fixture(const std::string& yaml, const std::string& os = "ID=debian\n")
+      : ModuleFixture(yaml) {
     metadata.local_hostname = "ip-10-0-0-12.ec2.internal";
     system.files["/etc/os-release"] = os;
   }
-  ModuleInput input() const { return ModuleInput{config, metadata, parts, system}; }
-
-  Value config;
-  Metadata metadata;
-  std::vector<Part> parts;
-  testing::FakeSystemView system;
 };
 
 RunCommand set_hostname(const std::string& name) {

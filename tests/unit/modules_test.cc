@@ -12,27 +12,13 @@
 #include "modules/runcmd.h"
 #include "modules/scripts.h"
 #include "modules/write_files.h"
-#include "tests/support/fake_system_view.h"
+#include "tests/support/module_fixture.h"
 
 namespace amiboot {
 namespace {
 
-struct Fixture {
-  explicit Fixture(const std::string& yaml) {
-    auto parsed = parse_yaml(yaml, "user-data");
-    EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : parsed.error().message);
-    if (parsed) {
-      config = *parsed;
-    }
-    metadata.instance_id = "i-abc";
-    metadata.source = "imds";
-  }
-  ModuleInput input() const { return ModuleInput{config, metadata, parts, system}; }
-
-  Value config;
-  Metadata metadata;
-  std::vector<Part> parts;
-  testing::FakeSystemView system;
+struct Fixture : testing::ModuleFixture {
+  explicit Fixture(const std::string& yaml) : ModuleFixture(yaml) { metadata.source = "imds"; }
 };
 
 std::string gzip(const std::string& data) {

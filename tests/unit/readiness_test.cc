@@ -3,28 +3,20 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "tests/support/fake_system_view.h"
+#include "tests/support/module_fixture.h"
 
 namespace amiboot {
 namespace {
 
-struct Input {
-  explicit Input(const std::string& yaml) {
-    auto parsed = parse_yaml(yaml, "user-data");
-    EXPECT_TRUE(parsed.ok());
-    config = *parsed;
-    metadata.instance_id = "i-abc";
+struct Input : testing::ModuleFixture {
+  explicit Input(const std::string& yaml) : ModuleFixture(yaml) {
     metadata.local_hostname = "ip-10-0-0-1.ec2.internal";
   }
   ModuleInput get() {
-    ModuleInput in{config, metadata, parts, system};
+    ModuleInput in = input();
     in.failed_modules = failed;
     return in;
   }
-  Value config;
-  Metadata metadata;
-  std::vector<Part> parts;
-  testing::FakeSystemView system;
   std::vector<std::string> failed;
 };
 

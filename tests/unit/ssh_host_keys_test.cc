@@ -4,19 +4,13 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/support/fake_system_view.h"
+#include "tests/support/module_fixture.h"
 
 namespace amiboot {
 namespace {
 
-struct Fixture {
-  explicit Fixture(const std::string& yaml) {
-    auto parsed = parse_yaml(yaml, "user-data");
-    EXPECT_TRUE(parsed.ok());
-    if (parsed) {
-      config = *parsed;
-    }
-    metadata.instance_id = "i-abc";
+struct Fixture : testing::ModuleFixture {
+  explicit Fixture(const std::string& yaml) : ModuleFixture(yaml) {
     system.programs = {"ssh-keygen"};
     for (const char* name :
          {"ssh_host_rsa_key", "ssh_host_rsa_key.pub", "ssh_host_ed25519_key",
@@ -24,12 +18,6 @@ struct Fixture {
       system.files[std::string("/etc/ssh/") + name] = "x";
     }
   }
-  ModuleInput input() const { return ModuleInput{config, metadata, parts, system}; }
-
-  Value config;
-  Metadata metadata;
-  std::vector<Part> parts;
-  testing::FakeSystemView system;
 };
 
 RunCommand keygen(const std::string& type) {

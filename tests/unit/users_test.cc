@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/cloud_config.h"
-#include "tests/support/fake_system_view.h"
+#include "tests/support/module_fixture.h"
 
 namespace amiboot {
 namespace {
@@ -20,14 +20,8 @@ constexpr const char* kDebianGroup =
     "root:x:0:\nadm:x:4:\naudio:x:29:\ncdrom:x:24:\ndialout:x:20:\ndip:x:30:\nfloppy:x:25:\n"
     "plugdev:x:46:\nsudo:x:27:\nvideo:x:44:\nusers:x:100:\n";
 
-struct Fixture {
-  explicit Fixture(const std::string& yaml) {
-    auto parsed = parse_yaml(yaml, "user-data");
-    EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : parsed.error().message);
-    if (parsed) {
-      config = *parsed;
-    }
-    metadata.instance_id = "i-abc";
+struct Fixture : testing::ModuleFixture {
+  explicit Fixture(const std::string& yaml) : ModuleFixture(yaml) {
     metadata.public_keys = {std::string(kImdsKey) + "\n"};
     system.files["/etc/os-release"] = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n";
     system.files["/etc/passwd"] = kDebianPasswd;
@@ -35,12 +29,6 @@ struct Fixture {
     system.files["/etc/shadow"] = "root:*:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n";
     system.programs = {"visudo"};
   }
-  ModuleInput input() const { return ModuleInput{config, metadata, parts, system}; }
-
-  Value config;
-  Metadata metadata;
-  std::vector<Part> parts;
-  testing::FakeSystemView system;
 };
 
 RunCommand tool(std::vector<std::string> argv, std::string label,

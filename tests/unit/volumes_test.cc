@@ -4,7 +4,7 @@
 
 #include "agent/config.h"
 #include "tests/support/fake_block_devices.h"
-#include "tests/support/fake_system_view.h"
+#include "tests/support/module_fixture.h"
 
 namespace amiboot {
 namespace {
@@ -15,19 +15,13 @@ using testing::identify_page;
 
 const std::string kOpts = "defaults,nofail,x-systemd.device-timeout=30s";
 
-struct Fixture {
-  explicit Fixture(const std::string& yaml = "") {
-    auto parsed = parse_yaml(yaml, "user-data");
-    EXPECT_TRUE(parsed.ok()) << (parsed.ok() ? "" : parsed.error().message);
-    if (parsed) {
-      config = *parsed;
-    }
-    metadata.instance_id = "i-abc";
+struct Fixture : testing::ModuleFixture {
+  explicit Fixture(const std::string& yaml = "") : ModuleFixture(yaml) {
     metadata.block_device_mapping = {{"ami", "xvda"}, {"root", "/dev/xvda"}, {"ebs1", "sdf"}};
     system.programs = {"mkfs.ext4", "mkfs.xfs", "mkswap"};
   }
   ModuleInput input() const {
-    ModuleInput in{config, metadata, parts, system};
+    ModuleInput in = ModuleFixture::input();
     in.blocks = &blocks;
     return in;
   }
@@ -44,10 +38,6 @@ struct Fixture {
     return found ? *found : std::nullopt;
   }
 
-  Value config;
-  Metadata metadata;
-  std::vector<Part> parts;
-  testing::FakeSystemView system;
   FakeBlockDevices blocks;
   std::map<std::string, std::string> aliases;
 };
