@@ -5,8 +5,11 @@
 
 #include <cstdio>
 #include <thread>
+#include <type_traits>
 
 #include "agent/http.h"
+#include "agent/retry.h"
+#include "modules/packages.h"
 
 namespace amiboot {
 
@@ -172,6 +175,100 @@ Status apply(const MakeDir& d, ExecContext& ctx) {
   return {};
 }
 
+std::string join(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& arg : argv) {
+    out += (out.empty() ? "" : " ") + arg;
+  }
+  return out;
+}
+
+// The package manager of the image: in a --root sandbox, the sandbox's own
+// (chroot), so its dpkg database and configuration are the ones changed.
+Result<CommandOutcome> run_package_command(std::vector<std::string> argv,
+                                           const PackageManager& manager, const ManagePackages& p,
+                                           ExecContext& ctx) {
+  CommandSpec spec;
+  if (ctx.system.under_root()) {
+    argv.insert(argv.begin(), {"chroot", ctx.system.root()});
+  }
+  spec.argv = std::move(argv);
+  for (const auto& [key, value] : package_env(manager, p.lock_timeout_seconds)) {
+    spec.env[key] = value;
+  }
+  spec.identifier = manager.program;
+  spec.journal_fields = ctx.fields;
+  spec.capture_output = true;
+  return ctx.system.run(spec);
+}
+
+bool reboot_needed(const PackageManager& manager, const ManagePackages& p, ExecContext& ctx) {
+  if (!manager.reboot_file.empty() && ctx.system.exists(manager.reboot_file)) {
+    journal_send(LOG_NOTICE, "amiboot", p.label + ": " + manager.reboot_file + " exists",
+                 ctx.fields);
+    return true;
+  }
+  if (manager.reboot_check.empty()) {
+    return false;
+  }
+  auto outcome = run_package_command(manager.reboot_check, manager, p, ctx);
+  if (!outcome || outcome->exit_code == 127) {
+    journal_send(LOG_WARNING, "amiboot",
+                 p.label + ": cannot tell whether a reboot is needed: " + manager.reboot_check[0] +
+                     " did not run",
+                 ctx.fields);
+    return false;
+  }
+  return outcome->exit_code == manager.reboot_exit_code;
+}
+
+void apply(const ManagePackages& p, ExecContext& ctx, ExecOutcome& result) {
+  const PackageManager* manager = find_package_manager(p.manager);
+  if (manager == nullptr) {
+    result.errors.push_back(p.label + ": unknown package manager " + p.manager);
+    return;
+  }
+  // A held lock is usually unattended-upgrades at first boot: minutes, not
+  // seconds, so the waits grow to half a minute.
+  Backoff backoff(RetryPolicy{.initial = std::chrono::seconds(2),
+                              .cap = std::chrono::seconds(30),
+                              .deadline = std::chrono::minutes(30)});
+  PackageSession session(*manager, p);
+  auto notes = [&] {
+    for (const auto& note : session.take_notes()) {
+      journal_send(LOG_WARNING, "amiboot", p.label + ": " + note, ctx.fields);
+    }
+  };
+  while (auto command = session.next()) {
+    if (command->retry > 0) {
+      auto delay = backoff.delay(command->retry - 1);
+      journal_send(LOG_INFO, "amiboot",
+                   p.label + ": try " + std::to_string(command->retry + 1) + " of " +
+                       std::to_string(p.attempts) + " in " + std::to_string(delay.count()) + " ms",
+                   ctx.fields);
+      std::this_thread::sleep_for(delay);
+    }
+    journal_send(LOG_INFO, "amiboot", p.label + ": running " + join(command->argv), ctx.fields);
+    auto outcome = run_package_command(command->argv, *manager, p, ctx);
+    if (!outcome) {
+      session.record(127, outcome.error().message);
+    } else {
+      session.record(outcome->exit_code, outcome->output);
+    }
+    notes();
+  }
+  for (const auto& e : session.errors()) {
+    journal_send(LOG_ERR, "amiboot", p.label + ": " + e, ctx.fields);
+    result.errors.push_back(e);
+  }
+  if (p.reboot_if_required && session.changed() && reboot_needed(*manager, p, ctx)) {
+    journal_send(LOG_NOTICE, "amiboot",
+                 p.label + ": a reboot is required; rebooting at the end of the final stage",
+                 ctx.fields);
+    result.reboot_required = true;
+  }
+}
+
 Status apply(const ConsoleMessage& m, ExecContext& ctx) {
   // stdout is the console under the unit's StandardOutput=journal+console.
   std::string line = m.text + "\n";
@@ -184,7 +281,20 @@ Status apply(const ConsoleMessage& m, ExecContext& ctx) {
 ExecOutcome execute(const std::vector<Action>& actions, ExecContext& context) {
   ExecOutcome outcome;
   for (std::size_t i = 0; i < actions.size(); ++i) {
-    Status st = std::visit([&](const auto& a) { return apply(a, context); }, actions[i]);
+    if (const auto* p = std::get_if<ManagePackages>(&actions[i])) {
+      // Several errors (one per missing package), each its own line.
+      apply(*p, context, outcome);
+      continue;
+    }
+    Status st = std::visit(
+        [&](const auto& a) -> Status {
+          if constexpr (std::is_same_v<std::decay_t<decltype(a)>, ManagePackages>) {
+            return {};  // handled above
+          } else {
+            return apply(a, context);
+          }
+        },
+        actions[i]);
     if (st) {
       continue;
     }

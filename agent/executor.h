@@ -20,6 +20,9 @@ struct ExecContext {
 
 struct ExecOutcome {
   std::vector<std::string> errors;  // one line per failed action
+  /// The packages asked for a reboot (package_reboot_if_required) and the
+  /// package manager says one is needed; the runner reboots after the stage.
+  bool reboot_required = false;
   bool ok() const { return errors.empty(); }
 };
 

@@ -82,6 +82,7 @@ class Runner {
   void load_image(Diagnostics& diagnostics);
   void run_modules(Stage stage);
   void record_history(const std::string& stage);
+  void reboot();
   /// Modules that failed in this boot so far, init stage included.
   std::vector<std::string> failed_modules() const;
   void print_plan() const;
@@ -98,6 +99,7 @@ class Runner {
   Value m_config;
   bool m_have_source = false;
   bool m_new_instance = false;
+  bool m_reboot_required = false;  // package_reboot_if_required, and one is needed
   int m_imds_requests = 0;
   nlohmann::json m_plan = nlohmann::json::array();
 };
@@ -240,9 +242,37 @@ bool Runner::final_stage() {
     m_config = merge_cloud_config(m_image_config, m_parts, again).config;
   }
   run_modules(Stage::Final);
+  if (m_reboot_required && m_system.under_root()) {
+    m_report.warning(
+        "packages: a reboot is required (package_reboot_if_required); not rebooting under "
+        "--root");
+  }
   m_report.end_stage("done", false);
   record_history("final");
+  if (m_reboot_required && !m_system.under_root()) {
+    reboot();
+  }
   return true;
+}
+
+// After the stage is recorded as done, so that status and the history tell
+// the truth while systemd takes the machine down; the packages module's
+// semaphore is already written, so the next boot does not install again.
+void Runner::reboot() {
+  std::string line = "amiboot: rebooting: the installed packages require it\n";
+  (void)!write(STDOUT_FILENO, line.data(), line.size());
+  CommandSpec spec;
+  // --no-block: systemd stops this unit as part of the reboot; waiting for
+  // the job would only make that a failure.
+  spec.argv = {"systemctl", "--no-block", "reboot"};
+  spec.identifier = "amiboot";
+  spec.journal_fields = m_report.fields("packages");
+  auto outcome = m_system.run(spec);
+  if (!outcome || outcome->exit_code != 0) {
+    m_report.error("packages: a reboot is required, but systemctl reboot failed" +
+                   (outcome ? " (exit status " + std::to_string(outcome->exit_code) + ")"
+                            : ": " + outcome.error().message));
+  }
 }
 
 void Runner::run_modules(Stage stage) {
@@ -340,6 +370,7 @@ void Runner::run_modules(Stage stage) {
       if (outcome.ok()) {
         record.summary = plan.summary;
       }
+      m_reboot_required = m_reboot_required || outcome.reboot_required;
       if (auto st = m_state.mark_done(m, id, record.result); !st) {
         m_report.error("state: " + st.error().message);
       }

@@ -9,7 +9,8 @@ Settings decode_settings(const Value& image_config, Diagnostics& out) {
   if (root == nullptr || d.map(*root, "amiboot") == nullptr) {
     return s;
   }
-  d.unknown_keys(*root, "amiboot", {"imds", "off_ec2_deadline_seconds", "volumes", "firewall"});
+  d.unknown_keys(*root, "amiboot",
+                 {"imds", "off_ec2_deadline_seconds", "volumes", "firewall", "packages"});
   if (const Value* v = root->get("off_ec2_deadline_seconds")) {
     if (auto n = d.integer(*v, "amiboot.off_ec2_deadline_seconds")) {
       s.off_ec2_deadline = std::chrono::seconds(*n);

@@ -72,6 +72,11 @@ Status write_all(int fd, std::string_view data) {
 }  // namespace
 
 System::System(std::string root) : m_root(std::move(root)) {
+  // Absolute, because commands run in it (cwd, chroot) and see it in
+  // AMIBOOT_ROOT from another working folder.
+  if (!m_root.empty() && m_root[0] != '/') {
+    m_root = std::filesystem::absolute(m_root).lexically_normal().string();
+  }
   while (m_root.size() > 1 && m_root.back() == '/') {
     m_root.pop_back();
   }
@@ -518,8 +523,16 @@ Result<CommandOutcome> System::run(const CommandSpec& spec) {
   // Forward output line by line, so each line is one journal entry carrying
   // the module's fields.
   std::string pending;
+  std::string captured;
+  constexpr std::size_t kCaptureMax = 256 << 10;
   char buf[8192];
   auto emit = [&](std::string_view line) {
+    if (spec.capture_output) {
+      captured.append(line).push_back('\n');
+      if (captured.size() > kCaptureMax) {
+        captured.erase(0, captured.size() - kCaptureMax);
+      }
+    }
     journal_send(LOG_INFO, spec.identifier, line, spec.journal_fields);
     if (spec.to_console) {
       std::string out = std::string(line) + "\n";
@@ -550,6 +563,7 @@ Result<CommandOutcome> System::run(const CommandSpec& spec) {
   }
   CommandOutcome outcome;
   outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  outcome.output = std::move(captured);
   return outcome;
 }
 

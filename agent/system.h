@@ -37,10 +37,14 @@ struct CommandSpec {
   std::map<std::string, std::string> journal_fields;  // AMIBOOT_MODULE=... on its output
   std::string input;                                  // written to its stdin
   bool to_console = false;                            // output also to our stdout
+  /// Keep the output (its last 256 KiB) in CommandOutcome::output too, for
+  /// callers that decide on it (the package manager's "no such package").
+  bool capture_output = false;
 };
 
 struct CommandOutcome {
-  int exit_code = 0;  // 128+N when killed by signal N
+  int exit_code = 0;   // 128+N when killed by signal N
+  std::string output;  // stdout and stderr interleaved, when capture_output
 };
 
 class System : public SystemView {

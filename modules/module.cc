@@ -63,6 +63,24 @@ std::string describe(const Action& action) {
   if (const auto* d = std::get_if<MakeDir>(&action)) {
     return "mkdir " + d->path + " (mode " + octal(d->mode) + ", owner " + d->owner + ")";
   }
+  if (const auto* p = std::get_if<ManagePackages>(&action)) {
+    std::string out = "packages via " + p->manager + ":";
+    if (p->update) {
+      out += " update index,";
+    }
+    if (p->upgrade) {
+      out += " upgrade,";
+    }
+    if (!p->packages.empty()) {
+      out += " install";
+      for (const auto& spec : p->packages) {
+        out += " " + spec.name + (spec.version.empty() ? "" : "=" + spec.version);
+      }
+      out += ",";
+    }
+    out.pop_back();
+    return out + (p->reboot_if_required ? " (reboot if required)" : "");
+  }
   const auto& m = std::get<ConsoleMessage>(action);
   return "console " + nlohmann::json(m.text).dump();
 }
@@ -93,6 +111,16 @@ nlohmann::json action_to_json(const Action& action) {
             {"mode", octal(d->mode)},
             {"owner", d->owner},
             {"label", d->label}};
+  }
+  if (const auto* p = std::get_if<ManagePackages>(&action)) {
+    nlohmann::json packages = nlohmann::json::array();
+    for (const auto& spec : p->packages) {
+      packages.push_back({{"name", spec.name}, {"version", spec.version}});
+    }
+    return {{"action", "packages"},  {"manager", p->manager},
+            {"packages", packages},  {"update", p->update},
+            {"upgrade", p->upgrade}, {"reboot_if_required", p->reboot_if_required},
+            {"label", p->label}};
   }
   return {{"action", "console"}, {"text", std::get<ConsoleMessage>(action).text}};
 }

@@ -104,8 +104,31 @@ struct HttpRequest {
   bool operator==(const HttpRequest&) const = default;
 };
 
-using Action =
-    std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, HttpRequest, MakeDir>;
+/// A package as user data names it: `nginx`, `nginx=1.24.0-1`, `[nginx, 1.24.0-1]`.
+struct PackageSpec {
+  std::string name;
+  std::string version;  // empty = any
+  bool operator==(const PackageSpec&) const = default;
+};
+
+/// Install packages (and update the index, upgrade) with the image's package
+/// manager. Not one command but a short conversation: the executor retries
+/// while a lock is held or the network fails, updates a stale index once, and
+/// installs the rest when a package does not exist (modules/packages.h).
+struct ManagePackages {
+  std::string manager;  // a row of package_managers(): "apt", "dnf", "yum", "zypper"
+  std::vector<PackageSpec> packages;
+  bool update = false;
+  bool upgrade = false;
+  bool reboot_if_required = false;
+  int lock_timeout_seconds = 300;  // how long the manager itself waits for its lock
+  int attempts = 5;                // tries of one command on transient failures
+  std::string label = "packages";
+  bool operator==(const ManagePackages&) const = default;
+};
+
+using Action = std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, HttpRequest, MakeDir,
+                            ManagePackages>;
 
 /// One line for --dry-run; never contains file contents (user data may hold secrets).
 std::string describe(const Action& action);

@@ -1,6 +1,67 @@
 #include "modules/packages.h"
 
+#include <algorithm>
+#include <utility>
+
 namespace amiboot {
+
+namespace {
+
+// A name that starts with "-" would reach the package manager as an option
+// ("--allow-unauthenticated"); whitespace would be two words in a log line.
+bool valid_name(const std::string& name) {
+  return !name.empty() && name[0] != '-' && name.find_first_of(" \t\r\n") == std::string::npos;
+}
+
+void add_package(Decoder& decoder, const Value& where, const std::string& path, PackageSpec spec,
+                 PackagesConfig& cfg) {
+  if (!valid_name(spec.name)) {
+    decoder.error(where, path,
+                  "expected a package name (not empty, no spaces, not starting with '-'), got '" +
+                      spec.name + "'");
+    return;
+  }
+  if (spec.version.find_first_of(" \t\r\n") != std::string::npos) {
+    decoder.error(where, path, "expected a version without spaces, got '" + spec.version + "'");
+    return;
+  }
+  cfg.packages.push_back(std::move(spec));
+}
+
+std::string label(const PackageSpec& spec) {
+  return spec.version.empty() ? spec.name : spec.name + "=" + spec.version;
+}
+
+// Image settings: `amiboot: {packages: {lock_timeout_seconds: N, attempts: N}}`.
+void decode_settings(const Value& config, ManagePackages& action, Diagnostics& out) {
+  const Value* settings = config.get(kAmibootKey);
+  const Value* packages = settings != nullptr ? settings->get("packages") : nullptr;
+  Decoder d(out);
+  if (packages == nullptr || d.map(*packages, "amiboot.packages") == nullptr) {
+    return;
+  }
+  d.unknown_keys(*packages, "amiboot.packages", {"lock_timeout_seconds", "attempts"});
+  auto number = [&](const char* key, int low, int high, int& field) {
+    const Value* v = packages->get(key);
+    if (v == nullptr) {
+      return;
+    }
+    std::string path = std::string("amiboot.packages.") + key;
+    if (auto n = d.integer(*v, path)) {
+      if (*n < low || *n > high) {
+        d.error(*v, path,
+                "expected " + std::to_string(low) + " to " + std::to_string(high) + ", got " +
+                    std::to_string(*n));
+      } else {
+        field = static_cast<int>(*n);
+      }
+    }
+  };
+  number("lock_timeout_seconds", 0, 3600, action.lock_timeout_seconds);
+  number("attempts", 1, 20, action.attempts);
+}
+
+}  // namespace
 
 std::optional<PackagesConfig> decode_packages(const Value& config, Diagnostics& out) {
   Decoder decoder(out);
@@ -13,9 +74,11 @@ std::optional<PackagesConfig> decode_packages(const Value& config, Diagnostics& 
         if (item.is_scalar()) {
           // "name=version" is cloud-init's string form of a pinned version.
           std::size_t eq = item.scalar.find('=');
-          cfg.packages.push_back(eq == std::string::npos ? PackageSpec{item.scalar, ""}
-                                                         : PackageSpec{item.scalar.substr(0, eq),
-                                                                       item.scalar.substr(eq + 1)});
+          add_package(decoder, item, path,
+                      eq == std::string::npos
+                          ? PackageSpec{item.scalar, ""}
+                          : PackageSpec{item.scalar.substr(0, eq), item.scalar.substr(eq + 1)},
+                      cfg);
         } else if (item.is_sequence() && (item.items.size() == 1 || item.items.size() == 2)) {
           auto name = decoder.string(item.items[0], path + "[0]");
           std::optional<std::string> version = std::string();
@@ -23,7 +86,7 @@ std::optional<PackagesConfig> decode_packages(const Value& config, Diagnostics& 
             version = decoder.string(item.items[1], path + "[1]");
           }
           if (name && version) {
-            cfg.packages.push_back({*name, *version});
+            add_package(decoder, item, path, {*name, *version}, cfg);
           }
         } else {
           decoder.error(
@@ -48,6 +111,164 @@ std::optional<PackagesConfig> decode_packages(const Value& config, Diagnostics& 
 
 void check_packages(const Value& config, Diagnostics& out) {
   decode_packages(config, out);
+}
+
+PlanResult plan_packages(const ModuleInput& input) {
+  PlanResult result;
+  auto cfg = decode_packages(input.config, result.diagnostics);
+  if (!cfg || (cfg->packages.empty() && !cfg->update && !cfg->upgrade)) {
+    return result;
+  }
+  ManagePackages action{.packages = cfg->packages,
+                        .update = cfg->update,
+                        .upgrade = cfg->upgrade,
+                        .reboot_if_required = cfg->reboot_if_required};
+  Diagnostics settings;
+  decode_settings(input.config, action, settings);
+  result.diagnostics.insert(result.diagnostics.end(), settings.begin(), settings.end());
+  auto os = read_os_release(input.system);
+  if (!os) {
+    result.diagnostics.push_back(
+        {Diagnostic::Severity::Error,
+         {},
+         "packages",
+         "neither /etc/os-release nor /usr/lib/os-release exists: cannot tell which package "
+         "manager this image uses"});
+    return result;
+  }
+  ManagerChoice choice = choose_package_manager(*os, input.system);
+  if (choice.manager == nullptr) {
+    result.diagnostics.push_back({Diagnostic::Severity::Error, {}, "packages", choice.why});
+    return result;
+  }
+  action.manager = choice.manager->name;
+  result.actions.push_back(action);
+  result.summary =
+      std::to_string(cfg->packages.size()) + " package(s) via " + choice.manager->program;
+  return result;
+}
+
+PackageSession::PackageSession(const PackageManager& manager, const ManagePackages& request)
+    : m_manager(manager), m_request(request) {
+  if (request.update || request.upgrade) {
+    m_queue.push_back({PackageStep::Update, {}});
+  }
+  if (request.upgrade) {
+    m_queue.push_back({PackageStep::Upgrade, {}});
+  }
+  if (!request.packages.empty()) {
+    m_queue.push_back({PackageStep::Install, request.packages});
+  }
+}
+
+std::optional<PackageCommand> PackageSession::next() const {
+  if (m_queue.empty()) {
+    return std::nullopt;
+  }
+  const Pending& p = m_queue.front();
+  return PackageCommand{p.step, p.packages,
+                        package_argv(m_manager, p.step, p.packages, m_request.lock_timeout_seconds),
+                        m_retry};
+}
+
+std::string PackageSession::what(const Pending& p) const {
+  switch (p.step) {
+    case PackageStep::Update:
+      return "updating the package index";
+    case PackageStep::Upgrade:
+      return "upgrading the installed packages";
+    case PackageStep::Install:
+      break;
+  }
+  std::string names;
+  for (const auto& spec : p.packages) {
+    names += (names.empty() ? "" : ", ") + label(spec);
+  }
+  return "installing " + names;
+}
+
+void PackageSession::finish_step() {
+  m_queue.pop_front();
+  m_retry = 0;
+}
+
+void PackageSession::record(int exit_code, std::string_view output) {
+  if (m_queue.empty()) {
+    return;
+  }
+  Pending current = m_queue.front();
+  if (current.step == PackageStep::Update) {
+    m_updated = true;
+  }
+  if (exit_code == 0) {
+    m_changed = m_changed || current.step != PackageStep::Update;
+    finish_step();
+    return;
+  }
+  PackageFailure failure = classify_package_failure(m_manager, exit_code, output);
+  std::string status = m_manager.program + " exited with status " + std::to_string(exit_code) +
+                       (failure.reason.empty() ? "" : ": " + failure.reason);
+  if (failure.kind == PackageFailure::Kind::Transient) {
+    if (m_retry + 1 < m_request.attempts) {
+      ++m_retry;
+      m_notes.push_back(what(current) + " failed, will try again (" + status + ")");
+      return;
+    }
+    m_errors.push_back(what(current) + " failed after " + std::to_string(m_request.attempts) +
+                       " tries (" + status + ")");
+    finish_step();
+    return;
+  }
+  if (current.step != PackageStep::Install) {
+    // The install may still work from the index the image has.
+    m_errors.push_back(what(current) + " failed (" + status + ")");
+    finish_step();
+    return;
+  }
+  finish_step();
+  if (failure.kind == PackageFailure::Kind::Missing && !m_updated) {
+    m_notes.push_back(what(current) + " failed (" + status +
+                      "); updating the package index and trying again");
+    m_queue.push_front(current);
+    m_queue.push_front({PackageStep::Update, {}});
+    return;
+  }
+  // Which of ours the manager said it could not find.
+  std::vector<PackageSpec> rest;
+  for (const auto& spec : current.packages) {
+    bool missing =
+        std::any_of(failure.missing.begin(), failure.missing.end(), [&](const std::string& name) {
+          return name == spec.name || name == package_argument(m_manager, spec);
+        });
+    if (missing) {
+      m_errors.push_back(
+          "package " + label(spec) +
+          (spec.version.empty() ? ": no such package" : ": no such package or version") +
+          " in the image's repositories (" + status + ")");
+    } else {
+      rest.push_back(spec);
+    }
+  }
+  if (rest.empty()) {
+    return;
+  }
+  if (rest.size() < current.packages.size()) {
+    m_notes.push_back("installing the other packages without the missing ones");
+    m_queue.push_front({PackageStep::Install, rest});
+    return;
+  }
+  if (rest.size() == 1) {
+    m_errors.push_back("package " + label(rest[0]) + ": install failed (" + status + ")");
+    return;
+  }
+  m_notes.push_back(what(current) + " failed (" + status + "); installing each package on its own");
+  for (auto it = rest.rbegin(); it != rest.rend(); ++it) {
+    m_queue.push_front({PackageStep::Install, {*it}});
+  }
+}
+
+std::vector<std::string> PackageSession::take_notes() {
+  return std::exchange(m_notes, {});
 }
 
 }  // namespace amiboot

@@ -1,20 +1,20 @@
-// packages: decoding of cloud-init's package keys. Installing them is not
-// built yet; the runner warns that they are ignored.
+// packages: cloud-init's package keys (packages, package_update,
+// package_upgrade, package_reboot_if_required). The plan picks the package
+// manager; PackageSession decides, from each command's exit status and
+// output, what to run next, so the retry and fallback rules are pure and
+// tested without a package manager.
 #pragma once
 
+#include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "modules/module.h"
+#include "modules/package_managers.h"
 
 namespace amiboot {
-
-struct PackageSpec {
-  std::string name;
-  std::string version;  // empty = any
-  bool operator==(const PackageSpec&) const = default;
-};
 
 struct PackagesConfig {
   std::vector<PackageSpec> packages;
@@ -25,5 +25,56 @@ struct PackagesConfig {
 
 std::optional<PackagesConfig> decode_packages(const Value& config, Diagnostics& out);
 void check_packages(const Value& config, Diagnostics& out);
+PlanResult plan_packages(const ModuleInput& input);
+
+/// One command the session wants run.
+struct PackageCommand {
+  PackageStep step = PackageStep::Install;
+  std::vector<PackageSpec> packages;  // Install only
+  std::vector<std::string> argv;
+  int retry = 0;  // 0: first try; n: the n-th retry, after a backoff delay
+};
+
+/// The rules, as the issue and cloud-init's users expect them:
+/// - update first when asked (or for an upgrade), then upgrade, then install
+///   everything in one command;
+/// - a lock held or a network failure: the same command again, up to
+///   `attempts` tries;
+/// - a package missing from the index: one update, then the install again;
+/// - still missing: an error naming each missing package, and the others
+///   installed without it; a failure that names nobody: each package alone,
+///   so one broken package does not keep the others out.
+class PackageSession {
+ public:
+  PackageSession(const PackageManager& manager, const ManagePackages& request);
+
+  /// The command to run now; nullopt when the session is over.
+  std::optional<PackageCommand> next() const;
+  /// The outcome of the command next() returned.
+  void record(int exit_code, std::string_view output);
+
+  /// Why the session did what it did, for the journal (taken once).
+  std::vector<std::string> take_notes();
+  const std::vector<std::string>& errors() const { return m_errors; }
+  /// Something was installed or upgraded: a reboot may now be needed.
+  bool changed() const { return m_changed; }
+
+ private:
+  struct Pending {
+    PackageStep step;
+    std::vector<PackageSpec> packages;
+  };
+  void finish_step();
+  std::string what(const Pending& p) const;
+
+  const PackageManager& m_manager;
+  ManagePackages m_request;
+  std::deque<Pending> m_queue;
+  int m_retry = 0;
+  bool m_updated = false;
+  bool m_changed = false;
+  std::vector<std::string> m_notes;
+  std::vector<std::string> m_errors;
+};
 
 }  // namespace amiboot

@@ -48,7 +48,7 @@ const std::vector<ModuleSpec>& module_table() {
       {"firewall", {"firewall"}, Init, PerBoot, false, check_firewall, plan_firewall},
       {"write_files", {"write_files"}, Init, PerInstance, false, check_write_files, plan_write_files},
       {"write_files_deferred", {"write_files"}, Final, PerInstance, false, no_keys, plan_write_files_deferred},
-      {"packages", {"packages", "package_update", "package_upgrade", "package_reboot_if_required"}, Final, PerInstance, false, check_packages, nullptr},
+      {"packages", {"packages", "package_update", "package_upgrade", "package_reboot_if_required"}, Final, PerInstance, false, check_packages, plan_packages},
       {"runcmd", {"runcmd"}, Final, PerInstance, false, check_runcmd, plan_runcmd},
       {"scripts_per_once", {}, Final, Once, true, no_keys, plan_scripts_per_once},
       {"scripts_per_boot", {}, Final, PerBoot, true, no_keys, plan_scripts_per_boot},

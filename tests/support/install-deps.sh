@@ -12,6 +12,7 @@ packages=(
   nftables iptables iproute2
   e2fsprogs xfsprogs fdisk
   passwd sudo openssh-client
+  dpkg-dev debootstrap
 )
 missing=()
 for p in "${packages[@]}"; do

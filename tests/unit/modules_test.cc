@@ -8,7 +8,6 @@
 #include "modules/bootcmd.h"
 #include "modules/final_message.h"
 #include "modules/module.h"
-#include "modules/packages.h"
 #include "modules/runcmd.h"
 #include "modules/scripts.h"
 #include "modules/write_files.h"
@@ -159,17 +158,6 @@ TEST(FinalMessage, SubstitutesLikeCloudInit) {
   std::vector<Action> expected = {
       ConsoleMessage{"up 12.50 on imds as i-abc at 2026-01-01T00:00:00Z"}};
   EXPECT_EQ(plan.actions, expected);
-}
-
-TEST(Packages, DecodesEveryForm) {
-  Fixture f("packages:\n  - curl\n  - nginx=1.22.1-9\n  - [jq, 1.6-2]\npackage_update: true\n");
-  Diagnostics d;
-  auto cfg = decode_packages(f.config, d);
-  ASSERT_TRUE(cfg.has_value());
-  std::vector<PackageSpec> expected = {{"curl", ""}, {"nginx", "1.22.1-9"}, {"jq", "1.6-2"}};
-  EXPECT_EQ(cfg->packages, expected);
-  EXPECT_TRUE(cfg->update);
-  EXPECT_FALSE(cfg->upgrade);
 }
 
 TEST(ModuleTable, EveryModuleIsFoundByNameAndKeysAreOwnedOnce) {

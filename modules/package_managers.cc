@@ -1,0 +1,260 @@
+#include "modules/package_managers.h"
+
+#include <algorithm>
+#include <regex>
+
+namespace amiboot {
+
+namespace {
+
+// Output texts are the managers' own (C locale, which System::run sets
+// through LANG=C.UTF-8): apt 2.6, dnf 4, yum 3, zypper 1.14.
+std::vector<PackageManager> make_table() {
+  std::vector<PackageManager> table;
+  table.push_back(PackageManager{
+      .name = "apt",
+      .program = "apt-get",
+      .families = {"debian", "ubuntu"},
+      // needrestart (Ubuntu) would otherwise restart services, ours included,
+      // in the middle of the boot; it only lists them with "l".
+      .env = {{"DEBIAN_FRONTEND", "noninteractive"},
+              {"APT_LISTCHANGES_FRONTEND", "none"},
+              {"NEEDRESTART_MODE", "l"}},
+      // confdef+confold: a config file the image changed is kept, never a
+      // prompt that would hang the boot.
+      .options = {"--assume-yes", "--quiet", "-o", "DPkg::Lock::Timeout={lock_timeout}", "-o",
+                  "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"},
+      .update = {"update"},
+      .upgrade = {"dist-upgrade"},  // what cloud-init runs for package_upgrade
+      .install = {"install"},
+      .version_separator = "=",
+      .missing_patterns = {R"(E: Unable to locate package (\S+))",
+                           R"(E: Version '[^']*' for '([^']+)' was not found)",
+                           R"(E: Package '([^']+)' has no installation candidate)",
+                           R"(E: Couldn't find any package by (?:glob|regex) '([^']+)')"},
+      .missing_exit_codes = {},
+      .stale_patterns = {"404  Not Found", "404 Not Found"},
+      .transient_patterns = {"Could not get lock", "Unable to acquire the dpkg frontend lock",
+                             "Unable to lock directory", "Temporary failure resolving",
+                             "Could not resolve", "Could not connect", "Connection timed out",
+                             "Connection failed", "Unable to connect", "Hash Sum mismatch",
+                             "Failed to fetch"},
+      .transient_exit_codes = {},
+      .reboot_file = "/var/run/reboot-required",
+  });
+  const std::vector<std::string> redhat = {"fedora", "rhel", "centos", "amzn"};
+  const std::vector<std::string> rpm_transient = {"Curl error",
+                                                  "Cannot download",
+                                                  "Failed to download metadata",
+                                                  "Timeout was reached",
+                                                  "Could not resolve host",
+                                                  "Cannot retrieve repository metadata",
+                                                  "Could not retrieve mirrorlist",
+                                                  "Another app is currently holding the yum lock"};
+  // dnf and yum wait for their own lock; the lock texts are for yum's give-up.
+  table.push_back(PackageManager{
+      .name = "dnf",
+      .program = "dnf",
+      .families = redhat,
+      .options = {"--assumeyes"},
+      .update = {"makecache"},
+      .upgrade = {"upgrade"},
+      .install = {"install"},
+      .version_separator = "-",
+      .missing_patterns = {R"(No match for argument: (\S+))"},
+      .stale_patterns = {"Status code: 404"},
+      .transient_patterns = rpm_transient,
+      .reboot_check = {"needs-restarting", "-r"},
+      .reboot_exit_code = 1,
+  });
+  table.push_back(PackageManager{
+      .name = "yum",
+      .program = "yum",
+      .families = redhat,
+      .options = {"--assumeyes"},
+      .update = {"makecache"},
+      .upgrade = {"upgrade"},
+      .install = {"install"},
+      .version_separator = "-",
+      .missing_patterns = {R"(No package (\S+) available\.)"},
+      .stale_patterns = {"HTTP Error 404"},
+      .transient_patterns = rpm_transient,
+      .reboot_check = {"needs-restarting", "-r"},
+      .reboot_exit_code = 1,
+  });
+  table.push_back(PackageManager{
+      .name = "zypper",
+      .program = "zypper",
+      .families = {"suse", "opensuse", "sles"},
+      .env = {{"ZYPP_LOCK_TIMEOUT", "{lock_timeout}"}},
+      .options = {"--non-interactive"},
+      .update = {"refresh"},
+      .upgrade = {"update"},
+      .install = {"install", "--auto-agree-with-licenses"},
+      .version_separator = "=",
+      .missing_patterns = {R"(Package '([^']+)' not found)", R"(No provider of '([^']+)' found)"},
+      .missing_exit_codes = {104},  // ZYPPER_EXIT_INF_CAP_NOT_FOUND
+      .stale_patterns = {"File not found on medium"},
+      .transient_patterns = {"System management is locked", "Download (curl) error",
+                             "Timeout exceeded", "Could not resolve host"},
+      .transient_exit_codes = {7},  // ZYPPER_EXIT_ZYPP_LOCKED
+      .reboot_check = {"zypper", "needs-rebooting"},
+      .reboot_exit_code = 102,  // ZYPPER_EXIT_INF_REBOOT_NEEDED
+  });
+  return table;
+}
+
+std::string replace_lock(std::string text, int lock_timeout_seconds) {
+  const std::string key = "{lock_timeout}";
+  if (auto at = text.find(key); at != std::string::npos) {
+    text.replace(at, key.size(), std::to_string(lock_timeout_seconds));
+  }
+  return text;
+}
+
+bool contains(const std::vector<int>& codes, int code) {
+  return std::find(codes.begin(), codes.end(), code) != codes.end();
+}
+
+bool any_in(const std::vector<std::string>& needles, std::string_view text) {
+  return std::any_of(needles.begin(), needles.end(), [&](const std::string& needle) {
+    return text.find(needle) != std::string_view::npos;
+  });
+}
+
+// The line worth quoting in our error: the manager's last error line, else
+// its last line.
+std::string reason_line(std::string_view output) {
+  std::string last, last_error;
+  std::size_t start = 0;
+  while (start < output.size()) {
+    std::size_t end = output.find('\n', start);
+    if (end == std::string_view::npos) {
+      end = output.size();
+    }
+    std::string line(output.substr(start, end - start));
+    start = end + 1;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) {
+      continue;
+    }
+    last = line;
+    if (line.rfind("E: ", 0) == 0 || line.rfind("Error", 0) == 0 ||
+        line.find("error") != std::string::npos) {
+      last_error = line;
+    }
+  }
+  std::string out = last_error.empty() ? last : last_error;
+  constexpr std::size_t kMax = 300;
+  return out.size() > kMax ? out.substr(0, kMax) + "..." : out;
+}
+
+}  // namespace
+
+const std::vector<PackageManager>& package_managers() {
+  static const std::vector<PackageManager> table = make_table();
+  return table;
+}
+
+const PackageManager* find_package_manager(std::string_view name) {
+  for (const auto& m : package_managers()) {
+    if (m.name == name) {
+      return &m;
+    }
+  }
+  return nullptr;
+}
+
+ManagerChoice choose_package_manager(const OsRelease& os, const SystemView& system) {
+  std::vector<std::string> matched;
+  for (const auto& m : package_managers()) {
+    bool serves = std::any_of(m.families.begin(), m.families.end(),
+                              [&](const std::string& family) { return os.is(family); });
+    if (!serves) {
+      continue;
+    }
+    for (const char* dir : {"/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/"}) {
+      if (system.path_exists(dir + m.program)) {
+        return {&m, ""};
+      }
+    }
+    matched.push_back(m.program);
+  }
+  std::string like;
+  for (const auto& l : os.id_like) {
+    like += (like.empty() ? "" : " ") + l;
+  }
+  std::string seen = "ID=" + os.id + (like.empty() ? "" : ", ID_LIKE=\"" + like + "\"");
+  if (!matched.empty()) {
+    std::string names;
+    for (const auto& p : matched) {
+      names += (names.empty() ? "" : " or ") + p;
+    }
+    return {nullptr, "/etc/os-release says " + seen + ", but the image has no " + names};
+  }
+  return {nullptr, "no supported package manager for " + seen +
+                       " (apt-get for debian and ubuntu; dnf or yum for fedora, rhel, centos "
+                       "and amzn; zypper for suse)"};
+}
+
+std::string package_argument(const PackageManager& manager, const PackageSpec& spec) {
+  return spec.version.empty() ? spec.name : spec.name + manager.version_separator + spec.version;
+}
+
+std::vector<std::string> package_argv(const PackageManager& manager, PackageStep step,
+                                      const std::vector<PackageSpec>& packages,
+                                      int lock_timeout_seconds) {
+  std::vector<std::string> argv = {manager.program};
+  for (const auto& option : manager.options) {
+    argv.push_back(replace_lock(option, lock_timeout_seconds));
+  }
+  const auto& sub = step == PackageStep::Update    ? manager.update
+                    : step == PackageStep::Upgrade ? manager.upgrade
+                                                   : manager.install;
+  argv.insert(argv.end(), sub.begin(), sub.end());
+  if (step == PackageStep::Install) {
+    for (const auto& spec : packages) {
+      argv.push_back(package_argument(manager, spec));
+    }
+  }
+  return argv;
+}
+
+std::vector<std::pair<std::string, std::string>> package_env(const PackageManager& manager,
+                                                             int lock_timeout_seconds) {
+  auto env = manager.env;
+  for (auto& entry : env) {
+    entry.second = replace_lock(entry.second, lock_timeout_seconds);
+  }
+  return env;
+}
+
+PackageFailure classify_package_failure(const PackageManager& manager, int exit_code,
+                                        std::string_view output) {
+  PackageFailure failure;
+  failure.reason = reason_line(output);
+  std::string text(output);
+  for (const auto& pattern : manager.missing_patterns) {
+    std::regex re(pattern);
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
+         ++it) {
+      std::string name = (*it)[1].str();
+      if (std::find(failure.missing.begin(), failure.missing.end(), name) ==
+          failure.missing.end()) {
+        failure.missing.push_back(name);
+      }
+    }
+  }
+  // A 404 for a package file looks like a network error but is an old
+  // index: an update, not a retry, fixes it. Checked before the transient
+  // texts, which include "Failed to fetch".
+  if (!failure.missing.empty() || contains(manager.missing_exit_codes, exit_code) ||
+      any_in(manager.stale_patterns, output)) {
+    failure.kind = PackageFailure::Kind::Missing;
+  } else if (contains(manager.transient_exit_codes, exit_code) ||
+             any_in(manager.transient_patterns, output)) {
+    failure.kind = PackageFailure::Kind::Transient;
+  }
+  return failure;
+}
+
+}  // namespace amiboot

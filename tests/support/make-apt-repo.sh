@@ -1,0 +1,51 @@
+#!/bin/bash
+# Builds tiny .debs and a flat apt repository of them in DIR, for tests that
+# run a real apt-get against `deb [trusted=yes] file:DIR ./`.
+#
+#   make-apt-repo.sh DIR NAME=VERSION[+reboot] ...
+#
+# Each package installs /usr/share/NAME/version holding VERSION. With
+# "+reboot" its postinst also creates /var/run/reboot-required, as a kernel
+# or libc update does on Debian. Needs dpkg-deb and dpkg-scanpackages
+# (dpkg-dev).
+set -euo pipefail
+if [ $# -lt 2 ]; then
+  echo "usage: make-apt-repo.sh DIR NAME=VERSION[+reboot] ..." >&2
+  exit 2
+fi
+out=$1
+shift
+mkdir -p "$out"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for spec in "$@"; do
+  reboot=0
+  if [ "${spec%+reboot}" != "$spec" ]; then
+    reboot=1
+    spec=${spec%+reboot}
+  fi
+  name=${spec%%=*}
+  version=${spec#*=}
+  pkg=$work/$name-$version
+  mkdir -p "$pkg/DEBIAN" "$pkg/usr/share/$name"
+  printf '%s\n' "$version" >"$pkg/usr/share/$name/version"
+  cat >"$pkg/DEBIAN/control" <<CONTROL
+Package: $name
+Version: $version
+Architecture: all
+Maintainer: amiboot tests <tests@amiboot.invalid>
+Section: misc
+Priority: optional
+Description: tiny package for amiboot's package tests
+CONTROL
+  if [ "$reboot" = 1 ]; then
+    cat >"$pkg/DEBIAN/postinst" <<'POSTINST'
+#!/bin/sh
+set -e
+touch /var/run/reboot-required
+POSTINST
+    chmod 0755 "$pkg/DEBIAN/postinst"
+  fi
+  dpkg-deb --root-owner-group -Zgzip --build "$pkg" "$out/${name}_${version}_all.deb" >/dev/null
+done
+(cd "$out" && dpkg-scanpackages --multiversion . /dev/null >Packages 2>/dev/null)

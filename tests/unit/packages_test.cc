@@ -1,0 +1,369 @@
+// The packages module without a package manager: the argv of each manager
+// and version form, the choice from /etc/os-release, the reading of failure
+// output, and the session's retry and fallback rules driven by scripted
+// outcomes.
+#include <gtest/gtest.h>
+
+#include "modules/package_managers.h"
+#include "modules/packages.h"
+#include "tests/support/module_fixture.h"
+
+namespace amiboot {
+namespace {
+
+using Strings = std::vector<std::string>;
+
+const PackageManager& manager(const char* name) {
+  const PackageManager* m = find_package_manager(name);
+  EXPECT_NE(m, nullptr) << name;
+  return *m;
+}
+
+const std::vector<PackageSpec> kTwo = {{"curl", ""}, {"nginx", "1.22.1-9"}};
+
+TEST(PackageArgv, AptInstallsNoninteractiveWithLockTimeoutAndNameEqualsVersion) {
+  EXPECT_EQ(package_argv(manager("apt"), PackageStep::Install, kTwo, 300),
+            (Strings{"apt-get", "--assume-yes", "--quiet", "-o", "DPkg::Lock::Timeout=300", "-o",
+                     "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold",
+                     "install", "curl", "nginx=1.22.1-9"}));
+  EXPECT_EQ(package_argv(manager("apt"), PackageStep::Update, {}, 7).back(), "update");
+  EXPECT_EQ(package_argv(manager("apt"), PackageStep::Update, {}, 7)[4], "DPkg::Lock::Timeout=7");
+  EXPECT_EQ(package_argv(manager("apt"), PackageStep::Upgrade, {}, 7).back(), "dist-upgrade");
+  auto env = package_env(manager("apt"), 7);
+  EXPECT_NE(std::find(env.begin(), env.end(),
+                      std::pair<std::string, std::string>{"DEBIAN_FRONTEND", "noninteractive"}),
+            env.end());
+}
+
+TEST(PackageArgv, DnfAndYumWriteNameDashVersion) {
+  EXPECT_EQ(package_argv(manager("dnf"), PackageStep::Install, kTwo, 300),
+            (Strings{"dnf", "--assumeyes", "install", "curl", "nginx-1.22.1-9"}));
+  EXPECT_EQ(package_argv(manager("dnf"), PackageStep::Update, {}, 300),
+            (Strings{"dnf", "--assumeyes", "makecache"}));
+  EXPECT_EQ(package_argv(manager("dnf"), PackageStep::Upgrade, {}, 300),
+            (Strings{"dnf", "--assumeyes", "upgrade"}));
+  EXPECT_EQ(package_argv(manager("yum"), PackageStep::Install, kTwo, 300),
+            (Strings{"yum", "--assumeyes", "install", "curl", "nginx-1.22.1-9"}));
+  EXPECT_EQ(package_argv(manager("yum"), PackageStep::Update, {}, 300),
+            (Strings{"yum", "--assumeyes", "makecache"}));
+}
+
+TEST(PackageArgv, ZypperIsNonInteractiveAgreesToLicencesAndWritesNameEqualsVersion) {
+  EXPECT_EQ(package_argv(manager("zypper"), PackageStep::Install, kTwo, 60),
+            (Strings{"zypper", "--non-interactive", "install", "--auto-agree-with-licenses", "curl",
+                     "nginx=1.22.1-9"}));
+  EXPECT_EQ(package_argv(manager("zypper"), PackageStep::Update, {}, 60),
+            (Strings{"zypper", "--non-interactive", "refresh"}));
+  EXPECT_EQ(package_argv(manager("zypper"), PackageStep::Upgrade, {}, 60),
+            (Strings{"zypper", "--non-interactive", "update"}));
+  EXPECT_EQ(package_env(manager("zypper"), 60),
+            (std::vector<std::pair<std::string, std::string>>{{"ZYPP_LOCK_TIMEOUT", "60"}}));
+}
+
+struct ChooseCase {
+  const char* os_release;
+  std::vector<std::string> programs;
+  const char* expected;  // manager name, or a text the error must contain
+};
+
+TEST(ChoosePackageManager, FromOsReleaseAndTheProgramsTheImageHas) {
+  const std::vector<ChooseCase> cases = {
+      {"ID=debian\nVERSION_ID=\"12\"\n", {"/usr/bin/apt-get"}, "apt"},
+      {"ID=ubuntu\nID_LIKE=debian\n", {"/usr/bin/apt-get"}, "apt"},
+      {"ID=\"amzn\"\nVERSION_ID=\"2023\"\nID_LIKE=\"fedora\"\n", {"/usr/bin/dnf"}, "dnf"},
+      {"ID=\"amzn\"\nVERSION_ID=\"2\"\nID_LIKE=\"centos rhel fedora\"\n", {"/usr/bin/yum"}, "yum"},
+      {"ID=\"rhel\"\nID_LIKE=\"fedora\"\n", {"/usr/bin/dnf", "/usr/bin/yum"}, "dnf"},
+      {"ID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\n", {"/usr/bin/zypper"}, "zypper"},
+      {"ID=\"sles\"\nID_LIKE=\"suse\"\n", {"/usr/bin/zypper"}, "zypper"},
+      {"ID=debian\n", {}, "ID=debian, but the image has no apt-get"},
+      {"ID=amzn\nID_LIKE=\"fedora\"\n", {}, "has no dnf or yum"},
+      {"ID=arch\n", {"/usr/bin/pacman"}, "no supported package manager for ID=arch"},
+  };
+  for (const auto& c : cases) {
+    testing::FakeSystemView system;
+    for (const auto& p : c.programs) {
+      system.files[p] = "";
+    }
+    ManagerChoice choice = choose_package_manager(parse_os_release(c.os_release), system);
+    if (choice.manager != nullptr) {
+      EXPECT_EQ(choice.manager->name, c.expected) << c.os_release;
+    } else {
+      EXPECT_NE(choice.why.find(c.expected), std::string::npos)
+          << c.os_release << " -> " << choice.why;
+    }
+  }
+}
+
+TEST(ClassifyPackageFailure, AptLockIsTransient) {
+  auto f = classify_package_failure(
+      manager("apt"), 100,
+      "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 123 "
+      "(unattended-upgr)\nE: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/"
+      "lock-frontend), is another process using it?\n");
+  EXPECT_EQ(f.kind, PackageFailure::Kind::Transient);
+}
+
+TEST(ClassifyPackageFailure, AptNetworkIsTransientButA404IsAStaleIndex) {
+  EXPECT_EQ(classify_package_failure(manager("apt"), 100,
+                                     "Err:1 http://deb.example/debian bookworm/main amd64 jq "
+                                     "1.6-2\n  Temporary failure resolving 'deb.example'\n")
+                .kind,
+            PackageFailure::Kind::Transient);
+  auto stale = classify_package_failure(
+      manager("apt"), 100,
+      "E: Failed to fetch http://deb.example/pool/j/jq_1.6-2_amd64.deb  404  Not Found\n");
+  EXPECT_EQ(stale.kind, PackageFailure::Kind::Missing);
+  EXPECT_TRUE(stale.missing.empty());
+}
+
+TEST(ClassifyPackageFailure, AptNamesEachMissingPackageAndVersion) {
+  auto f = classify_package_failure(manager("apt"), 100,
+                                    "Reading package lists...\n"
+                                    "E: Unable to locate package nosuch\n"
+                                    "E: Version '9.9' for 'curl' was not found\n"
+                                    "E: Unable to locate package nosuch\n");
+  EXPECT_EQ(f.kind, PackageFailure::Kind::Missing);
+  EXPECT_EQ(f.missing, (Strings{"nosuch", "curl"}));
+  EXPECT_EQ(f.reason, "E: Unable to locate package nosuch");
+}
+
+TEST(ClassifyPackageFailure, DnfYumAndZypperMissingAndLocked) {
+  auto dnf = classify_package_failure(manager("dnf"), 1,
+                                      "No match for argument: nosuch\nError: Unable to find a "
+                                      "match: nosuch\n");
+  EXPECT_EQ(dnf.kind, PackageFailure::Kind::Missing);
+  EXPECT_EQ(dnf.missing, Strings{"nosuch"});
+  auto yum = classify_package_failure(manager("yum"), 1,
+                                      "No package nosuch available.\nError: Nothing to do\n");
+  EXPECT_EQ(yum.missing, Strings{"nosuch"});
+  EXPECT_EQ(
+      classify_package_failure(manager("dnf"), 1, "Curl error (6): Couldn't resolve host name\n")
+          .kind,
+      PackageFailure::Kind::Transient);
+  auto zypper = classify_package_failure(manager("zypper"), 104, "Package 'nosuch' not found.\n");
+  EXPECT_EQ(zypper.kind, PackageFailure::Kind::Missing);
+  EXPECT_EQ(zypper.missing, Strings{"nosuch"});
+  EXPECT_EQ(classify_package_failure(manager("zypper"), 7, "").kind,
+            PackageFailure::Kind::Transient);
+}
+
+TEST(ClassifyPackageFailure, AnythingElseIsOtherWithTheLastErrorLine) {
+  auto f = classify_package_failure(manager("apt"), 100,
+                                    "Setting up broken (1.0) ...\n"
+                                    "dpkg: error processing package broken (--configure):\n"
+                                    "E: Sub-process /usr/bin/dpkg returned an error code (1)\n"
+                                    "\n");
+  EXPECT_EQ(f.kind, PackageFailure::Kind::Other);
+  EXPECT_EQ(f.reason, "E: Sub-process /usr/bin/dpkg returned an error code (1)");
+}
+
+// Runs a session against scripted outcomes; returns the commands it asked
+// for, as "step pkg pkg #retry".
+struct Outcome {
+  int exit_code;
+  std::string output;
+};
+
+Strings drive(PackageSession& session, std::vector<Outcome> outcomes) {
+  Strings seen;
+  std::size_t i = 0;
+  while (auto command = session.next()) {
+    std::string line = command->step == PackageStep::Update    ? "update"
+                       : command->step == PackageStep::Upgrade ? "upgrade"
+                                                               : "install";
+    for (const auto& p : command->packages) {
+      line += " " + p.name;
+    }
+    if (command->retry > 0) {
+      line += " #" + std::to_string(command->retry);
+    }
+    seen.push_back(line);
+    if (i >= outcomes.size() || seen.size() > 20) {
+      ADD_FAILURE() << "the session asked for more commands than scripted: " << line;
+      break;
+    }
+    session.record(outcomes[i].exit_code, outcomes[i].output);
+    ++i;
+  }
+  EXPECT_EQ(i, outcomes.size()) << "scripted outcomes left over";
+  return seen;
+}
+
+ManagePackages request(std::vector<PackageSpec> packages, bool update = false) {
+  return ManagePackages{.manager = "apt", .packages = std::move(packages), .update = update};
+}
+
+const std::string kLocked = "E: Could not get lock /var/lib/dpkg/lock-frontend\n";
+const std::string kNoSuch = "E: Unable to locate package nosuch\n";
+
+TEST(PackageSession, UpdatesFirstWhenAskedThenInstallsEverythingInOneCommand) {
+  PackageSession s(manager("apt"), request({{"a", ""}, {"b", "1.0"}}, true));
+  EXPECT_EQ(drive(s, {{0, ""}, {0, ""}}), (Strings{"update", "install a b"}));
+  EXPECT_TRUE(s.errors().empty());
+  EXPECT_TRUE(s.changed());
+}
+
+TEST(PackageSession, UpgradeRunsAfterAnUpdateEvenWhenUpdateWasNotAsked) {
+  auto r = request({{"a", ""}});
+  r.upgrade = true;
+  PackageSession s(manager("apt"), r);
+  EXPECT_EQ(drive(s, {{0, ""}, {0, ""}, {0, ""}}), (Strings{"update", "upgrade", "install a"}));
+}
+
+TEST(PackageSession, RetriesTheSameCommandWhileTheLockIsHeld) {
+  PackageSession s(manager("apt"), request({{"a", ""}}));
+  EXPECT_EQ(drive(s, {{100, kLocked}, {100, kLocked}, {0, ""}}),
+            (Strings{"install a", "install a #1", "install a #2"}));
+  EXPECT_TRUE(s.errors().empty());
+  EXPECT_EQ(s.take_notes().size(), 2u);
+}
+
+TEST(PackageSession, GivesUpAfterTheAttemptsAndSaysWhy) {
+  auto r = request({{"a", ""}});
+  r.attempts = 3;
+  PackageSession s(manager("apt"), r);
+  drive(s, {{100, kLocked}, {100, kLocked}, {100, kLocked}});
+  ASSERT_EQ(s.errors().size(), 1u);
+  EXPECT_NE(s.errors()[0].find("installing a failed after 3 tries"), std::string::npos)
+      << s.errors()[0];
+  EXPECT_NE(s.errors()[0].find("Could not get lock"), std::string::npos);
+  EXPECT_FALSE(s.changed());
+}
+
+TEST(PackageSession, AMissingPackageOnAStaleIndexUpdatesOnceAndInstallsAgain) {
+  PackageSession s(manager("apt"), request({{"a", ""}}));
+  EXPECT_EQ(drive(s, {{100, "E: Unable to locate package a\n"}, {0, ""}, {0, ""}}),
+            (Strings{"install a", "update", "install a"}));
+  EXPECT_TRUE(s.errors().empty());
+}
+
+TEST(PackageSession, AFailureThatIsNotAMissingPackageDoesNotUpdate) {
+  PackageSession s(manager("apt"), request({{"a", ""}}));
+  EXPECT_EQ(drive(s, {{100, "E: Sub-process /usr/bin/dpkg returned an error code (1)\n"}}),
+            (Strings{"install a"}));
+  ASSERT_EQ(s.errors().size(), 1u);
+  EXPECT_NE(s.errors()[0].find("package a: install failed"), std::string::npos) << s.errors()[0];
+}
+
+TEST(PackageSession, AMissingPackageIsNamedAndTheOthersAreInstalled) {
+  PackageSession s(manager("apt"), request({{"a", ""}, {"nosuch", ""}, {"c", "2"}}));
+  EXPECT_EQ(drive(s, {{100, kNoSuch}, {0, ""}, {100, kNoSuch}, {0, ""}}),
+            (Strings{"install a nosuch c", "update", "install a nosuch c", "install a c"}));
+  ASSERT_EQ(s.errors().size(), 1u);
+  EXPECT_EQ(s.errors()[0].rfind("package nosuch: no such package in the image's repositories", 0),
+            0u)
+      << s.errors()[0];
+  EXPECT_TRUE(s.changed());
+}
+
+TEST(PackageSession, AMissingVersionIsNamedWithItsVersion) {
+  PackageSession s(manager("apt"), request({{"a", "9.9"}}, true));
+  drive(s, {{0, ""}, {100, "E: Version '9.9' for 'a' was not found\n"}});
+  ASSERT_EQ(s.errors().size(), 1u);
+  EXPECT_EQ(s.errors()[0].rfind("package a=9.9: no such package or version", 0), 0u)
+      << s.errors()[0];
+}
+
+TEST(PackageSession, AFailureNamingNobodyInstallsEachPackageAlone) {
+  PackageSession s(manager("apt"), request({{"a", ""}, {"broken", ""}, {"c", ""}}, true));
+  const std::string dpkg = "E: Sub-process /usr/bin/dpkg returned an error code (1)\n";
+  EXPECT_EQ(drive(s, {{0, ""}, {100, dpkg}, {0, ""}, {100, dpkg}, {0, ""}}),
+            (Strings{"update", "install a broken c", "install a", "install broken", "install c"}));
+  ASSERT_EQ(s.errors().size(), 1u);
+  EXPECT_EQ(s.errors()[0].rfind("package broken: install failed", 0), 0u) << s.errors()[0];
+}
+
+TEST(PackageSession, AFailedUpdateOrUpgradeIsAnErrorButTheInstallStillRuns) {
+  auto r = request({{"a", ""}});
+  r.upgrade = true;
+  PackageSession s(manager("apt"), r);
+  EXPECT_EQ(
+      drive(s,
+            {{100, "E: The repository is not signed.\n"}, {100, "E: broken upgrade\n"}, {0, ""}}),
+      (Strings{"update", "upgrade", "install a"}));
+  ASSERT_EQ(s.errors().size(), 2u);
+  EXPECT_NE(s.errors()[0].find("updating the package index failed"), std::string::npos);
+  EXPECT_NE(s.errors()[1].find("upgrading the installed packages failed"), std::string::npos);
+}
+
+TEST(PackageSession, UpdateAloneChangesNothing) {
+  PackageSession s(manager("apt"), request({}, true));
+  EXPECT_EQ(drive(s, {{0, ""}}), Strings{"update"});
+  EXPECT_FALSE(s.changed());
+}
+
+struct Plan : testing::ModuleFixture {
+  explicit Plan(const std::string& yaml) : ModuleFixture(yaml) {
+    system.files["/etc/os-release"] = "ID=debian\nVERSION_ID=\"12\"\n";
+    system.files["/usr/bin/apt-get"] = "";
+  }
+};
+
+TEST(PackagesPlan, DecodesEveryFormIntoOneActionForTheImagesManager) {
+  Plan f(
+      "packages:\n  - curl\n  - nginx=1.22.1-9\n  - [jq, 1.6-2]\n  - [tree]\n"
+      "package_update: true\npackage_reboot_if_required: true\n"
+      "amiboot: {packages: {lock_timeout_seconds: 30, attempts: 2}}\n");
+  auto plan = plan_packages(f.input());
+  ASSERT_TRUE(plan.diagnostics.empty()) << plan.diagnostics[0].format();
+  std::vector<Action> expected = {ManagePackages{
+      .manager = "apt",
+      .packages = {{"curl", ""}, {"nginx", "1.22.1-9"}, {"jq", "1.6-2"}, {"tree", ""}},
+      .update = true,
+      .upgrade = false,
+      .reboot_if_required = true,
+      .lock_timeout_seconds = 30,
+      .attempts = 2}};
+  EXPECT_EQ(plan.actions, expected);
+  EXPECT_EQ(describe(plan.actions[0]),
+            "packages via apt: update index, install curl nginx=1.22.1-9 jq=1.6-2 tree (reboot "
+            "if required)");
+}
+
+TEST(PackagesPlan, NothingAskedIsNothingToDo) {
+  Plan f("package_update: false\npackages: []\n");
+  auto plan = plan_packages(f.input());
+  EXPECT_TRUE(plan.actions.empty());
+  EXPECT_TRUE(plan.diagnostics.empty());
+}
+
+TEST(PackagesPlan, ANameThatLooksLikeAnOptionIsRejectedWithItsPosition) {
+  Plan f("packages:\n  - curl\n  - --allow-unauthenticated\n");
+  auto plan = plan_packages(f.input());
+  EXPECT_TRUE(plan.actions.empty());
+  ASSERT_EQ(plan.diagnostics.size(), 1u);
+  EXPECT_EQ(
+      plan.diagnostics[0].format().rfind("user-data:3:5: packages[1]: expected a package name", 0),
+      0u)
+      << plan.diagnostics[0].format();
+}
+
+TEST(PackagesPlan, WrongTypesAreErrorsWithPositions) {
+  Diagnostics d;
+  testing::ModuleFixture f("packages: 5\n");
+  EXPECT_FALSE(decode_packages(f.config, d).has_value());
+  ASSERT_FALSE(d.empty());
+  EXPECT_NE(d[0].format().find("user-data:1:11: packages: expected a list"), std::string::npos)
+      << d[0].format();
+  Plan bad("packages: [a]\namiboot: {packages: {attempts: 0}}\n");
+  auto plan = plan_packages(bad.input());
+  ASSERT_FALSE(plan.diagnostics.empty());
+  EXPECT_NE(plan.diagnostics[0].format().find("amiboot.packages.attempts: expected 1 to 20, got 0"),
+            std::string::npos)
+      << plan.diagnostics[0].format();
+}
+
+TEST(PackagesPlan, NoOsReleaseOrNoManagerIsAnErrorThatSaysWhich) {
+  testing::ModuleFixture none("packages: [a]\n");
+  auto plan = plan_packages(none.input());
+  ASSERT_EQ(plan.diagnostics.size(), 1u);
+  EXPECT_NE(plan.diagnostics[0].message.find("os-release"), std::string::npos);
+  testing::ModuleFixture arch("packages: [a]\n");
+  arch.system.files["/etc/os-release"] = "ID=arch\n";
+  plan = plan_packages(arch.input());
+  ASSERT_EQ(plan.diagnostics.size(), 1u);
+  EXPECT_NE(plan.diagnostics[0].message.find("ID=arch"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace amiboot
