@@ -11,6 +11,16 @@
 
 E2E_INSTANCE_1=i-0123456789abcdef0 # the fake IMDS's default instance
 E2E_INSTANCE_3=i-0e2e0000000000003 # boot 3: a new instance from the same image
+E2E_INSTANCE_5=i-0e2e0000000000005 # boot 5: a package that needs a reboot
+
+# Boot 5 has its own user data (tests/e2e/packages-reboot.yaml): a package
+# whose postinst asks for a reboot, and package_reboot_if_required. The guest
+# reboots after the final stage; QEMU's -no-reboot turns that into an exit,
+# so that boot sends no report: its console and its disk tell what happened.
+boot_user_data() {
+  if [ "$1" = 5 ]; then echo "$E2E_DIR/packages-reboot.yaml"; else echo "$E2E_USER_DATA"; fi
+}
+boot_reboots() { [ "$1" = 5 ]; }
 
 # --- per-boot host services ------------------------------------------------
 # boot_setup N DIR runs before boot N starts, boot_teardown N DIR after it
@@ -307,6 +317,17 @@ check_boot_1() {
   expect_match "final message on stdout (console and journal)" \
     "example instance $E2E_INSTANCE_1 is ready" "$(cat "$REPORT/journal-u-amiboot-final.txt")"
 
+  # Packages: installed from the image's local repository after one index
+  # update (its lists were empty); apt-get's output in the journal under the
+  # module's fields.
+  expect_match "packages module ok" "^module packages: ok" "$(module_line packages)"
+  expect_eq "amiboot-e2e-hello installed" "install ok installed 1.0" \
+    "$(cat "$REPORT/commands/package-hello.out")"
+  expect_match "apt-get output in the journal with AMIBOOT_MODULE=packages" \
+    "Setting up amiboot-e2e-hello \(1\.0\)" "$(cat "$REPORT/commands/package-journal.out")"
+  expect_match "stale lists: one update, then the install" \
+    "updating the package index and trying again" "$(cat "$REPORT/journal-u-amiboot-final.txt")"
+
   # Volumes: ephemeral0 -> sdb in the fake's block-device-mapping is the
   # blank second disk (/dev/vdb): formatted, mounted at /mnt, in fstab by UUID.
   expect_match "volumes module ok" "^module volumes: ok" "$(module_line volumes)"
@@ -366,6 +387,8 @@ check_boot_2() {
     "$(module_line scripts_user)"
   expect_match "write_files skipped" "^module write_files: skipped \(already ran for this instance\)" \
     "$(module_line write_files)"
+  expect_match "packages skipped" "^module packages: skipped \(already ran for this instance\)" \
+    "$(module_line packages)"
   expect_eq "runcmd output untouched" "${BOOT1_RUNCMD_MTIME:-?}" "$(file_stat /var/tmp/amiboot-runcmd mtime)"
   expect_eq "script output untouched" "${BOOT1_SCRIPT_MTIME:-?}" "$(file_stat /var/tmp/amiboot-script mtime)"
   expect_eq "no script output in the journal" 0 "$(count_lines "$(script_journal)")"
@@ -451,4 +474,28 @@ check_boot_4() {
   expect_eq "ssh with boot 3's known_hosts (strict): exit 0" 0 "$(host_file prev.rc)"
   expect_match "no amiboot firewall: port 8081 answers the host" "^amiboot-e2e-open 8081" \
     "$(host_file probe-8081)"
+}
+
+check_boot_5() {
+  local console=$REPORT/../console.log disk=$work/disk.img
+  # The order on the console: the final stage finished (final message), then
+  # amiboot's reboot, then the kernel restarting (not powering off).
+  local finished rebooting restarting
+  finished=$(grep -n -m1 "amiboot .* finished at " "$console" | cut -d: -f1)
+  rebooting=$(grep -n -m1 "amiboot: rebooting: the installed packages require it" "$console" | cut -d: -f1)
+  restarting=$(grep -n -m1 "reboot: Restarting system" "$console" | cut -d: -f1)
+  expect_ne "console: the final stage finished" "" "$finished"
+  expect_ne "console: amiboot says it reboots" "" "$rebooting"
+  expect_ne "console: the kernel restarted the machine" "" "$restarting"
+  expect_lt "the final stage finished before amiboot rebooted" "$finished" "$rebooting"
+  expect_lt "amiboot rebooted before the kernel restarted" "$rebooting" "$restarting"
+  expect_no_match "the guest did not power off" "reboot: Power down" "$(cat "$console")"
+  # On the disk: the package is installed and the packages semaphore of this
+  # instance was written before the reboot (the next boot will not install
+  # again).
+  expect_match "amiboot-e2e-reboot installed" "^Status: install ok installed" \
+    "$(debugfs -R "cat /var/lib/dpkg/status" "$disk" 2>/dev/null |
+      grep -A1 '^Package: amiboot-e2e-reboot$' | tail -n 1)"
+  expect_match "packages semaphore on disk" "Inode:" \
+    "$(debugfs -R "stat /var/lib/amiboot/instances/$E2E_INSTANCE_5/sem/packages" "$disk" 2>/dev/null)"
 }

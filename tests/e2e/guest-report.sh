@@ -73,6 +73,8 @@ COMMANDS=(
   "passwd-admin|getent passwd admin"
   "nft-ruleset|nft list ruleset"
   "listener-8080-local|timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080 && cat <&3'"
+  "package-hello|dpkg-query -W -f '\${Status} \${Version}' amiboot-e2e-hello"
+  "package-journal|journalctl -b -o cat SYSLOG_IDENTIFIER=apt-get AMIBOOT_MODULE=packages"
   "listener-8081-local|timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8081 && cat <&3'"
 )
 
