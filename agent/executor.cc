@@ -175,14 +175,6 @@ Status apply(const MakeDir& d, ExecContext& ctx) {
   return {};
 }
 
-std::string join(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const auto& arg : argv) {
-    out += (out.empty() ? "" : " ") + arg;
-  }
-  return out;
-}
-
 // The package manager of the image: in a --root sandbox, the sandbox's own
 // (chroot), so its dpkg database and configuration are the ones changed.
 Result<CommandOutcome> run_package_command(std::vector<std::string> argv,
@@ -219,7 +211,8 @@ bool reboot_needed(const PackageManager& manager, const ManagePackages& p, ExecC
                  ctx.fields);
     return false;
   }
-  return outcome->exit_code == manager.reboot_exit_code;
+  return outcome->exit_code == manager.reboot_exit_code &&
+         outcome->output.find(manager.reboot_pattern) != std::string::npos;
 }
 
 void apply(const ManagePackages& p, ExecContext& ctx, ExecOutcome& result) {
@@ -228,11 +221,9 @@ void apply(const ManagePackages& p, ExecContext& ctx, ExecOutcome& result) {
     result.errors.push_back(p.label + ": unknown package manager " + p.manager);
     return;
   }
-  // A held lock is usually unattended-upgrades at first boot: minutes, not
-  // seconds, so the waits grow to half a minute.
-  Backoff backoff(RetryPolicy{.initial = std::chrono::seconds(2),
-                              .cap = std::chrono::seconds(30),
-                              .deadline = std::chrono::minutes(30)});
+  // apt-get and zypper wait for their lock themselves (lock_timeout_seconds);
+  // these waits are for the network and for locks they gave up on.
+  Backoff backoff(RetryPolicy{.initial = std::chrono::seconds(2), .cap = std::chrono::seconds(30)});
   PackageSession session(*manager, p);
   auto notes = [&] {
     for (const auto& note : session.take_notes()) {
@@ -248,7 +239,8 @@ void apply(const ManagePackages& p, ExecContext& ctx, ExecOutcome& result) {
                    ctx.fields);
       std::this_thread::sleep_for(delay);
     }
-    journal_send(LOG_INFO, "amiboot", p.label + ": running " + join(command->argv), ctx.fields);
+    journal_send(LOG_INFO, "amiboot", p.label + ": running " + quote_argv(command->argv),
+                 ctx.fields);
     auto outcome = run_package_command(command->argv, *manager, p, ctx);
     if (!outcome) {
       session.record(127, outcome.error().message);

@@ -529,7 +529,9 @@ Result<CommandOutcome> System::run(const CommandSpec& spec) {
   auto emit = [&](std::string_view line) {
     if (spec.capture_output) {
       captured.append(line).push_back('\n');
-      if (captured.size() > kCaptureMax) {
+      // Trimmed in halves, not per line: a chatty upgrade must not move
+      // the buffer for every line it prints.
+      if (captured.size() > 2 * kCaptureMax) {
         captured.erase(0, captured.size() - kCaptureMax);
       }
     }
@@ -563,6 +565,9 @@ Result<CommandOutcome> System::run(const CommandSpec& spec) {
   }
   CommandOutcome outcome;
   outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (captured.size() > kCaptureMax) {
+    captured.erase(0, captured.size() - kCaptureMax);
+  }
   outcome.output = std::move(captured);
   return outcome;
 }

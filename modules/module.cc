@@ -1,5 +1,7 @@
 #include "modules/module.h"
 
+#include "modules/package_managers.h"
+
 #include <cstdio>
 
 namespace amiboot {
@@ -28,6 +30,8 @@ std::string octal(mode_t mode) {
   return buf;
 }
 
+}  // namespace
+
 // Commands are shown with their argv, as they will run; user data that holds
 // a secret in a command line is visible to `ps` anyway.
 std::string quote_argv(const std::vector<std::string>& argv) {
@@ -42,8 +46,6 @@ std::string quote_argv(const std::vector<std::string>& argv) {
   }
   return out;
 }
-
-}  // namespace
 
 std::string describe(const Action& action) {
   if (const auto* w = std::get_if<WriteFile>(&action)) {
@@ -64,22 +66,22 @@ std::string describe(const Action& action) {
     return "mkdir " + d->path + " (mode " + octal(d->mode) + ", owner " + d->owner + ")";
   }
   if (const auto* p = std::get_if<ManagePackages>(&action)) {
-    std::string out = "packages via " + p->manager + ":";
-    if (p->update) {
-      out += " update index,";
+    // The commands as the manager will first run them (retries and
+    // fallbacks aside).
+    const PackageManager* m = find_package_manager(p->manager);
+    if (m == nullptr) {
+      return "packages via unknown manager " + p->manager;
     }
-    if (p->upgrade) {
-      out += " upgrade,";
-    }
-    if (!p->packages.empty()) {
-      out += " install";
-      for (const auto& spec : p->packages) {
-        out += " " + spec.name + (spec.version.empty() ? "" : "=" + spec.version);
+    std::string out;
+    for (auto [step, wanted] : {std::pair{PackageStep::Update, p->update || p->upgrade},
+                                {PackageStep::Upgrade, p->upgrade},
+                                {PackageStep::Install, !p->packages.empty()}}) {
+      if (wanted) {
+        out += (out.empty() ? "" : "; ") +
+               quote_argv(package_argv(*m, step, p->packages, p->lock_timeout_seconds));
       }
-      out += ",";
     }
-    out.pop_back();
-    return out + (p->reboot_if_required ? " (reboot if required)" : "");
+    return out + (p->reboot_if_required ? " (then reboot if required)" : "");
   }
   const auto& m = std::get<ConsoleMessage>(action);
   return "console " + nlohmann::json(m.text).dump();

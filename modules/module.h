@@ -132,6 +132,8 @@ using Action = std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, H
 
 /// One line for --dry-run; never contains file contents (user data may hold secrets).
 std::string describe(const Action& action);
+/// An argv as one line, quoting what a shell would split.
+std::string quote_argv(const std::vector<std::string>& argv);
 nlohmann::json action_to_json(const Action& action);
 
 /// A read-only view of the instance for planning. Paths are instance paths.

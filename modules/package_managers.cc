@@ -1,6 +1,8 @@
 #include "modules/package_managers.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <regex>
 
 namespace amiboot {
@@ -28,6 +30,7 @@ std::vector<PackageManager> make_table() {
       .upgrade = {"dist-upgrade"},  // what cloud-init runs for package_upgrade
       .install = {"install"},
       .version_separator = "=",
+      .update_failed_patterns = {"W: Failed to fetch", "W: Some index files failed to download"},
       .missing_patterns = {R"(E: Unable to locate package (\S+))",
                            R"(E: Version '[^']*' for '([^']+)' was not found)",
                            R"(E: Package '([^']+)' has no installation candidate)",
@@ -40,6 +43,7 @@ std::vector<PackageManager> make_table() {
                              "Connection failed", "Unable to connect", "Hash Sum mismatch",
                              "Failed to fetch"},
       .transient_exit_codes = {},
+      .broken_list_header = "Errors were encountered while processing:",
       .reboot_file = "/var/run/reboot-required",
   });
   const std::vector<std::string> redhat = {"fedora", "rhel", "centos", "amzn"};
@@ -51,28 +55,33 @@ std::vector<PackageManager> make_table() {
                                                   "Cannot retrieve repository metadata",
                                                   "Could not retrieve mirrorlist",
                                                   "Another app is currently holding the yum lock"};
-  // dnf and yum wait for their own lock; the lock texts are for yum's give-up.
+  // dnf and yum wait for their own lock, without a limit; the lock text is
+  // for a yum that gives up (exit_on_lock in its configuration).
   table.push_back(PackageManager{
       .name = "dnf",
       .program = "dnf",
       .families = redhat,
       .options = {"--assumeyes"},
-      .update = {"makecache"},
+      .update = {"makecache", "--refresh"},  // plain makecache keeps unexpired metadata
       .upgrade = {"upgrade"},
       .install = {"install"},
       .version_separator = "-",
       .missing_patterns = {R"(No match for argument: (\S+))"},
       .stale_patterns = {"Status code: 404"},
       .transient_patterns = rpm_transient,
-      .reboot_check = {"needs-restarting", "-r"},
+      .reboot_check = {"dnf", "needs-restarting", "-r"},
       .reboot_exit_code = 1,
+      .reboot_pattern = "Reboot is required",
   });
   table.push_back(PackageManager{
       .name = "yum",
       .program = "yum",
       .families = redhat,
-      .options = {"--assumeyes"},
-      .update = {"makecache"},
+      // yum on Amazon Linux 2 skips names it cannot find and exits 0.
+      .options = {"--assumeyes", "--setopt=skip_missing_names_on_install=False"},
+      // Marks the metadata expired; the next command fetches it (makecache
+      // would keep metadata that has not expired yet).
+      .update = {"clean", "expire-cache"},
       .upgrade = {"upgrade"},
       .install = {"install"},
       .version_separator = "-",
@@ -81,6 +90,7 @@ std::vector<PackageManager> make_table() {
       .transient_patterns = rpm_transient,
       .reboot_check = {"needs-restarting", "-r"},
       .reboot_exit_code = 1,
+      .reboot_pattern = "Reboot is required",
   });
   table.push_back(PackageManager{
       .name = "zypper",
@@ -89,15 +99,19 @@ std::vector<PackageManager> make_table() {
       .env = {{"ZYPP_LOCK_TIMEOUT", "{lock_timeout}"}},
       .options = {"--non-interactive"},
       .update = {"refresh"},
-      .upgrade = {"update"},
+      .upgrade = {"update", "--auto-agree-with-licenses"},
       .install = {"install", "--auto-agree-with-licenses"},
       .version_separator = "=",
+      // ZYPPER_EXIT_INF_UPDATE_NEEDED, _SEC_UPDATE_NEEDED, _REBOOT_NEEDED
+      .success_exit_codes = {100, 101, 102},
       .missing_patterns = {R"(Package '([^']+)' not found)", R"(No provider of '([^']+)' found)"},
       .missing_exit_codes = {104},  // ZYPPER_EXIT_INF_CAP_NOT_FOUND
       .stale_patterns = {"File not found on medium"},
       .transient_patterns = {"System management is locked", "Download (curl) error",
                              "Timeout exceeded", "Could not resolve host"},
-      .transient_exit_codes = {7},  // ZYPPER_EXIT_ZYPP_LOCKED
+      // ZYPPER_EXIT_ZYPP_LOCKED; _INF_RESTART_NEEDED (zypper updated itself:
+      // run it again); _INF_REPOS_SKIPPED (a repository failed to refresh).
+      .transient_exit_codes = {7, 103, 106},
       .reboot_check = {"zypper", "needs-rebooting"},
       .reboot_exit_code = 102,  // ZYPPER_EXIT_INF_REBOOT_NEEDED
   });
@@ -228,22 +242,69 @@ std::vector<std::pair<std::string, std::string>> package_env(const PackageManage
   return env;
 }
 
-PackageFailure classify_package_failure(const PackageManager& manager, int exit_code,
-                                        std::string_view output) {
-  PackageFailure failure;
-  failure.reason = reason_line(output);
-  std::string text(output);
+namespace {
+
+std::string line_at(std::string_view text, std::size_t pos) {
+  std::size_t begin = text.rfind('\n', pos);
+  begin = begin == std::string_view::npos ? 0 : begin + 1;
+  std::size_t end = text.find('\n', pos);
+  return std::string(text.substr(begin, end == std::string_view::npos ? end : end - begin));
+}
+
+std::vector<NamedPackage> find_missing(const PackageManager& manager, const std::string& text) {
+  std::vector<NamedPackage> found;
   for (const auto& pattern : manager.missing_patterns) {
     std::regex re(pattern);
     for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
          ++it) {
       std::string name = (*it)[1].str();
-      if (std::find(failure.missing.begin(), failure.missing.end(), name) ==
-          failure.missing.end()) {
-        failure.missing.push_back(name);
+      bool seen = std::any_of(found.begin(), found.end(),
+                              [&](const NamedPackage& p) { return p.name == name; });
+      if (!seen) {
+        found.push_back({name, line_at(text, static_cast<std::size_t>(it->position(0)))});
       }
     }
   }
+  return found;
+}
+
+// dpkg: "Errors were encountered while processing:\n broken\n other\n".
+std::vector<std::string> find_broken(const PackageManager& manager, std::string_view output) {
+  std::vector<std::string> names;
+  if (manager.broken_list_header.empty()) {
+    return names;
+  }
+  std::size_t at = output.rfind(manager.broken_list_header);
+  if (at == std::string_view::npos) {
+    return names;
+  }
+  std::size_t pos = output.find('\n', at);
+  while (pos != std::string_view::npos && pos + 1 < output.size() &&
+         (output[pos + 1] == ' ' || output[pos + 1] == '\t')) {
+    std::string line = line_at(output, pos + 1);
+    std::size_t b = line.find_first_not_of(" \t");
+    std::size_t e = line.find_last_not_of(" \t\r");
+    if (b != std::string::npos) {
+      names.push_back(line.substr(b, e - b + 1));
+    }
+    pos = output.find('\n', pos + 1);
+  }
+  return names;
+}
+
+}  // namespace
+
+PackageFailure classify_package_outcome(const PackageManager& manager, PackageStep step,
+                                        int exit_code, std::string_view output) {
+  PackageFailure failure;
+  failure.reason = reason_line(output);
+  if (exit_code == 0 || contains(manager.success_exit_codes, exit_code)) {
+    bool fetched_nothing =
+        step == PackageStep::Update && any_in(manager.update_failed_patterns, output);
+    failure.kind = fetched_nothing ? PackageFailure::Kind::Transient : PackageFailure::Kind::None;
+    return failure;
+  }
+  failure.missing = find_missing(manager, std::string(output));
   // A 404 for a package file looks like a network error but is an old
   // index: an update, not a retry, fixes it. Checked before the transient
   // texts, which include "Failed to fetch".
@@ -253,8 +314,29 @@ PackageFailure classify_package_failure(const PackageManager& manager, int exit_
   } else if (contains(manager.transient_exit_codes, exit_code) ||
              any_in(manager.transient_patterns, output)) {
     failure.kind = PackageFailure::Kind::Transient;
+  } else if (failure.broken = find_broken(manager, output); !failure.broken.empty()) {
+    failure.kind = PackageFailure::Kind::Broken;
   }
   return failure;
+}
+
+bool valid_package_name(std::string_view name) {
+  if (name.empty() || !std::isalnum(static_cast<unsigned char>(name.front())) ||
+      name.back() == '-') {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("._+:-", c) != nullptr;
+  });
+}
+
+bool valid_package_version(std::string_view version) {
+  if (version.empty() || !std::isalnum(static_cast<unsigned char>(version.front()))) {
+    return false;
+  }
+  return std::all_of(version.begin(), version.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr(".+~:_*-", c) != nullptr;
+  });
 }
 
 }  // namespace amiboot

@@ -29,6 +29,12 @@ struct PackageManager {
   std::vector<std::string> upgrade;  // upgrade what is installed
   std::vector<std::string> install;  // followed by the packages
   std::string version_separator;     // apt: name=version, dnf: name-version
+  /// Exit codes besides 0 that mean the step worked (zypper's 100-102:
+  /// "done, and here is something you should know").
+  std::vector<int> success_exit_codes;
+  /// Output of an update that exited 0 but fetched nothing (apt-get update
+  /// only warns when the mirror is unreachable).
+  std::vector<std::string> update_failed_patterns;
   /// Regular expressions over the output whose group 1 is a package that
   /// does not exist (in the version asked for).
   std::vector<std::string> missing_patterns;
@@ -38,11 +44,16 @@ struct PackageManager {
   /// Output that means "try again later": a lock held, the network down.
   std::vector<std::string> transient_patterns;
   std::vector<int> transient_exit_codes;
+  /// The line after which the manager lists the packages it left broken
+  /// (a failing postinst), one indented name per line.
+  std::string broken_list_header;
   /// A reboot is needed when this file exists after the transaction...
   std::string reboot_file;
-  /// ...or when this command exits with reboot_exit_code.
+  /// ...or when this command exits with reboot_exit_code and, when
+  /// reboot_pattern is set, says so (a missing dnf plugin also exits 1).
   std::vector<std::string> reboot_check;
   int reboot_exit_code = 0;
+  std::string reboot_pattern;
 };
 
 const std::vector<PackageManager>& package_managers();
@@ -71,18 +82,35 @@ std::vector<std::string> package_argv(const PackageManager& manager, PackageStep
 std::vector<std::pair<std::string, std::string>> package_env(const PackageManager& manager,
                                                              int lock_timeout_seconds);
 
+/// A package the manager named in its output, with the line that named it.
+struct NamedPackage {
+  std::string name;  // as the manager printed it
+  std::string line;
+  bool operator==(const NamedPackage&) const = default;
+};
+
 struct PackageFailure {
   enum class Kind {
+    None,       // the step worked
     Transient,  // lock held, network: the same command may work later
     Missing,    // a package (or version) is not in the index; `missing` names them when known
+    Broken,     // installed but left unconfigured (a failing postinst); `broken` names them
     Other,
   };
   Kind kind = Kind::Other;
-  std::vector<std::string> missing;  // as the manager printed them
-  std::string reason;                // the manager's own error line, for our message
+  std::vector<NamedPackage> missing;
+  std::vector<std::string> broken;
+  std::string reason;  // the manager's own error line, for our message
 };
 
-PackageFailure classify_package_failure(const PackageManager& manager, int exit_code,
-                                        std::string_view output);
+/// What an exit status and output mean for one step.
+PackageFailure classify_package_outcome(const PackageManager& manager, PackageStep step,
+                                        int exit_code, std::string_view output);
+
+/// The package names and versions amiboot passes on: a package manager
+/// reads more than names in those places (apt: `pkg-` removes, `./x.deb`
+/// installs a file; zypper: `~pkg` removes; dnf: URLs and `@group`).
+bool valid_package_name(std::string_view name);
+bool valid_package_version(std::string_view version);
 
 }  // namespace amiboot

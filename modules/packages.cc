@@ -8,21 +8,21 @@ namespace amiboot {
 namespace {
 
 // A name that starts with "-" would reach the package manager as an option
-// ("--allow-unauthenticated"); whitespace would be two words in a log line.
-bool valid_name(const std::string& name) {
-  return !name.empty() && name[0] != '-' && name.find_first_of(" \t\r\n") == std::string::npos;
-}
-
+// ("--allow-unauthenticated"), others as a removal or a local file.
 void add_package(Decoder& decoder, const Value& where, const std::string& path, PackageSpec spec,
                  PackagesConfig& cfg) {
-  if (!valid_name(spec.name)) {
+  if (!valid_package_name(spec.name)) {
     decoder.error(where, path,
-                  "expected a package name (not empty, no spaces, not starting with '-'), got '" +
+                  "expected a package name (a letter or digit, then letters, digits and . _ + : "
+                  "-, not ending in -), got '" +
                       spec.name + "'");
     return;
   }
-  if (spec.version.find_first_of(" \t\r\n") != std::string::npos) {
-    decoder.error(where, path, "expected a version without spaces, got '" + spec.version + "'");
+  if (!spec.version.empty() && !valid_package_version(spec.version)) {
+    decoder.error(where, path,
+                  "expected a version (a letter or digit, then letters, digits and . + ~ : _ * "
+                  "-), got '" +
+                      spec.version + "'");
     return;
   }
   cfg.packages.push_back(std::move(spec));
@@ -200,12 +200,12 @@ void PackageSession::record(int exit_code, std::string_view output) {
   if (current.step == PackageStep::Update) {
     m_updated = true;
   }
-  if (exit_code == 0) {
+  PackageFailure failure = classify_package_outcome(m_manager, current.step, exit_code, output);
+  if (failure.kind == PackageFailure::Kind::None) {
     m_changed = m_changed || current.step != PackageStep::Update;
     finish_step();
     return;
   }
-  PackageFailure failure = classify_package_failure(m_manager, exit_code, output);
   std::string status = m_manager.program + " exited with status " + std::to_string(exit_code) +
                        (failure.reason.empty() ? "" : ": " + failure.reason);
   if (failure.kind == PackageFailure::Kind::Transient) {
@@ -226,28 +226,42 @@ void PackageSession::record(int exit_code, std::string_view output) {
     return;
   }
   finish_step();
-  if (failure.kind == PackageFailure::Kind::Missing && !m_updated) {
-    m_notes.push_back(what(current) + " failed (" + status +
-                      "); updating the package index and trying again");
-    m_queue.push_front(current);
-    m_queue.push_front({PackageStep::Update, {}});
-    return;
+  switch (failure.kind) {
+    case PackageFailure::Kind::Missing:
+      if (!m_updated) {
+        m_notes.push_back(what(current) + " failed (" + status +
+                          "); updating the package index and trying again");
+        m_queue.push_front(current);
+        m_queue.push_front({PackageStep::Update, {}});
+        return;
+      }
+      return install_without_missing(current, failure, status);
+    case PackageFailure::Kind::Broken:
+      return report_broken(current, failure);
+    default:
+      return install_each(current, status);
   }
-  // Which of ours the manager said it could not find.
+}
+
+bool PackageSession::is(const PackageSpec& spec, const std::string& printed) const {
+  return printed == spec.name || printed == package_argument(m_manager, spec);
+}
+
+void PackageSession::install_without_missing(const Pending& current, const PackageFailure& failure,
+                                             const std::string& status) {
   std::vector<PackageSpec> rest;
   for (const auto& spec : current.packages) {
-    bool missing =
-        std::any_of(failure.missing.begin(), failure.missing.end(), [&](const std::string& name) {
-          return name == spec.name || name == package_argument(m_manager, spec);
-        });
-    if (missing) {
-      m_errors.push_back(
-          "package " + label(spec) +
-          (spec.version.empty() ? ": no such package" : ": no such package or version") +
-          " in the image's repositories (" + status + ")");
-    } else {
+    auto named = std::find_if(failure.missing.begin(), failure.missing.end(),
+                              [&](const NamedPackage& p) { return is(spec, p.name); });
+    if (named == failure.missing.end()) {
       rest.push_back(spec);
+      continue;
     }
+    // The manager's line about this package, not its last line.
+    m_errors.push_back(
+        "package " + label(spec) +
+        (spec.version.empty() ? ": no such package" : ": no such package or version") +
+        " in the image's repositories (" + m_manager.program + ": " + named->line + ")");
   }
   if (rest.empty()) {
     return;
@@ -257,12 +271,40 @@ void PackageSession::record(int exit_code, std::string_view output) {
     m_queue.push_front({PackageStep::Install, rest});
     return;
   }
-  if (rest.size() == 1) {
-    m_errors.push_back("package " + label(rest[0]) + ": install failed (" + status + ")");
+  install_each(current, status);
+}
+
+// dpkg configured everything it did not list: a retry would only run the
+// failing postinst again and blame whichever package came with it.
+void PackageSession::report_broken(const Pending& current, const PackageFailure& failure) {
+  m_changed = true;
+  bool ours = false;
+  for (const auto& spec : current.packages) {
+    if (std::any_of(failure.broken.begin(), failure.broken.end(),
+                    [&](const std::string& name) { return is(spec, name); })) {
+      ours = true;
+      m_errors.push_back("package " + label(spec) + ": installed but not configured (" +
+                         failure.reason + "); its maintainer script failed, see the journal");
+    }
+  }
+  if (!ours) {
+    std::string names;
+    for (const auto& name : failure.broken) {
+      names += (names.empty() ? "" : ", ") + name;
+    }
+    m_errors.push_back(what(current) + " left " + names + " not configured (" + failure.reason +
+                       ")");
+  }
+}
+
+void PackageSession::install_each(const Pending& current, const std::string& status) {
+  if (current.packages.size() == 1) {
+    m_errors.push_back("package " + label(current.packages[0]) + ": install failed (" + status +
+                       ")");
     return;
   }
   m_notes.push_back(what(current) + " failed (" + status + "); installing each package on its own");
-  for (auto it = rest.rbegin(); it != rest.rend(); ++it) {
+  for (auto it = current.packages.rbegin(); it != current.packages.rend(); ++it) {
     m_queue.push_front({PackageStep::Install, {*it}});
   }
 }

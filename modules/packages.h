@@ -42,8 +42,11 @@ struct PackageCommand {
 ///   `attempts` tries;
 /// - a package missing from the index: one update, then the install again;
 /// - still missing: an error naming each missing package, and the others
-///   installed without it; a failure that names nobody: each package alone,
-///   so one broken package does not keep the others out.
+///   installed without it;
+/// - a maintainer script that fails: an error naming the packages dpkg left
+///   unconfigured, no retry (dpkg configured the others);
+/// - any other failure: each package alone, so one bad package does not keep
+///   the others out.
 class PackageSession {
  public:
   PackageSession(const PackageManager& manager, const ManagePackages& request);
@@ -66,6 +69,12 @@ class PackageSession {
   };
   void finish_step();
   std::string what(const Pending& p) const;
+  /// `printed` (from the manager's output) is this package.
+  bool is(const PackageSpec& spec, const std::string& printed) const;
+  void install_without_missing(const Pending& current, const PackageFailure& failure,
+                               const std::string& status);
+  void report_broken(const Pending& current, const PackageFailure& failure);
+  void install_each(const Pending& current, const std::string& status);
 
   const PackageManager& m_manager;
   ManagePackages m_request;

@@ -5,11 +5,14 @@
 // (tests/support/make-apt-repo.sh). The root's package lists start empty, as
 // on an image whose lists were cleaned before the snapshot.
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <future>
+#include <filesystem>
+#include <functional>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -19,6 +22,30 @@
 
 namespace amiboot::testing {
 namespace {
+
+namespace fs = std::filesystem;
+
+// An `apt-get ... install` process runs chrooted in `root` (other tests may
+// run apt-get in their own roots at the same time).
+bool apt_get_installing(const std::string& root) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::string pid = entry.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::error_code ec;
+    if (fs::read_symlink(entry.path() / "root", ec) != fs::path(root)) {
+      continue;
+    }
+    std::string cmdline = read_file(entry.path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find("apt-get") != std::string::npos &&
+        cmdline.find(" install ") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
 
 class PackagesAgent : public ::testing::Test {
  protected:
@@ -41,7 +68,7 @@ class PackagesAgent : public ::testing::Test {
     ASSERT_EQ(copy.exit_code, 0) << copy.err;
     auto repo = run({source_dir() + "/tests/support/make-apt-repo.sh", root + "/srv/repo",
                      "amiboot-test-a=1.0", "amiboot-test-b=1.0", "amiboot-test-b=2.0",
-                     "amiboot-test-reboot=1.0+reboot"});
+                     "amiboot-test-reboot=1.0+reboot", "amiboot-test-broken=1.0+broken"});
     ASSERT_EQ(repo.exit_code, 0) << repo.err;
     write_file(root + "/etc/apt/sources.list", "deb [trusted=yes] file:/srv/repo ./\n");
     write_file(seed / "meta-data", "instance-id: i-0packages000000001\n");
@@ -82,19 +109,49 @@ class PackagesAgent : public ::testing::Test {
     return r.exit_code == 0 && r.out.rfind(ok, 0) == 0 ? r.out.substr(ok.size()) : "";
   }
 
-  // Holds the dpkg frontend lock of the root (an fcntl lock, as apt takes
-  // it) while `body` runs, and lets it go after `hold`.
-  CommandResult run_agent_with_lock_held(std::chrono::milliseconds hold) {
+  // Runs the agent while this process holds the root's dpkg frontend lock
+  // (an fcntl lock, as apt takes it). The lock is let go 3 s after
+  // `contended` says the agent's apt-get met it, so the test cannot pass
+  // merely because apt-get came late.
+  CommandResult run_agent_with_lock_held(const std::function<bool(const std::string&)>& contended) {
     int fd = open((root + "/var/lib/dpkg/lock-frontend").c_str(), O_RDWR | O_CREAT, 0640);
     EXPECT_GE(fd, 0);
     struct flock lock {};
     lock.l_type = F_WRLCK;
     lock.l_whence = SEEK_SET;
     EXPECT_EQ(fcntl(fd, F_SETLK, &lock), 0);
-    auto agent = std::async(std::launch::async, [&] { return run_agent(); });
-    std::this_thread::sleep_for(hold);
+    std::string log = scratch / "agent.log";
+    std::vector<std::string> args = {amiboot_binary(), "run",      "--root", root,
+                                     "--seed",         seed.path()};
+    std::vector<char*> argv;
+    for (auto& a : args) {
+      argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid == 0) {
+      int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2(out, STDOUT_FILENO);
+      dup2(out, STDERR_FILENO);
+      setenv("AMIBOOT_LOG", "stderr", 1);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    bool met = false;
+    while (!met && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      met = contended(exists(log) ? read_file(log) : "");
+    }
+    EXPECT_TRUE(met) << "apt-get never met the lock";
+    std::this_thread::sleep_for(std::chrono::seconds(3));
     close(fd);
-    return agent.get();
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CommandResult r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.err = read_file(log);
+    return r;
   }
 
   TempDir scratch;
@@ -140,7 +197,8 @@ TEST_F(PackagesAgent, AMissingPackageIsAnErrorNamingItAndTheOtherIsInstalled) {
 
 TEST_F(PackagesAgent, ALockHeldForThreeSecondsIsWaitedOutByApt) {
   user_data("package_update: true\npackages: [amiboot-test-a]\n");
-  auto r = run_agent_with_lock_held(std::chrono::seconds(3));
+  // apt-get waits inside (DPkg::Lock::Timeout): it is there, blocked.
+  auto r = run_agent_with_lock_held([&](const std::string&) { return apt_get_installing(root); });
   auto m = packages_module();
   ASSERT_FALSE(m.is_null()) << r.err;
   EXPECT_EQ(m["result"], "ok") << m.dump(2) << r.err;
@@ -153,12 +211,12 @@ TEST_F(PackagesAgent, ALockHeldForThreeSecondsIsRetriedWhenAptDoesNotWait) {
   write_file(root + "/etc/amiboot/amiboot.yaml",
              "amiboot:\n  packages:\n    lock_timeout_seconds: 0\n    attempts: 6\n");
   user_data("package_update: true\npackages: [amiboot-test-a]\n");
-  auto r = run_agent_with_lock_held(std::chrono::seconds(3));
+  auto r = run_agent_with_lock_held(
+      [](const std::string& log) { return log.find("Could not get lock") != std::string::npos; });
   auto m = packages_module();
   ASSERT_FALSE(m.is_null()) << r.err;
   EXPECT_EQ(m["result"], "ok") << m.dump(2) << r.err;
   EXPECT_EQ(installed("amiboot-test-a"), "1.0");
-  EXPECT_NE(r.err.find("Could not get lock"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("failed, will try again"), std::string::npos) << r.err;
 }
 
@@ -172,6 +230,30 @@ TEST_F(PackagesAgent, ARebootRequiredByAPackageIsReportedAndNotDoneUnderRoot) {
   EXPECT_NE(warnings.find("a reboot is required (package_reboot_if_required); not rebooting"),
             std::string::npos)
       << warnings;
+}
+
+TEST_F(PackagesAgent, NoRebootWhenNoPackageNeedsOne) {
+  user_data("packages: [amiboot-test-a]\npackage_reboot_if_required: true\n");
+  auto r = run_agent();
+  EXPECT_EQ(installed("amiboot-test-a"), "1.0") << r.err;
+  EXPECT_FALSE(exists(root + "/run/reboot-required"));
+  EXPECT_EQ(status()["warnings"].dump().find("reboot"), std::string::npos);
+}
+
+TEST_F(PackagesAgent, AFailingPostinstIsNamedAndTheOtherPackageIsInstalled) {
+  user_data("package_update: true\npackages: [amiboot-test-a, amiboot-test-broken]\n");
+  auto r = run_agent();
+  auto m = packages_module();
+  ASSERT_FALSE(m.is_null()) << r.err;
+  EXPECT_EQ(m["result"], "failed");
+  ASSERT_EQ(m["errors"].size(), 1u) << m.dump(2);
+  EXPECT_EQ(m["errors"][0].get<std::string>().rfind(
+                "package amiboot-test-broken: installed but not configured", 0),
+            0u)
+      << m.dump(2);
+  EXPECT_EQ(installed("amiboot-test-a"), "1.0");
+  // No second try that would blame amiboot-test-a for the broken postinst.
+  EXPECT_EQ(r.err.find("installing each package on its own"), std::string::npos) << r.err;
 }
 
 TEST_F(PackagesAgent, NoRebootWhenTheUserDataDidNotAskForIt) {

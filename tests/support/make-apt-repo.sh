@@ -2,15 +2,15 @@
 # Builds tiny .debs and a flat apt repository of them in DIR, for tests that
 # run a real apt-get against `deb [trusted=yes] file:DIR ./`.
 #
-#   make-apt-repo.sh DIR NAME=VERSION[+reboot] ...
+#   make-apt-repo.sh DIR NAME=VERSION[+reboot|+broken] ...
 #
 # Each package installs /usr/share/NAME/version holding VERSION. With
 # "+reboot" its postinst also creates /var/run/reboot-required, as a kernel
-# or libc update does on Debian. Needs dpkg-deb and dpkg-scanpackages
+# or libc update does on Debian; with "+broken" its postinst fails. Needs dpkg-deb and dpkg-scanpackages
 # (dpkg-dev).
 set -euo pipefail
 if [ $# -lt 2 ]; then
-  echo "usage: make-apt-repo.sh DIR NAME=VERSION[+reboot] ..." >&2
+  echo "usage: make-apt-repo.sh DIR NAME=VERSION[+reboot|+broken] ..." >&2
   exit 2
 fi
 out=$1
@@ -19,11 +19,11 @@ mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for spec in "$@"; do
-  reboot=0
-  if [ "${spec%+reboot}" != "$spec" ]; then
-    reboot=1
-    spec=${spec%+reboot}
-  fi
+  postinst=""
+  case "$spec" in
+    *+reboot) postinst="touch /var/run/reboot-required" spec=${spec%+reboot} ;;
+    *+broken) postinst="echo 'amiboot test: this postinst fails' >&2; exit 1" spec=${spec%+broken} ;;
+  esac
   name=${spec%%=*}
   version=${spec#*=}
   pkg=$work/$name-$version
@@ -38,12 +38,8 @@ Section: misc
 Priority: optional
 Description: tiny package for amiboot's package tests
 CONTROL
-  if [ "$reboot" = 1 ]; then
-    cat >"$pkg/DEBIAN/postinst" <<'POSTINST'
-#!/bin/sh
-set -e
-touch /var/run/reboot-required
-POSTINST
+  if [ -n "$postinst" ]; then
+    printf '#!/bin/sh\nset -e\n%s\n' "$postinst" >"$pkg/DEBIAN/postinst"
     chmod 0755 "$pkg/DEBIAN/postinst"
   fi
   dpkg-deb --root-owner-group -Zgzip --build "$pkg" "$out/${name}_${version}_all.deb" >/dev/null

@@ -19,6 +19,14 @@ const PackageManager& manager(const char* name) {
   return *m;
 }
 
+Strings names(const std::vector<NamedPackage>& named) {
+  Strings out;
+  for (const auto& n : named) {
+    out.push_back(n.name);
+  }
+  return out;
+}
+
 const std::vector<PackageSpec> kTwo = {{"curl", ""}, {"nginx", "1.22.1-9"}};
 
 TEST(PackageArgv, AptInstallsNoninteractiveWithLockTimeoutAndNameEqualsVersion) {
@@ -38,14 +46,18 @@ TEST(PackageArgv, AptInstallsNoninteractiveWithLockTimeoutAndNameEqualsVersion) 
 TEST(PackageArgv, DnfAndYumWriteNameDashVersion) {
   EXPECT_EQ(package_argv(manager("dnf"), PackageStep::Install, kTwo, 300),
             (Strings{"dnf", "--assumeyes", "install", "curl", "nginx-1.22.1-9"}));
+  // --refresh: plain makecache keeps metadata that has not expired.
   EXPECT_EQ(package_argv(manager("dnf"), PackageStep::Update, {}, 300),
-            (Strings{"dnf", "--assumeyes", "makecache"}));
+            (Strings{"dnf", "--assumeyes", "makecache", "--refresh"}));
   EXPECT_EQ(package_argv(manager("dnf"), PackageStep::Upgrade, {}, 300),
             (Strings{"dnf", "--assumeyes", "upgrade"}));
+  // yum (Amazon Linux 2) would skip a missing name and exit 0.
   EXPECT_EQ(package_argv(manager("yum"), PackageStep::Install, kTwo, 300),
-            (Strings{"yum", "--assumeyes", "install", "curl", "nginx-1.22.1-9"}));
+            (Strings{"yum", "--assumeyes", "--setopt=skip_missing_names_on_install=False",
+                     "install", "curl", "nginx-1.22.1-9"}));
   EXPECT_EQ(package_argv(manager("yum"), PackageStep::Update, {}, 300),
-            (Strings{"yum", "--assumeyes", "makecache"}));
+            (Strings{"yum", "--assumeyes", "--setopt=skip_missing_names_on_install=False", "clean",
+                     "expire-cache"}));
 }
 
 TEST(PackageArgv, ZypperIsNonInteractiveAgreesToLicencesAndWritesNameEqualsVersion) {
@@ -55,7 +67,7 @@ TEST(PackageArgv, ZypperIsNonInteractiveAgreesToLicencesAndWritesNameEqualsVersi
   EXPECT_EQ(package_argv(manager("zypper"), PackageStep::Update, {}, 60),
             (Strings{"zypper", "--non-interactive", "refresh"}));
   EXPECT_EQ(package_argv(manager("zypper"), PackageStep::Upgrade, {}, 60),
-            (Strings{"zypper", "--non-interactive", "update"}));
+            (Strings{"zypper", "--non-interactive", "update", "--auto-agree-with-licenses"}));
   EXPECT_EQ(package_env(manager("zypper"), 60),
             (std::vector<std::pair<std::string, std::string>>{{"ZYPP_LOCK_TIMEOUT", "60"}}));
 }
@@ -94,67 +106,128 @@ TEST(ChoosePackageManager, FromOsReleaseAndTheProgramsTheImageHas) {
   }
 }
 
-TEST(ClassifyPackageFailure, AptLockIsTransient) {
-  auto f = classify_package_failure(
-      manager("apt"), 100,
+TEST(ClassifyPackageOutcome, AptLockIsTransient) {
+  auto f = classify_package_outcome(
+      manager("apt"), PackageStep::Install, 100,
       "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 123 "
       "(unattended-upgr)\nE: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/"
       "lock-frontend), is another process using it?\n");
   EXPECT_EQ(f.kind, PackageFailure::Kind::Transient);
 }
 
-TEST(ClassifyPackageFailure, AptNetworkIsTransientButA404IsAStaleIndex) {
-  EXPECT_EQ(classify_package_failure(manager("apt"), 100,
+TEST(ClassifyPackageOutcome, AptNetworkIsTransientButA404IsAStaleIndex) {
+  EXPECT_EQ(classify_package_outcome(manager("apt"), PackageStep::Install, 100,
                                      "Err:1 http://deb.example/debian bookworm/main amd64 jq "
                                      "1.6-2\n  Temporary failure resolving 'deb.example'\n")
                 .kind,
             PackageFailure::Kind::Transient);
-  auto stale = classify_package_failure(
-      manager("apt"), 100,
+  auto stale = classify_package_outcome(
+      manager("apt"), PackageStep::Install, 100,
       "E: Failed to fetch http://deb.example/pool/j/jq_1.6-2_amd64.deb  404  Not Found\n");
   EXPECT_EQ(stale.kind, PackageFailure::Kind::Missing);
   EXPECT_TRUE(stale.missing.empty());
 }
 
-TEST(ClassifyPackageFailure, AptNamesEachMissingPackageAndVersion) {
-  auto f = classify_package_failure(manager("apt"), 100,
+TEST(ClassifyPackageOutcome, AptNamesEachMissingPackageAndVersion) {
+  auto f = classify_package_outcome(manager("apt"), PackageStep::Install, 100,
                                     "Reading package lists...\n"
                                     "E: Unable to locate package nosuch\n"
                                     "E: Version '9.9' for 'curl' was not found\n"
                                     "E: Unable to locate package nosuch\n");
   EXPECT_EQ(f.kind, PackageFailure::Kind::Missing);
-  EXPECT_EQ(f.missing, (Strings{"nosuch", "curl"}));
+  EXPECT_EQ(f.missing,
+            (std::vector<NamedPackage>{{"nosuch", "E: Unable to locate package nosuch"},
+                                       {"curl", "E: Version '9.9' for 'curl' was not found"}}));
   EXPECT_EQ(f.reason, "E: Unable to locate package nosuch");
 }
 
-TEST(ClassifyPackageFailure, DnfYumAndZypperMissingAndLocked) {
-  auto dnf = classify_package_failure(manager("dnf"), 1,
+TEST(ClassifyPackageOutcome, DnfYumAndZypperMissingAndLocked) {
+  auto dnf = classify_package_outcome(manager("dnf"), PackageStep::Install, 1,
                                       "No match for argument: nosuch\nError: Unable to find a "
                                       "match: nosuch\n");
   EXPECT_EQ(dnf.kind, PackageFailure::Kind::Missing);
-  EXPECT_EQ(dnf.missing, Strings{"nosuch"});
-  auto yum = classify_package_failure(manager("yum"), 1,
+  EXPECT_EQ(names(dnf.missing), Strings{"nosuch"});
+  auto yum = classify_package_outcome(manager("yum"), PackageStep::Install, 1,
                                       "No package nosuch available.\nError: Nothing to do\n");
-  EXPECT_EQ(yum.missing, Strings{"nosuch"});
-  EXPECT_EQ(
-      classify_package_failure(manager("dnf"), 1, "Curl error (6): Couldn't resolve host name\n")
-          .kind,
-      PackageFailure::Kind::Transient);
-  auto zypper = classify_package_failure(manager("zypper"), 104, "Package 'nosuch' not found.\n");
+  EXPECT_EQ(names(yum.missing), Strings{"nosuch"});
+  EXPECT_EQ(classify_package_outcome(manager("dnf"), PackageStep::Install, 1,
+                                     "Curl error (6): Couldn't resolve host name\n")
+                .kind,
+            PackageFailure::Kind::Transient);
+  auto zypper = classify_package_outcome(manager("zypper"), PackageStep::Install, 104,
+                                         "Package 'nosuch' not found.\n");
   EXPECT_EQ(zypper.kind, PackageFailure::Kind::Missing);
-  EXPECT_EQ(zypper.missing, Strings{"nosuch"});
-  EXPECT_EQ(classify_package_failure(manager("zypper"), 7, "").kind,
+  EXPECT_EQ(names(zypper.missing), Strings{"nosuch"});
+  EXPECT_EQ(classify_package_outcome(manager("zypper"), PackageStep::Install, 7, "").kind,
             PackageFailure::Kind::Transient);
 }
 
-TEST(ClassifyPackageFailure, AnythingElseIsOtherWithTheLastErrorLine) {
-  auto f = classify_package_failure(manager("apt"), 100,
+TEST(ClassifyPackageOutcome, AnythingElseIsOtherWithTheLastErrorLine) {
+  auto f = classify_package_outcome(manager("apt"), PackageStep::Install, 100,
                                     "Setting up broken (1.0) ...\n"
                                     "dpkg: error processing package broken (--configure):\n"
                                     "E: Sub-process /usr/bin/dpkg returned an error code (1)\n"
                                     "\n");
   EXPECT_EQ(f.kind, PackageFailure::Kind::Other);
   EXPECT_EQ(f.reason, "E: Sub-process /usr/bin/dpkg returned an error code (1)");
+}
+
+TEST(ClassifyPackageOutcome, ZypperInformationalExitCodesAreSuccessOrTryAgain) {
+  const auto& z = manager("zypper");
+  for (int code : {0, 100, 101, 102}) {
+    EXPECT_EQ(classify_package_outcome(z, PackageStep::Install, code, "").kind,
+              PackageFailure::Kind::None)
+        << code;
+  }
+  // 103: zypper updated itself and must run again; 106: a repository was skipped.
+  for (int code : {103, 106}) {
+    EXPECT_EQ(classify_package_outcome(z, PackageStep::Install, code, "").kind,
+              PackageFailure::Kind::Transient)
+        << code;
+  }
+}
+
+TEST(ClassifyPackageOutcome, AnAptUpdateThatOnlyWarnsFetchedNothing) {
+  const std::string warned =
+      "Err:1 http://deb.example bookworm InRelease\n  Temporary failure resolving "
+      "'deb.example'\nW: Failed to fetch http://deb.example/dists/bookworm/InRelease\n"
+      "W: Some index files failed to download. They have been ignored, or old ones used "
+      "instead.\n";
+  EXPECT_EQ(classify_package_outcome(manager("apt"), PackageStep::Update, 0, warned).kind,
+            PackageFailure::Kind::Transient);
+  EXPECT_EQ(classify_package_outcome(manager("apt"), PackageStep::Update, 0, "Reading...\n").kind,
+            PackageFailure::Kind::None);
+}
+
+TEST(ClassifyPackageOutcome, AFailingMaintainerScriptNamesThePackagesDpkgLeftBroken) {
+  auto f = classify_package_outcome(
+      manager("apt"), PackageStep::Install, 100,
+      "Setting up good-a (1.0) ...\nSetting up broken (1.0) ...\n"
+      "dpkg: error processing package broken (--configure):\n installed broken package "
+      "post-installation script subprocess returned error exit status 1\n"
+      "Errors were encountered while processing:\n broken\n needs-broken\n"
+      "E: Sub-process /usr/bin/dpkg returned an error code (1)\n");
+  EXPECT_EQ(f.kind, PackageFailure::Kind::Broken);
+  EXPECT_EQ(f.broken, (Strings{"broken", "needs-broken"}));
+}
+
+TEST(PackageNames, OnlyNamesAndVersionsReachThePackageManager) {
+  for (const char* good : {"nginx", "libc6:i386", "python3.11", "g++", "kernel-devel", "0ad"}) {
+    EXPECT_TRUE(valid_package_name(good)) << good;
+  }
+  // An option, a removal (apt: trailing -, zypper: ~ or !), an apt task,
+  // a local file, a URL, a dnf group, a glob, a second word.
+  for (const char* bad : {"", "-o", "--allow-unauthenticated", "openssh-server-", "~nginx",
+                          "!nginx", "web-server^", "./x.deb", "/tmp/x.rpm",
+                          "https://example.com/x.rpm", "@core", "python3-*", "a b", "a\x01"}) {
+    EXPECT_FALSE(valid_package_name(bad)) << bad;
+  }
+  for (const char* good : {"1.22.1-9", "1:2.3~rc1+dfsg-1", "1.2*", "3.8.10-0ubuntu1~20.04.2"}) {
+    EXPECT_TRUE(valid_package_version(good)) << good;
+  }
+  for (const char* bad : {"-1", "1 2", "1/2", "1;2"}) {
+    EXPECT_FALSE(valid_package_version(bad)) << bad;
+  }
 }
 
 // Runs a session against scripted outcomes; returns the commands it asked
@@ -273,6 +346,61 @@ TEST(PackageSession, AFailureNamingNobodyInstallsEachPackageAlone) {
   EXPECT_EQ(s.errors()[0].rfind("package broken: install failed", 0), 0u) << s.errors()[0];
 }
 
+TEST(PackageSession, TwoMissingPackagesAreBothNamedWithTheirOwnLines) {
+  PackageSession s(manager("apt"), request({{"a", ""}, {"x", ""}, {"y", "2"}}, true));
+  const std::string both = "E: Unable to locate package x\nE: Version '2' for 'y' was not found\n";
+  EXPECT_EQ(drive(s, {{0, ""}, {100, both}, {0, ""}}),
+            (Strings{"update", "install a x y", "install a"}));
+  ASSERT_EQ(s.errors().size(), 2u);
+  EXPECT_EQ(s.errors()[0],
+            "package x: no such package in the image's repositories (apt-get: E: Unable to "
+            "locate package x)");
+  EXPECT_EQ(s.errors()[1],
+            "package y=2: no such package or version in the image's repositories (apt-get: E: "
+            "Version '2' for 'y' was not found)");
+}
+
+TEST(PackageSession, AFailedFallbackUpdateStillRetriesTheInstallOnce) {
+  PackageSession s(manager("apt"), request({{"x", ""}}));
+  EXPECT_EQ(drive(s, {{100, "E: Unable to locate package x\n"},
+                      {100, "E: The repository 'file:/srv/repo ./ Release' is not signed.\n"},
+                      {100, "E: Unable to locate package x\n"}}),
+            (Strings{"install x", "update", "install x"}));
+  ASSERT_EQ(s.errors().size(), 2u);
+  EXPECT_NE(s.errors()[0].find("updating the package index failed"), std::string::npos);
+  EXPECT_EQ(s.errors()[1].rfind("package x: no such package", 0), 0u) << s.errors()[1];
+}
+
+TEST(PackageSession, AnAptUpdateThatOnlyWarnedIsTriedAgain) {
+  PackageSession s(manager("apt"), request({{"a", ""}}, true));
+  EXPECT_EQ(drive(s, {{0, "W: Some index files failed to download.\n"}, {0, ""}, {0, ""}}),
+            (Strings{"update", "update #1", "install a"}));
+  EXPECT_TRUE(s.errors().empty());
+}
+
+TEST(PackageSession, ABrokenMaintainerScriptIsNamedAndNotRetried) {
+  PackageSession s(manager("apt"), request({{"good", ""}, {"broken", ""}}, true));
+  EXPECT_EQ(drive(s, {{0, ""},
+                      {100,
+                       "dpkg: error processing package broken (--configure):\n"
+                       "Errors were encountered while processing:\n broken\n"
+                       "E: Sub-process /usr/bin/dpkg returned an error code (1)\n"}}),
+            (Strings{"update", "install good broken"}));
+  ASSERT_EQ(s.errors().size(), 1u);
+  EXPECT_EQ(s.errors()[0].rfind("package broken: installed but not configured", 0), 0u)
+      << s.errors()[0];
+  // good was configured in the same dpkg run; the reboot check must still run.
+  EXPECT_TRUE(s.changed());
+}
+
+TEST(PackageSession, ZypperRebootNeededIsASuccess) {
+  PackageSession s(manager("zypper"),
+                   ManagePackages{.manager = "zypper", .packages = {{"kernel-default", ""}}});
+  EXPECT_EQ(drive(s, {{102, ""}}), Strings{"install kernel-default"});
+  EXPECT_TRUE(s.errors().empty());
+  EXPECT_TRUE(s.changed());
+}
+
 TEST(PackageSession, AFailedUpdateOrUpgradeIsAnErrorButTheInstallStillRuns) {
   auto r = request({{"a", ""}});
   r.upgrade = true;
@@ -316,8 +444,11 @@ TEST(PackagesPlan, DecodesEveryFormIntoOneActionForTheImagesManager) {
       .attempts = 2}};
   EXPECT_EQ(plan.actions, expected);
   EXPECT_EQ(describe(plan.actions[0]),
-            "packages via apt: update index, install curl nginx=1.22.1-9 jq=1.6-2 tree (reboot "
-            "if required)");
+            "apt-get --assume-yes --quiet -o DPkg::Lock::Timeout=30 -o "
+            "Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold update; apt-get "
+            "--assume-yes --quiet -o DPkg::Lock::Timeout=30 -o Dpkg::Options::=--force-confdef -o "
+            "Dpkg::Options::=--force-confold install curl nginx=1.22.1-9 jq=1.6-2 tree (then "
+            "reboot if required)");
 }
 
 TEST(PackagesPlan, NothingAskedIsNothingToDo) {
