@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
-#include <regex>
+#include <optional>
 
 namespace amiboot {
 
@@ -31,10 +31,11 @@ std::vector<PackageManager> make_table() {
       .install = {"install"},
       .version_separator = "=",
       .update_failed_patterns = {"W: Failed to fetch", "W: Some index files failed to download"},
-      .missing_patterns = {R"(E: Unable to locate package (\S+))",
-                           R"(E: Version '[^']*' for '([^']+)' was not found)",
-                           R"(E: Package '([^']+)' has no installation candidate)",
-                           R"(E: Couldn't find any package by (?:glob|regex) '([^']+)')"},
+      .missing_patterns = {"E: Unable to locate package {name}",
+                           "E: Version '{any}' for '{name}' was not found",
+                           "E: Package '{name}' has no installation candidate",
+                           "E: Couldn't find any package by glob '{name}'",
+                           "E: Couldn't find any package by regex '{name}'"},
       .missing_exit_codes = {},
       .stale_patterns = {"404  Not Found", "404 Not Found"},
       .transient_patterns = {"Could not get lock", "Unable to acquire the dpkg frontend lock",
@@ -66,7 +67,7 @@ std::vector<PackageManager> make_table() {
       .upgrade = {"upgrade"},
       .install = {"install"},
       .version_separator = "-",
-      .missing_patterns = {R"(No match for argument: (\S+))"},
+      .missing_patterns = {"No match for argument: {name}"},
       .stale_patterns = {"Status code: 404"},
       .transient_patterns = rpm_transient,
       .reboot_check = {"dnf", "needs-restarting", "-r"},
@@ -85,7 +86,7 @@ std::vector<PackageManager> make_table() {
       .upgrade = {"upgrade"},
       .install = {"install"},
       .version_separator = "-",
-      .missing_patterns = {R"(No package (\S+) available\.)"},
+      .missing_patterns = {"No package {name} available."},
       .stale_patterns = {"HTTP Error 404"},
       .transient_patterns = rpm_transient,
       .reboot_check = {"needs-restarting", "-r"},
@@ -104,7 +105,7 @@ std::vector<PackageManager> make_table() {
       .version_separator = "=",
       // ZYPPER_EXIT_INF_UPDATE_NEEDED, _SEC_UPDATE_NEEDED, _REBOOT_NEEDED
       .success_exit_codes = {100, 101, 102},
-      .missing_patterns = {R"(Package '([^']+)' not found)", R"(No provider of '([^']+)' found)"},
+      .missing_patterns = {"Package '{name}' not found", "No provider of '{name}' found"},
       .missing_exit_codes = {104},  // ZYPPER_EXIT_INF_CAP_NOT_FOUND
       .stale_patterns = {"File not found on medium"},
       .transient_patterns = {"System management is locked", "Download (curl) error",
@@ -251,18 +252,67 @@ std::string line_at(std::string_view text, std::size_t pos) {
   return std::string(text.substr(begin, end == std::string_view::npos ? end : end - begin));
 }
 
-std::vector<NamedPackage> find_missing(const PackageManager& manager, const std::string& text) {
-  std::vector<NamedPackage> found;
-  for (const auto& pattern : manager.missing_patterns) {
-    std::regex re(pattern);
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
-         ++it) {
-      std::string name = (*it)[1].str();
-      bool seen = std::any_of(found.begin(), found.end(),
-                              [&](const NamedPackage& p) { return p.name == name; });
-      if (!seen) {
-        found.push_back({name, line_at(text, static_cast<std::size_t>(it->position(0)))});
+// Templates: literal text with "{name}" (captured) and "{any}" placeholders.
+// A placeholder runs to the next literal text, or to the first blank when it
+// ends the template.
+std::optional<std::string> match_at(std::string_view rest, std::string_view tmpl) {
+  std::optional<std::string> name;
+  while (!tmpl.empty()) {
+    if (tmpl.front() != '{') {
+      std::string_view literal = tmpl.substr(0, tmpl.find('{'));
+      if (rest.substr(0, literal.size()) != literal) {
+        return std::nullopt;
       }
+      rest.remove_prefix(literal.size());
+      tmpl.remove_prefix(literal.size());
+      continue;
+    }
+    std::size_t close = tmpl.find('}');
+    bool capture = tmpl.substr(0, close + 1) == "{name}";
+    tmpl.remove_prefix(close + 1);
+    std::string_view literal = tmpl.substr(0, tmpl.find('{'));
+    std::size_t end =
+        literal.empty() ? std::min(rest.find_first_of(" \t\r"), rest.size()) : rest.find(literal);
+    if (end == std::string_view::npos || end == 0) {
+      return std::nullopt;
+    }
+    if (capture) {
+      name = std::string(rest.substr(0, end));
+    }
+    rest.remove_prefix(end);
+  }
+  return name;
+}
+
+std::optional<std::string> match_template(std::string_view line, std::string_view tmpl) {
+  std::string_view head = tmpl.substr(0, tmpl.find('{'));
+  for (std::size_t at = line.find(head); at != std::string_view::npos;
+       at = line.find(head, at + 1)) {
+    if (auto name = match_at(line.substr(at), tmpl)) {
+      return name;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<NamedPackage> find_missing(const PackageManager& manager, std::string_view output) {
+  std::vector<NamedPackage> found;
+  std::size_t start = 0;
+  while (start < output.size()) {
+    std::size_t end = output.find('\n', start);
+    std::string_view line = output.substr(start, end == std::string_view::npos ? end : end - start);
+    start = end == std::string_view::npos ? output.size() : end + 1;
+    for (const auto& tmpl : manager.missing_patterns) {
+      auto name = match_template(line, tmpl);
+      if (!name) {
+        continue;
+      }
+      bool seen = std::any_of(found.begin(), found.end(),
+                              [&](const NamedPackage& p) { return p.name == *name; });
+      if (!seen) {
+        found.push_back({*name, std::string(line)});
+      }
+      break;
     }
   }
   return found;
@@ -304,7 +354,7 @@ PackageFailure classify_package_outcome(const PackageManager& manager, PackageSt
     failure.kind = fetched_nothing ? PackageFailure::Kind::Transient : PackageFailure::Kind::None;
     return failure;
   }
-  failure.missing = find_missing(manager, std::string(output));
+  failure.missing = find_missing(manager, output);
   // A 404 for a package file looks like a network error but is an old
   // index: an update, not a retry, fixes it. Checked before the transient
   // texts, which include "Failed to fetch".

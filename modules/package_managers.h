@@ -35,8 +35,9 @@ struct PackageManager {
   /// Output of an update that exited 0 but fetched nothing (apt-get update
   /// only warns when the mirror is unreachable).
   std::vector<std::string> update_failed_patterns;
-  /// Regular expressions over the output whose group 1 is a package that
-  /// does not exist (in the version asked for).
+  /// Output lines that name a package that does not exist (in the version
+  /// asked for): literal text with "{name}" for the package and "{any}" for
+  /// anything else.
   std::vector<std::string> missing_patterns;
   std::vector<int> missing_exit_codes;
   /// Output that means the index is out of date (a 404 for a .deb).
