@@ -137,28 +137,37 @@ bool any_in(const std::vector<std::string>& needles, std::string_view text) {
   });
 }
 
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    std::size_t end = std::min(text.find('\n'), text.size());
+    lines.push_back(text.substr(0, end));
+    text.remove_prefix(std::min(end + 1, text.size()));
+  }
+  return lines;
+}
+
+std::string_view trim(std::string_view s) {
+  std::size_t b = s.find_first_not_of(" \t\r");
+  return b == std::string_view::npos ? std::string_view()
+                                     : s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+}
+
 // The line worth quoting in our error: the manager's last error line, else
 // its last line.
 std::string reason_line(std::string_view output) {
-  std::string last, last_error;
-  std::size_t start = 0;
-  while (start < output.size()) {
-    std::size_t end = output.find('\n', start);
-    if (end == std::string_view::npos) {
-      end = output.size();
-    }
-    std::string line(output.substr(start, end - start));
-    start = end + 1;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) {
+  std::string_view last, last_error;
+  for (std::string_view line : split_lines(output)) {
+    if (trim(line).empty()) {
       continue;
     }
     last = line;
-    if (line.rfind("E: ", 0) == 0 || line.rfind("Error", 0) == 0 ||
-        line.find("error") != std::string::npos) {
+    if (line.substr(0, 3) == "E: " || line.substr(0, 5) == "Error" ||
+        line.find("error") != std::string_view::npos) {
       last_error = line;
     }
   }
-  std::string out = last_error.empty() ? last : last_error;
+  std::string out(last_error.empty() ? last : last_error);
   constexpr std::size_t kMax = 300;
   return out.size() > kMax ? out.substr(0, kMax) + "..." : out;
 }
@@ -245,13 +254,6 @@ std::vector<std::pair<std::string, std::string>> package_env(const PackageManage
 
 namespace {
 
-std::string line_at(std::string_view text, std::size_t pos) {
-  std::size_t begin = text.rfind('\n', pos);
-  begin = begin == std::string_view::npos ? 0 : begin + 1;
-  std::size_t end = text.find('\n', pos);
-  return std::string(text.substr(begin, end == std::string_view::npos ? end : end - begin));
-}
-
 // Templates: literal text with "{name}" (captured) and "{any}" placeholders.
 // A placeholder runs to the next literal text, or to the first blank when it
 // ends the template.
@@ -297,11 +299,7 @@ std::optional<std::string> match_template(std::string_view line, std::string_vie
 
 std::vector<NamedPackage> find_missing(const PackageManager& manager, std::string_view output) {
   std::vector<NamedPackage> found;
-  std::size_t start = 0;
-  while (start < output.size()) {
-    std::size_t end = output.find('\n', start);
-    std::string_view line = output.substr(start, end == std::string_view::npos ? end : end - start);
-    start = end == std::string_view::npos ? output.size() : end + 1;
+  for (std::string_view line : split_lines(output)) {
     for (const auto& tmpl : manager.missing_patterns) {
       auto name = match_template(line, tmpl);
       if (!name) {
@@ -324,20 +322,16 @@ std::vector<std::string> find_broken(const PackageManager& manager, std::string_
   if (manager.broken_list_header.empty()) {
     return names;
   }
-  std::size_t at = output.rfind(manager.broken_list_header);
-  if (at == std::string_view::npos) {
-    return names;
-  }
-  std::size_t pos = output.find('\n', at);
-  while (pos != std::string_view::npos && pos + 1 < output.size() &&
-         (output[pos + 1] == ' ' || output[pos + 1] == '\t')) {
-    std::string line = line_at(output, pos + 1);
-    std::size_t b = line.find_first_not_of(" \t");
-    std::size_t e = line.find_last_not_of(" \t\r");
-    if (b != std::string::npos) {
-      names.push_back(line.substr(b, e - b + 1));
+  bool listing = false;
+  for (std::string_view line : split_lines(output)) {
+    if (line.rfind(manager.broken_list_header, 0) == 0) {
+      listing = true;
+      names.clear();  // the last list is the one that counts
+    } else if (listing && !line.empty() && (line[0] == ' ' || line[0] == '\t')) {
+      names.emplace_back(trim(line));
+    } else {
+      listing = false;
     }
-    pos = output.find('\n', pos + 1);
   }
   return names;
 }
