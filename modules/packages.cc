@@ -10,7 +10,7 @@ namespace {
 // A name that starts with "-" would reach the package manager as an option
 // ("--allow-unauthenticated"), others as a removal or a local file.
 void add_package(Decoder& decoder, const Value& where, const std::string& path, PackageSpec spec,
-                 PackagesConfig& cfg) {
+                 std::vector<PackageSpec>& out) {
   if (!valid_package_name(spec.name)) {
     decoder.error(where, path,
                   "expected a package name (a letter or digit, then letters, digits and . _ + : "
@@ -25,7 +25,7 @@ void add_package(Decoder& decoder, const Value& where, const std::string& path, 
                       spec.version + "'");
     return;
   }
-  cfg.packages.push_back(std::move(spec));
+  out.push_back(std::move(spec));
 }
 
 std::string label(const PackageSpec& spec) {
@@ -63,6 +63,64 @@ void decode_settings(const Value& config, ManagePackages& action, Diagnostics& o
 
 }  // namespace
 
+namespace {
+
+// One item of a package list: `name`, `name=version` or `[name, version]`.
+void decode_item(Decoder& decoder, const Value& item, const std::string& path,
+                 std::vector<PackageSpec>& out) {
+  if (item.is_scalar()) {
+    // "name=version" is cloud-init's string form of a pinned version.
+    std::size_t eq = item.scalar.find('=');
+    add_package(decoder, item, path,
+                eq == std::string::npos
+                    ? PackageSpec{item.scalar, ""}
+                    : PackageSpec{item.scalar.substr(0, eq), item.scalar.substr(eq + 1)},
+                out);
+  } else if (item.is_sequence() && (item.items.size() == 1 || item.items.size() == 2)) {
+    auto name = decoder.string(item.items[0], path + "[0]");
+    std::optional<std::string> version = std::string();
+    if (item.items.size() == 2) {
+      version = decoder.string(item.items[1], path + "[1]");
+    }
+    if (name && version) {
+      add_package(decoder, item, path, {*name, *version}, out);
+    }
+  } else {
+    decoder.error(item, path,
+                  "expected a package name, a [name, version] list or a map of apt and snap "
+                  "lists, got " +
+                      item.type_name());
+  }
+}
+
+// cloud-init 23.4's `- apt: [...]` and `- snap: [...]` items.
+void decode_by_manager(Decoder& decoder, const Value& item, const std::string& path,
+                       PackagesConfig& cfg) {
+  for (const auto& entry : item.entries) {
+    std::string sub = path + "." + entry.key;
+    if (entry.key != "apt" && entry.key != "snap") {
+      decoder.error(entry.value, sub, "expected apt or snap, got '" + entry.key + "'");
+      continue;
+    }
+    if (decoder.list(entry.value, sub) == nullptr) {
+      continue;
+    }
+    for (std::size_t i = 0; i < entry.value.items.size(); ++i) {
+      std::string item_path = sub + "[" + std::to_string(i) + "]";
+      if (entry.key == "apt") {
+        decode_item(decoder, entry.value.items[i], item_path, cfg.apt_packages);
+      } else if (auto name = decoder.string(entry.value.items[i], item_path)) {
+        cfg.snaps.push_back(*name);
+      }
+    }
+    if (entry.key == "snap" && !entry.value.items.empty()) {
+      decoder.warning(entry.value, sub, "snap packages are not installed by amiboot; skipped");
+    }
+  }
+}
+
+}  // namespace
+
 std::optional<PackagesConfig> decode_packages(const Value& config, Diagnostics& out) {
   Decoder decoder(out);
   PackagesConfig cfg;
@@ -71,27 +129,10 @@ std::optional<PackagesConfig> decode_packages(const Value& config, Diagnostics& 
       for (std::size_t i = 0; i < list->items.size(); ++i) {
         const Value& item = list->items[i];
         std::string path = "packages[" + std::to_string(i) + "]";
-        if (item.is_scalar()) {
-          // "name=version" is cloud-init's string form of a pinned version.
-          std::size_t eq = item.scalar.find('=');
-          add_package(decoder, item, path,
-                      eq == std::string::npos
-                          ? PackageSpec{item.scalar, ""}
-                          : PackageSpec{item.scalar.substr(0, eq), item.scalar.substr(eq + 1)},
-                      cfg);
-        } else if (item.is_sequence() && (item.items.size() == 1 || item.items.size() == 2)) {
-          auto name = decoder.string(item.items[0], path + "[0]");
-          std::optional<std::string> version = std::string();
-          if (item.items.size() == 2) {
-            version = decoder.string(item.items[1], path + "[1]");
-          }
-          if (name && version) {
-            add_package(decoder, item, path, {*name, *version}, cfg);
-          }
+        if (item.is_map()) {
+          decode_by_manager(decoder, item, path, cfg);
         } else {
-          decoder.error(
-              item, path,
-              "expected a package name or a [name, version] list, got " + item.type_name());
+          decode_item(decoder, item, path, cfg.packages);
         }
       }
     }
@@ -116,7 +157,8 @@ void check_packages(const Value& config, Diagnostics& out) {
 PlanResult plan_packages(const ModuleInput& input) {
   PlanResult result;
   auto cfg = decode_packages(input.config, result.diagnostics);
-  if (!cfg || (cfg->packages.empty() && !cfg->update && !cfg->upgrade)) {
+  if (!cfg ||
+      (cfg->packages.empty() && cfg->apt_packages.empty() && !cfg->update && !cfg->upgrade)) {
     return result;
   }
   ManagePackages action{.packages = cfg->packages,
@@ -142,9 +184,22 @@ PlanResult plan_packages(const ModuleInput& input) {
     return result;
   }
   action.manager = choice.manager->name;
+  if (action.manager == "apt") {
+    action.packages.insert(action.packages.end(), cfg->apt_packages.begin(),
+                           cfg->apt_packages.end());
+  } else if (!cfg->apt_packages.empty()) {
+    result.diagnostics.push_back(
+        {Diagnostic::Severity::Warning,
+         {},
+         "packages",
+         "the apt: list is skipped: this image's package manager is " + choice.manager->program});
+  }
+  if (action.packages.empty() && !action.update && !action.upgrade) {
+    return result;
+  }
   result.actions.push_back(action);
   result.summary =
-      std::to_string(cfg->packages.size()) + " package(s) via " + choice.manager->program;
+      std::to_string(action.packages.size()) + " package(s) via " + choice.manager->program;
   return result;
 }
 

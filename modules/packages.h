@@ -18,6 +18,8 @@ namespace amiboot {
 
 struct PackagesConfig {
   std::vector<PackageSpec> packages;
+  std::vector<PackageSpec> apt_packages;  // `- apt: [...]`: only on apt images
+  std::vector<std::string> snaps;         // `- snap: [...]`: warned about, skipped
   bool update = false;
   bool upgrade = false;
   bool reboot_if_required = false;

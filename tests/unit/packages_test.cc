@@ -451,6 +451,37 @@ TEST(PackagesPlan, DecodesEveryFormIntoOneActionForTheImagesManager) {
             "reboot if required)");
 }
 
+TEST(PackagesPlan, CloudInitsAptAndSnapListsAreReadLikeCloudInit) {
+  const std::string yaml = "packages:\n  - jq\n  - apt: [curl, [nginx, '1.2']]\n  - snap: [lxd]\n";
+  Plan debian(yaml);
+  auto plan = plan_packages(debian.input());
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(std::get<ManagePackages>(plan.actions[0]).packages,
+            (std::vector<PackageSpec>{{"jq", ""}, {"curl", ""}, {"nginx", "1.2"}}));
+  ASSERT_EQ(plan.diagnostics.size(), 1u);
+  EXPECT_EQ(plan.diagnostics[0].format(),
+            "user-data:4:11: warning: packages[2].snap: snap packages are not installed by "
+            "amiboot; skipped");
+
+  Plan fedora(yaml);
+  fedora.system.files.clear();
+  fedora.system.files["/etc/os-release"] = "ID=fedora\n";
+  fedora.system.files["/usr/bin/dnf"] = "";
+  plan = plan_packages(fedora.input());
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(std::get<ManagePackages>(plan.actions[0]).packages,
+            (std::vector<PackageSpec>{{"jq", ""}}));
+  ASSERT_EQ(plan.diagnostics.size(), 2u);
+  EXPECT_NE(plan.diagnostics[1].message.find("the apt: list is skipped"), std::string::npos);
+
+  Plan bad("packages:\n  - yum: [jq]\n");
+  plan = plan_packages(bad.input());
+  EXPECT_TRUE(plan.actions.empty());
+  ASSERT_EQ(plan.diagnostics.size(), 1u);
+  EXPECT_EQ(plan.diagnostics[0].format(),
+            "user-data:2:10: packages[0].yum: expected apt or snap, got 'yum'");
+}
+
 TEST(PackagesPlan, NothingAskedIsNothingToDo) {
   Plan f("package_update: false\npackages: []\n");
   auto plan = plan_packages(f.input());
