@@ -397,13 +397,7 @@ std::optional<std::vector<std::string>> find_entry(const std::string& text,
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
-    std::vector<std::string> fields;
-    std::size_t start = 0;
-    for (std::size_t colon; (colon = line.find(':', start)) != std::string::npos;
-         start = colon + 1) {
-      fields.push_back(line.substr(start, colon - start));
-    }
-    fields.push_back(line.substr(start));
+    std::vector<std::string> fields = split_colon_fields(line);
     if (fields.size() >= 4 && fields[0] == key) {
       return fields;
     }

@@ -47,6 +47,17 @@ std::string quote_argv(const std::vector<std::string>& argv) {
   return out;
 }
 
+std::vector<std::string> split_colon_fields(std::string_view line) {
+  std::vector<std::string> fields;
+  std::size_t start = 0;
+  for (std::size_t colon; (colon = line.find(':', start)) != std::string_view::npos;
+       start = colon + 1) {
+    fields.emplace_back(line.substr(start, colon - start));
+  }
+  fields.emplace_back(line.substr(start));
+  return fields;
+}
+
 std::string describe(const Action& action) {
   if (const auto* w = std::get_if<WriteFile>(&action)) {
     return std::string(w->append ? "append " : "write ") + w->path + " (" +

@@ -134,6 +134,8 @@ using Action = std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, H
 std::string describe(const Action& action);
 /// An argv as one line, quoting what a shell would split.
 std::string quote_argv(const std::vector<std::string>& argv);
+/// The fields of an /etc/passwd, /etc/group or /etc/shadow line, empty ones kept.
+std::vector<std::string> split_colon_fields(std::string_view line);
 nlohmann::json action_to_json(const Action& action);
 
 /// A read-only view of the instance for planning. Paths are instance paths.

@@ -799,13 +799,7 @@ ColonFile parse_colon_file(const std::optional<std::string>& text) {
     if (line.empty() || line[0] == '#' || line[0] == '+' || line[0] == '-') {
       continue;
     }
-    std::vector<std::string> fields;
-    std::size_t start = 0;
-    for (std::size_t colon; (colon = line.find(':', start)) != std::string::npos;
-         start = colon + 1) {
-      fields.push_back(line.substr(start, colon - start));
-    }
-    fields.push_back(line.substr(start));
+    std::vector<std::string> fields = split_colon_fields(line);
     out.emplace(fields[0], fields);
   }
   return out;
