@@ -11,11 +11,11 @@
 #include <thread>
 
 #include "agent/cloud_config.h"
+#include "agent/core/user_data.h"
 #include "agent/report.h"
 #include "agent/runner.h"
 #include "agent/state.h"
 #include "agent/system.h"
-#include "agent/user_data.h"
 
 namespace amiboot {
 

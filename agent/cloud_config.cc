@@ -29,28 +29,71 @@ void warn_unowned_keys(const Value& doc, Diagnostics& out) {
   }
 }
 
+bool sets_a_key(const ModuleSpec& m, const Value& doc) {
+  return std::any_of(m.keys.begin(), m.keys.end(),
+                     [&](std::string_view k) { return doc.get(k) != nullptr; });
+}
+
 }  // namespace
 
-bool check_cloud_config(const Value& doc, Diagnostics& out) {
+std::optional<DecodedConfigs> decode_cloud_config(const Value& doc, Diagnostics& out) {
   if (doc.is_null()) {
-    return true;
+    return DecodedConfigs{};
   }
   if (!doc.is_map()) {
     out.push_back(Diagnostic{Diagnostic::Severity::Error, doc.pos, "",
                              "expected a map of cloud-config keys, got " + doc.type_name()});
-    return false;
+    return std::nullopt;
   }
   Diagnostics found;
+  DecodedConfigs decoded;
   for (const auto& m : module_table()) {
-    m.check(doc, found);
+    if (sets_a_key(m, doc) && decoded.count(m.decoder_id) == 0) {
+      decoded[m.decoder_id] = m.decode(doc, found);
+    }
   }
   warn_unowned_keys(doc, found);
   bool ok = !has_errors(found);
   out.insert(out.end(), found.begin(), found.end());
-  return ok;
+  if (!ok) {
+    return std::nullopt;
+  }
+  return decoded;
 }
 
-Value load_image_config(const System& system, Diagnostics& out) {
+void ModuleConfigs::add(const Value& doc, DecodedConfigs decoded) {
+  m_merged = merge(m_merged, doc);
+  for (auto& [id, config] : decoded) {
+    Decoded& d = m_by_decoder[id];
+    ++d.documents;
+    d.config = std::move(config);
+  }
+}
+
+DecodedConfig ModuleConfigs::get(const ModuleSpec& module, Diagnostics& out) {
+  Decoded& d = m_by_decoder[module.decoder_id];
+  if (d.documents == 1) {
+    return d.config;
+  }
+  // No document set these keys (the module's defaults), or several did and
+  // only the merge says what they mean together.
+  Diagnostics found;
+  DecodedConfig config = module.decode(d.documents == 0 ? Value{} : m_merged, found);
+  bool ok = !has_errors(found);
+  if (d.documents > 1) {
+    // Warnings were reported with each document already.
+    for (auto& diagnostic : found) {
+      if (diagnostic.severity == Diagnostic::Severity::Error) {
+        out.push_back(std::move(diagnostic));
+      }
+    }
+  }
+  d.documents = 1;
+  d.config = ok ? config : nullptr;
+  return d.config;
+}
+
+ModuleConfigs load_image_config(const System& system, Diagnostics& out) {
   std::vector<std::string> files;
   if (system.exists(kImageConfig)) {
     files.push_back(kImageConfig);
@@ -62,7 +105,7 @@ Value load_image_config(const System& system, Diagnostics& out) {
       }
     }
   }
-  Value merged;
+  ModuleConfigs merged;
   for (const auto& file : files) {
     auto text = system.read_file(file);
     if (!text) {
@@ -75,21 +118,22 @@ Value load_image_config(const System& system, Diagnostics& out) {
           Diagnostic{Diagnostic::Severity::Error, {}, "", doc.error().message + " (file ignored)"});
       continue;
     }
-    if (!check_cloud_config(*doc, out)) {
+    auto decoded = decode_cloud_config(*doc, out);
+    if (!decoded) {
       out.push_back(Diagnostic{Diagnostic::Severity::Error,
                                {file},
                                "",
                                "this image config file has errors; it is ignored"});
       continue;
     }
-    merged = merge(merged, *doc);
+    merged.add(*doc, std::move(*decoded));
   }
   return merged;
 }
 
-MergedConfig merge_cloud_config(const Value& base, const std::vector<Part>& parts,
+MergedConfig merge_cloud_config(ModuleConfigs base, const std::vector<Part>& parts,
                                 Diagnostics& out) {
-  MergedConfig result{base};
+  MergedConfig result{std::move(base)};
   for (const Part& part : parts) {
     if (part.type != PartType::CloudConfig) {
       continue;
@@ -104,7 +148,8 @@ MergedConfig merge_cloud_config(const Value& base, const std::vector<Part>& part
       ++result.rejected_parts;
       continue;
     }
-    if (!check_cloud_config(*doc, out)) {
+    auto decoded = decode_cloud_config(*doc, out);
+    if (!decoded) {
       out.push_back(Diagnostic{Diagnostic::Severity::Error,
                                {part.label},
                                "",
@@ -121,10 +166,20 @@ MergedConfig merge_cloud_config(const Value& base, const std::vector<Part>& part
                                    [](const Value::Entry& e) { return e.key == kAmibootKey; }),
                     entries.end());
     }
-    result.config = merge(result.config, *doc);
+    result.modules.add(*doc, std::move(*decoded));
     ++result.accepted_parts;
   }
+  result.config = result.modules.merged();
   return result;
+}
+
+MergedConfig merge_cloud_config(const Value& base, const std::vector<Part>& parts,
+                                Diagnostics& out) {
+  ModuleConfigs modules;
+  if (auto decoded = decode_cloud_config(base, out)) {
+    modules.add(base, std::move(*decoded));
+  }
+  return merge_cloud_config(std::move(modules), parts, out);
 }
 
 }  // namespace amiboot

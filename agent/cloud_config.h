@@ -3,33 +3,70 @@
 // is rejected whole; the image config is the base that user data overrides.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "agent/config.h"
+#include "agent/core/config.h"
+#include "agent/core/user_data.h"
 #include "agent/system.h"
-#include "agent/user_data.h"
+#include "modules/module.h"
 
 namespace amiboot {
 
 inline constexpr const char* kImageConfig = "/etc/amiboot/amiboot.yaml";
 inline constexpr const char* kImageConfigDir = "/etc/amiboot/amiboot.yaml.d";
 
+/// One document's typed configs, by decoder (ModuleSpec::decoder_id), for
+/// the modules whose keys it sets.
+using DecodedConfigs = std::map<const void*, DecodedConfig>;
+
+/// Decodes one parsed cloud-config document with each module whose keys it
+/// sets (validation is this decoding) and warns about keys no module owns.
+/// nullopt when it has errors.
+std::optional<DecodedConfigs> decode_cloud_config(const Value& doc, Diagnostics& out);
+inline bool check_cloud_config(const Value& doc, Diagnostics& out) {
+  return decode_cloud_config(doc, out).has_value();
+}
+
+/// The accepted documents merged in order, and each module's typed config.
+/// A module's keys are decoded once: when one document sets them, its typed
+/// config is that document's; only keys that several documents set are
+/// decoded again, from the merge (cloud-init's merge works on the YAML).
+class ModuleConfigs {
+ public:
+  /// An accepted document and what decode_cloud_config() made of it.
+  void add(const Value& doc, DecodedConfigs decoded);
+  const Value& merged() const { return m_merged; }
+  /// The typed config for `module`'s decoder; errors of a decode of the
+  /// merge go to `out`, and the result is then nullptr.
+  DecodedConfig get(const ModuleSpec& module, Diagnostics& out);
+
+ private:
+  struct Decoded {
+    int documents = 0;
+    DecodedConfig config;
+  };
+  Value m_merged;
+  std::map<const void*, Decoded> m_by_decoder;
+};
+
 /// Reads amiboot.yaml, then amiboot.yaml.d/*.yaml in lexical order, merged.
 /// A broken file is reported and left out.
-Value load_image_config(const System& system, Diagnostics& out);
-
-/// Checks one parsed cloud-config document against every module's decoder
-/// and warns about keys no module owns. Returns false when it has errors.
-bool check_cloud_config(const Value& doc, Diagnostics& out);
+ModuleConfigs load_image_config(const System& system, Diagnostics& out);
 
 struct MergedConfig {
-  Value config;
+  ModuleConfigs modules;
+  Value config;  // modules.merged(), for callers that only read the YAML
   int accepted_parts = 0;
   int rejected_parts = 0;
 };
 
 /// Parses and checks each CloudConfig part, merging those that pass over base.
+MergedConfig merge_cloud_config(ModuleConfigs base, const std::vector<Part>& parts,
+                                Diagnostics& out);
+/// The same over a plain base document (validate has none: Value{}).
 MergedConfig merge_cloud_config(const Value& base, const std::vector<Part>& parts,
                                 Diagnostics& out);
 

@@ -2,7 +2,7 @@
 
 #include <curl/curl.h>
 
-#include "agent/user_data.h"
+#include "agent/core/user_data.h"
 
 namespace amiboot {
 

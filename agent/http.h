@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "agent/result.h"
+#include "agent/core/result.h"
 
 namespace amiboot {
 

@@ -9,6 +9,8 @@
 
 #include <curl/curl.h>
 
+#include "agent/core/strings.h"
+
 namespace amiboot {
 
 namespace {
@@ -102,22 +104,6 @@ std::string attempts_text(int attempts) {
   return std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts");
 }
 
-std::string trim_right(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-    s.pop_back();
-  }
-  return s;
-}
-
-std::string trim(std::string s) {
-  s = trim_right(std::move(s));
-  std::size_t start = 0;
-  while (start < s.size() && std::isspace(static_cast<unsigned char>(s[start]))) {
-    ++start;
-  }
-  return s.substr(start);
-}
-
 std::vector<std::string> listing_entries(const std::string& body) {
   std::vector<std::string> entries;
   std::size_t pos = 0;
@@ -126,18 +112,13 @@ std::vector<std::string> listing_entries(const std::string& body) {
     if (end == std::string::npos) {
       end = body.size();
     }
-    std::string line = trim(body.substr(pos, end - pos));
+    std::string line(trim(std::string_view(body).substr(pos, end - pos)));
     if (!line.empty()) {
       entries.push_back(std::move(line));
     }
     pos = end + 1;
   }
   return entries;
-}
-
-bool all_digits(const std::string& s) {
-  return !s.empty() &&
-         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
 }
 
 }  // namespace
@@ -294,7 +275,7 @@ Status ImdsClient::Impl::fetch_token(Clock::time_point deadline) {
     return error(what + ": " + describe(r) + " after " + attempts_text(attempts));
   }
   if (r.status == 200) {
-    std::string body = trim(r.body);
+    std::string body(trim(r.body));
     if (body.empty()) {
       return error(what + ": HTTP 200 with an empty token");
     }
@@ -409,7 +390,7 @@ Result<SourceData> ImdsClient::fetch_all() {
   if (!hostname) {
     return hostname.error();
   }
-  md.local_hostname = hostname->has_value() ? trim(**hostname) : "";
+  md.local_hostname = hostname->has_value() ? std::string(trim(**hostname)) : "";
 
   auto keys = get(k_public_keys_path);
   if (!keys) {
@@ -430,7 +411,7 @@ Result<SourceData> ImdsClient::fetch_all() {
         return key.error();
       }
       if (key->has_value()) {
-        std::string line = trim(**key);
+        std::string line(trim(**key));
         if (!line.empty()) {
           md.public_keys.push_back(std::move(line));
         }
@@ -452,7 +433,7 @@ Result<SourceData> ImdsClient::fetch_all() {
         return device.error();
       }
       if (device->has_value()) {
-        md.block_device_mapping[name] = trim(**device);
+        md.block_device_mapping[name] = std::string(trim(**device));
       }
     }
   }

@@ -9,8 +9,8 @@
 #include <optional>
 #include <string>
 
-#include "agent/metadata.h"
-#include "agent/result.h"
+#include "agent/core/metadata.h"
+#include "agent/core/result.h"
 #include "agent/retry.h"
 
 namespace amiboot {

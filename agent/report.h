@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/config.h"
+#include "agent/core/config.h"
 #include "agent/journal.h"
 #include "agent/system.h"
 

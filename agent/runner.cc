@@ -13,14 +13,14 @@
 
 #include "agent/block_devices.h"
 #include "agent/cloud_config.h"
+#include "agent/core/settings.h"
+#include "agent/core/user_data.h"
 #include "agent/executor.h"
 #include "agent/http.h"
 #include "agent/report.h"
-#include "agent/settings.h"
 #include "agent/sources.h"
 #include "agent/state.h"
 #include "agent/system.h"
-#include "agent/user_data.h"
 #include "modules/module.h"
 
 namespace amiboot {
@@ -92,11 +92,11 @@ class Runner {
   State m_state;
   Reporter m_report;
   RealBlockDevices m_blocks;
-  Value m_image_config;
+  ModuleConfigs m_image;  // the image config files, decoded
   Settings m_settings;
   SourceData m_source;
   std::vector<Part> m_parts;
-  Value m_config;
+  ModuleConfigs m_modules;  // image config and user data: what modules plan from
   bool m_have_source = false;
   bool m_new_instance = false;
   bool m_reboot_required = false;  // package_reboot_if_required, and one is needed
@@ -177,8 +177,8 @@ void Runner::decode(const std::string& raw) {
 }
 
 void Runner::load_image(Diagnostics& diagnostics) {
-  m_image_config = load_image_config(m_system, diagnostics);
-  m_settings = decode_settings(m_image_config, diagnostics);
+  m_image = load_image_config(m_system, diagnostics);
+  m_settings = decode_settings(m_image.merged(), diagnostics);
 }
 
 bool Runner::init_stage() {
@@ -216,7 +216,7 @@ bool Runner::init_stage() {
                               instance_data.dump(2) + "\n", FileAttrs{0644, 0, 0, false});
   }
   Diagnostics diags;
-  m_config = merge_cloud_config(m_image_config, m_parts, diags).config;
+  m_modules = merge_cloud_config(m_image, m_parts, diags).modules;
   m_report.diagnostics(diags);
   run_modules(Stage::Init);
   m_report.end_stage("done", true);
@@ -239,7 +239,7 @@ bool Runner::final_stage() {
     // The init stage already reported these diagnostics.
     Diagnostics again;
     load_image(again);
-    m_config = merge_cloud_config(m_image_config, m_parts, again).config;
+    m_modules = merge_cloud_config(m_image, m_parts, again).modules;
   }
   run_modules(Stage::Final);
   if (m_reboot_required && m_system.under_root()) {
@@ -299,14 +299,8 @@ void Runner::run_modules(Stage stage) {
       stage_plan["modules"].push_back(planned);
       m_report.module_finished(record);
     };
-    if (!m.runs_without_keys && !any_key_set(m, m_config)) {
+    if (!m.runs_without_keys && !any_key_set(m, m_modules.merged())) {
       record.reason = "not configured";
-      finish();
-      continue;
-    }
-    if (m.plan == nullptr) {
-      record.reason = "not supported by this version of amiboot; its keys are ignored";
-      m_report.warning(std::string(m.name) + ": " + record.reason);
       finish();
       continue;
     }
@@ -317,15 +311,18 @@ void Runner::run_modules(Stage stage) {
     }
     m_report.module_started(record.name);
     auto started = std::chrono::steady_clock::now();
-    ModuleInput input{m_config, m_source.metadata, m_parts, m_system};
-    input.blocks = &m_blocks;
-    input.uptime_seconds = read_uptime();
-    input.timestamp = timestamp("%Y-%m-%dT%H:%M:%SZ");
-    input.new_instance = m_new_instance;
-    input.failed_modules = failed_modules();
+    Facts facts{m_source.metadata, m_parts, m_system, m_image.merged()};
+    facts.blocks = &m_blocks;
+    facts.uptime_seconds = read_uptime();
+    facts.timestamp = timestamp("%Y-%m-%dT%H:%M:%SZ");
+    facts.new_instance = m_new_instance;
+    facts.failed_modules = failed_modules();
     PlanResult plan;
     try {
-      plan = m.plan(input);
+      DecodedConfig config = m_modules.get(m, plan.diagnostics);
+      if (config != nullptr) {
+        plan = m.plan(config.get(), facts);
+      }
     } catch (const std::exception& e) {
       // One broken module must never stop the others.
       plan.diagnostics.push_back(Diagnostic{

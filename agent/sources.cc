@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "agent/config.h"
+#include "agent/core/config.h"
 #include "agent/imds_client.h"
 
 namespace amiboot {

@@ -5,9 +5,9 @@
 #include <functional>
 #include <string>
 
-#include "agent/metadata.h"
-#include "agent/result.h"
-#include "agent/settings.h"
+#include "agent/core/metadata.h"
+#include "agent/core/result.h"
+#include "agent/core/settings.h"
 
 namespace amiboot {
 

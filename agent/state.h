@@ -12,9 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/metadata.h"
+#include "agent/core/metadata.h"
+#include "agent/core/user_data.h"
 #include "agent/system.h"
-#include "agent/user_data.h"
 #include "modules/module.h"
 
 namespace amiboot {

@@ -16,6 +16,8 @@
 
 #include "agent/journal.h"
 
+#include "agent/core/strings.h"
+
 namespace amiboot {
 
 namespace fs = std::filesystem;
@@ -403,10 +405,6 @@ std::optional<std::vector<std::string>> find_entry(const std::string& text,
     }
   }
   return std::nullopt;
-}
-
-bool all_digits(const std::string& s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace

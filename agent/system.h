@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/result.h"
+#include "agent/core/result.h"
 #include "modules/module.h"
 
 namespace amiboot {

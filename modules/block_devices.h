@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/result.h"
+#include "agent/core/result.h"
 
 namespace amiboot {
 

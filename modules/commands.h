@@ -1,4 +1,4 @@
-// The command-list shape shared by bootcmd and runcmd: each item is a string
+// bootcmd and runcmd: one module kind over two keys. Each item is a string
 // (run with `sh -c`, as cloud-init does) or a list (an argv).
 #pragma once
 
@@ -6,25 +6,28 @@
 #include <string>
 #include <vector>
 
-#include "agent/config.h"
 #include "modules/module.h"
 
 namespace amiboot {
 
-/// nullopt when `key` is absent; an empty optional vector plus errors when malformed.
-std::optional<std::vector<std::vector<std::string>>> decode_command_list(const Value& config,
-                                                                         const std::string& key,
-                                                                         Decoder& decoder);
+inline constexpr char kBootcmd[] = "bootcmd";
+inline constexpr char kRuncmd[] = "runcmd";
 
-std::vector<Action> run_commands(const std::vector<std::vector<std::string>>& commands,
-                                 const std::string& key);
+struct CommandList {
+  std::string key;  // "bootcmd", "runcmd": the labels' prefix
+  std::vector<std::vector<std::string>> commands;
+};
 
-}  // namespace amiboot
+/// nullopt when `key` is absent; errors go to `out`.
+std::optional<CommandList> decode_command_list(const Value& config, const std::string& key,
+                                               Diagnostics& out);
 
-namespace amiboot {
+/// The decoder of one command-list key, for its table row.
+template <const char* Key>
+std::optional<CommandList> decode_commands(const Value& config, Diagnostics& out) {
+  return decode_command_list(config, Key, out);
+}
 
-/// check() and plan() of a module whose one key is a command list.
-void check_command_key(const Value& config, const std::string& key, Diagnostics& out);
-PlanResult plan_command_key(const ModuleInput& input, const std::string& key);
+PlanResult plan_commands(const CommandList& list, const Facts& facts);
 
 }  // namespace amiboot

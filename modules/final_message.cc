@@ -19,24 +19,18 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
 
 }  // namespace
 
-void check_final_message(const Value& config, Diagnostics& out) {
+FinalMessageConfig decode_final_message(const Value& config, Diagnostics& out) {
+  FinalMessageConfig cfg;
   if (const Value* v = config.get("final_message"); v != nullptr && !v->is_null()) {
     Decoder decoder(out);
-    decoder.string(*v, "final_message");
+    cfg.text = decoder.string(*v, "final_message");
   }
+  return cfg;
 }
 
-PlanResult plan_final_message(const ModuleInput& input) {
+PlanResult plan_final_message(const FinalMessageConfig& config, const Facts& input) {
   PlanResult result;
-  std::string text = kDefault;
-  if (const Value* v = input.config.get("final_message"); v != nullptr && !v->is_null()) {
-    Decoder decoder(result.diagnostics);
-    auto s = decoder.string(*v, "final_message");
-    if (!s) {
-      return result;
-    }
-    text = *s;
-  }
+  std::string text = config.text.value_or(kDefault);
   char uptime[32];
   std::snprintf(uptime, sizeof uptime, "%.2f", input.uptime_seconds);
   // Both spellings: cloud-init documents $UPTIME and the jinja-style {{uptime}}.

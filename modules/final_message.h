@@ -6,7 +6,11 @@
 
 namespace amiboot {
 
-void check_final_message(const Value& config, Diagnostics& out);
-PlanResult plan_final_message(const ModuleInput& input);
+struct FinalMessageConfig {
+  std::optional<std::string> text;  // nullopt: amiboot's default message
+};
+
+FinalMessageConfig decode_final_message(const Value& config, Diagnostics& out);
+PlanResult plan_final_message(const FinalMessageConfig& config, const Facts& facts);
 
 }  // namespace amiboot

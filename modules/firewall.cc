@@ -440,6 +440,7 @@ std::optional<FirewallConfig> decode_firewall(const Value& config, Diagnostics& 
   decoder.unknown_keys(*fw, "firewall",
                        {"enabled", "default_inbound", "allow", "deny", "keep_ssh_open"});
   FirewallConfig result;
+  result.pos = fw->pos;
   if (const Value* v = fw->get("enabled")) {
     result.enabled = decoder.boolean(*v, "firewall.enabled").value_or(true);
   }
@@ -480,10 +481,6 @@ std::optional<FirewallConfig> decode_firewall(const Value& config, Diagnostics& 
     }
   }
   return result;
-}
-
-void check_firewall(const Value& config, Diagnostics& out) {
-  decode_firewall(config, out);
 }
 
 RenderedRules render_nft(const FirewallConfig& config) {
@@ -679,24 +676,19 @@ void plan_iptables(const FirewallConfig& config, const SystemView& system, PlanR
 
 }  // namespace
 
-PlanResult plan_firewall(const ModuleInput& input) {
+PlanResult plan_firewall(const FirewallConfig& config, const Facts& input) {
   PlanResult result;
-  auto config = decode_firewall(input.config, result.diagnostics);
-  if (!config) {
-    return result;
-  }
   if (input.system.has_program("nft")) {
-    plan_nft(*config, result);
+    plan_nft(config, result);
   } else if (input.system.has_program("iptables-restore") &&
              input.system.has_program("ip6tables-restore")) {
-    plan_iptables(*config, input.system, result);
-  } else if (config->enabled) {
-    const Value* fw = input.config.get("firewall");
+    plan_iptables(config, input.system, result);
+  } else if (config.enabled) {
     result.diagnostics.push_back(Diagnostic{
-        Diagnostic::Severity::Error, fw->pos, "firewall",
+        Diagnostic::Severity::Error, config.pos, "firewall",
         "neither nft nor iptables-restore and ip6tables-restore are installed; no rules applied"});
   }
-  if (apply_under_root(input.config)) {
+  if (apply_under_root(input.image_config)) {
     for (auto& action : result.actions) {
       if (auto* run = std::get_if<RunCommand>(&action)) {
         run->skip_under_root = false;

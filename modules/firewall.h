@@ -43,6 +43,7 @@ struct FirewallConfig {
   std::vector<FirewallRule> deny;
   std::vector<FirewallRule> allow;
   bool keep_ssh_open = true;
+  Position pos;  // of the `firewall` key, for errors found while planning
   bool operator==(const FirewallConfig&) const = default;
 };
 
@@ -73,7 +74,6 @@ RenderedRules render_nft(const FirewallConfig& config);
 /// this boot), so the jump is not added again, or, when disabled, is removed.
 RenderedRules render_iptables(const FirewallConfig& config, bool ipv6, bool jump_exists);
 
-void check_firewall(const Value& config, Diagnostics& out);
-PlanResult plan_firewall(const ModuleInput& input);
+PlanResult plan_firewall(const FirewallConfig& config, const Facts& facts);
 
 }  // namespace amiboot

@@ -198,31 +198,23 @@ std::string render_etc_hosts(const std::optional<std::string>& existing, const N
   return text;
 }
 
-void check_hostname(const Value& config, Diagnostics& out) {
-  decode_hostname(config, out);
-}
-
-PlanResult plan_hostname(const ModuleInput& input) {
+PlanResult plan_hostname(const HostnameConfig& cfg, const Facts& input) {
   PlanResult result;
-  auto cfg = decode_hostname(input.config, result.diagnostics);
-  if (!cfg) {
-    return result;
-  }
-  Names names = resolve_names(*cfg, input.metadata.local_hostname);
+  Names names = resolve_names(cfg, input.metadata.local_hostname);
   if (names.fqdn.empty() && names.hostname.empty()) {
     return result;  // neither the config nor IMDS names this instance
   }
   auto os = read_os_release(input.system);
   bool redhat = os && os->is_redhat_family();
   // cloud-init's RHEL family (Amazon Linux included) writes the fqdn.
-  bool prefer_fqdn = cfg->prefer_fqdn.value_or(redhat);
+  bool prefer_fqdn = cfg.prefer_fqdn.value_or(redhat);
   std::string name = prefer_fqdn && !names.fqdn.empty() ? names.fqdn : names.hostname;
   if (name.empty()) {
     name = names.fqdn;
   }
-  if (!cfg->preserve) {
+  if (!cfg.preserve) {
     auto current = input.system.read_text("/etc/hostname");
-    bool may_create = cfg->create_hostname_file || current.has_value();
+    bool may_create = cfg.create_hostname_file || current.has_value();
     if (may_create && current != name + "\n") {
       result.actions.push_back(WriteFile{"/etc/hostname", name + "\n", 0644, "root:root", false,
                                          "hostname: /etc/hostname"});
@@ -234,18 +226,18 @@ PlanResult plan_hostname(const ModuleInput& input) {
       result.actions.push_back(set);
     }
   }
-  if (cfg->manage_etc_hosts != ManageEtcHosts::No) {
+  if (cfg.manage_etc_hosts != ManageEtcHosts::No) {
     // cloud-init's Debian template names the host at 127.0.1.1; its Red Hat
     // one at 127.0.0.1.
     std::string address = redhat ? "127.0.0.1" : "127.0.1.1";
     auto existing = input.system.read_text("/etc/hosts");
-    std::string hosts = render_etc_hosts(existing, names, address, cfg->manage_etc_hosts);
+    std::string hosts = render_etc_hosts(existing, names, address, cfg.manage_etc_hosts);
     if (existing != hosts) {
       result.actions.push_back(
           WriteFile{"/etc/hosts", hosts, 0644, "root:root", false, "manage_etc_hosts: /etc/hosts"});
     }
   }
-  result.summary = cfg->preserve ? "preserve_hostname: kept" : "hostname " + name;
+  result.summary = cfg.preserve ? "preserve_hostname: kept" : "hostname " + name;
   return result;
 }
 

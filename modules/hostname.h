@@ -41,7 +41,6 @@ Names resolve_names(const HostnameConfig& cfg, const std::string& local_hostname
 std::string render_etc_hosts(const std::optional<std::string>& existing, const Names& names,
                              const std::string& address, ManageEtcHosts mode);
 
-void check_hostname(const Value& config, Diagnostics& out);
-PlanResult plan_hostname(const ModuleInput& input);
+PlanResult plan_hostname(const HostnameConfig& config, const Facts& facts);
 
 }  // namespace amiboot

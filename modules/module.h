@@ -1,22 +1,22 @@
-// What a module is: a row in the one module table, a decoder of its keys and
-// a pure plan() that turns config and metadata into actions. Modules never
-// touch the OS; the executor applies their actions through System.
+// What a module is: one row in the one module table (modules/registry.cc)
+// that binds a name, keys, stage and frequency to a typed config, the
+// decoder that fills it from a cloud-config document, and a pure plan()
+// that turns config and facts into actions. Modules never touch the OS; the
+// executor applies their actions. Modules include only agent/core/ and
+// modules/ (ARCHITECTURE.md; the build checks it).
 #pragma once
 
-#include <sys/types.h>
-
-#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
+#include <type_traits>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "agent/config.h"
-#include "agent/metadata.h"
-#include "agent/user_data.h"
+#include "agent/core/config.h"
+#include "agent/core/metadata.h"
+#include "agent/core/user_data.h"
+#include "modules/actions.h"
 
 namespace amiboot {
 
@@ -25,118 +25,6 @@ enum class Frequency { PerBoot, PerInstance, Once };
 
 std::string_view stage_name(Stage stage);
 std::string_view frequency_name(Frequency frequency);
-
-/// Write (or append to) a file atomically. Paths are as seen by the instance;
-/// the executor maps them under --root and refuses escapes.
-struct WriteFile {
-  std::string path;
-  std::string content;
-  mode_t mode = 0644;
-  std::string owner = "root";  // user[:group]
-  bool append = false;
-  std::string label;  // "write_files[2]"
-  /// Run on the new content before it is installed, "{}" standing for the
-  /// temporary file (`visudo -cf {}`); a failure leaves the old file alone.
-  std::vector<std::string> check_argv;
-  /// On failure the module's remaining actions are skipped (a sudoers file
-  /// visudo rejects means no user from that config is created).
-  bool required = false;
-  bool operator==(const WriteFile&) const = default;
-};
-
-/// Remove a file (or an empty folder) if it exists.
-struct RemoveFile {
-  std::string path;
-  std::string label;
-  bool operator==(const RemoveFile&) const = default;
-};
-
-/// Create a folder (parents 0755 root) and set its mode and owner, also when
-/// it exists: ~/.ssh must be 0700 and the user's. A symlink is refused.
-struct MakeDir {
-  std::string path;
-  mode_t mode = 0755;
-  std::string owner = "root";  // user[:group], resolved when the action runs
-  std::string label;
-  bool operator==(const MakeDir&) const = default;
-};
-
-/// Run a program with an argv (never a shell string we built).
-struct RunCommand {
-  std::vector<std::string> argv;
-  std::string label;              // "runcmd[1]", "script part-001"
-  bool instance_program = false;  // argv[0] is an instance path (mapped under --root)
-  /// Inserted after argv[0] when running under --root, "{root}" replaced by
-  /// the root: {"--root", "{root}"} for useradd, {"-Q", "{root}"} for gpasswd.
-  std::vector<std::string> root_args;
-  /// "{root}" inside argv elements becomes the root ("" on an instance), so
-  /// `{root}/etc/ssh/ssh_host_ed25519_key` stays inside a sandbox root.
-  /// Only for argvs a module builds, never for user commands.
-  bool map_root = false;
-  /// Commands that act on the running system only (hostname, swapon) are
-  /// skipped under --root.
-  bool skip_under_root = false;
-  /// On failure the module's remaining actions are skipped, so nothing is
-  /// half-applied (nft -c before nft -f).
-  bool required = false;
-  /// Output also goes to the console (stdout), e.g. host key fingerprints.
-  bool to_console = false;
-  std::string input;  // stdin
-  bool operator==(const RunCommand&) const = default;
-};
-
-/// Text for the console and the journal (final_message, fingerprints).
-struct ConsoleMessage {
-  std::string text;
-  bool operator==(const ConsoleMessage&) const = default;
-};
-
-/// An HTTP request with retries (readiness callbacks). The URL is treated
-/// as a secret: pre-signed URLs carry their credential.
-struct HttpRequest {
-  std::string method;  // "PUT", "POST"
-  std::string url;
-  std::string body;
-  std::string content_type;  // "" sends an empty Content-Type, as cfn-signal does
-  int attempts = 5;
-  int retry_delay_ms = 2000;  // grows linearly with each attempt
-  std::string label;
-  bool operator==(const HttpRequest&) const = default;
-};
-
-/// A package as user data names it: `nginx`, `nginx=1.24.0-1`, `[nginx, 1.24.0-1]`.
-struct PackageSpec {
-  std::string name;
-  std::string version;  // empty = any
-  bool operator==(const PackageSpec&) const = default;
-};
-
-/// Install packages (and update the index, upgrade) with the image's package
-/// manager. Not one command but a short conversation: the executor retries
-/// while a lock is held or the network fails, updates a stale index once, and
-/// installs the rest when a package does not exist (modules/packages.h).
-struct ManagePackages {
-  std::string manager;  // a row of package_managers(): "apt", "dnf", "yum", "zypper"
-  std::vector<PackageSpec> packages;
-  bool update = false;
-  bool upgrade = false;
-  bool reboot_if_required = false;
-  int lock_timeout_seconds = 300;  // how long the manager itself waits for its lock
-  int attempts = 5;                // tries of one command on transient failures
-  std::string label = "packages";
-  bool operator==(const ManagePackages&) const = default;
-};
-
-using Action = std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, HttpRequest, MakeDir,
-                            ManagePackages>;
-
-/// One line for --dry-run; never contains file contents (user data may hold secrets).
-std::string describe(const Action& action);
-/// An argv as one line, quoting what a shell would split.
-std::string quote_argv(const std::vector<std::string>& argv);
-/// The fields of an /etc/passwd, /etc/group or /etc/shadow line, empty ones kept.
-std::vector<std::string> split_colon_fields(std::string_view line);
-nlohmann::json action_to_json(const Action& action);
 
 /// A read-only view of the instance for planning. Paths are instance paths.
 class SystemView {
@@ -156,11 +44,14 @@ class SystemView {
 
 class BlockDevices;  // the volumes module's view of block devices
 
-struct ModuleInput {
-  const Value& config;  // merged image config + accepted cloud-config parts
+/// Everything a plan may know besides its own decoded keys.
+struct Facts {
   const Metadata& metadata;
   const std::vector<Part>& parts;  // decoded user-data parts
   const SystemView& system;
+  /// The merged image config (/etc/amiboot/...), for the `amiboot:`
+  /// settings a module reads (amiboot.packages, amiboot.volumes, ...).
+  const Value& image_config;
   std::string state_dir = "/var/lib/amiboot";
   double uptime_seconds = 0;  // for final_message
   std::string timestamp;      // RFC 3339, for final_message
@@ -180,6 +71,10 @@ struct PlanResult {
   bool apply_with_errors = false;
 };
 
+/// A module's keys decoded into its config struct, held without its type by
+/// the runner; only the row that made it reads it back.
+using DecodedConfig = std::shared_ptr<const void>;
+
 struct ModuleSpec {
   std::string_view name;
   std::vector<std::string_view> keys;  // top-level config keys it owns
@@ -187,11 +82,73 @@ struct ModuleSpec {
   Frequency frequency;
   /// Planned even when none of `keys` is set (final_message has a default).
   bool runs_without_keys;
-  /// Decodes this module's keys only; used by validate and to reject parts.
-  void (*check)(const Value& config, Diagnostics& out);
-  /// nullptr: the keys are decoded and checked, but not acted on yet.
-  PlanResult (*plan)(const ModuleInput& input);
+  /// Decodes this module's keys from one document; errors and warnings go
+  /// to `out`. Validation is this same call, so validate and run agree.
+  DecodedConfig (*decode)(const Value& doc, Diagnostics& out);
+  /// Rows with the same decoder share one decoded config (write_files and
+  /// write_files_deferred): the runner decodes once per decoder, not per row.
+  const void* decoder_id;
+  PlanResult (*plan)(const void* config, const Facts& facts);
 };
+
+/// The identity of a decoder, so rows that share one share its result.
+template <auto Decode>
+inline constexpr char kDecoderTag = 0;
+
+/// Records each decoder call (its decoder_id), for the test that each key
+/// is decoded once a boot. Off (nullptr) outside that test.
+inline std::vector<const void*>* g_decode_log = nullptr;
+
+template <class T>
+struct OptionalOf {
+  using type = void;
+};
+template <class T>
+struct OptionalOf<std::optional<T>> {
+  using type = T;
+};
+
+/// A table row from a decoder `Config decode(const Value& doc, Diagnostics&)`
+/// and a plan `PlanResult plan(const Config&, const Facts&)`. The decoder
+/// reads only the row's keys and returns its defaults when none is set.
+/// A decoder that returns std::optional<C> says "nothing to do" with
+/// nullopt; its plan takes `const C&` and is then not called.
+template <auto Decode, auto Plan>
+ModuleSpec module_row(std::string_view name, std::vector<std::string_view> keys, Stage stage,
+                      Frequency frequency, bool runs_without_keys) {
+  using Config = std::invoke_result_t<decltype(Decode), const Value&, Diagnostics&>;
+  using Inner = typename OptionalOf<Config>::type;
+  constexpr bool kOptional = !std::is_void_v<Inner>;
+  using PlanArg = std::conditional_t<kOptional, Inner, Config>;
+  static_assert(std::is_invocable_r_v<PlanResult, decltype(Plan), const PlanArg&, const Facts&>,
+                "plan must take the decoder's config type");
+  return ModuleSpec{name,
+                    std::move(keys),
+                    stage,
+                    frequency,
+                    runs_without_keys,
+                    [](const Value& doc, Diagnostics& out) -> DecodedConfig {
+                      if (g_decode_log != nullptr) {
+                        g_decode_log->push_back(&kDecoderTag<Decode>);
+                      }
+                      return std::make_shared<const Config>(Decode(doc, out));
+                    },
+                    &kDecoderTag<Decode>,
+                    [](const void* config, const Facts& facts) -> PlanResult {
+                      const Config& typed = *static_cast<const Config*>(config);
+                      if constexpr (kOptional) {
+                        return typed ? Plan(*typed, facts) : PlanResult{};
+                      } else {
+                        return Plan(typed, facts);
+                      }
+                    }};
+}
+
+/// A module with no keys of its own (scripts, boothooks, mounts).
+struct NoKeys {};
+inline NoKeys decode_no_keys(const Value&, Diagnostics&) {
+  return {};
+}
 
 /// The one module table, in run order.
 const std::vector<ModuleSpec>& module_table();

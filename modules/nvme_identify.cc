@@ -1,5 +1,7 @@
 #include "modules/nvme_identify.h"
 
+#include "agent/core/strings.h"
+
 namespace amiboot {
 
 namespace {
@@ -7,19 +9,8 @@ namespace {
 constexpr std::size_t kSerialAt = 4, kSerialLen = 20;
 constexpr std::size_t kModelAt = 24, kModelLen = 40;
 constexpr std::size_t kVendorSpecificAt = 3072, kVendorNameLen = 32;
-
 // Identify strings are ASCII padded with spaces (some firmware pads with NUL).
-std::string trimmed(std::string_view field) {
-  std::size_t end = field.size();
-  while (end > 0 && (field[end - 1] == ' ' || field[end - 1] == '\0')) {
-    --end;
-  }
-  std::size_t start = 0;
-  while (start < end && field[start] == ' ') {
-    ++start;
-  }
-  return std::string(field.substr(start, end - start));
-}
+constexpr std::string_view kIdentifyPadding{" \0", 2};
 
 std::string without_dev(std::string_view name) {
   if (name.substr(0, 5) == "/dev/") {
@@ -37,8 +28,8 @@ std::optional<NvmeIdentity> parse_nvme_identify(std::string_view data) {
   NvmeIdentity id;
   id.vendor_id = static_cast<std::uint16_t>(static_cast<unsigned char>(data[0]) |
                                             (static_cast<unsigned char>(data[1]) << 8));
-  id.serial = trimmed(data.substr(kSerialAt, kSerialLen));
-  id.model = trimmed(data.substr(kModelAt, kModelLen));
+  id.serial = std::string(trim(data.substr(kSerialAt, kSerialLen), kIdentifyPadding));
+  id.model = std::string(trim(data.substr(kModelAt, kModelLen), kIdentifyPadding));
   if (id.vendor_id == kAmazonNvmeVendorId && id.model == kEbsModel) {
     id.kind = NvmeKind::Ebs;
   } else if (id.vendor_id == kAmazonNvmeVendorId && id.model == kInstanceStoreModel) {

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <optional>
 
+#include "agent/core/strings.h"
+
 namespace amiboot {
 
 namespace {
@@ -147,18 +149,12 @@ std::vector<std::string_view> split_lines(std::string_view text) {
   return lines;
 }
 
-std::string_view trim(std::string_view s) {
-  std::size_t b = s.find_first_not_of(" \t\r");
-  return b == std::string_view::npos ? std::string_view()
-                                     : s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
-}
-
 // The line worth quoting in our error: the manager's last error line, else
 // its last line.
 std::string reason_line(std::string_view output) {
   std::string_view last, last_error;
   for (std::string_view line : split_lines(output)) {
-    if (trim(line).empty()) {
+    if (trim(line, " \t\r").empty()) {
       continue;
     }
     last = line;
@@ -328,7 +324,7 @@ std::vector<std::string> find_broken(const PackageManager& manager, std::string_
       listing = true;
       names.clear();  // the last list is the one that counts
     } else if (listing && !line.empty() && (line[0] == ' ' || line[0] == '\t')) {
-      names.emplace_back(trim(line));
+      names.emplace_back(trim(line, " \t\r"));
     } else {
       listing = false;
     }

@@ -150,15 +150,10 @@ std::optional<PackagesConfig> decode_packages(const Value& config, Diagnostics& 
   return cfg;
 }
 
-void check_packages(const Value& config, Diagnostics& out) {
-  decode_packages(config, out);
-}
-
-PlanResult plan_packages(const ModuleInput& input) {
+PlanResult plan_packages(const PackagesConfig& config, const Facts& input) {
   PlanResult result;
-  auto cfg = decode_packages(input.config, result.diagnostics);
-  if (!cfg ||
-      (cfg->packages.empty() && cfg->apt_packages.empty() && !cfg->update && !cfg->upgrade)) {
+  const PackagesConfig* cfg = &config;
+  if (cfg->packages.empty() && cfg->apt_packages.empty() && !cfg->update && !cfg->upgrade) {
     return result;
   }
   ManagePackages action{.packages = cfg->packages,
@@ -166,7 +161,7 @@ PlanResult plan_packages(const ModuleInput& input) {
                         .upgrade = cfg->upgrade,
                         .reboot_if_required = cfg->reboot_if_required};
   Diagnostics settings;
-  decode_settings(input.config, action, settings);
+  decode_settings(input.image_config, action, settings);
   result.diagnostics.insert(result.diagnostics.end(), settings.begin(), settings.end());
   auto os = read_os_release(input.system);
   if (!os) {

@@ -26,8 +26,7 @@ struct PackagesConfig {
 };
 
 std::optional<PackagesConfig> decode_packages(const Value& config, Diagnostics& out);
-void check_packages(const Value& config, Diagnostics& out);
-PlanResult plan_packages(const ModuleInput& input);
+PlanResult plan_packages(const PackagesConfig& config, const Facts& facts);
 
 /// One command the session wants run.
 struct PackageCommand {

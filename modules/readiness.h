@@ -1,20 +1,25 @@
-// Readiness callbacks at the end of the final stage: `readiness:` (ours), a
-// cfn-signal document PUT to a CloudFormation WaitCondition URL, and
-// cloud-init's `phone_home`, a form POST with the instance's identity.
+// readiness (ours): at the end of the final stage, a cfn-signal document PUT
+// to a CloudFormation WaitCondition URL.
 #pragma once
+
+#include <optional>
+#include <string>
 
 #include "modules/module.h"
 
 namespace amiboot {
 
-void check_readiness(const Value& config, Diagnostics& out);
+struct ReadinessConfig {
+  std::string url;
+  std::string unique_id;  // default: the instance id
+  std::string data;
+  int attempts = 5;
+  int retry_delay_ms = 2000;
+};
+
+/// nullopt when `readiness` is absent or has errors (reported in `out`).
+std::optional<ReadinessConfig> decode_readiness(const Value& config, Diagnostics& out);
 /// SUCCESS when no module failed this boot, FAILURE naming them otherwise.
-PlanResult plan_readiness(const ModuleInput& input);
-
-void check_phone_home(const Value& config, Diagnostics& out);
-PlanResult plan_phone_home(const ModuleInput& input);
-
-/// application/x-www-form-urlencoded escaping.
-std::string form_escape(const std::string& value);
+PlanResult plan_readiness(const ReadinessConfig& config, const Facts& facts);
 
 }  // namespace amiboot

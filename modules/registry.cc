@@ -2,14 +2,15 @@
 #include <algorithm>
 #include <string_view>
 
-#include "modules/bootcmd.h"
+#include "modules/commands.h"
 #include "modules/final_message.h"
 #include "modules/firewall.h"
 #include "modules/hostname.h"
 #include "modules/module.h"
+#include "modules/mounts.h"
 #include "modules/packages.h"
+#include "modules/phone_home.h"
 #include "modules/readiness.h"
-#include "modules/runcmd.h"
 #include "modules/scripts.h"
 #include "modules/ssh_host_keys.h"
 #include "modules/users.h"
@@ -18,11 +19,21 @@
 
 namespace amiboot {
 
-namespace {
+std::string_view stage_name(Stage stage) {
+  return stage == Stage::Init ? "init" : "final";
+}
 
-void no_keys(const Value&, Diagnostics&) {}
-
-}  // namespace
+std::string_view frequency_name(Frequency frequency) {
+  switch (frequency) {
+    case Frequency::PerBoot:
+      return "per-boot";
+    case Frequency::PerInstance:
+      return "per-instance";
+    case Frequency::Once:
+      return "once";
+  }
+  return "?";
+}
 
 const std::vector<ModuleSpec>& module_table() {
   using enum Stage;
@@ -30,34 +41,35 @@ const std::vector<ModuleSpec>& module_table() {
   // One row per module reads better than the formatter's layout.
   // clang-format off
   static const std::vector<ModuleSpec> table = {
-      // name, keys, stage, frequency, runs_without_keys, check, plan
-      {"boothooks", {}, Init, PerBoot, true, no_keys, plan_boothooks},
-      {"bootcmd", {"bootcmd"}, Init, PerBoot, false, check_bootcmd, plan_bootcmd},
+      // <decoder, plan>(name, keys, stage, frequency, runs_without_keys)
+      module_row<decode_no_keys, plan_boothooks>("boothooks", {}, Init, PerBoot, true),
+      module_row<decode_commands<kBootcmd>, plan_commands>("bootcmd", {"bootcmd"}, Init, PerBoot, false),
       // Named first, so host keys carry the new name; keys before users, so
       // sshd finds both when it starts after us.
-      {"hostname", {"hostname", "fqdn", "prefer_fqdn_over_hostname", "preserve_hostname", "manage_etc_hosts", "create_hostname_file"}, Init, PerInstance, true, check_hostname, plan_hostname},
-      {"ssh_host_keys", {"ssh_deletekeys", "ssh_genkeytypes"}, Init, PerInstance, true, check_ssh_host_keys, plan_ssh_host_keys},
+      module_row<decode_hostname, plan_hostname>("hostname", {"hostname", "fqdn", "prefer_fqdn_over_hostname", "preserve_hostname", "manage_etc_hosts", "create_hostname_file"}, Init, PerInstance, true),
+      module_row<decode_ssh_host_keys, plan_ssh_host_keys>("ssh_host_keys", {"ssh_deletekeys", "ssh_genkeytypes"}, Init, PerInstance, true),
       // Filesystems and fstab once per instance; the wait and mount on every
       // boot, for volumes that attach late. Before users (as in cloud-init): a
       // volume mounted on /home afterwards would hide the new home folders.
-      {"volumes", {"mounts", "mount_default_fields", "fs_setup", "swap", "device_aliases"}, Init, PerInstance, true, check_volumes, plan_volumes},
-      {"mounts", {}, Init, PerBoot, true, no_keys, plan_mounts},
+      module_row<decode_volumes, plan_volumes>("volumes", {"mounts", "mount_default_fields", "fs_setup", "swap", "device_aliases"}, Init, PerInstance, true),
+      module_row<decode_no_keys, plan_mounts>("mounts", {}, Init, PerBoot, true),
       // Without keys too: the default user gets the IMDS keys even when the user data is broken.
-      {"users", {"users", "user", "groups", "ssh_authorized_keys", "disable_root", "disable_root_opts", "ssh_pwauth", "system_info"}, Init, PerInstance, true, check_users, plan_users},
+      module_row<decode_users, plan_users>("users", {"users", "user", "groups", "ssh_authorized_keys", "disable_root", "disable_root_opts", "ssh_pwauth", "system_info"}, Init, PerInstance, true),
       // Every boot: kernel rules do not survive one. Before write_files, in DESIGN.md's order.
-      {"firewall", {"firewall"}, Init, PerBoot, false, check_firewall, plan_firewall},
-      {"write_files", {"write_files"}, Init, PerInstance, false, check_write_files, plan_write_files},
-      {"write_files_deferred", {"write_files"}, Final, PerInstance, false, no_keys, plan_write_files_deferred},
-      {"packages", {"packages", "package_update", "package_upgrade", "package_reboot_if_required"}, Final, PerInstance, false, check_packages, plan_packages},
-      {"runcmd", {"runcmd"}, Final, PerInstance, false, check_runcmd, plan_runcmd},
-      {"scripts_per_once", {}, Final, Once, true, no_keys, plan_scripts_per_once},
-      {"scripts_per_boot", {}, Final, PerBoot, true, no_keys, plan_scripts_per_boot},
-      {"scripts_per_instance", {}, Final, PerInstance, true, no_keys, plan_scripts_per_instance},
-      {"scripts_user", {}, Final, PerInstance, true, no_keys, plan_scripts_user},
-      {"phone_home", {"phone_home"}, Final, PerInstance, false, check_phone_home, plan_phone_home},
-      {"final_message", {"final_message"}, Final, PerBoot, true, check_final_message, plan_final_message},
+      module_row<decode_firewall, plan_firewall>("firewall", {"firewall"}, Init, PerBoot, false),
+      // One decoder for both rows: write_files is decoded once a boot.
+      module_row<decode_write_files, plan_write_files>("write_files", {"write_files"}, Init, PerInstance, false),
+      module_row<decode_write_files, plan_write_files_deferred>("write_files_deferred", {"write_files"}, Final, PerInstance, false),
+      module_row<decode_packages, plan_packages>("packages", {"packages", "package_update", "package_upgrade", "package_reboot_if_required"}, Final, PerInstance, false),
+      module_row<decode_commands<kRuncmd>, plan_commands>("runcmd", {"runcmd"}, Final, PerInstance, false),
+      module_row<decode_no_keys, plan_scripts_per_once>("scripts_per_once", {}, Final, Once, true),
+      module_row<decode_no_keys, plan_scripts_per_boot>("scripts_per_boot", {}, Final, PerBoot, true),
+      module_row<decode_no_keys, plan_scripts_per_instance>("scripts_per_instance", {}, Final, PerInstance, true),
+      module_row<decode_no_keys, plan_scripts_user>("scripts_user", {}, Final, PerInstance, true),
+      module_row<decode_phone_home, plan_phone_home>("phone_home", {"phone_home"}, Final, PerInstance, false),
+      module_row<decode_final_message, plan_final_message>("final_message", {"final_message"}, Final, PerBoot, true),
       // Last, so its SUCCESS or FAILURE covers every module before it.
-      {"readiness", {"readiness"}, Final, PerBoot, false, check_readiness, plan_readiness},
+      module_row<decode_readiness, plan_readiness>("readiness", {"readiness"}, Final, PerBoot, false),
   };
   // clang-format on
   return table;

@@ -4,7 +4,7 @@ namespace amiboot {
 
 namespace {
 
-PlanResult write_and_run(const ModuleInput& input, PartType type, const std::string& folder) {
+PlanResult write_and_run(const Facts& input, PartType type, const std::string& folder) {
   PlanResult result;
   std::string dir = input.state_dir + "/instances/" + input.metadata.instance_id + "/" + folder;
   for (const Part& part : input.parts) {
@@ -24,7 +24,7 @@ PlanResult write_and_run(const ModuleInput& input, PartType type, const std::str
   return result;
 }
 
-PlanResult run_folder(const ModuleInput& input, const std::string& which) {
+PlanResult run_folder(const Facts& input, const std::string& which) {
   PlanResult result;
   std::string dir = input.state_dir + "/scripts/" + which;
   for (const std::string& name : input.system.executables_in(dir)) {
@@ -35,23 +35,23 @@ PlanResult run_folder(const ModuleInput& input, const std::string& which) {
 
 }  // namespace
 
-PlanResult plan_boothooks(const ModuleInput& input) {
+PlanResult plan_boothooks(const NoKeys&, const Facts& input) {
   return write_and_run(input, PartType::Boothook, "boothooks");
 }
 
-PlanResult plan_scripts_user(const ModuleInput& input) {
+PlanResult plan_scripts_user(const NoKeys&, const Facts& input) {
   return write_and_run(input, PartType::ShellScript, "scripts");
 }
 
-PlanResult plan_scripts_per_boot(const ModuleInput& input) {
+PlanResult plan_scripts_per_boot(const NoKeys&, const Facts& input) {
   return run_folder(input, "per-boot");
 }
 
-PlanResult plan_scripts_per_instance(const ModuleInput& input) {
+PlanResult plan_scripts_per_instance(const NoKeys&, const Facts& input) {
   return run_folder(input, "per-instance");
 }
 
-PlanResult plan_scripts_per_once(const ModuleInput& input) {
+PlanResult plan_scripts_per_once(const NoKeys&, const Facts& input) {
   return run_folder(input, "per-once");
 }
 

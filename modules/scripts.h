@@ -8,10 +8,10 @@
 
 namespace amiboot {
 
-PlanResult plan_boothooks(const ModuleInput& input);
-PlanResult plan_scripts_user(const ModuleInput& input);
-PlanResult plan_scripts_per_boot(const ModuleInput& input);
-PlanResult plan_scripts_per_instance(const ModuleInput& input);
-PlanResult plan_scripts_per_once(const ModuleInput& input);
+PlanResult plan_boothooks(const NoKeys&, const Facts& facts);
+PlanResult plan_scripts_user(const NoKeys&, const Facts& facts);
+PlanResult plan_scripts_per_boot(const NoKeys&, const Facts& facts);
+PlanResult plan_scripts_per_instance(const NoKeys&, const Facts& facts);
+PlanResult plan_scripts_per_once(const NoKeys&, const Facts& facts);
 
 }  // namespace amiboot

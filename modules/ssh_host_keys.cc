@@ -53,16 +53,8 @@ std::optional<SshHostKeysConfig> decode_ssh_host_keys(const Value& config, Diagn
   return cfg;
 }
 
-void check_ssh_host_keys(const Value& config, Diagnostics& out) {
-  decode_ssh_host_keys(config, out);
-}
-
-PlanResult plan_ssh_host_keys(const ModuleInput& input) {
+PlanResult plan_ssh_host_keys(const SshHostKeysConfig& cfg, const Facts& input) {
   PlanResult result;
-  auto cfg = decode_ssh_host_keys(input.config, result.diagnostics);
-  if (!cfg) {
-    return result;
-  }
   if (!input.system.path_exists(kSshDir)) {
     return result;  // no sshd in this image: nothing to key
   }
@@ -82,7 +74,7 @@ PlanResult plan_ssh_host_keys(const ModuleInput& input) {
   // Public keys present once the module is done, in file name order as
   // cloud-init's fingerprint script lists them.
   std::set<std::string> pubs;
-  if (cfg->delete_keys) {
+  if (cfg.delete_keys) {
     for (const auto& name : existing) {
       result.actions.push_back(
           RemoveFile{std::string(kSshDir) + "/" + name, "ssh_deletekeys: " + name});
@@ -95,10 +87,10 @@ PlanResult plan_ssh_host_keys(const ModuleInput& input) {
     }
   }
   int generated = 0;
-  for (const auto& type : cfg->types) {
+  for (const auto& type : cfg.types) {
     std::string name = "ssh_host_" + type + "_key";
     bool present = std::find(existing.begin(), existing.end(), name) != existing.end();
-    if (present && !cfg->delete_keys) {
+    if (present && !cfg.delete_keys) {
       continue;  // ssh_deletekeys: false keeps the image's key of this type
     }
     RunCommand keygen{{"ssh-keygen", "-q", "-t", type, "-N", "", "-f", "{root}/etc/ssh/" + name},

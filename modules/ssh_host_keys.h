@@ -21,8 +21,7 @@ struct SshHostKeysConfig {
 /// nullopt when a key is malformed (reported in `out`).
 std::optional<SshHostKeysConfig> decode_ssh_host_keys(const Value& config, Diagnostics& out);
 
-void check_ssh_host_keys(const Value& config, Diagnostics& out);
 /// Nothing when the root has no /etc/ssh (no sshd) or ssh-keygen is missing.
-PlanResult plan_ssh_host_keys(const ModuleInput& input);
+PlanResult plan_ssh_host_keys(const SshHostKeysConfig& config, const Facts& facts);
 
 }  // namespace amiboot

@@ -1,7 +1,7 @@
 #include "modules/write_files.h"
 
-#include "agent/mime.h"
-#include "agent/user_data.h"
+#include "agent/core/mime.h"
+#include "agent/core/user_data.h"
 
 namespace amiboot {
 
@@ -179,20 +179,12 @@ std::optional<std::vector<WriteFileEntry>> decode_write_files(const Value& confi
   return entries;
 }
 
-void check_write_files(const Value& config, Diagnostics& out) {
-  decode_write_files(config, out);
-}
-
 namespace {
 
-PlanResult plan_entries(const ModuleInput& input, bool deferred) {
+PlanResult plan_entries(const std::vector<WriteFileEntry>& entries, bool deferred) {
   PlanResult result;
-  auto entries = decode_write_files(input.config, result.diagnostics);
-  if (!entries) {
-    return result;
-  }
-  for (std::size_t i = 0; i < entries->size(); ++i) {
-    const WriteFileEntry& e = (*entries)[i];
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const WriteFileEntry& e = entries[i];
     if (e.defer != deferred) {
       continue;
     }
@@ -204,12 +196,12 @@ PlanResult plan_entries(const ModuleInput& input, bool deferred) {
 
 }  // namespace
 
-PlanResult plan_write_files(const ModuleInput& input) {
-  return plan_entries(input, false);
+PlanResult plan_write_files(const std::vector<WriteFileEntry>& entries, const Facts&) {
+  return plan_entries(entries, false);
 }
 
-PlanResult plan_write_files_deferred(const ModuleInput& input) {
-  return plan_entries(input, true);
+PlanResult plan_write_files_deferred(const std::vector<WriteFileEntry>& entries, const Facts&) {
+  return plan_entries(entries, true);
 }
 
 }  // namespace amiboot

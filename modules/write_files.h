@@ -24,10 +24,10 @@ struct WriteFileEntry {
 std::optional<std::vector<WriteFileEntry>> decode_write_files(const Value& config,
                                                               Diagnostics& out);
 
-void check_write_files(const Value& config, Diagnostics& out);
 /// Entries without defer (init stage).
-PlanResult plan_write_files(const ModuleInput& input);
+PlanResult plan_write_files(const std::vector<WriteFileEntry>& entries, const Facts& facts);
 /// Entries with defer: true (final stage, after users exist).
-PlanResult plan_write_files_deferred(const ModuleInput& input);
+PlanResult plan_write_files_deferred(const std::vector<WriteFileEntry>& entries,
+                                     const Facts& facts);
 
 }  // namespace amiboot

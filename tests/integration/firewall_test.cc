@@ -21,7 +21,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "agent/config.h"
+#include "agent/core/config.h"
 #include "modules/firewall.h"
 #include "tests/support/test_util.h"
 

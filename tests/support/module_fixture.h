@@ -1,17 +1,45 @@
 // What every module plan test starts from: a config parsed from YAML as
-// user data, an instance, no parts, and an empty in-memory system.
+// user data, an instance, no parts, and an empty in-memory system. plan()
+// and check() go through the module's table row, as the runner does.
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "agent/config.h"
+#include "agent/core/config.h"
 #include "modules/module.h"
 #include "tests/support/fake_system_view.h"
 
 namespace amiboot::testing {
+
+/// The row of `module`; fails the test when there is none.
+inline const ModuleSpec& row(std::string_view module) {
+  const ModuleSpec* spec = find_module(module);
+  EXPECT_NE(spec, nullptr) << "no module " << module;
+  return *spec;
+}
+
+/// Validation of one document by one module: its decoder's diagnostics.
+inline void check_module(std::string_view module, const Value& config, Diagnostics& out) {
+  row(module).decode(config, out);
+}
+
+/// Decode then plan, as the runner does: decoder diagnostics first; a
+/// config with errors is not planned.
+inline PlanResult plan_module(std::string_view module, const Value& config, const Facts& facts) {
+  const ModuleSpec& spec = row(module);
+  Diagnostics decoded;
+  DecodedConfig typed = spec.decode(config, decoded);
+  if (has_errors(decoded)) {
+    return PlanResult{.diagnostics = decoded};
+  }
+  PlanResult plan = spec.plan(typed.get(), facts);
+  plan.diagnostics.insert(plan.diagnostics.begin(), decoded.begin(), decoded.end());
+  return plan;
+}
 
 struct ModuleFixture {
   explicit ModuleFixture(const std::string& yaml) {
@@ -22,7 +50,14 @@ struct ModuleFixture {
     }
     metadata.instance_id = "i-abc";
   }
-  ModuleInput input() const { return ModuleInput{config, metadata, parts, system}; }
+  /// The facts a plan sees; the config doubles as the image config, as the
+  /// old single-document tests had it.
+  Facts facts() const { return Facts{metadata, parts, system, config}; }
+  PlanResult plan(std::string_view module) const { return plan_module(module, config, facts()); }
+  PlanResult plan(std::string_view module, const Facts& with) const {
+    return plan_module(module, config, with);
+  }
+  void check(std::string_view module, Diagnostics& out) const { check_module(module, config, out); }
 
   Value config;
   Metadata metadata;

@@ -1,4 +1,4 @@
-#include "agent/config.h"
+#include "agent/core/config.h"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // its plan. Real packets are in tests/integration/firewall_test.cc.
 #include <gtest/gtest.h>
 
-#include "agent/config.h"
+#include "agent/core/config.h"
 #include "modules/firewall.h"
 #include "modules/module.h"
 #include "tests/support/module_fixture.h"
@@ -14,7 +14,7 @@ struct Fixture : testing::ModuleFixture {
   explicit Fixture(const std::string& yaml) : ModuleFixture(yaml) {
     system.programs = {"nft", "iptables-restore", "ip6tables-restore"};
   }
-  PlanResult plan() const { return plan_firewall(input()); }
+  PlanResult plan() const { return ModuleFixture::plan("firewall"); }
 };
 
 std::vector<std::string> formatted(const Diagnostics& diagnostics) {

@@ -30,7 +30,7 @@ WriteFile etc_hostname(const std::string& name) {
 
 TEST(Hostname, DefaultIsTheShortNameFromImdsOnDebian) {
   Fixture f("{}");
-  auto plan = plan_hostname(f.input());
+  auto plan = f.plan("hostname");
   std::vector<Action> expected = {etc_hostname("ip-10-0-0-12"), set_hostname("ip-10-0-0-12")};
   EXPECT_EQ(plan.actions, expected);
   EXPECT_EQ(plan.summary, "hostname ip-10-0-0-12");
@@ -40,9 +40,9 @@ TEST(Hostname, TheRedHatFamilyPrefersTheFqdnUnlessTold) {
   Fixture amzn("{}", "ID=\"amzn\"\nID_LIKE=\"centos rhel fedora\"\n");
   std::vector<Action> expected = {etc_hostname("ip-10-0-0-12.ec2.internal"),
                                   set_hostname("ip-10-0-0-12.ec2.internal")};
-  EXPECT_EQ(plan_hostname(amzn.input()).actions, expected);
+  EXPECT_EQ(amzn.plan("hostname").actions, expected);
   Fixture told("prefer_fqdn_over_hostname: false\n", "ID=\"amzn\"\n");
-  EXPECT_EQ(plan_hostname(told.input()).actions[0], Action(etc_hostname("ip-10-0-0-12")));
+  EXPECT_EQ(told.plan("hostname").actions[0], Action(etc_hostname("ip-10-0-0-12")));
 }
 
 TEST(Hostname, ConfigNamesWinAndADottedHostnameIsTheFqdn) {
@@ -65,7 +65,7 @@ TEST(Hostname, ManageEtcHostsKeepsForeignLinesAndReplacesOurs) {
       "127.0.1.1\timage-builder.localdomain image-builder\n"
       "10.1.2.3 db.internal db\n"
       "::1 localhost ip6-localhost ip6-loopback\n";
-  auto plan = plan_hostname(f.input());
+  auto plan = f.plan("hostname");
   ASSERT_EQ(plan.actions.size(), 3u);
   EXPECT_EQ(plan.actions[2],
             Action(WriteFile{"/etc/hosts",
@@ -79,7 +79,7 @@ TEST(Hostname, ManageEtcHostsKeepsForeignLinesAndReplacesOurs) {
 TEST(Hostname, ASecondRunPlansNothing) {
   Fixture f("manage_etc_hosts: true\n");
   f.system.files["/etc/hosts"] = "127.0.0.1 localhost\n";
-  auto first = plan_hostname(f.input());
+  auto first = f.plan("hostname");
   for (const auto& a : first.actions) {
     if (const auto* w = std::get_if<WriteFile>(&a)) {
       f.system.files[w->path] = w->content;
@@ -89,10 +89,10 @@ TEST(Hostname, ASecondRunPlansNothing) {
   EXPECT_EQ(f.system.files["/etc/hosts"],
             "127.0.0.1 localhost\n127.0.1.1 ip-10-0-0-12.ec2.internal ip-10-0-0-12 # amiboot "
             "manage_etc_hosts\n");
-  EXPECT_TRUE(plan_hostname(f.input()).actions.empty());
+  EXPECT_TRUE(f.plan("hostname").actions.empty());
   // A new name replaces our line instead of adding a second one.
   f.metadata.local_hostname = "ip-10-0-0-13.ec2.internal";
-  auto renamed = plan_hostname(f.input());
+  auto renamed = f.plan("hostname");
   ASSERT_EQ(renamed.actions.size(), 3u);
   EXPECT_EQ(std::get<WriteFile>(renamed.actions[2]).content,
             "127.0.0.1 localhost\n127.0.1.1 ip-10-0-0-13.ec2.internal ip-10-0-0-13 # amiboot "
@@ -126,13 +126,13 @@ TEST(Hostname, NoHostsFileGetsCloudInitsTemplate) {
 
 TEST(Hostname, PreserveHostnameAndCreateHostnameFile) {
   Fixture preserve("preserve_hostname: true\n");
-  EXPECT_TRUE(plan_hostname(preserve.input()).actions.empty());
+  EXPECT_TRUE(preserve.plan("hostname").actions.empty());
   Fixture no_file("create_hostname_file: false\n");
   std::vector<Action> expected = {set_hostname("ip-10-0-0-12")};
-  EXPECT_EQ(plan_hostname(no_file.input()).actions, expected);
+  EXPECT_EQ(no_file.plan("hostname").actions, expected);
   Fixture nothing("{}");
   nothing.metadata.local_hostname = "";
-  EXPECT_TRUE(plan_hostname(nothing.input()).actions.empty());
+  EXPECT_TRUE(nothing.plan("hostname").actions.empty());
 }
 
 TEST(Hostname, BadValuesNameTheKeyAndLine) {
@@ -147,10 +147,10 @@ TEST(Hostname, BadValuesNameTheKeyAndLine) {
        }) {
     Fixture f(yaml);
     Diagnostics d;
-    check_hostname(f.config, d);
+    f.check("hostname", d);
     ASSERT_EQ(d.size(), 1u) << yaml;
     EXPECT_EQ(d[0].format(), message);
-    EXPECT_TRUE(plan_hostname(f.input()).actions.empty());
+    EXPECT_TRUE(f.plan("hostname").actions.empty());
   }
 }
 

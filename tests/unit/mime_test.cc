@@ -1,4 +1,4 @@
-#include "agent/mime.h"
+#include "agent/core/mime.h"
 
 #include <gtest/gtest.h>
 

@@ -4,11 +4,9 @@
 
 #include <set>
 
-#include "agent/config.h"
-#include "modules/bootcmd.h"
+#include "agent/core/config.h"
 #include "modules/final_message.h"
 #include "modules/module.h"
-#include "modules/runcmd.h"
 #include "modules/scripts.h"
 #include "modules/write_files.h"
 #include "tests/support/module_fixture.h"
@@ -66,7 +64,7 @@ TEST(WriteFiles, PlansEveryEncodingOwnerModeAndAppend) {
       "\n    owner: app:staff\n    permissions: 0755\n"
       "  - path: /etc/more\n    content: line\n    append: true\n"
       "  - path: /home/app/later\n    content: x\n    defer: true\n");
-  auto plan = plan_write_files(f.input());
+  auto plan = f.plan("write_files");
   ASSERT_TRUE(plan.diagnostics.empty()) << plan.diagnostics[0].format();
   std::vector<Action> expected = {
       WriteFile{"/etc/plain", "hello", 0644, "root:root", false, "write_files[0]"},
@@ -75,7 +73,7 @@ TEST(WriteFiles, PlansEveryEncodingOwnerModeAndAppend) {
       WriteFile{"/etc/more", "line", 0644, "root:root", true, "write_files[3]"},
   };
   EXPECT_EQ(plan.actions, expected);
-  auto deferred = plan_write_files_deferred(f.input());
+  auto deferred = f.plan("write_files_deferred");
   std::vector<Action> expected_deferred = {
       WriteFile{"/home/app/later", "x", 0644, "root:root", false, "write_files[4]"}};
   EXPECT_EQ(deferred.actions, expected_deferred);
@@ -84,7 +82,7 @@ TEST(WriteFiles, PlansEveryEncodingOwnerModeAndAppend) {
 TEST(WriteFiles, RelativeAndDotDotPathsAreRefused) {
   for (const char* path : {"etc/x", "/etc/../../x", "../x", "/a/.."}) {
     Fixture f(std::string("write_files:\n  - path: '") + path + "'\n    content: x\n");
-    auto plan = plan_write_files(f.input());
+    auto plan = f.plan("write_files");
     EXPECT_TRUE(plan.actions.empty()) << path;
     ASSERT_TRUE(has_errors(plan.diagnostics)) << path;
     EXPECT_EQ(plan.diagnostics[0].path, "write_files[0].path");
@@ -96,7 +94,7 @@ TEST(WriteFiles, OneBadEntryMeansNoEntryIsPlanned) {
   Fixture f(
       "write_files:\n  - path: /ok\n    content: x\n  - path: /bad\n    encoding: b64\n"
       "    content: '!!!notbase64'\n");
-  auto plan = plan_write_files(f.input());
+  auto plan = f.plan("write_files");
   EXPECT_TRUE(plan.actions.empty());
   ASSERT_TRUE(has_errors(plan.diagnostics));
   EXPECT_EQ(plan.diagnostics[0].path, "write_files[1].content");
@@ -104,7 +102,7 @@ TEST(WriteFiles, OneBadEntryMeansNoEntryIsPlanned) {
 
 TEST(WriteFiles, BadPermissionsAndEncodingNameTheKey) {
   Fixture f("write_files:\n  - path: /x\n    permissions: '0999'\n    encoding: rot13\n");
-  auto plan = plan_write_files(f.input());
+  auto plan = f.plan("write_files");
   ASSERT_EQ(plan.diagnostics.size(), 2u);
   EXPECT_EQ(plan.diagnostics[0].path, "write_files[0].encoding");
   EXPECT_EQ(plan.diagnostics[1].path, "write_files[0].permissions");
@@ -112,11 +110,11 @@ TEST(WriteFiles, BadPermissionsAndEncodingNameTheKey) {
 
 TEST(Commands, StringsRunWithShAndListsAreArgvs) {
   Fixture f("bootcmd:\n  - echo one\n  - [touch, /tmp/two]\nruncmd:\n  - [ls, -l, /]\n");
-  auto boot = plan_bootcmd(f.input());
+  auto boot = f.plan("bootcmd");
   std::vector<Action> expected = {RunCommand{{"sh", "-c", "echo one"}, "bootcmd[0]"},
                                   RunCommand{{"touch", "/tmp/two"}, "bootcmd[1]"}};
   EXPECT_EQ(boot.actions, expected);
-  auto run = plan_runcmd(f.input());
+  auto run = f.plan("runcmd");
   std::vector<Action> expected_run = {RunCommand{{"ls", "-l", "/"}, "runcmd[0]"}};
   EXPECT_EQ(run.actions, expected_run);
 }
@@ -126,13 +124,13 @@ TEST(Scripts, UserScriptsAreWrittenThenRunInOrder) {
   f.parts = {{PartType::ShellScript, "b.sh", "user-data part 2 (b.sh)", "#!/bin/bash\necho b\n"},
              {PartType::CloudConfig, "c", "user-data part 1", "{}"},
              {PartType::Boothook, "hook", "user-data part 3", "echo hook\n"}};
-  auto plan = plan_scripts_user(f.input());
+  auto plan = f.plan("scripts_user");
   std::string path = "/var/lib/amiboot/instances/i-abc/scripts/b.sh";
   std::vector<Action> expected = {
       WriteFile{path, "#!/bin/bash\necho b\n", 0700, "root", false, "user-data part 2 (b.sh)"},
       RunCommand{{path}, "scripts b.sh", true}};
   EXPECT_EQ(plan.actions, expected);
-  auto hooks = plan_boothooks(f.input());
+  auto hooks = f.plan("boothooks");
   ASSERT_EQ(hooks.actions.size(), 2u);
   // A boothook has no interpreter line of its own: it runs with sh.
   EXPECT_EQ(std::get<WriteFile>(hooks.actions[0]).content, "#!/bin/sh\necho hook\n");
@@ -141,20 +139,20 @@ TEST(Scripts, UserScriptsAreWrittenThenRunInOrder) {
 TEST(Scripts, FoldersRunTheirExecutablesByName) {
   Fixture f("{}");
   f.system.executables["/var/lib/amiboot/scripts/per-boot"] = {"10-a", "20-b"};
-  auto plan = plan_scripts_per_boot(f.input());
+  auto plan = f.plan("scripts_per_boot");
   std::vector<Action> expected = {
       RunCommand{{"/var/lib/amiboot/scripts/per-boot/10-a"}, "per-boot 10-a", true},
       RunCommand{{"/var/lib/amiboot/scripts/per-boot/20-b"}, "per-boot 20-b", true}};
   EXPECT_EQ(plan.actions, expected);
-  EXPECT_TRUE(plan_scripts_per_once(f.input()).actions.empty());
+  EXPECT_TRUE(f.plan("scripts_per_once").actions.empty());
 }
 
 TEST(FinalMessage, SubstitutesLikeCloudInit) {
   Fixture f("final_message: 'up $UPTIME on {{datasource}} as $INSTANCE_ID at $TIMESTAMP'\n");
-  ModuleInput in = f.input();
+  Facts in = f.facts();
   in.uptime_seconds = 12.5;
   in.timestamp = "2026-01-01T00:00:00Z";
-  auto plan = plan_final_message(in);
+  auto plan = f.plan("final_message", in);
   std::vector<Action> expected = {
       ConsoleMessage{"up 12.50 on imds as i-abc at 2026-01-01T00:00:00Z"}};
   EXPECT_EQ(plan.actions, expected);

@@ -432,7 +432,7 @@ TEST(PackagesPlan, DecodesEveryFormIntoOneActionForTheImagesManager) {
       "packages:\n  - curl\n  - nginx=1.22.1-9\n  - [jq, 1.6-2]\n  - [tree]\n"
       "package_update: true\npackage_reboot_if_required: true\n"
       "amiboot: {packages: {lock_timeout_seconds: 30, attempts: 2}}\n");
-  auto plan = plan_packages(f.input());
+  auto plan = f.plan("packages");
   ASSERT_TRUE(plan.diagnostics.empty()) << plan.diagnostics[0].format();
   std::vector<Action> expected = {ManagePackages{
       .manager = "apt",
@@ -454,7 +454,7 @@ TEST(PackagesPlan, DecodesEveryFormIntoOneActionForTheImagesManager) {
 TEST(PackagesPlan, CloudInitsAptAndSnapListsAreReadLikeCloudInit) {
   const std::string yaml = "packages:\n  - jq\n  - apt: [curl, [nginx, '1.2']]\n  - snap: [lxd]\n";
   Plan debian(yaml);
-  auto plan = plan_packages(debian.input());
+  auto plan = debian.plan("packages");
   ASSERT_EQ(plan.actions.size(), 1u);
   EXPECT_EQ(std::get<ManagePackages>(plan.actions[0]).packages,
             (std::vector<PackageSpec>{{"jq", ""}, {"curl", ""}, {"nginx", "1.2"}}));
@@ -467,7 +467,7 @@ TEST(PackagesPlan, CloudInitsAptAndSnapListsAreReadLikeCloudInit) {
   fedora.system.files.clear();
   fedora.system.files["/etc/os-release"] = "ID=fedora\n";
   fedora.system.files["/usr/bin/dnf"] = "";
-  plan = plan_packages(fedora.input());
+  plan = fedora.plan("packages");
   ASSERT_EQ(plan.actions.size(), 1u);
   EXPECT_EQ(std::get<ManagePackages>(plan.actions[0]).packages,
             (std::vector<PackageSpec>{{"jq", ""}}));
@@ -475,7 +475,7 @@ TEST(PackagesPlan, CloudInitsAptAndSnapListsAreReadLikeCloudInit) {
   EXPECT_NE(plan.diagnostics[1].message.find("the apt: list is skipped"), std::string::npos);
 
   Plan bad("packages:\n  - yum: [jq]\n");
-  plan = plan_packages(bad.input());
+  plan = bad.plan("packages");
   EXPECT_TRUE(plan.actions.empty());
   ASSERT_EQ(plan.diagnostics.size(), 1u);
   EXPECT_EQ(plan.diagnostics[0].format(),
@@ -484,14 +484,14 @@ TEST(PackagesPlan, CloudInitsAptAndSnapListsAreReadLikeCloudInit) {
 
 TEST(PackagesPlan, NothingAskedIsNothingToDo) {
   Plan f("package_update: false\npackages: []\n");
-  auto plan = plan_packages(f.input());
+  auto plan = f.plan("packages");
   EXPECT_TRUE(plan.actions.empty());
   EXPECT_TRUE(plan.diagnostics.empty());
 }
 
 TEST(PackagesPlan, ANameThatLooksLikeAnOptionIsRejectedWithItsPosition) {
   Plan f("packages:\n  - curl\n  - --allow-unauthenticated\n");
-  auto plan = plan_packages(f.input());
+  auto plan = f.plan("packages");
   EXPECT_TRUE(plan.actions.empty());
   ASSERT_EQ(plan.diagnostics.size(), 1u);
   EXPECT_EQ(
@@ -508,7 +508,7 @@ TEST(PackagesPlan, WrongTypesAreErrorsWithPositions) {
   EXPECT_NE(d[0].format().find("user-data:1:11: packages: expected a list"), std::string::npos)
       << d[0].format();
   Plan bad("packages: [a]\namiboot: {packages: {attempts: 0}}\n");
-  auto plan = plan_packages(bad.input());
+  auto plan = bad.plan("packages");
   ASSERT_FALSE(plan.diagnostics.empty());
   EXPECT_NE(plan.diagnostics[0].format().find("amiboot.packages.attempts: expected 1 to 20, got 0"),
             std::string::npos)
@@ -517,12 +517,12 @@ TEST(PackagesPlan, WrongTypesAreErrorsWithPositions) {
 
 TEST(PackagesPlan, NoOsReleaseOrNoManagerIsAnErrorThatSaysWhich) {
   testing::ModuleFixture none("packages: [a]\n");
-  auto plan = plan_packages(none.input());
+  auto plan = none.plan("packages");
   ASSERT_EQ(plan.diagnostics.size(), 1u);
   EXPECT_NE(plan.diagnostics[0].message.find("os-release"), std::string::npos);
   testing::ModuleFixture arch("packages: [a]\n");
   arch.system.files["/etc/os-release"] = "ID=arch\n";
-  plan = plan_packages(arch.input());
+  plan = arch.plan("packages");
   ASSERT_EQ(plan.diagnostics.size(), 1u);
   EXPECT_NE(plan.diagnostics[0].message.find("ID=arch"), std::string::npos);
 }

@@ -54,7 +54,7 @@ std::vector<Action> console_blocks(const std::vector<std::string>& pubs) {
 
 TEST(SshHostKeys, ImageKeysAreReplacedAndFingerprintsGoToTheConsole) {
   Fixture f("{}");
-  auto plan = plan_ssh_host_keys(f.input());
+  auto plan = f.plan("ssh_host_keys");
   std::vector<Action> expected = {
       RemoveFile{"/etc/ssh/ssh_host_ed25519_key", "ssh_deletekeys: ssh_host_ed25519_key"},
       RemoveFile{"/etc/ssh/ssh_host_ed25519_key-cert.pub",
@@ -75,7 +75,7 @@ TEST(SshHostKeys, ImageKeysAreReplacedAndFingerprintsGoToTheConsole) {
 
 TEST(SshHostKeys, KeepingKeysGeneratesOnlyMissingTypes) {
   Fixture f("ssh_deletekeys: false\nssh_genkeytypes: [ed25519, ecdsa]\n");
-  auto plan = plan_ssh_host_keys(f.input());
+  auto plan = f.plan("ssh_host_keys");
   std::vector<Action> expected = {keygen("ecdsa")};
   auto blocks = console_blocks(
       {"ssh_host_ecdsa_key.pub", "ssh_host_ed25519_key.pub", "ssh_host_rsa_key.pub"});
@@ -86,10 +86,10 @@ TEST(SshHostKeys, KeepingKeysGeneratesOnlyMissingTypes) {
 TEST(SshHostKeys, NoSshdOrNoKeygenMeansNothingToDo) {
   Fixture no_ssh("{}");
   no_ssh.system.files.clear();
-  EXPECT_TRUE(plan_ssh_host_keys(no_ssh.input()).actions.empty());
+  EXPECT_TRUE(no_ssh.plan("ssh_host_keys").actions.empty());
   Fixture no_keygen("{}");
   no_keygen.system.programs.clear();
-  auto plan = plan_ssh_host_keys(no_keygen.input());
+  auto plan = no_keygen.plan("ssh_host_keys");
   EXPECT_TRUE(plan.actions.empty());
   ASSERT_EQ(plan.diagnostics.size(), 1u);
   EXPECT_EQ(plan.diagnostics[0].severity, Diagnostic::Severity::Warning);
@@ -98,15 +98,15 @@ TEST(SshHostKeys, NoSshdOrNoKeygenMeansNothingToDo) {
 TEST(SshHostKeys, BadKeyTypesNameTheKeyAndLine) {
   Fixture f("ssh_genkeytypes:\n  - ed25519\n  - ed448\n");
   Diagnostics d;
-  check_ssh_host_keys(f.config, d);
+  f.check("ssh_host_keys", d);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].format(),
             "user-data:3:5: ssh_genkeytypes[1]: expected one of ed25519, ecdsa, rsa, dsa; got "
             "'ed448'");
-  EXPECT_TRUE(plan_ssh_host_keys(f.input()).actions.empty());
+  EXPECT_TRUE(f.plan("ssh_host_keys").actions.empty());
   Fixture none("ssh_genkeytypes: []\n");
   Diagnostics w;
-  check_ssh_host_keys(none.config, w);
+  none.check("ssh_host_keys", w);
   ASSERT_EQ(w.size(), 1u);
   EXPECT_EQ(w[0].severity, Diagnostic::Severity::Warning);
 }

@@ -1,4 +1,4 @@
-#include "agent/user_data.h"
+#include "agent/core/user_data.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>

@@ -78,7 +78,7 @@ TEST(Users, RepresentativeConfigPlansExactActions) {
       "groups:\n"
       "  - ops: [bob]\n"
       "ssh_authorized_keys: [ssh-rsa AAAAextra extra@host]\n");
-  auto plan = plan_users(f.input());
+  auto plan = f.plan("users");
   ASSERT_FALSE(has_errors(plan.diagnostics)) << errors(plan.diagnostics);
   const std::string distro_sudo =
       "default user (distribution defaults for /etc/os-release ID=debian)";
@@ -127,7 +127,7 @@ TEST(Users, RepresentativeConfigPlansExactActions) {
 
 TEST(Users, NoUsersKeyMeansTheDefaultUserWithTheImdsKeys) {
   Fixture f("{}");
-  auto plan = plan_users(f.input());
+  auto plan = f.plan("users");
   ASSERT_FALSE(has_errors(plan.diagnostics)) << errors(plan.diagnostics);
   bool useradd = false, keys = false;
   for (const auto& a : plan.actions) {
@@ -146,12 +146,12 @@ TEST(Users, NoUsersKeyMeansTheDefaultUserWithTheImdsKeys) {
 TEST(Users, GroupsFiveIsAnErrorWithKeyPathAndLineAndNothingIsPlanned) {
   Fixture f("users:\n  - default\n  - name: bob\n    groups: 5\n");
   Diagnostics d;
-  check_users(f.config, d);
+  f.check("users", d);
   ASSERT_EQ(d.size(), 1u) << errors(d);
   EXPECT_EQ(d[0].format(),
             "user-data:4:13: users[1].groups: expected a comma-separated string or a list of group "
             "names, got an integer");
-  auto plan = plan_users(f.input());
+  auto plan = f.plan("users");
   EXPECT_TRUE(has_errors(plan.diagnostics));
   EXPECT_TRUE(plan.actions.empty()) << dump(plan.actions);
 }
@@ -208,7 +208,7 @@ TEST(Users, BadFieldsNameTheirKey) {
        }) {
     Fixture f(c.yaml);
     Diagnostics d;
-    check_users(f.config, d);
+    f.check("users", d);
     ASSERT_TRUE(has_errors(d)) << c.yaml;
     EXPECT_EQ(d[0].format(), c.message) << c.yaml;
   }
@@ -217,13 +217,13 @@ TEST(Users, BadFieldsNameTheirKey) {
 TEST(Users, StringFormMeansThatUserOnlyAndWarnsAboutTheKeys) {
   Fixture f("users: bob\n");
   Diagnostics d;
-  check_users(f.config, d);
+  f.check("users", d);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].severity, Diagnostic::Severity::Warning);
   EXPECT_EQ(d[0].path, "users");
   EXPECT_EQ(d[0].pos.line, 1);
   EXPECT_NE(d[0].message.find("no 'default' entry"), std::string::npos);
-  auto plan = plan_users(f.input());
+  auto plan = f.plan("users");
   ASSERT_FALSE(has_errors(plan.diagnostics)) << errors(plan.diagnostics);
   std::string none_opts = kRootOpts;
   none_opts.replace(none_opts.find("admin"), 5, "NONE");
@@ -291,11 +291,11 @@ TEST(Users, SecondPlanAfterApplyingIsEmpty) {
       "users:\n  - default\n  - name: bob\n    groups: [adm, devs]\n    sudo: [ALL=(ALL) ALL]\n"
       "    ssh_authorized_keys: [ssh-ed25519 AAAAbob bob]\n"
       "groups: {ops: [bob, admin]}\nssh_authorized_keys: [ssh-rsa AAAAextra extra]\n");
-  auto first = plan_users(f.input());
+  auto first = f.plan("users");
   ASSERT_FALSE(has_errors(first.diagnostics)) << errors(first.diagnostics);
   ASSERT_FALSE(first.actions.empty());
   apply_to_fake(first.actions, f.system);
-  auto second = plan_users(f.input());
+  auto second = f.plan("users");
   EXPECT_FALSE(has_errors(second.diagnostics)) << errors(second.diagnostics);
   EXPECT_TRUE(second.actions.empty()) << dump(second.actions) << f.system.files["/etc/group"];
 }
@@ -305,7 +305,7 @@ TEST(Users, ExistingUserIsNotAddedAgainButGetsItsMissingGroupsAndLock) {
   f.system.files["/etc/passwd"] += "bob:x:1000:1000::/home/bob:/bin/bash\n";
   f.system.files["/etc/group"] = "root:x:0:\nadm:x:4:bob\nsudo:x:27:\nbob:x:1000:\n";
   f.system.files["/etc/shadow"] += "bob:$6$salt$hash:20000:0:99999:7:::\n";
-  auto plan = plan_users(f.input());
+  auto plan = f.plan("users");
   std::vector<Action> expected = {
       tool({"gpasswd", "-a", "bob", "sudo"}, "users[0] (bob): add bob to group sudo",
            {"-Q", "{root}"}),
@@ -323,7 +323,7 @@ TEST(Users, PasswordsTravelOnlyOnStdinNeverInArgvLabelsOrDryRun) {
             "'\n    lock_passwd: false\n"
             "  - name: dave\n    hashed_passwd: '" +
             hash + "2'\n  - name: erin\n    plain_text_passwd: 'S3cret pass'\n");
-  auto plan = plan_users(f.input());
+  auto plan = f.plan("users");
   ASSERT_FALSE(has_errors(plan.diagnostics)) << errors(plan.diagnostics);
   std::string shown;
   std::vector<std::string> inputs;
@@ -369,7 +369,7 @@ TEST(Users, HashedPasswordAlreadyInShadowIsNotSetAgain) {
   Fixture f("users:\n  - name: dave\n    hashed_passwd: '$6$s$h'\n");
   f.system.files["/etc/passwd"] += "dave:x:1000:1000::/home/dave:/bin/sh\n";
   f.system.files["/etc/shadow"] += "dave:!$6$s$h:20000:0:99999:7:::\n";
-  auto plan = plan_users(f.input());
+  auto plan = f.plan("users");
   for (const auto& a : plan.actions) {
     const auto* r = std::get_if<RunCommand>(&a);
     EXPECT_TRUE(r == nullptr || (r->argv[0] != "chpasswd" && r->argv[0] != "usermod"))
@@ -392,7 +392,7 @@ TEST(Users, EveryUserFieldReachesUseradd) {
       "  - name: nohome\n"
       "    no_create_home: true\n"
       "    lock-passwd: false\n");
-  auto plan = plan_users(f.input());
+  auto plan = f.plan("users");
   ASSERT_FALSE(has_errors(plan.diagnostics)) << errors(plan.diagnostics);
   std::vector<Action> expected = {
       tool({"groupadd", "services"}, "users[0] (svc): groupadd services"),
@@ -414,7 +414,7 @@ TEST(Users, DefaultUserComesFromSystemInfoOverTheDistribution) {
       "  - name: default\n    shell: /bin/zsh\n");
   f.system.files["/etc/os-release"] = "ID=ubuntu\n";
   f.system.files["/etc/group"] += "wheel:x:10:\nextra:x:11:\n";
-  auto plan = plan_users(f.input());
+  auto plan = f.plan("users");
   ASSERT_FALSE(has_errors(plan.diagnostics)) << errors(plan.diagnostics);
   const RunCommand* useradd = nullptr;
   for (const auto& a : plan.actions) {
@@ -433,7 +433,7 @@ TEST(Users, DefaultUserComesFromSystemInfoOverTheDistribution) {
 
 TEST(Users, OldStyleUserKeyNamesTheDefaultUser) {
   Fixture f("user: {name: cloud, gecos: Cloud}\nusers: [bob]\n");
-  auto plan = plan_users(f.input());
+  auto plan = f.plan("users");
   ASSERT_FALSE(has_errors(plan.diagnostics)) << errors(plan.diagnostics);
   std::vector<std::string> created;
   for (const auto& a : plan.actions) {
@@ -470,7 +470,7 @@ TEST(Users, DistributionDefaults) {
 TEST(Users, UnknownDistributionWithoutSystemInfoHasNoDefaultUser) {
   Fixture f("{}");
   f.system.files["/etc/os-release"] = "ID=alpine\n";
-  auto plan = plan_users(f.input());
+  auto plan = f.plan("users");
   EXPECT_FALSE(has_errors(plan.diagnostics));
   ASSERT_FALSE(plan.diagnostics.empty());
   EXPECT_NE(plan.diagnostics[0].message.find("no default user"), std::string::npos);
@@ -489,7 +489,7 @@ TEST(Users, DisableRootFalseGivesRootThePlainKeys) {
       "# Sudo rules of the users amiboot created (cloud-init's users[].sudo).\n"
       "# Rewritten on each new instance.\n\n# User rules for admin\n"
       "admin ALL=(ALL) NOPASSWD:ALL\n";
-  auto plan = plan_users(f.input());
+  auto plan = f.plan("users");
   // (admin exists but is in none of Debian's groups: gpasswd adds them first.)
   std::vector<Action> tail = {
       MakeDir{"/root/.ssh", 0700, "root", "root (disable_root: false): ~root/.ssh"},
@@ -503,7 +503,7 @@ TEST(Users, DisableRootFalseGivesRootThePlainKeys) {
 TEST(Users, SshPwauthWritesAnSshdDropIn) {
   Fixture f("ssh_pwauth: true\nusers: []\n");
   f.system.files["/etc/ssh/sshd_config"] = "Include /etc/ssh/sshd_config.d/*.conf\n";
-  auto plan = plan_users(f.input());
+  auto plan = f.plan("users");
   ASSERT_FALSE(plan.actions.empty());
   EXPECT_EQ(plan.actions.back(),
             Action(WriteFile{kSshdDropIn,
@@ -513,7 +513,7 @@ TEST(Users, SshPwauthWritesAnSshdDropIn) {
       << dump(plan.actions);
   Fixture unchanged("ssh_pwauth: unchanged\nusers: []\n");
   unchanged.system.files["/etc/ssh/sshd_config"] = "";
-  for (const auto& a : plan_users(unchanged.input()).actions) {
+  for (const auto& a : unchanged.plan("users").actions) {
     const auto* w = std::get_if<WriteFile>(&a);
     EXPECT_TRUE(w == nullptr || w->path != kSshdDropIn);
   }
@@ -522,7 +522,7 @@ TEST(Users, SshPwauthWritesAnSshdDropIn) {
 TEST(Users, WithoutVisudoTheSudoersFileIsWrittenUnchecked) {
   Fixture f("{}");
   f.system.programs.clear();
-  auto plan = plan_users(f.input());
+  auto plan = f.plan("users");
   ASSERT_FALSE(plan.actions.empty());
   const auto* w = std::get_if<WriteFile>(&plan.actions[0]);
   ASSERT_NE(w, nullptr) << dump(plan.actions);
@@ -533,7 +533,7 @@ TEST(Users, WithoutVisudoTheSudoersFileIsWrittenUnchecked) {
 TEST(Users, NoPasswdFileMeansNoOsTreeAndNothingToDo) {
   Fixture f("users: [default, bob]\n");
   f.system.files.erase("/etc/passwd");
-  auto plan = plan_users(f.input());
+  auto plan = f.plan("users");
   EXPECT_TRUE(plan.actions.empty());
   EXPECT_FALSE(has_errors(plan.diagnostics));
 }

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/config.h"
+#include "agent/core/config.h"
 #include "tests/support/fake_block_devices.h"
 #include "tests/support/module_fixture.h"
 
@@ -20,13 +20,13 @@ struct Fixture : testing::ModuleFixture {
     metadata.block_device_mapping = {{"ami", "xvda"}, {"root", "/dev/xvda"}, {"ebs1", "sdf"}};
     system.programs = {"mkfs.ext4", "mkfs.xfs", "mkswap"};
   }
-  ModuleInput input() const {
-    ModuleInput in = ModuleFixture::input();
-    in.blocks = &blocks;
-    return in;
+  Facts facts() const {
+    Facts with = ModuleFixture::facts();
+    with.blocks = &blocks;
+    return with;
   }
-  PlanResult plan() const { return plan_volumes(input()); }
-  PlanResult plan_boot() const { return plan_mounts(input()); }
+  PlanResult plan() const { return ModuleFixture::plan("volumes", facts()); }
+  PlanResult plan_boot() const { return ModuleFixture::plan("mounts", facts()); }
   DeviceResolver resolver() const {
     static const std::map<std::string, std::string> none;
     return DeviceResolver(metadata, aliases.empty() ? none : aliases, blocks);
@@ -627,7 +627,7 @@ TEST(Volumes, BadConfigIsRejectedWithKeyPathsAndPositions) {
     auto parsed = parse_yaml(c.yaml, "user-data");
     ASSERT_TRUE(parsed.ok()) << c.yaml;
     Diagnostics out;
-    check_volumes(*parsed, out);
+    decode_volumes(*parsed, out);
     ASSERT_TRUE(has_errors(out)) << c.yaml;
     EXPECT_EQ(out[0].format(), c.error) << c.yaml;
   }

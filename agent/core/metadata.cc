@@ -1,4 +1,4 @@
-#include "agent/metadata.h"
+#include "agent/core/metadata.h"
 
 #include <exception>
 #include <string>

@@ -1,4 +1,4 @@
-#include "agent/config.h"
+#include "agent/core/config.h"
 
 #include <yaml-cpp/yaml.h>
 

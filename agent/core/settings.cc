@@ -1,4 +1,4 @@
-#include "agent/settings.h"
+#include "agent/core/settings.h"
 
 namespace amiboot {
 

@@ -1,4 +1,4 @@
-#include "agent/user_data.h"
+#include "agent/core/user_data.h"
 
 #include <zlib.h>
 
@@ -7,7 +7,9 @@
 #include <cctype>
 #include <cstdio>
 
-#include "agent/mime.h"
+#include "agent/core/mime.h"
+
+#include "agent/core/strings.h"
 
 namespace amiboot {
 
@@ -34,14 +36,6 @@ std::string_view skip_bom(std::string_view s) {
 std::string_view skip_leading_space(std::string_view s) {
   while (!s.empty() && is_space(s.front())) {
     s.remove_prefix(1);
-  }
-  return s;
-}
-
-std::string_view trim(std::string_view s) {
-  s = skip_leading_space(s);
-  while (!s.empty() && is_space(s.back())) {
-    s.remove_suffix(1);
   }
   return s;
 }

@@ -1,9 +1,11 @@
-#include "agent/mime.h"
+#include "agent/core/mime.h"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
+
+#include "agent/core/strings.h"
 
 namespace amiboot {
 
@@ -15,16 +17,6 @@ bool is_blank(char c) {
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_space(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 std::string lowercase(std::string_view s) {

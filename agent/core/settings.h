@@ -4,7 +4,7 @@
 #include <chrono>
 #include <string>
 
-#include "agent/config.h"
+#include "agent/core/config.h"
 
 namespace amiboot {
 

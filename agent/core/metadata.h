@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/result.h"
+#include "agent/core/result.h"
 
 namespace amiboot {
 

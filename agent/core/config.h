@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/result.h"
+#include "agent/core/result.h"
 
 namespace amiboot {
 
@@ -19,6 +19,7 @@ struct Position {
   std::string source;  // "user-data", "/etc/amiboot/amiboot.yaml"
   int line = 0;        // 1-based; 0 = unknown
   int column = 0;      // 1-based
+  bool operator==(const Position&) const = default;
 };
 
 struct Diagnostic {

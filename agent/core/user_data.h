@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/result.h"
+#include "agent/core/result.h"
 
 namespace amiboot {
 

@@ -1,0 +1,30 @@
+#include "agent/core/strings.h"
+
+#include <algorithm>
+
+namespace amiboot {
+
+std::string_view trim(std::string_view s, std::string_view chars) {
+  std::size_t b = s.find_first_not_of(chars);
+  if (b == std::string_view::npos) {
+    return {};
+  }
+  return s.substr(b, s.find_last_not_of(chars) - b + 1);
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::vector<std::string> split_colon_fields(std::string_view line) {
+  std::vector<std::string> fields;
+  std::size_t start = 0;
+  for (std::size_t colon; (colon = line.find(':', start)) != std::string_view::npos;
+       start = colon + 1) {
+    fields.emplace_back(line.substr(start, colon - start));
+  }
+  fields.emplace_back(line.substr(start));
+  return fields;
+}
+
+}  // namespace amiboot

@@ -1,0 +1,21 @@
+// Small string helpers every layer uses, each in one place.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace amiboot {
+
+inline constexpr std::string_view kWhitespace = " \t\r\n\f\v";
+
+/// `s` without leading and trailing characters from `chars`.
+std::string_view trim(std::string_view s, std::string_view chars = kWhitespace);
+
+/// True for a non-empty run of ASCII digits.
+bool all_digits(std::string_view s);
+
+/// The fields of an /etc/passwd, /etc/group or /etc/shadow line, empty ones kept.
+std::vector<std::string> split_colon_fields(std::string_view line);
+
+}  // namespace amiboot

@@ -1,0 +1,137 @@
+// Describing actions for --dry-run, status and the journal.
+#include "modules/actions.h"
+
+#include <cstdio>
+
+#include "modules/package_managers.h"
+
+namespace amiboot {
+
+namespace {
+
+std::string octal(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode));
+  return buf;
+}
+
+}  // namespace
+
+// Commands are shown with their argv, as they will run; user data that holds
+// a secret in a command line is visible to `ps` anyway.
+std::string quote_argv(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& arg : argv) {
+    if (!out.empty()) {
+      out += ' ';
+    }
+    bool plain =
+        !arg.empty() && arg.find_first_of(" \t\n'\"\\$`;&|<>*?()[]{}#~") == std::string::npos;
+    out += plain ? arg : nlohmann::json(arg).dump();
+  }
+  return out;
+}
+
+namespace {
+
+// The commands as the manager will first run them (retries and fallbacks aside).
+std::string describe_packages(const ManagePackages& p) {
+  const PackageManager* m = find_package_manager(p.manager);
+  if (m == nullptr) {
+    return "packages via unknown manager " + p.manager;
+  }
+  std::string out;
+  for (auto [step, wanted] : {std::pair{PackageStep::Update, p.update || p.upgrade},
+                              {PackageStep::Upgrade, p.upgrade},
+                              {PackageStep::Install, !p.packages.empty()}}) {
+    if (wanted) {
+      out += (out.empty() ? "" : "; ") +
+             quote_argv(package_argv(*m, step, p.packages, p.lock_timeout_seconds));
+    }
+  }
+  return out + (p.reboot_if_required ? " (then reboot if required)" : "");
+}
+
+// Each overload set lists every Action type: std::visit does not compile
+// when a new action is left out.
+template <class... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+}  // namespace
+
+std::string describe(const Action& action) {
+  return std::visit(
+      Overloaded{
+          [](const WriteFile& w) {
+            return std::string(w.append ? "append " : "write ") + w.path + " (" +
+                   std::to_string(w.content.size()) + " bytes, mode " + octal(w.mode) + ", owner " +
+                   w.owner + ")";
+          },
+          [](const RunCommand& r) { return "run " + quote_argv(r.argv); },
+          [](const RemoveFile& d) { return "remove " + d.path; },
+          [](const HttpRequest& h) {
+            return h.method + " " + std::to_string(h.body.size()) + " bytes (" + h.label + ")";
+          },
+          [](const MakeDir& d) {
+            return "mkdir " + d.path + " (mode " + octal(d.mode) + ", owner " + d.owner + ")";
+          },
+          [](const ManagePackages& p) { return describe_packages(p); },
+          [](const ConsoleMessage& m) { return "console " + nlohmann::json(m.text).dump(); },
+      },
+      action);
+}
+
+nlohmann::json action_to_json(const Action& action) {
+  using nlohmann::json;
+  return std::visit(Overloaded{
+                        [](const WriteFile& w) -> json {
+                          return {{"action", w.append ? "append" : "write"},
+                                  {"path", w.path},
+                                  {"bytes", w.content.size()},
+                                  {"mode", octal(w.mode)},
+                                  {"owner", w.owner},
+                                  {"label", w.label}};
+                        },
+                        [](const RunCommand& r) -> json {
+                          return {{"action", "run"}, {"argv", r.argv}, {"label", r.label}};
+                        },
+                        [](const RemoveFile& d) -> json {
+                          return {{"action", "remove"}, {"path", d.path}, {"label", d.label}};
+                        },
+                        [](const HttpRequest& h) -> json {
+                          // The URL is pre-signed: it is a secret, like the user data it came from.
+                          return {{"action", "http"},
+                                  {"method", h.method},
+                                  {"bytes", h.body.size()},
+                                  {"label", h.label}};
+                        },
+                        [](const MakeDir& d) -> json {
+                          return {{"action", "mkdir"},
+                                  {"path", d.path},
+                                  {"mode", octal(d.mode)},
+                                  {"owner", d.owner},
+                                  {"label", d.label}};
+                        },
+                        [](const ManagePackages& p) -> json {
+                          json packages = json::array();
+                          for (const auto& spec : p.packages) {
+                            packages.push_back({{"name", spec.name}, {"version", spec.version}});
+                          }
+                          return {
+                              {"action", "packages"}, {"manager", p.manager},
+                              {"packages", packages}, {"update", p.update},
+                              {"upgrade", p.upgrade}, {"reboot_if_required", p.reboot_if_required},
+                              {"label", p.label}};
+                        },
+                        [](const ConsoleMessage& m) -> json {
+                          return {{"action", "console"}, {"text", m.text}};
+                        },
+                    },
+                    action);
+}
+
+}  // namespace amiboot

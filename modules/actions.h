@@ -1,0 +1,125 @@
+// Actions: what a module's plan asks for, as values comparable with ==.
+// Only the executor carries them out (agent/executor.cc), through System.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace amiboot {
+
+/// Write (or append to) a file atomically. Paths are as seen by the instance;
+/// the executor maps them under --root and refuses escapes.
+struct WriteFile {
+  std::string path;
+  std::string content;
+  mode_t mode = 0644;
+  std::string owner = "root";  // user[:group]
+  bool append = false;
+  std::string label;  // "write_files[2]"
+  /// Run on the new content before it is installed, "{}" standing for the
+  /// temporary file (`visudo -cf {}`); a failure leaves the old file alone.
+  std::vector<std::string> check_argv;
+  /// On failure the module's remaining actions are skipped (a sudoers file
+  /// visudo rejects means no user from that config is created).
+  bool required = false;
+  bool operator==(const WriteFile&) const = default;
+};
+
+/// Remove a file (or an empty folder) if it exists.
+struct RemoveFile {
+  std::string path;
+  std::string label;
+  bool operator==(const RemoveFile&) const = default;
+};
+
+/// Create a folder (parents 0755 root) and set its mode and owner, also when
+/// it exists: ~/.ssh must be 0700 and the user's. A symlink is refused.
+struct MakeDir {
+  std::string path;
+  mode_t mode = 0755;
+  std::string owner = "root";  // user[:group], resolved when the action runs
+  std::string label;
+  bool operator==(const MakeDir&) const = default;
+};
+
+/// Run a program with an argv (never a shell string we built).
+struct RunCommand {
+  std::vector<std::string> argv;
+  std::string label;              // "runcmd[1]", "script part-001"
+  bool instance_program = false;  // argv[0] is an instance path (mapped under --root)
+  /// Inserted after argv[0] when running under --root, "{root}" replaced by
+  /// the root: {"--root", "{root}"} for useradd, {"-Q", "{root}"} for gpasswd.
+  std::vector<std::string> root_args;
+  /// "{root}" inside argv elements becomes the root ("" on an instance), so
+  /// `{root}/etc/ssh/ssh_host_ed25519_key` stays inside a sandbox root.
+  /// Only for argvs a module builds, never for user commands.
+  bool map_root = false;
+  /// Commands that act on the running system only (hostname, swapon) are
+  /// skipped under --root.
+  bool skip_under_root = false;
+  /// On failure the module's remaining actions are skipped, so nothing is
+  /// half-applied (nft -c before nft -f).
+  bool required = false;
+  /// Output also goes to the console (stdout), e.g. host key fingerprints.
+  bool to_console = false;
+  std::string input;  // stdin
+  bool operator==(const RunCommand&) const = default;
+};
+
+/// Text for the console and the journal (final_message, fingerprints).
+struct ConsoleMessage {
+  std::string text;
+  bool operator==(const ConsoleMessage&) const = default;
+};
+
+/// An HTTP request with retries (readiness callbacks). The URL is treated
+/// as a secret: pre-signed URLs carry their credential.
+struct HttpRequest {
+  std::string method;  // "PUT", "POST"
+  std::string url;
+  std::string body;
+  std::string content_type;  // "" sends an empty Content-Type, as cfn-signal does
+  int attempts = 5;
+  int retry_delay_ms = 2000;  // grows linearly with each attempt
+  std::string label;
+  bool operator==(const HttpRequest&) const = default;
+};
+
+/// A package as user data names it: `nginx`, `nginx=1.24.0-1`, `[nginx, 1.24.0-1]`.
+struct PackageSpec {
+  std::string name;
+  std::string version;  // empty = any
+  bool operator==(const PackageSpec&) const = default;
+};
+
+/// Install packages (and update the index, upgrade) with the image's package
+/// manager. Not one command but a short conversation: the executor retries
+/// while a lock is held or the network fails, updates a stale index once, and
+/// installs the rest when a package does not exist (modules/packages.h).
+struct ManagePackages {
+  std::string manager;  // a row of package_managers(): "apt", "dnf", "yum", "zypper"
+  std::vector<PackageSpec> packages;
+  bool update = false;
+  bool upgrade = false;
+  bool reboot_if_required = false;
+  int lock_timeout_seconds = 300;  // how long the manager itself waits for its lock
+  int attempts = 5;                // tries of one command on transient failures
+  std::string label = "packages";
+  bool operator==(const ManagePackages&) const = default;
+};
+
+using Action = std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, HttpRequest, MakeDir,
+                            ManagePackages>;
+
+/// One line for --dry-run; never contains file contents (user data may hold secrets).
+std::string describe(const Action& action);
+/// An argv as one line, quoting what a shell would split.
+std::string quote_argv(const std::vector<std::string>& argv);
+nlohmann::json action_to_json(const Action& action);
+
+}  // namespace amiboot

@@ -1,0 +1,136 @@
+// The `mounts` row (every boot): mounts amiboot's fstab entries whose
+// devices came late, and the mount/swapon actions both volumes rows emit.
+#include "modules/mounts.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "modules/device_names.h"
+#include "modules/volumes_config.h"
+
+namespace amiboot {
+
+namespace {
+
+// systemd's own unit for an entry acts as soon as its device shows up too.
+constexpr auto kSettle = std::chrono::milliseconds(1500);
+
+}  // namespace
+
+std::string without_trailing_slashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') {
+    path.pop_back();
+  }
+  return path;
+}
+
+bool is_mounted_at(const std::vector<MountedFs>& mounts, const std::string& target) {
+  std::string t = without_trailing_slashes(target);
+  return std::any_of(mounts.begin(), mounts.end(),
+                     [&](const MountedFs& m) { return !m.target.empty() && m.target == t; });
+}
+
+std::vector<Action> mount_actions(const std::string& source, const FstabEntry& e,
+                                  const std::string& name) {
+  std::vector<Action> out;
+  RunCommand mkdir{{"mkdir", "-p", "{root}" + e.file}, "mkdir " + e.file + " for " + name};
+  mkdir.map_root = true;
+  out.push_back(mkdir);
+  std::vector<std::string> argv = {"mount"};
+  if (!e.type.empty() && e.type != "auto") {
+    argv.insert(argv.end(), {"-t", e.type});
+  }
+  argv.insert(argv.end(), {"-o", e.options, source, "{root}" + e.file});
+  RunCommand mount{argv, "mount " + name + " (" + source + ") at " + e.file};
+  mount.map_root = true;
+  out.push_back(mount);
+  return out;
+}
+
+RunCommand swapon_action(const std::string& what, const std::string& name) {
+  RunCommand r{{"swapon", what}, "swapon " + name + " (" + what + ")"};
+  // Never on the machine that runs a sandboxed test or an image build.
+  r.skip_under_root = true;
+  return r;
+}
+
+std::string seconds_text(std::chrono::seconds s) {
+  return std::to_string(s.count()) + " s";
+}
+
+PlanResult plan_mounts(const NoKeys&, const Facts& facts) {
+  PlanResult result;
+  result.apply_with_errors = true;
+  VolumesSettings settings = decode_volumes_settings(facts.image_config, result.diagnostics);
+  auto text = facts.system.read_text(kFstabPath);
+  if (!text) {
+    return result;
+  }
+  ParsedFstab fstab = parse_fstab(*text);
+  if (fstab.owned.empty()) {
+    return result;
+  }
+  if (facts.blocks == nullptr) {
+    result.diagnostics.push_back(Diagnostic{
+        Diagnostic::Severity::Error, {}, "", "internal error: no view of block devices"});
+    return result;
+  }
+  const BlockDevices& blocks = *facts.blocks;
+  auto mounts = blocks.mounts();
+  auto swaps = blocks.active_swaps();
+  auto deadline = blocks.now() + settings.device_timeout;
+  Position at{kFstabPath, 0, 0};
+  for (const auto& o : fstab.owned) {
+    const FstabEntry& e = o.entry;
+    bool swap = e.type == "swap";
+    if (!swap && (e.file.empty() || e.file[0] != '/' || is_mounted_at(mounts, e.file))) {
+      continue;
+    }
+    std::string source = e.spec;
+    if (e.spec.rfind("UUID=", 0) == 0) {
+      // systemd mounted what was there at boot; this is for what came late.
+      std::string uuid = e.spec.substr(5);
+      std::optional<std::string> node;
+      bool waited = false;
+      for (;;) {
+        node = blocks.find_uuid(uuid);
+        if (node || blocks.now() >= deadline) {
+          break;
+        }
+        waited = true;
+        pause_before_next_poll(blocks, deadline);
+      }
+      if (node && waited) {
+        // systemd's own unit for this line (nofail) acts as soon as the
+        // device shows up too: give it a moment, and only do what it did not,
+        // or the filesystem ends up mounted twice on the same folder.
+        blocks.sleep_for(kSettle);
+        auto now_swaps = blocks.active_swaps();
+        if (swap ? std::find(now_swaps.begin(), now_swaps.end(), *node) != now_swaps.end()
+                 : is_mounted_at(blocks.mounts(), e.file)) {
+          continue;
+        }
+      }
+      if (!node) {
+        result.diagnostics.push_back(
+            Diagnostic{Diagnostic::Severity::Error, at, "",
+                       o.name + ": no device with filesystem UUID " + uuid + " (for " +
+                           (swap ? std::string("swap") : e.file) + ") appeared within " +
+                           seconds_text(settings.device_timeout)});
+        continue;
+      }
+      source = *node;
+    }
+    if (swap) {
+      if (std::find(swaps.begin(), swaps.end(), source) == swaps.end()) {
+        result.actions.push_back(swapon_action(source, o.name));
+      }
+      continue;
+    }
+    auto actions = mount_actions(source, e, o.name);
+    result.actions.insert(result.actions.end(), actions.begin(), actions.end());
+  }
+  return result;
+}
+
+}  // namespace amiboot
