@@ -346,11 +346,8 @@ struct Planner {
 
 }  // namespace
 
-PlanResult plan_users(const std::optional<UsersKeys>& config, const Facts& facts) {
+PlanResult plan_users(const UsersKeys& config, const Facts& facts) {
   PlanResult result;
-  if (!config) {
-    return result;  // decode errors, reported by the runner
-  }
   if (!facts.system.path_exists("/etc/passwd")) {
     // Not an OS tree (a bare sandbox root): there is nothing to add users to.
     result.diagnostics.push_back(Diagnostic{Diagnostic::Severity::Warning,
@@ -359,7 +356,7 @@ PlanResult plan_users(const std::optional<UsersKeys>& config, const Facts& facts
                                             "no /etc/passwd under the root; users not managed"});
     return result;
   }
-  UsersConfig cfg = resolve_users(*config, read_os_release(facts.system).value_or(OsRelease{}),
+  UsersConfig cfg = resolve_users(config, read_os_release(facts.system).value_or(OsRelease{}),
                                   result.diagnostics);
   Planner p{facts, cfg, result};
   p.passwd = parse_colon_file(facts.system.read_text("/etc/passwd"));

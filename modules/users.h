@@ -21,6 +21,6 @@ inline constexpr const char* kSshdDropIn = "/etc/ssh/sshd_config.d/50-amiboot.co
 /// Resolves the default user against the instance's /etc/os-release and
 /// plans the accounts, sudo rules, authorized keys and sshd drop-in. Nothing
 /// to do for a config with errors (nullopt).
-PlanResult plan_users(const std::optional<UsersKeys>& config, const Facts& facts);
+PlanResult plan_users(const UsersKeys& config, const Facts& facts);
 
 }  // namespace amiboot

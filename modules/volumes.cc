@@ -495,18 +495,15 @@ std::uint64_t suggested_swap_size(std::uint64_t memory, std::optional<std::uint6
   return std::min(min, max);
 }
 
-PlanResult plan_volumes(const std::optional<VolumesConfig>& config, const Facts& facts) {
+PlanResult plan_volumes(const VolumesConfig& config, const Facts& facts) {
   PlanResult result;
-  if (!config) {
-    return result;  // decoding failed: the runner reported that already
-  }
   VolumesSettings settings = decode_volumes_settings(facts.image_config, result.diagnostics);
   if (has_errors(result.diagnostics)) {
     return result;
   }
   const auto& mapping = facts.metadata.block_device_mapping;
   bool defaults = mapping.count("ephemeral0") > 0 || mapping.count("swap") > 0;
-  if (config->mounts.empty() && config->fs_setup.empty() && !config->swap && !defaults &&
+  if (config.mounts.empty() && config.fs_setup.empty() && !config.swap && !defaults &&
       parse_fstab(facts.system.read_text(kFstabPath).value_or("")).owned.empty()) {
     return result;  // the common boot: nothing to look at
   }
@@ -514,7 +511,7 @@ PlanResult plan_volumes(const std::optional<VolumesConfig>& config, const Facts&
     result.diagnostics.push_back(make_error({}, "", "internal error: no view of block devices"));
     return result;
   }
-  VolumesPlanner planner(facts, *config, settings);
+  VolumesPlanner planner(facts, config, settings);
   PlanResult planned = planner.plan();
   planned.diagnostics.insert(planned.diagnostics.begin(), result.diagnostics.begin(),
                              result.diagnostics.end());

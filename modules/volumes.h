@@ -30,6 +30,6 @@ std::uint64_t suggested_swap_size(std::uint64_t memory, std::optional<std::uint6
 /// Per instance: filesystems, swap file, fstab, mount now. `config` is
 /// decode_volumes' result (nullopt: nothing to do); the settings
 /// (amiboot.volumes) come from facts.image_config.
-PlanResult plan_volumes(const std::optional<VolumesConfig>& config, const Facts& facts);
+PlanResult plan_volumes(const VolumesConfig& config, const Facts& facts);
 
 }  // namespace amiboot

@@ -1,7 +1,6 @@
 #include "modules/write_files.h"
 
-#include "agent/core/mime.h"
-#include "agent/core/user_data.h"
+#include "agent/core/codecs.h"
 
 namespace amiboot {
 

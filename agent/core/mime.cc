@@ -1,5 +1,7 @@
 #include "agent/core/mime.h"
 
+#include "agent/core/codecs.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -32,19 +34,6 @@ bool iequals(std::string_view a, std::string_view b) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  return -1;
 }
 
 // One line of `text` starting at `pos`, without its LF or CRLF; `next` is
@@ -272,105 +261,6 @@ Result<std::string> decode_transfer_encoding(std::string_view body, std::string_
     shown += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ? c : '?';
   }
   return error("unsupported Content-Transfer-Encoding '" + shown + "'");
-}
-
-Result<std::string> base64_decode(std::string_view text) {
-  static constexpr std::array<signed char, 256> k_table = [] {
-    std::array<signed char, 256> table{};
-    table.fill(-1);
-    constexpr std::string_view alphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (std::size_t i = 0; i < alphabet.size(); ++i) {
-      table[static_cast<unsigned char>(alphabet[i])] = static_cast<signed char>(i);
-    }
-    return table;
-  }();
-
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  std::uint32_t bits = 0;
-  int bit_count = 0;
-  std::size_t symbols = 0;
-  std::size_t padding = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (is_space(c)) {
-      continue;
-    }
-    if (c == '=') {
-      if (++padding > 2) {
-        return error("invalid base64: too much padding at offset " + std::to_string(i));
-      }
-      continue;
-    }
-    int value = k_table[static_cast<unsigned char>(c)];
-    if (value < 0) {
-      return error("invalid base64: unexpected character at offset " + std::to_string(i));
-    }
-    if (padding > 0) {
-      return error("invalid base64: data after padding at offset " + std::to_string(i));
-    }
-    ++symbols;
-    bits = (bits << 6) | static_cast<std::uint32_t>(value);
-    bit_count += 6;
-    if (bit_count >= 8) {
-      bit_count -= 8;
-      out += static_cast<char>((bits >> bit_count) & 0xff);
-    }
-  }
-  // A lone symbol in the last group cannot hold a byte: the data was cut short.
-  if (symbols % 4 == 1) {
-    return error("invalid base64: truncated data");
-  }
-  if (padding > 0 && (symbols + padding) % 4 != 0) {
-    return error("invalid base64: wrong padding");
-  }
-  return out;
-}
-
-std::string quoted_printable_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  std::size_t i = 0;
-  while (i < text.size()) {
-    char c = text[i];
-    if (c != '=') {
-      out += c;
-      ++i;
-      continue;
-    }
-    // Soft line break: '=' then optional trailing blanks then the line end.
-    std::size_t j = i + 1;
-    while (j < text.size() && is_blank(text[j])) {
-      ++j;
-    }
-    if (j == text.size()) {
-      i = j;
-      continue;
-    }
-    if (text[j] == '\n') {
-      i = j + 1;
-      continue;
-    }
-    if (text[j] == '\r' && j + 1 < text.size() && text[j + 1] == '\n') {
-      i = j + 2;
-      continue;
-    }
-    if (i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-      i += 3;
-      continue;
-    }
-    if (i + 1 < text.size() && text[i + 1] == '=') {
-      // "==" is what some broken encoders write for a literal '='; quopri agrees.
-      out += '=';
-      i += 2;
-      continue;
-    }
-    out += '=';  // malformed escape: keep it, as Python does
-    ++i;
-  }
-  return out;
 }
 
 }  // namespace amiboot

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "agent/core/codecs.h"
 #include "agent/core/result.h"
 
 namespace amiboot {
@@ -56,15 +57,5 @@ Result<std::vector<std::string_view>> split_multipart(std::string_view body,
 /// Undoes a Content-Transfer-Encoding: "", 7bit, 8bit and binary are identity;
 /// base64 and quoted-printable are decoded; anything else is an error.
 Result<std::string> decode_transfer_encoding(std::string_view body, std::string_view encoding);
-
-/// Standard base64 (RFC 4648 alphabet). Whitespace anywhere is skipped and
-/// missing padding is accepted; any other character outside the alphabet, or
-/// data after the padding, is an error that gives the offset, never the data.
-Result<std::string> base64_decode(std::string_view text);
-
-/// Quoted-printable as Python's email package decodes it: `=XX` (either
-/// case) is a byte, `=` before a line break (trailing blanks allowed) is a
-/// soft line break, and a malformed `=` is kept as it is.
-std::string quoted_printable_decode(std::string_view text);
 
 }  // namespace amiboot

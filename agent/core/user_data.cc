@@ -1,12 +1,11 @@
 #include "agent/core/user_data.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdio>
 
+#include "agent/core/codecs.h"
 #include "agent/core/mime.h"
 
 #include "agent/core/strings.h"
@@ -47,11 +46,6 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
          });
 }
 
-bool starts_with_gzip_magic(std::string_view data) {
-  return data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0x1f &&
-         static_cast<unsigned char>(data[1]) == 0x8b;
-}
-
 std::string crlf_to_lf(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -62,16 +56,6 @@ std::string crlf_to_lf(std::string_view s) {
     out += s[i];
   }
   return out;
-}
-
-std::string format_size(std::size_t bytes) {
-  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) {
-    return std::to_string(bytes >> 20) + " MiB";
-  }
-  if (bytes >= 1024 && bytes % 1024 == 0) {
-    return std::to_string(bytes >> 10) + " KiB";
-  }
-  return std::to_string(bytes) + " bytes";
 }
 
 // For names taken from headers (a MIME type, say) that end up in messages:
@@ -179,86 +163,6 @@ std::string near_miss(std::string_view content) {
   return "";
 }
 
-enum class InflateFailure { None, TooLarge, Corrupt };
-
-struct Inflated {
-  std::string data;
-  InflateFailure failure = InflateFailure::None;
-  std::string message;
-};
-
-Inflated inflate_gzip(std::string_view input, std::size_t cap) {
-  Inflated result;
-  auto fail = [&result](std::string message) {
-    result.data.clear();
-    result.failure = InflateFailure::Corrupt;
-    result.message = std::move(message);
-    return std::move(result);
-  };
-  if (!starts_with_gzip_magic(input)) {
-    return fail("not gzip data");
-  }
-  z_stream stream{};
-  if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) {
-    return fail("cannot start zlib");
-  }
-  struct Guard {
-    z_stream* s;
-    ~Guard() { inflateEnd(s); }
-  } guard{&stream};
-
-  // User data is at most a few MiB, far below zlib's 4 GiB avail_in.
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
-  stream.avail_in = static_cast<uInt>(input.size());
-  std::array<char, 64 * 1024> chunk;
-  while (true) {
-    stream.next_out = reinterpret_cast<Bytef*>(chunk.data());
-    stream.avail_out = static_cast<uInt>(chunk.size());
-    int rc = inflate(&stream, Z_NO_FLUSH);
-    std::size_t produced = chunk.size() - stream.avail_out;
-    // Checked per chunk, before the output grows: a bomb is refused after at
-    // most cap + one chunk of inflating, and never allocates past the cap.
-    if (produced > cap - result.data.size()) {
-      result.data.clear();
-      result.data.shrink_to_fit();
-      result.failure = InflateFailure::TooLarge;
-      return result;
-    }
-    if (result.data.capacity() < result.data.size() + produced) {
-      result.data.reserve(
-          std::min(cap, std::max(result.data.capacity() * 2, result.data.size() + produced)));
-    }
-    result.data.append(chunk.data(), produced);
-
-    if (rc == Z_STREAM_END) {
-      std::string_view rest = input.substr(input.size() - stream.avail_in);
-      if (std::all_of(rest.begin(), rest.end(), [](char c) { return c == '\0'; })) {
-        return result;  // gzip(1) also accepts zero padding after the stream
-      }
-      if (!starts_with_gzip_magic(rest)) {
-        return fail("corrupt gzip data (trailing bytes after the gzip stream)");
-      }
-      inflateReset(&stream);  // another member, as `cat a.gz b.gz` makes
-      continue;
-    }
-    if (rc == Z_OK) {
-      continue;
-    }
-    if (rc == Z_BUF_ERROR && stream.avail_in == 0) {
-      return fail("corrupt gzip data (truncated)");
-    }
-    if (rc == Z_MEM_ERROR) {
-      return fail("out of memory while inflating gzip data");
-    }
-    return fail(std::string("corrupt gzip data (") +
-                (stream.msg != nullptr ? stream.msg : "zlib error " + std::to_string(rc)) + ")");
-  }
-}
-
-std::string too_large_message(std::size_t limit) {
-  return "gzip data inflates to more than " + format_size(limit) + "; refusing it";
-}
-
 // Where a part came from; becomes its label.
 struct Origin {
   std::string base;      // "user-data" or "include <url>"
@@ -284,7 +188,7 @@ class Decoder {
   /// A whole document: user data as served or an included URL's content.
   Status decode_document(std::string_view data, const Origin& origin, int include_depth) {
     std::string inflated;
-    if (starts_with_gzip_magic(data)) {
+    if (is_gzip(data)) {
       Result<std::string> result = inflate(data, origin);
       if (!result) {
         return result.error();
@@ -325,7 +229,7 @@ class Decoder {
     std::string content = std::move(*body);
 
     bool declared_gzip = type.value == "application/gzip" || type.value == "application/x-gzip";
-    if (declared_gzip || starts_with_gzip_magic(content)) {
+    if (declared_gzip || is_gzip(content)) {
       Result<std::string> inflated = inflate(content, leaf);
       if (!inflated) {
         return inflated.error();
@@ -510,7 +414,7 @@ class Decoder {
     std::size_t budget = limit - std::min(limit, m_inflated);
     Inflated inflated = inflate_gzip(data, budget);
     if (inflated.failure == InflateFailure::TooLarge) {
-      std::string message = m_inflated == 0 ? too_large_message(limit)
+      std::string message = m_inflated == 0 ? gzip_too_large_message(limit)
                                             : "gzip data inflates past the " + format_size(limit) +
                                                   " limit for all decoded user data; refusing it";
       return error(origin.label() + ": " + message);
@@ -539,21 +443,6 @@ Result<DecodedUserData> decode_user_data(const std::string& raw, const UserDataO
     return status.error();
   }
   return decoder.take();
-}
-
-Result<std::string> gunzip(const std::string& data, std::size_t max_bytes) {
-  Inflated inflated = inflate_gzip(data, max_bytes);
-  if (inflated.failure == InflateFailure::TooLarge) {
-    return error(too_large_message(max_bytes));
-  }
-  if (inflated.failure != InflateFailure::None) {
-    return error(inflated.message);
-  }
-  return std::move(inflated.data);
-}
-
-bool is_gzip(const std::string& data) {
-  return starts_with_gzip_magic(data);
 }
 
 std::string_view part_type_name(PartType type) {

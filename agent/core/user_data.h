@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/core/codecs.h"
 #include "agent/core/result.h"
 
 namespace amiboot {
@@ -42,10 +43,6 @@ struct UserDataOptions {
 /// Decodes raw user data. Errors are fatal for the whole user data (a gzip
 /// bomb, a corrupt gzip stream); per-part problems are warnings.
 Result<DecodedUserData> decode_user_data(const std::string& raw, const UserDataOptions& options);
-
-/// Inflates gzip data; refuses output larger than max_bytes.
-Result<std::string> gunzip(const std::string& data, std::size_t max_bytes);
-bool is_gzip(const std::string& data);
 
 std::string_view part_type_name(PartType type);
 

@@ -15,32 +15,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-top=$(cd "$here/../.." && pwd)
-
-lintian=1
-install_deps=0
-outdir=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --no-lintian) lintian=0 ;;
-    --install-deps) install_deps=1 ;;
-    -h | --help)
-      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
-      exit 0
-      ;;
-    -*)
-      echo "build.sh: unknown option $1" >&2
-      exit 2
-      ;;
-    *) outdir=$1 ;;
-  esac
-  shift
-done
-outdir=${outdir:-$top/build/packages}
-mkdir -p "$outdir"
-outdir=$(cd "$outdir" && pwd)
-
-log() { echo "deb/build.sh: $*" >&2; }
+# shellcheck source=../build-common.sh
+. "$here/../build-common.sh"
+parse_build_options deb/build.sh 2,14p --no-lintian -- "$@"
+lintian=$((1 - no_lintian))
 
 build_depends() {
   # The Build-Depends field of debian/control, folded onto one line.
@@ -69,7 +47,7 @@ done
 
 # The package version comes from debian/changelog; say so when it drifts from
 # the project version in CMakeLists.txt.
-cmake_version=$(sed -n 's/^project(amiboot VERSION \([0-9.]*\).*/\1/p' "$top/CMakeLists.txt")
+cmake_version=$(project_version)
 deb_version=$(dpkg-parsechangelog -l "$here/debian/changelog" -S Version)
 if [ -n "$cmake_version" ] && [ "${deb_version%%-*}" != "$cmake_version" ]; then
   log "warning: debian/changelog says $deb_version, CMakeLists.txt says $cmake_version"
@@ -80,10 +58,7 @@ trap 'rm -rf "$work"' EXIT
 src="$work/amiboot-$deb_version"
 mkdir -p "$src"
 # Everything but VCS data, build trees and the packaging output itself.
-tar -C "$top" \
-  --exclude=./.git --exclude=./build --exclude='./build-*' \
-  --exclude=./packaging/deb/debian \
-  -cf - . | tar -C "$src" -xf -
+source_tar --exclude=./packaging/deb/debian | tar -C "$src" -xf -
 cp -a "$here/debian" "$src/debian"
 
 log "building in $src"

@@ -16,30 +16,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-top=$(cd "$here/../.." && pwd)
-
-install_deps=0
-outdir=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --install-deps) install_deps=1 ;;
-    -h | --help)
-      sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
-      exit 0
-      ;;
-    -*)
-      echo "rpm/build.sh: unknown option $1" >&2
-      exit 2
-      ;;
-    *) outdir=$1 ;;
-  esac
-  shift
-done
-outdir=${outdir:-$top/build/packages}
-mkdir -p "$outdir"
-outdir=$(cd "$outdir" && pwd)
-
-log() { echo "rpm/build.sh: $*" >&2; }
+# shellcheck source=../build-common.sh
+. "$here/../build-common.sh"
+parse_build_options rpm/build.sh 2,15p -- "$@"
 
 if ! command -v rpmbuild >/dev/null && [ "$install_deps" = 1 ] && command -v apt-get >/dev/null; then
   log "installing rpm"
@@ -51,7 +30,7 @@ if ! command -v rpmbuild >/dev/null; then
   exit 1
 fi
 
-version=$(sed -n 's/^project(amiboot VERSION \([0-9.]*\).*/\1/p' "$top/CMakeLists.txt")
+version=$(project_version)
 if [ -z "$version" ]; then
   log "cannot read the project version from CMakeLists.txt"
   exit 1
@@ -60,10 +39,7 @@ fi
 work=$(mktemp -d /tmp/amiboot-rpm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"/{SOURCES,SPECS,BUILD,RPMS,SRPMS,stage}
-tar -C "$top" \
-  --exclude=./.git --exclude=./build --exclude='./build-*' \
-  --transform "s,^\.,amiboot-$version," \
-  -czf "$work/SOURCES/amiboot-$version.tar.gz" .
+source_tar --transform "s,^\.,amiboot-$version," | gzip >"$work/SOURCES/amiboot-$version.tar.gz"
 cp "$here/amiboot.spec" "$work/SPECS/"
 
 nodeps=${RPM_NODEPS:-}

@@ -1,0 +1,112 @@
+// Each module's keys are decoded once a boot: validation and planning share
+// one decoded config (agent/cloud_config.h, modules/module.h).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <string>
+
+#include "agent/cloud_config.h"
+#include "agent/runner.h"
+#include "modules/module.h"
+#include "tests/support/fake_system_view.h"
+#include "tests/support/test_util.h"
+
+namespace amiboot {
+namespace {
+
+/// Turns the decode log on for one test and off again.
+class DecodeLog {
+ public:
+  DecodeLog() { g_decode_log = &m_calls; }
+  ~DecodeLog() { g_decode_log = nullptr; }
+  /// Decoder calls per module row (rows that share a decoder share a count).
+  std::map<std::string, int> per_module() const {
+    std::map<std::string, int> out;
+    for (const auto& m : module_table()) {
+      out[std::string(m.name)] =
+          static_cast<int>(std::count(m_calls.begin(), m_calls.end(), m.decoder_id));
+    }
+    return out;
+  }
+
+ private:
+  std::vector<const void*> m_calls;
+};
+
+std::string every_key_fixture() {
+  return testing::read_file(testing::source_dir() + "/tests/fixtures/every-key.yaml");
+}
+
+TEST(DecodeOnce, EveryKeyOfAWholeBootIsDecodedOnce) {
+  // The fixture sets every key the table owns; a key it missed would make
+  // this test pass without proving anything for that module.
+  auto doc = parse_yaml(every_key_fixture(), "user-data");
+  ASSERT_TRUE(doc.ok());
+  for (const auto& m : module_table()) {
+    for (auto key : m.keys) {
+      EXPECT_NE(doc->get(key), nullptr) << "every-key.yaml lacks " << key << " (" << m.name << ")";
+    }
+  }
+
+  testing::TempDir dir;
+  testing::write_file(dir / "seed/meta-data", "instance-id: i-0decode0000000001\n");
+  testing::write_file(dir / "seed/user-data", every_key_fixture());
+  RunOptions options;
+  options.root = dir / "root";
+  options.seed_dir = dir / "seed";
+  options.dry_run = true;
+  DecodeLog log;
+  run_stages(options);  // init and final in one process, as `amiboot run` does
+
+  for (const auto& [module, calls] : log.per_module()) {
+    EXPECT_EQ(calls, 1) << module << "'s decoder ran " << calls << " times in one boot";
+  }
+}
+
+TEST(DecodeOnce, ValidationIsTheDecodeThatPlanningUses) {
+  auto doc = parse_yaml("#cloud-config\nruncmd: [echo hi]\nfinal_message: done\n", "user-data");
+  ASSERT_TRUE(doc.ok());
+  DecodeLog log;
+  Diagnostics diags;
+  auto decoded = decode_cloud_config(*doc, diags);
+  ASSERT_TRUE(decoded.has_value());
+  ModuleConfigs configs;
+  configs.add(*doc, std::move(*decoded));
+  auto after_validation = log.per_module();
+  EXPECT_EQ(after_validation["runcmd"], 1);
+  EXPECT_EQ(after_validation["final_message"], 1);
+  EXPECT_EQ(after_validation["packages"], 0) << "a module whose keys are absent is not decoded";
+
+  const ModuleSpec* runcmd = find_module("runcmd");
+  ASSERT_NE(runcmd, nullptr);
+  DecodedConfig config = configs.get(*runcmd, diags);
+  ASSERT_NE(config, nullptr);
+  EXPECT_EQ(log.per_module()["runcmd"], 1) << "planning decoded runcmd again";
+  Metadata metadata;
+  std::vector<Part> parts;
+  testing::FakeSystemView view;
+  Value image;
+  EXPECT_EQ(runcmd->plan(config.get(), Facts{metadata, parts, view, image}).actions.size(), 1u);
+}
+
+TEST(DecodeOnce, KeysThatSeveralDocumentsSetAreDecodedOnceMoreFromTheMerge) {
+  // cloud-init merges the YAML, not typed values: the merge is what the
+  // module plans from, so it is decoded; each document alone was validated.
+  auto image = parse_yaml("runcmd: [echo image]\n", "/etc/amiboot/amiboot.yaml");
+  auto part = parse_yaml("runcmd: [echo user]\n", "user-data");
+  ASSERT_TRUE(image.ok() && part.ok());
+  DecodeLog log;
+  Diagnostics diags;
+  ModuleConfigs configs;
+  configs.add(*image, *decode_cloud_config(*image, diags));
+  configs.add(*part, *decode_cloud_config(*part, diags));
+  const ModuleSpec* runcmd = find_module("runcmd");
+  ASSERT_NE(runcmd, nullptr);
+  ASSERT_NE(configs.get(*runcmd, diags), nullptr);
+  ASSERT_NE(configs.get(*runcmd, diags), nullptr);
+  EXPECT_EQ(log.per_module()["runcmd"], 3) << "two documents, then the merge, and only once";
+}
+
+}  // namespace
+}  // namespace amiboot

@@ -1,0 +1,116 @@
+// The module table against the README and itself. Unique names and keys
+// cloud-init's list of modules we lack must not hold are checked by
+// ModuleTable.EveryModuleIsFoundByNameAndKeysAreOwnedOnce (modules_test.cc).
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "modules/module.h"
+#include "tests/support/test_util.h"
+
+namespace amiboot {
+namespace {
+
+struct ReadmeRow {
+  std::string module;  // "write_files", "firewall *(ours)*", "scripts_per_once/boot/instance"
+  std::set<std::string> keys;  // every `backticked` word of the keys column
+};
+
+/// The rows of README.md's "| module | keys | stage | frequency |" table.
+std::vector<ReadmeRow> readme_module_table() {
+  std::istringstream readme(testing::read_file(testing::source_dir() + "/README.md"));
+  std::vector<ReadmeRow> rows;
+  bool in_table = false;
+  for (std::string line; std::getline(readme, line);) {
+    if (line.starts_with("| module | keys |")) {
+      in_table = true;
+      continue;
+    }
+    if (!in_table || line.starts_with("|---")) {
+      continue;
+    }
+    if (!line.starts_with("|")) {
+      break;
+    }
+    std::vector<std::string> cells;
+    std::istringstream split(line.substr(1));
+    for (std::string cell; std::getline(split, cell, '|');) {
+      cells.push_back(cell);
+    }
+    if (cells.size() < 2) {
+      continue;
+    }
+    ReadmeRow row{cells[0], {}};
+    for (auto open = cells[1].find('`'); open != std::string::npos;) {
+      auto close = cells[1].find('`', open + 1);
+      if (close == std::string::npos) {
+        break;
+      }
+      row.keys.insert(cells[1].substr(open + 1, close - open - 1));
+      open = cells[1].find('`', close + 1);
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+/// The names a README module cell stands for: "scripts_per_once/boot/instance"
+/// is scripts_per_once, scripts_per_boot and scripts_per_instance.
+std::set<std::string> names_in(const std::string& cell) {
+  std::string first = cell.substr(cell.find_first_not_of(' '));
+  first = first.substr(0, first.find(' '));
+  std::set<std::string> names;
+  std::string stem;
+  std::istringstream split(first);
+  for (std::string part; std::getline(split, part, '/');) {
+    if (stem.empty()) {
+      stem = part.substr(0, part.rfind('_') + 1);
+      names.insert(part);
+    } else {
+      names.insert(stem + part);
+    }
+  }
+  return names;
+}
+
+TEST(Registry, EveryModuleAndKeyIsInTheReadmeModuleTable) {
+  auto readme = readme_module_table();
+  ASSERT_FALSE(readme.empty()) << "no '| module | keys |' table in README.md";
+  std::set<std::string> names;
+  std::set<std::string> keys;
+  for (const auto& row : readme) {
+    names.merge(names_in(row.module));
+    keys.insert(row.keys.begin(), row.keys.end());
+  }
+  for (const auto& m : module_table()) {
+    EXPECT_TRUE(names.contains(std::string(m.name)))
+        << "README.md's module table has no row for " << m.name;
+    for (auto key : m.keys) {
+      EXPECT_TRUE(keys.contains(std::string(key)))
+          << "README.md's module table does not name `" << key << "` (module " << m.name << ")";
+    }
+  }
+}
+
+TEST(Registry, RowsShareAKeyOnlyWhenTheyShareTheDecoder) {
+  std::map<std::string_view, const ModuleSpec*> owner;
+  for (const auto& m : module_table()) {
+    for (auto key : m.keys) {
+      auto [it, first] = owner.emplace(key, &m);
+      if (!first) {
+        // write_files and write_files_deferred: one decoded config, two plans.
+        EXPECT_EQ(it->second->decoder_id, m.decoder_id)
+            << key << " is owned by " << it->second->name << " and " << m.name
+            << " with different decoders";
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace amiboot
