@@ -158,13 +158,13 @@ int cmd_status(const std::vector<std::string>& raw) {
   bool long_form = args.flag("--long");
   bool json = args.flag("--json");
   args.rest();
-  System system(root);
+  HostSystem system(root);
   auto doc = read_status(system);
-  while (wait && status_exit_code(doc) == kExitRunning && !is_disabled(root)) {
+  while (wait && status_exit_code(doc) == kExitRunning && !is_disabled(system)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     doc = read_status(system);
   }
-  if (!doc && is_disabled(root)) {
+  if (!doc && is_disabled(system)) {
     doc = nlohmann::json{{"status", "disabled"}};
   }
   int code = status_exit_code(doc);
@@ -186,7 +186,7 @@ int cmd_status(const std::vector<std::string>& raw) {
 
 int cmd_query(const std::vector<std::string>& raw) {
   Args args(raw);
-  System system(args.option("--root").value_or("/"));
+  HostSystem system(args.option("--root").value_or("/"));
   auto rest = args.rest();
   std::string key = rest.empty() ? "" : rest[0];
   if (key == "user_data" || key == "userdata" || key == "user-data") {
@@ -293,7 +293,7 @@ int cmd_validate(const std::vector<std::string>& raw) {
 
 int cmd_analyze(const std::vector<std::string>& raw) {
   Args args(raw);
-  System system(args.option("--root").value_or("/"));
+  HostSystem system(args.option("--root").value_or("/"));
   bool json = args.flag("--json");
   args.rest();
   State state(system);
@@ -330,7 +330,7 @@ int cmd_analyze(const std::vector<std::string>& raw) {
 
 int cmd_clean(const std::vector<std::string>& raw) {
   Args args(raw);
-  System system(args.option("--root").value_or("/"));
+  HostSystem system(args.option("--root").value_or("/"));
   bool logs = args.flag("--logs");
   args.rest();
   State state(system);

@@ -1,33 +1,42 @@
 #include "agent/executor.h"
 
 #include <syslog.h>
-#include <unistd.h>
 
 #include <cstdio>
-#include <thread>
-#include <type_traits>
+#include <map>
 
-#include "agent/http.h"
 #include "agent/retry.h"
-#include "modules/packages.h"
+#include "modules/package_run.h"
 
 namespace amiboot {
 
 namespace {
 
+/// The uid and gid of an action's `user[:group]` owner into attrs: root
+/// without a lookup, anyone else from the instance's passwd and group files
+/// when the action runs, not at plan time, since an earlier action of the
+/// same module may create the user.
+Status resolve_owner(const std::string& owner, const std::string& label, const System& system,
+                     FileAttrs& attrs) {
+  attrs.uid = 0;
+  attrs.gid = 0;
+  if (owner == "root" || owner == "root:root" || owner == "0:0") {
+    return {};
+  }
+  auto ids = system.lookup_owner(owner);
+  if (!ids) {
+    return error(label + ": " + ids.error().message);
+  }
+  attrs.uid = ids->first;
+  attrs.gid = ids->second;
+  return {};
+}
+
 Status apply(const WriteFile& w, ExecContext& ctx) {
   FileAttrs attrs;
   attrs.mode = w.mode;
-  if (w.owner != "root" && w.owner != "root:root" && w.owner != "0:0") {
-    auto ids = ctx.system.lookup_owner(w.owner);
-    if (!ids) {
-      return error(w.label + ": " + ids.error().message);
-    }
-    attrs.uid = ids->first;
-    attrs.gid = ids->second;
-  } else {
-    attrs.uid = 0;
-    attrs.gid = 0;
+  if (auto st = resolve_owner(w.owner, w.label, ctx.system, attrs); !st) {
+    return st;
   }
   if (!w.check_argv.empty()) {
     attrs.check = [&](const std::string& temp) -> Status {
@@ -85,7 +94,7 @@ Status apply(const RemoveFile& d, ExecContext& ctx) {
 Status apply(const HttpRequest& h, ExecContext& ctx) {
   std::string last;
   for (int attempt = 1; attempt <= h.attempts; ++attempt) {
-    auto st = http_send(h.method, h.url, h.body, h.content_type);
+    auto st = ctx.system.http_send(h.method, h.url, h.body, h.content_type);
     if (st) {
       journal_send(LOG_INFO, "amiboot", h.label + ": sent", ctx.fields);
       return {};
@@ -94,7 +103,7 @@ Status apply(const HttpRequest& h, ExecContext& ctx) {
     journal_send(LOG_WARNING, "amiboot",
                  h.label + ": attempt " + std::to_string(attempt) + " failed: " + last, ctx.fields);
     if (attempt < h.attempts) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(h.retry_delay_ms) * attempt);
+      ctx.system.sleep_for(std::chrono::milliseconds(h.retry_delay_ms) * attempt);
     }
   }
   return error(h.label + ": gave up after " + std::to_string(h.attempts) + " attempts: " + last);
@@ -153,17 +162,8 @@ Status apply(const RunCommand& r, ExecContext& ctx) {
 Status apply(const MakeDir& d, ExecContext& ctx) {
   FileAttrs attrs;
   attrs.mode = d.mode;
-  attrs.uid = 0;
-  attrs.gid = 0;
-  if (d.owner != "root" && d.owner != "root:root" && d.owner != "0:0") {
-    // Looked up now, not at plan time: the user may be created by an
-    // earlier action of the same module.
-    auto ids = ctx.system.lookup_owner(d.owner);
-    if (!ids) {
-      return error(d.label + ": " + ids.error().message);
-    }
-    attrs.uid = ids->first;
-    attrs.gid = ids->second;
+  if (auto st = resolve_owner(d.owner, d.label, ctx.system, attrs); !st) {
+    return st;
   }
   if (auto st = ctx.system.make_owned_dir(d.path, attrs); !st) {
     return error(d.label + ": " + st.error().message);
@@ -175,97 +175,85 @@ Status apply(const MakeDir& d, ExecContext& ctx) {
   return {};
 }
 
-// The package manager of the image: in a --root sandbox, the sandbox's own
-// (chroot), so its dpkg database and configuration are the ones changed.
-Result<CommandOutcome> run_package_command(std::vector<std::string> argv,
-                                           const PackageManager& manager, const ManagePackages& p,
-                                           ExecContext& ctx) {
-  CommandSpec spec;
-  if (ctx.system.under_root()) {
-    argv.insert(argv.begin(), {"chroot", ctx.system.root()});
-  }
-  spec.argv = std::move(argv);
-  for (const auto& [key, value] : package_env(manager, p.lock_timeout_seconds)) {
-    spec.env[key] = value;
-  }
-  spec.identifier = manager.program;
-  spec.journal_fields = ctx.fields;
-  spec.capture_output = true;
-  return ctx.system.run(spec);
-}
+// The package conversation (modules/package_run.h) over System: the package
+// manager of the image, in a --root sandbox the sandbox's own (chroot), so
+// its dpkg database and configuration are the ones changed.
+class SystemPackageCommands final : public PackageCommands {
+ public:
+  explicit SystemPackageCommands(ExecContext& ctx) : m_ctx(ctx) {}
 
-bool reboot_needed(const PackageManager& manager, const ManagePackages& p, ExecContext& ctx) {
-  if (!manager.reboot_file.empty() && ctx.system.exists(manager.reboot_file)) {
-    journal_send(LOG_NOTICE, "amiboot", p.label + ": " + manager.reboot_file + " exists",
-                 ctx.fields);
-    return true;
+  Outcome run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+              const std::string& identifier) override {
+    CommandSpec spec;
+    spec.argv = argv;
+    if (m_ctx.system.under_root()) {
+      spec.argv.insert(spec.argv.begin(), {"chroot", m_ctx.system.root()});
+    }
+    spec.env = env;
+    spec.identifier = identifier;
+    spec.journal_fields = m_ctx.fields;
+    spec.capture_output = true;
+    auto outcome = m_ctx.system.run(spec);
+    if (!outcome) {
+      return {127, outcome.error().message};
+    }
+    return {outcome->exit_code, std::move(outcome->output)};
   }
-  if (manager.reboot_check.empty()) {
-    return false;
+  bool exists(const std::string& path) override { return m_ctx.system.exists(path); }
+  std::chrono::milliseconds backoff(int retry) override { return m_backoff.delay(retry - 1); }
+  void sleep_for(std::chrono::milliseconds delay) override { m_ctx.system.sleep_for(delay); }
+  void log(int priority, const std::string& line) override {
+    journal_send(priority, "amiboot", line, m_ctx.fields);
   }
-  auto outcome = run_package_command(manager.reboot_check, manager, p, ctx);
-  if (!outcome || outcome->exit_code == 127) {
-    journal_send(LOG_WARNING, "amiboot",
-                 p.label + ": cannot tell whether a reboot is needed: " + manager.reboot_check[0] +
-                     " did not run",
-                 ctx.fields);
-    return false;
-  }
-  return outcome->exit_code == manager.reboot_exit_code &&
-         outcome->output.find(manager.reboot_pattern) != std::string::npos;
-}
 
-void apply(const ManagePackages& p, ExecContext& ctx, ExecOutcome& result) {
-  const PackageManager* manager = find_package_manager(p.manager);
-  if (manager == nullptr) {
-    result.errors.push_back(p.label + ": unknown package manager " + p.manager);
-    return;
-  }
+ private:
+  ExecContext& m_ctx;
   // apt-get and zypper wait for their lock themselves (lock_timeout_seconds);
   // these waits are for the network and for locks they gave up on.
-  Backoff backoff(RetryPolicy{.initial = std::chrono::seconds(2), .cap = std::chrono::seconds(30)});
-  PackageSession session(*manager, p);
-  auto notes = [&] {
-    for (const auto& note : session.take_notes()) {
-      journal_send(LOG_WARNING, "amiboot", p.label + ": " + note, ctx.fields);
-    }
-  };
-  while (auto command = session.next()) {
-    if (command->retry > 0) {
-      auto delay = backoff.delay(command->retry - 1);
-      journal_send(LOG_INFO, "amiboot",
-                   p.label + ": try " + std::to_string(command->retry + 1) + " of " +
-                       std::to_string(p.attempts) + " in " + std::to_string(delay.count()) + " ms",
-                   ctx.fields);
-      std::this_thread::sleep_for(delay);
-    }
-    journal_send(LOG_INFO, "amiboot", p.label + ": running " + quote_argv(command->argv),
-                 ctx.fields);
-    auto outcome = run_package_command(command->argv, *manager, p, ctx);
-    if (!outcome) {
-      session.record(127, outcome.error().message);
-    } else {
-      session.record(outcome->exit_code, outcome->output);
-    }
-    notes();
-  }
-  for (const auto& e : session.errors()) {
-    journal_send(LOG_ERR, "amiboot", p.label + ": " + e, ctx.fields);
-    result.errors.push_back(e);
-  }
-  if (p.reboot_if_required && session.changed() && reboot_needed(*manager, p, ctx)) {
-    journal_send(LOG_NOTICE, "amiboot",
-                 p.label + ": a reboot is required; rebooting at the end of the final stage",
-                 ctx.fields);
-    result.reboot_required = true;
-  }
-}
+  Backoff m_backoff{
+      RetryPolicy{.initial = std::chrono::seconds(2), .cap = std::chrono::seconds(30)}};
+};
 
 Status apply(const ConsoleMessage& m, ExecContext& ctx) {
-  // stdout is the console under the unit's StandardOutput=journal+console.
-  std::string line = m.text + "\n";
-  (void)!write(STDOUT_FILENO, line.data(), line.size());
+  ctx.system.console(m.text);
   return {};
+}
+
+/// One action: its errors (several for packages, one line per missing
+/// package). Every Action type has its own overload and there is no
+/// fallback, so an Action the executor does not handle does not compile.
+struct Apply {
+  ExecContext& ctx;
+  ExecOutcome& outcome;
+
+  std::vector<std::string> status(Status st) const {
+    if (st) {
+      return {};
+    }
+    return {st.error().message};
+  }
+  std::vector<std::string> operator()(const WriteFile& a) const { return status(apply(a, ctx)); }
+  std::vector<std::string> operator()(const RemoveFile& a) const { return status(apply(a, ctx)); }
+  std::vector<std::string> operator()(const RunCommand& a) const { return status(apply(a, ctx)); }
+  std::vector<std::string> operator()(const ConsoleMessage& a) const {
+    return status(apply(a, ctx));
+  }
+  std::vector<std::string> operator()(const HttpRequest& a) const { return status(apply(a, ctx)); }
+  std::vector<std::string> operator()(const MakeDir& a) const { return status(apply(a, ctx)); }
+  std::vector<std::string> operator()(const ManagePackages& a) const {
+    SystemPackageCommands commands(ctx);
+    PackageOutcome result = run_packages(a, commands);
+    outcome.reboot_required = outcome.reboot_required || result.reboot_required;
+    // Already in the journal, each with the label (run_packages logs them).
+    outcome.errors.insert(outcome.errors.end(), result.errors.begin(), result.errors.end());
+    return {};
+  }
+};
+
+bool is_required(const Action& action) {
+  const auto* run = std::get_if<RunCommand>(&action);
+  const auto* file = std::get_if<WriteFile>(&action);
+  return (run != nullptr && run->required) || (file != nullptr && file->required);
 }
 
 }  // namespace
@@ -273,29 +261,15 @@ Status apply(const ConsoleMessage& m, ExecContext& ctx) {
 ExecOutcome execute(const std::vector<Action>& actions, ExecContext& context) {
   ExecOutcome outcome;
   for (std::size_t i = 0; i < actions.size(); ++i) {
-    if (const auto* p = std::get_if<ManagePackages>(&actions[i])) {
-      // Several errors (one per missing package), each its own line.
-      apply(*p, context, outcome);
+    std::vector<std::string> errors = std::visit(Apply{context, outcome}, actions[i]);
+    if (errors.empty()) {
       continue;
     }
-    Status st = std::visit(
-        [&](const auto& a) -> Status {
-          if constexpr (std::is_same_v<std::decay_t<decltype(a)>, ManagePackages>) {
-            return {};  // handled above
-          } else {
-            return apply(a, context);
-          }
-        },
-        actions[i]);
-    if (st) {
-      continue;
+    for (const auto& e : errors) {
+      journal_send(LOG_ERR, "amiboot", e, context.fields);
+      outcome.errors.push_back(e);
     }
-    journal_send(LOG_ERR, "amiboot", st.error().message, context.fields);
-    outcome.errors.push_back(st.error().message);
-    const auto* run = std::get_if<RunCommand>(&actions[i]);
-    const auto* file = std::get_if<WriteFile>(&actions[i]);
-    bool required = (run != nullptr && run->required) || (file != nullptr && file->required);
-    if (required && i + 1 < actions.size()) {
+    if (is_required(actions[i]) && i + 1 < actions.size()) {
       outcome.errors.push_back("skipped the remaining " + std::to_string(actions.size() - i - 1) +
                                " action(s) of this module");
       break;

@@ -12,8 +12,8 @@ namespace amiboot {
 
 namespace {
 
-std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
+std::string now_rfc3339(const System& system) {
+  std::time_t t = std::chrono::system_clock::to_time_t(system.now());
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
@@ -47,7 +47,7 @@ void Reporter::begin_stage(const std::string& stage) {
   m_doc["status"] = "running";
   m_doc["stage"] = stage;
   m_doc["stages"][stage] = {{"status", "running"},
-                            {"started", now_rfc3339()},
+                            {"started", now_rfc3339(m_system)},
                             {"finished", nullptr},
                             {"duration_ms", nullptr},
                             {"modules", nlohmann::json::array()}};
@@ -165,7 +165,7 @@ void Reporter::end_stage(const std::string& overall, bool ready, bool last) {
   }
   auto& stage = m_doc["stages"][m_stage];
   stage["status"] = status;
-  stage["finished"] = now_rfc3339();
+  stage["finished"] = now_rfc3339(m_system);
   stage["duration_ms"] = ms;
   // Between init and final the instance is still being set up.
   bool more_to_come = !last && m_stage == "init" && (status == "done" || status == "error");

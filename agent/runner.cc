@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -29,20 +28,13 @@ namespace {
 
 constexpr std::size_t kMaxIncludeBytes = 1 << 20;
 
-std::string timestamp(const char* format) {
-  std::time_t t = std::time(nullptr);
+std::string timestamp(const System& system, const char* format) {
+  std::time_t t = std::chrono::system_clock::to_time_t(system.now());
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[40];
   std::strftime(buf, sizeof buf, format, &tm);
   return buf;
-}
-
-double read_uptime() {
-  std::ifstream in("/proc/uptime");
-  double up = 0;
-  in >> up;
-  return up;
 }
 
 bool any_key_set(const ModuleSpec& m, const Value& config) {
@@ -65,9 +57,9 @@ std::string done_reason(Frequency f) {
 
 class Runner {
  public:
-  explicit Runner(const RunOptions& options)
+  Runner(const RunOptions& options, System& system)
       : m_options(options),
-        m_system(options.root),
+        m_system(system),
         m_state(m_system),
         m_report(m_system, options.dry_run),
         m_blocks(options.root, block_device_dir(options.root)) {}
@@ -88,7 +80,7 @@ class Runner {
   void print_plan() const;
 
   const RunOptions& m_options;
-  System m_system;
+  System& m_system;
   State m_state;
   Reporter m_report;
   RealBlockDevices m_blocks;
@@ -105,7 +97,7 @@ class Runner {
 };
 
 int Runner::run() {
-  if (is_disabled(m_options.root)) {
+  if (is_disabled(m_system)) {
     m_report.begin_stage("init");
     m_report.warning(
         "amiboot is disabled (/etc/amiboot/disabled or amiboot=disabled); doing nothing");
@@ -127,7 +119,7 @@ int Runner::run() {
 
 bool Runner::acquire_source() {
   if (m_options.seed_dir) {
-    auto data = read_seed(*m_options.seed_dir);
+    auto data = read_seed(m_system, *m_options.seed_dir);
     if (!data) {
       m_report.error(data.error().message);
       return false;
@@ -137,7 +129,7 @@ bool Runner::acquire_source() {
   }
   std::string url = m_options.imds_url.value_or(m_settings.imds_url);
   auto deadline = m_settings.imds_deadline;
-  bool on_ec2 = m_options.imds_url || looks_like_ec2();
+  bool on_ec2 = m_options.imds_url || looks_like_ec2(m_system);
   if (!on_ec2) {
     // Off EC2 nothing will answer; do not hold the boot for minutes.
     deadline = std::min(deadline, m_settings.off_ec2_deadline);
@@ -187,9 +179,10 @@ bool Runner::init_stage() {
   load_image(image_diags);
   m_report.diagnostics(image_diags);
   if (!acquire_source()) {
-    m_report.end_stage(
-        m_options.seed_dir || m_options.imds_url || looks_like_ec2() ? "error" : "not-on-ec2", true,
-        true);
+    m_report.end_stage(m_options.seed_dir || m_options.imds_url || looks_like_ec2(m_system)
+                           ? "error"
+                           : "not-on-ec2",
+                       true, true);
     return false;
   }
   m_have_source = true;
@@ -259,8 +252,7 @@ bool Runner::final_stage() {
 // the truth while systemd takes the machine down; the packages module's
 // semaphore is already written, so the next boot does not install again.
 void Runner::reboot() {
-  std::string line = "amiboot: rebooting: the installed packages require it\n";
-  (void)!write(STDOUT_FILENO, line.data(), line.size());
+  m_system.console("amiboot: rebooting: the installed packages require it");
   CommandSpec spec;
   // --no-block: systemd stops this unit as part of the reboot; waiting for
   // the job would only make that a failure.
@@ -313,8 +305,8 @@ void Runner::run_modules(Stage stage) {
     auto started = std::chrono::steady_clock::now();
     Facts facts{m_source.metadata, m_parts, m_system, m_image.merged()};
     facts.blocks = &m_blocks;
-    facts.uptime_seconds = read_uptime();
-    facts.timestamp = timestamp("%Y-%m-%dT%H:%M:%SZ");
+    facts.uptime_seconds = m_system.uptime_seconds();
+    facts.timestamp = timestamp(m_system, "%Y-%m-%dT%H:%M:%SZ");
     facts.new_instance = m_new_instance;
     facts.failed_modules = failed_modules();
     PlanResult plan;
@@ -410,7 +402,8 @@ void Runner::record_history(const std::string& stage) {
   record["cpu_ms"] = ms(self.ru_utime) + ms(self.ru_stime);
   record["max_rss_kb"] = self.ru_maxrss;
   record["imds_requests"] = m_imds_requests;
-  std::string name = timestamp("%Y%m%dT%H%M%SZ") + "-" + std::to_string(getpid()) + "-" + stage;
+  std::string name =
+      timestamp(m_system, "%Y%m%dT%H%M%SZ") + "-" + std::to_string(getpid()) + "-" + stage;
   (void)m_state.record_boot(name, record);
 }
 
@@ -452,11 +445,14 @@ void Runner::print_plan() const {
 }  // namespace
 
 bool is_disabled(const std::string& root) {
-  System system(root);
+  return is_disabled(HostSystem(root));
+}
+
+bool is_disabled(const System& system) {
   if (system.exists("/etc/amiboot/disabled")) {
     return true;
   }
-  std::ifstream in(root == "/" ? "/proc/cmdline" : root + "/proc/cmdline");
+  std::istringstream in(system.kernel_cmdline());
   std::string word;
   while (in >> word) {
     if (word == "amiboot=disabled") {
@@ -467,7 +463,12 @@ bool is_disabled(const std::string& root) {
 }
 
 int run_stages(const RunOptions& options) {
-  return Runner(options).run();
+  HostSystem system(options.root);
+  return run_stages(options, system);
+}
+
+int run_stages(const RunOptions& options, System& system) {
+  return Runner(options, system).run();
 }
 
 }  // namespace amiboot

@@ -6,6 +6,8 @@
 
 namespace amiboot {
 
+class System;
+
 enum class StageSelection { Init, Final, All };
 
 struct RunOptions {
@@ -20,9 +22,13 @@ struct RunOptions {
 /// Runs the selected stages; returns the process exit code (0: every module
 /// succeeded, 1: something failed; the boot goes on either way).
 int run_stages(const RunOptions& options);
+/// The same on a given System (options.root must be its root): tests run
+/// the stages on a RecordingSystem.
+int run_stages(const RunOptions& options, System& system);
 
 /// True when /etc/amiboot/disabled exists or the kernel command line has
 /// amiboot=disabled.
 bool is_disabled(const std::string& root);
+bool is_disabled(const System& system);
 
 }  // namespace amiboot

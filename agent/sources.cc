@@ -1,24 +1,11 @@
 #include "agent/sources.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "agent/core/config.h"
 #include "agent/imds_client.h"
 
 namespace amiboot {
 
 namespace {
-
-std::optional<std::string> slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return std::nullopt;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string scalar_or(const Value& doc, const char* key, std::string fallback = "") {
   const Value* v = doc.get(key);
@@ -27,9 +14,9 @@ std::string scalar_or(const Value& doc, const char* key, std::string fallback = 
 
 }  // namespace
 
-Result<SourceData> read_seed(const std::string& dir) {
+Result<SourceData> read_seed(const System& system, const std::string& dir) {
   std::string meta_path = dir + "/meta-data";
-  auto meta_text = slurp(meta_path);
+  auto meta_text = system.read_host_file(meta_path);
   if (!meta_text) {
     return error("seed " + dir + ": cannot read meta-data");
   }
@@ -77,12 +64,12 @@ Result<SourceData> read_seed(const std::string& dir) {
       }
     }
   }
-  out.user_data = slurp(dir + "/user-data");
+  out.user_data = system.read_host_file(dir + "/user-data");
   return out;
 }
 
-bool looks_like_ec2() {
-  auto read = [](const char* path) { return slurp(path).value_or(""); };
+bool looks_like_ec2(const System& system) {
+  auto read = [&](const char* path) { return system.read_host_file(path).value_or(""); };
   if (read("/sys/class/dmi/id/sys_vendor").rfind("Amazon EC2", 0) == 0) {
     return true;
   }

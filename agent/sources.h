@@ -8,15 +8,18 @@
 #include "agent/core/metadata.h"
 #include "agent/core/result.h"
 #include "agent/core/settings.h"
+#include "agent/system.h"
 
 namespace amiboot {
 
 /// meta-data (YAML: instance-id, local-hostname, public-keys,
 /// block-device-mapping, region, availability-zone...) and optional user-data.
-Result<SourceData> read_seed(const std::string& dir);
+/// `dir` is a host path (not under --root), read through System.
+Result<SourceData> read_seed(const System& system, const std::string& dir);
 
-/// DMI and hypervisor hints that this machine is an EC2 instance.
-bool looks_like_ec2();
+/// DMI and hypervisor hints that this machine is an EC2 instance, read
+/// through System (host /sys, never under --root).
+bool looks_like_ec2(const System& system);
 
 struct ImdsFetch {
   SourceData data;

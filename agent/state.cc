@@ -1,5 +1,6 @@
 #include "agent/state.h"
 
+#include <chrono>
 #include <ctime>
 
 namespace amiboot {
@@ -148,7 +149,9 @@ Status State::mark_done(const ModuleSpec& module, const std::string& instance_id
   if (auto st = m_system.make_dirs(dir, 0700); !st) {
     return st;
   }
-  nlohmann::json j = {{"module", module.name}, {"result", result}, {"time", std::time(nullptr)}};
+  nlohmann::json j = {{"module", module.name},
+                      {"result", result},
+                      {"time", std::chrono::system_clock::to_time_t(m_system.now())}};
   // Per-boot semaphores live on tmpfs; the others must survive a crash.
   return m_system.write_file(path, j.dump() + "\n",
                              FileAttrs{kPrivateFile, 0, 0, module.frequency != Frequency::PerBoot});

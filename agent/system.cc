@@ -12,8 +12,11 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
+#include <thread>
 
+#include "agent/http.h"
 #include "agent/journal.h"
 
 #include "agent/core/strings.h"
@@ -73,7 +76,7 @@ Status write_all(int fd, std::string_view data) {
 
 }  // namespace
 
-System::System(std::string root) : m_root(std::move(root)) {
+HostSystem::HostSystem(std::string root) : m_root(std::move(root)) {
   // Absolute, because commands run in it (cwd, chroot) and see it in
   // AMIBOOT_ROOT from another working folder.
   if (!m_root.empty() && m_root[0] != '/') {
@@ -87,7 +90,7 @@ System::System(std::string root) : m_root(std::move(root)) {
   }
 }
 
-Result<std::string> System::resolve(const std::string& path, bool follow_last) const {
+Result<std::string> HostSystem::resolve(const std::string& path, bool follow_last) const {
   if (path.empty() || path[0] != '/') {
     return error("'" + path + "' is not an absolute path");
   }
@@ -147,7 +150,7 @@ Result<std::string> System::resolve(const std::string& path, bool follow_last) c
   return join(m_root, resolved);
 }
 
-Result<std::string> System::read_file(const std::string& path, std::size_t max_bytes) const {
+Result<std::string> HostSystem::read_file(const std::string& path, std::size_t max_bytes) const {
   auto host = resolve(path);
   if (!host) {
     return host.error();
@@ -176,13 +179,13 @@ Result<std::string> System::read_file(const std::string& path, std::size_t max_b
   return data;
 }
 
-bool System::exists(const std::string& path) const {
+bool HostSystem::exists(const std::string& path) const {
   auto host = resolve(path, false);
   struct stat st;
   return host && lstat(host->c_str(), &st) == 0;
 }
 
-Status System::make_dirs(const std::string& path, mode_t mode) {
+Status HostSystem::make_dirs(const std::string& path, mode_t mode) {
   auto host = resolve(path);
   if (!host) {
     return host.error();
@@ -200,7 +203,7 @@ Status System::make_dirs(const std::string& path, mode_t mode) {
   return {};
 }
 
-Status System::make_owned_dir(const std::string& path, const FileAttrs& attrs) {
+Status HostSystem::make_owned_dir(const std::string& path, const FileAttrs& attrs) {
   auto host = resolve(path, false);
   if (!host) {
     return host.error();
@@ -229,8 +232,8 @@ Status System::make_owned_dir(const std::string& path, const FileAttrs& attrs) {
   return result;
 }
 
-Status System::write_file(const std::string& path, std::string_view content,
-                          const FileAttrs& attrs) {
+Status HostSystem::write_file(const std::string& path, std::string_view content,
+                              const FileAttrs& attrs) {
   auto host = resolve(path);
   if (!host) {
     return host.error();
@@ -291,7 +294,7 @@ Status System::write_file(const std::string& path, std::string_view content,
   return {};
 }
 
-Status System::remove_all(const std::string& path) {
+Status HostSystem::remove_all(const std::string& path) {
   auto host = resolve(path, false);
   if (!host) {
     return host.error();
@@ -304,7 +307,7 @@ Status System::remove_all(const std::string& path) {
   return {};
 }
 
-Status System::symlink(const std::string& target, const std::string& link) {
+Status HostSystem::symlink(const std::string& target, const std::string& link) {
   auto host = resolve(link, false);
   if (!host) {
     return host.error();
@@ -320,7 +323,7 @@ Status System::symlink(const std::string& target, const std::string& link) {
   return {};
 }
 
-Result<std::string> System::read_symlink(const std::string& path) const {
+Result<std::string> HostSystem::read_symlink(const std::string& path) const {
   auto host = resolve(path, false);
   if (!host) {
     return host.error();
@@ -333,7 +336,7 @@ Result<std::string> System::read_symlink(const std::string& path) const {
   return target.string();
 }
 
-Result<std::vector<std::string>> System::list_dir(const std::string& path) const {
+Result<std::vector<std::string>> HostSystem::list_dir(const std::string& path) const {
   auto host = resolve(path);
   if (!host) {
     return host.error();
@@ -350,7 +353,7 @@ Result<std::vector<std::string>> System::list_dir(const std::string& path) const
   return names;
 }
 
-std::vector<std::string> System::executables_in(const std::string& dir) const {
+std::vector<std::string> HostSystem::executables_in(const std::string& dir) const {
   std::vector<std::string> out;
   auto host = resolve(dir);
   auto names = list_dir(dir);
@@ -367,21 +370,21 @@ std::vector<std::string> System::executables_in(const std::string& dir) const {
   return out;
 }
 
-std::optional<std::string> System::read_text(const std::string& path) const {
+std::optional<std::string> HostSystem::read_text(const std::string& path) const {
   auto text = read_file(path);
   return text ? std::optional<std::string>(std::move(*text)) : std::nullopt;
 }
 
-bool System::path_exists(const std::string& path) const {
+bool HostSystem::path_exists(const std::string& path) const {
   return exists(path);
 }
 
-std::vector<std::string> System::list(const std::string& dir) const {
+std::vector<std::string> HostSystem::list(const std::string& dir) const {
   auto names = list_dir(dir);
   return names ? *names : std::vector<std::string>{};
 }
 
-bool System::has_program(const std::string& name) const {
+bool HostSystem::has_program(const std::string& name) const {
   for (const char* dir :
        {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}) {
     if (access((std::string(dir) + "/" + name).c_str(), X_OK) == 0) {
@@ -422,7 +425,7 @@ Result<std::pair<uid_t, gid_t>> System::lookup_owner(const std::string& owner) c
     auto passwd = read_file("/etc/passwd");
     auto entry = passwd ? find_entry(*passwd, user) : std::nullopt;
     if (!entry) {
-      return error("no user '" + user + "' in " + m_root + (under_root() ? "/" : "") +
+      return error("no user '" + user + "' in " + root() + (under_root() ? "/" : "") +
                    "etc/passwd");
     }
     uid = static_cast<uid_t>(std::stoul((*entry)[2]));
@@ -435,7 +438,7 @@ Result<std::pair<uid_t, gid_t>> System::lookup_owner(const std::string& owner) c
       auto groups = read_file("/etc/group");
       auto entry = groups ? find_entry(*groups, group) : std::nullopt;
       if (!entry) {
-        return error("no group '" + group + "' in " + m_root + (under_root() ? "/" : "") +
+        return error("no group '" + group + "' in " + root() + (under_root() ? "/" : "") +
                      "etc/group");
       }
       gid = static_cast<gid_t>(std::stoul((*entry)[2]));
@@ -444,7 +447,7 @@ Result<std::pair<uid_t, gid_t>> System::lookup_owner(const std::string& owner) c
   return std::pair{uid, gid};
 }
 
-Result<CommandOutcome> System::run(const CommandSpec& spec) {
+Result<CommandOutcome> HostSystem::run(const CommandSpec& spec) {
   if (spec.argv.empty()) {
     return error("empty command");
   }
@@ -562,6 +565,46 @@ Result<CommandOutcome> System::run(const CommandSpec& spec) {
   }
   outcome.output = std::move(captured);
   return outcome;
+}
+
+Status HostSystem::http_send(const std::string& method, const std::string& url,
+                             const std::string& body, const std::string& content_type) {
+  return amiboot::http_send(method, url, body, content_type);
+}
+
+void HostSystem::console(const std::string& text) {
+  // stdout is the console under the unit's StandardOutput=journal+console.
+  std::string line = text + "\n";
+  (void)!write(STDOUT_FILENO, line.data(), line.size());
+}
+
+std::chrono::system_clock::time_point HostSystem::now() const {
+  return std::chrono::system_clock::now();
+}
+
+void HostSystem::sleep_for(std::chrono::milliseconds delay) {
+  std::this_thread::sleep_for(delay);
+}
+
+double HostSystem::uptime_seconds() const {
+  std::ifstream in("/proc/uptime");
+  double up = 0;
+  in >> up;
+  return up;
+}
+
+std::string HostSystem::kernel_cmdline() const {
+  return read_host_file(m_root == "/" ? "/proc/cmdline" : m_root + "/proc/cmdline").value_or("");
+}
+
+std::optional<std::string> HostSystem::read_host_file(const std::string& host_path) const {
+  std::ifstream in(host_path, std::ios::binary);
+  if (!in) {
+    return std::nullopt;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 }  // namespace amiboot

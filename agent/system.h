@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <optional>
@@ -47,44 +48,99 @@ struct CommandOutcome {
   std::string output;  // stdout and stderr interleaved, when capture_output
 };
 
+/// The system behind one interface: files (mapped under the root), commands,
+/// HTTP, the console, the clock, and the host's /proc and DMI reads. The agent
+/// runs on HostSystem; tests script a RecordingSystem
+/// (tests/support/fake_system.h) that fails on any call they did not expect.
 class System : public SystemView {
  public:
-  explicit System(std::string root = "/");
-
-  const std::string& root() const { return m_root; }
-  bool under_root() const { return m_root != "/"; }
+  /// "/" on an instance, the sandbox root under --root.
+  virtual const std::string& root() const = 0;
+  virtual bool under_root() const { return root() != "/"; }
 
   /// The host path of an instance path, every symlink resolved inside the
   /// root (the last one only when follow_last). Errors when the path is
   /// relative or would escape.
-  Result<std::string> resolve(const std::string& path, bool follow_last = true) const;
+  virtual Result<std::string> resolve(const std::string& path, bool follow_last = true) const = 0;
 
-  Result<std::string> read_file(const std::string& path, std::size_t max_bytes = 64 << 20) const;
-  bool exists(const std::string& path) const;
+  virtual Result<std::string> read_file(const std::string& path,
+                                        std::size_t max_bytes = 64 << 20) const = 0;
+  virtual bool exists(const std::string& path) const = 0;
   /// Writes atomically: temp file in the same folder, fsync, rename, fsync
   /// of the folder. Missing parent folders are created 0755.
-  Status write_file(const std::string& path, std::string_view content, const FileAttrs& attrs);
-  Status make_dirs(const std::string& path, mode_t mode);
+  virtual Status write_file(const std::string& path, std::string_view content,
+                            const FileAttrs& attrs) = 0;
+  virtual Status make_dirs(const std::string& path, mode_t mode) = 0;
   /// Creates one folder (missing parents 0755) or takes the existing one,
   /// then sets exactly attrs.mode and the owner in attrs. Refuses a symlink
   /// in its place, so a link planted in a home folder cannot redirect the chown.
-  Status make_owned_dir(const std::string& path, const FileAttrs& attrs);
-  Status remove_all(const std::string& path);
+  virtual Status make_owned_dir(const std::string& path, const FileAttrs& attrs) = 0;
+  virtual Status remove_all(const std::string& path) = 0;
   /// Replaces a symlink atomically.
-  Status symlink(const std::string& target, const std::string& link);
-  Result<std::string> read_symlink(const std::string& path) const;
-  Result<std::vector<std::string>> list_dir(const std::string& path) const;
+  virtual Status symlink(const std::string& target, const std::string& link) = 0;
+  virtual Result<std::string> read_symlink(const std::string& path) const = 0;
+  virtual Result<std::vector<std::string>> list_dir(const std::string& path) const = 0;
+
+  /// user[:group] from the instance's /etc/passwd and /etc/group (read
+  /// through read_file, so every System resolves owners the same way).
+  virtual Result<std::pair<uid_t, gid_t>> lookup_owner(const std::string& owner) const;
+
+  /// Runs argv without a shell; output goes to the journal (or our stderr).
+  virtual Result<CommandOutcome> run(const CommandSpec& spec) = 0;
+
+  /// One HTTP request (PUT, POST); the error never names the URL.
+  virtual Status http_send(const std::string& method, const std::string& url,
+                           const std::string& body, const std::string& content_type) = 0;
+  /// One line on the console (our stdout: journal+console under the unit).
+  virtual void console(const std::string& text) = 0;
+
+  /// Wall-clock time (timestamps) and waiting (retry delays).
+  virtual std::chrono::system_clock::time_point now() const = 0;
+  virtual void sleep_for(std::chrono::milliseconds delay) = 0;
+
+  /// Seconds since the kernel booted (/proc/uptime).
+  virtual double uptime_seconds() const = 0;
+  /// The kernel command line (/proc/cmdline, under the root with --root).
+  virtual std::string kernel_cmdline() const = 0;
+  /// A host file outside the root, never mapped: /sys/class/dmi/id/...,
+  /// /sys/hypervisor/uuid. nullopt when absent or unreadable.
+  virtual std::optional<std::string> read_host_file(const std::string& host_path) const = 0;
+};
+
+/// The real system.
+class HostSystem final : public System {
+ public:
+  explicit HostSystem(std::string root = "/");
+
+  const std::string& root() const override { return m_root; }
+
+  Result<std::string> resolve(const std::string& path, bool follow_last = true) const override;
+  Result<std::string> read_file(const std::string& path,
+                                std::size_t max_bytes = 64 << 20) const override;
+  bool exists(const std::string& path) const override;
+  Status write_file(const std::string& path, std::string_view content,
+                    const FileAttrs& attrs) override;
+  Status make_dirs(const std::string& path, mode_t mode) override;
+  Status make_owned_dir(const std::string& path, const FileAttrs& attrs) override;
+  Status remove_all(const std::string& path) override;
+  Status symlink(const std::string& target, const std::string& link) override;
+  Result<std::string> read_symlink(const std::string& path) const override;
+  Result<std::vector<std::string>> list_dir(const std::string& path) const override;
   std::vector<std::string> executables_in(const std::string& dir) const override;
   std::optional<std::string> read_text(const std::string& path) const override;
   bool path_exists(const std::string& path) const override;
   std::vector<std::string> list(const std::string& dir) const override;
   bool has_program(const std::string& name) const override;
 
-  /// user[:group] from the instance's /etc/passwd and /etc/group.
-  Result<std::pair<uid_t, gid_t>> lookup_owner(const std::string& owner) const;
-
-  /// Runs argv without a shell; output goes to the journal (or our stderr).
-  Result<CommandOutcome> run(const CommandSpec& spec);
+  Result<CommandOutcome> run(const CommandSpec& spec) override;
+  Status http_send(const std::string& method, const std::string& url, const std::string& body,
+                   const std::string& content_type) override;
+  void console(const std::string& text) override;
+  std::chrono::system_clock::time_point now() const override;
+  void sleep_for(std::chrono::milliseconds delay) override;
+  double uptime_seconds() const override;
+  std::string kernel_cmdline() const override;
+  std::optional<std::string> read_host_file(const std::string& host_path) const override;
 
  private:
   std::string m_root;

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "modules/boothooks.h"
 #include "modules/commands.h"
 #include "modules/final_message.h"
 #include "modules/firewall.h"

@@ -4,6 +4,17 @@ namespace amiboot {
 
 namespace {
 
+PlanResult run_folder(const Facts& input, const std::string& which) {
+  PlanResult result;
+  std::string dir = input.state_dir + "/scripts/" + which;
+  for (const std::string& name : input.system.executables_in(dir)) {
+    result.actions.push_back(RunCommand{{dir + "/" + name}, which + " " + name, true});
+  }
+  return result;
+}
+
+}  // namespace
+
 PlanResult write_and_run(const Facts& input, PartType type, const std::string& folder) {
   PlanResult result;
   std::string dir = input.state_dir + "/instances/" + input.metadata.instance_id + "/" + folder;
@@ -22,21 +33,6 @@ PlanResult write_and_run(const Facts& input, PartType type, const std::string& f
     result.actions.push_back(RunCommand{{path}, folder + " " + part.name, true});
   }
   return result;
-}
-
-PlanResult run_folder(const Facts& input, const std::string& which) {
-  PlanResult result;
-  std::string dir = input.state_dir + "/scripts/" + which;
-  for (const std::string& name : input.system.executables_in(dir)) {
-    result.actions.push_back(RunCommand{{dir + "/" + name}, which + " " + name, true});
-  }
-  return result;
-}
-
-}  // namespace
-
-PlanResult plan_boothooks(const NoKeys&, const Facts& input) {
-  return write_and_run(input, PartType::Boothook, "boothooks");
 }
 
 PlanResult plan_scripts_user(const NoKeys&, const Facts& input) {

@@ -1,14 +1,19 @@
-// Scripts: user-data scripts and boothooks (cloud-init's scripts_user and
-// bootcmd-like boothooks), and the image's scripts/per-{boot,instance,once}
-// folders (scripts_per_*). Scripts are written to the instance's state folder
-// and run in name order; output goes to the journal.
+// Scripts: user-data scripts (cloud-init's scripts_user) and the image's
+// scripts/per-{boot,instance,once} folders (scripts_per_*). Scripts are
+// written to the instance's state folder and run in name order; output goes
+// to the journal.
 #pragma once
+
+#include <string>
 
 #include "modules/module.h"
 
 namespace amiboot {
 
-PlanResult plan_boothooks(const NoKeys&, const Facts& facts);
+/// Writes each user-data part of `type` to the instance's `folder` and runs
+/// it; a part without an interpreter line runs with sh (boothooks, scripts).
+PlanResult write_and_run(const Facts& facts, PartType type, const std::string& folder);
+
 PlanResult plan_scripts_user(const NoKeys&, const Facts& facts);
 PlanResult plan_scripts_per_boot(const NoKeys&, const Facts& facts);
 PlanResult plan_scripts_per_instance(const NoKeys&, const Facts& facts);

@@ -18,7 +18,7 @@ using testing::TempDir;
 
 TEST(System, PathsMapUnderTheRoot) {
   TempDir root;
-  System sys(root.path());
+  HostSystem sys(root.path());
   ASSERT_TRUE(sys.write_file("/etc/app/conf", "x=1\n", FileAttrs{0640}).ok());
   EXPECT_EQ(testing::read_file(root / "etc/app/conf"), "x=1\n");
   struct stat st;
@@ -28,7 +28,7 @@ TEST(System, PathsMapUnderTheRoot) {
 
 TEST(System, DotDotAndRelativePathsAreRefused) {
   TempDir root;
-  System sys(root.path());
+  HostSystem sys(root.path());
   EXPECT_FALSE(sys.resolve("/etc/../../outside").ok());
   EXPECT_FALSE(sys.resolve("etc/passwd").ok());
   EXPECT_FALSE(sys.write_file("/../escape", "x", {}).ok());
@@ -38,7 +38,7 @@ TEST(System, DotDotAndRelativePathsAreRefused) {
 TEST(System, SymlinksResolveInsideTheRoot) {
   TempDir root;
   TempDir outside;
-  System sys(root.path());
+  HostSystem sys(root.path());
   std::filesystem::create_directories(root / "real");
   // An absolute link means the image's root, as it would once booted.
   std::filesystem::create_directory_symlink("/real", root / "abs");
@@ -57,7 +57,7 @@ TEST(System, SymlinksResolveInsideTheRoot) {
 
 TEST(System, WriteIsAtomicAndLeavesNoTemporaryFiles) {
   TempDir root;
-  System sys(root.path());
+  HostSystem sys(root.path());
   ASSERT_TRUE(sys.write_file("/etc/f", "old", {}).ok());
   ASSERT_TRUE(sys.write_file("/etc/f", "new", {}).ok());
   EXPECT_EQ(testing::read_file(root / "etc/f"), "new");
@@ -71,7 +71,7 @@ TEST(System, OwnersComeFromTheRootsPasswdAndGroup) {
   testing::write_file(root / "etc/passwd",
                       "root:x:0:0::/root:/bin/sh\napp:x:1234:1300::/home/app:/bin/sh\n");
   testing::write_file(root / "etc/group", "root:x:0:\nstaff:x:1400:\n");
-  System sys(root.path());
+  HostSystem sys(root.path());
   auto ids = sys.lookup_owner("app");
   ASSERT_TRUE(ids.ok());
   EXPECT_EQ(*ids, (std::pair<uid_t, gid_t>{1234, 1300}));
@@ -85,7 +85,7 @@ TEST(System, OwnersComeFromTheRootsPasswdAndGroup) {
 
 TEST(System, RunUsesAnArgvAndReportsTheExitCode) {
   TempDir root;
-  System sys(root.path());
+  HostSystem sys(root.path());
   // An argument with shell syntax stays one literal argument.
   auto r = sys.run(CommandSpec{{"touch", root / "a b;c"}, {}});
   ASSERT_TRUE(r.ok());

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "agent/core/strings.h"
 #include "agent/executor.h"
 #include "agent/system.h"
 #include "tests/support/fake_imds.h"
@@ -66,15 +67,7 @@ class UsersAgent : public ::testing::Test {
       return {};
     }
     at = at == 0 ? 0 : at + 1;
-    std::string line = text.substr(at, text.find('\n', at) - at);
-    std::vector<std::string> fields;
-    std::size_t start = 0;
-    for (std::size_t colon; (colon = line.find(':', start)) != std::string::npos;
-         start = colon + 1) {
-      fields.push_back(line.substr(start, colon - start));
-    }
-    fields.push_back(line.substr(start));
-    return fields;
+    return split_colon_fields(text.substr(at, text.find('\n', at) - at));
   }
   std::string gid_of(const std::string& group) { return entry("etc/group", group).at(2); }
   std::string members_of(const std::string& group) { return entry("etc/group", group).at(3); }
@@ -448,7 +441,7 @@ TEST(UsersActions, MakeDirSetsModeAndOwnerAndRefusesASymlink) {
   TempDir root;
   write_file(root / "etc/passwd",
              "root:x:0:0::/root:/bin/sh\nbob:x:1234:2345::/home/bob:/bin/sh\n");
-  System system(root.path());
+  HostSystem system(root.path());
   ExecContext ctx{system, "i-test", {}};
   auto outcome = execute({MakeDir{"/home/bob/.ssh", 0700, "bob", "keys"}}, ctx);
   ASSERT_TRUE(outcome.ok()) << outcome.errors[0];
@@ -476,7 +469,7 @@ TEST(UsersActions, MakeDirSetsModeAndOwnerAndRefusesASymlink) {
 
 TEST(UsersActions, ARequiredWriteThatFailsItsCheckStopsTheModule) {
   TempDir root;
-  System system(root.path());
+  HostSystem system(root.path());
   ExecContext ctx{system, "i-test", {}};
   WriteFile checked{
       "/etc/sudoers.d/x", "bad\n", 0440, "root", false, "users[1].sudo (user-data:5:11)"};

@@ -1,0 +1,81 @@
+#include "modules/package_run.h"
+
+#include <syslog.h>
+
+#include "modules/package_managers.h"
+#include "modules/packages.h"
+
+namespace amiboot {
+
+namespace {
+
+PackageCommands::Outcome run_command(const std::vector<std::string>& argv,
+                                     const PackageManager& manager, const ManagePackages& p,
+                                     PackageCommands& commands) {
+  std::map<std::string, std::string> env;
+  for (const auto& [key, value] : package_env(manager, p.lock_timeout_seconds)) {
+    env[key] = value;
+  }
+  return commands.run(argv, env, manager.program);
+}
+
+bool reboot_needed(const PackageManager& manager, const ManagePackages& p,
+                   PackageCommands& commands) {
+  if (!manager.reboot_file.empty() && commands.exists(manager.reboot_file)) {
+    commands.log(LOG_NOTICE, p.label + ": " + manager.reboot_file + " exists");
+    return true;
+  }
+  if (manager.reboot_check.empty()) {
+    return false;
+  }
+  auto outcome = run_command(manager.reboot_check, manager, p, commands);
+  if (outcome.exit_code == 127) {
+    commands.log(LOG_WARNING, p.label + ": cannot tell whether a reboot is needed: " +
+                                  manager.reboot_check[0] + " did not run");
+    return false;
+  }
+  return outcome.exit_code == manager.reboot_exit_code &&
+         outcome.output.find(manager.reboot_pattern) != std::string::npos;
+}
+
+}  // namespace
+
+PackageOutcome run_packages(const ManagePackages& p, PackageCommands& commands) {
+  PackageOutcome result;
+  const PackageManager* manager = find_package_manager(p.manager);
+  if (manager == nullptr) {
+    result.errors.push_back(p.label + ": unknown package manager " + p.manager);
+    return result;
+  }
+  PackageSession session(*manager, p);
+  auto notes = [&] {
+    for (const auto& note : session.take_notes()) {
+      commands.log(LOG_WARNING, p.label + ": " + note);
+    }
+  };
+  while (auto command = session.next()) {
+    if (command->retry > 0) {
+      auto delay = commands.backoff(command->retry);
+      commands.log(LOG_INFO, p.label + ": try " + std::to_string(command->retry + 1) + " of " +
+                                 std::to_string(p.attempts) + " in " +
+                                 std::to_string(delay.count()) + " ms");
+      commands.sleep_for(delay);
+    }
+    commands.log(LOG_INFO, p.label + ": running " + quote_argv(command->argv));
+    auto outcome = run_command(command->argv, *manager, p, commands);
+    session.record(outcome.exit_code, outcome.output);
+    notes();
+  }
+  for (const auto& e : session.errors()) {
+    commands.log(LOG_ERR, p.label + ": " + e);
+    result.errors.push_back(e);
+  }
+  if (p.reboot_if_required && session.changed() && reboot_needed(*manager, p, commands)) {
+    commands.log(LOG_NOTICE,
+                 p.label + ": a reboot is required; rebooting at the end of the final stage");
+    result.reboot_required = true;
+  }
+  return result;
+}
+
+}  // namespace amiboot

@@ -1,0 +1,230 @@
+// The executor against a RecordingSystem: owners, required and skipped
+// actions, root mapping, HTTP retries on the fake clock, the console.
+#include "agent/executor.h"
+
+#include <gtest/gtest-spi.h>
+#include <gtest/gtest.h>
+
+#include "tests/support/fake_system.h"
+
+namespace amiboot {
+namespace {
+
+using testing::RecordingSystem;
+using namespace std::chrono_literals;
+
+ExecOutcome run_actions(RecordingSystem& system, const std::vector<Action>& actions) {
+  ExecContext ctx{system, "i-0123456789abcdef0", {{"AMIBOOT_MODULE", "test"}}};
+  return execute(actions, ctx);
+}
+
+void run_unscripted_command() {
+  RecordingSystem system;
+  CommandSpec spec;
+  spec.argv = {"useradd", "bob"};
+  auto outcome = system.run(spec);
+  EXPECT_FALSE(outcome);
+}
+
+void write_unscripted_file() {
+  RecordingSystem system;
+  EXPECT_FALSE(system.write_file("/etc/hosts", "x", FileAttrs{}));
+}
+
+void leave_an_expectation_unused() {
+  RecordingSystem system;
+  system.expect_run({"hostname", "web"});
+}
+
+TEST(RecordingSystem, FailsAnUnscriptedCallLoudly) {
+  EXPECT_NONFATAL_FAILURE(run_unscripted_command(), "unscripted call: run useradd bob");
+  EXPECT_NONFATAL_FAILURE(write_unscripted_file(), "unscripted call: write_file /etc/hosts");
+  EXPECT_NONFATAL_FAILURE(leave_an_expectation_unused(),
+                          "expected command never ran: hostname web");
+}
+
+TEST(Executor, WritesWithTheOwnerFromPasswdAndGroup) {
+  RecordingSystem system;
+  system.add_file("/etc/passwd",
+                  "root:x:0:0::/root:/bin/sh\nalice:x:1001:1001::/home/alice:/bin/sh\n");
+  system.add_file("/etc/group", "root:x:0:\nstaff:x:50:alice\n");
+  system.allow_writes("/home/alice");
+  auto outcome = run_actions(
+      system,
+      {WriteFile{.path = "/home/alice/notes",
+                 .content = "hi",
+                 .mode = 0600,
+                 .owner = "alice:staff",
+                 .label = "write_files[0]"},
+       MakeDir{.path = "/home/alice/.ssh", .mode = 0700, .owner = "alice", .label = "ssh dir"},
+       WriteFile{.path = "/home/alice/root-owned",
+                 .content = "x",
+                 .owner = "root:root",
+                 .label = "write_files[1]"}});
+  ASSERT_TRUE(outcome.ok()) << outcome.errors.front();
+  ASSERT_EQ(system.writes.size(), 3u);
+  EXPECT_EQ(system.writes[0].uid, 1001u);
+  EXPECT_EQ(system.writes[0].gid, 50u);
+  EXPECT_EQ(system.writes[0].mode, 0600u);
+  EXPECT_EQ(system.writes[1].kind, "make_owned_dir");
+  EXPECT_EQ(system.writes[1].uid, 1001u);
+  EXPECT_EQ(system.writes[1].gid, 1001u);
+  EXPECT_EQ(system.writes[2].uid, 0u);
+  EXPECT_EQ(system.writes[2].gid, 0u);
+  EXPECT_EQ(system.files["/home/alice/notes"], "hi");
+}
+
+TEST(Executor, AnUnknownOwnerIsAnErrorNamingIt) {
+  RecordingSystem system;
+  system.add_file("/etc/passwd", "root:x:0:0::/root:/bin/sh\n");
+  system.add_file("/etc/group", "root:x:0:\n");
+  auto outcome = run_actions(
+      system,
+      {WriteFile{.path = "/etc/x", .content = "x", .owner = "bob", .label = "write_files[0]"},
+       MakeDir{.path = "/srv/d", .owner = "root:nogroup", .label = "folder"}});
+  ASSERT_EQ(outcome.errors.size(), 2u);
+  EXPECT_EQ(outcome.errors[0], "write_files[0]: no user 'bob' in /etc/passwd");
+  EXPECT_EQ(outcome.errors[1], "folder: no group 'nogroup' in /etc/group");
+  EXPECT_TRUE(system.writes.empty());
+}
+
+TEST(Executor, ARequiredFailureSkipsTheRest) {
+  RecordingSystem system;
+  system.expect_run({"nft", "-c", "-f", "/etc/nftables.conf"}, 1);
+  auto outcome = run_actions(
+      system, {RunCommand{.argv = {"nft", "-c", "-f", "/etc/nftables.conf"},
+                          .label = "nft check",
+                          .required = true},
+               RunCommand{.argv = {"nft", "-f", "/etc/nftables.conf"}, .label = "nft load"},
+               ConsoleMessage{"never"}});
+  EXPECT_EQ(outcome.errors,
+            (std::vector<std::string>{"nft check exited with status 1",
+                                      "skipped the remaining 2 action(s) of this module"}));
+}
+
+TEST(Executor, AnOptionalFailureDoesNotStopTheRest) {
+  RecordingSystem system;
+  system.expect_run({"false"}, 1);
+  system.expect_run({"true"}, 0);
+  auto outcome = run_actions(system, {RunCommand{.argv = {"false"}, .label = "runcmd[0]"},
+                                      RunCommand{.argv = {"true"}, .label = "runcmd[1]"}});
+  EXPECT_EQ(outcome.errors, std::vector<std::string>{"runcmd[0] exited with status 1"});
+}
+
+TEST(Executor, SkipUnderRootCommandsRunOnlyOnTheInstance) {
+  Action hostname =
+      RunCommand{.argv = {"hostname", "web"}, .label = "hostname", .skip_under_root = true};
+  {
+    RecordingSystem sandbox("/sandbox");
+    EXPECT_TRUE(run_actions(sandbox, {hostname}).ok());
+    EXPECT_TRUE(sandbox.commands.empty());
+  }
+  RecordingSystem instance;
+  instance.expect_run({"hostname", "web"});
+  EXPECT_TRUE(run_actions(instance, {hostname}).ok());
+  ASSERT_EQ(instance.commands.size(), 1u);
+  EXPECT_EQ(instance.commands[0].env.at("INSTANCE_ID"), "i-0123456789abcdef0");
+  EXPECT_EQ(instance.commands[0].env.at("AMIBOOT_ROOT"), "");
+}
+
+TEST(Executor, MapsTheRootIntoArgvAndInsertsRootArgs) {
+  Action keygen = RunCommand{.argv = {"ssh-keygen", "-f", "{root}/etc/ssh/key", "{root}{root}"},
+                             .label = "ssh-keygen",
+                             .root_args = {"--root", "{root}"},
+                             .map_root = true};
+  RecordingSystem sandbox("/sandbox");
+  sandbox.expect_run(
+      {"ssh-keygen", "--root", "/sandbox", "-f", "/sandbox/etc/ssh/key", "/sandbox/sandbox"});
+  EXPECT_TRUE(run_actions(sandbox, {keygen}).ok());
+  ASSERT_EQ(sandbox.commands.size(), 1u);
+  EXPECT_EQ(sandbox.commands[0].env.at("AMIBOOT_ROOT"), "/sandbox");
+
+  RecordingSystem instance;
+  instance.expect_run({"ssh-keygen", "-f", "/etc/ssh/key", ""});
+  EXPECT_TRUE(run_actions(instance, {keygen}).ok());
+}
+
+TEST(Executor, InstanceProgramsAreResolvedUnderTheRoot) {
+  RecordingSystem sandbox("/sandbox");
+  sandbox.expect_run({"/sandbox/var/lib/amiboot/scripts/part-001"});
+  EXPECT_TRUE(run_actions(sandbox, {RunCommand{.argv = {"/var/lib/amiboot/scripts/part-001"},
+                                               .label = "script part-001",
+                                               .instance_program = true}})
+                  .ok());
+}
+
+TEST(Executor, HttpRetriesOnTheSystemClock) {
+  RecordingSystem system;
+  system.expect_http("PUT", "https://example.com/signal",
+                     {error("HTTP 503"), error("HTTP 503"), Status{}});
+  auto outcome = run_actions(system, {HttpRequest{.method = "PUT",
+                                                  .url = "https://example.com/signal",
+                                                  .attempts = 5,
+                                                  .retry_delay_ms = 2000,
+                                                  .label = "readiness"}});
+  EXPECT_TRUE(outcome.ok());
+  EXPECT_EQ(
+      std::count(system.calls.begin(), system.calls.end(), "http PUT https://example.com/signal"),
+      3);
+  // Linear backoff, taken on the fake clock: no real sleeping.
+  EXPECT_EQ(system.sleeps, (std::vector<std::chrono::milliseconds>{2000ms, 4000ms}));
+}
+
+TEST(Executor, HttpGivesUpAfterTheLastAttempt) {
+  RecordingSystem system;
+  system.expect_http("POST", "https://example.com/cb", {error("HTTP 500"), error("timed out")});
+  auto outcome = run_actions(system, {HttpRequest{.method = "POST",
+                                                  .url = "https://example.com/cb",
+                                                  .attempts = 2,
+                                                  .retry_delay_ms = 10,
+                                                  .label = "callback"}});
+  EXPECT_EQ(outcome.errors,
+            std::vector<std::string>{"callback: gave up after 2 attempts: timed out"});
+  EXPECT_EQ(system.sleeps, std::vector<std::chrono::milliseconds>{10ms});
+}
+
+TEST(Executor, ConsoleMessagesGoThroughTheSystem) {
+  RecordingSystem system;
+  system.allow_console();
+  EXPECT_TRUE(run_actions(system, {ConsoleMessage{"amiboot finished in 1.2 s"}}).ok());
+  EXPECT_EQ(system.console_lines, std::vector<std::string>{"amiboot finished in 1.2 s"});
+}
+
+TEST(Executor, RemovesOnlyWhatExists) {
+  RecordingSystem system;
+  system.add_file("/etc/motd", "hello");
+  system.allow_writes("/etc/motd");
+  EXPECT_TRUE(
+      run_actions(system, {RemoveFile{"/etc/motd", "motd"}, RemoveFile{"/etc/absent", "absent"}})
+          .ok());
+  EXPECT_EQ(system.calls, std::vector<std::string>{"remove_all /etc/motd"});
+  EXPECT_FALSE(system.exists("/etc/motd"));
+}
+
+TEST(Executor, ACheckCommandRejectingTheFileLeavesItAlone) {
+  RecordingSystem system;
+  system.allow_writes("/etc/sudoers.d");
+  system.expect_run({"visudo", "-cf", "/etc/sudoers.d/90-users.amiboot-tmp"}, 1);
+  auto outcome = run_actions(system, {WriteFile{.path = "/etc/sudoers.d/90-users",
+                                                .content = "bad",
+                                                .label = "sudoers",
+                                                .check_argv = {"visudo", "-cf", "{}"},
+                                                .required = true},
+                                      RunCommand{.argv = {"useradd", "bob"}, .label = "useradd"}});
+  ASSERT_EQ(outcome.errors.size(), 2u);
+  EXPECT_EQ(outcome.errors[0],
+            "sudoers: visudo rejected the new /etc/sudoers.d/90-users (exit status 1); the old "
+            "file is unchanged");
+  EXPECT_EQ(outcome.errors[1], "skipped the remaining 1 action(s) of this module");
+  EXPECT_FALSE(system.exists("/etc/sudoers.d/90-users"));
+}
+
+TEST(Executor, AnUnknownPackageManagerIsAnError) {
+  RecordingSystem sandbox("/sandbox");
+  ManagePackages request{.manager = "nosuch", .packages = {{"nginx", ""}}};
+  auto outcome = run_actions(sandbox, {request});
+  EXPECT_EQ(outcome.errors, std::vector<std::string>{"packages: unknown package manager nosuch"});
+}
+
+}  // namespace
+}  // namespace amiboot

@@ -1,0 +1,119 @@
+// The runner over a RecordingSystem: a seed folder in the fake's host files,
+// the instance's files in memory. Stages in order, semaphores, and the
+// boundary around a failing module.
+#include "agent/runner.h"
+
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "agent/system.h"
+#include "tests/support/fake_system.h"
+
+namespace amiboot {
+namespace {
+
+using testing::RecordingSystem;
+
+void seed(RecordingSystem& system, const std::string& id, const std::string& user_data) {
+  system.add_host_file("/seed/meta-data", "instance-id: " + id + "\nlocal-hostname: web\n");
+  system.add_host_file("/seed/user-data", user_data);
+}
+
+int run_both(RecordingSystem& system) {
+  RunOptions options;
+  options.root = system.root();
+  options.seed_dir = "/seed";
+  return run_stages(options, system);
+}
+
+std::size_t position(const RecordingSystem& system, const std::string& prefix) {
+  for (std::size_t i = 0; i < system.calls.size(); ++i) {
+    if (system.calls[i].rfind(prefix, 0) == 0) {
+      return i;
+    }
+  }
+  ADD_FAILURE() << "no call " << prefix;
+  return system.calls.size();
+}
+
+nlohmann::json module_result(const RecordingSystem& system, const std::string& stage,
+                             const std::string& name) {
+  auto doc = nlohmann::json::parse(system.files.at("/run/amiboot/status.json"));
+  for (const auto& m : doc["stages"][stage]["modules"]) {
+    if (m["name"] == name) {
+      return m;
+    }
+  }
+  return nullptr;
+}
+
+RecordingSystem* sandbox() {
+  auto* system = new RecordingSystem("/sandbox");
+  system->allow_writes("/");
+  system->allow_console();
+  return system;
+}
+
+TEST(Runner, RunsInitThenFinal) {
+  std::unique_ptr<RecordingSystem> system(sandbox());
+  seed(*system, "i-1", "#cloud-config\nruncmd:\n  - [echo, hi]\n");
+  system->expect_run({"echo", "hi"});
+  EXPECT_EQ(run_both(*system), 0);
+  // hostname (init), runcmd and final_message (final), in that order.
+  EXPECT_LT(position(*system, "write_file /etc/hostname"), position(*system, "run echo hi"));
+  EXPECT_LT(position(*system, "run echo hi"), position(*system, "console amiboot"));
+  EXPECT_LT(position(*system, "write_file /var/lib/amiboot/boots/"),
+            position(*system, "run echo hi"));
+  auto doc = nlohmann::json::parse(system->files.at("/run/amiboot/status.json"));
+  EXPECT_EQ(doc["status"], "done");
+  EXPECT_EQ(doc["stages"]["init"]["status"], "done");
+  EXPECT_EQ(doc["stages"]["final"]["status"], "done");
+  EXPECT_EQ(module_result(*system, "final", "runcmd")["result"], "ok");
+  EXPECT_EQ(system->console_lines.size(), 1u);
+}
+
+TEST(Runner, ASemaphoreKeepsAModuleFromRunningTwice) {
+  std::unique_ptr<RecordingSystem> system(sandbox());
+  seed(*system, "i-1", "#cloud-config\nruncmd:\n  - [echo, hi]\n");
+  system->expect_run({"echo", "hi"});
+  EXPECT_EQ(run_both(*system), 0);
+  EXPECT_TRUE(system->exists("/var/lib/amiboot/instances/i-1/sem/runcmd"));
+
+  // The same instance again: no run is scripted, so running it would fail.
+  EXPECT_EQ(run_both(*system), 0);
+  EXPECT_EQ(module_result(*system, "final", "runcmd")["result"], "skipped");
+  EXPECT_EQ(module_result(*system, "final", "runcmd")["reason"], "already ran for this instance");
+
+  // A new instance runs its per-instance modules again.
+  seed(*system, "i-2", "#cloud-config\nruncmd:\n  - [echo, hi]\n");
+  system->expect_run({"echo", "hi"});
+  EXPECT_EQ(run_both(*system), 0);
+  EXPECT_EQ(module_result(*system, "final", "runcmd")["result"], "ok");
+}
+
+TEST(Runner, AFailingModuleDoesNotStopTheOthers) {
+  std::unique_ptr<RecordingSystem> system(sandbox());
+  seed(*system, "i-1", "#cloud-config\nruncmd:\n  - [false]\n  - [echo, after]\n");
+  system->expect_run({"false"}, 1);
+  system->expect_run({"echo", "after"});
+  EXPECT_EQ(run_both(*system), 1);
+  EXPECT_EQ(module_result(*system, "final", "runcmd")["result"], "failed");
+  EXPECT_EQ(module_result(*system, "final", "final_message")["result"], "ok");
+  EXPECT_EQ(system->console_lines.size(), 1u);
+  auto doc = nlohmann::json::parse(system->files.at("/run/amiboot/status.json"));
+  EXPECT_EQ(doc["status"], "error");
+}
+
+TEST(Runner, TheKernelCommandLineDisablesIt) {
+  std::unique_ptr<RecordingSystem> system(sandbox());
+  seed(*system, "i-1", "#cloud-config\nruncmd:\n  - [echo, hi]\n");
+  system->cmdline = "ro quiet amiboot=disabled";
+  EXPECT_TRUE(is_disabled(*system));
+  EXPECT_EQ(run_both(*system), 0);
+  auto doc = nlohmann::json::parse(system->files.at("/run/amiboot/status.json"));
+  EXPECT_EQ(doc["status"], "disabled");
+}
+
+}  // namespace
+}  // namespace amiboot
