@@ -110,37 +110,31 @@ Status apply(const HttpRequest& h, ExecContext& ctx) {
 }
 
 Status apply(const RunCommand& r, ExecContext& ctx) {
-  if (r.skip_under_root && ctx.system.under_root()) {
+  if (r.needs_host && ctx.system.under_root()) {
     journal_send(LOG_INFO, "amiboot", r.label + ": skipped under --root", ctx.fields);
     return {};
   }
   CommandSpec spec;
   spec.argv = r.argv;
-  if (r.map_root) {
-    std::string root = ctx.system.under_root() ? ctx.system.root() : "";
-    for (auto& arg : spec.argv) {
-      for (auto at = arg.find("{root}"); at != std::string::npos; at = arg.find("{root}", at)) {
-        arg.replace(at, 6, root);
-        at += root.size();
+  // The one place --root meets a command line: the target's paths and
+  // programs are mapped inside the root (an escape is refused), and a tool
+  // with its own root option gets it.
+  for (std::size_t i = 0; i < spec.argv.size(); ++i) {
+    if (r.is_target_path(i) || (i == 0 && r.instance_program)) {
+      auto host = ctx.system.resolve(r.argv[i]);
+      if (!host) {
+        return error(r.label + ": " + host.error().message);
       }
+      spec.argv[i] = *host;
     }
   }
-  if (ctx.system.under_root() && !r.root_args.empty()) {
-    std::vector<std::string> extra;
-    for (const auto& a : r.root_args) {
-      extra.push_back(a == "{root}" ? ctx.system.root() : a);
-    }
+  if (ctx.system.under_root() && !r.root_option.empty()) {
+    std::vector<std::string> extra = {r.root_option, ctx.system.root()};
+    extra.insert(extra.end(), r.root_extra_args.begin(), r.root_extra_args.end());
     spec.argv.insert(spec.argv.begin() + 1, extra.begin(), extra.end());
   }
   spec.input = r.input;
   spec.to_console = r.to_console;
-  if (r.instance_program) {
-    auto host = ctx.system.resolve(r.argv[0]);
-    if (!host) {
-      return error(r.label + ": " + host.error().message);
-    }
-    spec.argv[0] = *host;
-  }
   spec.env["INSTANCE_ID"] = ctx.instance_id;
   // Lets user commands find the sandbox root in tests and image builds
   // ("" on a real instance, so "$AMIBOOT_ROOT/etc" is "/etc").

@@ -34,6 +34,18 @@ std::string quote_argv(const std::vector<std::string>& argv) {
 
 namespace {
 
+// Paths on the target system are shown as {root}/path: the plan does not
+// know the root, and the reader sees which arguments the executor maps.
+std::vector<std::string> shown_argv(const RunCommand& r) {
+  std::vector<std::string> argv = r.argv;
+  for (std::size_t i : r.target_paths) {
+    if (i < argv.size()) {
+      argv[i] = "{root}" + argv[i];
+    }
+  }
+  return argv;
+}
+
 // The commands as the manager will first run them (retries and fallbacks aside).
 std::string describe_packages(const ManagePackages& p) {
   const PackageManager* m = find_package_manager(p.manager);
@@ -71,7 +83,7 @@ std::string describe(const Action& action) {
                    std::to_string(w.content.size()) + " bytes, mode " + octal(w.mode) + ", owner " +
                    w.owner + ")";
           },
-          [](const RunCommand& r) { return "run " + quote_argv(r.argv); },
+          [](const RunCommand& r) { return "run " + quote_argv(shown_argv(r)); },
           [](const RemoveFile& d) { return "remove " + d.path; },
           [](const HttpRequest& h) {
             return h.method + " " + std::to_string(h.body.size()) + " bytes (" + h.label + ")";
@@ -97,7 +109,7 @@ nlohmann::json action_to_json(const Action& action) {
                                   {"label", w.label}};
                         },
                         [](const RunCommand& r) -> json {
-                          return {{"action", "run"}, {"argv", r.argv}, {"label", r.label}};
+                          return {{"action", "run"}, {"argv", shown_argv(r)}, {"label", r.label}};
                         },
                         [](const RemoveFile& d) -> json {
                           return {{"action", "remove"}, {"path", d.path}, {"label", d.label}};

@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <string>
 #include <variant>
 #include <vector>
@@ -47,21 +49,26 @@ struct MakeDir {
   bool operator==(const MakeDir&) const = default;
 };
 
-/// Run a program with an argv (never a shell string we built).
+/// Run a program with an argv (never a shell string we built). A module
+/// says what the command touches; only the executor knows about --root and
+/// maps or skips accordingly (ARCHITECTURE.md).
 struct RunCommand {
   std::vector<std::string> argv;
   std::string label;              // "runcmd[1]", "script part-001"
-  bool instance_program = false;  // argv[0] is an instance path (mapped under --root)
-  /// Inserted after argv[0] when running under --root, "{root}" replaced by
-  /// the root: {"--root", "{root}"} for useradd, {"-Q", "{root}"} for gpasswd.
-  std::vector<std::string> root_args;
-  /// "{root}" inside argv elements becomes the root ("" on an instance), so
-  /// `{root}/etc/ssh/ssh_host_ed25519_key` stays inside a sandbox root.
-  /// Only for argvs a module builds, never for user commands.
-  bool map_root = false;
-  /// Commands that act on the running system only (hostname, swapon) are
-  /// skipped under --root.
-  bool skip_under_root = false;
+  bool instance_program = false;  // argv[0] is a program on the target system
+  /// Indices of argv elements that are paths on the target system
+  /// ("/etc/ssh/ssh_host_ed25519_key"): under --root the executor maps them
+  /// inside the root, symlinks resolved there, and refuses an escape. Only
+  /// for argvs a module builds, never for user commands. See target_path().
+  std::vector<std::size_t> target_paths;
+  /// The program's own option for acting on a target root ("--root" for
+  /// useradd, "-Q" for gpasswd): under --root the executor inserts it, the
+  /// root and root_extra_args after argv[0].
+  std::string root_option;
+  std::vector<std::string> root_extra_args;
+  /// Acts on the running machine itself (its hostname, kernel firewall,
+  /// swap), which under --root is not the target: skipped there.
+  bool needs_host = false;
   /// On failure the module's remaining actions are skipped, so nothing is
   /// half-applied (nft -c before nft -f).
   bool required = false;
@@ -69,6 +76,16 @@ struct RunCommand {
   bool to_console = false;
   std::string input;  // stdin
   bool operator==(const RunCommand&) const = default;
+
+  /// Appends a path on the target system to argv.
+  RunCommand& target_path(std::string path) {
+    target_paths.push_back(argv.size());
+    argv.push_back(std::move(path));
+    return *this;
+  }
+  bool is_target_path(std::size_t index) const {
+    return std::find(target_paths.begin(), target_paths.end(), index) != target_paths.end();
+  }
 };
 
 /// Text for the console and the journal (final_message, fingerprints).

@@ -588,12 +588,12 @@ namespace {
 // sandbox: an image build or the demo must not firewall the build host. The
 // integration tests run inside a network namespace and opt in with the image
 // setting `amiboot: {firewall: {apply_under_root: true}}`.
-RunCommand run_required(std::vector<std::string> argv, std::string label) {
-  return RunCommand{.argv = std::move(argv),
-                    .label = std::move(label),
-                    .map_root = true,
-                    .skip_under_root = true,
-                    .required = true};
+// The last argument is the rules file, a path on the target system.
+RunCommand run_required(std::vector<std::string> argv, const std::string& rules,
+                        std::string label) {
+  RunCommand r{
+      .argv = std::move(argv), .label = std::move(label), .needs_host = true, .required = true};
+  return r.target_path(rules);
 }
 
 bool apply_under_root(const Value& config) {
@@ -609,14 +609,13 @@ std::string policy_text(const FirewallConfig& config) {
 
 void plan_nft(const FirewallConfig& config, PlanResult& result) {
   RenderedRules rendered = render_nft(config);
-  std::string file = std::string("{root}") + kNftRulesetPath;
   // Removed first: should the write fail, nft finds no file rather than an
   // older ruleset that nobody checked against this config.
   result.actions.push_back(RemoveFile{kNftRulesetPath, "firewall ruleset"});
   result.actions.push_back(
       WriteFile{kNftRulesetPath, rendered.text, 0600, "root", false, "firewall ruleset"});
-  result.actions.push_back(run_required({"nft", "-c", "-f", file}, "firewall: nft -c"));
-  result.actions.push_back(run_required({"nft", "-f", file}, "firewall: nft -f"));
+  result.actions.push_back(run_required({"nft", "-c", "-f"}, kNftRulesetPath, "firewall: nft -c"));
+  result.actions.push_back(run_required({"nft", "-f"}, kNftRulesetPath, "firewall: nft -f"));
   result.summary = config.enabled ? std::to_string(rendered.rules) +
                                         " rules active in nftables table inet amiboot, inbound "
                                         "default " +
@@ -650,14 +649,12 @@ void plan_iptables(const FirewallConfig& config, const SystemView& system, PlanR
   // -w 10: wait for the xtables lock, but not forever; --noflush keeps every
   // other chain and rule; --test parses and checks the whole file first.
   for (auto& f : families) {
-    result.actions.push_back(
-        run_required({f.program, "-w", "10", "--noflush", "--test", std::string("{root}") + f.path},
-                     std::string("firewall: ") + f.program + " --test"));
+    result.actions.push_back(run_required({f.program, "-w", "10", "--noflush", "--test"}, f.path,
+                                          std::string("firewall: ") + f.program + " --test"));
   }
   for (auto& f : families) {
-    result.actions.push_back(
-        run_required({f.program, "-w", "10", "--noflush", std::string("{root}") + f.path},
-                     std::string("firewall: ") + f.program));
+    result.actions.push_back(run_required({f.program, "-w", "10", "--noflush"}, f.path,
+                                          std::string("firewall: ") + f.program));
     if (config.enabled) {
       result.actions.push_back(WriteFile{
           f.marker, std::string("INPUT jumps to AMIBOOT-INPUT (") + f.program + ", this boot)\n",
@@ -691,7 +688,7 @@ PlanResult plan_firewall(const FirewallConfig& config, const Facts& input) {
   if (apply_under_root(input.image_config)) {
     for (auto& action : result.actions) {
       if (auto* run = std::get_if<RunCommand>(&action)) {
-        run->skip_under_root = false;
+        run->needs_host = false;
       }
     }
   }

@@ -222,7 +222,7 @@ PlanResult plan_hostname(const HostnameConfig& cfg, const Facts& input) {
     auto running = input.system.read_text("/proc/sys/kernel/hostname");
     if (running != name + "\n") {
       RunCommand set{{"hostname", name}, "hostname: set the running hostname"};
-      set.skip_under_root = true;  // a sandbox must never rename the machine it runs on
+      set.needs_host = true;  // a sandbox must never rename the machine it runs on
       result.actions.push_back(set);
     }
   }

@@ -33,24 +33,22 @@ bool is_mounted_at(const std::vector<MountedFs>& mounts, const std::string& targ
 std::vector<Action> mount_actions(const std::string& source, const FstabEntry& e,
                                   const std::string& name) {
   std::vector<Action> out;
-  RunCommand mkdir{{"mkdir", "-p", "{root}" + e.file}, "mkdir " + e.file + " for " + name};
-  mkdir.map_root = true;
-  out.push_back(mkdir);
+  RunCommand mkdir{{"mkdir", "-p"}, "mkdir " + e.file + " for " + name};
+  out.push_back(mkdir.target_path(e.file));
   std::vector<std::string> argv = {"mount"};
   if (!e.type.empty() && e.type != "auto") {
     argv.insert(argv.end(), {"-t", e.type});
   }
-  argv.insert(argv.end(), {"-o", e.options, source, "{root}" + e.file});
+  argv.insert(argv.end(), {"-o", e.options, source});
   RunCommand mount{argv, "mount " + name + " (" + source + ") at " + e.file};
-  mount.map_root = true;
-  out.push_back(mount);
+  out.push_back(mount.target_path(e.file));
   return out;
 }
 
 RunCommand swapon_action(const std::string& what, const std::string& name) {
   RunCommand r{{"swapon", what}, "swapon " + name + " (" + what + ")"};
   // Never on the machine that runs a sandboxed test or an image build.
-  r.skip_under_root = true;
+  r.needs_host = true;
   return r;
 }
 

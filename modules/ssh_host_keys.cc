@@ -93,30 +93,26 @@ PlanResult plan_ssh_host_keys(const SshHostKeysConfig& cfg, const Facts& input) 
     if (present && !cfg.delete_keys) {
       continue;  // ssh_deletekeys: false keeps the image's key of this type
     }
-    RunCommand keygen{{"ssh-keygen", "-q", "-t", type, "-N", "", "-f", "{root}/etc/ssh/" + name},
-                      "ssh-keygen -t " + type};
-    keygen.map_root = true;
-    result.actions.push_back(keygen);
+    RunCommand keygen{{"ssh-keygen", "-q", "-t", type, "-N", "", "-f"}, "ssh-keygen -t " + type};
+    result.actions.push_back(keygen.target_path("/etc/ssh/" + name));
     pubs.insert(name + ".pub");
     ++generated;
   }
   if (!pubs.empty()) {
     result.actions.push_back(ConsoleMessage{"-----BEGIN SSH HOST KEY FINGERPRINTS-----"});
     for (const auto& pub : pubs) {
-      RunCommand fp{{"ssh-keygen", "-l", "-f", "{root}/etc/ssh/" + pub}, "fingerprint of " + pub};
-      fp.map_root = true;
+      RunCommand fp{{"ssh-keygen", "-l", "-f"}, "fingerprint of " + pub};
       fp.to_console = true;
-      result.actions.push_back(fp);
+      result.actions.push_back(fp.target_path("/etc/ssh/" + pub));
     }
     result.actions.push_back(ConsoleMessage{"-----END SSH HOST KEY FINGERPRINTS-----"});
     // The keys themselves too, as cloud-init prints them: tools read them
     // from the console output to fill known_hosts.
     result.actions.push_back(ConsoleMessage{"-----BEGIN SSH HOST KEY KEYS-----"});
     for (const auto& pub : pubs) {
-      RunCommand cat{{"cat", "{root}/etc/ssh/" + pub}, "public key " + pub};
-      cat.map_root = true;
+      RunCommand cat{{"cat"}, "public key " + pub};
       cat.to_console = true;
-      result.actions.push_back(cat);
+      result.actions.push_back(cat.target_path("/etc/ssh/" + pub));
     }
     result.actions.push_back(ConsoleMessage{"-----END SSH HOST KEY KEYS-----"});
   }

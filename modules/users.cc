@@ -56,10 +56,12 @@ struct Planner {
   std::map<std::string, std::set<std::string>> members;  // group -> members, as planned
   std::vector<std::string> created;
 
+  // The shadow tools take the target root themselves (useradd --root,
+  // gpasswd -Q); the executor adds it under --root.
   static RunCommand tool(std::vector<std::string> argv, std::string label,
-                         std::vector<std::string> root_args = {"--root", "{root}"}) {
+                         std::string root_option = "--root") {
     RunCommand r{std::move(argv), std::move(label)};
-    r.root_args = std::move(root_args);
+    r.root_option = std::move(root_option);
     return r;
   }
 
@@ -75,8 +77,8 @@ struct Planner {
     if (members[grp].count(user) > 0) {
       return;
     }
-    result.actions.push_back(tool({"gpasswd", "-a", user, grp},
-                                  why + ": add " + user + " to group " + grp, {"-Q", "{root}"}));
+    result.actions.push_back(
+        tool({"gpasswd", "-a", user, grp}, why + ": add " + user + " to group " + grp, "-Q"));
     members[grp].insert(user);
   }
 
@@ -215,8 +217,8 @@ struct Planner {
     if (!u.plain_text_passwd.empty()) {
       // Hashed by chpasswd through PAM on an instance. Under --root PAM is
       // not available inside the sandbox, so chpasswd hashes it itself.
-      RunCommand r = tool({"chpasswd"}, why + ": set plain_text_passwd",
-                          {"--root", "{root}", "--crypt-method", "SHA512"});
+      RunCommand r = tool({"chpasswd"}, why + ": set plain_text_passwd");
+      r.root_extra_args = {"--crypt-method", "SHA512"};
       r.input = u.name + ":" + u.plain_text_passwd + "\n";
       result.actions.push_back(r);
       password_set = true;

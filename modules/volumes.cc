@@ -387,15 +387,13 @@ void VolumesPlanner::swap_file(const SwapRequest& r) {
     WriteFile file{r.filename, "", 0600, "root", false, "swap file"};
     file.required = true;
     m_swapfile.push_back(file);
-    RunCommand allocate{{"fallocate", "-l", std::to_string(mib) + "M", "{root}" + r.filename},
+    RunCommand allocate{{"fallocate", "-l", std::to_string(mib) + "M"},
                         "fallocate swap file " + r.filename};
-    allocate.map_root = true;
     allocate.required = true;
-    m_swapfile.push_back(allocate);
-    RunCommand mkswap{{"mkswap", "{root}" + r.filename}, "mkswap " + r.filename};
-    mkswap.map_root = true;
+    m_swapfile.push_back(allocate.target_path(r.filename));
+    RunCommand mkswap{{"mkswap"}, "mkswap " + r.filename};
     mkswap.required = true;
-    m_swapfile.push_back(mkswap);
+    m_swapfile.push_back(mkswap.target_path(r.filename));
   }
   if (auto line = foreign_conflict(entry, ""); line) {
     return;

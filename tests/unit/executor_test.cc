@@ -113,7 +113,7 @@ TEST(Executor, AnOptionalFailureDoesNotStopTheRest) {
 
 TEST(Executor, SkipUnderRootCommandsRunOnlyOnTheInstance) {
   Action hostname =
-      RunCommand{.argv = {"hostname", "web"}, .label = "hostname", .skip_under_root = true};
+      RunCommand{.argv = {"hostname", "web"}, .label = "hostname", .needs_host = true};
   {
     RecordingSystem sandbox("/sandbox");
     EXPECT_TRUE(run_actions(sandbox, {hostname}).ok());
@@ -127,20 +127,22 @@ TEST(Executor, SkipUnderRootCommandsRunOnlyOnTheInstance) {
   EXPECT_EQ(instance.commands[0].env.at("AMIBOOT_ROOT"), "");
 }
 
-TEST(Executor, MapsTheRootIntoArgvAndInsertsRootArgs) {
-  Action keygen = RunCommand{.argv = {"ssh-keygen", "-f", "{root}/etc/ssh/key", "{root}{root}"},
+TEST(Executor, MapsTargetPathsUnderTheRootAndAddsTheToolsRootOption) {
+  // "{root}" in an argument is text like any other: only target_paths map.
+  Action keygen = RunCommand{.argv = {"ssh-keygen", "-f", "/etc/ssh/key", "{root}"},
                              .label = "ssh-keygen",
-                             .root_args = {"--root", "{root}"},
-                             .map_root = true};
+                             .target_paths = {2},
+                             .root_option = "--root",
+                             .root_extra_args = {"--quiet"}};
   RecordingSystem sandbox("/sandbox");
   sandbox.expect_run(
-      {"ssh-keygen", "--root", "/sandbox", "-f", "/sandbox/etc/ssh/key", "/sandbox/sandbox"});
+      {"ssh-keygen", "--root", "/sandbox", "--quiet", "-f", "/sandbox/etc/ssh/key", "{root}"});
   EXPECT_TRUE(run_actions(sandbox, {keygen}).ok());
   ASSERT_EQ(sandbox.commands.size(), 1u);
   EXPECT_EQ(sandbox.commands[0].env.at("AMIBOOT_ROOT"), "/sandbox");
 
   RecordingSystem instance;
-  instance.expect_run({"ssh-keygen", "-f", "/etc/ssh/key", ""});
+  instance.expect_run({"ssh-keygen", "-f", "/etc/ssh/key", "{root}"});
   EXPECT_TRUE(run_actions(instance, {keygen}).ok());
 }
 

@@ -192,15 +192,15 @@ TEST(Firewall, PlanWritesTheRulesetChecksItThenAppliesIt) {
   std::vector<Action> expected = {
       RemoveFile{"/run/amiboot/firewall.nft", "firewall ruleset"},
       WriteFile{"/run/amiboot/firewall.nft", kRenderedNft, 0600, "root", false, "firewall ruleset"},
-      RunCommand{.argv = {"nft", "-c", "-f", "{root}/run/amiboot/firewall.nft"},
+      RunCommand{.argv = {"nft", "-c", "-f", "/run/amiboot/firewall.nft"},
                  .label = "firewall: nft -c",
-                 .map_root = true,
-                 .skip_under_root = true,
+                 .target_paths = {3},
+                 .needs_host = true,
                  .required = true},
-      RunCommand{.argv = {"nft", "-f", "{root}/run/amiboot/firewall.nft"},
+      RunCommand{.argv = {"nft", "-f", "/run/amiboot/firewall.nft"},
                  .label = "firewall: nft -f",
-                 .map_root = true,
-                 .skip_under_root = true,
+                 .target_paths = {2},
+                 .needs_host = true,
                  .required = true},
   };
   EXPECT_EQ(plan.actions, expected);
@@ -277,15 +277,15 @@ TEST(Firewall, DisabledRemovesOurTableAndNothingElse) {
       RemoveFile{"/run/amiboot/firewall.nft", "firewall ruleset"},
       WriteFile{"/run/amiboot/firewall.nft", kRemoveOurTable, 0600, "root", false,
                 "firewall ruleset"},
-      RunCommand{.argv = {"nft", "-c", "-f", "{root}/run/amiboot/firewall.nft"},
+      RunCommand{.argv = {"nft", "-c", "-f", "/run/amiboot/firewall.nft"},
                  .label = "firewall: nft -c",
-                 .map_root = true,
-                 .skip_under_root = true,
+                 .target_paths = {3},
+                 .needs_host = true,
                  .required = true},
-      RunCommand{.argv = {"nft", "-f", "{root}/run/amiboot/firewall.nft"},
+      RunCommand{.argv = {"nft", "-f", "/run/amiboot/firewall.nft"},
                  .label = "firewall: nft -f",
-                 .map_root = true,
-                 .skip_under_root = true,
+                 .target_paths = {2},
+                 .needs_host = true,
                  .required = true},
   };
   EXPECT_EQ(plan.actions, expected);
@@ -337,11 +337,13 @@ TEST(Firewall, WithoutNftIptablesRestoreAppliesTheSameRulesInOurOwnChain) {
   f.system.files["/run/amiboot/firewall.ip6tables-jump"] = "";
   auto plan = f.plan();
   ASSERT_FALSE(has_errors(plan.diagnostics));
+  // The rules file, last, is a path on the target system.
   auto run = [](std::vector<std::string> argv, std::string label) -> Action {
+    std::size_t last = argv.size() - 1;
     return RunCommand{.argv = std::move(argv),
                       .label = std::move(label),
-                      .map_root = true,
-                      .skip_under_root = true,
+                      .target_paths = {last},
+                      .needs_host = true,
                       .required = true};
   };
   std::vector<Action> expected = {
@@ -351,18 +353,17 @@ TEST(Firewall, WithoutNftIptablesRestoreAppliesTheSameRulesInOurOwnChain) {
                 "firewall rules for iptables-restore"},
       WriteFile{"/run/amiboot/firewall.ip6tables", kRenderedIp6tables, 0600, "root", false,
                 "firewall rules for ip6tables-restore"},
-      run({"iptables-restore", "-w", "10", "--noflush", "--test",
-           "{root}/run/amiboot/firewall.iptables"},
+      run({"iptables-restore", "-w", "10", "--noflush", "--test", "/run/amiboot/firewall.iptables"},
           "firewall: iptables-restore --test"),
       run({"ip6tables-restore", "-w", "10", "--noflush", "--test",
-           "{root}/run/amiboot/firewall.ip6tables"},
+           "/run/amiboot/firewall.ip6tables"},
           "firewall: ip6tables-restore --test"),
-      run({"iptables-restore", "-w", "10", "--noflush", "{root}/run/amiboot/firewall.iptables"},
+      run({"iptables-restore", "-w", "10", "--noflush", "/run/amiboot/firewall.iptables"},
           "firewall: iptables-restore"),
       WriteFile{"/run/amiboot/firewall.iptables-jump",
                 "INPUT jumps to AMIBOOT-INPUT (iptables-restore, this boot)\n", 0600, "root", false,
                 "firewall jump marker"},
-      run({"ip6tables-restore", "-w", "10", "--noflush", "{root}/run/amiboot/firewall.ip6tables"},
+      run({"ip6tables-restore", "-w", "10", "--noflush", "/run/amiboot/firewall.ip6tables"},
           "firewall: ip6tables-restore"),
       WriteFile{"/run/amiboot/firewall.ip6tables-jump",
                 "INPUT jumps to AMIBOOT-INPUT (ip6tables-restore, this boot)\n", 0600, "root",

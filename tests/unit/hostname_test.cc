@@ -19,7 +19,7 @@ struct Fixture : testing::ModuleFixture {
 
 RunCommand set_hostname(const std::string& name) {
   RunCommand r{{"hostname", name}, "hostname: set the running hostname"};
-  r.skip_under_root = true;
+  r.needs_host = true;
   return r;
 }
 

@@ -22,18 +22,18 @@ struct Fixture : testing::ModuleFixture {
 
 RunCommand keygen(const std::string& type) {
   RunCommand r{
-      {"ssh-keygen", "-q", "-t", type, "-N", "", "-f", "{root}/etc/ssh/ssh_host_" + type + "_key"},
+      {"ssh-keygen", "-q", "-t", type, "-N", "", "-f", "/etc/ssh/ssh_host_" + type + "_key"},
       "ssh-keygen -t " + type};
-  r.map_root = true;
+  r.target_paths = {7};
   return r;
 }
 
 RunCommand show(const std::string& program, const std::string& pub, const std::string& label) {
   RunCommand r{program == "cat"
-                   ? std::vector<std::string>{"cat", "{root}/etc/ssh/" + pub}
-                   : std::vector<std::string>{"ssh-keygen", "-l", "-f", "{root}/etc/ssh/" + pub},
+                   ? std::vector<std::string>{"cat", "/etc/ssh/" + pub}
+                   : std::vector<std::string>{"ssh-keygen", "-l", "-f", "/etc/ssh/" + pub},
                label + pub};
-  r.map_root = true;
+  r.target_paths = {r.argv.size() - 1};
   r.to_console = true;
   return r;
 }

@@ -32,9 +32,9 @@ struct Fixture : testing::ModuleFixture {
 };
 
 RunCommand tool(std::vector<std::string> argv, std::string label,
-                std::vector<std::string> root_args = {"--root", "{root}"}) {
+                std::string root_option = "--root") {
   RunCommand r{std::move(argv), std::move(label)};
-  r.root_args = std::move(root_args);
+  r.root_option = std::move(root_option);
   return r;
 }
 
@@ -108,7 +108,7 @@ TEST(Users, RepresentativeConfigPlansExactActions) {
       tool({"useradd", "--comment", "Bob B", "--groups", "adm,devs", "--shell", "/bin/bash",
             "--create-home", "bob"},
            "users[1] (bob): useradd"),
-      tool({"gpasswd", "-a", "bob", "ops"}, "groups: add bob to group ops", {"-Q", "{root}"}),
+      tool({"gpasswd", "-a", "bob", "ops"}, "groups: add bob to group ops", "-Q"),
       MakeDir{"/home/admin/.ssh", 0700, "admin", "default user admin: ~admin/.ssh"},
       WriteFile{"/home/admin/.ssh/authorized_keys",
                 std::string(kImdsKey) + "\nssh-rsa AAAAextra extra@host\n", 0600, "admin", false,
@@ -307,8 +307,7 @@ TEST(Users, ExistingUserIsNotAddedAgainButGetsItsMissingGroupsAndLock) {
   f.system.files["/etc/shadow"] += "bob:$6$salt$hash:20000:0:99999:7:::\n";
   auto plan = f.plan("users");
   std::vector<Action> expected = {
-      tool({"gpasswd", "-a", "bob", "sudo"}, "users[0] (bob): add bob to group sudo",
-           {"-Q", "{root}"}),
+      tool({"gpasswd", "-a", "bob", "sudo"}, "users[0] (bob): add bob to group sudo", "-Q"),
       tool({"usermod", "--lock", "bob"}, "users[0] (bob): lock_passwd"),
   };
   // users[0] has no default entry: root still gets the IMDS key.
@@ -347,8 +346,8 @@ TEST(Users, PasswordsTravelOnlyOnStdinNeverInArgvLabelsOrDryRun) {
     if (const auto* r = std::get_if<RunCommand>(&a); r && r->argv[0] == "chpasswd") {
       if (r->input.rfind("erin:", 0) == 0) {
         EXPECT_EQ(r->argv, (std::vector<std::string>{"chpasswd"}));
-        EXPECT_EQ(r->root_args,
-                  (std::vector<std::string>{"--root", "{root}", "--crypt-method", "SHA512"}));
+        EXPECT_EQ(r->root_option, "--root");
+        EXPECT_EQ(r->root_extra_args, (std::vector<std::string>{"--crypt-method", "SHA512"}));
       } else {
         EXPECT_EQ(r->argv, (std::vector<std::string>{"chpasswd", "--encrypted"}));
       }

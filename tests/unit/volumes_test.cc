@@ -42,10 +42,13 @@ struct Fixture : testing::ModuleFixture {
   std::map<std::string, std::string> aliases;
 };
 
-RunCommand command(std::vector<std::string> argv, std::string label, bool map_root = false,
+// `on_target`: the last argument is a path on the target system.
+RunCommand command(std::vector<std::string> argv, std::string label, bool on_target = false,
                    bool required = false) {
   RunCommand r{std::move(argv), std::move(label)};
-  r.map_root = map_root;
+  if (on_target) {
+    r.target_paths = {r.argv.size() - 1};
+  }
   r.required = required;
   return r;
 }
@@ -57,8 +60,8 @@ std::vector<Action> mount_at(const std::string& node, const std::string& dir,
   if (!type.empty()) {
     argv.insert(argv.end(), {"-t", type});
   }
-  argv.insert(argv.end(), {"-o", opts, node, "{root}" + dir});
-  return {command({"mkdir", "-p", "{root}" + dir}, "mkdir " + dir + " for " + name, true),
+  argv.insert(argv.end(), {"-o", opts, node, dir});
+  return {command({"mkdir", "-p", dir}, "mkdir " + dir + " for " + name, true),
           command(argv, "mount " + name + " (" + node + ") at " + dir, true)};
 }
 
@@ -504,14 +507,14 @@ TEST(Volumes, SwapFileIsCreatedPrivateThenFormattedAndEnabled) {
   auto plan = f.plan();
   ASSERT_TRUE(errors(plan).empty()) << errors(plan)[0];
   RunCommand swapon{{"swapon", "/swapfile"}, "swapon swap file (/swapfile)"};
-  swapon.skip_under_root = true;
+  swapon.needs_host = true;
   WriteFile file{"/swapfile", "", 0600, "root", false, "swap file"};
   file.required = true;
   std::vector<Action> expected = {
       fstab("# amiboot: swap file\n/swapfile\tnone\tswap\tsw,nofail\t0\t0\n"), file,
-      command({"fallocate", "-l", "512M", "{root}/swapfile"}, "fallocate swap file /swapfile", true,
+      command({"fallocate", "-l", "512M", "/swapfile"}, "fallocate swap file /swapfile", true,
               true),
-      command({"mkswap", "{root}/swapfile"}, "mkswap /swapfile", true, true), swapon};
+      command({"mkswap", "/swapfile"}, "mkswap /swapfile", true, true), swapon};
   EXPECT_EQ(plan.actions, expected);
   // There already (an earlier run): only the entry and swapon when it is off.
   f.system.files["/swapfile"] = "";
@@ -557,7 +560,7 @@ TEST(Volumes, MountsEveryBootWaitsForOurEntriesThatAreNotMounted) {
   auto plan = f.plan_boot();
   ASSERT_TRUE(errors(plan).empty()) << errors(plan)[0];
   RunCommand swapon{{"swapon", "/swapfile"}, "swapon swap file (/swapfile)"};
-  swapon.skip_under_root = true;
+  swapon.needs_host = true;
   std::vector<Action> expected = mount_at("/dev/nvme1n1", "/logs", "ebs2", kOpts, "xfs");
   expected.push_back(swapon);
   EXPECT_EQ(plan.actions, expected);
