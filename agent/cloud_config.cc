@@ -72,25 +72,125 @@ void ModuleConfigs::add(const Value& doc, DecodedConfigs decoded) {
 
 DecodedConfig ModuleConfigs::get(const ModuleSpec& module, Diagnostics& out) {
   Decoded& d = m_by_decoder[module.decoder_id];
-  if (d.documents == 1) {
-    return d.config;
-  }
-  // No document set these keys (the module's defaults), or several did and
-  // only the merge says what they mean together.
-  Diagnostics found;
-  DecodedConfig config = module.decode(d.documents == 0 ? Value{} : m_merged, found);
-  bool ok = !has_errors(found);
-  if (d.documents > 1) {
-    // Warnings were reported with each document already.
-    for (auto& diagnostic : found) {
-      if (diagnostic.severity == Diagnostic::Severity::Error) {
-        out.push_back(std::move(diagnostic));
+  if (!d.resolved) {
+    d.resolved = true;
+    if (d.documents != 1) {
+      // No document set these keys (the module's defaults), or several did
+      // and only the merge says what they mean together.
+      Diagnostics found;
+      d.config = module.decode(d.documents == 0 ? Value{} : m_merged, found);
+      // Warnings were reported with each document already.
+      for (auto& diagnostic : found) {
+        if (diagnostic.severity == Diagnostic::Severity::Error) {
+          d.errors.push_back(std::move(diagnostic));
+        }
+      }
+      if (!d.errors.empty()) {
+        d.config = nullptr;
       }
     }
   }
-  d.documents = 1;
-  d.config = ok ? config : nullptr;
+  out.insert(out.end(), d.errors.begin(), d.errors.end());
   return d.config;
+}
+
+bool ModuleConfigs::configured(const ModuleSpec& module) const {
+  if (auto it = m_restored_configured.find(module.name); it != m_restored_configured.end()) {
+    return it->second;
+  }
+  return std::any_of(module.keys.begin(), module.keys.end(), [&](std::string_view k) {
+    const Value* v = m_merged.get(k);
+    return v != nullptr && !v->is_null();
+  });
+}
+
+void ModuleConfigs::restore(const ModuleSpec& module, DecodedConfig config, bool configured,
+                            Diagnostics errors) {
+  m_by_decoder[module.decoder_id] = Decoded{1, true, std::move(config), std::move(errors)};
+  m_restored_configured[module.name] = configured;
+}
+
+namespace {
+
+nlohmann::json diagnostic_json(const Diagnostic& d) {
+  return {
+      {"pos", {d.pos.source, d.pos.line, d.pos.column}}, {"path", d.path}, {"message", d.message}};
+}
+
+Diagnostic diagnostic_from(const nlohmann::json& j) {
+  const auto& pos = j.at("pos");
+  return Diagnostic{Diagnostic::Severity::Error,
+                    {pos.at(0).get<std::string>(), pos.at(1).get<int>(), pos.at(2).get<int>()},
+                    j.at("path").get<std::string>(),
+                    j.at("message").get<std::string>()};
+}
+
+constexpr int kStageConfigsVersion = 1;
+
+}  // namespace
+
+std::optional<std::string> store_stage_configs(ModuleConfigs& configs, Stage stage,
+                                               const Value& image_config) {
+  nlohmann::json modules = nlohmann::json::object();
+  for (const auto& m : module_table()) {
+    if (m.stage != stage) {
+      continue;
+    }
+    if (m.store == nullptr) {
+      return std::nullopt;  // a row the registry test should have caught
+    }
+    Diagnostics errors;
+    DecodedConfig config = configs.get(m, errors);
+    nlohmann::json entry = {{"configured", configs.configured(m)},
+                            {"config", config ? m.store(config.get()) : nlohmann::json(nullptr)},
+                            {"errors", nlohmann::json::array()}};
+    for (const auto& e : errors) {
+      entry["errors"].push_back(diagnostic_json(e));
+    }
+    modules[std::string(m.name)] = std::move(entry);
+  }
+  nlohmann::json doc = {{"version", kStageConfigsVersion},
+                        {"stage", stage_name(stage)},
+                        {"image_config", value_to_stored_json(image_config)},
+                        {"modules", std::move(modules)}};
+  try {
+    // Strict: replacing bytes that are not UTF-8 would change a path or a
+    // file's owner behind the user's back.
+    return doc.dump();
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+Result<StageConfigs> load_stage_configs(const std::string& text, Stage stage) {
+  try {
+    auto doc = nlohmann::json::parse(text);
+    if (doc.at("version") != kStageConfigsVersion || doc.at("stage") != stage_name(stage)) {
+      return error("stored configs are of another version or stage");
+    }
+    StageConfigs out;
+    out.image_config = value_from_stored_json(doc.at("image_config"));
+    const auto& modules = doc.at("modules");
+    for (const auto& m : module_table()) {
+      if (m.stage != stage) {
+        continue;
+      }
+      if (m.load == nullptr || !modules.contains(m.name)) {
+        return error("no stored config for module " + std::string(m.name));
+      }
+      const auto& entry = modules.at(std::string(m.name));
+      Diagnostics errors;
+      for (const auto& e : entry.at("errors")) {
+        errors.push_back(diagnostic_from(e));
+      }
+      DecodedConfig config = errors.empty() ? m.load(entry.at("config")) : nullptr;
+      out.modules.restore(m, std::move(config), entry.at("configured").get<bool>(),
+                          std::move(errors));
+    }
+    return out;
+  } catch (const nlohmann::json::exception& e) {
+    return error(std::string("stored configs are corrupt: ") + e.what());
+  }
 }
 
 ModuleConfigs load_image_config(const System& system, Diagnostics& out) {

@@ -40,17 +40,42 @@ class ModuleConfigs {
   void add(const Value& doc, DecodedConfigs decoded);
   const Value& merged() const { return m_merged; }
   /// The typed config for `module`'s decoder; errors of a decode of the
-  /// merge go to `out`, and the result is then nullptr.
+  /// merge go to `out` (on every call), and the result is then nullptr.
   DecodedConfig get(const ModuleSpec& module, Diagnostics& out);
+  /// Whether any of the module's keys is set (to something but null).
+  bool configured(const ModuleSpec& module) const;
+
+  /// A module's config as an earlier stage decoded it (load_stage_configs).
+  void restore(const ModuleSpec& module, DecodedConfig config, bool configured, Diagnostics errors);
 
  private:
   struct Decoded {
     int documents = 0;
+    bool resolved = false;  // config and errors are final
     DecodedConfig config;
+    Diagnostics errors;
   };
   Value m_merged;
   std::map<const void*, Decoded> m_by_decoder;
+  std::map<std::string_view, bool> m_restored_configured;  // by row name
 };
+
+/// What a later stage of this boot plans from, as decoded now: for each row
+/// of `stage`, whether it is configured and its typed config, and the image
+/// config (the `amiboot:` settings a module reads). The final stage runs in
+/// a process of its own; with this it does not decode the user data again.
+/// nullopt when something cannot be written as JSON (text that is not
+/// UTF-8); that stage then decodes the parts itself.
+std::optional<std::string> store_stage_configs(ModuleConfigs& configs, Stage stage,
+                                               const Value& image_config);
+
+struct StageConfigs {
+  ModuleConfigs modules;
+  Value image_config;
+};
+/// The reverse; an error when `text` is not what store_stage_configs()
+/// wrote for this module table.
+Result<StageConfigs> load_stage_configs(const std::string& text, Stage stage);
 
 /// Reads amiboot.yaml, then amiboot.yaml.d/*.yaml in lexical order, merged.
 /// A broken file is reported and left out.

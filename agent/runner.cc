@@ -37,13 +37,6 @@ std::string timestamp(const System& system, const char* format) {
   return buf;
 }
 
-bool any_key_set(const ModuleSpec& m, const Value& config) {
-  return std::any_of(m.keys.begin(), m.keys.end(), [&](std::string_view k) {
-    const Value* v = config.get(k);
-    return v != nullptr && !v->is_null();
-  });
-}
-
 std::string done_reason(Frequency f) {
   switch (f) {
     case Frequency::PerInstance:
@@ -72,6 +65,7 @@ class Runner {
   bool acquire_source();
   void decode(const std::string& raw);
   void load_image(Diagnostics& diagnostics);
+  void load_final_configs();
   void run_modules(Stage stage);
   void record_history(const std::string& stage);
   void reboot();
@@ -89,6 +83,7 @@ class Runner {
   SourceData m_source;
   std::vector<Part> m_parts;
   ModuleConfigs m_modules;  // image config and user data: what modules plan from
+  Value m_image_config;     // for the `amiboot:` settings modules read (Facts)
   bool m_have_source = false;
   bool m_new_instance = false;
   bool m_reboot_required = false;  // package_reboot_if_required, and one is needed
@@ -210,11 +205,38 @@ bool Runner::init_stage() {
   }
   Diagnostics diags;
   m_modules = merge_cloud_config(m_image, m_parts, diags).modules;
+  m_image_config = m_image.merged();
   m_report.diagnostics(diags);
+  if (!m_options.dry_run) {
+    auto stored = store_stage_configs(m_modules, Stage::Final, m_image_config);
+    if (auto st = m_state.save_final_configs(id, stored); !st) {
+      m_report.error("state: " + st.error().message);
+    }
+  }
   run_modules(Stage::Init);
   m_report.end_stage("done", true);
   record_history("init");
   return true;
+}
+
+// The final stage runs in a process of its own on an instance: it plans from
+// the configs the init stage decoded, not from the user data again.
+void Runner::load_final_configs() {
+  if (auto text = m_state.load_final_configs()) {
+    auto loaded = load_stage_configs(*text, Stage::Final);
+    if (loaded) {
+      m_modules = std::move(loaded->modules);
+      m_image_config = std::move(loaded->image_config);
+      return;
+    }
+    journal_send(LOG_NOTICE, "amiboot", loaded.error().message + "; decoding the user data again",
+                 m_report.fields());
+  }
+  // The init stage already reported these diagnostics.
+  Diagnostics again;
+  load_image(again);
+  m_modules = merge_cloud_config(m_image, m_parts, again).modules;
+  m_image_config = m_image.merged();
 }
 
 bool Runner::final_stage() {
@@ -229,10 +251,7 @@ bool Runner::final_stage() {
     m_source = std::move(loaded->first);
     m_parts = std::move(loaded->second);
     m_report.set_instance(m_source.metadata.instance_id, m_source.metadata.source);
-    // The init stage already reported these diagnostics.
-    Diagnostics again;
-    load_image(again);
-    m_modules = merge_cloud_config(m_image, m_parts, again).modules;
+    load_final_configs();
   }
   run_modules(Stage::Final);
   if (m_reboot_required && m_system.under_root()) {
@@ -291,7 +310,7 @@ void Runner::run_modules(Stage stage) {
       stage_plan["modules"].push_back(planned);
       m_report.module_finished(record);
     };
-    if (!m.runs_without_keys && !any_key_set(m, m_modules.merged())) {
+    if (!m.runs_without_keys && !m_modules.configured(m)) {
       record.reason = "not configured";
       finish();
       continue;
@@ -303,7 +322,7 @@ void Runner::run_modules(Stage stage) {
     }
     m_report.module_started(record.name);
     auto started = std::chrono::steady_clock::now();
-    Facts facts{m_source.metadata, m_parts, m_system, m_image.merged()};
+    Facts facts{m_source.metadata, m_parts, m_system, m_image_config};
     facts.blocks = &m_blocks;
     facts.uptime_seconds = m_system.uptime_seconds();
     facts.timestamp = timestamp(m_system, "%Y-%m-%dT%H:%M:%SZ");

@@ -125,6 +125,24 @@ Result<std::pair<SourceData, std::vector<Part>>> State::load_current() const {
   }
 }
 
+Status State::save_final_configs(const std::string& instance_id,
+                                 const std::optional<std::string>& text) {
+  std::string path = instance_dir(instance_id) + "/final-config.json";
+  if (!text) {
+    return m_system.exists(path) ? m_system.remove_all(path) : Status{};
+  }
+  return write_if_changed(path, *text + "\n");
+}
+
+std::optional<std::string> State::load_final_configs() const {
+  auto id = current_instance();
+  if (!id) {
+    return std::nullopt;
+  }
+  auto text = m_system.read_file(instance_dir(*id) + "/final-config.json");
+  return text ? std::optional(*text) : std::nullopt;
+}
+
 std::string State::semaphore(const ModuleSpec& module, const std::string& instance_id) const {
   std::string name(module.name);
   switch (module.frequency) {

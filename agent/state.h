@@ -36,6 +36,12 @@ class State {
   /// What save_instance() stored for the current instance (for the final stage).
   Result<std::pair<SourceData, std::vector<Part>>> load_current() const;
 
+  /// The final stage's typed configs as the init stage decoded them
+  /// (instances/<id>/final-config.json, 0600: it holds user data). nullopt
+  /// removes a stale one, so the final stage decodes the parts instead.
+  Status save_final_configs(const std::string& instance_id, const std::optional<std::string>& text);
+  std::optional<std::string> load_final_configs() const;
+
   bool done(const ModuleSpec& module, const std::string& instance_id) const;
   Status mark_done(const ModuleSpec& module, const std::string& instance_id,
                    const std::string& result);

@@ -113,6 +113,7 @@ struct PackageSpec {
   std::string version;  // empty = any
   bool operator==(const PackageSpec&) const = default;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PackageSpec, name, version)
 
 /// Install packages (and update the index, upgrade) with the image's package
 /// manager. Not one command but a short conversation: the executor retries

@@ -17,6 +17,7 @@ struct CommandList {
   std::string key;  // "bootcmd", "runcmd": the labels' prefix
   std::vector<std::vector<std::string>> commands;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CommandList, key, commands)
 
 /// nullopt when `key` is absent; errors go to `out`.
 std::optional<CommandList> decode_command_list(const Value& config, const std::string& key,

@@ -13,6 +13,8 @@
 #include <type_traits>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "agent/core/config.h"
 #include "agent/core/metadata.h"
 #include "agent/core/user_data.h"
@@ -89,6 +91,12 @@ struct ModuleSpec {
   /// write_files_deferred): the runner decodes once per decoder, not per row.
   const void* decoder_id;
   PlanResult (*plan)(const void* config, const Facts& facts);
+  /// The decoded config as JSON and back, for rows whose config has
+  /// to_json/from_json (every final-stage row: a test checks). The final
+  /// stage, a process of its own, plans from what the init stage decoded
+  /// instead of decoding the user data again. nullptr otherwise.
+  nlohmann::json (*store)(const void* config);
+  DecodedConfig (*load)(const nlohmann::json& json);  // throws nlohmann::json::exception
 };
 
 /// The identity of a decoder, so rows that share one share its result.
@@ -108,6 +116,33 @@ struct OptionalOf<std::optional<T>> {
   using type = T;
 };
 
+/// A config type nlohmann_json can write and read back.
+template <class T>
+concept JsonStorable = requires(const T& config, const nlohmann::json& json) {
+  nlohmann::json(config);
+  json.get<T>();
+};
+
+template <class Config>
+nlohmann::json store_config(const void* config) {
+  const Config& typed = *static_cast<const Config*>(config);
+  if constexpr (!std::is_void_v<typename OptionalOf<Config>::type>) {
+    return typed ? nlohmann::json(*typed) : nlohmann::json(nullptr);
+  } else {
+    return nlohmann::json(typed);
+  }
+}
+
+template <class Config>
+DecodedConfig load_config(const nlohmann::json& json) {
+  using Inner = typename OptionalOf<Config>::type;
+  if constexpr (!std::is_void_v<Inner>) {
+    return std::make_shared<const Config>(json.is_null() ? Config{} : Config{json.get<Inner>()});
+  } else {
+    return std::make_shared<const Config>(json.get<Config>());
+  }
+}
+
 /// A table row from a decoder `Config decode(const Value& doc, Diagnostics&)`
 /// and a plan `PlanResult plan(const Config&, const Facts&)`. The decoder
 /// reads only the row's keys and returns its defaults when none is set.
@@ -122,26 +157,33 @@ ModuleSpec module_row(std::string_view name, std::vector<std::string_view> keys,
   using PlanArg = std::conditional_t<kOptional, Inner, Config>;
   static_assert(std::is_invocable_r_v<PlanResult, decltype(Plan), const PlanArg&, const Facts&>,
                 "plan must take the decoder's config type");
-  return ModuleSpec{name,
-                    std::move(keys),
-                    stage,
-                    frequency,
-                    runs_without_keys,
-                    [](const Value& doc, Diagnostics& out) -> DecodedConfig {
-                      if (g_decode_log != nullptr) {
-                        g_decode_log->push_back(&kDecoderTag<Decode>);
-                      }
-                      return std::make_shared<const Config>(Decode(doc, out));
-                    },
-                    &kDecoderTag<Decode>,
-                    [](const void* config, const Facts& facts) -> PlanResult {
-                      const Config& typed = *static_cast<const Config*>(config);
-                      if constexpr (kOptional) {
-                        return typed ? Plan(*typed, facts) : PlanResult{};
-                      } else {
-                        return Plan(typed, facts);
-                      }
-                    }};
+  ModuleSpec row{name,
+                 std::move(keys),
+                 stage,
+                 frequency,
+                 runs_without_keys,
+                 [](const Value& doc, Diagnostics& out) -> DecodedConfig {
+                   if (g_decode_log != nullptr) {
+                     g_decode_log->push_back(&kDecoderTag<Decode>);
+                   }
+                   return std::make_shared<const Config>(Decode(doc, out));
+                 },
+                 &kDecoderTag<Decode>,
+                 [](const void* config, const Facts& facts) -> PlanResult {
+                   const Config& typed = *static_cast<const Config*>(config);
+                   if constexpr (kOptional) {
+                     return typed ? Plan(*typed, facts) : PlanResult{};
+                   } else {
+                     return Plan(typed, facts);
+                   }
+                 },
+                 nullptr,
+                 nullptr};
+  if constexpr (JsonStorable<PlanArg>) {
+    row.store = store_config<Config>;
+    row.load = load_config<Config>;
+  }
+  return row;
 }
 
 /// A module with no keys of its own (scripts, boothooks, mounts).
@@ -149,6 +191,10 @@ struct NoKeys {};
 inline NoKeys decode_no_keys(const Value&, Diagnostics&) {
   return {};
 }
+inline void to_json(nlohmann::json& json, const NoKeys&) {
+  json = nullptr;
+}
+inline void from_json(const nlohmann::json&, NoKeys&) {}
 
 /// The one module table, in run order.
 const std::vector<ModuleSpec>& module_table();

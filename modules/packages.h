@@ -24,6 +24,8 @@ struct PackagesConfig {
   bool upgrade = false;
   bool reboot_if_required = false;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PackagesConfig, packages, apt_packages, snaps, update, upgrade,
+                                   reboot_if_required)
 
 std::optional<PackagesConfig> decode_packages(const Value& config, Diagnostics& out);
 PlanResult plan_packages(const PackagesConfig& config, const Facts& facts);

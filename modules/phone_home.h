@@ -15,6 +15,7 @@ struct PhoneHomeConfig {
   std::vector<std::string> post;
   int tries = 10;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PhoneHomeConfig, url, post, tries)
 
 /// nullopt when `phone_home` is absent or has errors (reported in `out`).
 std::optional<PhoneHomeConfig> decode_phone_home(const Value& config, Diagnostics& out);

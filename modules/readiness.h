@@ -16,6 +16,7 @@ struct ReadinessConfig {
   int attempts = 5;
   int retry_delay_ms = 2000;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ReadinessConfig, url, unique_id, data, attempts, retry_delay_ms)
 
 /// nullopt when `readiness` is absent or has errors (reported in `out`).
 std::optional<ReadinessConfig> decode_readiness(const Value& config, Diagnostics& out);

@@ -195,6 +195,23 @@ PlanResult plan_entries(const std::vector<WriteFileEntry>& entries, bool deferre
 
 }  // namespace
 
+void to_json(nlohmann::json& json, const WriteFileEntry& entry) {
+  json = {{"path", entry.path},     {"content", base64_encode(entry.content)},
+          {"owner", entry.owner},   {"mode", entry.mode},
+          {"append", entry.append}, {"defer", entry.defer}};
+}
+
+void from_json(const nlohmann::json& json, WriteFileEntry& entry) {
+  auto content = base64_decode(json.at("content").get<std::string>());
+  if (!content) {
+    throw nlohmann::json::other_error::create(
+        501, "write_files content: " + content.error().message, &json);
+  }
+  entry = WriteFileEntry{json.at("path").get<std::string>(),  std::move(*content),
+                         json.at("owner").get<std::string>(), json.at("mode").get<mode_t>(),
+                         json.at("append").get<bool>(),       json.at("defer").get<bool>()};
+}
+
 PlanResult plan_write_files(const std::vector<WriteFileEntry>& entries, const Facts&) {
   return plan_entries(entries, false);
 }

@@ -19,6 +19,9 @@ struct WriteFileEntry {
   bool defer = false;
   bool operator==(const WriteFileEntry&) const = default;
 };
+/// For the final stage's stored config; the content as base64 (it may be binary).
+void to_json(nlohmann::json& json, const WriteFileEntry& entry);
+void from_json(const nlohmann::json& json, WriteFileEntry& entry);
 
 /// nullopt when write_files is absent or has errors (reported in `out`).
 std::optional<std::vector<WriteFileEntry>> decode_write_files(const Value& config,

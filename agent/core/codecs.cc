@@ -174,6 +174,27 @@ Result<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
+std::string base64_encode(std::string_view data) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < data.size(); i += 3) {
+    std::uint32_t n = static_cast<unsigned char>(data[i]) << 16;
+    if (i + 1 < data.size()) {
+      n |= static_cast<unsigned char>(data[i + 1]) << 8;
+    }
+    if (i + 2 < data.size()) {
+      n |= static_cast<unsigned char>(data[i + 2]);
+    }
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < data.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < data.size() ? kAlphabet[n & 63] : '=';
+  }
+  return out;
+}
+
 std::string quoted_printable_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -35,6 +35,8 @@ Result<std::string> gunzip(const std::string& data, std::size_t max_bytes);
 /// missing padding is accepted; any other character outside the alphabet, or
 /// data after the padding, is an error that gives the offset, never the data.
 Result<std::string> base64_decode(std::string_view text);
+/// Standard base64 with padding, no line breaks.
+std::string base64_encode(std::string_view data);
 
 /// Quoted-printable as Python's email package decodes it: `=XX` (either
 /// case) is a byte, `=` before a line break (trailing blanks allowed) is a

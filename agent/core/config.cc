@@ -166,6 +166,69 @@ std::string Value::type_name() const {
   return "a string";
 }
 
+namespace {
+
+nlohmann::json position_json(const Position& pos) {
+  return {pos.source, pos.line, pos.column};
+}
+
+Position position_from(const nlohmann::json& json) {
+  return {json.at(0).get<std::string>(), json.at(1).get<int>(), json.at(2).get<int>()};
+}
+
+}  // namespace
+
+nlohmann::json value_to_stored_json(const Value& value) {
+  nlohmann::json out = {{"kind", static_cast<int>(value.kind)}, {"pos", position_json(value.pos)}};
+  switch (value.kind) {
+    case Value::Kind::Null:
+      break;
+    case Value::Kind::Scalar:
+      out["scalar"] = value.scalar;
+      out["plain"] = value.plain;
+      break;
+    case Value::Kind::Sequence:
+      out["items"] = nlohmann::json::array();
+      for (const auto& item : value.items) {
+        out["items"].push_back(value_to_stored_json(item));
+      }
+      break;
+    case Value::Kind::Map:
+      out["entries"] = nlohmann::json::array();
+      for (const auto& e : value.entries) {
+        out["entries"].push_back({e.key, position_json(e.key_pos), value_to_stored_json(e.value)});
+      }
+      break;
+  }
+  return out;
+}
+
+Value value_from_stored_json(const nlohmann::json& json) {
+  Value v;
+  int kind = json.at("kind").get<int>();
+  if (kind < 0 || kind > static_cast<int>(Value::Kind::Map)) {
+    throw nlohmann::json::other_error::create(501, "unknown value kind", &json);
+  }
+  v.kind = static_cast<Value::Kind>(kind);
+  v.pos = position_from(json.at("pos"));
+  if (v.is_scalar()) {
+    v.scalar = json.at("scalar").get<std::string>();
+    v.plain = json.at("plain").get<bool>();
+  }
+  if (v.is_sequence()) {
+    for (const auto& item : json.at("items")) {
+      v.items.push_back(value_from_stored_json(item));
+    }
+  }
+  if (v.is_map()) {
+    for (const auto& e : json.at("entries")) {
+      v.entries.push_back(Value::Entry{e.at(0).get<std::string>(), position_from(e.at(1)),
+                                       value_from_stored_json(e.at(2))});
+    }
+  }
+  return v;
+}
+
 nlohmann::json Value::to_json() const {
   switch (kind) {
     case Kind::Null:

@@ -72,6 +72,13 @@ struct Value::Entry {
   Value value;
 };
 
+/// A Value as JSON that keeps everything, positions included, so a stage in
+/// another process can read it back exactly (value_to_json() drops the
+/// positions and the scalars' quoting).
+nlohmann::json value_to_stored_json(const Value& value);
+/// The reverse; throws nlohmann::json::exception on a malformed document.
+Value value_from_stored_json(const nlohmann::json& json);
+
 /// Parses YAML text. Errors carry "source:line:column: ..." in their message.
 /// An empty document yields a Null value.
 Result<Value> parse_yaml(const std::string& text, const std::string& source);

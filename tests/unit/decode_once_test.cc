@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <string>
 
@@ -62,6 +63,60 @@ TEST(DecodeOnce, EveryKeyOfAWholeBootIsDecodedOnce) {
   for (const auto& [module, calls] : log.per_module()) {
     EXPECT_EQ(calls, 1) << module << "'s decoder ran " << calls << " times in one boot";
   }
+}
+
+TEST(DecodeOnce, TheFinalStageInItsOwnProcessDecodesNothingAgain) {
+  // As on an instance: amiboot.service runs the init stage, and
+  // amiboot-final.service a second process for the final stage.
+  testing::TempDir dir;
+  testing::write_file(dir / "seed/meta-data", "instance-id: i-0decode0000000002\n");
+  testing::write_file(dir / "seed/user-data", every_key_fixture());
+  std::filesystem::create_directories(dir / "root");
+  RunOptions init;
+  init.root = dir / "root";
+  init.seed_dir = dir / "seed";
+  init.stage = StageSelection::Init;
+  RunOptions final_stage = init;
+  final_stage.stage = StageSelection::Final;
+  DecodeLog log;
+  run_stages(init);
+  run_stages(final_stage);
+  for (const auto& [module, calls] : log.per_module()) {
+    EXPECT_EQ(calls, 1) << module << "'s decoder ran " << calls << " times in init and final";
+  }
+  EXPECT_TRUE(testing::exists(dir / "root/etc/every-key-late.conf"))
+      << "the deferred file was not written from the stored config";
+}
+
+TEST(DecodeOnce, StoredFinalConfigsKeepBinaryContentAndFallBackWhenUnreadable) {
+  testing::TempDir dir;
+  testing::write_file(dir / "seed/meta-data", "instance-id: i-0decode0000000003\n");
+  // b64 of the bytes 00 ff 0a 80: not text, so the stored form must not be either.
+  testing::write_file(dir / "seed/user-data",
+                      "#cloud-config\n"
+                      "write_files:\n"
+                      "  - {path: /etc/late.bin, encoding: b64, content: AP8KgA==, defer: true}\n");
+  std::filesystem::create_directories(dir / "root");
+  RunOptions init;
+  init.root = dir / "root";
+  init.seed_dir = dir / "seed";
+  init.stage = StageSelection::Init;
+  RunOptions final_stage = init;
+  final_stage.stage = StageSelection::Final;
+  run_stages(init);
+  std::string stored = dir / "root/var/lib/amiboot/instances/i-0decode0000000003/final-config.json";
+  ASSERT_TRUE(testing::exists(stored));
+  EXPECT_EQ(run_stages(final_stage), 0);
+  EXPECT_EQ(testing::read_file(dir / "root/etc/late.bin"), std::string("\x00\xff\x0a\x80", 4));
+
+  // A stored file that does not parse: the final stage decodes the parts.
+  testing::write_file(stored, "{not json");
+  std::filesystem::remove(dir / "root/etc/late.bin");
+  std::filesystem::remove_all(dir / "root/var/lib/amiboot/instances/i-0decode0000000003/sem");
+  DecodeLog log;
+  EXPECT_EQ(run_stages(final_stage), 0);
+  EXPECT_EQ(testing::read_file(dir / "root/etc/late.bin"), std::string("\x00\xff\x0a\x80", 4));
+  EXPECT_EQ(log.per_module()["write_files_deferred"], 1) << "the fallback decoded the parts";
 }
 
 TEST(DecodeOnce, ValidationIsTheDecodeThatPlanningUses) {

@@ -26,6 +26,28 @@ TEST(MimeBase64, DecodesRfc4648Vectors) {
   }
 }
 
+TEST(MimeBase64, EncodesRfc4648VectorsAndBinaryRoundTrips) {
+  const std::vector<std::pair<std::string, std::string>> vectors = {
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
+  };
+  for (const auto& [plain, encoded] : vectors) {
+    EXPECT_EQ(base64_encode(plain), encoded) << plain;
+  }
+  std::string bytes;
+  for (int c = 0; c < 256; ++c) {
+    bytes += static_cast<char>(c);
+  }
+  auto round_trip = base64_decode(base64_encode(bytes));
+  ASSERT_TRUE(round_trip.ok());
+  EXPECT_EQ(*round_trip, bytes);
+}
+
 TEST(MimeBase64, DecodesBinaryBytes) {
   Result<std::string> result = base64_decode("/+8A");
   ASSERT_TRUE(result.ok());

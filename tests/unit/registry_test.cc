@@ -114,3 +114,20 @@ TEST(Registry, RowsShareAKeyOnlyWhenTheyShareTheDecoder) {
 
 }  // namespace
 }  // namespace amiboot
+
+namespace amiboot {
+namespace {
+
+TEST(Registry, EveryFinalStageConfigIsStoredForTheFinalStage) {
+  // The final stage runs in a process of its own and plans from what the
+  // init stage decoded; a row it could not restore would be decoded again.
+  for (const auto& m : module_table()) {
+    if (m.stage == Stage::Final) {
+      EXPECT_NE(m.store, nullptr) << m.name << "'s config has no to_json";
+      EXPECT_NE(m.load, nullptr) << m.name << "'s config has no from_json";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace amiboot
