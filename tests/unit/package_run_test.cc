@@ -1,0 +1,127 @@
+// The package conversation (modules/package_run.*) over a scripted runner:
+// which commands run, in which order, with which waits, and when a reboot
+// is asked for. No package manager runs here.
+#include "modules/package_run.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <set>
+
+namespace amiboot {
+namespace {
+
+/// Answers each command from a script, in order; an unscripted command
+/// fails the test.
+class ScriptedCommands : public PackageCommands {
+ public:
+  void answer(std::vector<std::string> argv, int exit_code, std::string output = "") {
+    m_script.push_back({std::move(argv), {exit_code, std::move(output)}});
+  }
+  Outcome run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+              const std::string& identifier) override {
+    ran.push_back(argv);
+    environments.push_back(env);
+    identifiers.push_back(identifier);
+    if (m_script.empty() || m_script.front().first != argv) {
+      ADD_FAILURE() << "unscripted command: " << quote_argv(argv);
+      return {127, "unscripted"};
+    }
+    Outcome outcome = m_script.front().second;
+    m_script.pop_front();
+    return outcome;
+  }
+  bool exists(const std::string& path) override { return files.count(path) > 0; }
+  std::chrono::milliseconds backoff(int retry) override {
+    return std::chrono::milliseconds(1000 * retry);
+  }
+  void sleep_for(std::chrono::milliseconds delay) override { slept.push_back(delay); }
+  void log(int, const std::string& line) override { lines.push_back(line); }
+  ~ScriptedCommands() override {
+    EXPECT_TRUE(m_script.empty()) << m_script.size() << " scripted command(s) never ran";
+  }
+
+  std::vector<std::vector<std::string>> ran;
+  std::vector<std::map<std::string, std::string>> environments;
+  std::vector<std::string> identifiers;
+  std::vector<std::chrono::milliseconds> slept;
+  std::vector<std::string> lines;
+  std::set<std::string> files;
+
+ private:
+  std::deque<std::pair<std::vector<std::string>, Outcome>> m_script;
+};
+
+const std::vector<std::string> kInstallJq = {"apt-get",
+                                             "--assume-yes",
+                                             "--quiet",
+                                             "-o",
+                                             "DPkg::Lock::Timeout=300",
+                                             "-o",
+                                             "Dpkg::Options::=--force-confdef",
+                                             "-o",
+                                             "Dpkg::Options::=--force-confold",
+                                             "install",
+                                             "jq"};
+
+ManagePackages apt_install_jq() {
+  return ManagePackages{.manager = "apt", .packages = {{"jq", ""}}};
+}
+
+TEST(PackageRun, ALockedInstallIsTriedAgainAfterTheBackoffThenSucceeds) {
+  ScriptedCommands commands;
+  commands.answer(kInstallJq, 100, "E: Could not get lock /var/lib/dpkg/lock-frontend");
+  commands.answer(kInstallJq, 0);
+  auto outcome = run_packages(apt_install_jq(), commands);
+  EXPECT_TRUE(outcome.errors.empty()) << outcome.errors[0];
+  EXPECT_EQ(commands.slept, std::vector<std::chrono::milliseconds>{std::chrono::seconds(1)});
+  ASSERT_EQ(commands.environments.size(), 2u);
+  EXPECT_EQ(commands.environments[0].at("DEBIAN_FRONTEND"), "noninteractive");
+  EXPECT_EQ(commands.identifiers[0], "apt-get");
+  EXPECT_FALSE(outcome.reboot_required) << "no reboot was asked for";
+}
+
+TEST(PackageRun, AMissingPackageIsAnErrorThatNamesIt) {
+  ScriptedCommands commands;
+  auto request = apt_install_jq();
+  request.attempts = 1;
+  commands.answer(kInstallJq, 100, "E: Unable to locate package jq");
+  // A stale index first: one update, then the install again.
+  commands.answer(
+      {"apt-get", "--assume-yes", "--quiet", "-o", "DPkg::Lock::Timeout=300", "-o",
+       "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold", "update"},
+      0);
+  commands.answer(kInstallJq, 100, "E: Unable to locate package jq");
+  auto outcome = run_packages(request, commands);
+  ASSERT_EQ(outcome.errors.size(), 1u);
+  EXPECT_NE(outcome.errors[0].find("jq"), std::string::npos) << outcome.errors[0];
+}
+
+TEST(PackageRun, ARebootIsAskedForOnlyWhenWantedAndTheManagerSaysSo) {
+  auto request = apt_install_jq();
+  request.reboot_if_required = true;
+  {
+    ScriptedCommands commands;
+    commands.answer(kInstallJq, 0);
+    EXPECT_FALSE(run_packages(request, commands).reboot_required);
+  }
+  ScriptedCommands commands;
+  commands.answer(kInstallJq, 0);
+  commands.files.insert("/var/run/reboot-required");
+  EXPECT_TRUE(run_packages(request, commands).reboot_required);
+  request.reboot_if_required = false;
+  ScriptedCommands unwanted;
+  unwanted.answer(kInstallJq, 0);
+  unwanted.files.insert("/var/run/reboot-required");
+  EXPECT_FALSE(run_packages(request, unwanted).reboot_required);
+}
+
+TEST(PackageRun, AnUnknownManagerRunsNothing) {
+  ScriptedCommands commands;
+  auto outcome = run_packages(ManagePackages{.manager = "pacman"}, commands);
+  EXPECT_EQ(outcome.errors, std::vector<std::string>{"packages: unknown package manager pacman"});
+  EXPECT_TRUE(commands.ran.empty());
+}
+
+}  // namespace
+}  // namespace amiboot
