@@ -39,6 +39,24 @@ std::string every_key_fixture() {
   return testing::read_file(testing::source_dir() + "/tests/fixtures/every-key.yaml");
 }
 
+/// A sandbox root and a seed folder with `user_data`, and run options for
+/// one stage of it, as amiboot.service and amiboot-final.service run them.
+struct Sandbox {
+  Sandbox(const std::string& instance_id, const std::string& user_data) {
+    testing::write_file(dir / "seed/meta-data", "instance-id: " + instance_id + "\n");
+    testing::write_file(dir / "seed/user-data", user_data);
+    std::filesystem::create_directories(dir / "root");
+  }
+  RunOptions stage(StageSelection which) const {
+    RunOptions options;
+    options.root = dir / "root";
+    options.seed_dir = dir / "seed";
+    options.stage = which;
+    return options;
+  }
+  testing::TempDir dir;
+};
+
 TEST(DecodeOnce, EveryKeyOfAWholeBootIsDecodedOnce) {
   // The fixture sets every key the table owns; a key it missed would make
   // this test pass without proving anything for that module.
@@ -50,12 +68,8 @@ TEST(DecodeOnce, EveryKeyOfAWholeBootIsDecodedOnce) {
     }
   }
 
-  testing::TempDir dir;
-  testing::write_file(dir / "seed/meta-data", "instance-id: i-0decode0000000001\n");
-  testing::write_file(dir / "seed/user-data", every_key_fixture());
-  RunOptions options;
-  options.root = dir / "root";
-  options.seed_dir = dir / "seed";
+  Sandbox box("i-0decode0000000001", every_key_fixture());
+  RunOptions options = box.stage(StageSelection::All);
   options.dry_run = true;
   DecodeLog log;
   run_stages(options);  // init and final in one process, as `amiboot run` does
@@ -68,19 +82,11 @@ TEST(DecodeOnce, EveryKeyOfAWholeBootIsDecodedOnce) {
 TEST(DecodeOnce, TheFinalStageInItsOwnProcessDecodesNothingAgain) {
   // As on an instance: amiboot.service runs the init stage, and
   // amiboot-final.service a second process for the final stage.
-  testing::TempDir dir;
-  testing::write_file(dir / "seed/meta-data", "instance-id: i-0decode0000000002\n");
-  testing::write_file(dir / "seed/user-data", every_key_fixture());
-  std::filesystem::create_directories(dir / "root");
-  RunOptions init;
-  init.root = dir / "root";
-  init.seed_dir = dir / "seed";
-  init.stage = StageSelection::Init;
-  RunOptions final_stage = init;
-  final_stage.stage = StageSelection::Final;
+  Sandbox box("i-0decode0000000002", every_key_fixture());
+  const testing::TempDir& dir = box.dir;
   DecodeLog log;
-  run_stages(init);
-  run_stages(final_stage);
+  run_stages(box.stage(StageSelection::Init));
+  run_stages(box.stage(StageSelection::Final));
   for (const auto& [module, calls] : log.per_module()) {
     EXPECT_EQ(calls, 1) << module << "'s decoder ran " << calls << " times in init and final";
   }
@@ -89,21 +95,14 @@ TEST(DecodeOnce, TheFinalStageInItsOwnProcessDecodesNothingAgain) {
 }
 
 TEST(DecodeOnce, StoredFinalConfigsKeepBinaryContentAndFallBackWhenUnreadable) {
-  testing::TempDir dir;
-  testing::write_file(dir / "seed/meta-data", "instance-id: i-0decode0000000003\n");
   // b64 of the bytes 00 ff 0a 80: not text, so the stored form must not be either.
-  testing::write_file(dir / "seed/user-data",
-                      "#cloud-config\n"
-                      "write_files:\n"
-                      "  - {path: /etc/late.bin, encoding: b64, content: AP8KgA==, defer: true}\n");
-  std::filesystem::create_directories(dir / "root");
-  RunOptions init;
-  init.root = dir / "root";
-  init.seed_dir = dir / "seed";
-  init.stage = StageSelection::Init;
-  RunOptions final_stage = init;
-  final_stage.stage = StageSelection::Final;
-  run_stages(init);
+  Sandbox box("i-0decode0000000003",
+              "#cloud-config\n"
+              "write_files:\n"
+              "  - {path: /etc/late.bin, encoding: b64, content: AP8KgA==, defer: true}\n");
+  const testing::TempDir& dir = box.dir;
+  RunOptions final_stage = box.stage(StageSelection::Final);
+  run_stages(box.stage(StageSelection::Init));
   std::string stored = dir / "root/var/lib/amiboot/instances/i-0decode0000000003/final-config.json";
   ASSERT_TRUE(testing::exists(stored));
   EXPECT_EQ(run_stages(final_stage), 0);
