@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 
+#include "agent/core/strings.h"
 #include "agent/retry.h"
 #include "modules/package_run.h"
 
@@ -70,12 +71,10 @@ Status apply(const WriteFile& w, ExecContext& ctx) {
   if (auto st = ctx.system.write_file(w.path, content, attrs); !st) {
     return error(w.label + ": " + st.error().message);
   }
-  char mode[8];
-  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(w.mode));
   journal_send(LOG_INFO, "amiboot",
                std::string(w.append ? "appended to " : "wrote ") + w.path + " (" +
-                   std::to_string(w.content.size()) + " bytes, mode " + mode + ", owner " +
-                   w.owner + ")",
+                   std::to_string(w.content.size()) + " bytes, mode " + octal_mode(w.mode) +
+                   ", owner " + w.owner + ")",
                ctx.fields);
   return {};
 }
@@ -162,10 +161,9 @@ Status apply(const MakeDir& d, ExecContext& ctx) {
   if (auto st = ctx.system.make_owned_dir(d.path, attrs); !st) {
     return error(d.label + ": " + st.error().message);
   }
-  char mode[8];
-  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(d.mode));
   journal_send(LOG_INFO, "amiboot",
-               "folder " + d.path + " (mode " + mode + ", owner " + d.owner + ")", ctx.fields);
+               "folder " + d.path + " (mode " + octal_mode(d.mode) + ", owner " + d.owner + ")",
+               ctx.fields);
   return {};
 }
 

@@ -1,21 +1,10 @@
 // Describing actions for --dry-run, status and the journal.
 #include "modules/actions.h"
 
-#include <cstdio>
-
+#include "agent/core/strings.h"
 #include "modules/package_managers.h"
 
 namespace amiboot {
-
-namespace {
-
-std::string octal(mode_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode));
-  return buf;
-}
-
-}  // namespace
 
 // Commands are shown with their argv, as they will run; user data that holds
 // a secret in a command line is visible to `ps` anyway.
@@ -80,8 +69,8 @@ std::string describe(const Action& action) {
       Overloaded{
           [](const WriteFile& w) {
             return std::string(w.append ? "append " : "write ") + w.path + " (" +
-                   std::to_string(w.content.size()) + " bytes, mode " + octal(w.mode) + ", owner " +
-                   w.owner + ")";
+                   std::to_string(w.content.size()) + " bytes, mode " + octal_mode(w.mode) +
+                   ", owner " + w.owner + ")";
           },
           [](const RunCommand& r) { return "run " + quote_argv(shown_argv(r)); },
           [](const RemoveFile& d) { return "remove " + d.path; },
@@ -89,7 +78,7 @@ std::string describe(const Action& action) {
             return h.method + " " + std::to_string(h.body.size()) + " bytes (" + h.label + ")";
           },
           [](const MakeDir& d) {
-            return "mkdir " + d.path + " (mode " + octal(d.mode) + ", owner " + d.owner + ")";
+            return "mkdir " + d.path + " (mode " + octal_mode(d.mode) + ", owner " + d.owner + ")";
           },
           [](const ManagePackages& p) { return describe_packages(p); },
           [](const ConsoleMessage& m) { return "console " + nlohmann::json(m.text).dump(); },
@@ -104,7 +93,7 @@ nlohmann::json action_to_json(const Action& action) {
                           return {{"action", w.append ? "append" : "write"},
                                   {"path", w.path},
                                   {"bytes", w.content.size()},
-                                  {"mode", octal(w.mode)},
+                                  {"mode", octal_mode(w.mode)},
                                   {"owner", w.owner},
                                   {"label", w.label}};
                         },
@@ -124,7 +113,7 @@ nlohmann::json action_to_json(const Action& action) {
                         [](const MakeDir& d) -> json {
                           return {{"action", "mkdir"},
                                   {"path", d.path},
-                                  {"mode", octal(d.mode)},
+                                  {"mode", octal_mode(d.mode)},
                                   {"owner", d.owner},
                                   {"label", d.label}};
                         },

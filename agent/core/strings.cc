@@ -1,6 +1,7 @@
 #include "agent/core/strings.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace amiboot {
 
@@ -25,6 +26,12 @@ std::vector<std::string> split_colon_fields(std::string_view line) {
   }
   fields.emplace_back(line.substr(start));
   return fields;
+}
+
+std::string octal_mode(unsigned mode) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04o", mode);
+  return buf;
 }
 
 int hex_value(char c) {

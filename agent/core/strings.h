@@ -18,6 +18,9 @@ bool all_digits(std::string_view s);
 /// The fields of an /etc/passwd, /etc/group or /etc/shadow line, empty ones kept.
 std::vector<std::string> split_colon_fields(std::string_view line);
 
+/// A file mode as four octal digits: "0644".
+std::string octal_mode(unsigned mode);
+
 /// The value of a hex digit, -1 for anything else.
 int hex_value(char c);
 
