@@ -289,7 +289,7 @@ void Runner::reboot() {
 void Runner::run_modules(Stage stage) {
   const std::string& id = m_source.metadata.instance_id;
   nlohmann::json stage_plan = {{"stage", stage_name(stage)}, {"modules", nlohmann::json::array()}};
-  for (const ModuleSpec& m : module_table()) {
+  for (const ModuleSpec& m : m_options.modules ? *m_options.modules : module_table()) {
     if (m.stage != stage) {
       continue;
     }

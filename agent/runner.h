@@ -3,6 +3,9 @@
 
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "modules/module.h"
 
 namespace amiboot {
 
@@ -17,6 +20,9 @@ struct RunOptions {
   StageSelection stage = StageSelection::All;
   bool dry_run = false;
   bool json = false;  // --dry-run output as JSON
+  /// The modules to run; nullptr is module_table(). Tests use their own to
+  /// reach the runner's error boundaries.
+  const std::vector<ModuleSpec>* modules = nullptr;
 };
 
 /// Runs the selected stages; returns the process exit code (0: every module

@@ -4,6 +4,7 @@
 #include "agent/runner.h"
 
 #include <memory>
+#include <stdexcept>
 
 #include <gtest/gtest.h>
 
@@ -48,15 +49,15 @@ nlohmann::json module_result(const RecordingSystem& system, const std::string& s
   return nullptr;
 }
 
-RecordingSystem* sandbox() {
-  auto* system = new RecordingSystem("/sandbox");
+std::unique_ptr<RecordingSystem> sandbox() {
+  auto system = std::make_unique<RecordingSystem>("/sandbox");
   system->allow_writes("/");
   system->allow_console();
   return system;
 }
 
 TEST(Runner, RunsInitThenFinal) {
-  std::unique_ptr<RecordingSystem> system(sandbox());
+  auto system = sandbox();
   seed(*system, "i-1", "#cloud-config\nruncmd:\n  - [echo, hi]\n");
   system->expect_run({"echo", "hi"});
   EXPECT_EQ(run_both(*system), 0);
@@ -74,7 +75,7 @@ TEST(Runner, RunsInitThenFinal) {
 }
 
 TEST(Runner, ASemaphoreKeepsAModuleFromRunningTwice) {
-  std::unique_ptr<RecordingSystem> system(sandbox());
+  auto system = sandbox();
   seed(*system, "i-1", "#cloud-config\nruncmd:\n  - [echo, hi]\n");
   system->expect_run({"echo", "hi"});
   EXPECT_EQ(run_both(*system), 0);
@@ -93,7 +94,7 @@ TEST(Runner, ASemaphoreKeepsAModuleFromRunningTwice) {
 }
 
 TEST(Runner, AFailingModuleDoesNotStopTheOthers) {
-  std::unique_ptr<RecordingSystem> system(sandbox());
+  auto system = sandbox();
   seed(*system, "i-1", "#cloud-config\nruncmd:\n  - [false]\n  - [echo, after]\n");
   system->expect_run({"false"}, 1);
   system->expect_run({"echo", "after"});
@@ -105,8 +106,37 @@ TEST(Runner, AFailingModuleDoesNotStopTheOthers) {
   EXPECT_EQ(doc["status"], "error");
 }
 
+PlanResult plan_that_throws(const NoKeys&, const Facts&) {
+  throw std::runtime_error("a bug in a plan");
+}
+
+PlanResult plan_console(const NoKeys&, const Facts&) {
+  return PlanResult{.actions = {ConsoleMessage{"after the bug"}}};
+}
+
+TEST(Runner, APlanThatThrowsFailsItsModuleAndTheNextOneStillRuns) {
+  auto system = sandbox();
+  seed(*system, "i-1", "");
+  const std::vector<ModuleSpec> table = {
+      module_row<decode_no_keys, plan_that_throws>("buggy", {}, Stage::Init, Frequency::PerBoot,
+                                                   true),
+      module_row<decode_no_keys, plan_console>("after", {}, Stage::Init, Frequency::PerBoot, true),
+  };
+  RunOptions options;
+  options.root = system->root();
+  options.seed_dir = "/seed";
+  options.stage = StageSelection::Init;
+  options.modules = &table;
+  EXPECT_EQ(run_stages(options, *system), 1);
+  auto buggy = module_result(*system, "init", "buggy");
+  EXPECT_EQ(buggy["result"], "failed");
+  EXPECT_EQ(buggy["errors"][0], "internal error: a bug in a plan");
+  EXPECT_EQ(module_result(*system, "init", "after")["result"], "ok");
+  EXPECT_EQ(system->console_lines, std::vector<std::string>{"after the bug"});
+}
+
 TEST(Runner, TheKernelCommandLineDisablesIt) {
-  std::unique_ptr<RecordingSystem> system(sandbox());
+  auto system = sandbox();
   seed(*system, "i-1", "#cloud-config\nruncmd:\n  - [echo, hi]\n");
   system->cmdline = "ro quiet amiboot=disabled";
   EXPECT_TRUE(is_disabled(*system));
