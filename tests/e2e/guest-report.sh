@@ -109,6 +109,17 @@ else
   echo "no $waited" >host-login
 fi
 echo "amiboot-e2e: host login: $(cat host-login)"
+# sshd logged the login before the host's command touched the marker, but
+# under TCG journald can still be behind: --sync returns once everything
+# sent before it is stored, and the wait covers a slow sshd (at most 15 s).
+journalctl --sync 2>/dev/null || true
+if [ -e "$marker_dir/host-login" ]; then
+  for _ in $(seq 15); do
+    journalctl -b -o cat --no-pager | grep -q "Accepted publickey" && break
+    sleep 1
+    journalctl --sync 2>/dev/null || true
+  done
+fi
 
 cat /proc/sys/kernel/random/boot_id >boot_id
 cat /proc/uptime >uptime
