@@ -32,8 +32,14 @@ Reporter::Reporter(System& system, bool dry_run) : m_system(system), m_dry_run(d
 void Reporter::begin_stage(const std::string& stage) {
   m_stage = stage;
   m_stage_start = std::chrono::steady_clock::now();
-  auto existing = m_dry_run ? std::nullopt : read_status(m_system);
-  if (stage != "init" && existing && existing->is_object()) {
+  // A later stage goes on with the earlier one's document: the one this
+  // process built (`run` does both; a dry run has no file), else the file.
+  std::optional<nlohmann::json> existing;
+  if (stage != "init") {
+    existing = m_doc.is_object() ? std::optional(m_doc)
+                                 : (m_dry_run ? std::nullopt : read_status(m_system));
+  }
+  if (existing && existing->is_object()) {
     m_doc = *existing;
   } else {
     m_doc = {{"version", 1},

@@ -94,6 +94,22 @@ TEST(Report, ReadStatusIgnoresAMissingOrCorruptFile) {
   EXPECT_EQ(status_exit_code(read_status(system)), kExitDone);
 }
 
+TEST(Report, ADryRunKeepsTheInitStagesErrorsThroughTheFinalStage) {
+  // `run --dry-run --json` prints the document after both stages: a user
+  // data rejected in the init stage must still be in its errors.
+  RecordingSystem system;
+  Reporter report(system, true);
+  report.begin_stage("init");
+  report.error("user-data:2:11: packages: expected a list, got an integer");
+  report.end_stage("done", true);
+  report.begin_stage("final");
+  report.end_stage("done", false);
+  ASSERT_EQ(report.document()["errors"].size(), 1u);
+  EXPECT_EQ(report.document()["errors"][0],
+            "user-data:2:11: packages: expected a list, got an integer");
+  EXPECT_TRUE(report.document()["stages"].contains("init"));
+}
+
 TEST(Report, DryRunWritesNothing) {
   RecordingSystem system;  // no writes allowed: any would fail the test
   Reporter report(system, true);
