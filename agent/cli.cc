@@ -11,7 +11,10 @@
 #include <thread>
 
 #include "agent/cloud_config.h"
+#include "agent/core/instance_data.h"
+#include "agent/core/template.h"
 #include "agent/core/user_data.h"
+#include "agent/host_info.h"
 #include "agent/report.h"
 #include "agent/runner.h"
 #include "agent/state.h"
@@ -184,9 +187,27 @@ int cmd_status(const std::vector<std::string>& raw) {
   return code;
 }
 
+/// Walks "a.b.c" into `doc`; nullptr when a part is missing. With
+/// `underscores`, dashes in the key match underscores (amiboot's own keys).
+const nlohmann::json* walk(const nlohmann::json& doc, const std::string& key, bool underscores) {
+  const nlohmann::json* node = &doc;
+  std::stringstream path(key);
+  for (std::string part; std::getline(path, part, '.');) {
+    if (underscores) {
+      std::replace(part.begin(), part.end(), '-', '_');
+    }
+    if (!node->is_object() || !node->contains(part)) {
+      return nullptr;
+    }
+    node = &(*node)[part];
+  }
+  return node;
+}
+
 int cmd_query(const std::vector<std::string>& raw) {
   Args args(raw);
   HostSystem system(args.option("--root").value_or("/"));
+  auto format = args.option("--format");
   auto rest = args.rest();
   std::string key = rest.empty() ? "" : rest[0];
   if (key == "user_data" || key == "userdata" || key == "user-data") {
@@ -213,27 +234,69 @@ int cmd_query(const std::vector<std::string>& raw) {
     std::cerr << "amiboot query: instance-data.json is corrupt\n";
     return 1;
   }
+  // cloud-init's names (v1.region, ds.meta_data...), from the cached metadata.
+  auto cloud_init_data = [&]() -> Result<nlohmann::json> {
+    auto md = metadata_from_json(doc);
+    if (!md) {
+      return md.error();
+    }
+    return instance_data(*md, read_host_info(system));
+  };
+  if (format) {
+    if (!key.empty()) {
+      throw std::invalid_argument("--format takes no KEY");
+    }
+    auto data = cloud_init_data();
+    if (!data) {
+      std::cerr << "amiboot query: " << data.error().message << "\n";
+      return 1;
+    }
+    auto rendered = render_template(*format, *data, "--format");
+    if (!rendered) {
+      std::cerr << "amiboot query: " << rendered.error().message << "\n";
+      return 1;
+    }
+    std::cout << *rendered << "\n";
+    return 0;
+  }
   if (key.empty()) {
     std::cout << doc.dump(2) << "\n";
     return 0;
   }
   // "block_device_mapping.root" walks into objects; dashes match underscores.
-  nlohmann::json* node = &doc;
-  std::stringstream path(key);
-  for (std::string part; std::getline(path, part, '.');) {
-    std::replace(part.begin(), part.end(), '-', '_');
-    if (!node->is_object() || !node->contains(part)) {
-      std::cerr << "amiboot query: no key '" << key << "'; keys are:";
-      for (const auto& [k, v] : doc.items()) {
-        std::cerr << " " << k;
-      }
-      std::cerr << "\n";
-      return 1;
+  // Else cloud-init's names: "v1.region", "ds.meta_data.local-hostname".
+  const nlohmann::json* node = walk(doc, key, true);
+  nlohmann::json data;
+  if (node == nullptr) {
+    if (auto d = cloud_init_data()) {
+      data = std::move(*d);
+      node = walk(data, key, false);
     }
-    node = &(*node)[part];
+  }
+  if (node == nullptr) {
+    std::cerr << "amiboot query: no key '" << key << "'; keys are:";
+    for (const auto& [k, v] : doc.items()) {
+      std::cerr << " " << k;
+    }
+    std::cerr << " v1.* ds.*\n";
+    return 1;
   }
   std::cout << (node->is_string() ? node->get<std::string>() : node->dump(2)) << "\n";
   return 0;
+}
+
+/// The instance `validate` renders templates for (documented in the README).
+Metadata sample_metadata() {
+  Metadata md;
+  md.instance_id = "i-0123456789abcdef0";
+  md.region = "us-east-1";
+  md.availability_zone = "us-east-1a";
+  md.instance_type = "t3.micro";
+  md.image_id = "ami-0123456789abcdef0";
+  md.private_ip = "10.0.0.1";
+  md.local_hostname = "ip-10-0-0-1.ec2.internal";
+  md.source = "imds";
+  return md;
 }
 
 int cmd_validate(const std::vector<std::string>& raw) {
@@ -258,6 +321,10 @@ int cmd_validate(const std::vector<std::string>& raw) {
   }
   Diagnostics diags;
   UserDataOptions options;  // no fetch: validate runs offline
+  // Before launch there is no instance: templates render with a stand-in,
+  // so their syntax and the YAML they make are checked.
+  nlohmann::json sample = instance_data(sample_metadata(), HostInfo{});
+  options.template_context = &sample;
   auto decoded = decode_user_data(data, options);
   int parts = 0;
   if (!decoded) {
@@ -265,6 +332,9 @@ int cmd_validate(const std::vector<std::string>& raw) {
   } else {
     for (const auto& w : decoded->warnings) {
       diags.push_back(Diagnostic{Diagnostic::Severity::Warning, {}, "", w});
+    }
+    for (const auto& e : decoded->errors) {
+      diags.push_back(Diagnostic{Diagnostic::Severity::Error, {}, "", e});
     }
     parts = static_cast<int>(decoded->parts.size());
     merge_cloud_config(Value{}, decoded->parts, diags);
@@ -366,8 +436,11 @@ const Command kCommands[] = {
      cmd_status},
     {"query",
      "usage: amiboot query [KEY] [--root DIR]\n"
+     "       amiboot query --format TEMPLATE [--root DIR]\n"
      "Prints cached metadata (instance_id, region, local_hostname, public_keys,\n"
-     "block_device_mapping.root, ...). user_data is readable by root only.\n",
+     "block_device_mapping.root, ...; cloud-init's v1.region, ds.meta_data.*, ...).\n"
+     "user_data is readable by root only. --format renders a Jinja template against\n"
+     "cloud-init's instance data: --format '{{ v1.region }} {{ v1.instance_id }}'.\n",
      cmd_query},
     {"validate",
      "usage: amiboot validate [FILE|-] [--json]\n"

@@ -19,7 +19,7 @@ bool owned_by_a_module(std::string_view key) {
 
 void warn_unowned_keys(const Value& doc, Diagnostics& out) {
   for (const auto& e : doc.entries) {
-    if (owned_by_a_module(e.key) || e.key == kAmibootKey) {
+    if (owned_by_a_module(e.key) || e.key == kAmibootKey || is_merge_key(e.key)) {
       continue;
     }
     std::string message = is_cloud_init_key_we_lack(e.key)
@@ -27,6 +27,43 @@ void warn_unowned_keys(const Value& doc, Diagnostics& out) {
                               : "unknown key; ignored";
     out.push_back(Diagnostic{Diagnostic::Severity::Warning, e.key_pos, e.key, message});
   }
+}
+
+// cloud-init pops merge_how and merge_type before it merges a document.
+void drop_merge_keys(Value& doc) {
+  auto& entries = doc.entries;
+  entries.erase(std::remove_if(entries.begin(), entries.end(),
+                               [](const Value::Entry& e) { return is_merge_key(e.key); }),
+                entries.end());
+}
+
+// The spec `part` merges with: its own key's mergers, then its header's for
+// the types the key names none for, else cloud-init's default. nullopt when
+// either is malformed (the errors are in `out`).
+std::optional<MergeSpec> part_merge_spec(const Value& doc, const Part& part, Diagnostics& out) {
+  auto spec = merge_spec_of(doc, out);
+  if (!spec) {
+    return std::nullopt;
+  }
+  if (!part.merge_type.empty()) {
+    auto header = parse_merge_spec(part.merge_type, Position{part.label}, "Merge-Type", out);
+    if (!header) {
+      return std::nullopt;
+    }
+    spec->add_missing(*header);
+  }
+  if (spec->empty()) {
+    return default_user_data_mergers();
+  }
+  if (!spec->dict) {
+    out.push_back(Diagnostic{Diagnostic::Severity::Warning,
+                             {part.label},
+                             "",
+                             "the merge spec " + spec->to_string() +
+                                 " has no dict merger, so as in cloud-init nothing from this "
+                                 "part is merged"});
+  }
+  return spec;
 }
 
 bool sets_a_key(const ModuleSpec& m, const Value& doc) {
@@ -61,13 +98,38 @@ std::optional<DecodedConfigs> decode_cloud_config(const Value& doc, Diagnostics&
   return decoded;
 }
 
-void ModuleConfigs::add(const Value& doc, DecodedConfigs decoded) {
-  m_merged = merge(m_merged, doc);
+void ModuleConfigs::count(DecodedConfigs decoded) {
   for (auto& [id, config] : decoded) {
     Decoded& d = m_by_decoder[id];
     ++d.documents;
     d.config = std::move(config);
   }
+}
+
+void ModuleConfigs::add(const Value& doc, DecodedConfigs decoded) {
+  m_image = merge(m_image, doc);
+  m_merged = m_user_data.is_null() ? m_image : merge(m_image, m_user_data);
+  count(std::move(decoded));
+}
+
+bool ModuleConfigs::add_part(const Value& doc, DecodedConfigs decoded, const MergeSpec& how,
+                             Diagnostics& out) {
+  // cloud-init's handler starts each boot's user data from an empty map.
+  Value before = m_user_data.is_null() ? Value{Value::Kind::Map} : m_user_data;
+  auto merged = merge_values(before, doc, how, out);
+  if (!merged) {
+    return false;
+  }
+  m_user_data = std::move(*merged);
+  m_merged = merge(m_image, m_user_data);
+  // A module whose keys only this document sets plans from this document's
+  // config: a document's keys that no earlier one has are taken as they
+  // are by every dict merger. Without one, cloud-init takes nothing from
+  // the document (the earlier map is kept), and neither may its configs.
+  if (how.dict) {
+    count(std::move(decoded));
+  }
+  return true;
 }
 
 DecodedConfig ModuleConfigs::get(const ModuleSpec& module, Diagnostics& out) {
@@ -226,6 +288,15 @@ ModuleConfigs load_image_config(const System& system, Diagnostics& out) {
                                "this image config file has errors; it is ignored"});
       continue;
     }
+    for (const auto& e : doc->entries) {
+      if (is_merge_key(e.key)) {
+        out.push_back(Diagnostic{Diagnostic::Severity::Warning, e.key_pos, e.key,
+                                 "merge specs apply to user data; image config files always "
+                                 "merge maps recursively, a later file's lists and scalars "
+                                 "winning; ignored"});
+      }
+    }
+    drop_merge_keys(*doc);
     merged.add(*doc, std::move(*decoded));
   }
   return merged;
@@ -257,6 +328,16 @@ MergedConfig merge_cloud_config(ModuleConfigs base, const std::vector<Part>& par
       ++result.rejected_parts;
       continue;
     }
+    auto how = part_merge_spec(*doc, part, out);
+    if (!how) {
+      out.push_back(Diagnostic{Diagnostic::Severity::Error,
+                               {part.label},
+                               "",
+                               "cloud-config rejected whole; nothing from it is applied"});
+      ++result.rejected_parts;
+      continue;
+    }
+    drop_merge_keys(*doc);
     if (doc->get(kAmibootKey) != nullptr) {
       out.push_back(Diagnostic{Diagnostic::Severity::Warning, doc->get(kAmibootKey)->pos,
                                std::string(kAmibootKey),
@@ -266,7 +347,14 @@ MergedConfig merge_cloud_config(ModuleConfigs base, const std::vector<Part>& par
                                    [](const Value::Entry& e) { return e.key == kAmibootKey; }),
                     entries.end());
     }
-    result.modules.add(*doc, std::move(*decoded));
+    if (!result.modules.add_part(*doc, std::move(*decoded), *how, out)) {
+      out.push_back(Diagnostic{Diagnostic::Severity::Error,
+                               {part.label},
+                               "",
+                               "cloud-config rejected whole; nothing from it is applied"});
+      ++result.rejected_parts;
+      continue;
+    }
     ++result.accepted_parts;
   }
   result.config = result.modules.merged();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent/core/config.h"
+#include "agent/core/mergers.h"
 #include "agent/core/user_data.h"
 #include "agent/system.h"
 #include "modules/module.h"
@@ -30,14 +31,25 @@ inline bool check_cloud_config(const Value& doc, Diagnostics& out) {
   return decode_cloud_config(doc, out).has_value();
 }
 
-/// The accepted documents merged in order, and each module's typed config.
+/// The accepted documents merged, and each module's typed config.
 /// A module's keys are decoded once: when one document sets them, its typed
 /// config is that document's; only keys that several documents set are
 /// decoded again, from the merge (cloud-init's merge works on the YAML).
+///
+/// As in cloud-init, the user-data parts are merged with each other first,
+/// each with its merge spec (agent/core/mergers.h), starting from an empty
+/// map; that merge then goes over the image config recursively: maps merge,
+/// user data's lists and scalars win (util.mergemanydict).
 class ModuleConfigs {
  public:
-  /// An accepted document and what decode_cloud_config() made of it.
+  /// An accepted image config document and what decode_cloud_config() made
+  /// of it: merged over the image config before it, maps recursively, its
+  /// lists and scalars replacing the earlier ones.
   void add(const Value& doc, DecodedConfigs decoded);
+  /// An accepted user-data cloud-config document, merged into the parts
+  /// before it with `how`. False, with the error in `out` and nothing
+  /// added, when cloud-init's merge would fail (appending a map to a list).
+  bool add_part(const Value& doc, DecodedConfigs decoded, const MergeSpec& how, Diagnostics& out);
   const Value& merged() const { return m_merged; }
   /// The typed config for `module`'s decoder; errors of a decode of the
   /// merge go to `out` (on every call), and the result is then nullptr.
@@ -55,7 +67,11 @@ class ModuleConfigs {
     DecodedConfig config;
     Diagnostics errors;
   };
-  Value m_merged;
+  void count(DecodedConfigs decoded);
+
+  Value m_image;      // the image config documents, merged
+  Value m_user_data;  // the user-data parts, merged; null before the first
+  Value m_merged;     // m_user_data over m_image
   std::map<const void*, Decoded> m_by_decoder;
   std::map<std::string_view, bool> m_restored_configured;  // by row name
 };
@@ -88,7 +104,12 @@ struct MergedConfig {
   int rejected_parts = 0;
 };
 
-/// Parses and checks each CloudConfig part, merging those that pass over base.
+/// Parses and checks each CloudConfig part, merging those that pass over
+/// base. A part merges with the spec of its own `merge_how` / `merge_type`
+/// key; mergers for the types that names none for come from its MIME
+/// Merge-Type header (cloud-init joins the two, the key's first); with
+/// neither, cloud-init's default dict(replace)+list()+str(). A malformed
+/// spec rejects the part, with the error's position.
 MergedConfig merge_cloud_config(ModuleConfigs base, const std::vector<Part>& parts,
                                 Diagnostics& out);
 /// The same over a plain base document (validate has none: Value{}).

@@ -12,9 +12,12 @@
 
 #include "agent/block_devices.h"
 #include "agent/cloud_config.h"
+#include "agent/cloud_init_compat.h"
+#include "agent/core/instance_data.h"
 #include "agent/core/settings.h"
 #include "agent/core/user_data.h"
 #include "agent/executor.h"
+#include "agent/host_info.h"
 #include "agent/http.h"
 #include "agent/report.h"
 #include "agent/sources.h"
@@ -67,6 +70,10 @@ class Runner {
   void load_image(Diagnostics& diagnostics);
   void load_final_configs();
   void run_modules(Stage stage);
+  /// The reporter's begin_stage/end_stage, with the cloud-init
+  /// compatibility files (agent/cloud_init_compat.h) around them.
+  void begin_stage(const std::string& stage);
+  void end_stage(const std::string& overall, bool ready, bool last = false);
   void record_history(const std::string& stage);
   void reboot();
   /// Modules that failed in this boot so far, init stage included.
@@ -151,6 +158,8 @@ bool Runner::acquire_source() {
 void Runner::decode(const std::string& raw) {
   UserDataOptions options;
   options.fetch = [](const std::string& url) { return fetch_url(url, kMaxIncludeBytes); };
+  nlohmann::json context = instance_data(m_source.metadata, read_host_info(m_system));
+  options.template_context = &context;
   auto decoded = decode_user_data(raw, options);
   if (!decoded) {
     // Rejected whole; baseline work still happens so the operator can log in.
@@ -160,6 +169,9 @@ void Runner::decode(const std::string& raw) {
   for (const auto& w : decoded->warnings) {
     m_report.warning(w);
   }
+  for (const auto& e : decoded->errors) {
+    m_report.error(e);
+  }
   m_parts = std::move(decoded->parts);
 }
 
@@ -168,16 +180,32 @@ void Runner::load_image(Diagnostics& diagnostics) {
   m_settings = decode_settings(m_image.merged(), diagnostics);
 }
 
+void Runner::begin_stage(const std::string& stage) {
+  m_report.begin_stage(stage);
+  if (!m_options.dry_run) {
+    compat_stage_started(m_system, stage);
+  }
+}
+
+void Runner::end_stage(const std::string& overall, bool ready, bool last) {
+  // Before the reporter says done: `cloud-init status --wait` must not
+  // return before cloud-init's files are there.
+  if (!m_options.dry_run) {
+    compat_stage_finished(m_system, m_report.document().value("stage", ""), m_report.document(),
+                          last);
+  }
+  m_report.end_stage(overall, ready, last);
+}
+
 bool Runner::init_stage() {
-  m_report.begin_stage("init");
+  begin_stage("init");
   Diagnostics image_diags;
   load_image(image_diags);
   m_report.diagnostics(image_diags);
   if (!acquire_source()) {
-    m_report.end_stage(m_options.seed_dir || m_options.imds_url || looks_like_ec2(m_system)
-                           ? "error"
-                           : "not-on-ec2",
-                       true, true);
+    end_stage(m_options.seed_dir || m_options.imds_url || looks_like_ec2(m_system) ? "error"
+                                                                                   : "not-on-ec2",
+              true, true);
     return false;
   }
   m_have_source = true;
@@ -214,7 +242,7 @@ bool Runner::init_stage() {
     }
   }
   run_modules(Stage::Init);
-  m_report.end_stage("done", true);
+  end_stage("done", true);
   record_history("init");
   return true;
 }
@@ -240,12 +268,12 @@ void Runner::load_final_configs() {
 }
 
 bool Runner::final_stage() {
-  m_report.begin_stage("final");
+  begin_stage("final");
   if (!m_have_source) {
     auto loaded = m_state.load_current();
     if (!loaded) {
       m_report.error(loaded.error().message);
-      m_report.end_stage("error", false);
+      end_stage("error", false);
       return false;
     }
     m_source = std::move(loaded->first);
@@ -259,7 +287,7 @@ bool Runner::final_stage() {
         "packages: a reboot is required (package_reboot_if_required); not rebooting under "
         "--root");
   }
-  m_report.end_stage("done", false);
+  end_stage("done", false);
   record_history("final");
   if (m_reboot_required && !m_system.under_root()) {
     reboot();

@@ -13,7 +13,8 @@ nlohmann::json part_to_json(const Part& p) {
   return {{"type", part_type_name(p.type)},
           {"name", p.name},
           {"label", p.label},
-          {"content", p.content}};
+          {"content", p.content},
+          {"merge_type", p.merge_type}};
 }
 
 PartType part_type_from(const std::string& name) {
@@ -116,8 +117,10 @@ Result<std::pair<SourceData, std::vector<Part>>> State::load_current() const {
     }
     std::vector<Part> parts;
     for (const auto& j : nlohmann::json::parse(*parts_text)) {
-      parts.push_back(
-          Part{part_type_from(j.at("type")), j.at("name"), j.at("label"), j.at("content")});
+      Part part{part_type_from(j.at("type")), j.at("name"), j.at("label"), j.at("content")};
+      // Absent in what an older amiboot stored: the default merger.
+      part.merge_type = j.value("merge_type", "");
+      parts.push_back(std::move(part));
     }
     return std::pair{std::move(data), std::move(parts)};
   } catch (const nlohmann::json::exception& e) {

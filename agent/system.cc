@@ -76,6 +76,12 @@ Status write_all(int fd, std::string_view data) {
 
 }  // namespace
 
+HostSystem::~HostSystem() {
+  if (m_output_copy >= 0) {
+    close(m_output_copy);
+  }
+}
+
 HostSystem::HostSystem(std::string root) : m_root(std::move(root)) {
   // Absolute, because commands run in it (cwd, chroot) and see it in
   // AMIBOOT_ROOT from another working folder.
@@ -531,6 +537,7 @@ Result<CommandOutcome> HostSystem::run(const CommandSpec& spec) {
       }
     }
     journal_send(LOG_INFO, spec.identifier, line, spec.journal_fields);
+    copy_line(line);
     if (spec.to_console) {
       std::string out = std::string(line) + "\n";
       (void)!write(STDOUT_FILENO, out.data(), out.size());
@@ -576,6 +583,43 @@ void HostSystem::console(const std::string& text) {
   // stdout is the console under the unit's StandardOutput=journal+console.
   std::string line = text + "\n";
   (void)!write(STDOUT_FILENO, line.data(), line.size());
+  copy_line(text);
+}
+
+Status HostSystem::copy_output_to(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    if (auto st = make_dirs(path.substr(0, slash), 0755); !st) {
+      return st;
+    }
+  }
+  auto host = resolve(path);
+  if (!host) {
+    return host.error();
+  }
+  int fd = open(host->c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+  if (fd < 0) {
+    return error("open " + path + ": " + errno_text(errno));
+  }
+  // As cloud-init leaves its logs: 0640, readable by the adm group.
+  if (geteuid() == 0) {
+    auto owner = lookup_owner("root:adm");
+    (void)!fchown(fd, 0, owner ? owner->second : 0);
+  }
+  (void)fchmod(fd, 0640);
+  if (m_output_copy >= 0) {
+    close(m_output_copy);
+  }
+  m_output_copy = fd;
+  return {};
+}
+
+void HostSystem::copy_line(std::string_view line) {
+  if (m_output_copy < 0) {
+    return;
+  }
+  std::string out = std::string(line) + "\n";
+  (void)write_all(m_output_copy, out);
 }
 
 std::chrono::system_clock::time_point HostSystem::now() const {

@@ -94,6 +94,15 @@ class System : public SystemView {
   /// One line on the console (our stdout: journal+console under the unit).
   virtual void console(const std::string& text) = 0;
 
+  /// From now on also appends each line of command output and each console
+  /// line to this instance file (cloud-init's /var/log/cloud-init-output.log,
+  /// made 0640 root:adm, root:root where there is no adm group). A no-op
+  /// unless a System implements it.
+  virtual Status copy_output_to(const std::string& path) {
+    (void)path;
+    return {};
+  }
+
   /// Wall-clock time (timestamps) and waiting (retry delays).
   virtual std::chrono::system_clock::time_point now() const = 0;
   virtual void sleep_for(std::chrono::milliseconds delay) = 0;
@@ -111,6 +120,9 @@ class System : public SystemView {
 class HostSystem final : public System {
  public:
   explicit HostSystem(std::string root = "/");
+  ~HostSystem() override;
+  HostSystem(const HostSystem&) = delete;
+  HostSystem& operator=(const HostSystem&) = delete;
 
   const std::string& root() const override { return m_root; }
 
@@ -136,6 +148,7 @@ class HostSystem final : public System {
   Status http_send(const std::string& method, const std::string& url, const std::string& body,
                    const std::string& content_type) override;
   void console(const std::string& text) override;
+  Status copy_output_to(const std::string& path) override;
   std::chrono::system_clock::time_point now() const override;
   void sleep_for(std::chrono::milliseconds delay) override;
   double uptime_seconds() const override;
@@ -143,7 +156,9 @@ class HostSystem final : public System {
   std::optional<std::string> read_host_file(const std::string& host_path) const override;
 
  private:
+  void copy_line(std::string_view line);
   std::string m_root;
+  int m_output_copy = -1;  // copy_output_to's file
 };
 
 }  // namespace amiboot

@@ -16,7 +16,11 @@ std::optional<CommandList> decode_command_list(const Value& config, const std::s
   for (std::size_t i = 0; i < v->items.size(); ++i) {
     const Value& item = v->items[i];
     std::string path = key + "[" + std::to_string(i) + "]";
+    if (item.is_null()) {
+      continue;  // cloud-init's schema allows null items, and cloud-init skips them
+    }
     if (item.is_scalar()) {
+      list.indexes.push_back(i);
       list.commands.push_back({"sh", "-c", item.scalar});
     } else if (item.is_sequence() && !item.items.empty()) {
       std::vector<std::string> argv;
@@ -25,6 +29,7 @@ std::optional<CommandList> decode_command_list(const Value& config, const std::s
           argv.push_back(*s);
         }
       }
+      list.indexes.push_back(i);
       list.commands.push_back(std::move(argv));
     } else {
       decoder.error(item, path,
@@ -39,8 +44,9 @@ std::optional<CommandList> decode_command_list(const Value& config, const std::s
 PlanResult plan_commands(const CommandList& list, const Facts&) {
   PlanResult result;
   for (std::size_t i = 0; i < list.commands.size(); ++i) {
+    std::size_t index = i < list.indexes.size() ? list.indexes[i] : i;
     result.actions.push_back(
-        RunCommand{list.commands[i], list.key + "[" + std::to_string(i) + "]"});
+        RunCommand{list.commands[i], list.key + "[" + std::to_string(index) + "]"});
   }
   return result;
 }

@@ -93,12 +93,57 @@ void decode_item(Decoder& decoder, const Value& item, const std::string& path,
   }
 }
 
+// A `snap:` list: amiboot installs no snaps, so nothing in it rejects the
+// config. cloud-init takes a name or a [name, option...] list
+// (`[juju, --classic]`); whatever the list holds is named in one warning.
+void decode_snaps(Decoder& decoder, const Value& list, const std::string& path,
+                  PackagesConfig& cfg) {
+  std::vector<std::string> named;
+  auto text = [](const Value& v) -> std::optional<std::string> {
+    if (v.is_scalar()) {
+      return v.scalar;
+    }
+    if (!v.is_sequence() || v.items.empty()) {
+      return std::nullopt;
+    }
+    std::string joined;
+    for (const auto& part : v.items) {
+      if (!part.is_scalar()) {
+        return std::nullopt;
+      }
+      joined += (joined.empty() ? "" : " ") + part.scalar;
+    }
+    return joined;
+  };
+  if (list.is_sequence()) {
+    for (const auto& item : list.items) {
+      if (auto t = text(item)) {
+        named.push_back(*t);
+      }
+    }
+  } else if (auto t = text(list)) {
+    named.push_back(*t);
+  }
+  std::string names;
+  for (const auto& n : named) {
+    names += (names.empty() ? "" : ", ") + n;
+  }
+  cfg.snaps.insert(cfg.snaps.end(), named.begin(), named.end());
+  decoder.warning(list, path,
+                  "snap packages are not installed by amiboot; skipped" +
+                      (names.empty() ? std::string() : " (" + names + ")"));
+}
+
 // cloud-init 23.4's `- apt: [...]` and `- snap: [...]` items.
 void decode_by_manager(Decoder& decoder, const Value& item, const std::string& path,
                        PackagesConfig& cfg) {
   for (const auto& entry : item.entries) {
     std::string sub = path + "." + entry.key;
-    if (entry.key != "apt" && entry.key != "snap") {
+    if (entry.key == "snap") {
+      decode_snaps(decoder, entry.value, sub, cfg);
+      continue;
+    }
+    if (entry.key != "apt") {
       decoder.error(entry.value, sub, "expected apt or snap, got '" + entry.key + "'");
       continue;
     }
@@ -106,15 +151,8 @@ void decode_by_manager(Decoder& decoder, const Value& item, const std::string& p
       continue;
     }
     for (std::size_t i = 0; i < entry.value.items.size(); ++i) {
-      std::string item_path = sub + "[" + std::to_string(i) + "]";
-      if (entry.key == "apt") {
-        decode_item(decoder, entry.value.items[i], item_path, cfg.apt_packages);
-      } else if (auto name = decoder.string(entry.value.items[i], item_path)) {
-        cfg.snaps.push_back(*name);
-      }
-    }
-    if (entry.key == "snap" && !entry.value.items.empty()) {
-      decoder.warning(entry.value, sub, "snap packages are not installed by amiboot; skipped");
+      decode_item(decoder, entry.value.items[i], sub + "[" + std::to_string(i) + "]",
+                  cfg.apt_packages);
     }
   }
 }
@@ -137,11 +175,25 @@ std::optional<PackagesConfig> decode_packages(const Value& config, Diagnostics& 
       }
     }
   }
-  for (auto [key, field] : {std::pair{"package_update", &cfg.update},
-                            {"package_upgrade", &cfg.upgrade},
-                            {"package_reboot_if_required", &cfg.reboot_if_required}}) {
-    if (const Value* v = config.get(key)) {
-      *field = decoder.boolean(*v, key).value_or(false);
+  // cloud-init reads the deprecated apt_* names too: either key set true
+  // turns the step on (cc_package_update_upgrade_install's
+  // _multi_cfg_bool_get), whichever of the two it is.
+  struct Flag {
+    const char* key;
+    const char* deprecated;
+    bool* field;
+  };
+  for (const Flag& flag :
+       {Flag{"package_update", "apt_update", &cfg.update},
+        Flag{"package_upgrade", "apt_upgrade", &cfg.upgrade},
+        Flag{"package_reboot_if_required", "apt_reboot_if_required", &cfg.reboot_if_required}}) {
+    if (const Value* v = config.get(flag.deprecated)) {
+      decoder.warning(*v, flag.deprecated,
+                      std::string("deprecated (cloud-init 22.2); use ") + flag.key + " instead");
+      *flag.field = decoder.boolean(*v, flag.deprecated).value_or(false);
+    }
+    if (const Value* v = config.get(flag.key)) {
+      *flag.field = decoder.boolean(*v, flag.key).value_or(false) || *flag.field;
     }
   }
   if (decoder.failed()) {

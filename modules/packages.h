@@ -1,5 +1,6 @@
 // packages: cloud-init's package keys (packages, package_update,
-// package_upgrade, package_reboot_if_required). The plan picks the package
+// package_upgrade, package_reboot_if_required, and their deprecated apt_*
+// names, with a warning). The plan picks the package
 // manager; PackageSession decides, from each command's exit status and
 // output, what to run next, so the retry and fallback rules are pure and
 // tested without a package manager.

@@ -6,9 +6,14 @@ namespace {
 
 PlanResult run_folder(const Facts& input, const std::string& which) {
   PlanResult result;
-  std::string dir = input.state_dir + "/scripts/" + which;
-  for (const std::string& name : input.system.executables_in(dir)) {
-    result.actions.push_back(RunCommand{{dir + "/" + name}, which + " " + name, true});
+  std::vector<std::string> dirs = {input.state_dir + "/scripts/" + which};
+  if (input.system.path_exists(kCloudInitCompatMarker)) {
+    dirs.push_back(std::string(kCloudInitScriptsDir) + "/" + which);
+  }
+  for (const std::string& dir : dirs) {
+    for (const std::string& name : input.system.executables_in(dir)) {
+      result.actions.push_back(RunCommand{{dir + "/" + name}, which + " " + name, true});
+    }
   }
   return result;
 }

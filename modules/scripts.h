@@ -1,7 +1,9 @@
 // Scripts: user-data scripts (cloud-init's scripts_user) and the image's
 // scripts/per-{boot,instance,once} folders (scripts_per_*). Scripts are
 // written to the instance's state folder and run in name order; output goes
-// to the journal.
+// to the journal. With the amiboot-cloud-init-compat package installed (its
+// marker file), the scripts_per_* modules also run cloud-init's
+// /var/lib/cloud/scripts/per-* folders, after amiboot's own, in name order.
 #pragma once
 
 #include <string>
@@ -9,6 +11,11 @@
 #include "modules/module.h"
 
 namespace amiboot {
+
+/// Shipped by the amiboot-cloud-init-compat package: its presence turns on
+/// cloud-init's files and folders (agent/cloud_init_compat.h).
+inline constexpr const char* kCloudInitCompatMarker = "/usr/lib/amiboot/cloud-init-compat";
+inline constexpr const char* kCloudInitScriptsDir = "/var/lib/cloud/scripts";
 
 /// Writes each user-data part of `type` to the instance's `folder` and runs
 /// it; a part without an interpreter line runs with sh (boothooks, scripts).

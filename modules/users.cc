@@ -267,8 +267,8 @@ struct Planner {
         def = &u;
       }
     }
-    // cloud-init's cc_ssh: the IMDS keys and top-level ssh_authorized_keys
-    // go to the default user and to root.
+    // cloud-init's cc_ssh: the IMDS keys (unless allow_public_ssh_keys is
+    // false) and top-level ssh_authorized_keys go to the default user and to root.
     std::vector<std::string> shared;
     auto add_unique = [](std::vector<std::string>& to, const std::vector<std::string>& from) {
       for (auto k : from) {
@@ -280,7 +280,9 @@ struct Planner {
         }
       }
     };
-    add_unique(shared, facts.metadata.public_keys);
+    if (cfg.allow_public_ssh_keys) {
+      add_unique(shared, facts.metadata.public_keys);
+    }
     add_unique(shared, cfg.ssh_authorized_keys);
     for (const auto& u : cfg.users) {
       std::vector<std::string> keys;

@@ -234,6 +234,9 @@ std::optional<UsersKeys> decode_users(const Value& doc, Diagnostics& out) {
       cfg.ssh_authorized_keys = *keys;
     }
   }
+  if (const Value* a = doc.get("allow_public_ssh_keys"); a != nullptr && !a->is_null()) {
+    cfg.allow_public_ssh_keys = ud.decoder().boolean(*a, "allow_public_ssh_keys").value_or(true);
+  }
   if (const Value* d = doc.get("disable_root"); d != nullptr && !d->is_null()) {
     cfg.disable_root = ud.decoder().boolean(*d, "disable_root").value_or(true);
   }

@@ -56,6 +56,9 @@ struct UsersConfig {
   std::vector<UserSpec> users;  // the default user first, when there is one
   std::vector<GroupSpec> groups;
   std::vector<std::string> ssh_authorized_keys;  // top level: default user and root
+  /// cloud-init's cc_ssh: false keeps the IMDS public keys from the default
+  /// user and root (ssh_authorized_keys still go in).
+  bool allow_public_ssh_keys = true;
   bool disable_root = true;
   std::string disable_root_opts = kDisableRootOpts;
   std::optional<bool> ssh_pwauth;  // nullopt: leave sshd alone ("unchanged")
@@ -83,8 +86,8 @@ struct UsersKeys {
   Position pos;
 };
 
-/// Decodes users, user, groups, ssh_authorized_keys, disable_root,
-/// disable_root_opts, ssh_pwauth and system_info.default_user of one
+/// Decodes users, user, groups, ssh_authorized_keys, allow_public_ssh_keys,
+/// disable_root, disable_root_opts, ssh_pwauth and system_info.default_user of one
 /// document. nullopt when there are errors.
 std::optional<UsersKeys> decode_users(const Value& doc, Diagnostics& out);
 

@@ -1,5 +1,8 @@
 #!/bin/sh
-# Runs `systemd-analyze verify` on units/*.service.
+# Runs `systemd-analyze verify` on units/*.service and units/*.target, and on
+# the unit aliases the amiboot-cloud-init-compat package ships
+# (cloud-final.service -> amiboot-final.service, cloud-init.service ->
+# amiboot.service, ...), which must load as the units they name.
 #
 #   units/verify.sh [AMIBOOT_BINARY] [ROOT]
 #
@@ -21,9 +24,13 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
 fi
 
 units=""
-for f in "$here"/*.service; do
+for f in "$here"/*.service "$here"/*.target; do
   units="$units $(basename "$f")"
 done
+# alias:unit, as packaging/deb/debian/amiboot-cloud-init-compat.links and
+# packaging/rpm/amiboot.spec link them.
+aliases="cloud-final.service:amiboot-final.service cloud-config.service:amiboot.service
+cloud-init.service:amiboot.service cloud-init-network.service:amiboot.service"
 
 # verify reports problems on stderr and, on systemd 252, does not always exit
 # non-zero for them: any output counts as a finding.
@@ -40,8 +47,35 @@ check() {
   return 0
 }
 
+# Each alias must load as its unit: same Id, and verify finds nothing.
+check_aliases() {
+  for pair in $aliases; do
+    alias=${pair%%:*}
+    unit=${pair#*:}
+    [ -e "$1/etc/systemd/system/$alias" ] || [ -e "$1/lib/systemd/system/$alias" ] ||
+      [ -e "$1/usr/lib/systemd/system/$alias" ] || continue
+    out=$(systemd-analyze verify --root="$1" "$alias" 2>&1) || {
+      printf '%s\n' "$out" >&2
+      return 1
+    }
+    if [ -n "$out" ]; then
+      printf '%s\n' "$out" >&2
+      return 1
+    fi
+    target=$(readlink "$1/etc/systemd/system/$alias" 2>/dev/null ||
+      readlink "$1/lib/systemd/system/$alias" 2>/dev/null ||
+      readlink "$1/usr/lib/systemd/system/$alias")
+    if [ "$(basename "$target")" != "$unit" ]; then
+      echo "units/verify.sh: $alias links to $target, not $unit" >&2
+      return 1
+    fi
+  done
+  return 0
+}
+
 if [ $# -ge 2 ]; then
   check "$2"
+  check_aliases "$2"
   echo "units/verify.sh: $units clean in $2"
   exit 0
 fi
@@ -76,7 +110,12 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/usr/bin" "$root/usr/lib/systemd" "$root/etc/systemd/system"
 cp -a "$system_units" "$root/usr/lib/systemd/system"
-cp "$here"/*.service "$root/etc/systemd/system/"
+cp "$here"/*.service "$here"/*.target "$root/etc/systemd/system/"
+for pair in $aliases; do
+  ln -s "${pair#*:}" "$root/etc/systemd/system/${pair%%:*}"
+done
 cp "$binary" "$root/usr/bin/amiboot"
+ln -s amiboot "$root/usr/bin/cloud-init"
 check "$root"
-echo "units/verify.sh: $units clean"
+check_aliases "$root"
+echo "units/verify.sh: $units and the cloud-init aliases clean"

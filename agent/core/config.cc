@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "agent/core/codecs.h"
+
 namespace amiboot {
 
 std::string Diagnostic::format() const {
@@ -184,8 +186,12 @@ nlohmann::json value_to_stored_json(const Value& value) {
     case Value::Kind::Null:
       break;
     case Value::Kind::Scalar:
-      out["scalar"] = value.scalar;
+      // Bytes from !!binary need not be UTF-8, which JSON text must be.
+      out["scalar"] = value.binary ? base64_encode(value.scalar) : value.scalar;
       out["plain"] = value.plain;
+      if (value.binary) {
+        out["binary"] = true;
+      }
       break;
     case Value::Kind::Sequence:
       out["items"] = nlohmann::json::array();
@@ -214,6 +220,15 @@ Value value_from_stored_json(const nlohmann::json& json) {
   if (v.is_scalar()) {
     v.scalar = json.at("scalar").get<std::string>();
     v.plain = json.at("plain").get<bool>();
+    v.binary = json.value("binary", false);
+    if (v.binary) {
+      auto bytes = base64_decode(v.scalar);
+      if (!bytes) {
+        throw nlohmann::json::other_error::create(501, "binary scalar: " + bytes.error().message,
+                                                  &json);
+      }
+      v.scalar = std::move(*bytes);
+    }
   }
   if (v.is_sequence()) {
     for (const auto& item : json.at("items")) {
@@ -234,6 +249,9 @@ nlohmann::json Value::to_json() const {
     case Kind::Null:
       return nullptr;
     case Kind::Scalar:
+      if (binary) {
+        return "ci-b64:" + base64_encode(scalar);  // how cloud-init writes bytes as JSON
+      }
       if (auto b = as_bool()) {
         return *b;
       }
@@ -268,6 +286,80 @@ Position position_of(const YAML::Mark& mark, const std::string& source, const Po
   return Position{source, mark.line + 1, mark.column + 1};
 }
 
+std::string at(const Position& pos) {
+  return pos.source + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column) + ": ";
+}
+
+constexpr char kBinaryTag[] = "tag:yaml.org,2002:binary";
+
+Result<Value> convert(const YAML::Node& node, const std::string& source, const Position& fallback,
+                      int depth);
+
+// A map's entries with YAML 1.1 merge keys resolved as PyYAML's
+// SafeConstructor.flatten_mapping does: the merged maps' entries come first
+// (a list's maps in reverse, so that earlier maps win), then the map's own
+// entries, and a later entry replaces an earlier one with the same key.
+// Merged entries keep the positions where they were written.
+Result<Value> convert_map(const YAML::Node& node, const std::string& source, Value v, int depth) {
+  std::vector<Value::Entry> merged;
+  std::vector<Value::Entry> own;
+  for (const auto& kv : node) {
+    Position key_pos = position_of(kv.first.Mark(), source, v.pos);
+    if (!kv.first.IsScalar()) {
+      return error(at(key_pos) + "map keys must be plain strings");
+    }
+    auto c = convert(kv.second, source, key_pos, depth + 1);
+    if (!c) {
+      return c;
+    }
+    // Only a plain `<<` is a merge key; a quoted '<<' is a string key.
+    if (kv.first.Scalar() == "<<" && kv.first.Tag() == "?") {
+      std::vector<const Value*> maps;
+      if (c->is_map()) {
+        maps.push_back(&*c);
+      } else if (c->is_sequence()) {
+        for (const auto& item : c->items) {
+          if (!item.is_map()) {
+            return error(at(item.pos) +
+                         "merge key '<<': expected a map or a list of maps to merge, found " +
+                         item.type_name() + " in the list");
+          }
+        }
+        for (auto it = c->items.rbegin(); it != c->items.rend(); ++it) {
+          maps.push_back(&*it);
+        }
+      } else {
+        return error(at(c->pos) +
+                     "merge key '<<': expected a map or a list of maps to merge, got " +
+                     c->type_name());
+      }
+      for (const Value* m : maps) {
+        merged.insert(merged.end(), m->entries.begin(), m->entries.end());
+      }
+      continue;
+    }
+    for (const auto& e : own) {
+      if (e.key == kv.first.Scalar()) {
+        return error(at(key_pos) + "duplicate key '" + kv.first.Scalar() + "'");
+      }
+    }
+    own.push_back(Value::Entry{kv.first.Scalar(), key_pos, std::move(*c)});
+  }
+  for (auto* list : {&merged, &own}) {
+    for (auto& e : *list) {
+      auto existing = std::find_if(v.entries.begin(), v.entries.end(),
+                                   [&](const Value::Entry& x) { return x.key == e.key; });
+      if (existing != v.entries.end()) {
+        existing->key_pos = e.key_pos;
+        existing->value = std::move(e.value);
+      } else {
+        v.entries.push_back(std::move(e));
+      }
+    }
+  }
+  return v;
+}
+
 Result<Value> convert(const YAML::Node& node, const std::string& source, const Position& fallback,
                       int depth) {
   if (depth > 64) {
@@ -285,6 +377,15 @@ Result<Value> convert(const YAML::Node& node, const std::string& source, const P
       v.scalar = node.Scalar();
       // yaml-cpp tags plain scalars "?" and quoted or block ones "!".
       v.plain = node.Tag() == "?";
+      if (node.Tag() == kBinaryTag) {
+        // PyYAML gives bytes: base64 with any line breaks.
+        auto bytes = base64_decode(v.scalar);
+        if (!bytes) {
+          return error(at(v.pos) + "!!binary: not valid base64: " + bytes.error().message);
+        }
+        v.scalar = std::move(*bytes);
+        v.binary = true;
+      }
       break;
     case YAML::NodeType::Sequence:
       v.kind = Value::Kind::Sequence;
@@ -298,24 +399,7 @@ Result<Value> convert(const YAML::Node& node, const std::string& source, const P
       break;
     case YAML::NodeType::Map:
       v.kind = Value::Kind::Map;
-      for (const auto& kv : node) {
-        Position key_pos = position_of(kv.first.Mark(), source, v.pos);
-        if (!kv.first.IsScalar()) {
-          return error(source + ":" + std::to_string(key_pos.line) + ":" +
-                       std::to_string(key_pos.column) + ": map keys must be plain strings");
-        }
-        auto c = convert(kv.second, source, key_pos, depth + 1);
-        if (!c) {
-          return c;
-        }
-        if (v.get(kv.first.Scalar()) != nullptr) {
-          return error(source + ":" + std::to_string(key_pos.line) + ":" +
-                       std::to_string(key_pos.column) + ": duplicate key '" + kv.first.Scalar() +
-                       "'");
-        }
-        v.entries.push_back(Value::Entry{kv.first.Scalar(), key_pos, std::move(*c)});
-      }
-      break;
+      return convert_map(node, source, std::move(v), depth);
   }
   return v;
 }

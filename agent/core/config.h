@@ -45,6 +45,8 @@ class Value {
   Kind kind = Kind::Null;
   std::string scalar;
   bool plain = true;  // unquoted scalar: may be a number, boolean or null
+  /// A `!!binary` scalar: `scalar` holds the decoded bytes (PyYAML's bytes).
+  bool binary = false;
   std::vector<Value> items;
   std::vector<Entry> entries;  // map entries in document order
   Position pos;
@@ -80,7 +82,10 @@ nlohmann::json value_to_stored_json(const Value& value);
 Value value_from_stored_json(const nlohmann::json& json);
 
 /// Parses YAML text. Errors carry "source:line:column: ..." in their message.
-/// An empty document yields a Null value.
+/// An empty document yields a Null value. As PyYAML's SafeLoader: YAML 1.1
+/// merge keys (`<<: *anchor`, `<<: [*a, *b]`) merge the maps' entries
+/// (explicit keys win; in a list, earlier maps win over later ones), and a
+/// `!!binary` scalar holds its base64-decoded bytes (`Value::binary`).
 Result<Value> parse_yaml(const std::string& text, const std::string& source);
 
 /// cloud-init's merge of cloud-config parts: maps merge recursively; a later

@@ -9,6 +9,7 @@
 #include "agent/core/mime.h"
 
 #include "agent/core/strings.h"
+#include "agent/core/template.h"
 
 namespace amiboot {
 
@@ -100,6 +101,21 @@ std::string mime_filename(const MimeEntity& entity) {
   return "";
 }
 
+// cloud-init's CloudConfigPartHandler._extract_mergers: Merge-Type, then
+// X-Merge-Type, the first that is not empty. Only the part's own headers
+// count: neither a multipart's nor an #include's pass to what is inside.
+std::string merge_type_header(const MimeEntity& entity) {
+  for (std::string_view name : {"Merge-Type", "X-Merge-Type"}) {
+    if (auto value = entity.header(name)) {
+      std::string_view v = trim(*value);
+      if (!v.empty()) {
+        return std::string(v);
+      }
+    }
+  }
+  return "";
+}
+
 enum class Marker {
   None,
   CloudConfig,
@@ -116,10 +132,9 @@ struct MarkerRow {
 
 // cloud-init's INCLUSION_TYPES_MAP, longest prefix first so that
 // "#cloud-config-archive" is not taken for "#cloud-config".
-constexpr std::array<MarkerRow, 9> k_markers{{
+constexpr std::array<MarkerRow, 8> k_markers{{
     {"#cloud-config-archive", Marker::Unsupported},
     {"#cloud-config-jsonp", Marker::Unsupported},
-    {"## template: jinja", Marker::Unsupported},
     {"#cloud-boothook", Marker::Boothook},
     {"#cloud-config", Marker::CloudConfig},
     {"#include-once", Marker::Include},
@@ -165,9 +180,10 @@ std::string near_miss(std::string_view content) {
 
 // Where a part came from; becomes its label.
 struct Origin {
-  std::string base;      // "user-data" or "include <url>"
-  std::string index;     // MIME part number, "2" or "2.1" when nested; "" for none
-  std::string filename;  // sanitized MIME filename, "" when none
+  std::string base;        // "user-data" or "include <url>"
+  std::string index;       // MIME part number, "2" or "2.1" when nested; "" for none
+  std::string filename;    // sanitized MIME filename, "" when none
+  std::string merge_type;  // the leaf MIME part's Merge-Type / X-Merge-Type header
 
   std::string label() const {
     std::string label = base;
@@ -221,6 +237,7 @@ class Decoder {
 
     Origin leaf = origin;
     leaf.filename = sanitize_name(mime_filename(entity));
+    leaf.merge_type = merge_type_header(entity);
     Result<std::string> body = decode_transfer_encoding(
         entity.body, entity.header("Content-Transfer-Encoding").value_or(""));
     if (!body) {
@@ -249,9 +266,11 @@ class Decoder {
       add(PartType::Boothook, content, leaf);
     } else if (t == "text/x-include-url" || t == "text/x-include-once-url") {
       include(content, leaf, include_depth);
+    } else if (t == "text/jinja2" && !has_jinja_header(skip_leading_space(skip_bom(content)))) {
+      // cloud-init's jinja handler wants the header line in the part too.
+      warn(leaf.label() + ": text/jinja2 without a '## template: jinja' first line; ignored");
     } else if (t == "text/cloud-config-archive" || t == "text/cloud-config-jsonp" ||
-               t == "text/part-handler" || t == "text/jinja2" ||
-               t.starts_with("text/x-shellscript-per-")) {
+               t == "text/part-handler" || t.starts_with("text/x-shellscript-per-")) {
       // Per-boot/per-once scripts would need a frequency a Part cannot carry;
       // running them once per instance would be quietly wrong.
       warn(leaf.label() + ": " + printable_token(t) + " is not supported by amiboot; ignored");
@@ -279,6 +298,7 @@ class Decoder {
       Origin part = origin;
       part.index = (origin.index.empty() ? "" : origin.index + ".") + std::to_string(k + 1);
       part.filename.clear();
+      part.merge_type.clear();
       Status status =
           decode_entity(parse_mime_entity((*bodies)[k]), part, include_depth, mime_depth + 1);
       if (!status) {
@@ -288,9 +308,13 @@ class Decoder {
     return {};
   }
 
-  Status decode_sniffed(std::string_view content, const Origin& origin, int include_depth) {
+  Status decode_sniffed(std::string_view content, const Origin& origin, int include_depth,
+                        bool rendered = false) {
     if (skip_leading_space(skip_bom(content)).empty()) {
       return {};
+    }
+    if (has_jinja_header(skip_leading_space(skip_bom(content)))) {
+      return render(content, origin, include_depth, rendered);
     }
     const MarkerRow* row = find_marker(content);
     Marker marker = row != nullptr ? row->marker : Marker::None;
@@ -324,6 +348,35 @@ class Decoder {
     return {};
   }
 
+  // cloud-init's jinja handler: the part renders with the instance data,
+  // then is what its first rendered line says. The header line is kept
+  // blank, so lines in later errors are the lines of the part as served.
+  Status render(std::string_view content, const Origin& origin, int include_depth, bool rendered) {
+    std::string_view text = skip_leading_space(skip_bom(content));
+    std::size_t offset = content.size() - text.size();
+    int first_line =
+        1 + static_cast<int>(std::count(content.begin(), content.begin() + offset, '\n'));
+    if (rendered) {
+      m_out.errors.push_back(origin.label() +
+                             ": a template renders to another template; "
+                             "the part is rejected whole");
+      return {};
+    }
+    if (m_options.template_context == nullptr) {
+      m_out.errors.push_back(origin.label() +
+                             ": a '## template: jinja' part, and no instance data to render it "
+                             "with; the part is rejected whole");
+      return {};
+    }
+    auto out = render_jinja_user_data(text, *m_options.template_context, origin.label());
+    if (!out) {
+      m_out.errors.push_back(out.error().message + " (the template part is rejected whole)");
+      return {};
+    }
+    return decode_sniffed(std::string(static_cast<std::size_t>(first_line), '\n') + *out, origin,
+                          include_depth, true);
+  }
+
   void add(PartType type, std::string_view raw, const Origin& origin) {
     std::string content = crlf_to_lf(skip_bom(raw));
     if (type == PartType::ShellScript || type == PartType::Boothook) {
@@ -348,6 +401,7 @@ class Decoder {
     }
     part.label = origin.label();
     part.content = std::move(content);
+    part.merge_type = origin.merge_type;
     m_out.parts.push_back(std::move(part));
   }
 
@@ -400,7 +454,7 @@ class Decoder {
     // drop whatever of it was already decoded so it is not half-applied.
     std::size_t mark = m_out.parts.size();
     Status status =
-        decode_document(*fetched, Origin{"include " + shown, "", ""}, include_depth + 1);
+        decode_document(*fetched, Origin{"include " + shown, "", "", ""}, include_depth + 1);
     if (!status) {
       m_out.parts.resize(mark);
       warn(status.error().message + "; include skipped");
@@ -438,7 +492,7 @@ class Decoder {
 
 Result<DecodedUserData> decode_user_data(const std::string& raw, const UserDataOptions& options) {
   Decoder decoder(options);
-  Status status = decoder.decode_document(raw, Origin{"user-data", "", ""}, 0);
+  Status status = decoder.decode_document(raw, Origin{"user-data", "", "", ""}, 0);
   if (!status) {
     return status.error();
   }

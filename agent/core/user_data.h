@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "agent/core/codecs.h"
 #include "agent/core/result.h"
 
@@ -21,12 +23,19 @@ struct Part {
   std::string
       label;  // where it came from, for diagnostics: "user-data", "user-data part 2 (config.txt)"
   std::string content;  // decoded body; scripts have CRLF already turned into LF
+  /// The MIME part's Merge-Type header, else its X-Merge-Type (the first
+  /// that is not empty), as written: how a cloud-config part merges into
+  /// the parts before it (agent/core/mergers.h). "" when it has neither.
+  std::string merge_type;
   bool operator==(const Part&) const = default;
 };
 
 struct DecodedUserData {
   std::vector<Part> parts;
   std::vector<std::string> warnings;  // unrecognized parts, skipped includes
+  /// Parts rejected whole, with where and why (a template that does not
+  /// render); the others are decoded.
+  std::vector<std::string> errors;
 };
 
 struct UserDataOptions {
@@ -38,6 +47,9 @@ struct UserDataOptions {
   /// Fetches allowed in one decode, all include levels together, so a list of
   /// includes that include lists cannot fan out without bound.
   int max_includes = 32;
+  /// cloud-init's instance data (agent/core/instance_data.h) that
+  /// `## template: jinja` parts render with; nullptr rejects them.
+  const nlohmann::json* template_context = nullptr;
 };
 
 /// Decodes raw user data. Errors are fatal for the whole user data (a gzip

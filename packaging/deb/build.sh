@@ -1,14 +1,15 @@
 #!/bin/bash
-# Builds the amiboot .deb.
+# Builds the amiboot .deb and the amiboot-cloud-init-compat .deb.
 #
 #   packaging/deb/build.sh [--no-lintian] [--install-deps] [OUTDIR]
 #
 # dpkg-buildpackage wants debian/ at the root of the source tree, so the tree
 # is copied (without .git and build folders) to a scratch folder, this
 # folder's debian/ is put at its root and `dpkg-buildpackage -us -uc -b` runs
-# there. The .deb lands in OUTDIR (default: build/packages of the source
-# tree); its path is the last line printed. lintian then checks it: errors fail
-# the build, warnings are shown.
+# there. The .debs land in OUTDIR (default: build/packages of the source
+# tree); the amiboot .deb's path is the last line printed, the compat
+# package's the line before. lintian then checks both: errors fail the
+# build, warnings are shown.
 #
 # --install-deps: install missing Build-Depends (and debhelper, lintian) with
 # apt-get first; needs root.
@@ -74,12 +75,14 @@ log "building in $src"
 }
 
 debs=("$work"/amiboot_*.deb)
-if [ ! -f "${debs[0]}" ]; then
-  log "no .deb produced"
+compat=("$work"/amiboot-cloud-init-compat_*.deb)
+if [ ! -f "${debs[0]}" ] || [ ! -f "${compat[0]}" ]; then
+  log "no .deb produced (amiboot and amiboot-cloud-init-compat)"
   exit 1
 fi
-cp "${debs[@]}" "$outdir/"
+cp "${debs[@]}" "${compat[@]}" "$outdir/"
 deb="$outdir/$(basename "${debs[0]}")"
+compat_deb="$outdir/$(basename "${compat[0]}")"
 
 if [ "$lintian" = 1 ]; then
   if ! command -v lintian >/dev/null; then
@@ -95,4 +98,5 @@ if [ "$lintian" = 1 ]; then
   fi
 fi
 
+echo "$compat_deb"
 echo "$deb"

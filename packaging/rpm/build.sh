@@ -1,13 +1,15 @@
 #!/bin/bash
-# Builds the amiboot .rpm with rpmbuild (on Debian: apt-get install rpm).
+# Builds the amiboot .rpm and the amiboot-cloud-init-compat .rpm with
+# rpmbuild (on Debian: apt-get install rpm).
 #
 #   packaging/rpm/build.sh [--install-deps] [OUTDIR]
 #
 # Makes amiboot-VERSION.tar.gz from the source tree (without .git and build
 # folders), runs `rpmbuild -bb` on packaging/rpm/amiboot.spec in a scratch
-# _topdir and copies the .rpm to OUTDIR (default: build/packages of the source
-# tree); its path is the last line printed. Then checks with `rpm -qlp` that
-# the package holds the binary and the units.
+# _topdir and copies the .rpms to OUTDIR (default: build/packages of the
+# source tree); the amiboot .rpm's path is the last line printed, the compat
+# package's the line before. Then checks with `rpm -qlp` that the packages
+# hold the binary, the units, the cloud-init command and its unit aliases.
 #
 # Where BuildRequires are not rpm packages (Debian), rpmbuild runs with
 # --nodeps and the build uses the host's libraries; force either way with
@@ -69,8 +71,14 @@ if [ ! -f "${rpms[0]}" ]; then
   log "no .rpm produced"
   exit 1
 fi
-cp "${rpms[0]}" "$outdir/"
+compat=("$work"/RPMS/*/amiboot-cloud-init-compat-"$version"-*.rpm)
+if [ ! -f "${compat[0]}" ]; then
+  log "no amiboot-cloud-init-compat .rpm produced"
+  exit 1
+fi
+cp "${rpms[0]}" "${compat[0]}" "$outdir/"
 rpmfile="$outdir/$(basename "${rpms[0]}")"
+compatfile="$outdir/$(basename "${compat[0]}")"
 
 listing=$(rpm -qlp "$rpmfile" 2>/dev/null)
 missing=0
@@ -87,4 +95,28 @@ if [ "$missing" = 1 ]; then
 fi
 log "rpm -qlp lists the binary, the units, the config and the state folder"
 
+listing=$(rpm -qlp "$compatfile" 2>/dev/null)
+for f in /usr/bin/cloud-init /usr/lib/amiboot/cloud-init-compat \
+  /usr/lib/systemd/system/cloud-init.target /usr/lib/systemd/system/cloud-final.service \
+  /var/lib/cloud/scripts/per-boot; do
+  if ! grep -qx "$f" <<<"$listing"; then
+    log "amiboot-cloud-init-compat lacks $f"
+    missing=1
+  fi
+done
+# Provides and conflicts with cloud-init, and needs this very amiboot.
+deps=$(rpm -qp --provides --conflicts --requires "$compatfile" 2>/dev/null)
+for want in "cloud-init" "amiboot = $version-"; do
+  if ! grep -q "^$want" <<<"$deps"; then
+    log "amiboot-cloud-init-compat: no '$want' among its provides, conflicts, requires"
+    missing=1
+  fi
+done
+if [ "$missing" = 1 ]; then
+  printf '%s\n%s\n' "$listing" "$deps" >&2
+  exit 1
+fi
+log "rpm -qlp lists the cloud-init command, the marker, the target and the aliases"
+
+echo "$compatfile"
 echo "$rpmfile"

@@ -299,9 +299,38 @@ module_line() {
 
 # --- per boot -----------------------------------------------------------------
 
+# The amiboot-cloud-init-compat package on boot 1: the cloud-init command,
+# cloud-init's files and the unit aliases, as tooling uses them.
+check_cloud_init_compat() {
+  local out
+  out=$(cat "$REPORT/commands/cloud-init-status.out")
+  expect_eq "cloud-init status --wait --long exits 0" 0 "$(cat "$REPORT/commands/cloud-init-status.rc")"
+  expect_match "cloud-init status: done" "^status: done$" "$out"
+  expect_match "cloud-init status: extended_status done" "^extended_status: done$" "$out"
+  expect_match "cloud-init status: boot_status_code" "^boot_status_code: enabled-by-generator$" "$out"
+  expect_match "cloud-init status: detail names the datasource" "^detail: DataSourceEc2$" "$out"
+  expect_match "cloud-init status: no errors" "^errors: \[\]$" "$out"
+  expect_match "cloud-init status: the module list" "^	- final/runcmd: ok" "$out"
+  expect_file_match "boot-finished after the final stage" /var/lib/cloud/instance/boot-finished \
+    "^[0-9.]+ - .* - v\. "
+  expect_file_match "result.json with no errors" /run/cloud-init/result.json '"errors": \[\]'
+  expect_file_match "cloud-init-output.log holds the user script's output" \
+    /var/log/cloud-init-output.log "^hello from the example script$"
+  expect_eq "cloud-init-output.log is 0640 root:adm" "640 root adm" \
+    "$(file_stat /var/log/cloud-init-output.log mode) $(file_stat /var/log/cloud-init-output.log user) $(file_stat /var/log/cloud-init-output.log group)"
+  expect_eq "cloud-final.service is amiboot-final.service" "amiboot-final.service" \
+    "$(unit_prop cloud-final.service Id)"
+  expect_lt "a unit After=cloud-final.service starts after amiboot-final is active" \
+    "$(unit_prop amiboot-final.service ActiveEnterTimestampMonotonic)" \
+    "$(unit_prop amiboot-e2e-after-cloud-final.service InactiveExitTimestampMonotonic)"
+  expect_file_match "boot-finished was there when that unit started" \
+    /run/amiboot-e2e-after-cloud-final "^yes$"
+}
+
 check_boot_1() {
   check_common "$E2E_INSTANCE_1"
   expect_match "a new instance" "^new instance $E2E_INSTANCE_1" "$(journal)"
+  check_cloud_init_compat
 
   # write_files (init stage) and the deferred one (final stage).
   expect_file_match "write_files: motd" /etc/motd.d/50-amiboot-example "Configured by amiboot"

@@ -38,6 +38,8 @@ UNITS=(
   network-online.target
   systemd-networkd-wait-online.service
   multi-user.target
+  cloud-final.service
+  amiboot-e2e-after-cloud-final.service
 )
 
 FILES=(
@@ -54,6 +56,10 @@ FILES=(
   /etc/sudoers.d/90-amiboot-users
   /home/admin/.ssh/authorized_keys
   /root/.ssh/authorized_keys
+  /var/lib/cloud/instance/boot-finished
+  /var/log/cloud-init-output.log
+  /run/cloud-init/result.json
+  /run/amiboot-e2e-after-cloud-final
 )
 
 # name|command (run with bash -c)
@@ -75,6 +81,7 @@ COMMANDS=(
   "listener-8080-local|timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080 && cat <&3'"
   "package-hello|dpkg-query -W -f '\${Status} \${Version}' amiboot-e2e-hello"
   "package-journal|journalctl -b -o cat SYSLOG_IDENTIFIER=apt-get AMIBOOT_MODULE=packages"
+  "cloud-init-status|cloud-init status --wait --long"
   "listener-8081-local|timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8081 && cat <&3'"
 )
 

@@ -19,6 +19,8 @@
 #
 # usage: tests/e2e/run.sh [options]
 #   --deb FILE          install this .deb (default: build it with packaging/deb/build.sh)
+#   --compat-deb FILE   and this amiboot-cloud-init-compat .deb (default: the one
+#                       next to the amiboot .deb)
 #   --fake-imds FILE    the amiboot-fake-imds program (default: build/amiboot-fake-imds,
 #                       built when missing)
 #   --cache DIR         base image cache (default: $AMIBOOT_E2E_CACHE or
@@ -58,6 +60,7 @@ E2E_BOOTS=(
 )
 
 deb=""
+compat_deb=""
 fake_imds=""
 cache=${AMIBOOT_E2E_CACHE:-/var/cache/amiboot-e2e}
 work=""
@@ -69,6 +72,7 @@ usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --deb) deb=$2; shift ;;
+    --compat-deb) compat_deb=$2; shift ;;
     --fake-imds) fake_imds=$2; shift ;;
     --cache) cache=$2; shift ;;
     --work) work=$2; shift ;;
@@ -220,6 +224,7 @@ ensure_fake_imds() {
 ensure_deb() {
   if [ -n "$deb" ]; then
     [ -f "$deb" ] || die "--deb $deb does not exist"
+    ensure_compat_deb
     return
   fi
   say "building the .deb (packaging/deb/build.sh)"
@@ -231,6 +236,15 @@ ensure_deb() {
   deb=$(printf '%s\n' "$out" | tail -n 1)
   grep -E '^[EW]: ' "$work/deb-build.log" | sed 's/^/  lintian /' || true
   say "built $deb"
+  ensure_compat_deb
+}
+
+# The compat package sits next to the amiboot .deb, same version and arch.
+ensure_compat_deb() {
+  if [ -z "$compat_deb" ]; then
+    compat_deb=$(dirname "$deb")/$(basename "$deb" | sed 's/^amiboot_/amiboot-cloud-init-compat_/')
+  fi
+  [ -f "$compat_deb" ] || die "no amiboot-cloud-init-compat .deb at $compat_deb (--compat-deb FILE)"
 }
 
 # --- metadata and user data the fake IMDS serves ----------------------------
@@ -322,7 +336,9 @@ make_image() {
   rm -rf "$rootfs"
   cp -a "$BASE/rootfs" "$rootfs"
   cp "$deb" "$rootfs/tmp/amiboot.deb"
-  if ! chroot "$rootfs" dpkg -i /tmp/amiboot.deb >"$work/dpkg.log" 2>&1; then
+  cp "$compat_deb" "$rootfs/tmp/amiboot-cloud-init-compat.deb"
+  if ! chroot "$rootfs" dpkg -i /tmp/amiboot.deb /tmp/amiboot-cloud-init-compat.deb \
+    >"$work/dpkg.log" 2>&1; then
     # A dependency the base image lacks: fetch it (and add it to
     # base-image.sh's PACKAGES so the next run is offline again).
     say "warning: dpkg -i needs packages the base image lacks; using apt-get"
@@ -333,19 +349,20 @@ make_image() {
       die "installing the .deb into the image failed"
     }
   fi
-  rm -f "$rootfs/tmp/amiboot.deb"
+  rm -f "$rootfs/tmp/amiboot.deb" "$rootfs/tmp/amiboot-cloud-init-compat.deb"
 
   # The package's own promises, checked on the installed tree.
   echo "image:"
   REPORT=$work
   local f
   for f in /usr/bin/amiboot /lib/systemd/system/amiboot.service /lib/systemd/system/amiboot-final.service \
-    /etc/amiboot/amiboot.yaml; do
+    /etc/amiboot/amiboot.yaml /usr/bin/cloud-init /usr/lib/amiboot/cloud-init-compat \
+    /lib/systemd/system/cloud-init.target /lib/systemd/system/cloud-final.service; do
     if [ -f "$rootfs$f" ]; then e2e_pass "package installs $f"; else e2e_fail "package lacks $f"; fi
   done
   expect_eq "package: /var/lib/amiboot is 0700 root:root" "700 root root" \
     "$(stat -c '%a %U %G' "$rootfs/var/lib/amiboot" 2>&1)"
-  for f in amiboot.service amiboot-final.service; do
+  for f in amiboot.service amiboot-final.service cloud-init.target; do
     if [ -L "$rootfs/etc/systemd/system/multi-user.target.wants/$f" ]; then
       e2e_pass "package enables $f"
     else
@@ -370,6 +387,8 @@ make_image() {
   install -m 0755 "$E2E_DIR/guest-report.sh" "$rootfs/usr/local/sbin/amiboot-e2e-report"
   install -m 0644 "$E2E_DIR/amiboot-e2e-report.service" "$rootfs/etc/systemd/system/"
   systemctl --root="$rootfs" enable amiboot-e2e-report.service >/dev/null 2>&1
+  install -m 0644 "$E2E_DIR/amiboot-e2e-after-cloud-final.service" "$rootfs/etc/systemd/system/"
+  systemctl --root="$rootfs" enable amiboot-e2e-after-cloud-final.service >/dev/null 2>&1
   # Each image its own machine id, as on a fresh instance.
   : >"$rootfs/etc/machine-id"
   systemd-machine-id-setup --root="$rootfs" >/dev/null 2>&1 || true

@@ -139,5 +139,104 @@ TEST(Config, YamlBooleansAndIntegersAsPyYamlReadsThem) {
   EXPECT_EQ(doc->get("e")->as_int(), 15);
 }
 
+TEST(Config, MergeKeyMergesTheAnchoredMapAndExplicitKeysWin) {
+  auto doc = parse_yaml(
+      "base: &base\n"
+      "  owner: root:root\n"
+      "  permissions: '0600'\n"
+      "file:\n"
+      "  <<: *base\n"
+      "  permissions: '0644'\n"
+      "  path: /etc/x\n",
+      "user-data");
+  ASSERT_TRUE(doc.ok()) << doc.error().message;
+  const Value* file = doc->get("file");
+  ASSERT_NE(file, nullptr);
+  EXPECT_EQ(file->to_json().dump(),
+            R"({"owner":"root:root","path":"/etc/x","permissions":"0644"})");
+  EXPECT_EQ(file->get("<<"), nullptr);
+  // The merged entry keeps where it was written (the anchor's map), the
+  // explicit one where it overrode it.
+  EXPECT_EQ(file->get("owner")->pos, (Position{"user-data", 2, 10}));
+  EXPECT_EQ(file->get("permissions")->pos, (Position{"user-data", 6, 16}));
+  EXPECT_EQ(file->get("permissions")->scalar, "0644");
+  // PyYAML's order: merged keys first, then the map's own.
+  ASSERT_EQ(file->entries.size(), 3u);
+  EXPECT_EQ(file->entries[0].key, "owner");
+  EXPECT_EQ(file->entries[1].key, "permissions");
+  EXPECT_EQ(file->entries[2].key, "path");
+}
+
+TEST(Config, MergeKeyListEarlierMapsWinOverLaterOnes) {
+  auto doc = parse_yaml(
+      "a: &a {x: from-a, y: from-a}\n"
+      "b: &b {x: from-b, z: from-b}\n"
+      "c: {<<: [*a, *b], y: own}\n"
+      "d:\n"
+      "  <<: [*b, *a]\n",
+      "user-data");
+  ASSERT_TRUE(doc.ok()) << doc.error().message;
+  EXPECT_EQ(doc->get("c")->get("x")->scalar, "from-a");
+  EXPECT_EQ(doc->get("c")->get("y")->scalar, "own");
+  EXPECT_EQ(doc->get("c")->get("z")->scalar, "from-b");
+  EXPECT_EQ(doc->get("d")->get("x")->scalar, "from-b");
+  EXPECT_EQ(doc->get("d")->get("y")->scalar, "from-a");
+  // A merge of a map that merges itself.
+  auto nested = parse_yaml("a: &a {x: 1}\nb: &b {<<: *a, y: 2}\nc: {<<: *b}\n", "user-data");
+  ASSERT_TRUE(nested.ok()) << nested.error().message;
+  EXPECT_EQ(nested->get("c")->to_json().dump(), R"({"x":1,"y":2})");
+}
+
+TEST(Config, MergeKeyOfAnythingButMapsIsAnErrorWithPosition) {
+  auto scalar = parse_yaml("a: &a hello\nb:\n  <<: *a\n", "user-data");
+  ASSERT_FALSE(scalar.ok());
+  EXPECT_EQ(scalar.error().message,
+            "user-data:1:4: merge key '<<': expected a map or a list of maps to merge, got a "
+            "string");
+  auto list = parse_yaml("a: &a {x: 1}\nb:\n  <<: [*a, 5]\n", "user-data");
+  ASSERT_FALSE(list.ok());
+  EXPECT_EQ(list.error().message,
+            "user-data:3:12: merge key '<<': expected a map or a list of maps to merge, found an "
+            "integer in the list");
+  auto null = parse_yaml("b:\n  <<:\n", "user-data");
+  ASSERT_FALSE(null.ok());
+  EXPECT_NE(null.error().message.find("merge key '<<'"), std::string::npos);
+  // Explicit keys still may not repeat.
+  auto dup = parse_yaml("a: &a {x: 1}\nb: {<<: *a, y: 1, y: 2}\n", "user-data");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().message, "user-data:2:19: duplicate key 'y'");
+}
+
+TEST(Config, AQuotedMergeKeyIsAnOrdinaryKey) {
+  auto doc = parse_yaml("a: &a {x: 1}\nb: {'<<': *a}\n", "user-data");
+  ASSERT_TRUE(doc.ok()) << doc.error().message;
+  ASSERT_NE(doc->get("b")->get("<<"), nullptr);
+  EXPECT_EQ(doc->get("b")->get("x"), nullptr);
+}
+
+TEST(Config, BinaryScalarsHoldTheirBytes) {
+  auto doc = parse_yaml("a: !!binary |\n  AP8K\n  gA==\nb: !!binary aGk=\nc: aGk=\n", "user-data");
+  ASSERT_TRUE(doc.ok()) << doc.error().message;
+  const Value* a = doc->get("a");
+  EXPECT_EQ(a->scalar, std::string("\x00\xff\x0a\x80", 4));
+  EXPECT_TRUE(a->binary);
+  EXPECT_FALSE(a->plain);
+  EXPECT_EQ(doc->get("b")->scalar, "hi");
+  EXPECT_EQ(doc->get("c")->scalar, "aGk=");
+  EXPECT_FALSE(doc->get("c")->binary);
+  // As JSON (merged_cfg, query), the bytes are written as cloud-init writes them.
+  EXPECT_EQ(a->to_json(), "ci-b64:AP8KgA==");
+  // The stored form keeps them exactly, though they are not UTF-8.
+  Value back = value_from_stored_json(nlohmann::json::parse(value_to_stored_json(*doc).dump()));
+  EXPECT_EQ(back.get("a")->scalar, std::string("\x00\xff\x0a\x80", 4));
+  EXPECT_TRUE(back.get("a")->binary);
+  EXPECT_FALSE(back.get("c")->binary);
+
+  auto bad = parse_yaml("x: 1\ny: !!binary 'not*base64'\n", "user-data");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message.rfind("user-data:2:4: !!binary: not valid base64", 0), 0u)
+      << bad.error().message;
+}
+
 }  // namespace
 }  // namespace amiboot

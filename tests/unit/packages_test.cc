@@ -461,7 +461,7 @@ TEST(PackagesPlan, CloudInitsAptAndSnapListsAreReadLikeCloudInit) {
   ASSERT_EQ(plan.diagnostics.size(), 1u);
   EXPECT_EQ(plan.diagnostics[0].format(),
             "user-data:4:11: warning: packages[2].snap: snap packages are not installed by "
-            "amiboot; skipped");
+            "amiboot; skipped (lxd)");
 
   Plan fedora(yaml);
   fedora.system.files.clear();
@@ -480,6 +480,82 @@ TEST(PackagesPlan, CloudInitsAptAndSnapListsAreReadLikeCloudInit) {
   ASSERT_EQ(plan.diagnostics.size(), 1u);
   EXPECT_EQ(plan.diagnostics[0].format(),
             "user-data:2:10: packages[0].yum: expected apt or snap, got 'yum'");
+}
+
+TEST(PackagesPlan, CloudInitsDocumentedSnapListsAreWarnedAboutAndNeverReject) {
+  // cloud-init's own example (cc_package_update_upgrade_install).
+  Plan doc(
+      "packages:\n"
+      "  - pwgen\n"
+      "  - pastebinit\n"
+      "  - [libpython3.8, 3.8.10-0ubuntu1~20.04.2]\n"
+      "  - snap:\n"
+      "    - certbot\n"
+      "    - [juju, --classic]\n"
+      "    - [lxd, --channel=5.15/stable]\n"
+      "  - apt: [mg]\n");
+  auto plan = doc.plan("packages");
+  ASSERT_FALSE(has_errors(plan.diagnostics)) << plan.diagnostics[0].format();
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(std::get<ManagePackages>(plan.actions[0]).packages,
+            (std::vector<PackageSpec>{{"pwgen", ""},
+                                      {"pastebinit", ""},
+                                      {"libpython3.8", "3.8.10-0ubuntu1~20.04.2"},
+                                      {"mg", ""}}));
+  ASSERT_EQ(plan.diagnostics.size(), 1u);
+  EXPECT_EQ(plan.diagnostics[0].format(),
+            "user-data:6:5: warning: packages[3].snap: snap packages are not installed by "
+            "amiboot; skipped (certbot, juju --classic, lxd --channel=5.15/stable)");
+
+  // The flow form, and snaps alone: nothing for the package manager to do.
+  Plan flow("packages: [{snap: [certbot, [juju, --classic]]}]\n");
+  plan = flow.plan("packages");
+  EXPECT_TRUE(plan.actions.empty());
+  ASSERT_EQ(plan.diagnostics.size(), 1u);
+  EXPECT_EQ(plan.diagnostics[0].severity, Diagnostic::Severity::Warning);
+  EXPECT_NE(plan.diagnostics[0].message.find("(certbot, juju --classic)"), std::string::npos);
+
+  // Even a snap: that is not a list is only warned about: no snap is installed either way.
+  Plan odd("packages:\n  - jq\n  - snap: lxd\n  - snap: {a: 1}\n");
+  plan = odd.plan("packages");
+  ASSERT_FALSE(has_errors(plan.diagnostics)) << plan.diagnostics[0].format();
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(plan.diagnostics.size(), 2u);
+}
+
+TEST(PackagesPlan, DeprecatedAptNamesTurnTheStepsOnWithAWarningNamingTheNewKey) {
+  Plan f("apt_update: true\napt_upgrade: true\napt_reboot_if_required: true\n");
+  auto plan = f.plan("packages");
+  ASSERT_EQ(plan.actions.size(), 1u);
+  const auto& action = std::get<ManagePackages>(plan.actions[0]);
+  EXPECT_TRUE(action.update);
+  EXPECT_TRUE(action.upgrade);
+  EXPECT_TRUE(action.reboot_if_required);
+  ASSERT_EQ(plan.diagnostics.size(), 3u);
+  EXPECT_EQ(plan.diagnostics[0].format(),
+            "user-data:1:13: warning: apt_update: deprecated (cloud-init 22.2); use "
+            "package_update instead");
+  EXPECT_NE(plan.diagnostics[1].message.find("use package_upgrade instead"), std::string::npos);
+  EXPECT_NE(plan.diagnostics[2].message.find("use package_reboot_if_required instead"),
+            std::string::npos);
+
+  // Both names: cloud-init turns the step on when either is true
+  // (_multi_cfg_bool_get), so a false new name does not switch off a true old one.
+  Plan both("apt_update: true\npackage_update: false\napt_upgrade: false\npackage_upgrade: true\n");
+  plan = both.plan("packages");
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_TRUE(std::get<ManagePackages>(plan.actions[0]).update);
+  EXPECT_TRUE(std::get<ManagePackages>(plan.actions[0]).upgrade);
+  Plan neither("apt_update: false\npackage_update: false\npackages: [jq]\n");
+  plan = neither.plan("packages");
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_FALSE(std::get<ManagePackages>(plan.actions[0]).update);
+
+  Plan bad("apt_upgrade: sometimes\n");
+  plan = bad.plan("packages");
+  ASSERT_TRUE(has_errors(plan.diagnostics));
+  EXPECT_EQ(plan.diagnostics[1].format(),
+            "user-data:1:14: apt_upgrade: expected a boolean (true or false), got a string");
 }
 
 TEST(PackagesPlan, NothingAskedIsNothingToDo) {

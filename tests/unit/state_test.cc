@@ -55,6 +55,27 @@ TEST(State, SavesTheInstanceDurablyAndPrivately) {
   EXPECT_EQ(loaded->second[0].name, "part-001");
 }
 
+TEST(State, APartsMergeTypeSurvivesForTheFinalStage) {
+  RecordingSystem system;
+  system.allow_writes("/var/lib/amiboot");
+  State state(system);
+  Part part{PartType::CloudConfig, "part-001", "user-data part 1", "#cloud-config\n"};
+  part.merge_type = "list(append)+dict(recurse_array)+str()";
+  ASSERT_TRUE(state.save_instance(source("i-1"), {part}));
+  auto loaded = state.load_current();
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->second, std::vector<Part>{part});
+
+  // What an amiboot before merge types stored still loads, with the default.
+  std::string parts = "/var/lib/amiboot/instances/i-1/parts.json";
+  system.files[parts] =
+      R"([{"type": "cloud-config", "name": "p", "label": "l", "content": "#cloud-config\n"}])";
+  loaded = state.load_current();
+  ASSERT_TRUE(loaded);
+  ASSERT_EQ(loaded->second.size(), 1u);
+  EXPECT_EQ(loaded->second[0].merge_type, "");
+}
+
 TEST(State, TheSameInstanceRewritesNeitherPartsNorTheLink) {
   RecordingSystem system;
   system.allow_writes("/var/lib/amiboot");

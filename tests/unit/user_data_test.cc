@@ -432,7 +432,6 @@ TEST(UserData, UnsupportedFormatsAreSkippedWithAWarning) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"#cloud-config-archive\n- type: text/cloud-config\n", "#cloud-config-archive"},
       {"#part-handler\ndef list_types(): pass\n", "#part-handler"},
-      {"## template: jinja\n#cloud-config\n", "## template: jinja"},
   };
   for (const auto& [raw, marker] : cases) {
     DecodedUserData decoded = decode_ok(raw);
@@ -595,6 +594,41 @@ TEST(UserData, SingleMimeEntityWithoutMultipart) {
                                                    "#!/bin/sh\necho one\n")}));
 }
 
+TEST(UserData, MergeTypeHeaderIsKeptWithItsPart) {
+  // Terraform's cloudinit_config writes Merge-Type; cloud-init also reads
+  // X-Merge-Type, the first of the two that is not empty.
+  std::string raw = multipart({
+      {"Content-Type: text/cloud-config\nMerge-Type: list(append)+dict(recurse_array)+str()",
+       "#cloud-config\nruncmd: [a]"},
+      {"Content-Type: text/cloud-config\nx-merge-type:  list(prepend) ", "#cloud-config\nb: 2"},
+      {"Content-Type: text/cloud-config\nMerge-Type:\nX-Merge-Type: dict(replace)",
+       "#cloud-config\nc: 3"},
+      {"Content-Type: text/plain\nMerge-Type: str(append)", "#cloud-config\nd: 4"},
+      {"Content-Type: text/cloud-config", "#cloud-config\ne: 5"},
+  });
+  DecodedUserData decoded = decode_ok(raw);
+  std::vector<std::string> merge_types;
+  for (const Part& p : decoded.parts) {
+    merge_types.push_back(p.merge_type);
+  }
+  EXPECT_EQ(merge_types,
+            (std::vector<std::string>{"list(append)+dict(recurse_array)+str()", "list(prepend)",
+                                      "dict(replace)", "str(append)", ""}));
+}
+
+TEST(UserData, MergeTypeOfAMultipartIsNotPassedToItsParts) {
+  // cloud-init gives the handler each leaf part's own headers.
+  std::string raw =
+      multipart({{"Content-Type: multipart/mixed; boundary=INNER\n"
+                  "Merge-Type: list(append)",
+                  "--INNER\nContent-Type: text/cloud-config\n\n#cloud-config\na: 1\n"
+                  "--INNER--"}});
+  DecodedUserData decoded = decode_ok(raw);
+  ASSERT_EQ(decoded.parts.size(), 1u);
+  EXPECT_EQ(decoded.parts[0].merge_type, "");
+  EXPECT_EQ(decode_ok("#cloud-config\na: 1\n").parts[0].merge_type, "");
+}
+
 TEST(UserData, PartTypeNames) {
   EXPECT_EQ(part_type_name(PartType::CloudConfig), "cloud-config");
   EXPECT_EQ(part_type_name(PartType::ShellScript), "x-shellscript");
@@ -608,6 +642,69 @@ TEST(UserData, RedactUrl) {
   EXPECT_EQ(redact_url("https://u:p@h/x?sig=1#f"), "https://h/x?...");
   EXPECT_EQ(redact_url("http://h?x=1"), "http://h?...");
   EXPECT_EQ(redact_url("h/a\x1b[2J"), "h/a?[2J");
+}
+
+}  // namespace
+}  // namespace amiboot
+
+namespace amiboot {
+namespace {
+
+const nlohmann::json kInstance = {
+    {"v1", {{"instance_id", "i-0abc"}, {"availability_zone", "eu-west-1b"}}}};
+
+Result<DecodedUserData> decode_template(const std::string& raw,
+                                        const nlohmann::json* context = &kInstance) {
+  UserDataOptions options;
+  options.template_context = context;
+  return decode_user_data(raw, options);
+}
+
+TEST(UserDataTemplate, AJinjaUserDataRendersThenIsWhatItsFirstLineSays) {
+  auto decoded = decode_template(
+      "## template: jinja\n#cloud-config\nruncmd:\n  - echo {{ v1.instance_id }} "
+      "{{ v1.availability_zone }}\n");
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_TRUE(decoded->errors.empty());
+  ASSERT_EQ(decoded->parts.size(), 1u);
+  EXPECT_EQ(decoded->parts[0].type, PartType::CloudConfig);
+  // The header line stays as a blank line: the YAML's lines are the served lines.
+  EXPECT_EQ(decoded->parts[0].content, "\n#cloud-config\nruncmd:\n  - echo i-0abc eu-west-1b\n");
+}
+
+TEST(UserDataTemplate, AMimePartTemplateBecomesAScript) {
+  auto decoded = decode_template(multipart(
+      {{"Content-Type: text/jinja2", "## template: jinja\n#!/bin/sh\necho {{ v1.instance_id }}"},
+       {"Content-Type: text/cloud-config", "#cloud-config\nhostname: a"}}));
+  ASSERT_TRUE(decoded.ok());
+  ASSERT_EQ(decoded->parts.size(), 2u);
+  EXPECT_EQ(decoded->parts[0].type, PartType::ShellScript);
+  EXPECT_EQ(decoded->parts[0].content, "#!/bin/sh\necho i-0abc");
+  EXPECT_EQ(decoded->parts[1].type, PartType::CloudConfig);
+}
+
+TEST(UserDataTemplate, ATemplateThatDoesNotRenderIsRejectedWholeWithItsPosition) {
+  auto decoded = decode_template(
+      multipart({{"Content-Type: text/plain", "## template: jinja\n#!/bin/sh\necho {{ v1.nope }}"},
+                 {"Content-Type: text/cloud-config", "#cloud-config\nhostname: a"}}));
+  ASSERT_TRUE(decoded.ok());
+  ASSERT_EQ(decoded->errors.size(), 1u);
+  EXPECT_NE(decoded->errors[0].find("user-data part 1:3:"), std::string::npos)
+      << decoded->errors[0];
+  EXPECT_NE(decoded->errors[0].find("v1.nope"), std::string::npos) << decoded->errors[0];
+  ASSERT_EQ(decoded->parts.size(), 1u) << "only the part that rendered";
+  EXPECT_EQ(decoded->parts[0].type, PartType::CloudConfig);
+}
+
+TEST(UserDataTemplate, WithoutInstanceDataOrRenderingToATemplateItIsAnError) {
+  auto none = decode_template("## template: jinja\n#cloud-config\n", nullptr);
+  ASSERT_TRUE(none.ok());
+  ASSERT_EQ(none->errors.size(), 1u);
+  EXPECT_TRUE(none->parts.empty());
+  auto twice = decode_template("## template: jinja\n{{ '## template: jinja' }}\n#cloud-config\n");
+  ASSERT_TRUE(twice.ok());
+  ASSERT_EQ(twice->errors.size(), 1u);
+  EXPECT_NE(twice->errors[0].find("another template"), std::string::npos) << twice->errors[0];
 }
 
 }  // namespace

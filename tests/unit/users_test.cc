@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "agent/cloud_config.h"
 #include "tests/support/module_fixture.h"
 
@@ -141,6 +143,48 @@ TEST(Users, NoUsersKeyMeansTheDefaultUserWithTheImdsKeys) {
   }
   EXPECT_TRUE(useradd) << dump(plan.actions);
   EXPECT_TRUE(keys) << dump(plan.actions);
+}
+
+TEST(Users, AllowPublicSshKeysFalseKeepsTheImdsKeysOutButNotTheConfiguredOnes) {
+  const std::string top = "ssh-rsa AAAAtop top@host";
+  const std::string bob = "ssh-ed25519 AAAAbob bob@laptop";
+  auto written = [](const PlanResult& plan) {
+    std::map<std::string, std::string> files;
+    for (const auto& a : plan.actions) {
+      if (const auto* w = std::get_if<WriteFile>(&a)) {
+        files[w->path] = w->content;
+      }
+    }
+    return files;
+  };
+  const std::string yaml = "users: [default, {name: bob, ssh_authorized_keys: [" + bob +
+                           "]}]\nssh_authorized_keys: [" + top + "]\n";
+  Fixture off("allow_public_ssh_keys: false\n" + yaml);
+  auto plan = off.plan("users");
+  ASSERT_FALSE(has_errors(plan.diagnostics)) << errors(plan.diagnostics);
+  auto files = written(plan);
+  EXPECT_EQ(files["/home/admin/.ssh/authorized_keys"], top + "\n") << dump(plan.actions);
+  EXPECT_EQ(files["/home/bob/.ssh/authorized_keys"], bob + "\n") << dump(plan.actions);
+  ASSERT_TRUE(files.contains("/root/.ssh/authorized_keys")) << dump(plan.actions);
+  EXPECT_EQ(files["/root/.ssh/authorized_keys"].find("imds-key"), std::string::npos);
+
+  // The default (true), spelled out: the IMDS key too.
+  Fixture on("allow_public_ssh_keys: true\n" + yaml);
+  files = written(on.plan("users"));
+  EXPECT_EQ(files["/home/admin/.ssh/authorized_keys"], std::string(kImdsKey) + "\n" + top + "\n");
+
+  // Nothing but the IMDS key to give: no authorized_keys at all.
+  Fixture only("allow_public_ssh_keys: false\n");
+  files = written(only.plan("users"));
+  EXPECT_FALSE(files.contains("/home/admin/.ssh/authorized_keys"));
+  EXPECT_FALSE(files.contains("/root/.ssh/authorized_keys"));
+
+  Fixture bad("allow_public_ssh_keys: maybe\n");
+  plan = bad.plan("users");
+  ASSERT_TRUE(has_errors(plan.diagnostics));
+  EXPECT_EQ(plan.diagnostics[0].format(),
+            "user-data:1:24: allow_public_ssh_keys: expected a boolean (true or false), got a "
+            "string");
 }
 
 TEST(Users, GroupsFiveIsAnErrorWithKeyPathAndLineAndNothingIsPlanned) {
