@@ -2,6 +2,8 @@
 
 #include <syslog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <map>
 
@@ -77,6 +79,75 @@ Status apply(const WriteFile& w, ExecContext& ctx) {
                    ", owner " + w.owner + ")",
                ctx.fields);
   return {};
+}
+
+bool is_file_url(const std::string& url) {
+  std::string scheme = url.substr(0, 8);
+  for (char& c : scheme) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return scheme == "file:///";
+}
+
+/// The source's content: a file on the target (mapped under the root), or
+/// an HTTP GET tried f.attempts times on the system clock. Errors name the
+/// host, never the URL's path, query or the header values.
+Result<std::string> fetch_source(const FetchFile& f, ExecContext& ctx) {
+  if (is_file_url(f.url)) {
+    std::string path = f.url.substr(7);
+    path = path.substr(0, path.find_first_of("?#"));
+    auto content = ctx.system.read_file(path, f.max_bytes);
+    if (!content) {
+      return content.error();
+    }
+    return content;
+  }
+  std::string host = url_host(f.url);
+  std::string last;
+  for (int attempt = 1; attempt <= std::max(f.attempts, 1); ++attempt) {
+    auto body = ctx.system.http_get(f.url, f.headers, f.max_bytes);
+    if (body) {
+      return body;
+    }
+    last = body.error().message;
+    journal_send(LOG_WARNING, "amiboot",
+                 f.label + ": fetching from " + host + ", attempt " + std::to_string(attempt) +
+                     " failed: " + last,
+                 ctx.fields);
+    if (attempt < f.attempts) {
+      ctx.system.sleep_for(std::chrono::milliseconds(f.retry_delay_ms));
+    }
+  }
+  return error("could not fetch from " + host + " (" + std::to_string(std::max(f.attempts, 1)) +
+               " attempts): " + last);
+}
+
+Status apply(const FetchFile& f, ExecContext& ctx) {
+  // The owner first: an unknown one fails the entry without a download.
+  FileAttrs attrs;
+  if (auto st = resolve_owner(f.owner, f.label, ctx.system, attrs); !st) {
+    return st;
+  }
+  WriteFile write{
+      .path = f.path, .mode = f.mode, .owner = f.owner, .append = f.append, .label = f.label};
+  auto content = fetch_source(f, ctx);
+  if (content) {
+    write.content = std::move(*content);
+    journal_send(LOG_INFO, "amiboot",
+                 f.label + ": fetched " + std::to_string(write.content.size()) + " bytes from " +
+                     shown_url(f.url),
+                 ctx.fields);
+  } else if (f.fallback) {
+    // cloud-init's fallback: the entry's own content.
+    journal_send(LOG_WARNING, "amiboot",
+                 f.label + ": " + content.error().message + "; writing the content given instead",
+                 ctx.fields);
+    write.content = *f.fallback;
+  } else {
+    return error(f.label + ": " + content.error().message + "; no content to fall back to, " +
+                 f.path + " left unchanged");
+  }
+  return apply(write, ctx);
 }
 
 Status apply(const RemoveFile& d, ExecContext& ctx) {
@@ -232,6 +303,7 @@ struct Apply {
   }
   std::vector<std::string> operator()(const HttpRequest& a) const { return status(apply(a, ctx)); }
   std::vector<std::string> operator()(const MakeDir& a) const { return status(apply(a, ctx)); }
+  std::vector<std::string> operator()(const FetchFile& a) const { return status(apply(a, ctx)); }
   std::vector<std::string> operator()(const ManagePackages& a) const {
     SystemPackageCommands commands(ctx);
     PackageOutcome result = run_packages(a, commands);

@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <cctype>
+
 #include "agent/core/user_data.h"
 
 namespace amiboot {
@@ -23,7 +25,11 @@ size_t collect(char* ptr, size_t size, size_t nmemb, void* userdata) {
 }
 
 bool is_http(const std::string& url) {
-  return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+  std::string scheme = url.substr(0, url.find("://") + 3);
+  for (char& c : scheme) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return scheme == "http://" || scheme == "https://";
 }
 
 struct Outcome {
@@ -73,6 +79,43 @@ Result<std::string> fetch_url(const std::string& url, std::size_t max_bytes) {
   }
   if (out.status != 200) {
     return error(name + ": HTTP " + std::to_string(out.status));
+  }
+  return body;
+}
+
+Result<std::string> http_get(const std::string& url,
+                             const std::map<std::string, std::string>& headers,
+                             std::size_t max_bytes) {
+  if (!is_http(url)) {
+    return error("only http:// and https:// URLs are fetched");
+  }
+  curl_slist* list = nullptr;
+  for (const auto& [name, value] : headers) {
+    // "Name;" is curl's way of sending a header with an empty value.
+    list = curl_slist_append(list, (value.empty() ? name + ";" : name + ": " + value).c_str());
+  }
+  std::string body;
+  auto out = perform(url, Sink{&body, max_bytes}, [&](CURL* curl) {
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    // Up to 64 MiB: no overall limit that a slow but steady mirror would
+    // hit, but a stalled one is given up on.
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 600L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 30L);
+  });
+  curl_slist_free_all(list);
+  if (out.rc == CURLE_WRITE_ERROR) {
+    return error("larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  if (out.rc != CURLE_OK) {
+    return error(curl_easy_strerror(out.rc));
+  }
+  if (out.status < 200 || out.status >= 300) {
+    return error("HTTP " + std::to_string(out.status));
   }
   return body;
 }

@@ -157,7 +157,26 @@ bool Runner::acquire_source() {
 
 void Runner::decode(const std::string& raw) {
   UserDataOptions options;
-  options.fetch = [](const std::string& url) { return fetch_url(url, kMaxIncludeBytes); };
+  auto fetch = [this](const std::string& url) {
+    return m_options.fetch ? m_options.fetch(url) : fetch_url(url, kMaxIncludeBytes);
+  };
+  options.fetch = fetch;
+  // #include-once: fetched once per instance, then read from its state
+  // (cloud-init's urlcache): its URLs are usually presigned and expire.
+  options.fetch_once = [this, fetch](const std::string& url) -> Result<std::string> {
+    const std::string& id = m_source.metadata.instance_id;
+    if (auto cached = m_state.load_include_once(id, url)) {
+      return *cached;
+    }
+    auto fetched = fetch(url);
+    if (fetched && !m_options.dry_run) {
+      if (auto st = m_state.save_include_once(id, url, *fetched); !st) {
+        m_report.warning("state: #include-once " + redact_url(url) +
+                         " was not kept: " + st.error().message);
+      }
+    }
+    return fetched;
+  };
   nlohmann::json context = instance_data(m_source.metadata, read_host_info(m_system));
   options.template_context = &context;
   auto decoded = decode_user_data(raw, options);

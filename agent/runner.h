@@ -1,10 +1,12 @@
 // The stage runner: source -> user data -> config -> plan -> apply -> report.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "agent/core/result.h"
 #include "modules/module.h"
 
 namespace amiboot {
@@ -23,6 +25,9 @@ struct RunOptions {
   /// The modules to run; nullptr is module_table(). Tests use their own to
   /// reach the runner's error boundaries.
   const std::vector<ModuleSpec>* modules = nullptr;
+  /// Fetches #include URLs; empty is the HTTP client (agent/http.h). Tests
+  /// count the fetches with their own.
+  std::function<Result<std::string>(const std::string& url)> fetch;
 };
 
 /// Runs the selected stages; returns the process exit code (0: every module

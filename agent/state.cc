@@ -1,5 +1,6 @@
 #include "agent/state.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
@@ -19,7 +20,8 @@ nlohmann::json part_to_json(const Part& p) {
 
 PartType part_type_from(const std::string& name) {
   for (PartType t :
-       {PartType::CloudConfig, PartType::ShellScript, PartType::Boothook, PartType::IncludeUrl}) {
+       {PartType::CloudConfig, PartType::ShellScript, PartType::Boothook, PartType::IncludeUrl,
+        PartType::ScriptPerBoot, PartType::ScriptPerInstance, PartType::ScriptPerOnce}) {
     if (part_type_name(t) == name) {
       return t;
     }
@@ -144,6 +146,64 @@ std::optional<std::string> State::load_final_configs() const {
   }
   auto text = m_system.read_file(instance_dir(*id) + "/final-config.json");
   return text ? std::optional(*text) : std::nullopt;
+}
+
+namespace {
+
+nlohmann::json read_include_index(const System& system, const std::string& dir) {
+  auto text = system.read_file(dir + "/index.json");
+  if (!text) {
+    return nlohmann::json::object();
+  }
+  auto index = nlohmann::json::parse(*text, nullptr, false);
+  return index.is_object() ? index : nlohmann::json::object();
+}
+
+}  // namespace
+
+std::optional<std::string> State::load_include_once(const std::string& instance_id,
+                                                    const std::string& url) const {
+  std::string dir = instance_dir(instance_id) + "/include-once";
+  nlohmann::json index = read_include_index(m_system, dir);
+  auto it = index.find(url);
+  if (it == index.end() || !it->is_number_unsigned()) {
+    return std::nullopt;
+  }
+  auto content = m_system.read_file(dir + "/" + std::to_string(it->get<unsigned>()));
+  return content ? std::optional(*content) : std::nullopt;
+}
+
+Status State::save_include_once(const std::string& instance_id, const std::string& url,
+                                const std::string& content) {
+  if (auto st = ensure_private_dirs(instance_id); !st) {
+    return st;
+  }
+  std::string dir = instance_dir(instance_id) + "/include-once";
+  if (auto st = m_system.make_dirs(dir, 0700); !st) {
+    return st;
+  }
+  nlohmann::json index = read_include_index(m_system, dir);
+  unsigned n = 0;
+  if (auto it = index.find(url); it != index.end() && it->is_number_unsigned()) {
+    n = it->get<unsigned>();
+  } else {
+    for (const auto& [key, value] : index.items()) {
+      if (value.is_number_unsigned()) {
+        n = std::max(n, value.get<unsigned>() + 1);
+      }
+    }
+  }
+  // The content first: an index entry never names a file not yet written.
+  if (auto st = m_system.write_file(dir + "/" + std::to_string(n), content,
+                                    FileAttrs{kPrivateFile, 0, 0});
+      !st) {
+    return st;
+  }
+  index[url] = n;
+  return m_system.write_file(
+      dir + "/index.json",
+      index.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+      FileAttrs{kPrivateFile, 0, 0});
 }
 
 std::string State::semaphore(const ModuleSpec& module, const std::string& instance_id) const {

@@ -1,5 +1,6 @@
 // amiboot's memory across runs and boots, under /var/lib/amiboot (0700):
 //   instances/<id>/{metadata.json,user-data,parts.json,sem/}  per instance
+//   instances/<id>/include-once/{index.json,<n>}              #include-once content
 //   instance -> instances/<id>                                 the current one
 //   once/<module>                                              once per image copy
 //   boots/<started>-<stage>.json                               history for analyze
@@ -41,6 +42,15 @@ class State {
   /// removes a stale one, so the final stage decodes the parts instead.
   Status save_final_configs(const std::string& instance_id, const std::optional<std::string>& text);
   std::optional<std::string> load_final_configs() const;
+
+  /// An #include-once URL's content as fetched for this instance (cloud-init's
+  /// instance urlcache): index.json maps each URL to a file number, and the
+  /// content is in that file (0600; URLs hold presigned signatures, content
+  /// may be anything). nullopt when this instance has not fetched it.
+  std::optional<std::string> load_include_once(const std::string& instance_id,
+                                               const std::string& url) const;
+  Status save_include_once(const std::string& instance_id, const std::string& url,
+                           const std::string& content);
 
   bool done(const ModuleSpec& module, const std::string& instance_id) const;
   Status mark_done(const ModuleSpec& module, const std::string& instance_id,

@@ -579,6 +579,12 @@ Status HostSystem::http_send(const std::string& method, const std::string& url,
   return amiboot::http_send(method, url, body, content_type);
 }
 
+Result<std::string> HostSystem::http_get(const std::string& url,
+                                         const std::map<std::string, std::string>& headers,
+                                         std::size_t max_bytes) {
+  return amiboot::http_get(url, headers, max_bytes);
+}
+
 void HostSystem::console(const std::string& text) {
   // stdout is the console under the unit's StandardOutput=journal+console.
   std::string line = text + "\n";

@@ -91,6 +91,14 @@ class System : public SystemView {
   /// One HTTP request (PUT, POST); the error never names the URL.
   virtual Status http_send(const std::string& method, const std::string& url,
                            const std::string& body, const std::string& content_type) = 0;
+  /// One GET (write_files `source`): the body of a 2xx answer, at most
+  /// max_bytes (larger is an error). http:// and https:// only, redirects
+  /// followed to those schemes only. The error names the HTTP status or the
+  /// transport failure, never the URL or a header value (either may be a
+  /// credential).
+  virtual Result<std::string> http_get(const std::string& url,
+                                       const std::map<std::string, std::string>& headers,
+                                       std::size_t max_bytes) = 0;
   /// One line on the console (our stdout: journal+console under the unit).
   virtual void console(const std::string& text) = 0;
 
@@ -147,6 +155,9 @@ class HostSystem final : public System {
   Result<CommandOutcome> run(const CommandSpec& spec) override;
   Status http_send(const std::string& method, const std::string& url, const std::string& body,
                    const std::string& content_type) override;
+  Result<std::string> http_get(const std::string& url,
+                               const std::map<std::string, std::string>& headers,
+                               std::size_t max_bytes) override;
   void console(const std::string& text) override;
   Status copy_output_to(const std::string& path) override;
   std::chrono::system_clock::time_point now() const override;

@@ -2,6 +2,7 @@
 #include "modules/actions.h"
 
 #include "agent/core/strings.h"
+#include "agent/core/user_data.h"
 #include "modules/package_managers.h"
 
 namespace amiboot {
@@ -21,7 +22,29 @@ std::string quote_argv(const std::vector<std::string>& argv) {
   return out;
 }
 
+std::string shown_url(const std::string& url) {
+  return redact_url(url);
+}
+
+std::string url_host(const std::string& url) {
+  std::string shown = redact_url(url);
+  std::size_t scheme = shown.find("://");
+  if (scheme == std::string::npos) {
+    return "";
+  }
+  std::size_t start = scheme + 3;
+  return shown.substr(start, shown.find_first_of("/?", start) - start);
+}
+
 namespace {
+
+std::vector<std::string> header_names(const FetchFile& f) {
+  std::vector<std::string> names;
+  for (const auto& [name, value] : f.headers) {
+    names.push_back(name);
+  }
+  return names;
+}
 
 // Paths on the target system are shown as {root}/path: the plan does not
 // know the root, and the reader sees which arguments the executor maps.
@@ -82,6 +105,22 @@ std::string describe(const Action& action) {
           },
           [](const ManagePackages& p) { return describe_packages(p); },
           [](const ConsoleMessage& m) { return "console " + nlohmann::json(m.text).dump(); },
+          [](const FetchFile& f) {
+            std::string out =
+                std::string(f.append ? "append " : "write ") + f.path + " from " + shown_url(f.url);
+            if (!f.headers.empty()) {
+              std::string names;
+              for (const auto& name : header_names(f)) {
+                names += (names.empty() ? "" : ", ") + name;
+              }
+              out += " (headers " + names + ")";
+            }
+            out += " (mode " + octal_mode(f.mode) + ", owner " + f.owner + "; ";
+            return out +
+                   (f.fallback ? "else " + std::to_string(f.fallback->size()) + " bytes given"
+                               : "nothing written if the fetch fails") +
+                   ")";
+          },
       },
       action);
 }
@@ -130,6 +169,21 @@ nlohmann::json action_to_json(const Action& action) {
                         },
                         [](const ConsoleMessage& m) -> json {
                           return {{"action", "console"}, {"text", m.text}};
+                        },
+                        [](const FetchFile& f) -> json {
+                          // The query and header values may be credentials.
+                          json fallback;
+                          if (f.fallback) {
+                            fallback = f.fallback->size();
+                          }
+                          return {{"action", f.append ? "append" : "write"},
+                                  {"path", f.path},
+                                  {"source", shown_url(f.url)},
+                                  {"headers", header_names(f)},
+                                  {"fallback_bytes", fallback},
+                                  {"mode", octal_mode(f.mode)},
+                                  {"owner", f.owner},
+                                  {"label", f.label}};
                         },
                     },
                     action);

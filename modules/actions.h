@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -31,6 +33,35 @@ struct WriteFile {
   bool required = false;
   bool operator==(const WriteFile&) const = default;
 };
+
+/// Write (or append to) a file with content fetched from a URL (write_files
+/// `source`), as WriteFile writes. The executor tries `attempts` times; when
+/// every try fails it writes `fallback` if there is one, else the action
+/// fails and the file is left as it was (never an empty file). The URL's
+/// query and the header values may be credentials: describe(), the JSON and
+/// the journal show scheme://host/path and the header names only.
+struct FetchFile {
+  std::string path;
+  /// http:// or https:// (through System::http_get), or file:///path, a
+  /// file on the target system (through System::read_file).
+  std::string url;
+  std::map<std::string, std::string> headers;
+  std::optional<std::string> fallback;  // the entry's decoded `content`
+  mode_t mode = 0644;
+  std::string owner = "root";  // user[:group]
+  bool append = false;
+  std::string label;          // "write_files[2]"
+  int attempts = 4;           // cloud-init: 3 retries,
+  int retry_delay_ms = 3000;  // 3 s apart
+  std::size_t max_bytes = 64 << 20;
+  bool operator==(const FetchFile&) const = default;
+};
+
+/// A URL as describe(), the JSON and logs show it: scheme://host/path, no
+/// user:password@, the query and fragment replaced by "?...".
+std::string shown_url(const std::string& url);
+/// The host[:port] of a URL, or "" (file:// URLs).
+std::string url_host(const std::string& url);
 
 /// Remove a file (or an empty folder) if it exists.
 struct RemoveFile {
@@ -132,7 +163,7 @@ struct ManagePackages {
 };
 
 using Action = std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, HttpRequest, MakeDir,
-                            ManagePackages>;
+                            ManagePackages, FetchFile>;
 
 /// One line for --dry-run; never contains file contents (user data may hold secrets).
 std::string describe(const Action& action);

@@ -1,17 +1,51 @@
 #include "modules/scripts.h"
 
+#include <map>
+#include <set>
+
 namespace amiboot {
 
 namespace {
 
-PlanResult run_folder(const Facts& input, const std::string& which) {
+// A part without an interpreter line runs with sh, as cloud-init's boothook
+// handler does.
+std::string with_interpreter(const std::string& content) {
+  return content.rfind("#!", 0) == 0 ? content : "#!/bin/sh\n" + content;
+}
+
+// The folder's scripts in name order. User-data parts of `part_type`
+// (text/x-shellscript-per-<x>) are written into amiboot's folder first, as
+// cloud-init writes them into /var/lib/cloud/scripts/per-<x>/, and run with
+// the folder's other scripts; they stay there for later boots and image
+// copies, as in cloud-init.
+PlanResult run_folder(const Facts& input, const std::string& which, PartType part_type) {
   PlanResult result;
-  std::vector<std::string> dirs = {input.state_dir + "/scripts/" + which};
+  std::string own = input.state_dir + "/scripts/" + which;
+  std::map<std::string, const Part*> parts;
+  for (const Part& part : input.parts) {
+    if (part.type == part_type) {
+      parts[part.name] = &part;  // the last part of a name wins, as its file would
+    }
+  }
+  for (const auto& [name, part] : parts) {
+    result.actions.push_back(WriteFile{own + "/" + name, with_interpreter(part->content), 0700,
+                                       "root", false, part->label});
+  }
+  std::vector<std::string> dirs = {own};
   if (input.system.path_exists(kCloudInitCompatMarker)) {
     dirs.push_back(std::string(kCloudInitScriptsDir) + "/" + which);
   }
   for (const std::string& dir : dirs) {
+    std::set<std::string> names;
     for (const std::string& name : input.system.executables_in(dir)) {
+      names.insert(name);
+    }
+    if (dir == own) {
+      for (const auto& [name, part] : parts) {
+        names.insert(name);
+      }
+    }
+    for (const std::string& name : names) {
       result.actions.push_back(RunCommand{{dir + "/" + name}, which + " " + name, true});
     }
   }
@@ -28,13 +62,8 @@ PlanResult write_and_run(const Facts& input, PartType type, const std::string& f
       continue;
     }
     std::string path = dir + "/" + part.name;
-    std::string content = part.content;
-    // A boothook or a script without an interpreter line runs with sh, as
-    // cloud-init's boothook handler does.
-    if (content.rfind("#!", 0) != 0) {
-      content = "#!/bin/sh\n" + content;
-    }
-    result.actions.push_back(WriteFile{path, content, 0700, "root", false, part.label});
+    result.actions.push_back(
+        WriteFile{path, with_interpreter(part.content), 0700, "root", false, part.label});
     result.actions.push_back(RunCommand{{path}, folder + " " + part.name, true});
   }
   return result;
@@ -45,15 +74,15 @@ PlanResult plan_scripts_user(const NoKeys&, const Facts& input) {
 }
 
 PlanResult plan_scripts_per_boot(const NoKeys&, const Facts& input) {
-  return run_folder(input, "per-boot");
+  return run_folder(input, "per-boot", PartType::ScriptPerBoot);
 }
 
 PlanResult plan_scripts_per_instance(const NoKeys&, const Facts& input) {
-  return run_folder(input, "per-instance");
+  return run_folder(input, "per-instance", PartType::ScriptPerInstance);
 }
 
 PlanResult plan_scripts_per_once(const NoKeys&, const Facts& input) {
-  return run_folder(input, "per-once");
+  return run_folder(input, "per-once", PartType::ScriptPerOnce);
 }
 
 }  // namespace amiboot

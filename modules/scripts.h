@@ -1,5 +1,7 @@
 // Scripts: user-data scripts (cloud-init's scripts_user) and the image's
-// scripts/per-{boot,instance,once} folders (scripts_per_*). Scripts are
+// scripts/per-{boot,instance,once} folders (scripts_per_*), into which each
+// module first writes the user data's text/x-shellscript-per-<x> parts (as
+// cloud-init writes them into /var/lib/cloud/scripts/per-<x>/). Scripts are
 // written to the instance's state folder and run in name order; output goes
 // to the journal. With the amiboot-cloud-init-compat package installed (its
 // marker file), the scripts_per_* modules also run cloud-init's

@@ -1,6 +1,10 @@
 #include "modules/write_files.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "agent/core/codecs.h"
+#include "agent/core/user_data.h"
 
 namespace amiboot {
 
@@ -105,6 +109,88 @@ std::optional<std::string> decode_path(const Value& v, const std::string& path, 
   return p;
 }
 
+bool is_header_name(const std::string& name) {
+  // RFC 9110's token: what may stand before the colon.
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+// `source: {uri, headers}`. cloud-init reads the URI with read_file_or_url:
+// http(s), file:// and ftp(s). amiboot fetches http:// and https:// through
+// its HTTP client and reads file:///path on the target (under --root, in the
+// root); anything else is an error here rather than a surprise at boot.
+std::optional<WriteFileSource> decode_source(const Value& v, const std::string& path,
+                                             Decoder& decoder) {
+  if (decoder.map(v, path) == nullptr) {
+    return std::nullopt;
+  }
+  decoder.unknown_keys(v, path, {"uri", "headers"});
+  WriteFileSource source;
+  bool ok = true;
+  const Value* uri = v.get("uri");
+  if (uri == nullptr) {
+    decoder.error(v, path, "missing required key 'uri'");
+    return std::nullopt;
+  }
+  if (auto s = decoder.string(*uri, path + ".uri")) {
+    std::string lower = *s;
+    for (char& c : lower) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    bool web = (lower.rfind("http://", 0) == 0 && lower.size() > 7) ||
+               (lower.rfind("https://", 0) == 0 && lower.size() > 8);
+    bool file = lower.rfind("file:///", 0) == 0 && s->size() > 8;
+    if (!web && !file) {
+      decoder.error(
+          *uri, path + ".uri",
+          "expected an http://, https:// or file:///path URI, got '" + redact_url(*s) + "'");
+      ok = false;
+    } else if (s->find_first_of(std::string_view("\0\r\n \t", 5)) != std::string::npos) {
+      decoder.error(*uri, path + ".uri", "the URI contains a space or a control character");
+      ok = false;
+    } else if (file && s->substr(7).find("/../") != std::string::npos) {
+      decoder.error(*uri, path + ".uri", "a file:// URI must not contain '..'");
+      ok = false;
+    } else {
+      source.uri = *s;
+    }
+  } else {
+    ok = false;
+  }
+  if (const Value* h = v.get("headers"); h != nullptr && !h->is_null()) {
+    std::string hpath = path + ".headers";
+    if (decoder.map(*h, hpath) == nullptr) {
+      return std::nullopt;
+    }
+    for (const auto& entry : h->entries) {
+      std::string at = hpath + "." + entry.key;
+      if (!is_header_name(entry.key)) {
+        decoder.error(entry.value, hpath, "'" + entry.key + "' is not a valid HTTP header name");
+        ok = false;
+        continue;
+      }
+      auto value = decoder.string(entry.value, at);
+      if (!value) {
+        ok = false;
+        continue;
+      }
+      // The value itself is never shown: it may be a token.
+      if (value->find_first_of(std::string_view("\0\r\n", 3)) != std::string::npos) {
+        decoder.error(entry.value, at, "a header value must not contain a line break");
+        ok = false;
+        continue;
+      }
+      source.headers[entry.key] = *value;
+    }
+  }
+  if (!ok) {
+    return std::nullopt;
+  }
+  return source;
+}
+
 }  // namespace
 
 std::optional<std::vector<WriteFileEntry>> decode_write_files(const Value& config,
@@ -125,7 +211,8 @@ std::optional<std::vector<WriteFileEntry>> decode_write_files(const Value& confi
       continue;
     }
     decoder.unknown_keys(
-        item, base, {"path", "content", "encoding", "owner", "permissions", "append", "defer"});
+        item, base,
+        {"path", "content", "encoding", "owner", "permissions", "append", "defer", "source"});
     WriteFileEntry entry;
     const Value* path = item.get("path");
     if (path == nullptr) {
@@ -148,11 +235,15 @@ std::optional<std::vector<WriteFileEntry>> decode_write_files(const Value& confi
       }
     }
     if (const Value* c = item.get("content"); c != nullptr && !c->is_null()) {
+      entry.has_content = true;
       if (auto s = decoder.string(*c, base + ".content"); s && is_known_encoding(encoding)) {
         if (auto d = decode_content(*s, encoding, *c, base + ".content", decoder)) {
           entry.content = std::move(*d);
         }
       }
+    }
+    if (const Value* src = item.get("source"); src != nullptr && !src->is_null()) {
+      entry.source = decode_source(*src, base + ".source", decoder);
     }
     if (const Value* o = item.get("owner")) {
       if (auto s = decoder.string(*o, base + ".owner")) {
@@ -187,8 +278,23 @@ PlanResult plan_entries(const std::vector<WriteFileEntry>& entries, bool deferre
     if (e.defer != deferred) {
       continue;
     }
-    result.actions.push_back(WriteFile{e.path, e.content, e.mode, e.owner, e.append,
-                                       "write_files[" + std::to_string(i) + "]"});
+    std::string label = "write_files[" + std::to_string(i) + "]";
+    if (e.source) {
+      FetchFile fetch{.path = e.path,
+                      .url = e.source->uri,
+                      .headers = e.source->headers,
+                      .mode = e.mode,
+                      .owner = e.owner,
+                      .append = e.append,
+                      .label = label,
+                      .max_bytes = kMaxInflated};
+      if (e.has_content) {
+        fetch.fallback = e.content;
+      }
+      result.actions.push_back(std::move(fetch));
+      continue;
+    }
+    result.actions.push_back(WriteFile{e.path, e.content, e.mode, e.owner, e.append, label});
   }
   return result;
 }
@@ -196,9 +302,16 @@ PlanResult plan_entries(const std::vector<WriteFileEntry>& entries, bool deferre
 }  // namespace
 
 void to_json(nlohmann::json& json, const WriteFileEntry& entry) {
-  json = {{"path", entry.path},     {"content", base64_encode(entry.content)},
-          {"owner", entry.owner},   {"mode", entry.mode},
-          {"append", entry.append}, {"defer", entry.defer}};
+  json = {{"path", entry.path},
+          {"content", base64_encode(entry.content)},
+          {"owner", entry.owner},
+          {"mode", entry.mode},
+          {"append", entry.append},
+          {"defer", entry.defer},
+          {"has_content", entry.has_content}};
+  if (entry.source) {
+    json["source"] = {{"uri", entry.source->uri}, {"headers", entry.source->headers}};
+  }
 }
 
 void from_json(const nlohmann::json& json, WriteFileEntry& entry) {
@@ -210,6 +323,13 @@ void from_json(const nlohmann::json& json, WriteFileEntry& entry) {
   entry = WriteFileEntry{json.at("path").get<std::string>(),  std::move(*content),
                          json.at("owner").get<std::string>(), json.at("mode").get<mode_t>(),
                          json.at("append").get<bool>(),       json.at("defer").get<bool>()};
+  // A file written before `source` existed has neither key.
+  entry.has_content = json.value("has_content", !entry.content.empty());
+  if (auto it = json.find("source"); it != json.end()) {
+    entry.source = WriteFileSource{
+        it->at("uri").get<std::string>(),
+        it->value("headers", nlohmann::json::object()).get<std::map<std::string, std::string>>()};
+  }
 }
 
 PlanResult plan_write_files(const std::vector<WriteFileEntry>& entries, const Facts&) {

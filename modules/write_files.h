@@ -1,7 +1,9 @@
 // write_files: files from user data (cc_write_files), with cloud-init's
-// encodings, owner, permissions, append and defer.
+// encodings, owner, permissions, append, defer and `source` (content fetched
+// from a URL, `content` the fallback when the fetch fails).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +12,15 @@
 
 namespace amiboot {
 
+/// `source: {uri, headers}`: where the content comes from. The URI is
+/// http://, https:// or file:///path (a file on the target system, as
+/// cloud-init reads it); its query and the header values may be credentials.
+struct WriteFileSource {
+  std::string uri;
+  std::map<std::string, std::string> headers;
+  bool operator==(const WriteFileSource&) const = default;
+};
+
 struct WriteFileEntry {
   std::string path;
   std::string content;  // decoded
@@ -17,9 +28,15 @@ struct WriteFileEntry {
   mode_t mode = 0644;
   bool append = false;
   bool defer = false;
+  std::optional<WriteFileSource> source;
+  /// `content` was given (not absent, not null): with a source, it is what
+  /// is written when the fetch fails; without one, an empty file is written
+  /// either way, as cloud-init does.
+  bool has_content = false;
   bool operator==(const WriteFileEntry&) const = default;
 };
-/// For the final stage's stored config; the content as base64 (it may be binary).
+/// For the final stage's stored config (0600, it may hold the source's
+/// headers); the content as base64 (it may be binary).
 void to_json(nlohmann::json& json, const WriteFileEntry& entry);
 void from_json(const nlohmann::json& json, WriteFileEntry& entry);
 

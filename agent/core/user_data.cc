@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "agent/core/codecs.h"
+#include "agent/core/config.h"
 #include "agent/core/mime.h"
 
 #include "agent/core/strings.h"
@@ -20,6 +21,10 @@ namespace {
 constexpr int k_max_mime_depth = 8;
 // Keeps script file names well under NAME_MAX once the runner adds a prefix.
 constexpr std::size_t k_max_name_length = 100;
+// A #cloud-config-archive item may itself be an archive; as deep as MIME.
+constexpr int k_max_archive_depth = 8;
+constexpr std::string_view k_part_handler_refused =
+    "amiboot runs no Python part handlers; the part is rejected";
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
@@ -122,6 +127,9 @@ enum class Marker {
   ShellScript,
   Boothook,
   Include,
+  IncludeOnce,
+  Archive,
+  PartHandler,
   Unsupported,
 };
 
@@ -133,12 +141,12 @@ struct MarkerRow {
 // cloud-init's INCLUSION_TYPES_MAP, longest prefix first so that
 // "#cloud-config-archive" is not taken for "#cloud-config".
 constexpr std::array<MarkerRow, 8> k_markers{{
-    {"#cloud-config-archive", Marker::Unsupported},
+    {"#cloud-config-archive", Marker::Archive},
     {"#cloud-config-jsonp", Marker::Unsupported},
     {"#cloud-boothook", Marker::Boothook},
     {"#cloud-config", Marker::CloudConfig},
-    {"#include-once", Marker::Include},
-    {"#part-handler", Marker::Unsupported},
+    {"#include-once", Marker::IncludeOnce},
+    {"#part-handler", Marker::PartHandler},
     {"#include", Marker::Include},
     {"#!", Marker::ShellScript},
 }};
@@ -197,9 +205,9 @@ struct Origin {
   }
 };
 
-class Decoder {
+class UserDataDecoder {
  public:
-  explicit Decoder(const UserDataOptions& options) : m_options(options) {}
+  explicit UserDataDecoder(const UserDataOptions& options) : m_options(options) {}
 
   /// A whole document: user data as served or an included URL's content.
   Status decode_document(std::string_view data, const Origin& origin, int include_depth) {
@@ -257,27 +265,156 @@ class Decoder {
       }
     }
 
-    const std::string& t = type.value;
+    return decode_typed(type.value, content, leaf, include_depth);
+  }
+
+  // A MIME part's (or an archive item's) body, by its declared type;
+  // text/plain and types we do not know are sniffed by their first line.
+  Status decode_typed(const std::string& t, std::string_view content, const Origin& leaf,
+                      int include_depth) {
     if (t == "text/cloud-config") {
       add(PartType::CloudConfig, content, leaf);
     } else if (t == "text/x-shellscript") {
       add(PartType::ShellScript, content, leaf);
+    } else if (t == "text/x-shellscript-per-boot") {
+      add(PartType::ScriptPerBoot, content, leaf);
+    } else if (t == "text/x-shellscript-per-instance") {
+      add(PartType::ScriptPerInstance, content, leaf);
+    } else if (t == "text/x-shellscript-per-once") {
+      add(PartType::ScriptPerOnce, content, leaf);
     } else if (t == "text/cloud-boothook") {
       add(PartType::Boothook, content, leaf);
-    } else if (t == "text/x-include-url" || t == "text/x-include-once-url") {
-      include(content, leaf, include_depth);
+    } else if (t == "text/x-include-url") {
+      include(content, leaf, include_depth, false);
+    } else if (t == "text/x-include-once-url") {
+      include(content, leaf, include_depth, true);
+    } else if (t == "text/cloud-config-archive") {
+      archive(content, leaf, include_depth);
+    } else if (t == "text/part-handler") {
+      m_out.errors.push_back(leaf.label() + ": " + std::string(k_part_handler_refused));
     } else if (t == "text/jinja2" && !has_jinja_header(skip_leading_space(skip_bom(content)))) {
       // cloud-init's jinja handler wants the header line in the part too.
       warn(leaf.label() + ": text/jinja2 without a '## template: jinja' first line; ignored");
-    } else if (t == "text/cloud-config-archive" || t == "text/cloud-config-jsonp" ||
-               t == "text/part-handler" || t.starts_with("text/x-shellscript-per-")) {
-      // Per-boot/per-once scripts would need a frequency a Part cannot carry;
-      // running them once per instance would be quietly wrong.
+    } else if (t == "text/cloud-config-jsonp" || t.starts_with("text/x-shellscript-per-")) {
       warn(leaf.label() + ": " + printable_token(t) + " is not supported by amiboot; ignored");
     } else {
       return decode_sniffed(content, leaf, include_depth);
     }
     return {};
+  }
+
+  // cloud-init's _explode_archive: a YAML list whose items are a string (the
+  // content) or a map with `content` and optional `type` (else sniffed, and
+  // text/cloud-config when nothing matches), `filename`, `launch-index` and
+  // MIME headers (Merge-Type). Each item is decoded as a MIME part of its
+  // type. cloud-init skips what it cannot use silently; we warn, naming the
+  // item by position.
+  void archive(std::string_view content, const Origin& origin, int include_depth) {
+    std::string prefix = origin.label() + ": #cloud-config-archive";
+    if (m_archive_depth >= k_max_archive_depth) {
+      warn(prefix + " nested deeper than " + std::to_string(k_max_archive_depth) +
+           " levels; ignored");
+      return;
+    }
+    // The marker line is a YAML comment; lines skipped before it are kept
+    // blank, so positions are lines of the part as served.
+    std::string_view body = skip_leading_space(skip_bom(content));
+    std::size_t skipped = content.size() - body.size();
+    std::string text(
+        static_cast<std::size_t>(std::count(content.begin(), content.begin() + skipped, '\n')),
+        '\n');
+    text += body;
+    auto doc = parse_yaml(crlf_to_lf(text), origin.label());
+    if (!doc) {
+      warn(prefix + " is not valid YAML (" + doc.error().message + "); ignored");
+      return;
+    }
+    if (doc->is_null()) {
+      return;
+    }
+    if (!doc->is_sequence()) {
+      warn(prefix + ": expected a list of parts, got " + doc->type_name() + "; ignored");
+      return;
+    }
+    ++m_archive_depth;
+    for (std::size_t k = 0; k < doc->items.size(); ++k) {
+      archive_item(doc->items[k], k + 1, origin, include_depth);
+    }
+    --m_archive_depth;
+  }
+
+  void archive_item(const Value& item, std::size_t k, const Origin& origin, int include_depth) {
+    std::string where = origin.label() + " item " + std::to_string(k) +
+                        (item.pos.line > 0 ? " (line " + std::to_string(item.pos.line) + ")" : "");
+    Origin leaf{origin.label() + " item " + std::to_string(k), "", "", ""};
+    if (item.is_scalar()) {
+      decode_archive_content(item.scalar, "", leaf, include_depth);
+      return;
+    }
+    if (!item.is_map()) {
+      warn(where + ": expected a map with 'content' or a string, got " + item.type_name() +
+           "; skipped");
+      return;
+    }
+    const Value* content = item.get("content");
+    if (content == nullptr || content->is_null()) {
+      warn(where + ": no 'content'; skipped");
+      return;
+    }
+    if (!content->is_scalar()) {
+      warn(where + ": 'content' is " + content->type_name() + ", expected a string; skipped");
+      return;
+    }
+    if (const Value* index = item.get("launch-index"); index != nullptr && !index->is_null()) {
+      auto n = index->as_int();
+      if (!n) {
+        warn(where + ": launch-index is not an integer; skipped");
+        return;
+      }
+      if (*n != m_options.launch_index) {
+        warn(where + ": launch-index " + std::to_string(*n) + " is not this instance's (" +
+             std::to_string(m_options.launch_index) + "); skipped");
+        return;
+      }
+    }
+    if (const Value* name = item.get("filename"); name != nullptr && name->is_scalar()) {
+      leaf.filename = sanitize_name(name->scalar);
+    }
+    for (std::string_view header : {"merge-type", "x-merge-type"}) {  // lower case
+      const Value* v = nullptr;
+      for (const auto& entry : item.entries) {
+        if (starts_with_ci(entry.key, header) && entry.key.size() == header.size()) {
+          v = &entry.value;
+        }
+      }
+      if (v != nullptr && v->is_scalar() && !trim(v->scalar).empty()) {
+        leaf.merge_type = std::string(trim(v->scalar));
+        break;
+      }
+    }
+    std::string type;
+    if (const Value* t = item.get("type"); t != nullptr && t->is_scalar()) {
+      type = std::string(trim(t->scalar));
+    }
+    decode_archive_content(content->scalar, type, leaf, include_depth);
+  }
+
+  void decode_archive_content(const std::string& content, const std::string& type,
+                              const Origin& leaf, int include_depth) {
+    Status status;
+    if (!type.empty()) {
+      status = decode_typed(std::string(parse_mime_header_value(type).value), content, leaf,
+                            include_depth);
+    } else if (find_marker(content) != nullptr ||
+               has_jinja_header(skip_leading_space(skip_bom(content)))) {
+      status = decode_sniffed(content, leaf, include_depth);
+    } else {
+      // cloud-init's ARCHIVE_UNDEF_TYPE.
+      add(PartType::CloudConfig, content, leaf);
+    }
+    if (!status) {
+      warn(status.error().message + "; skipped");
+    }
   }
 
   Status decode_multipart(const MimeEntity& entity, const MimeHeaderValue& type,
@@ -329,7 +466,14 @@ class Decoder {
         add(PartType::Boothook, content, origin);
         break;
       case Marker::Include:
-        include(content, origin, include_depth);
+      case Marker::IncludeOnce:
+        include(content, origin, include_depth, false);
+        break;
+      case Marker::Archive:
+        archive(content, origin, include_depth);
+        break;
+      case Marker::PartHandler:
+        m_out.errors.push_back(origin.label() + ": " + std::string(k_part_handler_refused));
         break;
       case Marker::Unsupported:
         warn(origin.label() + ": " + std::string(row->prefix) +
@@ -379,7 +523,7 @@ class Decoder {
 
   void add(PartType type, std::string_view raw, const Origin& origin) {
     std::string content = crlf_to_lf(skip_bom(raw));
-    if (type == PartType::ShellScript || type == PartType::Boothook) {
+    if (type != PartType::CloudConfig) {
       // The kernel needs "#!" at offset 0; cloud-init's sniffing skipped the
       // whitespace before it, so we do too when writing the script.
       content.erase(0, content.size() - skip_leading_space(content).size());
@@ -406,8 +550,10 @@ class Decoder {
   }
 
   // cloud-init's _do_include: one URL a line; "#include" may share its line
-  // with a URL; other comment lines and blank lines are skipped.
-  void include(std::string_view content, const Origin& origin, int include_depth) {
+  // with a URL; other comment lines and blank lines are skipped. A line
+  // "#include-once" makes it and the URLs after it include-once, until a
+  // line "#include"; a text/x-include-once-url part starts include-once.
+  void include(std::string_view content, const Origin& origin, int include_depth, bool once) {
     content = skip_bom(content);
     std::size_t pos = 0;
     while (pos < content.size()) {
@@ -417,19 +563,21 @@ class Decoder {
       pos = end + 1;
       if (starts_with_ci(line, "#include-once")) {
         line = trim(line.substr(13));
+        once = true;
       } else if (starts_with_ci(line, "#include")) {
         line = trim(line.substr(8));
+        once = false;
       }
       if (line.empty() || line.front() == '#') {
         continue;
       }
-      fetch_include(std::string(line), origin, include_depth);
+      fetch_include(std::string(line), origin, include_depth, once);
     }
   }
 
-  void fetch_include(const std::string& url, const Origin& origin, int include_depth) {
+  void fetch_include(const std::string& url, const Origin& origin, int include_depth, bool once) {
     std::string shown = redact_url(url);
-    std::string prefix = origin.label() + ": #include " + shown;
+    std::string prefix = origin.label() + (once ? ": #include-once " : ": #include ") + shown;
     if (!m_options.fetch) {
       warn(prefix + " was not fetched (offline); its content was not checked");
       return;
@@ -445,7 +593,8 @@ class Decoder {
       return;
     }
     ++m_fetches;
-    Result<std::string> fetched = m_options.fetch(url);
+    Result<std::string> fetched =
+        once && m_options.fetch_once ? m_options.fetch_once(url) : m_options.fetch(url);
     if (!fetched) {
       warn(prefix + " failed: " + fetched.error().message + "; skipped");
       return;
@@ -486,12 +635,13 @@ class Decoder {
   DecodedUserData m_out;
   std::size_t m_inflated = 0;
   int m_fetches = 0;
+  int m_archive_depth = 0;
 };
 
 }  // namespace
 
 Result<DecodedUserData> decode_user_data(const std::string& raw, const UserDataOptions& options) {
-  Decoder decoder(options);
+  UserDataDecoder decoder(options);
   Status status = decoder.decode_document(raw, Origin{"user-data", "", "", ""}, 0);
   if (!status) {
     return status.error();
@@ -509,6 +659,12 @@ std::string_view part_type_name(PartType type) {
       return "cloud-boothook";
     case PartType::IncludeUrl:
       return "x-include-url";
+    case PartType::ScriptPerBoot:
+      return "x-shellscript-per-boot";
+    case PartType::ScriptPerInstance:
+      return "x-shellscript-per-instance";
+    case PartType::ScriptPerOnce:
+      return "x-shellscript-per-once";
     case PartType::Unknown:
       break;
   }

@@ -15,7 +15,19 @@
 
 namespace amiboot {
 
-enum class PartType { CloudConfig, ShellScript, Boothook, IncludeUrl, Unknown };
+enum class PartType {
+  CloudConfig,
+  ShellScript,
+  Boothook,
+  IncludeUrl,
+  Unknown,
+  /// text/x-shellscript-per-boot|per-instance|per-once: written to
+  /// /var/lib/amiboot/scripts/per-<x>/ by the scripts_per_<x> module and run
+  /// with that folder's scripts (cloud-init's /var/lib/cloud/scripts/per-<x>).
+  ScriptPerBoot,
+  ScriptPerInstance,
+  ScriptPerOnce,
+};
 
 struct Part {
   PartType type = PartType::Unknown;
@@ -44,6 +56,12 @@ struct UserDataOptions {
   /// Fetches an #include URL; empty means includes are skipped with a warning
   /// (validate runs offline).
   std::function<Result<std::string>(const std::string& url)> fetch;
+  /// Fetches an #include-once URL (cloud-init: fetched once per instance,
+  /// then read from the instance's state); empty means `fetch` is used.
+  std::function<Result<std::string>(const std::string& url)> fetch_once;
+  /// The ami-launch-index `#cloud-config-archive` items' `launch-index` is
+  /// compared with: amiboot's metadata has none, so 0.
+  int launch_index = 0;
   /// Fetches allowed in one decode, all include levels together, so a list of
   /// includes that include lists cannot fan out without bound.
   int max_includes = 32;

@@ -400,7 +400,18 @@ check_boot_1() {
 
   check_firewall
 
+  # The Jinja template part (tests/e2e/template.sh) rendered with the fake
+  # IMDS's instance id and zone and ran; the per-boot part ran this boot.
+  expect_file_match "template part rendered: instance id and zone" /var/tmp/amiboot-e2e-template \
+    "^$E2E_INSTANCE_1 us-east-1a$"
+  expect_file_lines "template part ran once" /var/tmp/amiboot-e2e-template 1
+  expect_match "scripts_per_boot ok" "^module scripts_per_boot: ok" "$(module_line scripts_per_boot)"
+  expect_file_lines "per-boot part ran once" /var/tmp/amiboot-e2e-per-boot 1
+  expect_eq "per-boot part wrote this boot's id" "$BOOT1_ID" \
+    "$(tail -n 1 "$(guest_file /var/tmp/amiboot-e2e-per-boot)" 2>/dev/null)"
+
   # Kept for boot 2: per-instance output must not change.
+  BOOT1_TEMPLATE_MTIME=$(file_stat /var/tmp/amiboot-e2e-template mtime)
   BOOT1_RUNCMD_MTIME=$(file_stat /var/tmp/amiboot-runcmd mtime)
   BOOT1_SCRIPT_MTIME=$(file_stat /var/tmp/amiboot-script mtime)
 }
@@ -424,6 +435,13 @@ check_boot_2() {
   # ...per-boot work did.
   expect_match "bootcmd ran" "^module bootcmd: ok" "$(module_line bootcmd)"
   expect_file_lines "bootcmd appended a line this boot" /var/log/amiboot-example-boots.log 2
+  # The per-boot part ran again; the template part (per instance) did not.
+  expect_file_lines "per-boot part ran again: two lines" /var/tmp/amiboot-e2e-per-boot 2
+  expect_eq "per-boot part's new line is this boot's id" "$(cat "$REPORT/boot_id")" \
+    "$(tail -n 1 "$(guest_file /var/tmp/amiboot-e2e-per-boot)" 2>/dev/null)"
+  expect_file_lines "template part did not run again: one line" /var/tmp/amiboot-e2e-template 1
+  expect_eq "template output untouched" "${BOOT1_TEMPLATE_MTIME:-?}" \
+    "$(file_stat /var/tmp/amiboot-e2e-template mtime)"
 
   # The volume from boot 1 is mounted again and its file read back.
   expect_eq "/mnt is still the second disk" "/dev/vdb ext4 ${BOOT1_VDB_UUID:-?}" \
@@ -456,6 +474,9 @@ check_boot_3() {
   expect_file_match "user script output names the new instance" /var/tmp/amiboot-script \
     "^user-data script ran for $E2E_INSTANCE_3$"
   expect_file_lines "bootcmd: a line per boot" /var/log/amiboot-example-boots.log 3
+  expect_file_match "template part ran for the new instance" /var/tmp/amiboot-e2e-template \
+    "^$E2E_INSTANCE_3 us-east-1a$"
+  expect_file_lines "per-boot part: a line per boot" /var/tmp/amiboot-e2e-per-boot 3
 
   # A new instance from the same image gets its own host keys; the volume
   # with data on it is mounted, never formatted again.

@@ -48,6 +48,8 @@ FILES=(
   /var/lib/example/ready-for-users
   /var/tmp/amiboot-runcmd
   /var/tmp/amiboot-script
+  /var/tmp/amiboot-e2e-template
+  /var/tmp/amiboot-e2e-per-boot
   /var/log/amiboot-example-boots.log
   /run/amiboot/status.json
   /run/amiboot/result.json

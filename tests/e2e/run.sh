@@ -251,8 +251,10 @@ ensure_compat_deb() {
 
 # $work/imds: tests/e2e/imds plus a key pair made for this run, so the host
 # can log in as the default user. $work/user-data: examples/user-data's two
-# parts, tests/e2e/firewall.yaml and tests/e2e/packages.yaml, in one MIME
-# multipart (as examples/make-user-data writes it).
+# parts, tests/e2e/firewall.yaml, tests/e2e/packages.yaml, tests/e2e/template.jinja
+# (a Jinja template, text/jinja2) and tests/e2e/per-boot.sh
+# (text/x-shellscript-per-boot) in one MIME multipart (as
+# examples/make-user-data writes it).
 E2E_IMDS_DIR=""
 E2E_USER_DATA=""
 E2E_SSH_KEY=""
@@ -267,16 +269,18 @@ make_metadata() {
   mkdir -p "$E2E_IMDS_DIR/meta-data/public-keys/0=test-key"
   cp "$E2E_SSH_KEY.pub" "$E2E_IMDS_DIR/meta-data/public-keys/0=test-key/openssh-key"
   E2E_USER_DATA=$work/user-data
-  python3 - "$TOP/examples" "$E2E_DIR/firewall.yaml" "$E2E_DIR/packages.yaml" "$E2E_USER_DATA" <<'EOF'
+  python3 - "$TOP/examples" "$E2E_DIR" "$E2E_USER_DATA" <<'EOF'
 import os, sys
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
-examples, firewall, packages, out = sys.argv[1:5]
+examples, e2e, out = sys.argv[1:4]
 parts = [(os.path.join(examples, "cloud-config.yaml"), "cloud-config"),
          (os.path.join(examples, "script.sh"), "x-shellscript"),
-         (firewall, "cloud-config"),
-         (packages, "cloud-config")]
+         (os.path.join(e2e, "firewall.yaml"), "cloud-config"),
+         (os.path.join(e2e, "packages.yaml"), "cloud-config"),
+         (os.path.join(e2e, "template.jinja"), "jinja2"),
+         (os.path.join(e2e, "per-boot.sh"), "x-shellscript-per-boot")]
 outer = MIMEMultipart()
 for path, subtype in parts:
     with open(path) as f:

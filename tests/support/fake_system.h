@@ -1,7 +1,7 @@
 // RecordingSystem: a scripted, recording System for unit tests of the
 // executor, the runner, state and the report. Files, folders and symlinks
 // live in memory; a test scripts what may happen (the commands, in order;
-// the HTTP answers; the folders writes may go to; the console) and every call
+// the HTTP answers and GET bodies; the folders writes may go to; the console) and every call
 // is recorded. Any call the test did not script fails the test loudly
 // (ADD_FAILURE naming the call) and returns an error; expectations left
 // unused fail it when the fake is destroyed.
@@ -38,6 +38,13 @@ struct RecordedWrite {
   bool durable = true;
 };
 
+/// One http_get call, as System got it.
+struct RecordedGet {
+  std::string url;
+  std::map<std::string, std::string> headers;
+  std::size_t max_bytes = 0;
+};
+
 class RecordingSystem : public System {
  public:
   explicit RecordingSystem(std::string root = "/") : m_root(std::move(root)) {}
@@ -72,6 +79,11 @@ class RecordingSystem : public System {
     auto& queue = m_http[method + " " + url];
     queue.insert(queue.end(), answers.begin(), answers.end());
   }
+  /// GETs of url get these answers (a body or an error), one per call, in order.
+  void expect_get(const std::string& url, std::vector<Result<std::string>> answers) {
+    auto& queue = m_gets[url];
+    queue.insert(queue.end(), answers.begin(), answers.end());
+  }
   void allow_console() { m_console_allowed = true; }
 
   /// Fails the test for every expectation not used up (also on destruction).
@@ -87,6 +99,13 @@ class RecordingSystem : public System {
       }
     }
     m_http.clear();
+    for (const auto& [url, answers] : m_gets) {
+      if (!answers.empty()) {
+        ADD_FAILURE() << "RecordingSystem: " << answers.size()
+                      << " scripted GET answer(s) never used: " << url;
+      }
+    }
+    m_gets.clear();
   }
 
   // --- state a test sets or reads ------------------------------------------
@@ -104,6 +123,7 @@ class RecordingSystem : public System {
   std::vector<std::string> calls;  // every effect, described, in order
   std::vector<RecordedWrite> writes;
   std::vector<CommandSpec> commands;
+  std::vector<RecordedGet> gets;
   std::vector<std::chrono::milliseconds> sleeps;
   std::vector<std::string> console_lines;
 
@@ -257,6 +277,23 @@ class RecordingSystem : public System {
     it->second.erase(it->second.begin());
     return answer;
   }
+  Result<std::string> http_get(const std::string& url,
+                               const std::map<std::string, std::string>& headers,
+                               std::size_t max_bytes) override {
+    std::string call = "http GET " + url;
+    auto it = m_gets.find(url);
+    if (it == m_gets.end() || it->second.empty()) {
+      return unscripted(call);
+    }
+    calls.push_back(call);
+    gets.push_back({url, headers, max_bytes});
+    Result<std::string> answer = it->second.front();
+    it->second.erase(it->second.begin());
+    if (answer && answer->size() > max_bytes) {
+      return error("larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    return answer;
+  }
   void console(const std::string& text) override {
     if (!m_console_allowed) {
       (void)unscripted("console " + text);
@@ -312,6 +349,7 @@ class RecordingSystem : public System {
   std::vector<std::string> m_writable;
   std::deque<ExpectedRun> m_runs;
   std::map<std::string, std::vector<Status>> m_http;
+  std::map<std::string, std::vector<Result<std::string>>> m_gets;
   bool m_console_allowed = false;
 };
 

@@ -221,6 +221,138 @@ TEST(Executor, ACheckCommandRejectingTheFileLeavesItAlone) {
   EXPECT_FALSE(system.exists("/etc/sudoers.d/90-users"));
 }
 
+// write_files `source`: the URL as the test scripts it; the errors and the
+// plan never show its query.
+const std::string kSourceUrl = "https://bucket.example.com/app.conf?X-Amz-Signature=s3cr3t";
+
+FetchFile fetch_app_conf() {
+  return FetchFile{.path = "/etc/app.conf",
+                   .url = kSourceUrl,
+                   .headers = {{"Authorization", "Bearer t0ken"}},
+                   .mode = 0600,
+                   .owner = "root:root",
+                   .label = "write_files[0]"};
+}
+
+TEST(Executor, FetchFileWritesTheFetchedContentAfterSendingTheHeaders) {
+  RecordingSystem system;
+  system.add_file("/etc/app.conf", "old");
+  system.allow_writes("/etc/app.conf");
+  system.expect_get(kSourceUrl, {std::string("fetched\n")});
+  FetchFile fetch = fetch_app_conf();
+  fetch.fallback = "fallback";
+  auto outcome = run_actions(system, {fetch});
+  EXPECT_TRUE(outcome.ok()) << outcome.errors[0];
+  ASSERT_EQ(system.gets.size(), 1u);
+  EXPECT_EQ(system.gets[0].headers,
+            (std::map<std::string, std::string>{{"Authorization", "Bearer t0ken"}}));
+  EXPECT_EQ(system.gets[0].max_bytes, std::size_t{64} << 20);
+  ASSERT_EQ(system.writes.size(), 1u);
+  EXPECT_EQ(system.writes[0].path, "/etc/app.conf");
+  EXPECT_EQ(system.writes[0].content, "fetched\n");
+  EXPECT_EQ(system.writes[0].mode, 0600u);
+  EXPECT_EQ(system.writes[0].uid, 0u);
+}
+
+TEST(Executor, FetchFileAppendsTheFetchedContent) {
+  RecordingSystem system;
+  system.add_file("/etc/hosts", "127.0.0.1 localhost\n");
+  system.allow_writes("/etc/hosts");
+  system.expect_get("http://10.0.0.1/hosts", {std::string("10.0.0.2 db\n")});
+  auto outcome = run_actions(system, {FetchFile{.path = "/etc/hosts",
+                                                .url = "http://10.0.0.1/hosts",
+                                                .append = true,
+                                                .label = "write_files[0]"}});
+  EXPECT_TRUE(outcome.ok());
+  EXPECT_EQ(system.files["/etc/hosts"], "127.0.0.1 localhost\n10.0.0.2 db\n");
+}
+
+TEST(Executor, AFailedFetchIsRetriedThenFallsBackToTheContentGiven) {
+  RecordingSystem system;
+  system.allow_writes("/etc/app.conf");
+  system.expect_get(kSourceUrl, {error("HTTP 503"), error("HTTP 503"), error("Timeout was reached"),
+                                 error("HTTP 404")});
+  FetchFile fetch = fetch_app_conf();
+  fetch.fallback = "fallback\n";
+  auto outcome = run_actions(system, {fetch});
+  EXPECT_TRUE(outcome.ok()) << outcome.errors[0];
+  // cloud-init's three retries, 3 s apart, on the fake clock.
+  EXPECT_EQ(system.sleeps, (std::vector<std::chrono::milliseconds>{3000ms, 3000ms, 3000ms}));
+  EXPECT_EQ(system.files["/etc/app.conf"], "fallback\n");
+}
+
+TEST(Executor, AFailedFetchWithoutContentIsAnErrorAndLeavesTheFileAlone) {
+  RecordingSystem system;
+  system.add_file("/etc/app.conf", "old");
+  // No allow_writes: any write would fail the test.
+  system.expect_get(kSourceUrl, {error("HTTP 403")});
+  FetchFile fetch = fetch_app_conf();
+  fetch.attempts = 1;
+  auto outcome = run_actions(system, {fetch});
+  ASSERT_EQ(outcome.errors.size(), 1u);
+  EXPECT_EQ(outcome.errors[0],
+            "write_files[0]: could not fetch from bucket.example.com (1 attempts): HTTP 403; no "
+            "content to fall back to, /etc/app.conf left unchanged");
+  EXPECT_EQ(system.files["/etc/app.conf"], "old");
+  EXPECT_TRUE(system.writes.empty());
+  EXPECT_TRUE(system.sleeps.empty());
+}
+
+TEST(Executor, AnEmptyFallbackIsWrittenWhenGivenButNeverInvented) {
+  // `content: ''` with a source: cloud-init writes the empty file, and so do we.
+  RecordingSystem system;
+  system.allow_writes("/etc/app.conf");
+  system.expect_get(kSourceUrl, {error("HTTP 500")});
+  FetchFile fetch = fetch_app_conf();
+  fetch.attempts = 1;
+  fetch.fallback = "";
+  EXPECT_TRUE(run_actions(system, {fetch}).ok());
+  ASSERT_EQ(system.writes.size(), 1u);
+  EXPECT_EQ(system.writes[0].content, "");
+}
+
+TEST(Executor, AFileSourceIsReadOnTheTargetUnderTheRoot) {
+  RecordingSystem system("/sandbox");
+  system.add_file("/srv/seed/app.conf", "local\n");
+  system.allow_writes("/etc/app.conf");
+  auto outcome = run_actions(system, {FetchFile{.path = "/etc/app.conf",
+                                                .url = "file:///srv/seed/app.conf",
+                                                .label = "write_files[0]"}});
+  EXPECT_TRUE(outcome.ok()) << outcome.errors[0];
+  EXPECT_EQ(system.files["/etc/app.conf"], "local\n");
+  // A missing file is the same failure as a failed download.
+  RecordingSystem missing;
+  outcome = run_actions(
+      missing,
+      {FetchFile{.path = "/etc/app.conf", .url = "file:///srv/absent", .label = "write_files[1]"}});
+  ASSERT_EQ(outcome.errors.size(), 1u);
+  EXPECT_NE(outcome.errors[0].find("/etc/app.conf left unchanged"), std::string::npos)
+      << outcome.errors[0];
+}
+
+TEST(Executor, AnUnknownOwnerFailsTheFetchBeforeDownloading) {
+  RecordingSystem system;
+  system.add_file("/etc/passwd", "root:x:0:0::/root:/bin/sh\n");
+  system.add_file("/etc/group", "root:x:0:\n");
+  FetchFile fetch = fetch_app_conf();
+  fetch.owner = "nobody-here";
+  auto outcome = run_actions(system, {fetch});
+  ASSERT_EQ(outcome.errors.size(), 1u);
+  EXPECT_TRUE(system.gets.empty());
+}
+
+TEST(Executor, FetchErrorsNeverShowTheQueryOrTheHeaders) {
+  RecordingSystem system;
+  system.expect_get(kSourceUrl, {error("HTTP 401")});
+  FetchFile fetch = fetch_app_conf();
+  fetch.attempts = 1;
+  auto outcome = run_actions(system, {fetch});
+  ASSERT_EQ(outcome.errors.size(), 1u);
+  for (const char* secret : {"s3cr3t", "t0ken", "app.conf?", "X-Amz"}) {
+    EXPECT_EQ(outcome.errors[0].find(secret), std::string::npos) << outcome.errors[0];
+  }
+}
+
 TEST(Executor, AnUnknownPackageManagerIsAnError) {
   RecordingSystem sandbox("/sandbox");
   ManagePackages request{.manager = "nosuch", .packages = {{"nginx", ""}}};

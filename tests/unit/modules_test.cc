@@ -110,6 +110,144 @@ TEST(WriteFiles, BadPermissionsAndEncodingNameTheKey) {
   EXPECT_EQ(plan.diagnostics[1].path, "write_files[0].permissions");
 }
 
+TEST(WriteFiles, SourcePlansAFetchWithItsHeadersAndTheContentAsFallback) {
+  Fixture f(
+      "write_files:\n"
+      "  - path: /etc/app.conf\n"
+      "    source:\n"
+      "      uri: https://bucket.example.com/app.conf?X-Amz-Signature=s3cr3t\n"
+      "      headers: {Authorization: 'Bearer t0ken', X-Empty: ''}\n"
+      "    encoding: b64\n    content: aGk=\n    permissions: '0600'\n    owner: app:app\n"
+      "  - path: /etc/only-url\n    source: {uri: 'http://10.0.0.1:8080/x'}\n    append: true\n"
+      "  - path: /etc/local\n    source: {uri: 'file:///srv/seed/local'}\n    content: ''\n"
+      "  - path: /etc/later\n    source: {uri: 'http://h/later'}\n    defer: true\n");
+  auto plan = f.plan("write_files");
+  ASSERT_TRUE(plan.diagnostics.empty()) << plan.diagnostics[0].format();
+  std::vector<Action> expected = {
+      FetchFile{.path = "/etc/app.conf",
+                .url = "https://bucket.example.com/app.conf?X-Amz-Signature=s3cr3t",
+                .headers = {{"Authorization", "Bearer t0ken"}, {"X-Empty", ""}},
+                .fallback = "hi",
+                .mode = 0600,
+                .owner = "app:app",
+                .label = "write_files[0]"},
+      FetchFile{.path = "/etc/only-url",
+                .url = "http://10.0.0.1:8080/x",
+                .owner = "root:root",
+                .append = true,
+                .label = "write_files[1]"},
+      // An explicit empty content is a fallback, as in cloud-init.
+      FetchFile{.path = "/etc/local",
+                .url = "file:///srv/seed/local",
+                .fallback = "",
+                .owner = "root:root",
+                .label = "write_files[2]"},
+  };
+  EXPECT_EQ(plan.actions, expected);
+  auto deferred = f.plan("write_files_deferred");
+  ASSERT_EQ(deferred.actions.size(), 1u);
+  EXPECT_EQ(std::get<FetchFile>(deferred.actions[0]).url, "http://h/later");
+  EXPECT_EQ(std::get<FetchFile>(deferred.actions[0]).fallback, std::nullopt);
+}
+
+TEST(WriteFiles, ABadSourceIsAnErrorWithItsPosition) {
+  struct Case {
+    const char* source;
+    const char* path;
+    const char* message;
+  };
+  for (const Case& c : {
+           Case{"{uri: 'ftp://h/x'}", "write_files[0].source.uri", "expected an http://"},
+           Case{"{uri: '/srv/x'}", "write_files[0].source.uri", "expected an http://"},
+           Case{"{uri: ''}", "write_files[0].source.uri", "expected an http://"},
+           Case{"{uri: 'file:///a/../etc/shadow'}", "write_files[0].source.uri", "'..'"},
+           Case{"{uri: 'http://h/a b'}", "write_files[0].source.uri", "space"},
+           Case{"{headers: {A: b}}", "write_files[0].source", "missing required key 'uri'"},
+           Case{"https://h/x", "write_files[0].source", "expected a map"},
+           Case{"{uri: 'http://h/', headers: [a]}", "write_files[0].source.headers",
+                "expected a map"},
+           Case{"{uri: 'http://h/', headers: {'Bad Name': x}}", "write_files[0].source.headers",
+                "not a valid HTTP header name"},
+           Case{"{uri: 'http://h/', headers: {A: \"x\\r\\nInjected: 1\"}}",
+                "write_files[0].source.headers.A", "line break"},
+       }) {
+    Fixture f(std::string("write_files:\n  - path: /x\n    source: ") + c.source + "\n");
+    auto plan = f.plan("write_files");
+    EXPECT_TRUE(plan.actions.empty()) << c.source;
+    ASSERT_TRUE(has_errors(plan.diagnostics)) << c.source;
+    EXPECT_EQ(plan.diagnostics[0].path, c.path) << c.source;
+    EXPECT_EQ(plan.diagnostics[0].pos.line, 3) << c.source;
+    EXPECT_NE(plan.diagnostics[0].message.find(c.message), std::string::npos)
+        << plan.diagnostics[0].format();
+  }
+  // The error shows no query: it may be a signature.
+  Fixture f("write_files:\n  - path: /x\n    source: {uri: 'ftp://u:pw@h/x?sig=s3cr3t'}\n");
+  auto plan = f.plan("write_files");
+  ASSERT_TRUE(has_errors(plan.diagnostics));
+  EXPECT_EQ(plan.diagnostics[0].message.find("s3cr3t"), std::string::npos);
+  EXPECT_EQ(plan.diagnostics[0].message.find("pw"), std::string::npos);
+  // An unknown key inside source is a warning, like the entry's own.
+  Fixture extra("write_files:\n  - path: /x\n    source: {uri: 'http://h/', retries: 3}\n");
+  plan = extra.plan("write_files");
+  EXPECT_FALSE(has_errors(plan.diagnostics));
+  EXPECT_EQ(plan.actions.size(), 1u);
+}
+
+TEST(WriteFiles, TheSourceSurvivesTheFinalStagesStoredConfig) {
+  Diagnostics out;
+  auto doc = parse_yaml(
+      "write_files:\n"
+      "  - {path: /a, source: {uri: 'https://h/a?sig=1', headers: {X-Token: t}}, defer: true}\n"
+      "  - {path: /b, source: {uri: 'https://h/b'}, content: fallback, defer: true}\n"
+      "  - {path: /c, content: plain, defer: true}\n"
+      "  - {path: /d, defer: true}\n",
+      "user-data");
+  ASSERT_TRUE(doc.ok());
+  auto entries = decode_write_files(*doc, out);
+  ASSERT_TRUE(entries.has_value());
+  nlohmann::json stored = *entries;
+  auto restored = nlohmann::json::parse(stored.dump()).get<std::vector<WriteFileEntry>>();
+  EXPECT_EQ(restored, *entries);
+  ASSERT_TRUE(restored[0].source.has_value());
+  EXPECT_EQ(restored[0].source->headers.at("X-Token"), "t");
+  EXPECT_FALSE(restored[0].has_content);
+  EXPECT_TRUE(restored[1].has_content);
+  // A file stored before `source` existed still loads.
+  nlohmann::json old = {{"path", "/e"}, {"content", "eA=="}, {"owner", "root:root"},
+                        {"mode", 0644}, {"append", false},   {"defer", true}};
+  auto entry = old.get<WriteFileEntry>();
+  EXPECT_EQ(entry.content, "x");
+  EXPECT_FALSE(entry.source.has_value());
+}
+
+TEST(WriteFiles, AFetchIsDescribedWithoutTheQueryOrTheHeaderValues) {
+  FetchFile fetch{
+      .path = "/etc/app.conf",
+      .url = "https://user:pa55@bucket.example.com/app.conf?X-Amz-Signature=s3cr3t#frag",
+      .headers = {{"Authorization", "Bearer t0ken"}},
+      .fallback = "hi",
+      .label = "write_files[0]"};
+  std::string line = describe(fetch);
+  std::string json = action_to_json(fetch).dump();
+  for (const std::string& shown : {line, json}) {
+    for (const char* secret : {"s3cr3t", "t0ken", "pa55", "user", "frag", "hi\""}) {
+      EXPECT_EQ(shown.find(secret), std::string::npos) << secret << " in " << shown;
+    }
+    EXPECT_NE(shown.find("https://bucket.example.com/app.conf"), std::string::npos) << shown;
+    EXPECT_NE(shown.find("Authorization"), std::string::npos) << shown;
+  }
+  EXPECT_EQ(line,
+            "write /etc/app.conf from https://bucket.example.com/app.conf?... (headers "
+            "Authorization) (mode 0644, owner root; else 2 bytes given)");
+  EXPECT_EQ(action_to_json(fetch)["fallback_bytes"], 2);
+  fetch.fallback.reset();
+  EXPECT_TRUE(action_to_json(fetch)["fallback_bytes"].is_null());
+  EXPECT_NE(describe(fetch).find("nothing written if the fetch fails"), std::string::npos);
+  EXPECT_EQ(url_host(fetch.url), "bucket.example.com");
+  EXPECT_EQ(url_host("http://10.0.0.1:8080/x"), "10.0.0.1:8080");
+  EXPECT_EQ(url_host("file:///srv/x"), "");
+}
+
 TEST(Commands, StringsRunWithShAndListsAreArgvs) {
   Fixture f("bootcmd:\n  - echo one\n  - [touch, /tmp/two]\nruncmd:\n  - [ls, -l, /]\n");
   auto boot = f.plan("bootcmd");
