@@ -232,18 +232,21 @@ Response ImdsClient::Impl::perform(bool put, const std::string& path, std::size_
 Result<Response> ImdsClient::Impl::send(bool put, const std::string& path, std::size_t cap,
                                         Clock::time_point deadline, int& attempts) {
   const std::string what = std::string("IMDS ") + (put ? "PUT " : "GET ") + path;
+  std::string last;  // why the previous try failed: the cause the error names
   for (int retry = 0;; ++retry) {
     const auto remaining = duration_cast<milliseconds>(deadline - Clock::now());
     if (remaining.count() <= 0) {
-      return error(what + ": no time left before the " +
-                   std::to_string(options.retry.deadline.count()) + " ms deadline after " +
-                   attempts_text(attempts));
+      // A sleep can overrun the deadline by a little: still name the cause.
+      return error(what + ": " + (last.empty() ? std::string() : last + "; ") +
+                   "no time left before the " + std::to_string(options.retry.deadline.count()) +
+                   " ms deadline after " + attempts_text(attempts));
     }
     Response r = perform(put, path, cap, std::min(options.request_timeout, remaining));
     ++attempts;
     if (!is_transient(r)) {
       return r;
     }
+    last = describe(r);
     const milliseconds wait = backoff.delay(retry);
     // Never sleep past the deadline: if the next try could not start in time,
     // say so now rather than after a pointless wait.
