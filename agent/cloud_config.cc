@@ -305,6 +305,13 @@ ModuleConfigs load_image_config(const System& system, Diagnostics& out) {
 MergedConfig merge_cloud_config(ModuleConfigs base, const std::vector<Part>& parts,
                                 Diagnostics& out) {
   MergedConfig result{std::move(base)};
+  auto reject = [&](const Part& part) {
+    out.push_back(Diagnostic{Diagnostic::Severity::Error,
+                             {part.label},
+                             "",
+                             "cloud-config rejected whole; nothing from it is applied"});
+    ++result.rejected_parts;
+  };
   for (const Part& part : parts) {
     if (part.type != PartType::CloudConfig) {
       continue;
@@ -312,29 +319,17 @@ MergedConfig merge_cloud_config(ModuleConfigs base, const std::vector<Part>& par
     auto doc = parse_yaml(part.content, part.label);
     if (!doc) {
       out.push_back(Diagnostic{Diagnostic::Severity::Error, {}, "", doc.error().message});
-      out.push_back(Diagnostic{Diagnostic::Severity::Error,
-                               {part.label},
-                               "",
-                               "cloud-config rejected whole; nothing from it is applied"});
-      ++result.rejected_parts;
+      reject(part);
       continue;
     }
     auto decoded = decode_cloud_config(*doc, out);
     if (!decoded) {
-      out.push_back(Diagnostic{Diagnostic::Severity::Error,
-                               {part.label},
-                               "",
-                               "cloud-config rejected whole; nothing from it is applied"});
-      ++result.rejected_parts;
+      reject(part);
       continue;
     }
     auto how = part_merge_spec(*doc, part, out);
     if (!how) {
-      out.push_back(Diagnostic{Diagnostic::Severity::Error,
-                               {part.label},
-                               "",
-                               "cloud-config rejected whole; nothing from it is applied"});
-      ++result.rejected_parts;
+      reject(part);
       continue;
     }
     drop_merge_keys(*doc);
@@ -348,11 +343,7 @@ MergedConfig merge_cloud_config(ModuleConfigs base, const std::vector<Part>& par
                     entries.end());
     }
     if (!result.modules.add_part(*doc, std::move(*decoded), *how, out)) {
-      out.push_back(Diagnostic{Diagnostic::Severity::Error,
-                               {part.label},
-                               "",
-                               "cloud-config rejected whole; nothing from it is applied"});
-      ++result.rejected_parts;
+      reject(part);
       continue;
     }
     ++result.accepted_parts;
