@@ -66,11 +66,11 @@ const std::vector<ModuleSpec>& module_table() {
       module_row<decode_disable_ec2_metadata, plan_disable_ec2_metadata>("disable_ec2_metadata", {"disable_ec2_metadata"}, Final, PerBoot, false),
       module_row<decode_write_files, plan_write_files_deferred>("write_files_deferred", {"write_files"}, Final, PerInstance, false),
       module_row<decode_packages, plan_packages>("packages", {"packages", "package_update", "package_upgrade", "package_reboot_if_required", "apt_update", "apt_upgrade", "apt_reboot_if_required"}, Final, PerInstance, false),
-      module_row<decode_commands<kRuncmd>, plan_commands>("runcmd", {"runcmd"}, Final, PerInstance, false),
       module_row<decode_no_keys, plan_scripts_per_once>("scripts_per_once", {}, Final, Once, true),
       module_row<decode_no_keys, plan_scripts_per_boot>("scripts_per_boot", {}, Final, PerBoot, true),
       module_row<decode_no_keys, plan_scripts_per_instance>("scripts_per_instance", {}, Final, PerInstance, true),
-      module_row<decode_no_keys, plan_scripts_user>("scripts_user", {}, Final, PerInstance, true),
+      // runcmd among the user-data scripts, in one pass by name, as cloud-init runs its script `runcmd`.
+      module_row<decode_user_scripts, plan_scripts_user>("scripts_user", {"runcmd"}, Final, PerInstance, true),
       module_row<decode_phone_home, plan_phone_home>("phone_home", {"phone_home"}, Final, PerInstance, false),
       module_row<decode_final_message, plan_final_message>("final_message", {"final_message"}, Final, PerBoot, true),
       // Last, so its SUCCESS or FAILURE covers every module before it.

@@ -1,5 +1,6 @@
 #include "modules/scripts.h"
 
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -69,8 +70,65 @@ PlanResult write_and_run(const Facts& input, PartType type, const std::string& f
   return result;
 }
 
-PlanResult plan_scripts_user(const NoKeys&, const Facts& input) {
-  return write_and_run(input, PartType::ShellScript, "scripts");
+void to_json(nlohmann::json& json, const UserScriptsConfig& config) {
+  json = config.runcmd ? nlohmann::json(*config.runcmd) : nlohmann::json(nullptr);
+}
+
+void from_json(const nlohmann::json& json, UserScriptsConfig& config) {
+  config.runcmd.reset();
+  if (!json.is_null()) {
+    config.runcmd = json.get<CommandList>();
+  }
+}
+
+UserScriptsConfig decode_user_scripts(const Value& doc, Diagnostics& out) {
+  return {decode_command_list(doc, kRuncmd, out)};
+}
+
+// cloud-init writes every user-data script, and runcmd as the script
+// `runcmd`, into the instance's scripts folder, then runs the folder once in
+// name order. runcmd's items stay separate commands here (argv, or the
+// user's own string through sh -c), in that same place in the order.
+PlanResult plan_scripts_user(const UserScriptsConfig& config, const Facts& input) {
+  PlanResult result;
+  std::string dir = input.state_dir + "/instances/" + input.metadata.instance_id + "/scripts";
+  std::map<std::string, const Part*> parts;
+  for (const Part& part : input.parts) {
+    if (part.type == PartType::ShellScript) {
+      parts[part.name] = &part;  // the last part of a name wins, as its file would
+    }
+  }
+  if (config.runcmd) {
+    if (auto same = parts.find(kRuncmd); same != parts.end()) {
+      // cloud-init's runcmd module writes scripts/runcmd after the parts.
+      result.diagnostics.push_back(
+          {Diagnostic::Severity::Warning,
+           {},
+           kRuncmd,
+           same->second->label + " is named runcmd: runcmd takes its place, as in cloud-init"});
+      parts.erase(same);
+    }
+  }
+  for (const auto& [name, part] : parts) {
+    result.actions.push_back(WriteFile{dir + "/" + name, with_interpreter(part->content), 0700,
+                                       "root", false, part->label});
+  }
+  bool runcmd_done = !config.runcmd;
+  auto run_runcmd = [&] {
+    PlanResult commands = plan_commands(*config.runcmd, input);
+    std::move(commands.actions.begin(), commands.actions.end(), std::back_inserter(result.actions));
+    runcmd_done = true;
+  };
+  for (const auto& [name, part] : parts) {
+    if (!runcmd_done && name > kRuncmd) {
+      run_runcmd();
+    }
+    result.actions.push_back(RunCommand{{dir + "/" + name}, "scripts " + name, true});
+  }
+  if (!runcmd_done) {
+    run_runcmd();
+  }
+  return result;
 }
 
 PlanResult plan_scripts_per_boot(const NoKeys&, const Facts& input) {

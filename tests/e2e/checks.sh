@@ -310,7 +310,7 @@ check_cloud_init_compat() {
   expect_match "cloud-init status: boot_status_code" "^boot_status_code: enabled-by-generator$" "$out"
   expect_match "cloud-init status: detail names the datasource" "^detail: DataSourceEc2$" "$out"
   expect_match "cloud-init status: no errors" "^errors: \[\]$" "$out"
-  expect_match "cloud-init status: the module list" "^	- final/runcmd: ok" "$out"
+  expect_match "cloud-init status: the module list" "^	- final/scripts_user: ok" "$out"
   expect_file_match "boot-finished after the final stage" /var/lib/cloud/instance/boot-finished \
     "^[0-9.]+ - .* - v\. "
   expect_file_match "result.json with no errors" /run/cloud-init/result.json '"errors": \[\]'
@@ -342,7 +342,14 @@ check_boot_1() {
   expect_file_match "runcmd ran" /var/tmp/amiboot-runcmd "^runcmd ran for $E2E_INSTANCE_1$"
   expect_file_match "user script ran" /var/tmp/amiboot-script "^user-data script ran for $E2E_INSTANCE_1$"
   expect_match "script output in the journal" "hello from the example script" "$(script_journal)"
-  expect_match "runcmd module ok" "^module runcmd: ok" "$(module_line runcmd)"
+  expect_match "scripts_user (runcmd and the scripts) ok" "^module scripts_user: ok" \
+    "$(module_line scripts_user)"
+  # cloud-init's order: one pass by name, runcmd among the user-data scripts.
+  expect_file_match "00-prepare.sh ran" /var/tmp/amiboot-e2e-prepare "^prepared for runcmd$"
+  expect_eq "00-prepare.sh, runcmd, script.sh: in name order" \
+    "running scripts 00-prepare.sh|running runcmd[0]|running scripts script.sh" \
+    "$(grep -oE 'running (scripts 00-prepare.sh|runcmd\[0\]|scripts script.sh)' \
+      "$REPORT/journal-u-amiboot-final.txt" | paste -sd'|')"
   expect_match "final message on stdout (console and journal)" \
     "example instance $E2E_INSTANCE_1 is ready" "$(cat "$REPORT/journal-u-amiboot-final.txt")"
 
@@ -421,8 +428,6 @@ check_boot_2() {
   expect_match "the same instance" "^same instance $E2E_INSTANCE_1" "$(journal)"
 
   # Per-instance work did not run again...
-  expect_match "runcmd skipped" "^module runcmd: skipped \(already ran for this instance\)" \
-    "$(module_line runcmd)"
   expect_match "scripts_user skipped" "^module scripts_user: skipped \(already ran for this instance\)" \
     "$(module_line scripts_user)"
   expect_match "write_files skipped" "^module write_files: skipped \(already ran for this instance\)" \
@@ -467,7 +472,7 @@ check_boot_3() {
     "^new instance $E2E_INSTANCE_3 \(was $E2E_INSTANCE_1\)" "$(journal)"
 
   # Per-instance work runs again for the new instance.
-  expect_match "runcmd ran again" "^module runcmd: ok" "$(module_line runcmd)"
+  expect_match "runcmd ran again" "^module scripts_user: ok" "$(module_line scripts_user)"
   expect_match "write_files ran again" "^module write_files: ok" "$(module_line write_files)"
   expect_file_match "runcmd output names the new instance" /var/tmp/amiboot-runcmd \
     "^runcmd ran for $E2E_INSTANCE_3$"

@@ -50,6 +50,7 @@ FILES=(
   /var/tmp/amiboot-script
   /var/tmp/amiboot-e2e-template
   /var/tmp/amiboot-e2e-per-boot
+  /var/tmp/amiboot-e2e-prepare
   /var/log/amiboot-example-boots.log
   /run/amiboot/status.json
   /run/amiboot/result.json

@@ -251,7 +251,7 @@ ensure_compat_deb() {
 
 # $work/imds: tests/e2e/imds plus a key pair made for this run, so the host
 # can log in as the default user. $work/user-data: examples/user-data's two
-# parts, tests/e2e/firewall.yaml, tests/e2e/packages.yaml, tests/e2e/template.jinja
+# parts, tests/e2e/00-prepare.sh (a script named to run before runcmd), tests/e2e/firewall.yaml, tests/e2e/packages.yaml, tests/e2e/template.jinja
 # (a Jinja template, text/jinja2) and tests/e2e/per-boot.sh
 # (text/x-shellscript-per-boot) in one MIME multipart (as
 # examples/make-user-data writes it).
@@ -277,6 +277,7 @@ from email.mime.text import MIMEText
 examples, e2e, out = sys.argv[1:4]
 parts = [(os.path.join(examples, "cloud-config.yaml"), "cloud-config"),
          (os.path.join(examples, "script.sh"), "x-shellscript"),
+         (os.path.join(e2e, "00-prepare.sh"), "x-shellscript"),
          (os.path.join(e2e, "firewall.yaml"), "cloud-config"),
          (os.path.join(e2e, "packages.yaml"), "cloud-config"),
          (os.path.join(e2e, "template.jinja"), "jinja2"),

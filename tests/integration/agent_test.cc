@@ -82,7 +82,7 @@ TEST_F(Agent, FirstBootRunsEverythingAndReportsDone) {
   EXPECT_EQ(s["status"], "done");
   EXPECT_EQ(s["instance_id"], "i-0123456789abcdef0");
   EXPECT_EQ(module("init", "write_files")["result"], "ok");
-  EXPECT_EQ(module("final", "runcmd")["result"], "ok");
+  EXPECT_EQ(module("final", "scripts_user")["result"], "ok");
   auto st = amiboot({"status", "--root", root.path()});
   EXPECT_EQ(st.exit_code, 0);
   EXPECT_EQ(st.out, "status: done\n");
@@ -106,7 +106,7 @@ TEST_F(Agent, SecondBootOfTheSameInstanceRunsOnlyPerBootModules) {
   EXPECT_EQ(lines("runcmd.log"), 1);   // per instance: not again
   EXPECT_FALSE(exists(root / "etc/app.conf"));
   EXPECT_EQ(module("init", "write_files")["reason"], "already ran for this instance");
-  EXPECT_EQ(module("final", "runcmd")["result"], "skipped");
+  EXPECT_EQ(module("final", "scripts_user")["result"], "skipped");
   // Within one boot even per-boot work is not repeated.
   ASSERT_EQ(run_agent().exit_code, 0);
   EXPECT_EQ(lines("bootcmd.log"), 2);
@@ -144,7 +144,7 @@ runcmd:
   auto boot = module("init", "bootcmd");
   EXPECT_EQ(boot["result"], "failed");
   EXPECT_EQ(boot["errors"][0], "bootcmd[0] exited with status 3");
-  EXPECT_EQ(module("final", "runcmd")["errors"][0], "runcmd[0] exited with status 1");
+  EXPECT_EQ(module("final", "scripts_user")["errors"][0], "runcmd[0] exited with status 1");
   EXPECT_EQ(status()["status"], "error");
   auto st = amiboot({"status", "--root", root.path()});
   EXPECT_EQ(st.exit_code, 1);
@@ -225,7 +225,7 @@ runcmd:
   EXPECT_EQ(read_file(root / "runcmd.log"), "start\nstart\nend\n");
   EXPECT_FALSE(exists(root / "etc/written-once"));  // write_files was done before the kill
   EXPECT_EQ(module("init", "write_files")["reason"], "already ran for this instance");
-  EXPECT_EQ(module("final", "runcmd")["result"], "ok");
+  EXPECT_EQ(module("final", "scripts_user")["result"], "ok");
 }
 
 TEST_F(Agent, NotifiesSystemdWithStatusLinesAndReady) {
@@ -263,10 +263,10 @@ TEST_F(Agent, NotifiesSystemdWithStatusLinesAndReady) {
   };
   ASSERT_LT(index("READY=1"), static_cast<long>(messages.size()));
   ASSERT_LT(index("STATUS=init: running write_files"), static_cast<long>(messages.size()));
-  ASSERT_LT(index("STATUS=final: running runcmd"), static_cast<long>(messages.size()));
+  ASSERT_LT(index("STATUS=final: running scripts_user"), static_cast<long>(messages.size()));
   // Ready once the init modules are done, before the final stage works.
   EXPECT_LT(index("STATUS=init: running write_files"), index("READY=1"));
-  EXPECT_LT(index("READY=1"), index("STATUS=final: running runcmd"));
+  EXPECT_LT(index("READY=1"), index("STATUS=final: running scripts_user"));
 }
 
 TEST_F(Agent, TokenNeverAppearsInOutputOrFiles) {

@@ -76,7 +76,7 @@ TEST_F(CloudInitCompat, WithThePackageABootWritesCloudInitsFilesAndStatusSaysDon
   EXPECT_EQ(s.exit_code, 2) << s.out << s.err;
   EXPECT_EQ(s.out.rfind("status: done\nextended_status: degraded done\n", 0), 0u) << s.out;
   EXPECT_NE(s.out.find("recoverable_errors:\nWARNING:\n\t- users: "), std::string::npos) << s.out;
-  EXPECT_NE(s.out.find("\t- final/runcmd: ok"), std::string::npos) << s.out;
+  EXPECT_NE(s.out.find("\t- final/scripts_user: ok"), std::string::npos) << s.out;
   auto j = cloud_init({"status", "--format", "json", "--root", root.path()});
   EXPECT_EQ(nlohmann::json::parse(j.out)["datasource"], "nocloud");
 

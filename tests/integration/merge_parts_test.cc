@@ -83,7 +83,7 @@ TEST(MergeParts, MergeTypeHeaderAppendsEveryPartsRuncmdInOrder) {
   EXPECT_EQ(merged.config.get("runcmd")->items[2].pos.source, "user-data part 2 (part2.yaml)");
 
   // The runcmd module plans from the merge: all five commands, in order.
-  const ModuleSpec* runcmd = find_module("runcmd");
+  const ModuleSpec* runcmd = find_module("scripts_user");
   ASSERT_NE(runcmd, nullptr);
   DecodedConfig config = merged.modules.get(*runcmd, d);
   ASSERT_NE(config, nullptr);
@@ -193,7 +193,7 @@ TEST(MergeParts, DryRunOfTheBinaryPlansAllThreePartsCommands) {
   std::string commands;
   for (const auto& stage : plan["stages"]) {
     for (const auto& m : stage["modules"]) {
-      if (m["name"] == "runcmd") {
+      if (m["name"] == "scripts_user") {
         for (const auto& a : m["actions"]) {
           labels.push_back(a["label"]);
           commands += a["argv"].dump() + "\n";

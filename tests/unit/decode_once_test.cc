@@ -128,15 +128,15 @@ TEST(DecodeOnce, ValidationIsTheDecodeThatPlanningUses) {
   ModuleConfigs configs;
   configs.add(*doc, std::move(*decoded));
   auto after_validation = log.per_module();
-  EXPECT_EQ(after_validation["runcmd"], 1);
+  EXPECT_EQ(after_validation["scripts_user"], 1);
   EXPECT_EQ(after_validation["final_message"], 1);
   EXPECT_EQ(after_validation["packages"], 0) << "a module whose keys are absent is not decoded";
 
-  const ModuleSpec* runcmd = find_module("runcmd");
+  const ModuleSpec* runcmd = find_module("scripts_user");
   ASSERT_NE(runcmd, nullptr);
   DecodedConfig config = configs.get(*runcmd, diags);
   ASSERT_NE(config, nullptr);
-  EXPECT_EQ(log.per_module()["runcmd"], 1) << "planning decoded runcmd again";
+  EXPECT_EQ(log.per_module()["scripts_user"], 1) << "planning decoded runcmd again";
   Metadata metadata;
   std::vector<Part> parts;
   testing::FakeSystemView view;
@@ -155,11 +155,11 @@ TEST(DecodeOnce, KeysThatSeveralDocumentsSetAreDecodedOnceMoreFromTheMerge) {
   ModuleConfigs configs;
   configs.add(*image, *decode_cloud_config(*image, diags));
   configs.add(*part, *decode_cloud_config(*part, diags));
-  const ModuleSpec* runcmd = find_module("runcmd");
+  const ModuleSpec* runcmd = find_module("scripts_user");
   ASSERT_NE(runcmd, nullptr);
   ASSERT_NE(configs.get(*runcmd, diags), nullptr);
   ASSERT_NE(configs.get(*runcmd, diags), nullptr);
-  EXPECT_EQ(log.per_module()["runcmd"], 3) << "two documents, then the merge, and only once";
+  EXPECT_EQ(log.per_module()["scripts_user"], 3) << "two documents, then the merge, and only once";
 }
 
 }  // namespace

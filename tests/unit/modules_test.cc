@@ -254,7 +254,7 @@ TEST(Commands, StringsRunWithShAndListsAreArgvs) {
   std::vector<Action> expected = {RunCommand{{"sh", "-c", "echo one"}, "bootcmd[0]"},
                                   RunCommand{{"touch", "/tmp/two"}, "bootcmd[1]"}};
   EXPECT_EQ(boot.actions, expected);
-  auto run = f.plan("runcmd");
+  auto run = f.plan("scripts_user");
   std::vector<Action> expected_run = {RunCommand{{"ls", "-l", "/"}, "runcmd[0]"}};
   EXPECT_EQ(run.actions, expected_run);
 }
@@ -296,7 +296,7 @@ TEST(Commands, NullItemsAreSkippedAndTheOthersKeepTheirIndex) {
   // cloud-init's schema allows null items (a commented-out line) and skips them.
   for (const char* key : {"runcmd", "bootcmd"}) {
     Fixture f(std::string(key) + ":\n  - echo one\n  -\n  - [echo, three]\n  - null\n  - ~\n");
-    auto plan = f.plan(key);
+    auto plan = f.plan(std::string(key) == "runcmd" ? "scripts_user" : key);
     ASSERT_TRUE(plan.diagnostics.empty()) << plan.diagnostics[0].format();
     std::vector<Action> expected = {RunCommand{{"sh", "-c", "echo one"}, std::string(key) + "[0]"},
                                     RunCommand{{"echo", "three"}, std::string(key) + "[2]"}};
@@ -304,7 +304,7 @@ TEST(Commands, NullItemsAreSkippedAndTheOthersKeepTheirIndex) {
   }
   // Only nulls: nothing to run, and nothing wrong.
   Fixture nulls("runcmd: [null, ~]\n");
-  auto plan = nulls.plan("runcmd");
+  auto plan = nulls.plan("scripts_user");
   EXPECT_TRUE(plan.diagnostics.empty());
   EXPECT_TRUE(plan.actions.empty());
   // The labels survive the final stage's stored config.
@@ -333,6 +333,44 @@ TEST(Scripts, UserScriptsAreWrittenThenRunInOrder) {
   ASSERT_EQ(hooks.actions.size(), 2u);
   // A boothook has no interpreter line of its own: it runs with sh.
   EXPECT_EQ(std::get<WriteFile>(hooks.actions[0]).content, "#!/bin/sh\necho hook\n");
+}
+
+TEST(Scripts, RuncmdRunsAmongTheUserScriptsInNameOrder) {
+  // cloud-init writes runcmd as the script `runcmd` next to the user-data
+  // scripts and runs them all in one pass by name.
+  Fixture f("runcmd:\n  - [touch, /tmp/r]\n  - echo two\n");
+  f.parts = {
+      {PartType::ShellScript, "setup.sh", "user-data part 3 (setup.sh)", "#!/bin/sh\n"},
+      {PartType::CloudConfig, "c", "user-data part 2", "{}"},
+      {PartType::ShellScript, "00-prepare.sh", "user-data part 1 (00-prepare.sh)", "#!/bin/sh\n"}};
+  auto plan = f.plan("scripts_user");
+  ASSERT_TRUE(plan.diagnostics.empty());
+  std::vector<std::string> order;
+  for (const Action& action : plan.actions) {
+    if (const auto* run = std::get_if<RunCommand>(&action)) {
+      order.push_back(run->label);
+    }
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"scripts 00-prepare.sh", "runcmd[0]", "runcmd[1]",
+                                             "scripts setup.sh"}));
+  // Every script is written before the first runs, as cloud-init's folder is.
+  EXPECT_TRUE(std::holds_alternative<WriteFile>(plan.actions[0]));
+  EXPECT_TRUE(std::holds_alternative<WriteFile>(plan.actions[1]));
+
+  // runcmd after every script whose name sorts before it.
+  f.parts = {{PartType::ShellScript, "part-001", "user-data part 1", "#!/bin/sh\n"}};
+  plan = f.plan("scripts_user");
+  ASSERT_EQ(plan.actions.size(), 4u);
+  EXPECT_EQ(std::get<RunCommand>(plan.actions[3]).label, "runcmd[1]");
+
+  // A part named runcmd: cloud-init's runcmd module overwrites its file.
+  f.parts = {{PartType::ShellScript, "runcmd", "user-data part 1 (runcmd)", "#!/bin/sh\n"}};
+  plan = f.plan("scripts_user");
+  ASSERT_EQ(plan.diagnostics.size(), 1u);
+  EXPECT_NE(plan.diagnostics[0].message.find("user-data part 1 (runcmd) is named runcmd"),
+            std::string::npos);
+  ASSERT_EQ(plan.actions.size(), 2u);
+  EXPECT_EQ(std::get<RunCommand>(plan.actions[0]).label, "runcmd[0]");
 }
 
 TEST(Scripts, FoldersRunTheirExecutablesByName) {

@@ -70,7 +70,7 @@ TEST(Runner, RunsInitThenFinal) {
   EXPECT_EQ(doc["status"], "done");
   EXPECT_EQ(doc["stages"]["init"]["status"], "done");
   EXPECT_EQ(doc["stages"]["final"]["status"], "done");
-  EXPECT_EQ(module_result(*system, "final", "runcmd")["result"], "ok");
+  EXPECT_EQ(module_result(*system, "final", "scripts_user")["result"], "ok");
   EXPECT_EQ(system->console_lines.size(), 1u);
 }
 
@@ -79,18 +79,19 @@ TEST(Runner, ASemaphoreKeepsAModuleFromRunningTwice) {
   seed(*system, "i-1", "#cloud-config\nruncmd:\n  - [echo, hi]\n");
   system->expect_run({"echo", "hi"});
   EXPECT_EQ(run_both(*system), 0);
-  EXPECT_TRUE(system->exists("/var/lib/amiboot/instances/i-1/sem/runcmd"));
+  EXPECT_TRUE(system->exists("/var/lib/amiboot/instances/i-1/sem/scripts_user"));
 
   // The same instance again: no run is scripted, so running it would fail.
   EXPECT_EQ(run_both(*system), 0);
-  EXPECT_EQ(module_result(*system, "final", "runcmd")["result"], "skipped");
-  EXPECT_EQ(module_result(*system, "final", "runcmd")["reason"], "already ran for this instance");
+  EXPECT_EQ(module_result(*system, "final", "scripts_user")["result"], "skipped");
+  EXPECT_EQ(module_result(*system, "final", "scripts_user")["reason"],
+            "already ran for this instance");
 
   // A new instance runs its per-instance modules again.
   seed(*system, "i-2", "#cloud-config\nruncmd:\n  - [echo, hi]\n");
   system->expect_run({"echo", "hi"});
   EXPECT_EQ(run_both(*system), 0);
-  EXPECT_EQ(module_result(*system, "final", "runcmd")["result"], "ok");
+  EXPECT_EQ(module_result(*system, "final", "scripts_user")["result"], "ok");
 }
 
 TEST(Runner, AFailingModuleDoesNotStopTheOthers) {
@@ -99,7 +100,7 @@ TEST(Runner, AFailingModuleDoesNotStopTheOthers) {
   system->expect_run({"false"}, 1);
   system->expect_run({"echo", "after"});
   EXPECT_EQ(run_both(*system), 1);
-  EXPECT_EQ(module_result(*system, "final", "runcmd")["result"], "failed");
+  EXPECT_EQ(module_result(*system, "final", "scripts_user")["result"], "failed");
   EXPECT_EQ(module_result(*system, "final", "final_message")["result"], "ok");
   EXPECT_EQ(system->console_lines.size(), 1u);
   auto doc = nlohmann::json::parse(system->files.at("/run/amiboot/status.json"));

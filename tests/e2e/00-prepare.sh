@@ -1,0 +1,4 @@
+#!/bin/sh
+# e2e: a user-data script whose name sorts before `runcmd`: cloud-init runs
+# it before the cloud-config's runcmd, and script.sh after it.
+echo "prepared for runcmd" >/var/tmp/amiboot-e2e-prepare
