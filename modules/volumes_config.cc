@@ -135,7 +135,9 @@ void decode_fs_setup(const Value& config, VolumesConfig& out, Decoder& d) {
     r.path = path;
     if (const Value* c = item.get("cmd"); c != nullptr && !c->is_null()) {
       d.error(*c, path + ".cmd",
-              "amiboot does not run fs_setup shell commands; use filesystem and extra_opts");
+              "refused: cloud-init runs it through a shell with the device and label filled in "
+              "(shell=True), and amiboot runs commands as argvs only, never a shell string it "
+              "built; use filesystem and extra_opts");
       continue;
     }
     if (const Value* v = item.get("replace_fs"); v != nullptr && !v->is_null()) {

@@ -54,6 +54,15 @@ std::optional<std::string> decode_content(const std::string& content, const std:
   std::string data = content;
   if (b64) {
     auto decoded = base64_decode(data);
+    std::string kept = decoded ? "" : base64_alphabet_only(data);
+    if (!decoded && kept.size() < data.size() && base64_decode(kept)) {
+      // cloud-init's documented example ends its content in "...".
+      decoder.warning(at, path,
+                      std::to_string(data.size() - kept.size()) +
+                          " characters outside base64's alphabet skipped, as cloud-init's "
+                          "decoder (Python's base64.b64decode) skips them");
+      decoded = base64_decode(kept);
+    }
     if (!decoded) {
       decoder.error(at, path, "content is not valid: " + decoded.error().message);
       return std::nullopt;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdint>
 
 #include "agent/core/strings.h"
@@ -172,6 +173,18 @@ Result<std::string> base64_decode(std::string_view text) {
     return error("invalid base64: wrong padding");
   }
   return out;
+}
+
+std::string base64_alphabet_only(std::string_view text) {
+  std::string kept;
+  kept.reserve(text.size());
+  for (char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=' ||
+        is_space(c)) {
+      kept += c;
+    }
+  }
+  return kept;
 }
 
 std::string base64_encode(std::string_view data) {

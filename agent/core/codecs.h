@@ -35,6 +35,9 @@ Result<std::string> gunzip(const std::string& data, std::size_t max_bytes);
 /// missing padding is accepted; any other character outside the alphabet, or
 /// data after the padding, is an error that gives the offset, never the data.
 Result<std::string> base64_decode(std::string_view text);
+/// `text` without the characters that are neither base64 nor whitespace,
+/// as Python's base64.b64decode (cloud-init's decoder) drops them.
+std::string base64_alphabet_only(std::string_view text);
 /// Standard base64 with padding, no line breaks.
 std::string base64_encode(std::string_view data);
 

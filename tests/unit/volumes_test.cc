@@ -610,8 +610,9 @@ TEST(Volumes, BadConfigIsRejectedWithKeyPathsAndPositions) {
       {"fs_setup:\n  - {device: ebs1}\n",
        "user-data:2:5: fs_setup[0]: missing required key 'filesystem'"},
       {"fs_setup:\n  - {device: ebs1, filesystem: ext4, cmd: 'mkfs -t %(filesystem)s'}\n",
-       "user-data:2:43: fs_setup[0].cmd: amiboot does not run fs_setup shell commands; use "
-       "filesystem and extra_opts"},
+       "user-data:2:43: fs_setup[0].cmd: refused: cloud-init runs it through a shell with the "
+       "device and label filled in (shell=True), and amiboot runs commands as argvs only, never a "
+       "shell string it built; use filesystem and extra_opts"},
       {"fs_setup:\n  - {device: ebs1, filesystem: xfs, label: thirteen-char}\n",
        "user-data:2:44: fs_setup[0].label: xfs labels hold at most 12 bytes, got 13"},
       {"fs_setup:\n  - {device: ebs1, filesystem: ext4, partition: first}\n",
