@@ -2,19 +2,25 @@
 #include <algorithm>
 #include <string_view>
 
+#include "modules/apt_pipelining.h"
 #include "modules/boothooks.h"
 #include "modules/commands.h"
 #include "modules/disable_ec2_metadata.h"
 #include "modules/final_message.h"
 #include "modules/firewall.h"
 #include "modules/hostname.h"
+#include "modules/keyboard.h"
+#include "modules/locale.h"
 #include "modules/module.h"
 #include "modules/mounts.h"
 #include "modules/packages.h"
 #include "modules/phone_home.h"
+#include "modules/random_seed.h"
 #include "modules/readiness.h"
+#include "modules/resolv_conf.h"
 #include "modules/scripts.h"
 #include "modules/ssh_host_keys.h"
+#include "modules/timezone.h"
 #include "modules/users.h"
 #include "modules/volumes.h"
 #include "modules/write_files.h"
@@ -46,9 +52,14 @@ const std::vector<ModuleSpec>& module_table() {
       // <decoder, plan>(name, keys, stage, frequency, runs_without_keys)
       module_row<decode_no_keys, plan_boothooks>("boothooks", {}, Init, PerBoot, true),
       module_row<decode_commands<kBootcmd>, plan_commands>("bootcmd", {"bootcmd"}, Init, PerBoot, false),
+      // cloud-init seeds first in its init stage; here after bootcmd (which
+      // runs before anything configured), still before host keys are made.
+      module_row<decode_random_seed, plan_random_seed>("random_seed", {"random_seed"}, Init, PerInstance, false),
       // Named first, so host keys carry the new name; keys before users, so
       // sshd finds both when it starts after us.
       module_row<decode_hostname, plan_hostname>("hostname", {"hostname", "fqdn", "prefer_fqdn_over_hostname", "preserve_hostname", "manage_etc_hosts", "create_hostname_file"}, Init, PerInstance, true),
+      // After the name, as in cloud-init; before anything later in the boot looks a name up.
+      module_row<decode_resolv_conf, plan_resolv_conf>("resolv_conf", {"manage_resolv_conf", "resolv_conf"}, Init, PerInstance, false),
       module_row<decode_ssh_host_keys, plan_ssh_host_keys>("ssh_host_keys", {"ssh_deletekeys", "ssh_genkeytypes"}, Init, PerInstance, true),
       // Filesystems and fstab once per instance; the wait and mount on every
       // boot, for volumes that attach late. Before users (as in cloud-init): a
@@ -61,6 +72,13 @@ const std::vector<ModuleSpec>& module_table() {
       module_row<decode_firewall, plan_firewall>("firewall", {"firewall"}, Init, PerBoot, false),
       // One decoder for both rows: write_files is decoded once a boot.
       module_row<decode_write_files, plan_write_files>("write_files", {"write_files"}, Init, PerInstance, false),
+      // cloud-init's config-stage modules, in its order, after write_files as
+      // there; here before the init stage is done, so the services that start
+      // after it read the layout, locale and zone from the start.
+      module_row<decode_keyboard, plan_keyboard>("keyboard", {"keyboard"}, Init, PerInstance, false),
+      module_row<decode_locale, plan_locale>("locale", {"locale", "locale_configfile"}, Init, PerInstance, false),
+      module_row<decode_apt_pipelining, plan_apt_pipelining>("apt_pipelining", {"apt_pipelining"}, Init, PerInstance, false),
+      module_row<decode_timezone, plan_timezone>("timezone", {"timezone"}, Init, PerInstance, false),
       // First in the final stage, as cloud-init runs it in its config stage:
       // the user's scripts and runcmd already find IMDS closed.
       module_row<decode_disable_ec2_metadata, plan_disable_ec2_metadata>("disable_ec2_metadata", {"disable_ec2_metadata"}, Final, PerBoot, false),
@@ -101,7 +119,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "ansible",
       "apk_repos",
       "apt",
-      "apt_pipelining",
       "apt_preserve_sources_list",
       "authkey_hash",
       "autoinstall",
@@ -120,13 +137,9 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "growpart",
       "grub-dpkg",
       "grub_dpkg",
-      "keyboard",
       "landscape",
       "launch-index",
-      "locale",
-      "locale_configfile",
       "lxd",
-      "manage_resolv_conf",
       "mcollective",
       "migrate",
       "no_ssh_fingerprints",
@@ -135,10 +148,8 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "password",
       "power_state",
       "puppet",
-      "random_seed",
       "reporting",
       "resize_rootfs",
-      "resolv_conf",
       "rh_subscription",
       "rpi",
       "rsyslog",
@@ -152,7 +163,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "ssh_keys",
       "ssh_publish_hostkeys",
       "ssh_quiet_keygen",
-      "timezone",
       "ubuntu_advantage",
       "ubuntu_pro",
       "updates",

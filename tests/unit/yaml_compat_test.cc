@@ -122,7 +122,7 @@ TEST(YamlCompat, CloudInitsOwnSettingsAreNoModuleWarningsNotUnknownKeys) {
       "cloud_config_modules: [runcmd]\n"
       "cloud_final_modules: [scripts_user]\n"
       "launch-index: 0\n"
-      "manage_resolv_conf: false\n"
+      "byobu_by_default: disable\n"
       "ubuntu_pro: {token: x}\n");
   ASSERT_FALSE(has_errors(d)) << all(d);
   ASSERT_EQ(d.size(), 8u) << all(d);
