@@ -37,6 +37,11 @@ bool OsRelease::is_debian_family() const {
   return is("debian") || is("ubuntu");
 }
 
+bool OsRelease::is_suse_family() const {
+  return is("suse") || is("opensuse") || is("sles") || id.rfind("opensuse", 0) == 0 ||
+         id.rfind("sle", 0) == 0;
+}
+
 OsRelease parse_os_release(const std::string& text) {
   OsRelease os;
   std::istringstream in(text);

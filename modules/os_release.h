@@ -1,6 +1,7 @@
 // /etc/os-release, read through the SystemView: which distribution the
 // image is, for the defaults that differ by distribution (the default user,
-// the /etc/hosts address, fqdn or short name in /etc/hostname).
+// the /etc/hosts address, fqdn or short name in /etc/hostname, where CA
+// certificates go, which NTP client and template).
 #pragma once
 
 #include <optional>
@@ -23,6 +24,8 @@ struct OsRelease {
   /// "redhat" family.
   bool is_redhat_family() const;
   bool is_debian_family() const;
+  /// openSUSE and SLES (ID_LIKE "suse"; ID opensuse-leap, sles, ...).
+  bool is_suse_family() const;
 };
 
 /// Parses os-release(5) text: KEY=value lines, values optionally quoted.

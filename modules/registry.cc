@@ -4,6 +4,7 @@
 
 #include "modules/apt_pipelining.h"
 #include "modules/boothooks.h"
+#include "modules/ca_certs.h"
 #include "modules/commands.h"
 #include "modules/disable_ec2_metadata.h"
 #include "modules/final_message.h"
@@ -13,11 +14,13 @@
 #include "modules/locale.h"
 #include "modules/module.h"
 #include "modules/mounts.h"
+#include "modules/ntp.h"
 #include "modules/packages.h"
 #include "modules/phone_home.h"
 #include "modules/random_seed.h"
 #include "modules/readiness.h"
 #include "modules/resolv_conf.h"
+#include "modules/rsyslog.h"
 #include "modules/scripts.h"
 #include "modules/ssh_host_keys.h"
 #include "modules/timezone.h"
@@ -66,6 +69,9 @@ const std::vector<ModuleSpec>& module_table() {
       // volume mounted on /home afterwards would hide the new home folders.
       module_row<decode_volumes, plan_volumes>("volumes", {"mounts", "mount_default_fields", "fs_setup", "swap", "device_aliases"}, Init, PerInstance, true),
       module_row<decode_no_keys, plan_mounts>("mounts", {}, Init, PerBoot, true),
+      // After the names and mounts, before users, as in cloud-init's init stage.
+      module_row<decode_ca_certs, plan_ca_certs>("ca_certs", {"ca_certs", "ca-certs"}, Init, PerInstance, false),
+      module_row<decode_rsyslog, plan_rsyslog>("rsyslog", {"rsyslog"}, Init, PerInstance, false),
       // Without keys too: the default user gets the IMDS keys even when the user data is broken.
       module_row<decode_users, plan_users>("users", {"users", "user", "groups", "ssh_authorized_keys", "allow_public_ssh_keys", "disable_root", "disable_root_opts", "ssh_pwauth", "system_info"}, Init, PerInstance, true),
       // Every boot: kernel rules do not survive one. Before write_files, in DESIGN.md's order.
@@ -79,8 +85,10 @@ const std::vector<ModuleSpec>& module_table() {
       module_row<decode_locale, plan_locale>("locale", {"locale", "locale_configfile"}, Init, PerInstance, false),
       module_row<decode_apt_pipelining, plan_apt_pipelining>("apt_pipelining", {"apt_pipelining"}, Init, PerInstance, false),
       module_row<decode_timezone, plan_timezone>("timezone", {"timezone"}, Init, PerInstance, false),
-      // First in the final stage, as cloud-init runs it in its config stage:
-      // the user's scripts and runcmd already find IMDS closed.
+      // cloud-init's config stage first (ntp, then disable_ec2_metadata), as
+      // cloud-init runs it before its final stage: the user's scripts and
+      // runcmd already find the clock set up and IMDS closed.
+      module_row<decode_ntp, plan_ntp>("ntp", {"ntp"}, Final, PerInstance, false),
       module_row<decode_disable_ec2_metadata, plan_disable_ec2_metadata>("disable_ec2_metadata", {"disable_ec2_metadata"}, Final, PerBoot, false),
       module_row<decode_write_files, plan_write_files_deferred>("write_files_deferred", {"write_files"}, Final, PerInstance, false),
       module_row<decode_packages, plan_packages>("packages", {"packages", "package_update", "package_upgrade", "package_reboot_if_required", "apt_update", "apt_upgrade", "apt_reboot_if_required"}, Final, PerInstance, false),
@@ -124,8 +132,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "autoinstall",
       "bootcmd_default",
       "byobu_by_default",
-      "ca-certs",
-      "ca_certs",
       "chef",
       "chpasswd",
       "cloud_config_modules",
@@ -143,7 +149,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "mcollective",
       "migrate",
       "no_ssh_fingerprints",
-      "ntp",
       "output",
       "password",
       "power_state",
@@ -152,7 +157,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "resize_rootfs",
       "rh_subscription",
       "rpi",
-      "rsyslog",
       "salt_minion",
       "snap",
       "spacewalk",

@@ -72,11 +72,12 @@ TEST(Config, CommandItemsMustBeStringsOrLists) {
 }
 
 TEST(Config, KeysOfModulesWeLackAreWarningsNamingThem) {
-  auto d = check("#cloud-config\nntp:\n  enabled: true\nfrobnicate: 1\n");
+  auto d = check("#cloud-config\nlandscape:\n  client: {}\nfrobnicate: 1\n");
   ASSERT_EQ(d.size(), 2u);
   EXPECT_EQ(d[0].severity, Diagnostic::Severity::Warning);
-  EXPECT_EQ(d[0].format(),
-            "user-data:2:1: warning: ntp: amiboot has no module for this cloud-init key; ignored");
+  EXPECT_EQ(
+      d[0].format(),
+      "user-data:2:1: warning: landscape: amiboot has no module for this cloud-init key; ignored");
   EXPECT_EQ(d[1].format(), "user-data:4:1: warning: frobnicate: unknown key; ignored");
 }
 
