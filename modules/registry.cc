@@ -14,6 +14,7 @@
 #include "modules/phone_home.h"
 #include "modules/readiness.h"
 #include "modules/scripts.h"
+#include "modules/set_passwords.h"
 #include "modules/ssh_host_keys.h"
 #include "modules/users.h"
 #include "modules/volumes.h"
@@ -56,7 +57,9 @@ const std::vector<ModuleSpec>& module_table() {
       module_row<decode_volumes, plan_volumes>("volumes", {"mounts", "mount_default_fields", "fs_setup", "swap", "device_aliases"}, Init, PerInstance, true),
       module_row<decode_no_keys, plan_mounts>("mounts", {}, Init, PerBoot, true),
       // Without keys too: the default user gets the IMDS keys even when the user data is broken.
-      module_row<decode_users, plan_users>("users", {"users", "user", "groups", "ssh_authorized_keys", "allow_public_ssh_keys", "disable_root", "disable_root_opts", "ssh_pwauth", "system_info"}, Init, PerInstance, true),
+      module_row<decode_users, plan_users>("users", {"users", "user", "groups", "ssh_authorized_keys", "allow_public_ssh_keys", "disable_root", "disable_root_opts", "system_info"}, Init, PerInstance, true),
+      // After users, whose decoder it shares: `password` is the default user's.
+      module_row<decode_users, plan_set_passwords>("set_passwords", {"chpasswd", "password", "ssh_pwauth"}, Init, PerInstance, false),
       // Every boot: kernel rules do not survive one. Before write_files, in DESIGN.md's order.
       module_row<decode_firewall, plan_firewall>("firewall", {"firewall"}, Init, PerBoot, false),
       // One decoder for both rows: write_files is decoded once a boot.
@@ -110,7 +113,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "ca-certs",
       "ca_certs",
       "chef",
-      "chpasswd",
       "cloud_config_modules",
       "cloud_final_modules",
       "cloud_init_modules",
@@ -132,7 +134,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "no_ssh_fingerprints",
       "ntp",
       "output",
-      "password",
       "power_state",
       "puppet",
       "random_seed",

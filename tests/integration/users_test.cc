@@ -433,6 +433,68 @@ TEST_F(UsersAgent, UsersWithoutDefaultWarnInValidateAndTheJournal) {
       << read_file(root / "root/.ssh/authorized_keys");
 }
 
+TEST_F(UsersAgent, ChpasswdSetsHashesTextAndRandomPasswordsAndExpiresThem) {
+  imds.set_user_data(std::string(R"(#cloud-config
+users: [default, bob, carol]
+chpasswd:
+  users:
+    - {name: bob, password: ')") +
+                     kBobHash + R"('}
+    - {name: admin, type: text, password: 'Admin pass 1'}
+    - {name: carol, type: RANDOM}
+ssh_pwauth: true
+)");
+  add_image_host_keys(root.path());
+  auto r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(module("init", "set_passwords")["result"], "ok") << r.err;
+  auto bob = entry("etc/shadow", "bob");
+  EXPECT_EQ(bob.at(1), kBobHash);  // the hash given, as given
+  EXPECT_EQ(bob.at(2), "0");       // expire (default true): a new password at the next login
+  auto admin = entry("etc/shadow", "admin");
+  ASSERT_EQ(admin.at(1).rfind("$6$", 0), 0u) << admin.at(1);  // clear text hashed by chpasswd
+  EXPECT_EQ(run({"perl", "-e", "print crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? 'yes' : 'no'",
+                 "Admin pass 1", admin.at(1)})
+                .out,
+            "yes");
+  EXPECT_EQ(admin.at(2), "0");
+  auto carol = entry("etc/shadow", "carol");
+  ASSERT_EQ(carol.at(1).rfind("$6$", 0), 0u) << carol.at(1);  // a random one, not locked
+  EXPECT_EQ(carol.at(2), "0");
+  // Passwords and hashes nowhere but in the shadow file: not the journal
+  // (stderr here), the console (stdout: a random one goes to the terminal
+  // only), the status or the result.
+  for (const std::string& text : {r.err, r.out, read_file(root / "run/amiboot/status.json"),
+                                  read_file(root / "run/amiboot/result.json")}) {
+    EXPECT_EQ(text.find("Admin pass"), std::string::npos) << text;
+    EXPECT_EQ(text.find("saltsaltsalt"), std::string::npos) << text;
+    EXPECT_EQ(text.find("Set the following"), std::string::npos) << text;
+  }
+  EXPECT_NE(r.err.find("random passwords set for carol"), std::string::npos) << r.err;
+  // ssh_pwauth, the one thing that turns password logins on.
+  EXPECT_EQ(read_file(root / "etc/ssh/sshd_config.d/50-amiboot.conf"),
+            "# From ssh_pwauth in the user data (amiboot).\nPasswordAuthentication yes\n");
+  // The dry run shows the commands, never what goes to their stdin.
+  fs::remove_all(root / "var/lib/amiboot");
+  reboot();
+  auto dry = run_agent({"--dry-run", "--json"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_EQ(dry.out.find("Admin pass"), std::string::npos);
+  EXPECT_EQ(dry.out.find("saltsaltsalt"), std::string::npos);
+  EXPECT_NE(dry.out.find("set random passwords for carol"), std::string::npos) << dry.out;
+}
+
+TEST_F(UsersAgent, ChpasswdWithoutExpiryAndTheDefaultUsersPassword) {
+  imds.set_user_data("#cloud-config\npassword: 'Admin pass 2'\nchpasswd: {expire: false}\n");
+  auto r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto admin = entry("etc/shadow", "admin");
+  ASSERT_EQ(admin.at(1).rfind("$6$", 0), 0u) << admin.at(1);
+  EXPECT_NE(admin.at(2), "0");  // today, as chpasswd left it
+  EXPECT_NE(admin.at(2), "");
+  EXPECT_EQ(r.err.find("Admin pass"), std::string::npos) << r.err;
+}
+
 // The two executor additions these modules rely on, against a real root.
 TEST(UsersActions, MakeDirSetsModeAndOwnerAndRefusesASymlink) {
   if (geteuid() != 0) {
