@@ -97,7 +97,7 @@ std::string describe(const Action& action) {
           },
           [](const RunCommand& r) {
             return "run " + quote_argv(shown_argv(r)) +
-                   (r.output_path.empty() ? "" : " > {root}" + r.output_path);
+                   (r.output_path.empty() ? "" : " > " + quote_argv({"{root}" + r.output_path}));
           },
           [](const RemoveFile& d) { return "remove " + d.path; },
           [](const HttpRequest& h) {

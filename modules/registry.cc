@@ -50,7 +50,8 @@ const std::vector<ModuleSpec>& module_table() {
       // Named first, so host keys carry the new name; keys before users, so
       // sshd finds both when it starts after us.
       module_row<decode_hostname, plan_hostname>("hostname", {"hostname", "fqdn", "prefer_fqdn_over_hostname", "preserve_hostname", "manage_etc_hosts", "create_hostname_file"}, Init, PerInstance, true),
-      module_row<decode_ssh_host_keys, plan_ssh_host_keys>("ssh_host_keys", {"ssh_deletekeys", "ssh_genkeytypes"}, Init, PerInstance, true),
+      // cc_ssh's host keys and cc_keys_to_console's console output in one row.
+      module_row<decode_ssh_host_keys, plan_ssh_host_keys>("ssh_host_keys", {"ssh_deletekeys", "ssh_genkeytypes", "ssh_keys", "ssh_quiet_keygen", "ssh_publish_hostkeys", "ssh", "ssh_fp_console_blacklist", "ssh_key_console_blacklist", "no_ssh_fingerprints"}, Init, PerInstance, true),
       // Filesystems and fstab once per instance; the wait and mount on every
       // boot, for volumes that attach late. Before users (as in cloud-init): a
       // volume mounted on /home afterwards would hide the new home folders.
@@ -131,7 +132,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "manage_resolv_conf",
       "mcollective",
       "migrate",
-      "no_ssh_fingerprints",
       "ntp",
       "output",
       "power_state",
@@ -146,13 +146,7 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "salt_minion",
       "snap",
       "spacewalk",
-      "ssh",
-      "ssh_fp_console_blacklist",
       "ssh_import_id",
-      "ssh_key_console_blacklist",
-      "ssh_keys",
-      "ssh_publish_hostkeys",
-      "ssh_quiet_keygen",
       "timezone",
       "ubuntu_advantage",
       "ubuntu_pro",
