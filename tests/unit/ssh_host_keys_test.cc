@@ -550,6 +550,20 @@ ssh_quiet_keygen: true
                          "/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_rsa_key.pub",
                          "/etc/ssh/ssh_host_rsa_key-cert.pub", kSshdCertificatesDropIn}))
       << dump(plan.actions);
+  // Its authorized-key half is the users row's: root gets the keys behind
+  // disable_root_opts, as written there.
+  f.system.files["/etc/passwd"] = "root:x:0:0:root:/root:/bin/bash\n";
+  f.system.files["/etc/os-release"] = "ID=debian\n";
+  bool root_keys = false;
+  for (const auto& a : f.plan("users").actions) {
+    if (const auto* w = std::get_if<WriteFile>(&a);
+        w != nullptr && w->path == "/root/.ssh/authorized_keys") {
+      root_keys = w->content.starts_with(
+          "no-port-forwarding,no-agent-forwarding,no-X11-forwarding ssh-rsa "
+          "AAAAB3NzaC1yc2EAAAABIwAAAGEA3FSyQwBI6Z+nCSjUU ...\n");
+    }
+  }
+  EXPECT_TRUE(root_keys);
 
   // cc_keys_to_console's examples and cc_ssh_authkey_fingerprints' first.
   for (const std::string& yaml :
