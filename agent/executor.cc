@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdio>
 #include <map>
+#include <random>
 
 #include "agent/core/strings.h"
 #include "agent/retry.h"
@@ -205,6 +206,7 @@ Status apply(const RunCommand& r, ExecContext& ctx) {
   }
   spec.input = r.input;
   spec.to_console = r.to_console;
+  spec.capture_stdout = !r.output_path.empty();
   spec.env["INSTANCE_ID"] = ctx.instance_id;
   // Lets user commands find the sandbox root in tests and image builds
   // ("" on a real instance, so "$AMIBOOT_ROOT/etc" is "/etc").
@@ -220,6 +222,81 @@ Status apply(const RunCommand& r, ExecContext& ctx) {
     return error(r.label + " exited with status " + std::to_string(outcome->exit_code));
   }
   journal_send(LOG_INFO, "amiboot", r.label + " exited with status 0", ctx.fields);
+  if (!r.output_path.empty()) {
+    if (outcome->stdout_text.empty()) {
+      return error(r.label + " printed nothing; " + r.output_path + " not written");
+    }
+    FileAttrs attrs;
+    attrs.mode = 0644;
+    attrs.uid = 0;
+    attrs.gid = 0;
+    if (auto st = ctx.system.write_file(r.output_path, outcome->stdout_text, attrs); !st) {
+      return error(r.label + ": " + st.error().message);
+    }
+    journal_send(LOG_INFO, "amiboot",
+                 "wrote " + r.output_path + " (" + std::to_string(outcome->stdout_text.size()) +
+                     " bytes, mode 0644, owner root)",
+                 ctx.fields);
+  }
+  return {};
+}
+
+/// cloud-init's rand_user_password(): 20 characters, at least one digit,
+/// lower and upper case letter and punctuation, for password rules that
+/// ask for each class.
+std::string random_password() {
+  static const std::string kDigits = "0123456789";
+  static const std::string kLower = "abcdefghijklmnopqrstuvwxyz";
+  static const std::string kUpper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  static const std::string kPunctuation = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+  static const std::string kAll = kDigits + kLower + kUpper + kPunctuation;
+  std::random_device random;  // getrandom(2) in libstdc++
+  auto pick = [&](const std::string& from) {
+    return from[std::uniform_int_distribution<std::size_t>(0, from.size() - 1)(random)];
+  };
+  std::string out = {pick(kDigits), pick(kLower), pick(kUpper), pick(kPunctuation)};
+  while (out.size() < 20) {
+    out.push_back(pick(kAll));
+  }
+  std::shuffle(out.begin(), out.end(), random);
+  return out;
+}
+
+Status apply(const SetRandomPasswords& r, ExecContext& ctx) {
+  std::string shown;
+  std::vector<std::string> set, failed;
+  for (const auto& user : r.users) {
+    std::string password = random_password();
+    RunCommand command = r.chpasswd;
+    command.label = r.chpasswd.label + " (" + user + ")";
+    command.input = user + ":" + password + "\n";
+    if (auto st = apply(command, ctx); !st) {
+      failed.push_back(st.error().message);
+      continue;
+    }
+    set.push_back(user);
+    shown += user + ":" + password + "\n";
+  }
+  if (!set.empty()) {
+    std::string users;
+    for (const auto& u : set) {
+      users += (users.empty() ? "" : ", ") + u;
+    }
+    // The passwords themselves go to the console alone, never the journal.
+    bool on_console = ctx.system.console_only("Set the following 'random' passwords\n" + shown);
+    journal_send(on_console ? LOG_INFO : LOG_WARNING, "amiboot",
+                 r.chpasswd.label + ": random passwords set for " + users +
+                     (on_console ? "; shown on the console only"
+                                 : "; no console to show them on, so nobody knows them"),
+                 ctx.fields);
+  }
+  if (!failed.empty()) {
+    std::string all;
+    for (const auto& f : failed) {
+      all += (all.empty() ? "" : "; ") + f;
+    }
+    return error(all);
+  }
   return {};
 }
 
@@ -304,6 +381,9 @@ struct Apply {
   std::vector<std::string> operator()(const HttpRequest& a) const { return status(apply(a, ctx)); }
   std::vector<std::string> operator()(const MakeDir& a) const { return status(apply(a, ctx)); }
   std::vector<std::string> operator()(const FetchFile& a) const { return status(apply(a, ctx)); }
+  std::vector<std::string> operator()(const SetRandomPasswords& a) const {
+    return status(apply(a, ctx));
+  }
   std::vector<std::string> operator()(const ManagePackages& a) const {
     SystemPackageCommands commands(ctx);
     PackageOutcome result = run_packages(a, commands);

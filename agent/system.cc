@@ -1,6 +1,7 @@
 #include "agent/system.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -489,6 +490,10 @@ Result<CommandOutcome> HostSystem::run(const CommandSpec& spec) {
   if (!spec.input.empty() && pipe2(infd, O_CLOEXEC) != 0) {
     return error("pipe: " + errno_text(errno));
   }
+  int outfd[2] = {-1, -1};  // stdout alone, for capture_stdout
+  if (spec.capture_stdout && pipe2(outfd, O_CLOEXEC) != 0) {
+    return error("pipe: " + errno_text(errno));
+  }
   std::string path_var = env["PATH"];
   pid_t pid = fork();
   if (pid < 0) {
@@ -499,7 +504,7 @@ Result<CommandOutcome> HostSystem::run(const CommandSpec& spec) {
   if (pid == 0) {
     int devnull = open("/dev/null", O_RDONLY);
     dup2(infd[0] >= 0 ? infd[0] : devnull, STDIN_FILENO);
-    dup2(pipefd[1], STDOUT_FILENO);
+    dup2(outfd[1] >= 0 ? outfd[1] : pipefd[1], STDOUT_FILENO);
     dup2(pipefd[1], STDERR_FILENO);
     if (chdir(m_root.c_str()) != 0) {
       _exit(126);
@@ -515,6 +520,9 @@ Result<CommandOutcome> HostSystem::run(const CommandSpec& spec) {
     _exit(errno == ENOENT ? 127 : 126);
   }
   close(pipefd[1]);
+  if (outfd[1] >= 0) {
+    close(outfd[1]);
+  }
   if (infd[0] >= 0) {
     close(infd[0]);
     // Inputs are small (a password hash, a ruleset): one write fits the pipe.
@@ -543,25 +551,52 @@ Result<CommandOutcome> HostSystem::run(const CommandSpec& spec) {
       (void)!write(STDOUT_FILENO, out.data(), out.size());
     }
   };
-  for (;;) {
-    ssize_t n = read(pipefd[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
+  // The output pipe and, with capture_stdout, stdout's own, until both close.
+  std::string stdout_text;
+  constexpr std::size_t kStdoutMax = 1 << 20;
+  pollfd fds[2] = {{pipefd[0], POLLIN, 0}, {outfd[0], POLLIN, 0}};
+  nfds_t open_fds = outfd[0] >= 0 ? 2 : 1;
+  while (fds[0].fd >= 0 || (open_fds == 2 && fds[1].fd >= 0)) {
+    if (poll(fds, open_fds, -1) < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
       break;
     }
-    pending.append(buf, static_cast<std::size_t>(n));
-    std::size_t nl;
-    while ((nl = pending.find('\n')) != std::string::npos) {
-      emit(std::string_view(pending).substr(0, nl));
-      pending.erase(0, nl + 1);
+    for (nfds_t i = 0; i < open_fds; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) {
+        continue;
+      }
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        continue;
+      }
+      if (i == 1) {
+        stdout_text.append(buf, std::min(static_cast<std::size_t>(n),
+                                         kStdoutMax - std::min(kStdoutMax, stdout_text.size())));
+        continue;
+      }
+      pending.append(buf, static_cast<std::size_t>(n));
+      std::size_t nl;
+      while ((nl = pending.find('\n')) != std::string::npos) {
+        emit(std::string_view(pending).substr(0, nl));
+        pending.erase(0, nl + 1);
+      }
+    }
+  }
+  for (auto& fd : fds) {
+    if (fd.fd >= 0) {
+      close(fd.fd);
     }
   }
   if (!pending.empty()) {
     emit(pending);
   }
-  close(pipefd[0]);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -571,6 +606,7 @@ Result<CommandOutcome> HostSystem::run(const CommandSpec& spec) {
     captured.erase(0, captured.size() - kCaptureMax);
   }
   outcome.output = std::move(captured);
+  outcome.stdout_text = std::move(stdout_text);
   return outcome;
 }
 
@@ -590,6 +626,19 @@ void HostSystem::console(const std::string& text) {
   std::string line = text + "\n";
   (void)!write(STDOUT_FILENO, line.data(), line.size());
   copy_line(text);
+}
+
+bool HostSystem::console_only(const std::string& text) {
+  // Not stdout: the unit sends that to the journal too, and copy_line to
+  // the output log. cloud-init writes these to /dev/console alone.
+  const char* device = under_root() ? "/dev/tty" : "/dev/console";
+  int fd = open(device, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  bool ok = static_cast<bool>(write_all(fd, text.ends_with('\n') ? text : text + "\n"));
+  close(fd);
+  return ok;
 }
 
 Status HostSystem::copy_output_to(const std::string& path) {

@@ -41,11 +41,16 @@ struct CommandSpec {
   /// Keep the output (its last 256 KiB) in CommandOutcome::output too, for
   /// callers that decide on it (the package manager's "no such package").
   bool capture_output = false;
+  /// Keep stdout apart, whole (up to 1 MiB), in CommandOutcome::stdout_text
+  /// and out of the journal and the console; stderr goes on as usual
+  /// (RunCommand::output_path).
+  bool capture_stdout = false;
 };
 
 struct CommandOutcome {
-  int exit_code = 0;   // 128+N when killed by signal N
-  std::string output;  // stdout and stderr interleaved, when capture_output
+  int exit_code = 0;        // 128+N when killed by signal N
+  std::string output;       // stdout and stderr interleaved, when capture_output
+  std::string stdout_text;  // stdout alone, when capture_stdout
 };
 
 /// The system behind one interface: files (mapped under the root), commands,
@@ -101,6 +106,12 @@ class System : public SystemView {
                                        std::size_t max_bytes) = 0;
   /// One line on the console (our stdout: journal+console under the unit).
   virtual void console(const std::string& text) = 0;
+  /// Text for the console alone, never the journal or the output copy
+  /// (random passwords): /dev/console on an instance, as cloud-init writes
+  /// them; under --root, which has no console of its own, the controlling
+  /// terminal (/dev/tty) of whoever runs amiboot. False when neither could
+  /// be opened: the text was shown nowhere.
+  virtual bool console_only(const std::string& text) = 0;
 
   /// From now on also appends each line of command output and each console
   /// line to this instance file (cloud-init's /var/log/cloud-init-output.log,
@@ -159,6 +170,7 @@ class HostSystem final : public System {
                                const std::map<std::string, std::string>& headers,
                                std::size_t max_bytes) override;
   void console(const std::string& text) override;
+  bool console_only(const std::string& text) override;
   Status copy_output_to(const std::string& path) override;
   std::chrono::system_clock::time_point now() const override;
   void sleep_for(std::chrono::milliseconds delay) override;

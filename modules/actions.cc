@@ -95,7 +95,10 @@ std::string describe(const Action& action) {
                    std::to_string(w.content.size()) + " bytes, mode " + octal_mode(w.mode) +
                    ", owner " + w.owner + ")";
           },
-          [](const RunCommand& r) { return "run " + quote_argv(shown_argv(r)); },
+          [](const RunCommand& r) {
+            return "run " + quote_argv(shown_argv(r)) +
+                   (r.output_path.empty() ? "" : " > " + quote_argv({"{root}" + r.output_path}));
+          },
           [](const RemoveFile& d) { return "remove " + d.path; },
           [](const HttpRequest& h) {
             return h.method + " " + std::to_string(h.body.size()) + " bytes (" + h.label + ")";
@@ -105,6 +108,14 @@ std::string describe(const Action& action) {
           },
           [](const ManagePackages& p) { return describe_packages(p); },
           [](const ConsoleMessage& m) { return "console " + nlohmann::json(m.text).dump(); },
+          [](const SetRandomPasswords& r) {
+            std::string users;
+            for (const auto& u : r.users) {
+              users += (users.empty() ? "" : ", ") + u;
+            }
+            return "set random passwords for " + users + " with " +
+                   quote_argv(shown_argv(r.chpasswd)) + " (shown on the console only)";
+          },
           [](const FetchFile& f) {
             std::string out =
                 std::string(f.append ? "append " : "write ") + f.path + " from " + shown_url(f.url);
@@ -137,7 +148,11 @@ nlohmann::json action_to_json(const Action& action) {
                                   {"label", w.label}};
                         },
                         [](const RunCommand& r) -> json {
-                          return {{"action", "run"}, {"argv", shown_argv(r)}, {"label", r.label}};
+                          json j = {{"action", "run"}, {"argv", shown_argv(r)}, {"label", r.label}};
+                          if (!r.output_path.empty()) {
+                            j["output_path"] = r.output_path;
+                          }
+                          return j;
                         },
                         [](const RemoveFile& d) -> json {
                           return {{"action", "remove"}, {"path", d.path}, {"label", d.label}};
@@ -169,6 +184,12 @@ nlohmann::json action_to_json(const Action& action) {
                         },
                         [](const ConsoleMessage& m) -> json {
                           return {{"action", "console"}, {"text", m.text}};
+                        },
+                        [](const SetRandomPasswords& r) -> json {
+                          return {{"action", "random_passwords"},
+                                  {"users", r.users},
+                                  {"argv", shown_argv(r.chpasswd)},
+                                  {"label", r.chpasswd.label}};
                         },
                         [](const FetchFile& f) -> json {
                           // The query and header values may be credentials.

@@ -106,6 +106,11 @@ struct RunCommand {
   /// Output also goes to the console (stdout), e.g. host key fingerprints.
   bool to_console = false;
   std::string input;  // stdin
+  /// A target path: the command's standard output, when it exits 0, is
+  /// written there (atomically, 0644 root) instead of to the journal
+  /// (`ssh-keygen -y -f KEY` deriving KEY.pub). Its standard error goes to
+  /// the journal as usual.
+  std::string output_path;
   bool operator==(const RunCommand&) const = default;
 
   /// Appends a path on the target system to argv.
@@ -119,10 +124,24 @@ struct RunCommand {
   }
 };
 
-/// Text for the console and the journal (final_message, fingerprints).
+/// Text for the console and the journal (final_message, fingerprints). On
+/// an instance the console is amiboot's stdout, which the unit sends to the
+/// journal too (StandardOutput=journal+console): never a secret here.
 struct ConsoleMessage {
   std::string text;
   bool operator==(const ConsoleMessage&) const = default;
+};
+
+/// Random passwords (chpasswd's RANDOM, `R`), made when the action runs:
+/// each user's is fed to `chpasswd` (its argv, root option and label) on
+/// stdin as "user:password", and those set are shown on the console alone
+/// (System::console_only: /dev/console, as cloud-init writes them), under
+/// cloud-init's "Set the following 'random' passwords" line. A password
+/// never reaches the journal, the status, the state or a dry run.
+struct SetRandomPasswords {
+  std::vector<std::string> users;
+  RunCommand chpasswd;
+  bool operator==(const SetRandomPasswords&) const = default;
 };
 
 /// An HTTP request with retries (readiness callbacks). The URL is treated
@@ -163,7 +182,7 @@ struct ManagePackages {
 };
 
 using Action = std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, HttpRequest, MakeDir,
-                            ManagePackages, FetchFile>;
+                            ManagePackages, FetchFile, SetRandomPasswords>;
 
 /// One line for --dry-run; never contains file contents (user data may hold secrets).
 std::string describe(const Action& action);

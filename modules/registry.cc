@@ -22,6 +22,7 @@
 #include "modules/resolv_conf.h"
 #include "modules/rsyslog.h"
 #include "modules/scripts.h"
+#include "modules/set_passwords.h"
 #include "modules/ssh_host_keys.h"
 #include "modules/timezone.h"
 #include "modules/users.h"
@@ -63,7 +64,8 @@ const std::vector<ModuleSpec>& module_table() {
       module_row<decode_hostname, plan_hostname>("hostname", {"hostname", "fqdn", "prefer_fqdn_over_hostname", "preserve_hostname", "manage_etc_hosts", "create_hostname_file"}, Init, PerInstance, true),
       // After the name, as in cloud-init; before anything later in the boot looks a name up.
       module_row<decode_resolv_conf, plan_resolv_conf>("resolv_conf", {"manage_resolv_conf", "resolv_conf"}, Init, PerInstance, false),
-      module_row<decode_ssh_host_keys, plan_ssh_host_keys>("ssh_host_keys", {"ssh_deletekeys", "ssh_genkeytypes"}, Init, PerInstance, true),
+      // cc_ssh's host keys and cc_keys_to_console's console output in one row.
+      module_row<decode_ssh_host_keys, plan_ssh_host_keys>("ssh_host_keys", {"ssh_deletekeys", "ssh_genkeytypes", "ssh_keys", "ssh_quiet_keygen", "ssh_publish_hostkeys", "ssh", "ssh_fp_console_blacklist", "ssh_key_console_blacklist", "no_ssh_fingerprints"}, Init, PerInstance, true),
       // Filesystems and fstab once per instance; the wait and mount on every
       // boot, for volumes that attach late. Before users (as in cloud-init): a
       // volume mounted on /home afterwards would hide the new home folders.
@@ -73,7 +75,9 @@ const std::vector<ModuleSpec>& module_table() {
       module_row<decode_ca_certs, plan_ca_certs>("ca_certs", {"ca_certs", "ca-certs"}, Init, PerInstance, false),
       module_row<decode_rsyslog, plan_rsyslog>("rsyslog", {"rsyslog"}, Init, PerInstance, false),
       // Without keys too: the default user gets the IMDS keys even when the user data is broken.
-      module_row<decode_users, plan_users>("users", {"users", "user", "groups", "ssh_authorized_keys", "allow_public_ssh_keys", "disable_root", "disable_root_opts", "ssh_pwauth", "system_info"}, Init, PerInstance, true),
+      module_row<decode_users, plan_users>("users", {"users", "user", "groups", "ssh_authorized_keys", "allow_public_ssh_keys", "disable_root", "disable_root_opts", "system_info"}, Init, PerInstance, true),
+      // After users, whose decoder it shares: `password` is the default user's.
+      module_row<decode_users, plan_set_passwords>("set_passwords", {"chpasswd", "password", "ssh_pwauth"}, Init, PerInstance, false),
       // Every boot: kernel rules do not survive one. Before write_files, in DESIGN.md's order.
       module_row<decode_firewall, plan_firewall>("firewall", {"firewall"}, Init, PerBoot, false),
       // One decoder for both rows: write_files is decoded once a boot.
@@ -133,7 +137,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "bootcmd_default",
       "byobu_by_default",
       "chef",
-      "chpasswd",
       "cloud_config_modules",
       "cloud_final_modules",
       "cloud_init_modules",
@@ -148,9 +151,7 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "lxd",
       "mcollective",
       "migrate",
-      "no_ssh_fingerprints",
       "output",
-      "password",
       "power_state",
       "puppet",
       "reporting",
@@ -160,13 +161,7 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "salt_minion",
       "snap",
       "spacewalk",
-      "ssh",
-      "ssh_fp_console_blacklist",
       "ssh_import_id",
-      "ssh_key_console_blacklist",
-      "ssh_keys",
-      "ssh_publish_hostkeys",
-      "ssh_quiet_keygen",
       "ubuntu_advantage",
       "ubuntu_pro",
       "updates",

@@ -1,7 +1,12 @@
 #include "modules/ssh_host_keys.h"
 
 #include <algorithm>
-#include <set>
+#include <map>
+#include <sstream>
+
+#include "agent/core/strings.h"
+#include "modules/os_release.h"
+#include "modules/sshd_config.h"
 
 namespace amiboot {
 
@@ -15,50 +20,219 @@ bool is_host_key_file(const std::string& name) {
   return name.rfind("ssh_host_", 0) == 0 && name.find("key") != std::string::npos;
 }
 
-}  // namespace
+bool is_host_public_key(const std::string& name) {
+  return is_host_key_file(name) && name.ends_with("_key.pub");
+}
 
-std::optional<SshHostKeysConfig> decode_ssh_host_keys(const Value& config, Diagnostics& out) {
-  Decoder decoder(out);
-  SshHostKeysConfig cfg;
-  if (const Value* d = config.get("ssh_deletekeys"); d != nullptr && !d->is_null()) {
-    cfg.delete_keys = decoder.boolean(*d, "ssh_deletekeys").value_or(true);
+std::string with_newline(std::string text) {
+  if (!text.ends_with('\n')) {
+    text += '\n';
   }
-  if (const Value* t = config.get("ssh_genkeytypes"); t != nullptr && !t->is_null()) {
-    if (decoder.list(*t, "ssh_genkeytypes") != nullptr) {
-      cfg.types.clear();
-      for (std::size_t i = 0; i < t->items.size(); ++i) {
-        const Value& item = t->items[i];
-        std::string path = "ssh_genkeytypes[" + std::to_string(i) + "]";
-        static const std::set<std::string> kTypes = {"ed25519", "ecdsa", "rsa", "dsa"};
-        if (!item.is_scalar() || kTypes.count(item.scalar) == 0) {
-          decoder.error(item, path,
-                        "expected one of ed25519, ecdsa, rsa, dsa; got " +
-                            (item.is_scalar() ? "'" + item.scalar + "'" : item.type_name()));
-          continue;
-        }
-        if (std::find(cfg.types.begin(), cfg.types.end(), item.scalar) == cfg.types.end()) {
-          cfg.types.push_back(item.scalar);
-        }
-      }
-      if (t->items.empty() && cfg.delete_keys) {
-        decoder.warning(*t, "ssh_genkeytypes",
-                        "no key types: the image's host keys are removed and none generated, so "
-                        "sshd will not start");
-      }
+  return text;
+}
+
+// The key type a .pub file starts with, else the one its name suggests.
+std::string pub_key_type(const std::string& name, const std::optional<std::string>& content) {
+  if (content) {
+    std::istringstream in(*content);
+    std::string word;
+    if (in >> word && !host_key_family(word).empty()) {
+      return word;
     }
   }
-  if (decoder.failed()) {
-    return std::nullopt;
-  }
-  return cfg;
+  std::string type = name.substr(9, name.size() - 9 - 8);  // ssh_host_<type>_key.pub
+  return type == "rsa"     ? "ssh-rsa"
+         : type == "ecdsa" ? "ecdsa-sha2-nistp256"
+         : type == "dsa"   ? "ssh-dss"
+                           : "ssh-" + type;
 }
+
+// A blacklist names a key type as the .pub file starts, or its short name.
+bool listed(const std::vector<std::string>& blacklist, const std::string& key_type) {
+  return std::any_of(blacklist.begin(), blacklist.end(), [&](const std::string& entry) {
+    return entry == key_type || entry == host_key_family(key_type);
+  });
+}
+
+// The ssh_keys group's id on distributions whose sshd-keygen makes private
+// host keys 0640 root:ssh_keys (RHEL 9, CentOS Stream 9, Fedora 37 and
+// older); "" elsewhere. Numeric, so chown under --root does not look the
+// name up in the host's group file.
+std::string ssh_keys_gid(const Facts& facts) {
+  auto os = read_os_release(facts.system);
+  auto groups = facts.system.read_text("/etc/group");
+  if (!os || !os->is_redhat_family() || !groups) {
+    return "";
+  }
+  std::istringstream in(*groups);
+  for (std::string line; std::getline(in, line);) {
+    auto fields = split_colon_fields(line);
+    if (fields.size() >= 3 && fields[0] == "ssh_keys" && all_digits(fields[2])) {
+      return fields[2];
+    }
+  }
+  return "";
+}
+
+// HostCertificate lines for the given certificates: a drop-in of our own
+// when sshd reads drop-ins, else added to sshd_config (cloud-init's
+// append_ssh_config).
+void host_certificates(const std::vector<std::string>& lines, const Facts& facts,
+                       PlanResult& result) {
+  if (sshd_reads_drop_ins(facts.system)) {
+    auto current = facts.system.read_text(kSshdCertificatesDropIn);
+    if (lines.empty()) {
+      if (current) {
+        result.actions.push_back(
+            RemoveFile{kSshdCertificatesDropIn, "ssh_keys: no host certificates"});
+      }
+      return;
+    }
+    std::string content = "# Host certificates from ssh_keys in the user data (amiboot).\n";
+    for (const auto& line : lines) {
+      content += line + "\n";
+    }
+    if (current != content) {
+      result.actions.push_back(WriteFile{kSshdCertificatesDropIn, content, 0600, "root:root", false,
+                                         "ssh_keys: HostCertificate (drop-in)"});
+    }
+    return;
+  }
+  if (lines.empty()) {
+    return;
+  }
+  auto current = facts.system.read_text(kSshdConfig);
+  std::string updated = add_sshd_lines(current.value_or(""), lines);
+  if (current != updated) {
+    result.actions.push_back(WriteFile{kSshdConfig, updated, 0600, "root:root", false,
+                                       "ssh_keys: HostCertificate (sshd_config)"});
+  }
+}
+
+/// Installs ssh_keys; the .pub files it makes, with their key types.
+int install_given(const SshHostKeysConfig& cfg, bool keygen, const Facts& facts, PlanResult& result,
+                  std::map<std::string, std::string>& pubs) {
+  std::vector<std::string> certificates;
+  int installed = 0;
+  for (const auto& key : *cfg.given) {
+    std::string base = std::string(kSshDir) + "/ssh_host_" + key.type + "_key";
+    std::string name = "ssh_host_" + key.type + "_key.pub";
+    std::string label = "ssh_keys." + key.type;
+    if (key.private_key) {
+      // cloud-init writes them 0600 (no ssh_keys group, unlike generated keys).
+      result.actions.push_back(WriteFile{base, with_newline(*key.private_key), 0600, "root:root",
+                                         false, label + "_private"});
+      ++installed;
+    }
+    if (key.public_key) {
+      result.actions.push_back(WriteFile{base + ".pub", with_newline(*key.public_key), 0644,
+                                         "root:root", false, label + "_public"});
+      pubs[name] = key.key_type;
+    } else if (key.private_key && keygen) {
+      RunCommand derive{{"ssh-keygen", "-y", "-f"},
+                        label + "_public from " + key.type + "_private (ssh-keygen -y)"};
+      derive.target_path(base);
+      derive.output_path = base + ".pub";
+      result.actions.push_back(derive);
+      pubs[name] = key.key_type;
+    } else if (key.private_key) {
+      result.diagnostics.push_back(
+          Diagnostic{Diagnostic::Severity::Warning,
+                     {},
+                     label + "_public",
+                     "ssh-keygen not found: the public key is not derived from " + key.type +
+                         "_private; give it in ssh_keys"});
+    }
+    if (key.certificate) {
+      result.actions.push_back(WriteFile{base + "-cert.pub", with_newline(*key.certificate), 0644,
+                                         "root:root", false, label + "_certificate"});
+      certificates.push_back("HostCertificate " + base + "-cert.pub");
+    }
+  }
+  host_certificates(certificates, facts, result);
+  return installed;
+}
+
+int generate(const SshHostKeysConfig& cfg, const std::vector<std::string>& existing,
+             const Facts& facts, PlanResult& result, std::map<std::string, std::string>& pubs) {
+  std::string gid = ssh_keys_gid(facts);
+  int generated = 0;
+  for (const auto& type : cfg.types) {
+    std::string name = "ssh_host_" + type + "_key";
+    bool present = std::find(existing.begin(), existing.end(), name) != existing.end();
+    if (present && !cfg.delete_keys) {
+      continue;  // ssh_deletekeys: false keeps the image's key of this type
+    }
+    std::string path = std::string(kSshDir) + "/" + name;
+    // cloud-init shows ssh-keygen's own words on the console unless
+    // ssh_quiet_keygen.
+    RunCommand keygen{{"ssh-keygen"}, "ssh-keygen -t " + type};
+    if (cfg.quiet_keygen) {
+      keygen.argv.push_back("-q");
+    }
+    keygen.argv.insert(keygen.argv.end(), {"-t", type, "-N", "", "-f"});
+    keygen.to_console = !cfg.quiet_keygen;
+    result.actions.push_back(keygen.target_path(path));
+    if (!gid.empty()) {
+      // cloud-init's set_redhat_keyfile_perms, as sshd-keygen leaves them.
+      RunCommand chown{{"chown", "0:" + gid}, "ssh_keys group of " + name};
+      result.actions.push_back(chown.target_path(path));
+      RunCommand chmod{{"chmod", "0640"}, "mode 0640 of " + name};
+      result.actions.push_back(chmod.target_path(path));
+    }
+    pubs[name + ".pub"] = pub_key_type(name + ".pub", std::nullopt);
+    ++generated;
+  }
+  return generated;
+}
+
+// cloud-init's write-ssh-key-fingerprints: the fingerprints, then the keys,
+// each block only when a key is left in it after the blacklists.
+void console(const SshHostKeysConfig& cfg, bool keygen,
+             const std::map<std::string, std::string>& pubs, PlanResult& result) {
+  if (!cfg.emit_keys_to_console) {
+    return;
+  }
+  std::vector<std::string> fingerprints, keys;
+  for (const auto& [pub, key_type] : pubs) {
+    if (keygen && !listed(cfg.fp_blacklist, key_type)) {
+      fingerprints.push_back(pub);
+    }
+    if (!listed(cfg.key_blacklist, key_type)) {
+      keys.push_back(pub);
+    }
+  }
+  if (!fingerprints.empty()) {
+    result.actions.push_back(ConsoleMessage{"-----BEGIN SSH HOST KEY FINGERPRINTS-----"});
+    for (const auto& pub : fingerprints) {
+      RunCommand fp{{"ssh-keygen", "-l", "-f"}, "fingerprint of " + pub};
+      fp.to_console = true;
+      result.actions.push_back(fp.target_path(std::string(kSshDir) + "/" + pub));
+    }
+    result.actions.push_back(ConsoleMessage{"-----END SSH HOST KEY FINGERPRINTS-----"});
+  }
+  if (!keys.empty()) {
+    // The keys themselves too, as cloud-init prints them: tools read them
+    // from the console output to fill known_hosts.
+    result.actions.push_back(ConsoleMessage{"-----BEGIN SSH HOST KEY KEYS-----"});
+    for (const auto& pub : keys) {
+      RunCommand cat{{"cat"}, "public key " + pub};
+      cat.to_console = true;
+      result.actions.push_back(cat.target_path(std::string(kSshDir) + "/" + pub));
+    }
+    result.actions.push_back(ConsoleMessage{"-----END SSH HOST KEY KEYS-----"});
+  }
+}
+
+}  // namespace
 
 PlanResult plan_ssh_host_keys(const SshHostKeysConfig& cfg, const Facts& input) {
   PlanResult result;
   if (!input.system.path_exists(kSshDir)) {
     return result;  // no sshd in this image: nothing to key
   }
-  if (!input.system.has_program("ssh-keygen")) {
+  bool keygen = input.system.has_program("ssh-keygen");
+  if (!keygen && !cfg.given) {
     result.diagnostics.push_back(Diagnostic{Diagnostic::Severity::Warning,
                                             {},
                                             "ssh_genkeytypes",
@@ -71,9 +245,9 @@ PlanResult plan_ssh_host_keys(const SshHostKeysConfig& cfg, const Facts& input) 
       existing.push_back(name);
     }
   }
-  // Public keys present once the module is done, in file name order as
-  // cloud-init's fingerprint script lists them.
-  std::set<std::string> pubs;
+  // Public keys present once the module is done and their key types, in
+  // file name order as cloud-init's fingerprint script lists them.
+  std::map<std::string, std::string> pubs;
   if (cfg.delete_keys) {
     for (const auto& name : existing) {
       result.actions.push_back(
@@ -81,42 +255,22 @@ PlanResult plan_ssh_host_keys(const SshHostKeysConfig& cfg, const Facts& input) 
     }
   } else {
     for (const auto& name : existing) {
-      if (name.size() > 8 && name.compare(name.size() - 8, 8, "_key.pub") == 0) {
-        pubs.insert(name);
+      if (is_host_public_key(name)) {
+        pubs[name] = pub_key_type(name, input.system.read_text(std::string(kSshDir) + "/" + name));
       }
     }
   }
-  int generated = 0;
-  for (const auto& type : cfg.types) {
-    std::string name = "ssh_host_" + type + "_key";
-    bool present = std::find(existing.begin(), existing.end(), name) != existing.end();
-    if (present && !cfg.delete_keys) {
-      continue;  // ssh_deletekeys: false keeps the image's key of this type
+  if (cfg.given) {
+    int installed = install_given(cfg, keygen, input, result, pubs);
+    result.summary = std::to_string(installed) + " host key(s) from ssh_keys";
+  } else {
+    int generated = generate(cfg, existing, input, result, pubs);
+    if (cfg.delete_keys) {
+      host_certificates({}, input, result);  // the image's certificates are gone
     }
-    RunCommand keygen{{"ssh-keygen", "-q", "-t", type, "-N", "", "-f"}, "ssh-keygen -t " + type};
-    result.actions.push_back(keygen.target_path("/etc/ssh/" + name));
-    pubs.insert(name + ".pub");
-    ++generated;
+    result.summary = std::to_string(generated) + " host key(s) generated";
   }
-  if (!pubs.empty()) {
-    result.actions.push_back(ConsoleMessage{"-----BEGIN SSH HOST KEY FINGERPRINTS-----"});
-    for (const auto& pub : pubs) {
-      RunCommand fp{{"ssh-keygen", "-l", "-f"}, "fingerprint of " + pub};
-      fp.to_console = true;
-      result.actions.push_back(fp.target_path("/etc/ssh/" + pub));
-    }
-    result.actions.push_back(ConsoleMessage{"-----END SSH HOST KEY FINGERPRINTS-----"});
-    // The keys themselves too, as cloud-init prints them: tools read them
-    // from the console output to fill known_hosts.
-    result.actions.push_back(ConsoleMessage{"-----BEGIN SSH HOST KEY KEYS-----"});
-    for (const auto& pub : pubs) {
-      RunCommand cat{{"cat"}, "public key " + pub};
-      cat.to_console = true;
-      result.actions.push_back(cat.target_path("/etc/ssh/" + pub));
-    }
-    result.actions.push_back(ConsoleMessage{"-----END SSH HOST KEY KEYS-----"});
-  }
-  result.summary = std::to_string(generated) + " host key(s) generated";
+  console(cfg, keygen, pubs, result);
   return result;
 }
 

@@ -324,28 +324,6 @@ struct Planner {
       }
     }
   }
-
-  void pwauth() {
-    if (!cfg.ssh_pwauth) {
-      return;
-    }
-    if (!facts.system.path_exists("/etc/ssh")) {
-      result.diagnostics.push_back(Diagnostic{Diagnostic::Severity::Warning,
-                                              {},
-                                              "ssh_pwauth",
-                                              "no /etc/ssh: sshd is not installed; ignored"});
-      return;
-    }
-    // sshd takes the first value it reads, and Debian's and Amazon Linux's
-    // sshd_config include sshd_config.d/*.conf at the top.
-    std::string content = std::string("# From ssh_pwauth in the user data (amiboot).\n") +
-                          "PasswordAuthentication " + (*cfg.ssh_pwauth ? "yes" : "no") + "\n";
-    if (facts.system.read_text(kSshdDropIn) != content) {
-      result.actions.push_back(WriteFile{
-          kSshdDropIn, content, 0644, "root:root", false,
-          "ssh_pwauth: PasswordAuthentication " + std::string(*cfg.ssh_pwauth ? "yes" : "no")});
-    }
-  }
 };
 
 }  // namespace
@@ -382,7 +360,6 @@ PlanResult plan_users(const UsersKeys& config, const Facts& facts) {
   }
   p.group_members();
   p.keys();
-  p.pwauth();
   std::string summary;
   for (const auto& u : cfg.users) {
     if (u.is_default) {

@@ -1,5 +1,5 @@
-// users: users and groups (cloud-init's cc_users_groups), SSH authorized keys
-// for the default user and root (cc_ssh's key half) and ssh_pwauth. The
+// users: users and groups (cloud-init's cc_users_groups) and SSH authorized
+// keys for the default user and root (cc_ssh's key half). The
 // default user comes from system_info.default_user (image config) over the
 // distribution's defaults from /etc/os-release, and gets the IMDS keys.
 // This file is the planner; decoding is in users_config.h and the default
@@ -16,10 +16,9 @@
 namespace amiboot {
 
 inline constexpr const char* kSudoersFile = "/etc/sudoers.d/90-amiboot-users";
-inline constexpr const char* kSshdDropIn = "/etc/ssh/sshd_config.d/50-amiboot.conf";
 
 /// Resolves the default user against the instance's /etc/os-release and
-/// plans the accounts, sudo rules, authorized keys and sshd drop-in. Nothing
+/// plans the accounts, sudo rules and authorized keys. Nothing
 /// to do for a config with errors (nullopt).
 PlanResult plan_users(const UsersKeys& config, const Facts& facts);
 

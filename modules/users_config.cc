@@ -245,21 +245,7 @@ std::optional<UsersKeys> decode_users(const Value& doc, Diagnostics& out) {
       cfg.disable_root_opts = *s;
     }
   }
-  if (const Value* p = doc.get("ssh_pwauth"); p != nullptr && !p->is_null()) {
-    if (auto b = p->as_bool()) {
-      cfg.ssh_pwauth = *b;
-    } else if (p->is_scalar() && (p->scalar == "unchanged" || p->scalar == "")) {
-      cfg.ssh_pwauth = std::nullopt;
-    } else if (p->is_scalar() && (p->scalar == "yes" || p->scalar == "true")) {
-      cfg.ssh_pwauth = true;
-    } else if (p->is_scalar() && (p->scalar == "no" || p->scalar == "false")) {
-      cfg.ssh_pwauth = false;
-    } else {
-      ud.decoder().error(*p, "ssh_pwauth",
-                         "expected true, false or 'unchanged', got " +
-                             (p->is_scalar() ? "'" + p->scalar + "'" : p->type_name()));
-    }
-  }
+  decode_passwords(doc, ud, decoded.passwords);
 
   if (ud.failed()) {
     return std::nullopt;

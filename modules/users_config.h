@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "agent/core/config.h"
+#include "modules/set_passwords_config.h"
 #include "modules/users_fields.h"
 
 namespace amiboot {
@@ -61,7 +62,6 @@ struct UsersConfig {
   bool allow_public_ssh_keys = true;
   bool disable_root = true;
   std::string disable_root_opts = kDisableRootOpts;
-  std::optional<bool> ssh_pwauth;  // nullopt: leave sshd alone ("unchanged")
   /// `users` asked for the default user (or was not set at all).
   bool wants_default = true;
 };
@@ -84,11 +84,15 @@ struct UsersKeys {
   UsersConfig settings;
   /// Where the document is, for the "no default user" warning.
   Position pos;
+  /// chpasswd, password and ssh_pwauth, for the set_passwords row, which
+  /// shares this decoder: `password` is the default user's.
+  PasswordsConfig passwords;
 };
 
 /// Decodes users, user, groups, ssh_authorized_keys, allow_public_ssh_keys,
-/// disable_root, disable_root_opts, ssh_pwauth and system_info.default_user of one
-/// document. nullopt when there are errors.
+/// disable_root, disable_root_opts and system_info.default_user of one
+/// document, and set_passwords' chpasswd, password and ssh_pwauth. nullopt
+/// when there are errors.
 std::optional<UsersKeys> decode_users(const Value& doc, Diagnostics& out);
 
 }  // namespace amiboot

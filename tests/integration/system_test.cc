@@ -99,5 +99,24 @@ TEST(System, RunUsesAnArgvAndReportsTheExitCode) {
   EXPECT_EQ(r->exit_code, 127);
 }
 
+TEST(System, CaptureStdoutKeepsStdoutApartFromStderr) {
+  TempDir root;
+  HostSystem sys(root.path());
+  CommandSpec spec;
+  // More than a pipe holds, interleaved with stderr, so both are drained.
+  spec.argv = {"sh", "-c",
+               "i=0; while [ $i -lt 20000 ]; do echo out$i; echo err$i >&2; i=$((i+1)); done"};
+  spec.capture_stdout = true;
+  spec.capture_output = true;
+  auto r = sys.run(spec);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_EQ(r->stdout_text.rfind("out0\nout1\n", 0), 0u);
+  EXPECT_TRUE(r->stdout_text.ends_with("out19999\n"));
+  EXPECT_EQ(r->stdout_text.find("err"), std::string::npos);
+  EXPECT_EQ(r->output.find("out"), std::string::npos);
+  EXPECT_TRUE(r->output.ends_with("err19999\n"));
+}
+
 }  // namespace
 }  // namespace amiboot

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <sstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -431,6 +432,170 @@ TEST_F(UsersAgent, UsersWithoutDefaultWarnInValidateAndTheJournal) {
   EXPECT_NE(read_file(root / "root/.ssh/authorized_keys").find("the user \\\"NONE\\\""),
             std::string::npos)
       << read_file(root / "root/.ssh/authorized_keys");
+}
+
+TEST_F(UsersAgent, ChpasswdSetsHashesTextAndRandomPasswordsAndExpiresThem) {
+  imds.set_user_data(std::string(R"(#cloud-config
+users: [default, bob, carol]
+chpasswd:
+  users:
+    - {name: bob, password: ')") +
+                     kBobHash + R"('}
+    - {name: admin, type: text, password: 'Admin pass 1'}
+    - {name: carol, type: RANDOM}
+ssh_pwauth: true
+)");
+  add_image_host_keys(root.path());
+  auto r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(module("init", "set_passwords")["result"], "ok") << r.err;
+  auto bob = entry("etc/shadow", "bob");
+  EXPECT_EQ(bob.at(1), kBobHash);  // the hash given, as given
+  EXPECT_EQ(bob.at(2), "0");       // expire (default true): a new password at the next login
+  auto admin = entry("etc/shadow", "admin");
+  ASSERT_EQ(admin.at(1).rfind("$6$", 0), 0u) << admin.at(1);  // clear text hashed by chpasswd
+  EXPECT_EQ(run({"perl", "-e", "print crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? 'yes' : 'no'",
+                 "Admin pass 1", admin.at(1)})
+                .out,
+            "yes");
+  EXPECT_EQ(admin.at(2), "0");
+  auto carol = entry("etc/shadow", "carol");
+  ASSERT_EQ(carol.at(1).rfind("$6$", 0), 0u) << carol.at(1);  // a random one, not locked
+  EXPECT_EQ(carol.at(2), "0");
+  // Passwords and hashes nowhere but in the shadow file: not the journal
+  // (stderr here), the console (stdout: a random one goes to the terminal
+  // only), the status or the result.
+  for (const std::string& text : {r.err, r.out, read_file(root / "run/amiboot/status.json"),
+                                  read_file(root / "run/amiboot/result.json")}) {
+    EXPECT_EQ(text.find("Admin pass"), std::string::npos) << text;
+    EXPECT_EQ(text.find("saltsaltsalt"), std::string::npos) << text;
+    EXPECT_EQ(text.find("Set the following"), std::string::npos) << text;
+  }
+  EXPECT_NE(r.err.find("random passwords set for carol"), std::string::npos) << r.err;
+  // ssh_pwauth, the one thing that turns password logins on.
+  EXPECT_EQ(read_file(root / "etc/ssh/sshd_config.d/50-amiboot.conf"),
+            "# From ssh_pwauth in the user data (amiboot).\nPasswordAuthentication yes\n");
+  // The dry run shows the commands, never what goes to their stdin.
+  fs::remove_all(root / "var/lib/amiboot");
+  reboot();
+  auto dry = run_agent({"--dry-run", "--json"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_EQ(dry.out.find("Admin pass"), std::string::npos);
+  EXPECT_EQ(dry.out.find("saltsaltsalt"), std::string::npos);
+  EXPECT_NE(dry.out.find("set random passwords for carol"), std::string::npos) << dry.out;
+}
+
+TEST_F(UsersAgent, ChpasswdWithoutExpiryAndTheDefaultUsersPassword) {
+  imds.set_user_data("#cloud-config\npassword: 'Admin pass 2'\nchpasswd: {expire: false}\n");
+  auto r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto admin = entry("etc/shadow", "admin");
+  ASSERT_EQ(admin.at(1).rfind("$6$", 0), 0u) << admin.at(1);
+  EXPECT_NE(admin.at(2), "0");  // today, as chpasswd left it
+  EXPECT_NE(admin.at(2), "");
+  EXPECT_EQ(r.err.find("Admin pass"), std::string::npos) << r.err;
+}
+
+// `text` as a YAML block scalar under a key indented by `indent`.
+std::string yaml_block(const std::string& text, int indent) {
+  std::string out = "|\n";
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    out += std::string(static_cast<std::size_t>(indent), ' ') + line + "\n";
+  }
+  return out;
+}
+
+TEST_F(UsersAgent, SshKeysAreInstalledInsteadOfGeneratedWithModesAndCertificates) {
+  add_image_host_keys(root.path());
+  // Keys made for this test only, and a host certificate from a test CA.
+  TempDir keys;
+  for (const char* type : {"ed25519", "ecdsa"}) {
+    ASSERT_EQ(run({"ssh-keygen", "-q", "-t", type, "-N", "", "-C", "test", "-f",
+                   keys / (std::string(type) + "_key")})
+                  .exit_code,
+              0);
+  }
+  ASSERT_EQ(run({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", keys / "ca"}).exit_code, 0);
+  ASSERT_EQ(run({"ssh-keygen", "-q", "-s", keys / "ca", "-I", "test-host", "-h", "-n",
+                 "test.example", keys / "ed25519_key.pub"})
+                .exit_code,
+            0);
+  std::string ed_private = read_file(keys / "ed25519_key");
+  std::string ed_public = read_file(keys / "ed25519_key.pub");
+  std::string ed_cert = read_file(keys / "ed25519_key-cert.pub");
+  std::string ec_private = read_file(keys / "ecdsa_key");
+  imds.set_user_data("#cloud-config\nssh_keys:\n  ed25519_private: " + yaml_block(ed_private, 4) +
+                     "  ed25519_public: " + ed_public + "  ed25519_certificate: " + ed_cert +
+                     "  ecdsa_private: " + yaml_block(ec_private, 4) +
+                     "ssh_key_console_blacklist: [ecdsa]\n");
+  auto r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(module("init", "ssh_host_keys")["result"], "ok") << r.err;
+
+  // The given keys, as given, private ones 0600 root, public ones 0644.
+  EXPECT_EQ(read_file(root / "etc/ssh/ssh_host_ed25519_key"), ed_private);
+  EXPECT_EQ(read_file(root / "etc/ssh/ssh_host_ed25519_key.pub"), ed_public);
+  EXPECT_EQ(read_file(root / "etc/ssh/ssh_host_ed25519_key-cert.pub"), ed_cert);
+  EXPECT_EQ(read_file(root / "etc/ssh/ssh_host_ecdsa_key"), ec_private);
+  for (const char* f : {"etc/ssh/ssh_host_ed25519_key", "etc/ssh/ssh_host_ecdsa_key"}) {
+    EXPECT_EQ(stat_of(f).st_mode & 07777, 0600u) << f;
+    EXPECT_EQ(stat_of(f).st_uid, 0u) << f;
+  }
+  for (const char* f : {"etc/ssh/ssh_host_ed25519_key.pub", "etc/ssh/ssh_host_ed25519_key-cert.pub",
+                        "etc/ssh/ssh_host_ecdsa_key.pub"}) {
+    EXPECT_EQ(stat_of(f).st_mode & 07777, 0644u) << f;
+  }
+  // The ecdsa public half derived from its private key (ssh-keygen -y).
+  auto words = [](const std::string& line) {
+    std::istringstream in(line);
+    std::string a, b;
+    in >> a >> b;
+    return a + " " + b;
+  };
+  EXPECT_EQ(words(read_file(root / "etc/ssh/ssh_host_ecdsa_key.pub")),
+            words(read_file(keys / "ecdsa_key.pub")));
+  // The image's rsa key is gone and none is generated: ssh_keys replaces
+  // generation, as in cloud-init.
+  EXPECT_FALSE(exists(root / "etc/ssh/ssh_host_rsa_key"));
+  EXPECT_FALSE(exists(root / "etc/ssh/ssh_host_rsa_key.pub"));
+  EXPECT_EQ(read_file(root / "etc/ssh/sshd_config.d/50-amiboot-host-certificates.conf"),
+            "# Host certificates from ssh_keys in the user data (amiboot).\n"
+            "HostCertificate /etc/ssh/ssh_host_ed25519_key-cert.pub\n");
+  EXPECT_EQ(stat_of("etc/ssh/sshd_config.d/50-amiboot-host-certificates.conf").st_mode & 07777,
+            0600u);
+  // Both fingerprints on the console; the ecdsa key itself left out.
+  std::vector<std::string> fps;
+  for (const char* pub : {"ssh_host_ecdsa_key.pub", "ssh_host_ed25519_key.pub"}) {
+    std::string line = run({"ssh-keygen", "-l", "-f", root / ("etc/ssh/" + std::string(pub))}).out;
+    fps.push_back(line.substr(0, line.find('\n')));
+  }
+  EXPECT_NE(r.out.find("-----BEGIN SSH HOST KEY FINGERPRINTS-----\n" + fps[0] + "\n" + fps[1] +
+                       "\n-----END SSH HOST KEY FINGERPRINTS-----\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("-----BEGIN SSH HOST KEY KEYS-----\n" + ed_public +
+                       "-----END SSH HOST KEY KEYS-----\n"),
+            std::string::npos)
+      << r.out;
+  // Private keys nowhere but in their files.
+  for (const std::string& text : {r.err, r.out, read_file(root / "run/amiboot/status.json")}) {
+    EXPECT_EQ(text.find("PRIVATE KEY"), std::string::npos) << text;
+  }
+}
+
+TEST_F(UsersAgent, ABadPrivateKeyRejectsTheConfigAndTheImageKeysAreReplacedAsUsual) {
+  add_image_host_keys(root.path());
+  imds.set_user_data(
+      "#cloud-config\nssh_keys:\n  rsa_private: not a key at all\nruncmd: [touch /ran]\n");
+  auto r = run_agent();
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("user-data:3:16: ssh_keys.rsa_private: expected a private key block"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("not a key at all"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(root / "ran"));
+  EXPECT_EQ(host_key_fingerprints(root.path()).size(), 3u);  // generated, as without user data
 }
 
 // The two executor additions these modules rely on, against a real root.

@@ -126,6 +126,7 @@ class RecordingSystem : public System {
   std::vector<RecordedGet> gets;
   std::vector<std::chrono::milliseconds> sleeps;
   std::vector<std::string> console_lines;
+  std::vector<std::string> console_only_texts;
 
   // --- System --------------------------------------------------------------
 
@@ -263,7 +264,11 @@ class RecordingSystem : public System {
     }
     m_runs.pop_front();
     calls.push_back(call);
-    return CommandOutcome{next.exit_code, next.output};
+    // A command whose stdout is kept apart "prints" the scripted output there.
+    if (spec.capture_stdout) {
+      return CommandOutcome{next.exit_code, "", next.output};
+    }
+    return CommandOutcome{next.exit_code, next.output, ""};
   }
   Status http_send(const std::string& method, const std::string& url, const std::string&,
                    const std::string&) override {
@@ -302,6 +307,20 @@ class RecordingSystem : public System {
     calls.push_back("console " + text);
     console_lines.push_back(text);
   }
+  /// Recorded apart, and never in `calls`, as the real one keeps it out of
+  /// the journal; false (shown nowhere) when set_no_console() was called.
+  bool console_only(const std::string& text) override {
+    if (!m_console_allowed) {
+      (void)unscripted("console_only");
+      return false;
+    }
+    if (m_no_console) {
+      return false;
+    }
+    console_only_texts.push_back(text);
+    return true;
+  }
+  void set_no_console() { m_no_console = true; }
   std::chrono::system_clock::time_point now() const override { return clock; }
   /// Takes no time: recorded, and the fake clock moves on.
   void sleep_for(std::chrono::milliseconds delay) override {
@@ -351,6 +370,7 @@ class RecordingSystem : public System {
   std::map<std::string, std::vector<Status>> m_http;
   std::map<std::string, std::vector<Result<std::string>>> m_gets;
   bool m_console_allowed = false;
+  bool m_no_console = false;
 };
 
 }  // namespace amiboot::testing

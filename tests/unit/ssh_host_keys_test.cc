@@ -1,9 +1,15 @@
-// ssh_host_keys: the image's host keys removed, new ones generated, and the
-// fingerprints between cloud-init's console markers.
+// ssh_host_keys: the image's host keys removed, new ones generated or the
+// ones given in ssh_keys installed, and the fingerprints and keys between
+// cloud-init's console markers, minus the blacklisted types.
 #include "modules/ssh_host_keys.h"
 
 #include <gtest/gtest.h>
 
+#include "agent/cloud_config.h"
+#include "agent/core/codecs.h"
+#include "agent/executor.h"
+#include "modules/sshd_config.h"
+#include "tests/support/fake_system.h"
 #include "tests/support/module_fixture.h"
 
 namespace amiboot {
@@ -20,11 +26,14 @@ struct Fixture : testing::ModuleFixture {
   }
 };
 
-RunCommand keygen(const std::string& type) {
-  RunCommand r{
-      {"ssh-keygen", "-q", "-t", type, "-N", "", "-f", "/etc/ssh/ssh_host_" + type + "_key"},
-      "ssh-keygen -t " + type};
-  r.target_paths = {7};
+RunCommand keygen(const std::string& type, bool quiet = false) {
+  RunCommand r{{"ssh-keygen"}, "ssh-keygen -t " + type};
+  if (quiet) {
+    r.argv.push_back("-q");
+  }
+  r.argv.insert(r.argv.end(), {"-t", type, "-N", "", "-f"});
+  r.to_console = !quiet;
+  r.target_path("/etc/ssh/ssh_host_" + type + "_key");
   return r;
 }
 
@@ -38,19 +47,88 @@ RunCommand show(const std::string& program, const std::string& pub, const std::s
   return r;
 }
 
-std::vector<Action> console_blocks(const std::vector<std::string>& pubs) {
-  std::vector<Action> out = {ConsoleMessage{"-----BEGIN SSH HOST KEY FINGERPRINTS-----"}};
-  for (const auto& p : pubs) {
-    out.push_back(show("ssh-keygen", p, "fingerprint of "));
+std::vector<Action> console_blocks(const std::vector<std::string>& fingerprints,
+                                   const std::vector<std::string>& keys) {
+  std::vector<Action> out;
+  if (!fingerprints.empty()) {
+    out.push_back(ConsoleMessage{"-----BEGIN SSH HOST KEY FINGERPRINTS-----"});
+    for (const auto& p : fingerprints) {
+      out.push_back(show("ssh-keygen", p, "fingerprint of "));
+    }
+    out.push_back(ConsoleMessage{"-----END SSH HOST KEY FINGERPRINTS-----"});
   }
-  out.push_back(ConsoleMessage{"-----END SSH HOST KEY FINGERPRINTS-----"});
-  out.push_back(ConsoleMessage{"-----BEGIN SSH HOST KEY KEYS-----"});
-  for (const auto& p : pubs) {
-    out.push_back(show("cat", p, "public key "));
+  if (!keys.empty()) {
+    out.push_back(ConsoleMessage{"-----BEGIN SSH HOST KEY KEYS-----"});
+    for (const auto& p : keys) {
+      out.push_back(show("cat", p, "public key "));
+    }
+    out.push_back(ConsoleMessage{"-----END SSH HOST KEY KEYS-----"});
   }
-  out.push_back(ConsoleMessage{"-----END SSH HOST KEY KEYS-----"});
   return out;
 }
+
+std::vector<Action> console_blocks(const std::vector<std::string>& pubs) {
+  return console_blocks(pubs, pubs);
+}
+
+std::string all(const Diagnostics& d) {
+  std::string out;
+  for (const auto& x : d) {
+    out += x.format() + "\n";
+  }
+  return out;
+}
+
+std::string dump(const std::vector<Action>& actions) {
+  std::string out;
+  for (const auto& a : actions) {
+    out += "  " + describe(a) + "\n";
+  }
+  return out;
+}
+
+// --- fake keys: the shapes of real ones, no key material -------------------
+
+std::string wire(const std::string& s) {
+  std::string out(4, '\0');
+  for (int i = 0; i < 4; ++i) {
+    out[i] = static_cast<char>((s.size() >> (24 - 8 * i)) & 0xff);
+  }
+  return out + s;
+}
+
+/// An OpenSSH private key file whose public part is `type` and a made-up
+/// 32-byte point; the private part is filler.
+std::string fake_private(const std::string& type, const std::string& cipher = "none") {
+  std::string blob = wire(type) + wire(std::string(32, 'P'));
+  std::string der = std::string("openssh-key-v1\0", 15) + wire(cipher) + wire("none") + wire("") +
+                    std::string("\0\0\0\1", 4) + wire(blob) + wire(std::string(64, 'F'));
+  std::string b64 = base64_encode(der);
+  std::string body;
+  for (std::size_t i = 0; i < b64.size(); i += 70) {
+    body += b64.substr(i, 70) + "\n";
+  }
+  return "-----BEGIN OPENSSH PRIVATE KEY-----\n" + body + "-----END OPENSSH PRIVATE KEY-----\n";
+}
+
+std::string fake_public(const std::string& type) {
+  return type + " " + base64_encode(wire(type) + wire(std::string(32, 'P'))) + " fake@test";
+}
+
+/// YAML for a block scalar of `text`, indented under a key at `indent`.
+std::string block(const std::string& text, int indent) {
+  std::string out = "|\n";
+  std::string pad(static_cast<std::size_t>(indent), ' ');
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto nl = text.find('\n', start);
+    out += pad + text.substr(start, nl - start) + "\n";
+    start = nl == std::string::npos ? text.size() : nl + 1;
+  }
+  return out;
+}
+
+// --- generated keys (the existing behaviour) --------------------------------
 
 TEST(SshHostKeys, ImageKeysAreReplacedAndFingerprintsGoToTheConsole) {
   Fixture f("{}");
@@ -69,7 +147,7 @@ TEST(SshHostKeys, ImageKeysAreReplacedAndFingerprintsGoToTheConsole) {
   auto blocks = console_blocks(
       {"ssh_host_ecdsa_key.pub", "ssh_host_ed25519_key.pub", "ssh_host_rsa_key.pub"});
   expected.insert(expected.end(), blocks.begin(), blocks.end());
-  EXPECT_EQ(plan.actions, expected);
+  EXPECT_EQ(plan.actions, expected) << dump(plan.actions);
   EXPECT_EQ(plan.summary, "3 host key(s) generated");
 }
 
@@ -109,6 +187,443 @@ TEST(SshHostKeys, BadKeyTypesNameTheKeyAndLine) {
   none.check("ssh_host_keys", w);
   ASSERT_EQ(w.size(), 1u);
   EXPECT_EQ(w[0].severity, Diagnostic::Severity::Warning);
+}
+
+TEST(SshHostKeys, QuietKeygenKeepsSshKeygensWordsOffTheConsole) {
+  Fixture f("ssh_quiet_keygen: true\nssh_genkeytypes: [ed25519]\n");
+  f.system.files.clear();
+  f.system.files["/etc/ssh/sshd_config"] = "";
+  auto plan = f.plan("ssh_host_keys");
+  std::vector<Action> expected = {keygen("ed25519", true)};
+  auto blocks = console_blocks({"ssh_host_ed25519_key.pub"});
+  expected.insert(expected.end(), blocks.begin(), blocks.end());
+  EXPECT_EQ(plan.actions, expected) << dump(plan.actions);
+}
+
+TEST(SshHostKeys, GeneratedKeysJoinTheSshKeysGroupWhereRhelHasOne) {
+  // cloud-init's set_redhat_keyfile_perms: 0640 root:ssh_keys where the
+  // group exists (RHEL 9, Fedora 37 and older).
+  Fixture f("ssh_genkeytypes: [ed25519]\n");
+  f.system.files.clear();
+  f.system.files["/etc/ssh/sshd_config"] = "";
+  f.system.files["/etc/os-release"] = "ID=\"rhel\"\nID_LIKE=\"fedora\"\n";
+  f.system.files["/etc/group"] = "root:x:0:\nssh_keys:x:994:\n";
+  auto plan = f.plan("ssh_host_keys");
+  RunCommand chown{{"chown", "0:994"}, "ssh_keys group of ssh_host_ed25519_key"};
+  chown.target_path("/etc/ssh/ssh_host_ed25519_key");
+  RunCommand chmod{{"chmod", "0640"}, "mode 0640 of ssh_host_ed25519_key"};
+  chmod.target_path("/etc/ssh/ssh_host_ed25519_key");
+  std::vector<Action> expected = {keygen("ed25519"), chown, chmod};
+  auto blocks = console_blocks({"ssh_host_ed25519_key.pub"});
+  expected.insert(expected.end(), blocks.begin(), blocks.end());
+  EXPECT_EQ(plan.actions, expected) << dump(plan.actions);
+  // Debian has no such group, and RHEL 10 neither: 0600 root as made.
+  f.system.files["/etc/os-release"] = "ID=debian\n";
+  f.system.files["/etc/group"] = "root:x:0:\nssh_keys:x:994:\n";
+  EXPECT_EQ(f.plan("ssh_host_keys").actions.size(), 1u + blocks.size());
+}
+
+// --- ssh_keys ----------------------------------------------------------------
+
+TEST(SshKeys, GivenKeysAreInstalledAndNoneGenerated) {
+  Fixture f("ssh_keys:\n  ed25519_private: " + block(fake_private("ssh-ed25519"), 4) +
+            "  ed25519_public: " + fake_public("ssh-ed25519") + "\n" + "  rsa_private: " +
+            block(fake_private("ssh-rsa"), 4) + "ssh_genkeytypes: [ed25519, ecdsa]\n");
+  f.system.files.erase("/etc/ssh/ssh_host_ed25519_key-cert.pub");
+  auto plan = f.plan("ssh_host_keys");
+  ASSERT_EQ(plan.diagnostics.size(), 1u) << all(plan.diagnostics);
+  EXPECT_EQ(
+      plan.diagnostics[0].format(),
+      "user-data:17:18: warning: ssh_genkeytypes: ignored: no keys are generated when ssh_keys is "
+      "given (as in cloud-init)");
+  RunCommand derive{{"ssh-keygen", "-y", "-f"},
+                    "ssh_keys.rsa_public from rsa_private (ssh-keygen -y)"};
+  derive.target_path("/etc/ssh/ssh_host_rsa_key");
+  derive.output_path = "/etc/ssh/ssh_host_rsa_key.pub";
+  std::vector<Action> expected = {
+      RemoveFile{"/etc/ssh/ssh_host_ed25519_key", "ssh_deletekeys: ssh_host_ed25519_key"},
+      RemoveFile{"/etc/ssh/ssh_host_ed25519_key.pub", "ssh_deletekeys: ssh_host_ed25519_key.pub"},
+      RemoveFile{"/etc/ssh/ssh_host_rsa_key", "ssh_deletekeys: ssh_host_rsa_key"},
+      RemoveFile{"/etc/ssh/ssh_host_rsa_key.pub", "ssh_deletekeys: ssh_host_rsa_key.pub"},
+      WriteFile{"/etc/ssh/ssh_host_rsa_key", fake_private("ssh-rsa"), 0600, "root:root", false,
+                "ssh_keys.rsa_private"},
+      derive,
+      WriteFile{"/etc/ssh/ssh_host_ed25519_key", fake_private("ssh-ed25519"), 0600, "root:root",
+                false, "ssh_keys.ed25519_private"},
+      WriteFile{"/etc/ssh/ssh_host_ed25519_key.pub", fake_public("ssh-ed25519") + "\n", 0644,
+                "root:root", false, "ssh_keys.ed25519_public"},
+  };
+  auto blocks = console_blocks({"ssh_host_ed25519_key.pub", "ssh_host_rsa_key.pub"});
+  expected.insert(expected.end(), blocks.begin(), blocks.end());
+  EXPECT_EQ(plan.actions, expected) << dump(plan.actions);
+  EXPECT_EQ(plan.summary, "2 host key(s) from ssh_keys");
+  // A private key shows nowhere but in its file's content.
+  for (const auto& a : plan.actions) {
+    EXPECT_EQ(describe(a).find("PRIVATE KEY"), std::string::npos) << describe(a);
+    EXPECT_EQ(action_to_json(a).dump().find("PRIVATE KEY"), std::string::npos);
+  }
+}
+
+TEST(SshKeys, CertificatesGetHostCertificateLines) {
+  const std::string yaml =
+      "ssh_keys:\n  ecdsa_private: " + block(fake_private("ecdsa-sha2-nistp384"), 4) +
+      "  ecdsa_certificate: ecdsa-sha2-nistp384-cert-v01@openssh.com AAAAfake\n";
+  Fixture f(yaml);
+  f.system.files["/etc/ssh/sshd_config"] = "Include /etc/ssh/sshd_config.d/*.conf\n";
+  auto plan = f.plan("ssh_host_keys");
+  EXPECT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  auto find = [&](const std::string& path) -> const WriteFile* {
+    for (const auto& a : plan.actions) {
+      if (const auto* w = std::get_if<WriteFile>(&a); w != nullptr && w->path == path) {
+        return w;
+      }
+    }
+    return nullptr;
+  };
+  const WriteFile* cert = find("/etc/ssh/ssh_host_ecdsa_key-cert.pub");
+  ASSERT_NE(cert, nullptr) << dump(plan.actions);
+  EXPECT_EQ(cert->content, "ecdsa-sha2-nistp384-cert-v01@openssh.com AAAAfake\n");
+  EXPECT_EQ(cert->mode, 0644u);
+  const WriteFile* drop_in = find(kSshdCertificatesDropIn);
+  ASSERT_NE(drop_in, nullptr) << dump(plan.actions);
+  EXPECT_EQ(drop_in->content,
+            "# Host certificates from ssh_keys in the user data (amiboot).\n"
+            "HostCertificate /etc/ssh/ssh_host_ecdsa_key-cert.pub\n");
+  EXPECT_EQ(drop_in->mode, 0600u);
+
+  // Without the Include line, in sshd_config itself (before any Match).
+  Fixture old(yaml);
+  old.system.files["/etc/ssh/sshd_config"] = "Port 22\nMatch User x\n  X11Forwarding no\n";
+  auto old_plan = old.plan("ssh_host_keys");
+  bool edited = false;
+  for (const auto& a : old_plan.actions) {
+    if (const auto* w = std::get_if<WriteFile>(&a); w != nullptr && w->path == kSshdConfig) {
+      edited = true;
+      EXPECT_EQ(w->content,
+                "Port 22\nHostCertificate /etc/ssh/ssh_host_ecdsa_key-cert.pub\nMatch User x\n  "
+                "X11Forwarding no\n");
+    }
+  }
+  EXPECT_TRUE(edited) << dump(old_plan.actions);
+  // Already there: sshd_config is left alone.
+  old.system.files["/etc/ssh/sshd_config"] =
+      "HostCertificate /etc/ssh/ssh_host_ecdsa_key-cert.pub\n";
+  for (const auto& a : old.plan("ssh_host_keys").actions) {
+    const auto* w = std::get_if<WriteFile>(&a);
+    EXPECT_TRUE(w == nullptr || w->path != kSshdConfig);
+  }
+  // A new instance without certificates drops the drop-in of the last one.
+  Fixture later("{}");
+  later.system.files["/etc/ssh/sshd_config"] = "Include /etc/ssh/sshd_config.d/*.conf\n";
+  later.system.files[kSshdCertificatesDropIn] = "HostCertificate /x\n";
+  bool removed = false;
+  for (const auto& a : later.plan("ssh_host_keys").actions) {
+    const auto* r = std::get_if<RemoveFile>(&a);
+    removed = removed || (r != nullptr && r->path == kSshdCertificatesDropIn);
+  }
+  EXPECT_TRUE(removed);
+}
+
+TEST(SshKeys, BadPrivateKeysAreErrorsAtTheirPositionWithoutTheirText) {
+  struct Case {
+    std::string yaml;
+    std::string message;
+  };
+  const std::string encrypted_pem =
+      "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\n"
+      "QUJD\n-----END RSA PRIVATE KEY-----\n";
+  for (const auto& c : {
+           Case{"ssh_keys:\n  rsa_private: SECRETSTUFF not a key\n",
+                "user-data:2:16: ssh_keys.rsa_private: expected a private key block (-----BEGIN "
+                "OPENSSH PRIVATE KEY----- ... -----END OPENSSH PRIVATE KEY-----, or a PEM one such "
+                "as RSA PRIVATE KEY)"},
+           Case{"ssh_keys:\n  rsa_private: " +
+                    block("-----BEGIN PUBLIC KEY-----\nSECRETSTUFF\n-----END PUBLIC KEY-----\n", 4),
+                "user-data:2:16: ssh_keys.rsa_private: expected a private key block (-----BEGIN "
+                "OPENSSH PRIVATE KEY----- ... -----END OPENSSH PRIVATE KEY-----, or a PEM one such "
+                "as RSA PRIVATE KEY)"},
+           Case{"ssh_keys:\n  rsa_private: " +
+                    block("-----BEGIN RSA PRIVATE KEY-----\nSECRETSTUFF\n-----END EC PRIVATE "
+                          "KEY-----\n",
+                          4),
+                "user-data:2:16: ssh_keys.rsa_private: expected a private key block (-----BEGIN "
+                "OPENSSH PRIVATE KEY----- ... -----END OPENSSH PRIVATE KEY-----, or a PEM one such "
+                "as RSA PRIVATE KEY)"},
+           Case{"ssh_keys:\n  rsa_private: " + block(encrypted_pem, 4),
+                "user-data:2:16: ssh_keys.rsa_private: is encrypted with a passphrase; sshd "
+                "cannot load such a host key"},
+           Case{"ssh_keys:\n  ed25519_private: " +
+                    block(fake_private("ssh-ed25519", "aes256-ctr"), 4),
+                "user-data:2:20: ssh_keys.ed25519_private: is encrypted with a passphrase; sshd "
+                "cannot load such a host key"},
+           Case{"ssh_keys:\n  rsa_private: " + block(fake_private("ssh-ed25519"), 4),
+                "user-data:2:16: ssh_keys.rsa_private: holds an ed25519 key (ssh-ed25519), not "
+                "an RSA key"},
+           Case{"ssh_keys:\n  ecdsa_private: " +
+                    block("-----BEGIN OPENSSH PRIVATE KEY-----\nU0VDUkVUU1RVRkY=\n-----END "
+                          "OPENSSH PRIVATE KEY-----\n",
+                          4),
+                "user-data:2:18: ssh_keys.ecdsa_private: is not an OpenSSH private key (no "
+                "openssh-key-v1 header)"},
+           Case{"ssh_keys:\n  ed25519_private: 12345\n",
+                "user-data:2:20: ssh_keys.ed25519_private: expected a string, got an integer"},
+           Case{"ssh_keys: [rsa_private]\n",
+                "user-data:1:11: ssh_keys: expected a map, got a list"},
+           Case{"ssh_quiet_keygen: sometimes\n",
+                "user-data:1:19: ssh_quiet_keygen: expected a boolean (true or false), got a "
+                "string"},
+           Case{"ssh_publish_hostkeys: {enabled: 2}\n",
+                "user-data:1:33: ssh_publish_hostkeys.enabled: expected a boolean (true or false), "
+                "got an integer"},
+           Case{"ssh: {emit_keys_to_console: maybe}\n",
+                "user-data:1:29: ssh.emit_keys_to_console: expected a boolean (true or false), got "
+                "a string"},
+           Case{"ssh_fp_console_blacklist: ssh-rsa\n",
+                "user-data:1:27: ssh_fp_console_blacklist: expected a list, got a string"},
+           Case{"ssh_key_console_blacklist: [[ssh-rsa]]\n",
+                "user-data:1:29: ssh_key_console_blacklist[0]: expected a string, got a list"},
+           Case{"no_ssh_fingerprints: [true]\n",
+                "user-data:1:22: no_ssh_fingerprints: expected a boolean (true or false), got a "
+                "list"},
+       }) {
+    Fixture f(c.yaml);
+    Diagnostics d;
+    f.check("ssh_host_keys", d);
+    ASSERT_TRUE(has_errors(d)) << c.yaml << all(d);
+    EXPECT_EQ(d[0].format(), c.message) << c.yaml << all(d);
+    for (const auto& x : d) {
+      EXPECT_EQ(x.message.find("SECRETSTUFF"), std::string::npos) << x.format();
+    }
+    EXPECT_TRUE(f.plan("ssh_host_keys").actions.empty()) << c.yaml;
+  }
+}
+
+TEST(SshKeys, UnknownTypesAndMismatchesAreWarnings) {
+  Fixture f(
+      "ssh_keys:\n  dsa_private: x\n  ed25519-sk_private: x\n  rsa_cert: x\n"
+      "  ed25519_private: " +
+      block(fake_private("ssh-ed25519"), 4) +
+      "  ed25519_public: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKey other\n"
+      "  ed25519_certificate: ssh-rsa-cert-v01@openssh.com AAAA\n"
+      "  ecdsa_public: ssh-rsa AAAA\n");
+  Diagnostics d;
+  f.check("ssh_host_keys", d);
+  EXPECT_FALSE(has_errors(d)) << all(d);
+  EXPECT_EQ(
+      all(d),
+      "user-data:2:3: warning: ssh_keys.dsa_private: not a host key entry (rsa, ecdsa or "
+      "ed25519, then _private, _public or _certificate); skipped\n"
+      "user-data:3:3: warning: ssh_keys.ed25519-sk_private: security-key host keys are not "
+      "supported (as in cloud-init); skipped\n"
+      "user-data:4:3: warning: ssh_keys.rsa_cert: not a host key entry (rsa, ecdsa or "
+      "ed25519, then _private, _public or _certificate); skipped\n"
+      "user-data:13:24: warning: ssh_keys.ed25519_certificate: does not start with an ed25519 "
+      "certificate type such as ssh-ed25519-cert-v01@openssh.com; installed as written\n"
+      "user-data:14:17: warning: ssh_keys.ecdsa_public: does not start with an ecdsa key "
+      "type such as ecdsa-sha2-nistp256; installed as written\n"
+      "user-data:2:3: warning: ssh_keys.ecdsa_private: missing: sshd cannot use the ecdsa "
+      "public key or certificate without it; they are installed as written\n"
+      "user-data:2:3: warning: ssh_keys.ed25519_public: is not the public half of "
+      "ed25519_private; installed as written\n");
+  Fixture nothing("ssh_keys: {}\n");
+  Diagnostics w;
+  nothing.check("ssh_host_keys", w);
+  ASSERT_EQ(w.size(), 1u) << all(w);
+  EXPECT_EQ(w[0].format(),
+            "user-data:1:11: warning: ssh_keys: no private host key given, and none is generated "
+            "when ssh_keys is set (as in cloud-init): with ssh_deletekeys, sshd will have no host "
+            "key");
+}
+
+TEST(SshKeys, PrivateKeyTypes) {
+  EXPECT_EQ(private_key_type(fake_private("ssh-ed25519")), "ssh-ed25519");
+  EXPECT_EQ(private_key_type(fake_private("ecdsa-sha2-nistp521")), "ecdsa-sha2-nistp521");
+  EXPECT_EQ(private_key_type("-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----"),
+            "ssh-rsa");
+  // PKCS #8 and SEC 1 by their algorithm and curve: fake DER around the OIDs.
+  auto pem = [](const std::string& label, const std::string& der) {
+    return "-----BEGIN " + label + "-----\n" + base64_encode(der) + "\n-----END " + label +
+           "-----\n";
+  };
+  EXPECT_EQ(private_key_type(pem("PRIVATE KEY", std::string("\x30\x05\x06\x03\x2B\x65\x70", 7))),
+            "ssh-ed25519");
+  EXPECT_EQ(private_key_type(
+                pem("EC PRIVATE KEY", std::string("\x30\x09\x06\x05\x2B\x81\x04\x00\x22", 9))),
+            "ecdsa-sha2-nistp384");
+  EXPECT_EQ(private_key_type("no key"), "");
+}
+
+// --- the console ---------------------------------------------------------------
+
+TEST(SshKeys, ConsoleBlacklistsAndEmitKeysToConsole) {
+  // Key types as the .pub files start, or the short names cloud-init's
+  // documentation uses.
+  Fixture f(
+      "ssh_fp_console_blacklist: [ssh-ed25519]\nssh_key_console_blacklist: [rsa, ecdsa]\n"
+      "ssh_deletekeys: false\nssh_genkeytypes: [ecdsa]\n");
+  f.system.files["/etc/ssh/ssh_host_rsa_key.pub"] = "ssh-rsa AAAA image\n";
+  f.system.files["/etc/ssh/ssh_host_ed25519_key.pub"] = "ssh-ed25519 AAAA image\n";
+  auto plan = f.plan("ssh_host_keys");
+  EXPECT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  std::vector<Action> expected = {keygen("ecdsa")};
+  auto blocks = console_blocks({"ssh_host_ecdsa_key.pub", "ssh_host_rsa_key.pub"},
+                               {"ssh_host_ed25519_key.pub"});
+  expected.insert(expected.end(), blocks.begin(), blocks.end());
+  EXPECT_EQ(plan.actions, expected) << dump(plan.actions);
+  // Everything left out: no markers either, as cloud-init's script.
+  Fixture none(
+      "ssh_fp_console_blacklist: [rsa, ecdsa, ed25519]\n"
+      "ssh_key_console_blacklist: [ssh-rsa, ecdsa-sha2-nistp256, ssh-ed25519]\n");
+  for (const auto& a : none.plan("ssh_host_keys").actions) {
+    EXPECT_EQ(std::get_if<ConsoleMessage>(&a), nullptr) << describe(a);
+  }
+  Fixture off("ssh: {emit_keys_to_console: false}\n");
+  auto quiet = off.plan("ssh_host_keys");
+  EXPECT_EQ(quiet.actions.size(), 8u) << dump(quiet.actions);  // 5 removed, 3 generated
+  for (const auto& a : quiet.actions) {
+    EXPECT_EQ(std::get_if<ConsoleMessage>(&a), nullptr) << describe(a);
+  }
+}
+
+TEST(SshKeys, PublishingAndAuthorizedKeyFingerprintsAreAcceptedAndSaidSo) {
+  Fixture f("ssh_publish_hostkeys: {enabled: true, blacklist: [rsa]}\nno_ssh_fingerprints: true\n");
+  Diagnostics d;
+  f.check("ssh_host_keys", d);
+  ASSERT_EQ(d.size(), 1u) << all(d);
+  EXPECT_EQ(d[0].format(),
+            "user-data:1:23: warning: ssh_publish_hostkeys: EC2 has nowhere to publish host keys "
+            "to (cloud-init's EC2 source publishes none either); ignored");
+  Fixture off("ssh_publish_hostkeys: {enabled: false}\nno_ssh_fingerprints: false\n");
+  Diagnostics none;
+  off.check("ssh_host_keys", none);
+  EXPECT_TRUE(none.empty()) << all(none);
+}
+
+TEST(SshKeys, CloudInitsDocumentedExamplesAreAcceptedAndActedOn) {
+  // doc/module-docs/cc_ssh/example1.yaml, as written (its keys are cut
+  // short with "...", so the private key's body is not base64: a warning).
+  const std::string ssh_example = R"(allow_public_ssh_keys: true
+disable_root: true
+disable_root_opts: no-port-forwarding,no-agent-forwarding,no-X11-forwarding
+ssh_authorized_keys: [ssh-rsa AAAAB3NzaC1yc2EAAAABIwAAAGEA3FSyQwBI6Z+nCSjUU ..., ssh-rsa
+    AAAAB3NzaC1yc2EAAAABIwAAAQEA3I7VUf2l5gSn5uavROsc5HRDpZ ...]
+ssh_deletekeys: true
+ssh_genkeytypes: [rsa, ecdsa, ed25519]
+ssh_keys: {rsa_certificate: 'ssh-rsa-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQt
+    ...
+
+    ', rsa_private: '-----BEGIN RSA PRIVATE KEY-----
+
+    MIIBxwIBAAJhAKD0YSHy73nUgysO13XsJmd4fHiFyQ+00R7VVu2iV9Qco
+
+    ...
+
+    -----END RSA PRIVATE KEY-----
+
+    ', rsa_public: ssh-rsa AAAAB3NzaC1yc2EAAAABIwAAAGEAoPRhIfLvedSDKw7Xd ...}
+ssh_publish_hostkeys:
+  blacklist: [rsa]
+  enabled: true
+ssh_quiet_keygen: true
+)";
+  auto doc = parse_yaml(ssh_example, "user-data");
+  ASSERT_TRUE(doc.ok());
+  Diagnostics d;
+  EXPECT_TRUE(decode_cloud_config(*doc, d).has_value()) << all(d);
+  EXPECT_FALSE(has_errors(d)) << all(d);
+  for (const auto& x : d) {
+    EXPECT_EQ(x.message.find("unknown key"), std::string::npos) << x.format();
+  }
+  Fixture f(ssh_example);
+  f.system.files["/etc/ssh/sshd_config"] = "Include /etc/ssh/sshd_config.d/*.conf\n";
+  auto plan = f.plan("ssh_host_keys");
+  std::vector<std::string> written;
+  for (const auto& a : plan.actions) {
+    if (const auto* w = std::get_if<WriteFile>(&a)) {
+      written.push_back(w->path);
+    }
+    if (const auto* r = std::get_if<RunCommand>(&a)) {
+      EXPECT_NE(r->argv[1], "-t") << "ssh_keys given: nothing is generated";
+    }
+  }
+  EXPECT_EQ(written, (std::vector<std::string>{
+                         "/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_rsa_key.pub",
+                         "/etc/ssh/ssh_host_rsa_key-cert.pub", kSshdCertificatesDropIn}))
+      << dump(plan.actions);
+  // Its authorized-key half is the users row's: root gets the keys behind
+  // disable_root_opts, as written there.
+  f.system.files["/etc/passwd"] = "root:x:0:0:root:/root:/bin/bash\n";
+  f.system.files["/etc/os-release"] = "ID=debian\n";
+  bool root_keys = false;
+  for (const auto& a : f.plan("users").actions) {
+    if (const auto* w = std::get_if<WriteFile>(&a);
+        w != nullptr && w->path == "/root/.ssh/authorized_keys") {
+      root_keys = w->content.starts_with(
+          "no-port-forwarding,no-agent-forwarding,no-X11-forwarding ssh-rsa "
+          "AAAAB3NzaC1yc2EAAAABIwAAAGEA3FSyQwBI6Z+nCSjUU ...\n");
+    }
+  }
+  EXPECT_TRUE(root_keys);
+
+  // cc_keys_to_console's examples and cc_ssh_authkey_fingerprints' first.
+  for (const std::string& yaml :
+       {std::string("ssh:\n  emit_keys_to_console: false\n"),
+        std::string("ssh_key_console_blacklist: [rsa]\n"),
+        std::string("ssh_fp_console_blacklist:\n- E25451E0221B5773DEBFF178ECDACB160995AA89\n"
+                    "- FE76292D55E8B28EE6DB2B34B2D8A784F8C0AAB0\n"),
+        std::string("no_ssh_fingerprints: true\n")}) {
+    auto example = parse_yaml(yaml, "user-data");
+    ASSERT_TRUE(example.ok());
+    Diagnostics e;
+    EXPECT_TRUE(decode_cloud_config(*example, e).has_value()) << yaml << all(e);
+    for (const auto& x : e) {
+      EXPECT_EQ(x.message.find("no module"), std::string::npos) << x.format();
+      EXPECT_EQ(x.message.find("unknown key"), std::string::npos) << x.format();
+    }
+  }
+  Fixture no_keys("ssh:\n  emit_keys_to_console: false\n");
+  for (const auto& a : no_keys.plan("ssh_host_keys").actions) {
+    EXPECT_EQ(std::get_if<ConsoleMessage>(&a), nullptr);
+  }
+  Fixture no_rsa("ssh_key_console_blacklist: [rsa]\n");
+  for (const auto& a : no_rsa.plan("ssh_host_keys").actions) {
+    const auto* r = std::get_if<RunCommand>(&a);
+    EXPECT_FALSE(r != nullptr && r->argv[0] == "cat" &&
+                 r->argv[1].find("rsa") != std::string::npos);
+  }
+}
+
+// --- the executor's side: ssh-keygen -y into the .pub -----------------------------
+
+TEST(SshKeys, OutputPathTakesTheCommandsStdoutIntoTheFile) {
+  testing::RecordingSystem system("/sandbox");
+  system.allow_writes("/etc/ssh");
+  system.expect_run({"ssh-keygen", "-y", "-f", "/sandbox/etc/ssh/ssh_host_rsa_key"}, 0,
+                    "ssh-rsa AAAAfake\n");
+  RunCommand derive{{"ssh-keygen", "-y", "-f"}, "derive"};
+  derive.target_path("/etc/ssh/ssh_host_rsa_key");
+  derive.output_path = "/etc/ssh/ssh_host_rsa_key.pub";
+  ExecContext ctx{system, "i-0123456789abcdef0", {}};
+  EXPECT_TRUE(execute({derive}, ctx).ok());
+  ASSERT_EQ(system.commands.size(), 1u);
+  EXPECT_TRUE(system.commands[0].capture_stdout);
+  ASSERT_EQ(system.writes.size(), 1u);
+  EXPECT_EQ(system.writes[0].path, "/etc/ssh/ssh_host_rsa_key.pub");
+  EXPECT_EQ(system.writes[0].content, "ssh-rsa AAAAfake\n");
+  EXPECT_EQ(system.writes[0].mode, 0644u);
+  EXPECT_EQ(describe(derive),
+            "run ssh-keygen -y -f \"{root}/etc/ssh/ssh_host_rsa_key\" > "
+            "\"{root}/etc/ssh/ssh_host_rsa_key.pub\"");
+  // A failure or no output writes nothing.
+  testing::RecordingSystem failing;
+  failing.expect_run({"ssh-keygen", "-y", "-f", "/etc/ssh/ssh_host_rsa_key"}, 255);
+  failing.expect_run({"ssh-keygen", "-y", "-f", "/etc/ssh/ssh_host_rsa_key"}, 0, "");
+  ExecContext fctx{failing, "i-0123456789abcdef0", {}};
+  auto outcome = execute({derive, derive}, fctx);
+  ASSERT_EQ(outcome.errors.size(), 2u);
+  EXPECT_EQ(outcome.errors[0], "derive exited with status 255");
+  EXPECT_EQ(outcome.errors[1], "derive printed nothing; /etc/ssh/ssh_host_rsa_key.pub not written");
+  EXPECT_TRUE(failing.writes.empty());
 }
 
 }  // namespace

@@ -246,9 +246,6 @@ TEST(Users, BadFieldsNameTheirKey) {
            Case{"groups: [{admins: 5}]\n",
                 "user-data:1:19: groups[0].admins: expected a comma-separated string or a list of "
                 "group names, got an integer"},
-           Case{"ssh_pwauth: sometimes\n",
-                "user-data:1:13: ssh_pwauth: expected true, false or 'unchanged', got "
-                "'sometimes'"},
        }) {
     Fixture f(c.yaml);
     Diagnostics d;
@@ -541,25 +538,6 @@ TEST(Users, DisableRootFalseGivesRootThePlainKeys) {
   ASSERT_GE(plan.actions.size(), 2u);
   EXPECT_EQ(std::vector<Action>(plan.actions.end() - 2, plan.actions.end()), tail)
       << dump(plan.actions);
-}
-
-TEST(Users, SshPwauthWritesAnSshdDropIn) {
-  Fixture f("ssh_pwauth: true\nusers: []\n");
-  f.system.files["/etc/ssh/sshd_config"] = "Include /etc/ssh/sshd_config.d/*.conf\n";
-  auto plan = f.plan("users");
-  ASSERT_FALSE(plan.actions.empty());
-  EXPECT_EQ(plan.actions.back(),
-            Action(WriteFile{kSshdDropIn,
-                             "# From ssh_pwauth in the user data (amiboot).\n"
-                             "PasswordAuthentication yes\n",
-                             0644, "root:root", false, "ssh_pwauth: PasswordAuthentication yes"}))
-      << dump(plan.actions);
-  Fixture unchanged("ssh_pwauth: unchanged\nusers: []\n");
-  unchanged.system.files["/etc/ssh/sshd_config"] = "";
-  for (const auto& a : unchanged.plan("users").actions) {
-    const auto* w = std::get_if<WriteFile>(&a);
-    EXPECT_TRUE(w == nullptr || w->path != kSshdDropIn);
-  }
 }
 
 TEST(Users, WithoutVisudoTheSudoersFileIsWrittenUnchecked) {
