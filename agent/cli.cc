@@ -204,6 +204,35 @@ const nlohmann::json* walk(const nlohmann::json& doc, const std::string& key, bo
   return node;
 }
 
+// cloud-init's merged_cfg: the merged cloud-config, user data included, so
+// root only (cloud-init keeps it in instance-data-sensitive.json).
+int query_merged_cfg(const System& system, const std::string& key) {
+  if (geteuid() != 0) {
+    std::cerr << "amiboot query: merged_cfg holds user data and is readable by root only\n";
+    return 1;
+  }
+  auto text = system.read_file(std::string(kRunDir) + "/" + kMergedCfgFile);
+  if (!text) {
+    std::cerr << "amiboot query: no merged_cfg yet (" << text.error().message << ")\n";
+    return 1;
+  }
+  auto doc = nlohmann::json::parse(*text, nullptr, false);
+  if (doc.is_discarded()) {
+    std::cerr << "amiboot query: " << kMergedCfgFile << " is corrupt\n";
+    return 1;
+  }
+  const nlohmann::json* node = &doc;
+  if (key != "merged_cfg") {
+    node = walk(doc, key.substr(std::string("merged_cfg.").size()), false);
+  }
+  if (node == nullptr) {
+    std::cerr << "amiboot query: no key '" << key << "' in merged_cfg\n";
+    return 1;
+  }
+  std::cout << (node->is_string() ? node->get<std::string>() : node->dump(2)) << "\n";
+  return 0;
+}
+
 int cmd_query(const std::vector<std::string>& raw) {
   Args args(raw);
   HostSystem system(args.option("--root").value_or("/"));
@@ -223,6 +252,9 @@ int cmd_query(const std::vector<std::string>& raw) {
     }
     std::cout << loaded->first.user_data.value_or("");
     return 0;
+  }
+  if (key == "merged_cfg" || key.rfind("merged_cfg.", 0) == 0) {
+    return query_merged_cfg(system, key);
   }
   auto text = system.read_file(std::string(kRunDir) + "/instance-data.json");
   if (!text) {
@@ -439,7 +471,8 @@ const Command kCommands[] = {
      "       amiboot query --format TEMPLATE [--root DIR]\n"
      "Prints cached metadata (instance_id, region, local_hostname, public_keys,\n"
      "block_device_mapping.root, ...; cloud-init's v1.region, ds.meta_data.*, ...).\n"
-     "user_data is readable by root only. --format renders a Jinja template against\n"
+     "user_data and merged_cfg (the merged cloud-config) are root only. --format renders a Jinja "
+     "template against\n"
      "cloud-init's instance data: --format '{{ v1.region }} {{ v1.instance_id }}'.\n",
      cmd_query},
     {"validate",

@@ -90,7 +90,10 @@ class Runner {
   SourceData m_source;
   std::vector<Part> m_parts;
   ModuleConfigs m_modules;  // image config and user data: what modules plan from
-  Value m_image_config;     // for the `amiboot:` settings modules read (Facts)
+  /// cloud-init's merged_cfg: the image config with every accepted part
+  /// merged over it (query merged_cfg, the dry run). Holds user data.
+  nlohmann::json m_merged_cfg;
+  Value m_image_config;  // for the `amiboot:` settings modules read (Facts)
   bool m_have_source = false;
   bool m_new_instance = false;
   bool m_reboot_required = false;  // package_reboot_if_required, and one is needed
@@ -251,10 +254,15 @@ bool Runner::init_stage() {
                               instance_data.dump(2) + "\n", FileAttrs{0644, 0, 0, false});
   }
   Diagnostics diags;
-  m_modules = merge_cloud_config(m_image, m_parts, diags).modules;
+  MergedConfig merged = merge_cloud_config(m_image, m_parts, diags);
+  m_modules = std::move(merged.modules);
+  m_merged_cfg = merged.config.to_json();
   m_image_config = m_image.merged();
   m_report.diagnostics(diags);
   if (!m_options.dry_run) {
+    // Root only, as cloud-init keeps merged_cfg in instance-data-sensitive.json.
+    (void)m_system.write_file(std::string(kRunDir) + "/" + kMergedCfgFile,
+                              m_merged_cfg.dump(2) + "\n", FileAttrs{0600, 0, 0, false});
     auto stored = store_stage_configs(m_modules, Stage::Final, m_image_config);
     if (auto st = m_state.save_final_configs(id, stored); !st) {
       m_report.error("state: " + st.error().message);
@@ -478,6 +486,7 @@ void Runner::print_plan() const {
     nlohmann::json out = {{"version", 1},
                           {"instance_id", m_source.metadata.instance_id},
                           {"new_instance", m_new_instance},
+                          {"merged_cfg", m_merged_cfg},
                           {"stages", m_plan},
                           {"errors", m_report.document()["errors"]},
                           {"warnings", m_report.document()["warnings"]}};

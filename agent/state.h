@@ -22,6 +22,8 @@ namespace amiboot {
 
 inline constexpr const char* kStateDir = "/var/lib/amiboot";
 inline constexpr const char* kRunDir = "/run/amiboot";
+/// In kRunDir, 0600: cloud-init's merged_cfg (the merged cloud-config).
+inline constexpr const char* kMergedCfgFile = "merged-cfg.json";
 
 class State {
  public:

@@ -1,6 +1,11 @@
 // `amiboot query --format` and cloud-init's dotted keys, against the cached
 // metadata of a run on the fake IMDS.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/support/fake_imds.h"
 #include "tests/support/test_util.h"
@@ -62,6 +67,35 @@ TEST_F(Query, CloudInitDottedKeys) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "i-0123456789abcdef0\n");
   EXPECT_EQ(query({"v1.nope"}).exit_code, 1);
+}
+
+TEST_F(Query, MergedCfgIsTheImageConfigWithTheUserDataMergedOverIt) {
+  std::filesystem::create_directories(root.path() + "/etc/amiboot");
+  write_file(root.path() + "/etc/amiboot/amiboot.yaml",
+             "final_message: from the image\nruncmd: [echo image]\n");
+  imds.set_user_data("#cloud-config\nruncmd: [echo user]\n");
+  auto r = amiboot({"run", "--stage", "init", "--root", root.path(), "--imds", imds.url()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  r = query({"merged_cfg"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto merged = nlohmann::json::parse(r.out);
+  EXPECT_EQ(merged["final_message"], "from the image");
+  EXPECT_EQ(merged["runcmd"], nlohmann::json::array({"echo user"})) << "dict(replace): the user's";
+  r = query({"merged_cfg.runcmd"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::array({"echo user"}));
+  EXPECT_EQ(query({"merged_cfg.nope"}).exit_code, 1);
+
+  // It holds user data: root only, as cloud-init's sensitive instance data.
+  struct stat st {};
+  ASSERT_EQ(stat((root.path() + "/run/amiboot/merged-cfg.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+
+  // The dry run shows the same merge.
+  r = amiboot({"run", "--root", root.path(), "--imds", imds.url(), "--dry-run", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["merged_cfg"], merged);
 }
 
 }  // namespace
