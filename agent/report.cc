@@ -2,7 +2,10 @@
 
 #include <syslog.h>
 
+#include <unistd.h>
+
 #include <ctime>
+#include <sstream>
 
 #include <systemd/sd-daemon.h>
 
@@ -52,6 +55,9 @@ void Reporter::begin_stage(const std::string& stage) {
   }
   m_doc["status"] = "running";
   m_doc["stage"] = stage;
+  if (auto self = process_start(m_system, "self"); self && !m_dry_run) {
+    m_doc["process"] = {{"pid", getpid()}, {"start", *self}};
+  }
   m_doc["stages"][stage] = {{"status", "running"},
                             {"started", now_rfc3339(m_system)},
                             {"finished", nullptr},
@@ -173,6 +179,7 @@ void Reporter::end_stage(const std::string& overall, bool ready, bool last) {
   stage["status"] = status;
   stage["finished"] = now_rfc3339(m_system);
   stage["duration_ms"] = ms;
+  m_doc.erase("process");
   // Between init and final the instance is still being set up.
   bool more_to_come = !last && m_stage == "init" && (status == "done" || status == "error");
   m_doc["status"] = more_to_come ? "running" : status;
@@ -215,15 +222,66 @@ void Reporter::write_status() {
       FileAttrs{0644, 0, 0, false});
 }
 
+namespace {
+
+// A stage that says it is running while the process that runs it is gone
+// was killed (SIGKILL, the OOM killer) or crashed: without this, status
+// --wait and cloud-init status --wait would wait for it forever. The start
+// time tells a reused pid from ours.
+void mark_abandoned_stage(nlohmann::json& doc, const System& system) {
+  const nlohmann::json* process = doc.contains("process") ? &doc["process"] : nullptr;
+  std::string stage = doc.value("stage", "");
+  if (doc.value("status", "") != "running" || process == nullptr || !process->is_object() ||
+      !doc["stages"].contains(stage) || doc["stages"][stage].value("status", "") != "running") {
+    return;
+  }
+  long long pid = process->value("pid", 0LL);
+  auto start = process_start(system, std::to_string(pid));
+  if (pid <= 0 || (start && *start == process->value("start", std::string()))) {
+    return;
+  }
+  doc["status"] = "error";
+  doc["stages"][stage]["status"] = "error";
+  doc["errors"].push_back("the " + stage + " stage stopped before it finished: its process (pid " +
+                          std::to_string(pid) +
+                          ") is gone, killed or crashed; journalctl -u amiboot shows its last "
+                          "lines, and the next boot finishes the modules it had not done");
+  doc.erase("process");
+}
+
+}  // namespace
+
+std::optional<std::string> process_start(const System& system, const std::string& pid) {
+  // /proc/PID/stat: field 22 (starttime) counts from after the ')' that ends
+  // the command name, which may itself hold spaces and parentheses.
+  auto stat = system.read_host_file("/proc/" + pid + "/stat");
+  if (!stat) {
+    return std::nullopt;
+  }
+  auto close = stat->rfind(')');
+  if (close == std::string::npos) {
+    return std::nullopt;
+  }
+  std::istringstream fields(stat->substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i == 22) {
+      return field;
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<nlohmann::json> read_status(const System& system) {
   auto text = system.read_file(status_path());
   if (!text) {
     return std::nullopt;
   }
   auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (j.is_discarded()) {
+  if (j.is_discarded() || !j.is_object()) {
     return std::nullopt;
   }
+  mark_abandoned_stage(j, system);
   return j;
 }
 

@@ -66,8 +66,13 @@ class Reporter {
   bool m_failed = false;
 };
 
-/// Reads /run/amiboot/status.json; nullopt when absent or unreadable.
+/// Reads /run/amiboot/status.json; nullopt when absent or unreadable. A
+/// stage still "running" whose process is gone reads as an error.
 std::optional<nlohmann::json> read_status(const System& system);
+
+/// The start time (/proc/PID/stat's starttime) of a host process, "self"
+/// for this one; nullopt when there is no such process.
+std::optional<std::string> process_start(const System& system, const std::string& pid);
 
 /// The exit code `amiboot status` gives for a status document.
 int status_exit_code(const std::optional<nlohmann::json>& status);

@@ -218,6 +218,20 @@ runcmd:
   int wstatus = 0;
   waitpid(pid, &wstatus, 0);
   ASSERT_TRUE(WIFSIGNALED(wstatus));
+  // The status file still says running; status sees the process is gone
+  // and says so, and --wait returns instead of waiting forever.
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"status"}, std::vector<std::string>{"status", "--wait"}}) {
+    args.insert(args.begin(), {"timeout", "20", amiboot_binary()});
+    args.insert(args.end(), {"--root", root.path()});
+    auto s = run(args);
+    EXPECT_EQ(s.exit_code, 1) << s.out << s.err;
+    EXPECT_NE(s.out.find("status: error"), std::string::npos) << s.out;
+    EXPECT_NE(s.out.find("the final stage stopped before it finished: its process (pid " +
+                         std::to_string(pid) + ") is gone"),
+              std::string::npos)
+        << s.out;
+  }
   fs::remove(root / "etc/written-once");
   fs::remove(root / "slow");
   auto r = run_agent();
