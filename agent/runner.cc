@@ -14,6 +14,7 @@
 #include "agent/cloud_config.h"
 #include "agent/cloud_init_compat.h"
 #include "agent/core/instance_data.h"
+#include "agent/core/redact.h"
 #include "agent/core/settings.h"
 #include "agent/core/user_data.h"
 #include "agent/executor.h"
@@ -486,7 +487,7 @@ void Runner::print_plan() const {
     nlohmann::json out = {{"version", 1},
                           {"instance_id", m_source.metadata.instance_id},
                           {"new_instance", m_new_instance},
-                          {"merged_cfg", m_merged_cfg},
+                          {"merged_cfg", redact_secrets(m_merged_cfg)},
                           {"stages", m_plan},
                           {"errors", m_report.document()["errors"]},
                           {"warnings", m_report.document()["warnings"]}};

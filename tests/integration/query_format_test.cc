@@ -73,7 +73,7 @@ TEST_F(Query, MergedCfgIsTheImageConfigWithTheUserDataMergedOverIt) {
   std::filesystem::create_directories(root.path() + "/etc/amiboot");
   write_file(root.path() + "/etc/amiboot/amiboot.yaml",
              "final_message: from the image\nruncmd: [echo image]\n");
-  imds.set_user_data("#cloud-config\nruncmd: [echo user]\n");
+  imds.set_user_data("#cloud-config\nruncmd: [echo user]\npassword: Admin pass\n");
   auto r = amiboot({"run", "--stage", "init", "--root", root.path(), "--imds", imds.url()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
 
@@ -92,10 +92,14 @@ TEST_F(Query, MergedCfgIsTheImageConfigWithTheUserDataMergedOverIt) {
   ASSERT_EQ(stat((root.path() + "/run/amiboot/merged-cfg.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
 
-  // The dry run shows the same merge.
+  EXPECT_EQ(merged["password"], "Admin pass") << "root asked for it: unredacted";
+
+  // The dry run shows the same merge, its secrets redacted.
   r = amiboot({"run", "--root", root.path(), "--imds", imds.url(), "--dry-run", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  merged["password"] = "<redacted>";
   EXPECT_EQ(nlohmann::json::parse(r.out)["merged_cfg"], merged);
+  EXPECT_EQ(r.out.find("Admin pass"), std::string::npos);
 }
 
 }  // namespace
