@@ -162,6 +162,17 @@ Status apply(const RemoveFile& d, ExecContext& ctx) {
   return {};
 }
 
+Status apply(const MakeSymlink& l, ExecContext& ctx) {
+  if (auto old = ctx.system.read_symlink(l.link); old && *old == l.target) {
+    return {};
+  }
+  if (auto st = ctx.system.symlink(l.target, l.link); !st) {
+    return error(l.label + ": " + st.error().message);
+  }
+  journal_send(LOG_INFO, "amiboot", "linked " + l.link + " -> " + l.target, ctx.fields);
+  return {};
+}
+
 Status apply(const HttpRequest& h, ExecContext& ctx) {
   std::string last;
   for (int attempt = 1; attempt <= h.attempts; ++attempt) {
@@ -374,6 +385,7 @@ struct Apply {
   }
   std::vector<std::string> operator()(const WriteFile& a) const { return status(apply(a, ctx)); }
   std::vector<std::string> operator()(const RemoveFile& a) const { return status(apply(a, ctx)); }
+  std::vector<std::string> operator()(const MakeSymlink& a) const { return status(apply(a, ctx)); }
   std::vector<std::string> operator()(const RunCommand& a) const { return status(apply(a, ctx)); }
   std::vector<std::string> operator()(const ConsoleMessage& a) const {
     return status(apply(a, ctx));

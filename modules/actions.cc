@@ -100,6 +100,7 @@ std::string describe(const Action& action) {
                    (r.output_path.empty() ? "" : " > " + quote_argv({"{root}" + r.output_path}));
           },
           [](const RemoveFile& d) { return "remove " + d.path; },
+          [](const MakeSymlink& l) { return "link " + l.link + " -> " + l.target; },
           [](const HttpRequest& h) {
             return h.method + " " + std::to_string(h.body.size()) + " bytes (" + h.label + ")";
           },
@@ -138,76 +139,80 @@ std::string describe(const Action& action) {
 
 nlohmann::json action_to_json(const Action& action) {
   using nlohmann::json;
-  return std::visit(Overloaded{
-                        [](const WriteFile& w) -> json {
-                          return {{"action", w.append ? "append" : "write"},
-                                  {"path", w.path},
-                                  {"bytes", w.content.size()},
-                                  {"mode", octal_mode(w.mode)},
-                                  {"owner", w.owner},
-                                  {"label", w.label}};
-                        },
-                        [](const RunCommand& r) -> json {
-                          json j = {{"action", "run"}, {"argv", shown_argv(r)}, {"label", r.label}};
-                          if (!r.output_path.empty()) {
-                            j["output_path"] = r.output_path;
-                          }
-                          return j;
-                        },
-                        [](const RemoveFile& d) -> json {
-                          return {{"action", "remove"}, {"path", d.path}, {"label", d.label}};
-                        },
-                        [](const HttpRequest& h) -> json {
-                          // The URL is pre-signed: it is a secret, like the user data it came from.
-                          return {{"action", "http"},
-                                  {"method", h.method},
-                                  {"bytes", h.body.size()},
-                                  {"label", h.label}};
-                        },
-                        [](const MakeDir& d) -> json {
-                          return {{"action", "mkdir"},
-                                  {"path", d.path},
-                                  {"mode", octal_mode(d.mode)},
-                                  {"owner", d.owner},
-                                  {"label", d.label}};
-                        },
-                        [](const ManagePackages& p) -> json {
-                          json packages = json::array();
-                          for (const auto& spec : p.packages) {
-                            packages.push_back({{"name", spec.name}, {"version", spec.version}});
-                          }
-                          return {
-                              {"action", "packages"}, {"manager", p.manager},
-                              {"packages", packages}, {"update", p.update},
-                              {"upgrade", p.upgrade}, {"reboot_if_required", p.reboot_if_required},
-                              {"label", p.label}};
-                        },
-                        [](const ConsoleMessage& m) -> json {
-                          return {{"action", "console"}, {"text", m.text}};
-                        },
-                        [](const SetRandomPasswords& r) -> json {
-                          return {{"action", "random_passwords"},
-                                  {"users", r.users},
-                                  {"argv", shown_argv(r.chpasswd)},
-                                  {"label", r.chpasswd.label}};
-                        },
-                        [](const FetchFile& f) -> json {
-                          // The query and header values may be credentials.
-                          json fallback;
-                          if (f.fallback) {
-                            fallback = f.fallback->size();
-                          }
-                          return {{"action", f.append ? "append" : "write"},
-                                  {"path", f.path},
-                                  {"source", shown_url(f.url)},
-                                  {"headers", header_names(f)},
-                                  {"fallback_bytes", fallback},
-                                  {"mode", octal_mode(f.mode)},
-                                  {"owner", f.owner},
-                                  {"label", f.label}};
-                        },
-                    },
-                    action);
+  return std::visit(
+      Overloaded{
+          [](const WriteFile& w) -> json {
+            return {{"action", w.append ? "append" : "write"},
+                    {"path", w.path},
+                    {"bytes", w.content.size()},
+                    {"mode", octal_mode(w.mode)},
+                    {"owner", w.owner},
+                    {"label", w.label}};
+          },
+          [](const RunCommand& r) -> json {
+            json j = {{"action", "run"}, {"argv", shown_argv(r)}, {"label", r.label}};
+            if (!r.output_path.empty()) {
+              j["output_path"] = r.output_path;
+            }
+            return j;
+          },
+          [](const RemoveFile& d) -> json {
+            return {{"action", "remove"}, {"path", d.path}, {"label", d.label}};
+          },
+          [](const MakeSymlink& l) -> json {
+            return {
+                {"action", "symlink"}, {"path", l.link}, {"target", l.target}, {"label", l.label}};
+          },
+          [](const HttpRequest& h) -> json {
+            // The URL is pre-signed: it is a secret, like the user data it came from.
+            return {{"action", "http"},
+                    {"method", h.method},
+                    {"bytes", h.body.size()},
+                    {"label", h.label}};
+          },
+          [](const MakeDir& d) -> json {
+            return {{"action", "mkdir"},
+                    {"path", d.path},
+                    {"mode", octal_mode(d.mode)},
+                    {"owner", d.owner},
+                    {"label", d.label}};
+          },
+          [](const ManagePackages& p) -> json {
+            json packages = json::array();
+            for (const auto& spec : p.packages) {
+              packages.push_back({{"name", spec.name}, {"version", spec.version}});
+            }
+            return {{"action", "packages"}, {"manager", p.manager},
+                    {"packages", packages}, {"update", p.update},
+                    {"upgrade", p.upgrade}, {"reboot_if_required", p.reboot_if_required},
+                    {"label", p.label}};
+          },
+          [](const ConsoleMessage& m) -> json {
+            return {{"action", "console"}, {"text", m.text}};
+          },
+          [](const SetRandomPasswords& r) -> json {
+            return {{"action", "random_passwords"},
+                    {"users", r.users},
+                    {"argv", shown_argv(r.chpasswd)},
+                    {"label", r.chpasswd.label}};
+          },
+          [](const FetchFile& f) -> json {
+            // The query and header values may be credentials.
+            json fallback;
+            if (f.fallback) {
+              fallback = f.fallback->size();
+            }
+            return {{"action", f.append ? "append" : "write"},
+                    {"path", f.path},
+                    {"source", shown_url(f.url)},
+                    {"headers", header_names(f)},
+                    {"fallback_bytes", fallback},
+                    {"mode", octal_mode(f.mode)},
+                    {"owner", f.owner},
+                    {"label", f.label}};
+          },
+      },
+      action);
 }
 
 }  // namespace amiboot

@@ -70,6 +70,16 @@ struct RemoveFile {
   bool operator==(const RemoveFile&) const = default;
 };
 
+/// Point `link` at `target`, replacing what is there in one rename (never
+/// through it: an old link is replaced, not followed), so the link is never
+/// missing: /etc/localtime.
+struct MakeSymlink {
+  std::string link;
+  std::string target;
+  std::string label;
+  bool operator==(const MakeSymlink&) const = default;
+};
+
 /// Create a folder (parents 0755 root) and set its mode and owner, also when
 /// it exists: ~/.ssh must be 0700 and the user's. A symlink is refused.
 struct MakeDir {
@@ -181,8 +191,8 @@ struct ManagePackages {
   bool operator==(const ManagePackages&) const = default;
 };
 
-using Action = std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, HttpRequest, MakeDir,
-                            ManagePackages, FetchFile, SetRandomPasswords>;
+using Action = std::variant<WriteFile, RemoveFile, MakeSymlink, RunCommand, ConsoleMessage,
+                            HttpRequest, MakeDir, ManagePackages, FetchFile, SetRandomPasswords>;
 
 /// One line for --dry-run; never contains file contents (user data may hold secrets).
 std::string describe(const Action& action);

@@ -80,14 +80,10 @@ PlanResult plan_timezone(const TimezoneConfig& config, const Facts& facts) {
                                          .label = "timezone: /etc/timezone"});
     }
   }
-  // Remove, then link: `ln -sf` would be handed /etc/localtime resolved
-  // through the old link under --root (the executor follows a target path's
-  // last symlink), so it would replace the old zone's file instead. The
-  // removal does not follow the link. cloud-init also deletes, then links.
-  result.actions.push_back(RemoveFile{"/etc/localtime", "timezone: old /etc/localtime"});
-  RunCommand link{{"ln", "-s", "../usr/share/zoneinfo/" + config.zone},
-                  "timezone: /etc/localtime -> " + config.zone};
-  result.actions.push_back(link.target_path("/etc/localtime"));
+  // One rename replaces the old link, never following it into the old
+  // zone's file, and /etc/localtime is never missing in between.
+  result.actions.push_back(MakeSymlink{"/etc/localtime", "../usr/share/zoneinfo/" + config.zone,
+                                       "timezone: /etc/localtime -> " + config.zone});
   result.summary = "time zone " + config.zone;
   return result;
 }

@@ -27,10 +27,8 @@ struct Fixture : testing::ModuleFixture {
 };
 
 std::vector<Action> link_actions(const std::string& zone) {
-  RunCommand link{{"ln", "-s", "../usr/share/zoneinfo/" + zone},
-                  "timezone: /etc/localtime -> " + zone};
-  link.target_path("/etc/localtime");
-  return {RemoveFile{"/etc/localtime", "timezone: old /etc/localtime"}, link};
+  return {MakeSymlink{"/etc/localtime", "../usr/share/zoneinfo/" + zone,
+                      "timezone: /etc/localtime -> " + zone}};
 }
 
 WriteFile etc_timezone(const std::string& zone) {
@@ -61,15 +59,13 @@ TEST(Timezone, TheRedHatAndSuseFamiliesOnlyLinkLocaltime) {
   }
 }
 
-TEST(Timezone, TheLinkIsRelativeAndItsNameATargetPath) {
+TEST(Timezone, TheLinkIsRelativeAsSystemdMakesIt) {
   Fixture f("timezone: UTC\n", kAmazon);
   auto plan = f.plan("timezone");
-  ASSERT_EQ(plan.actions.size(), 2u);
-  const auto& link = std::get<RunCommand>(plan.actions[1]);
-  EXPECT_EQ(link.argv[2], "../usr/share/zoneinfo/UTC");  // as systemd makes it
-  EXPECT_FALSE(link.is_target_path(2));                  // link text, not a path to map
-  EXPECT_TRUE(link.is_target_path(3));
-  EXPECT_FALSE(link.needs_host);
+  ASSERT_EQ(plan.actions.size(), 1u);
+  const auto& link = std::get<MakeSymlink>(plan.actions[0]);
+  EXPECT_EQ(link.link, "/etc/localtime");
+  EXPECT_EQ(link.target, "../usr/share/zoneinfo/UTC");  // link text: it also holds in a root
 }
 
 TEST(Timezone, ASecondRunLeavesEtcTimezoneAlone) {
@@ -145,9 +141,9 @@ TEST(Timezone, CloudInitsDocumentedExampleIsAcceptedAndActedOn) {
   Fixture f(example, kUbuntu);
   auto plan = f.plan("timezone");
   ASSERT_TRUE(plan.diagnostics.empty());
-  ASSERT_EQ(plan.actions.size(), 3u);
+  ASSERT_EQ(plan.actions.size(), 2u);
   EXPECT_EQ(plan.actions[0], Action(etc_timezone("America/New_York")));
-  EXPECT_EQ(std::get<RunCommand>(plan.actions[2]).argv[2],
+  EXPECT_EQ(std::get<MakeSymlink>(plan.actions[1]).target,
             "../usr/share/zoneinfo/America/New_York");
 }
 
