@@ -17,6 +17,7 @@
 #include "modules/ntp.h"
 #include "modules/packages.h"
 #include "modules/phone_home.h"
+#include "modules/power_state.h"
 #include "modules/random_seed.h"
 #include "modules/readiness.h"
 #include "modules/resolv_conf.h"
@@ -103,6 +104,10 @@ const std::vector<ModuleSpec>& module_table() {
       module_row<decode_user_scripts, plan_scripts_user>("scripts_user", {"runcmd"}, Final, PerInstance, true),
       module_row<decode_phone_home, plan_phone_home>("phone_home", {"phone_home"}, Final, PerInstance, false),
       module_row<decode_final_message, plan_final_message>("final_message", {"final_message"}, Final, PerBoot, true),
+      // Last in cloud-init. Its row only plans the change; the runner makes it
+      // after the stage is done and written (Runner::change_power()), so the
+      // readiness signal after it still covers this row.
+      module_row<decode_power_state, plan_power_state>("power_state", {"power_state"}, Final, PerInstance, false),
       // Last, so its SUCCESS or FAILURE covers every module before it.
       module_row<decode_readiness, plan_readiness>("readiness", {"readiness"}, Final, PerBoot, false),
   };
@@ -152,7 +157,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "mcollective",
       "migrate",
       "output",
-      "power_state",
       "puppet",
       "reporting",
       "resize_rootfs",
