@@ -24,6 +24,7 @@
 #include "modules/rsyslog.h"
 #include "modules/scripts.h"
 #include "modules/set_passwords.h"
+#include "modules/snap.h"
 #include "modules/ssh_host_keys.h"
 #include "modules/timezone.h"
 #include "modules/users.h"
@@ -90,9 +91,11 @@ const std::vector<ModuleSpec>& module_table() {
       module_row<decode_locale, plan_locale>("locale", {"locale", "locale_configfile"}, Init, PerInstance, false),
       module_row<decode_apt_pipelining, plan_apt_pipelining>("apt_pipelining", {"apt_pipelining"}, Init, PerInstance, false),
       module_row<decode_timezone, plan_timezone>("timezone", {"timezone"}, Init, PerInstance, false),
-      // cloud-init's config stage first (ntp, then disable_ec2_metadata), as
-      // cloud-init runs it before its final stage: the user's scripts and
-      // runcmd already find the clock set up and IMDS closed.
+      // cloud-init's config stage first (snap, ntp, then disable_ec2_metadata),
+      // as cloud-init runs it before its final stage: the user's scripts and
+      // runcmd already find the snaps, the clock set up and IMDS closed. snap
+      // here, not in the init stage: snapd is up and seeding by now.
+      module_row<decode_snap, plan_snap>("snap", {"snap"}, Final, PerInstance, false),
       module_row<decode_ntp, plan_ntp>("ntp", {"ntp"}, Final, PerInstance, false),
       module_row<decode_disable_ec2_metadata, plan_disable_ec2_metadata>("disable_ec2_metadata", {"disable_ec2_metadata"}, Final, PerBoot, false),
       module_row<decode_write_files, plan_write_files_deferred>("write_files_deferred", {"write_files"}, Final, PerInstance, false),
@@ -163,7 +166,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "rh_subscription",
       "rpi",
       "salt_minion",
-      "snap",
       "spacewalk",
       "ssh_import_id",
       "ubuntu_advantage",
