@@ -191,11 +191,9 @@ Status apply(const HttpRequest& h, ExecContext& ctx) {
   return error(h.label + ": gave up after " + std::to_string(h.attempts) + " attempts: " + last);
 }
 
-Status apply(const RunCommand& r, ExecContext& ctx) {
-  if (r.needs_host && ctx.system.under_root()) {
-    journal_send(LOG_INFO, "amiboot", r.label + ": skipped under --root", ctx.fields);
-    return {};
-  }
+/// Runs a RunCommand as it says (its paths mapped, its root option), and
+/// returns its outcome unjudged; needs_host is the caller's to check.
+Result<CommandOutcome> run_command(const RunCommand& r, ExecContext& ctx) {
   CommandSpec spec;
   spec.argv = r.argv;
   // The one place --root meets a command line: the target's paths and
@@ -225,7 +223,15 @@ Status apply(const RunCommand& r, ExecContext& ctx) {
   spec.journal_fields = ctx.fields;
   // The label, not the argv: commands can carry secrets from user data.
   journal_send(LOG_INFO, "amiboot", "running " + r.label, ctx.fields);
-  auto outcome = ctx.system.run(spec);
+  return ctx.system.run(spec);
+}
+
+Status apply(const RunCommand& r, ExecContext& ctx) {
+  if (r.needs_host && ctx.system.under_root()) {
+    journal_send(LOG_INFO, "amiboot", r.label + ": skipped under --root", ctx.fields);
+    return {};
+  }
+  auto outcome = run_command(r, ctx);
   if (!outcome) {
     return error(r.label + ": " + outcome.error().message);
   }
@@ -396,6 +402,14 @@ struct Apply {
   std::vector<std::string> operator()(const SetRandomPasswords& a) const {
     return status(apply(a, ctx));
   }
+  // Only recorded: the runner changes the power state once the stage's
+  // status is written (change_power_state()).
+  std::vector<std::string> operator()(const ChangePowerState& a) const {
+    journal_send(LOG_INFO, "amiboot",
+                 a.command.label + ": " + a.mode + " once the final stage is done", ctx.fields);
+    outcome.power_change = a;
+    return {};
+  }
   std::vector<std::string> operator()(const ManagePackages& a) const {
     SystemPackageCommands commands(ctx);
     PackageOutcome result = run_packages(a, commands);
@@ -413,6 +427,61 @@ bool is_required(const Action& action) {
 }
 
 }  // namespace
+
+Result<bool> change_power_state(const ChangePowerState& change, ExecContext& ctx) {
+  const std::string& label = change.command.label;
+  if (ctx.system.under_root()) {
+    journal_send(LOG_NOTICE, "amiboot", label + ": not under --root", ctx.fields);
+    return false;
+  }
+  // cloud-init's check_condition(): 0 is met, 1 is not, anything else is not
+  // either, with a warning.
+  if (change.condition) {
+    auto outcome = run_command(*change.condition, ctx);
+    if (!outcome) {
+      journal_send(LOG_WARNING, "amiboot",
+                   change.condition->label + ": " + outcome.error().message + "; no " + change.mode,
+                   ctx.fields);
+      return false;
+    }
+    if (outcome->exit_code != 0) {
+      journal_send(outcome->exit_code == 1 ? LOG_INFO : LOG_WARNING, "amiboot",
+                   change.condition->label + " exited with status " +
+                       std::to_string(outcome->exit_code) + ": condition not met, no " +
+                       change.mode,
+                   ctx.fields);
+      return false;
+    }
+    journal_send(LOG_INFO, "amiboot", change.condition->label + " exited with status 0",
+                 ctx.fields);
+  }
+  auto why_not = [](const Result<CommandOutcome>& outcome) -> std::string {
+    if (!outcome) {
+      return outcome.error().message;
+    }
+    return outcome->exit_code == 0 ? ""
+                                   : "exited with status " + std::to_string(outcome->exit_code);
+  };
+  std::string failed = why_not(run_command(change.command, ctx));
+  if (failed.empty()) {
+    journal_send(LOG_NOTICE, "amiboot", label + ": " + change.mode + " requested", ctx.fields);
+    return true;
+  }
+  if (!change.fallback) {
+    return error(label + ": " + change.command.argv[0] + " " + failed);
+  }
+  journal_send(LOG_WARNING, "amiboot",
+               label + ": " + change.command.argv[0] + " " + failed + "; running " +
+                   change.fallback->argv[0] + " directly",
+               ctx.fields);
+  std::string fallback_failed = why_not(run_command(*change.fallback, ctx));
+  if (fallback_failed.empty()) {
+    journal_send(LOG_NOTICE, "amiboot", label + ": " + change.mode + " requested", ctx.fields);
+    return true;
+  }
+  return error(label + ": " + change.command.argv[0] + " " + failed + ", and " +
+               change.fallback->argv[0] + " " + fallback_failed);
+}
 
 ExecOutcome execute(const std::vector<Action>& actions, ExecContext& context) {
   ExecOutcome outcome;

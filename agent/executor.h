@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,19 @@ struct ExecOutcome {
   /// The packages asked for a reboot (package_reboot_if_required) and the
   /// package manager says one is needed; the runner reboots after the stage.
   bool reboot_required = false;
+  /// power_state's change, for the runner to make once the final stage is
+  /// over (change_power_state()).
+  std::optional<ChangePowerState> power_change;
   bool ok() const { return errors.empty(); }
 };
 
 ExecOutcome execute(const std::vector<Action>& actions, ExecContext& context);
+
+/// power_state's change, made by the runner after the final stage's status,
+/// result and readiness signal are out: the condition (exit 0: go ahead,
+/// else false and nothing changes), then the command, then its fallback if
+/// the command failed. True once a power change is under way; an error when
+/// neither command worked. Under --root: false, nothing run.
+Result<bool> change_power_state(const ChangePowerState& change, ExecContext& context);
 
 }  // namespace amiboot

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <ctime>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "agent/block_devices.h"
@@ -77,6 +78,8 @@ class Runner {
   void end_stage(const std::string& overall, bool ready, bool last = false);
   void record_history(const std::string& stage);
   void reboot();
+  /// power_state's change, after the final stage; true when one is under way.
+  bool change_power();
   /// Modules that failed in this boot so far, init stage included.
   std::vector<std::string> failed_modules() const;
   void print_plan() const;
@@ -97,7 +100,8 @@ class Runner {
   Value m_image_config;  // for the `amiboot:` settings modules read (Facts)
   bool m_have_source = false;
   bool m_new_instance = false;
-  bool m_reboot_required = false;  // package_reboot_if_required, and one is needed
+  bool m_reboot_required = false;                  // package_reboot_if_required, and one is needed
+  std::optional<ChangePowerState> m_power_change;  // power_state, made after the final stage
   int m_imds_requests = 0;
   nlohmann::json m_plan = nlohmann::json::array();
 };
@@ -315,12 +319,46 @@ bool Runner::final_stage() {
         "packages: a reboot is required (package_reboot_if_required); not rebooting under "
         "--root");
   }
+  if (m_power_change && m_system.under_root()) {
+    m_report.warning("power_state: no " + m_power_change->mode +
+                     " under --root: it would act on the machine amiboot runs on, not the root");
+  }
   end_stage("done", false);
   record_history("final");
-  if (m_reboot_required && !m_system.under_root()) {
+  // One power change: power_state's, when its condition holds, replaces the
+  // packages' reboot (a poweroff or halt also boots the new packages next).
+  bool powering = m_power_change && !m_system.under_root() && change_power();
+  if (m_reboot_required && !m_system.under_root() && !powering) {
     reboot();
   }
   return true;
+}
+
+// power_state (cc_power_state_change). cloud-init forks a child that waits
+// for cloud-init's own process to exit (at most `timeout` seconds), then
+// checks the condition and runs shutdown. Here the final stage is over and
+// written down first: status.json and result.json say "done", the readiness
+// signal and final message are out (their rows ran in the stage), the
+// history is recorded. Then the condition runs, and shutdown is handed to
+// systemd as a transient unit ordered After=amiboot-final.service
+// (modules/power_state.cc builds the systemd-run line): systemd starts it
+// only when this process has exited and the unit has finished cleanly; a
+// shutdown run from here would have systemd stop amiboot-final.service
+// while amiboot still runs, and fail it. `timeout` bounds that wait
+// (JobTimeoutSec=, JobTimeoutAction=). Without systemd-run, or when it
+// fails, shutdown runs directly: the status is written either way.
+bool Runner::change_power() {
+  ExecContext ctx{m_system, m_source.metadata.instance_id, m_report.fields("power_state")};
+  auto changed = change_power_state(*m_power_change, ctx);
+  if (!changed) {
+    // The stage stays done; the error is listed in status.json and the run exits 1.
+    m_report.error(changed.error().message);
+    return false;
+  }
+  if (*changed) {
+    m_system.console("amiboot: power_state: " + m_power_change->mode + " requested");
+  }
+  return *changed;
 }
 
 // After the stage is recorded as done, so that status and the history tell
@@ -435,6 +473,9 @@ void Runner::run_modules(Stage stage) {
         record.summary = plan.summary;
       }
       m_reboot_required = m_reboot_required || outcome.reboot_required;
+      if (outcome.power_change) {
+        m_power_change = outcome.power_change;
+      }
       if (auto st = m_state.mark_done(m, id, record.result); !st) {
         m_report.error("state: " + st.error().message);
       }

@@ -117,6 +117,17 @@ std::string describe(const Action& action) {
             return "set random passwords for " + users + " with " +
                    quote_argv(shown_argv(r.chpasswd)) + " (shown on the console only)";
           },
+          [](const ChangePowerState& p) {
+            std::string out = "after the final stage, its status written: ";
+            if (p.condition) {
+              out += "if " + quote_argv(p.condition->argv) + " exits 0, ";
+            }
+            out += p.mode + ": run " + quote_argv(p.command.argv);
+            if (p.fallback) {
+              out += " (if that fails: " + quote_argv(p.fallback->argv) + ")";
+            }
+            return out;
+          },
           [](const FetchFile& f) {
             std::string out =
                 std::string(f.append ? "append " : "write ") + f.path + " from " + shown_url(f.url);
@@ -195,6 +206,18 @@ nlohmann::json action_to_json(const Action& action) {
                     {"users", r.users},
                     {"argv", shown_argv(r.chpasswd)},
                     {"label", r.chpasswd.label}};
+          },
+          [](const ChangePowerState& p) -> json {
+            json j = {{"action", "power_state"},  {"mode", p.mode},
+                      {"condition", nullptr},     {"argv", p.command.argv},
+                      {"fallback_argv", nullptr}, {"label", p.command.label}};
+            if (p.condition) {
+              j["condition"] = p.condition->argv;
+            }
+            if (p.fallback) {
+              j["fallback_argv"] = p.fallback->argv;
+            }
+            return j;
           },
           [](const FetchFile& f) -> json {
             // The query and header values may be credentials.

@@ -191,8 +191,25 @@ struct ManagePackages {
   bool operator==(const ManagePackages&) const = default;
 };
 
-using Action = std::variant<WriteFile, RemoveFile, MakeSymlink, RunCommand, ConsoleMessage,
-                            HttpRequest, MakeDir, ManagePackages, FetchFile, SetRandomPasswords>;
+/// power_state: shut down, reboot or halt once the final stage is over.
+/// Applying it changes nothing yet: the executor hands it to the runner
+/// (ExecOutcome::power_change), which carries it out after the final stage's
+/// status and result are written and the readiness signal is sent
+/// (change_power_state() in agent/executor.h): `condition` first, when there
+/// is one (exit 0: go ahead; anything else: no change), then `command`, and
+/// `fallback` when `command` fails (no systemd-run, or one too old). All three act on the running
+/// machine (needs_host): nothing happens under --root.
+struct ChangePowerState {
+  std::string mode;  // "poweroff", "reboot", "halt"
+  std::optional<RunCommand> condition;
+  RunCommand command;
+  std::optional<RunCommand> fallback;
+  bool operator==(const ChangePowerState&) const = default;
+};
+
+using Action =
+    std::variant<WriteFile, RemoveFile, MakeSymlink, RunCommand, ConsoleMessage, HttpRequest,
+                 MakeDir, ManagePackages, FetchFile, SetRandomPasswords, ChangePowerState>;
 
 /// One line for --dry-run; never contains file contents (user data may hold secrets).
 std::string describe(const Action& action);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "modules/snap.h"
+
 namespace amiboot {
 
 namespace {
@@ -93,45 +95,54 @@ void decode_item(Decoder& decoder, const Value& item, const std::string& path,
   }
 }
 
-// A `snap:` list: amiboot installs no snaps, so nothing in it rejects the
-// config. cloud-init takes a name or a [name, option...] list
-// (`[juju, --classic]`); whatever the list holds is named in one warning.
+// Snap names: lowercase letters, digits and hyphens, and an optional
+// instance key after "_" (snapd's rules); nothing that snap would read as an
+// option.
+bool valid_snap_name(const std::string& name) {
+  return !name.empty() && name.front() != '-' && name.front() != '_' &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+         });
+}
+
+// A `snap:` list, as cloud-init's snap package manager reads it: `name`,
+// `name=argument` or `[name, argument]` (`[juju, --classic]`,
+// `[lxd, --channel=5.15/stable]`) become `snap install name [argument]`.
 void decode_snaps(Decoder& decoder, const Value& list, const std::string& path,
                   PackagesConfig& cfg) {
-  std::vector<std::string> named;
-  auto text = [](const Value& v) -> std::optional<std::string> {
-    if (v.is_scalar()) {
-      return v.scalar;
-    }
-    if (!v.is_sequence() || v.items.empty()) {
-      return std::nullopt;
-    }
-    std::string joined;
-    for (const auto& part : v.items) {
-      if (!part.is_scalar()) {
-        return std::nullopt;
-      }
-      joined += (joined.empty() ? "" : " ") + part.scalar;
-    }
-    return joined;
-  };
-  if (list.is_sequence()) {
-    for (const auto& item : list.items) {
-      if (auto t = text(item)) {
-        named.push_back(*t);
-      }
-    }
-  } else if (auto t = text(list)) {
-    named.push_back(*t);
+  if (decoder.list(list, path) == nullptr) {
+    return;
   }
-  std::string names;
-  for (const auto& n : named) {
-    names += (names.empty() ? "" : ", ") + n;
+  for (std::size_t i = 0; i < list.items.size(); ++i) {
+    const Value& item = list.items[i];
+    std::string where = path + "[" + std::to_string(i) + "]";
+    std::vector<std::string> args;
+    if (item.is_scalar()) {
+      std::size_t eq = item.scalar.find('=');
+      args.push_back(item.scalar.substr(0, eq));
+      if (eq != std::string::npos && eq + 1 < item.scalar.size()) {
+        args.push_back(item.scalar.substr(eq + 1));
+      }
+    } else if (item.is_sequence() && (item.items.size() == 1 || item.items.size() == 2) &&
+               std::all_of(item.items.begin(), item.items.end(),
+                           [](const Value& v) { return v.is_scalar(); })) {
+      args.push_back(item.items[0].scalar);
+      if (item.items.size() == 2 && !item.items[1].scalar.empty()) {
+        args.push_back(item.items[1].scalar);
+      }
+    } else {
+      decoder.error(item, where,
+                    "expected a snap name or a [name, option] list, got " + item.type_name());
+      continue;
+    }
+    if (!valid_snap_name(args[0])) {
+      decoder.error(
+          item, where,
+          "expected a snap name (lowercase letters, digits and -), got '" + args[0] + "'");
+      continue;
+    }
+    cfg.snaps.push_back(std::move(args));
   }
-  cfg.snaps.insert(cfg.snaps.end(), named.begin(), named.end());
-  decoder.warning(list, path,
-                  "snap packages are not installed by amiboot; skipped" +
-                      (names.empty() ? std::string() : " (" + names + ")"));
 }
 
 // cloud-init 23.4's `- apt: [...]` and `- snap: [...]` items.
@@ -202,7 +213,38 @@ std::optional<PackagesConfig> decode_packages(const Value& config, Diagnostics& 
   return cfg;
 }
 
-PlanResult plan_packages(const PackagesConfig& config, const Facts& input) {
+namespace {
+
+// After the package manager, as cloud-init installs snaps: one `snap
+// install` each (snap cannot say which of several failed), each tried.
+void plan_snaps(const PackagesConfig& config, const Facts& input, PlanResult& result) {
+  if (config.snaps.empty()) {
+    return;
+  }
+  std::string names;
+  for (const auto& args : config.snaps) {
+    names += (names.empty() ? "" : ", ") + args[0];
+  }
+  if (!input.system.has_program("snap")) {
+    result.diagnostics.push_back(
+        {Diagnostic::Severity::Warning,
+         {},
+         "packages",
+         "snapd is not on this image (no snap command): the snap: packages are not installed (" +
+             names + ")"});
+    return;
+  }
+  result.actions.push_back(snap_wait_for_seed("packages: waiting for snapd to load its seed"));
+  for (const auto& args : config.snaps) {
+    RunCommand install{{"snap", "install"}, "packages: snap install " + args[0]};
+    install.argv.insert(install.argv.end(), args.begin(), args.end());
+    install.needs_host = true;  // the running snapd, never a root's
+    result.actions.push_back(install);
+  }
+}
+
+// The image's package manager: packages, apt: lists, update and upgrade.
+PlanResult plan_manager_packages(const PackagesConfig& config, const Facts& input) {
   PlanResult result;
   const PackagesConfig* cfg = &config;
   if (cfg->packages.empty() && cfg->apt_packages.empty() && !cfg->update && !cfg->upgrade) {
@@ -247,6 +289,21 @@ PlanResult plan_packages(const PackagesConfig& config, const Facts& input) {
   result.actions.push_back(action);
   result.summary =
       std::to_string(action.packages.size()) + " package(s) via " + choice.manager->program;
+  return result;
+}
+
+}  // namespace
+
+PlanResult plan_packages(const PackagesConfig& config, const Facts& input) {
+  PlanResult result = plan_manager_packages(config, input);
+  std::size_t before = result.actions.size();
+  plan_snaps(config, input, result);
+  // No package manager to be found does not keep the snaps out.
+  result.apply_with_errors = result.actions.size() > before;
+  if (!config.snaps.empty() && input.system.has_program("snap")) {
+    result.summary +=
+        (result.summary.empty() ? "" : ", ") + std::to_string(config.snaps.size()) + " snap(s)";
+  }
   return result;
 }
 

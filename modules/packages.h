@@ -20,7 +20,9 @@ namespace amiboot {
 struct PackagesConfig {
   std::vector<PackageSpec> packages;
   std::vector<PackageSpec> apt_packages;  // `- apt: [...]`: only on apt images
-  std::vector<std::string> snaps;         // `- snap: [...]`: warned about, skipped
+  /// `- snap: [...]`: each one's `snap install` arguments (name, then an
+  /// option or channel), installed where the image has snapd.
+  std::vector<std::vector<std::string>> snaps;
   bool update = false;
   bool upgrade = false;
   bool reboot_if_required = false;

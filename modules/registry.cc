@@ -17,12 +17,14 @@
 #include "modules/ntp.h"
 #include "modules/packages.h"
 #include "modules/phone_home.h"
+#include "modules/power_state.h"
 #include "modules/random_seed.h"
 #include "modules/readiness.h"
 #include "modules/resolv_conf.h"
 #include "modules/rsyslog.h"
 #include "modules/scripts.h"
 #include "modules/set_passwords.h"
+#include "modules/snap.h"
 #include "modules/ssh_host_keys.h"
 #include "modules/timezone.h"
 #include "modules/users.h"
@@ -89,9 +91,11 @@ const std::vector<ModuleSpec>& module_table() {
       module_row<decode_locale, plan_locale>("locale", {"locale", "locale_configfile"}, Init, PerInstance, false),
       module_row<decode_apt_pipelining, plan_apt_pipelining>("apt_pipelining", {"apt_pipelining"}, Init, PerInstance, false),
       module_row<decode_timezone, plan_timezone>("timezone", {"timezone"}, Init, PerInstance, false),
-      // cloud-init's config stage first (ntp, then disable_ec2_metadata), as
-      // cloud-init runs it before its final stage: the user's scripts and
-      // runcmd already find the clock set up and IMDS closed.
+      // cloud-init's config stage first (snap, ntp, then disable_ec2_metadata),
+      // as cloud-init runs it before its final stage: the user's scripts and
+      // runcmd already find the snaps, the clock set up and IMDS closed. snap
+      // here, not in the init stage: snapd is up and seeding by now.
+      module_row<decode_snap, plan_snap>("snap", {"snap"}, Final, PerInstance, false),
       module_row<decode_ntp, plan_ntp>("ntp", {"ntp"}, Final, PerInstance, false),
       module_row<decode_disable_ec2_metadata, plan_disable_ec2_metadata>("disable_ec2_metadata", {"disable_ec2_metadata"}, Final, PerBoot, false),
       module_row<decode_write_files, plan_write_files_deferred>("write_files_deferred", {"write_files"}, Final, PerInstance, false),
@@ -103,6 +107,10 @@ const std::vector<ModuleSpec>& module_table() {
       module_row<decode_user_scripts, plan_scripts_user>("scripts_user", {"runcmd"}, Final, PerInstance, true),
       module_row<decode_phone_home, plan_phone_home>("phone_home", {"phone_home"}, Final, PerInstance, false),
       module_row<decode_final_message, plan_final_message>("final_message", {"final_message"}, Final, PerBoot, true),
+      // Last in cloud-init. Its row only plans the change; the runner makes it
+      // after the stage is done and written (Runner::change_power()), so the
+      // readiness signal after it still covers this row.
+      module_row<decode_power_state, plan_power_state>("power_state", {"power_state"}, Final, PerInstance, false),
       // Last, so its SUCCESS or FAILURE covers every module before it.
       module_row<decode_readiness, plan_readiness>("readiness", {"readiness"}, Final, PerBoot, false),
   };
@@ -152,14 +160,12 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "mcollective",
       "migrate",
       "output",
-      "power_state",
       "puppet",
       "reporting",
       "resize_rootfs",
       "rh_subscription",
       "rpi",
       "salt_minion",
-      "snap",
       "spacewalk",
       "ssh_import_id",
       "ubuntu_advantage",

@@ -192,6 +192,19 @@ TEST(Executor, ConsoleMessagesGoThroughTheSystem) {
   EXPECT_EQ(system.console_lines, std::vector<std::string>{"amiboot finished in 1.2 s"});
 }
 
+TEST(Executor, APowerChangeIsOnlyHandedBackForTheRunnerToMakeAfterTheStage) {
+  RecordingSystem system;  // nothing scripted: nothing may run now
+  ExecContext ctx{system, "i-1", {}};
+  RunCommand shutdown{{"shutdown", "-r", "now"}, "power_state"};
+  shutdown.needs_host = true;
+  ChangePowerState change{.mode = "reboot", .command = shutdown};
+  auto outcome = execute({change}, ctx);
+  EXPECT_TRUE(outcome.ok());
+  ASSERT_TRUE(outcome.power_change.has_value());
+  EXPECT_EQ(*outcome.power_change, change);
+  EXPECT_TRUE(system.calls.empty());
+}
+
 TEST(Executor, RemovesOnlyWhatExists) {
   RecordingSystem system;
   system.add_file("/etc/motd", "hello");

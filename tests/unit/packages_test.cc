@@ -451,17 +451,33 @@ TEST(PackagesPlan, DecodesEveryFormIntoOneActionForTheImagesManager) {
             "reboot if required)");
 }
 
+RunCommand snap_install(Strings args) {
+  RunCommand r{{"snap", "install"}, "packages: snap install " + args[0]};
+  r.argv.insert(r.argv.end(), args.begin(), args.end());
+  r.needs_host = true;
+  return r;
+}
+
+RunCommand snap_wait() {
+  RunCommand r{{"snap", "wait", "system", "seed.loaded"},
+               "packages: waiting for snapd to load its seed"};
+  r.needs_host = true;
+  r.required = true;
+  return r;
+}
+
 TEST(PackagesPlan, CloudInitsAptAndSnapListsAreReadLikeCloudInit) {
   const std::string yaml = "packages:\n  - jq\n  - apt: [curl, [nginx, '1.2']]\n  - snap: [lxd]\n";
   Plan debian(yaml);
+  debian.system.programs.insert("snap");
   auto plan = debian.plan("packages");
-  ASSERT_EQ(plan.actions.size(), 1u);
+  ASSERT_TRUE(plan.diagnostics.empty()) << plan.diagnostics[0].format();
+  ASSERT_EQ(plan.actions.size(), 3u);
   EXPECT_EQ(std::get<ManagePackages>(plan.actions[0]).packages,
             (std::vector<PackageSpec>{{"jq", ""}, {"curl", ""}, {"nginx", "1.2"}}));
-  ASSERT_EQ(plan.diagnostics.size(), 1u);
-  EXPECT_EQ(plan.diagnostics[0].format(),
-            "user-data:4:11: warning: packages[2].snap: snap packages are not installed by "
-            "amiboot; skipped (lxd)");
+  EXPECT_EQ(plan.actions[1], Action(snap_wait()));
+  EXPECT_EQ(plan.actions[2], Action(snap_install({"lxd"})));
+  EXPECT_EQ(plan.summary, "3 package(s) via apt-get, 1 snap(s)");
 
   Plan fedora(yaml);
   fedora.system.files.clear();
@@ -472,7 +488,10 @@ TEST(PackagesPlan, CloudInitsAptAndSnapListsAreReadLikeCloudInit) {
   EXPECT_EQ(std::get<ManagePackages>(plan.actions[0]).packages,
             (std::vector<PackageSpec>{{"jq", ""}}));
   ASSERT_EQ(plan.diagnostics.size(), 2u);
-  EXPECT_NE(plan.diagnostics[1].message.find("the apt: list is skipped"), std::string::npos);
+  EXPECT_NE(plan.diagnostics[0].message.find("the apt: list is skipped"), std::string::npos);
+  EXPECT_EQ(plan.diagnostics[1].message,
+            "snapd is not on this image (no snap command): the snap: packages are not installed "
+            "(lxd)");
 
   Plan bad("packages:\n  - yum: [jq]\n");
   plan = bad.plan("packages");
@@ -482,9 +501,9 @@ TEST(PackagesPlan, CloudInitsAptAndSnapListsAreReadLikeCloudInit) {
             "user-data:2:10: packages[0].yum: expected apt or snap, got 'yum'");
 }
 
-TEST(PackagesPlan, CloudInitsDocumentedSnapListsAreWarnedAboutAndNeverReject) {
+TEST(PackagesPlan, CloudInitsDocumentedSnapListIsInstalledOneSnapAtATimeAfterTheRest) {
   // cloud-init's own example (cc_package_update_upgrade_install).
-  Plan doc(
+  const std::string yaml =
       "packages:\n"
       "  - pwgen\n"
       "  - pastebinit\n"
@@ -493,34 +512,80 @@ TEST(PackagesPlan, CloudInitsDocumentedSnapListsAreWarnedAboutAndNeverReject) {
       "    - certbot\n"
       "    - [juju, --classic]\n"
       "    - [lxd, --channel=5.15/stable]\n"
-      "  - apt: [mg]\n");
+      "  - apt: [mg]\n";
+  Plan doc(yaml);
+  doc.system.programs.insert("snap");
   auto plan = doc.plan("packages");
-  ASSERT_FALSE(has_errors(plan.diagnostics)) << plan.diagnostics[0].format();
+  ASSERT_TRUE(plan.diagnostics.empty()) << plan.diagnostics[0].format();
+  std::vector<Action> expected = {
+      ManagePackages{.manager = "apt",
+                     .packages = {{"pwgen", ""},
+                                  {"pastebinit", ""},
+                                  {"libpython3.8", "3.8.10-0ubuntu1~20.04.2"},
+                                  {"mg", ""}}},
+      snap_wait(), snap_install({"certbot"}), snap_install({"juju", "--classic"}),
+      snap_install({"lxd", "--channel=5.15/stable"})};
+  EXPECT_EQ(plan.actions, expected);
+  EXPECT_EQ(describe(plan.actions[3]), "run snap install juju --classic");
+
+  // Without snapd: a warning naming them, and the other packages still install.
+  Plan without(yaml);
+  plan = without.plan("packages");
   ASSERT_EQ(plan.actions.size(), 1u);
-  EXPECT_EQ(std::get<ManagePackages>(plan.actions[0]).packages,
-            (std::vector<PackageSpec>{{"pwgen", ""},
-                                      {"pastebinit", ""},
-                                      {"libpython3.8", "3.8.10-0ubuntu1~20.04.2"},
-                                      {"mg", ""}}));
+  EXPECT_EQ(std::get<ManagePackages>(plan.actions[0]).packages.size(), 4u);
   ASSERT_EQ(plan.diagnostics.size(), 1u);
   EXPECT_EQ(plan.diagnostics[0].format(),
-            "user-data:6:5: warning: packages[3].snap: snap packages are not installed by "
-            "amiboot; skipped (certbot, juju --classic, lxd --channel=5.15/stable)");
+            "warning: packages: snapd is not on this image (no snap command): the snap: packages "
+            "are not installed (certbot, juju, lxd)");
 
-  // The flow form, and snaps alone: nothing for the package manager to do.
-  Plan flow("packages: [{snap: [certbot, [juju, --classic]]}]\n");
+  // The flow form, snaps alone, and cloud-init's name=argument string.
+  Plan flow("packages: [{snap: [certbot, 'vlc=--edge']}]\n");
+  flow.system.programs.insert("snap");
   plan = flow.plan("packages");
-  EXPECT_TRUE(plan.actions.empty());
-  ASSERT_EQ(plan.diagnostics.size(), 1u);
-  EXPECT_EQ(plan.diagnostics[0].severity, Diagnostic::Severity::Warning);
-  EXPECT_NE(plan.diagnostics[0].message.find("(certbot, juju --classic)"), std::string::npos);
+  EXPECT_TRUE(plan.diagnostics.empty());
+  EXPECT_EQ(plan.actions, (std::vector<Action>{snap_wait(), snap_install({"certbot"}),
+                                               snap_install({"vlc", "--edge"})}));
+  EXPECT_EQ(plan.summary, "2 snap(s)");
 
-  // Even a snap: that is not a list is only warned about: no snap is installed either way.
-  Plan odd("packages:\n  - jq\n  - snap: lxd\n  - snap: {a: 1}\n");
-  plan = odd.plan("packages");
-  ASSERT_FALSE(has_errors(plan.diagnostics)) << plan.diagnostics[0].format();
-  ASSERT_EQ(plan.actions.size(), 1u);
-  EXPECT_EQ(plan.diagnostics.size(), 2u);
+  // No package manager to be found: the snaps are still installed, the module still fails.
+  Plan nowhere("packages: [jq, {snap: [certbot]}]\n");
+  nowhere.system.files.clear();
+  nowhere.system.programs.insert("snap");
+  plan = nowhere.plan("packages");
+  EXPECT_TRUE(has_errors(plan.diagnostics));
+  EXPECT_TRUE(plan.apply_with_errors);
+  EXPECT_EQ(plan.actions, (std::vector<Action>{snap_wait(), snap_install({"certbot"})}));
+}
+
+TEST(PackagesPlan, ABadSnapItemIsAnErrorWithItsPosition) {
+  struct Case {
+    std::string yaml;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"packages:\n  - jq\n  - snap: lxd\n",
+       "user-data:3:11: packages[1].snap: expected a list, got a string"},
+      {"packages:\n  - snap: {a: 1}\n",
+       "user-data:2:11: packages[0].snap: expected a list, got a map"},
+      {"packages:\n  - snap: [[juju, --classic, --edge]]\n",
+       "user-data:2:12: packages[0].snap[0]: expected a snap name or a [name, option] list, got "
+       "a list"},
+      {"packages:\n  - snap: [--devmode]\n",
+       "user-data:2:12: packages[0].snap[0]: expected a snap name (lowercase letters, digits and "
+       "-), got '--devmode'"},
+      {"packages:\n  - snap: [{lxd: 1}]\n",
+       "user-data:2:12: packages[0].snap[0]: expected a snap name or a [name, option] list, got "
+       "a map"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.yaml);
+    Plan f(c.yaml);
+    f.system.programs.insert("snap");
+    auto plan = f.plan("packages");
+    EXPECT_TRUE(plan.actions.empty());
+    ASSERT_EQ(plan.diagnostics.size(), 1u);
+    EXPECT_EQ(plan.diagnostics[0].format(), c.error);
+  }
 }
 
 TEST(PackagesPlan, DeprecatedAptNamesTurnTheStepsOnWithAWarningNamingTheNewKey) {
