@@ -15,7 +15,11 @@ BASE_IMAGE_VERSION=1
 # Packages on top of minbase. libcurl4 is here so the amiboot .deb installs
 # offline; add what later tests need in the guest. sudo: the default user's
 # sudo rule is checked by visudo and tried over ssh; nftables: the firewall
-# module's `nft` (the e2e user data has a firewall: part).
+# module's `nft` (the e2e user data has a firewall: part); tzdata: the
+# zones the timezone module links to (Priority required in bookworm, named so
+# it stays); ca-certificates: update-ca-certificates and the bundle the
+# ca_certs module adds the test CA to (it brings openssl, which the guest's
+# trust check uses).
 PACKAGES=(
   systemd-sysv
   udev
@@ -28,6 +32,8 @@ PACKAGES=(
   libcurl4
   sudo
   nftables
+  tzdata
+  ca-certificates
 )
 
 if [ $# -lt 3 ]; then

@@ -5,22 +5,64 @@
 # guest-report.sh (UNITS, FILES, COMMANDS).
 #
 # The user data is run.sh's $work/user-data: examples/cloud-config.yaml,
-# examples/script.sh and tests/e2e/firewall.yaml (inbound dropped but for tcp
-# 8080) in one MIME multipart. The IMDS key is a key pair run.sh makes
+# examples/script.sh, tests/e2e/firewall.yaml (inbound dropped but for tcp
+# 8080) and the other parts make_metadata (run.sh) lists, among them
+# first-boot-setup.yaml (time zone, a trusted CA, admin's password hash) and
+# host-keys.yaml (an ed25519 host key pair), filled in with material made for
+# the run, in one MIME multipart. The IMDS key is a key pair run.sh makes
 # ($work/id_e2e), so the host can log in.
 
 E2E_INSTANCE_1=i-0123456789abcdef0 # the fake IMDS's default instance
 E2E_INSTANCE_3=i-0e2e0000000000003 # boot 3: a new instance from the same image
 E2E_INSTANCE_5=i-0e2e0000000000005 # boot 5: a package that needs a reboot
+E2E_INSTANCE_6=i-0e2e0000000000006 # boot 6: power_state powers the guest off
 
+# Boots 1 and 2 get the whole e2e user data, host keys given in it included
+# (host-keys.yaml). Boot 3 is a new instance launched from the same image
+# without that part (user-data-new-instance): with the part, a new instance
+# would get the same given keys again, so the part is left out there to keep
+# asserting that a new instance generates its own keys, and that the given
+# ones do not outlive the instance they were given to (ssh_deletekeys).
+# Boot 4 (amiboot off) serves boot 3's user data.
+#
 # Boot 5 has its own user data (tests/e2e/packages-reboot.yaml): a package
 # whose postinst asks for a reboot, and package_reboot_if_required. The guest
 # reboots after the final stage; QEMU's -no-reboot turns that into an exit,
 # so that boot sends no report: its console and its disk tell what happened.
+#
+# Boot 6 (tests/e2e/power-state.yaml): a runcmd, then power_state powers the
+# guest off. amiboot-e2e-report-at-shutdown.service sends the report while
+# the guest shuts down; the host does not log in (no probe).
 boot_user_data() {
-  if [ "$1" = 5 ]; then echo "$E2E_DIR/packages-reboot.yaml"; else echo "$E2E_USER_DATA"; fi
+  case "$1" in
+    1 | 2) echo "$E2E_USER_DATA" ;;
+    5) echo "$E2E_DIR/packages-reboot.yaml" ;;
+    6) echo "$E2E_DIR/power-state.yaml" ;;
+    *) echo "$E2E_USER_DATA_NEW_INSTANCE" ;;
+  esac
 }
 boot_reboots() { [ "$1" = 5 ]; }
+boot_powers_off_itself() { [ "$1" = 6 ]; }
+
+# boot_skip_reason N: why boot N cannot run with this agent (empty: it runs).
+# run.sh validated each boot's user data with the image's agent
+# ($work/validate-boot-N.json). Boot 6 needs the power_state module: while
+# the agent warns that it has no module for power_state, it is skipped.
+boot_skip_reason() {
+  [ "$1" = 6 ] || return 0
+  # shellcheck disable=SC2154 # work: run.sh's working folder
+  python3 - "$work/validate-boot-$1.json" <<'EOF'
+import json, sys
+try:
+    with open(sys.argv[1]) as f:
+        doc = json.load(f)
+except (OSError, ValueError):
+    sys.exit(0)  # no verdict: the boot runs, its checks tell
+for w in doc.get("warnings", []):
+    if w.get("path") == "power_state" and "no module" in w.get("message", ""):
+        print("the agent has no power_state module (amiboot validate: %s)" % w["message"])
+EOF
+}
 
 # --- per-boot host services ------------------------------------------------
 # boot_setup N DIR runs before boot N starts, boot_teardown N DIR after it
@@ -48,6 +90,9 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))')
     "tcp:127.0.0.1:$E2E_PORT_OPEN-:8080"
     "tcp:127.0.0.1:$E2E_PORT_CLOSED-:8081")
   mkdir -p "$dir/host"
+  # The power_state boot shuts down on its own, whether the host logged in
+  # or not: no logins, no probes.
+  boot_powers_off_itself "$n" && return 0
   e2e_host_probe "$n" "$dir/host" >"$dir/host/probe.log" 2>&1 &
   E2E_PROBE_PID=$!
   E2E_EXTRA_PIDS+=("$E2E_PROBE_PID")
@@ -84,8 +129,11 @@ e2e_port_probe() {
 # e2e_host_probe N OUT: while boot N runs. Writes OUT/NAME.{out,err,rc}:
 # ssh (admin: `id -un` and a sudo try), root (cloud-init's disable_root
 # answer), prev (admin with the previous boot's known_hosts, strict), fresh
-# (admin with this boot's known_hosts, strict), marker (the login that lets
-# the guest report); OUT/probe-PORT: 22, 8080 and 8081 as the host sees them.
+# (admin with this boot's known_hosts, strict), given (admin with a
+# known_hosts that holds only the host key given in host-keys.yaml, strict),
+# marker (the login that lets the guest report); OUT/keyscan-ed25519 (what
+# `ssh-keyscan -t ed25519` gets); OUT/probe-PORT: 22, 8080 and 8081 as the
+# host sees them.
 e2e_host_probe() {
   trap - EXIT INT TERM
   set +e
@@ -123,6 +171,16 @@ e2e_host_probe() {
   e2e_ssh admin "$out/known_hosts" yes true >"$out/fresh.out" 2>"$out/fresh.err"
   echo $? >"$out/fresh.rc"
   log "ssh with this boot's known_hosts: rc $(cat "$out/fresh.rc")"
+  # shellcheck disable=SC2154 # E2E_GIVEN_KNOWN_HOSTS: run.sh's make_run_material
+  if [ -s "$E2E_GIVEN_KNOWN_HOSTS" ]; then
+    cp "$E2E_GIVEN_KNOWN_HOSTS" "$out/known_hosts.given"
+    e2e_ssh admin "$out/known_hosts.given" yes true >"$out/given.out" 2>"$out/given.err"
+    echo $? >"$out/given.rc"
+    log "ssh with the given host key's known_hosts: rc $(cat "$out/given.rc")"
+  fi
+  timeout 60 ssh-keyscan -T 20 -t ed25519 -p "$E2E_SSH_PORT" 127.0.0.1 \
+    >"$out/keyscan-ed25519" 2>"$out/keyscan-ed25519.err"
+  log "ssh-keyscan -t ed25519: $(grep -vc '^#' "$out/keyscan-ed25519") key(s)"
 
   # The listeners start with the guest's report, after the final stage
   # (3 minutes at most: a filtered 8080 must still leave time for the marker).
@@ -297,6 +355,81 @@ module_line() {
   grep -h "^module $1: " "$REPORT/journal-u-amiboot.txt" "$REPORT/journal-u-amiboot-final.txt"
 }
 
+# --- first-boot-setup.yaml and host-keys.yaml ----------------------------------
+
+# check_first_boot_setup RAN: the time zone, the trusted CA and admin's
+# password first-boot-setup.yaml asks for. RAN=yes: their per-instance
+# modules ran this boot; no: they were skipped (the same instance), and what
+# they did is still there.
+check_first_boot_setup() {
+  local ran=$1 m
+  for m in timezone ca_certs set_passwords; do
+    if [ "$ran" = yes ]; then
+      expect_match "$m module ok" "^module $m: ok" "$(module_line "$m")"
+    else
+      expect_match "$m skipped" "^module $m: skipped \(already ran for this instance\)" \
+        "$(module_line "$m")"
+    fi
+  done
+
+  # timezone: Europe/Berlin, as timedatectl (systemd-timedated) reads it.
+  expect_eq "timedatectl: time zone Europe/Berlin" Europe/Berlin \
+    "$(cat "$REPORT/commands/timezone.out")"
+  expect_eq "/etc/localtime links to ../usr/share/zoneinfo/Europe/Berlin" \
+    ../usr/share/zoneinfo/Europe/Berlin "$(cat "$REPORT/commands/localtime-link.out")"
+  expect_file_match "/etc/timezone says Europe/Berlin" /etc/timezone "^Europe/Berlin$"
+
+  # ca_certs: the run's test CA is in the system bundle, and the guest's
+  # openssl trusts a certificate it signed (run.sh put that one in the image).
+  expect_file_has_text "the CA bundle holds the test CA" /etc/ssl/certs/ca-certificates.crt \
+    "$work/e2e-ca.pem"
+  expect_eq "openssl in the guest trusts a certificate the test CA signed" \
+    "/usr/local/share/amiboot-e2e/leaf.pem: OK" "$(cat "$REPORT/commands/ca-leaf-verify.out")"
+
+  # chpasswd: admin's shadow entry holds the hash, not expired (expire: false).
+  local shadow hash
+  shadow=$(cat "$REPORT/commands/shadow-admin.out")
+  hash=$(cat "$work/admin-password.hash")
+  expect_eq "admin's shadow entry holds the chpasswd hash" "$hash" "$(cut -d: -f2 <<<"$shadow")"
+  expect_match "admin's password is not expired (last change is not day 0)" "^[1-9][0-9]*$" \
+    "$(cut -d: -f3 <<<"$shadow")"
+  # Secrets stay out of the journal, the console and the status.
+  expect_not_in_files "the password hash is in no log or status" "$hash" \
+    "$REPORT/journal-all.txt" "$REPORT/../console.log" "$REPORT/status.json" \
+    "$REPORT/status-long.txt"
+}
+
+# given_host_key: "TYPE BASE64" of the key pair host-keys.yaml gives.
+given_host_key() {
+  # shellcheck disable=SC2154 # E2E_HOST_KEY: run.sh's make_run_material
+  awk '{print $1, $2}' "$E2E_HOST_KEY.pub" 2>/dev/null
+}
+
+# keyscan_keys: "TYPE BASE64" of each key `ssh-keyscan -t ed25519` got this boot.
+keyscan_keys() {
+  grep -v '^#' "$REPORT/../host/keyscan-ed25519" 2>/dev/null | awk '{print $2, $3}'
+}
+
+# check_given_host_key: sshd offers exactly the host key given in
+# host-keys.yaml, and nothing else is left in /etc/ssh (ssh_keys: the image's
+# keys deleted, none generated).
+check_given_host_key() {
+  local given
+  given=$(given_host_key)
+  expect_ne "the run made a host key pair" "" "$given"
+  expect_eq "ssh-keyscan -t ed25519 sees exactly the given host key" "$given" "$(keyscan_keys)"
+  expect_eq "ssh with only the given host key in known_hosts (strict): exit 0" 0 \
+    "$(host_file given.rc)"
+  expect_eq "the guest's ssh_host_ed25519_key.pub is the given key" "$given" \
+    "$(awk '{print $1, $2}' "$(guest_file /etc/ssh/ssh_host_ed25519_key.pub)" 2>/dev/null)"
+  expect_eq "/etc/ssh holds the given pair only (0600 and 0644 root)" \
+    "ssh_host_ed25519_key 600 root root|ssh_host_ed25519_key.pub 644 root root" \
+    "$(paste -sd'|' "$REPORT/commands/host-key-files.out")"
+  expect_not_in_files "the given private key is in no log or status" \
+    "$(sed -n 5p "$E2E_HOST_KEY")" "$REPORT/journal-all.txt" "$REPORT/../console.log" \
+    "$REPORT/status.json" "$REPORT/status-long.txt"
+}
+
 # --- per boot -----------------------------------------------------------------
 
 # The amiboot-cloud-init-compat package on boot 1: the cloud-init command,
@@ -404,6 +537,11 @@ check_boot_1() {
   expect_eq "serial console: one fingerprint block" 1 "$(console_markers)"
   expect_contains "serial console: the fingerprint ssh saw" "$seen" \
     "$(cat "$REPORT/../console.log" 2>/dev/null)"
+  # That key is the one host-keys.yaml gives.
+  expect_eq "the host key ssh saw is the given one" \
+    "$(ssh-keygen -l -f "$E2E_HOST_KEY.pub" 2>/dev/null | awk '{print $2}')" "$seen"
+  check_given_host_key
+  check_first_boot_setup yes
 
   check_firewall
 
@@ -463,6 +601,10 @@ check_boot_2() {
   check_ssh_login
   expect_eq "ssh with boot 1's known_hosts (strict): exit 0" 0 "$(host_file prev.rc)"
   expect_eq "serial console: no fingerprint block" 0 "$(console_markers)"
+  expect_match "ssh_host_keys skipped" "^module ssh_host_keys: skipped \(already ran for this instance\)" \
+    "$(module_line ssh_host_keys)"
+  check_given_host_key
+  check_first_boot_setup no
   check_firewall
 }
 
@@ -505,6 +647,21 @@ check_boot_3() {
   expect_eq "serial console: one fingerprint block" 1 "$(console_markers)"
   expect_contains "serial console: the new fingerprint ssh saw" "$seen" \
     "$(cat "$REPORT/../console.log" 2>/dev/null)"
+
+  # Launched without host-keys.yaml: the given pair is gone with the old
+  # instance (ssh_deletekeys), keys of every default type were generated.
+  local given scanned
+  given=$(given_host_key)
+  scanned=$(keyscan_keys)
+  expect_ne "ssh-keyscan -t ed25519 got a key" "" "$scanned"
+  expect_ne "ssh-keyscan: not the given key any more" "$given" "$scanned"
+  expect_eq "ssh-keyscan: the guest's new ed25519 key" \
+    "$(awk '{print $1, $2}' "$(guest_file /etc/ssh/ssh_host_ed25519_key.pub)" 2>/dev/null)" "$scanned"
+  expect_ne "ssh with only the given host key in known_hosts (strict) fails" 0 \
+    "$(host_file given.rc)"
+  expect_eq "generated keys: rsa, ecdsa, ed25519" "ssh_host_ecdsa_key ssh_host_ed25519_key ssh_host_rsa_key" \
+    "$(awk '$1 !~ /\.pub$/ {print $1}' "$REPORT/commands/host-key-files.out" | sort | paste -sd' ')"
+  check_first_boot_setup yes
   check_firewall
 }
 
@@ -529,6 +686,9 @@ check_boot_4() {
   expect_eq "ssh with boot 3's known_hosts (strict): exit 0" 0 "$(host_file prev.rc)"
   expect_match "no amiboot firewall: port 8081 answers the host" "^amiboot-e2e-open 8081" \
     "$(host_file probe-8081)"
+  # What boot 3 set up stays without amiboot.
+  expect_eq "the time zone is still Europe/Berlin" Europe/Berlin \
+    "$(cat "$REPORT/commands/timezone.out")"
 }
 
 check_boot_5() {
@@ -553,4 +713,60 @@ check_boot_5() {
       grep -A1 '^Package: amiboot-e2e-reboot$' | tail -n 1)"
   expect_match "packages semaphore on disk" "Inode:" \
     "$(debugfs -R "stat /var/lib/amiboot/instances/$E2E_INSTANCE_5/sem/packages" "$disk" 2>/dev/null)"
+}
+
+check_boot_6() {
+  local console=$REPORT/../console.log
+  # The agent read the user data without warnings (power_state is its own
+  # module now, not "no module").
+  expect_eq "amiboot validate: power-state.yaml valid, no warnings" "[true, []]" \
+    "$(python3 "$E2E_DIR/report.py" json "$work/validate-boot-6.json" '[d["valid"], d["warnings"]]' 2>&1)"
+
+  # The report came from the shutdown the guest started by itself: the usual
+  # report service (which powers off) was skipped by its condition.
+  expect_eq "the report was made during the shutdown" shutdown "$(cat "$REPORT/mode")"
+  expect_eq "the system was stopping when the report ran" stopping \
+    "$(cat "$REPORT/commands/system-state.out")"
+  expect_eq "amiboot-e2e-report.service (the one that powers off) skipped" no \
+    "$(unit_prop amiboot-e2e-report.service ConditionResult)"
+
+  # Both stages ran to their end before the shutdown: amiboot-final was
+  # active (its process exited 0, not killed by the shutdown) before the
+  # shutdown began to stop units.
+  local unit
+  for unit in amiboot.service amiboot-final.service; do
+    expect_eq "$unit: result success" success "$(unit_prop "$unit" Result)"
+    expect_eq "$unit: exit status 0" 0 "$(unit_prop "$unit" ExecMainStatus)"
+  done
+  expect_lt "amiboot-final.service active before the shutdown began" \
+    "$(unit_prop amiboot-final.service ActiveEnterTimestampMonotonic)" \
+    "$(unit_prop amiboot-e2e-report-at-shutdown.service ActiveExitTimestampMonotonic)"
+  expect_match "a new instance" "^new instance $E2E_INSTANCE_6" "$(journal)"
+  expect_match "final stage finished: done" "stage finished: done" \
+    "$(journal MESSAGE_ID=$MSGID_FINISHED AMIBOOT_STAGE=final)"
+  check_one_line_per_module amiboot.service init "$REPORT/journal-u-amiboot.txt"
+  check_one_line_per_module amiboot-final.service final "$REPORT/journal-u-amiboot-final.txt"
+  expect_match "power_state module ok" "^module power_state: ok" "$(module_line power_state)"
+  expect_match "scripts_user (runcmd) ok" "^module scripts_user: ok" "$(module_line scripts_user)"
+  expect_file_match "runcmd ran before the power-off" /var/tmp/amiboot-e2e-power-state \
+    "^runcmd ran for $E2E_INSTANCE_6$"
+
+  # amiboot status at shutdown: done, no errors.
+  expect_eq "amiboot status exits 0" 0 "$(cat "$REPORT/status.rc")"
+  expect_match "amiboot status says done" "^status: done" "$(cat "$REPORT/status.txt")"
+  expect_eq "amiboot status --json: status" "done" "$(status_json 'd["status"]')"
+  expect_eq "amiboot status --json: instance_id" "$E2E_INSTANCE_6" "$(status_json 'd["instance_id"]')"
+  expect_eq "amiboot status --json: no errors" "[]" "$(status_json 'd["errors"]')"
+
+  # The console: the final message, then the kernel powering off (QEMU
+  # exited on its own; no restart).
+  local message="e2e instance $E2E_INSTANCE_6 powers off after"
+  expect_match "final message in the journal" "$message" "$(cat "$REPORT/journal-u-amiboot-final.txt")"
+  local final powerdown
+  final=$(grep -n -m1 -F "$message" "$console" | cut -d: -f1)
+  powerdown=$(grep -n -m1 "reboot: Power down" "$console" | cut -d: -f1)
+  expect_ne "console: the final message" "" "$final"
+  expect_ne "console: the kernel powered off" "" "$powerdown"
+  expect_lt "the final message came before the power-off" "$final" "$powerdown"
+  expect_no_match "the guest did not restart" "reboot: Restarting system" "$(cat "$console")"
 }

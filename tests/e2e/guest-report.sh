@@ -8,10 +8,16 @@
 # folder, sends it as a tar archive down the virtio-serial port
 # org.amiboot.e2e.report, then powers the guest off.
 #
+# With --at-shutdown (amiboot-e2e-report-at-shutdown.service's ExecStop, on
+# the power_state boot) it runs while the guest shuts down by itself: no
+# listeners, no wait for the host, no power-off.
+#
 # The archive holds:
 #   boot_id uptime cmdline            this boot
+#   mode                              "boot", or "shutdown" with --at-shutdown
 #   host-login                        "yes SECONDS" when the host's login came
 #                                     after SECONDS of waiting, else "no SECONDS"
+#                                     ("skipped" with --at-shutdown)
 #   units/NAME                        `systemctl show NAME` for UNITS below
 #   journal-amiboot.json              journalctl -b -o json, SYSLOG_IDENTIFIER=amiboot
 #   journal-amiboot-script.json       the same for amiboot-script (script output)
@@ -25,6 +31,7 @@
 #                                     "mode user group size mtime path"
 #                                     ("missing path" when absent)
 #   commands/NAME.out, NAME.rc        output and exit code of COMMANDS below
+#                                     (each stopped after 60 s)
 #
 # Later tests add what they need to UNITS, FILES and COMMANDS.
 set -u
@@ -40,6 +47,8 @@ UNITS=(
   multi-user.target
   cloud-final.service
   amiboot-e2e-after-cloud-final.service
+  amiboot-e2e-report.service
+  amiboot-e2e-report-at-shutdown.service
 )
 
 FILES=(
@@ -63,6 +72,10 @@ FILES=(
   /var/log/cloud-init-output.log
   /run/cloud-init/result.json
   /run/amiboot-e2e-after-cloud-final
+  /etc/timezone
+  /etc/ssl/certs/ca-certificates.crt
+  /etc/ssh/ssh_host_ed25519_key.pub
+  /var/tmp/amiboot-e2e-power-state
 )
 
 # name|command (run with bash -c)
@@ -86,9 +99,17 @@ COMMANDS=(
   "package-journal|journalctl -b -o cat SYSLOG_IDENTIFIER=apt-get AMIBOOT_MODULE=packages"
   "cloud-init-status|cloud-init status --wait --long"
   "listener-8081-local|timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8081 && cat <&3'"
+  "timezone|timedatectl show -p Timezone --value"
+  "localtime-link|readlink /etc/localtime"
+  "shadow-admin|getent shadow admin"
+  "host-key-files|cd /etc/ssh && stat -c '%n %a %U %G' ssh_host_*"
+  "ca-leaf-verify|openssl verify /usr/local/share/amiboot-e2e/leaf.pem"
+  "system-state|systemctl is-system-running"
 )
 
 HOST_WAIT=300
+at_shutdown=0
+[ "${1:-}" = --at-shutdown ] && at_shutdown=1
 
 PORT_NAME=org.amiboot.e2e.report
 out=/run/amiboot-e2e-report
@@ -103,22 +124,29 @@ marker_dir=/run/amiboot-e2e
 mkdir -p "$marker_dir"
 chmod 1777 "$marker_dir"
 listeners=()
-for p in 8080 8081; do
-  systemd-socket-activate --inetd -a -l "$p" echo "amiboot-e2e-open $p" >/dev/null 2>&1 &
-  listeners+=($!)
-done
-echo "amiboot-e2e: listening on 8080 and 8081; waiting up to ${HOST_WAIT}s for the host's ssh login"
-waited=0
-while [ ! -e "$marker_dir/host-login" ] && [ "$waited" -lt "$HOST_WAIT" ]; do
-  sleep 1
-  waited=$((waited + 1))
-done
-if [ -e "$marker_dir/host-login" ]; then
-  echo "yes $waited" >host-login
+if [ "$at_shutdown" = 1 ]; then
+  echo shutdown >mode
+  echo skipped >host-login
+  echo "amiboot-e2e: the guest is shutting down; reporting now"
 else
-  echo "no $waited" >host-login
+  echo boot >mode
+  for p in 8080 8081; do
+    systemd-socket-activate --inetd -a -l "$p" echo "amiboot-e2e-open $p" >/dev/null 2>&1 &
+    listeners+=($!)
+  done
+  echo "amiboot-e2e: listening on 8080 and 8081; waiting up to ${HOST_WAIT}s for the host's ssh login"
+  waited=0
+  while [ ! -e "$marker_dir/host-login" ] && [ "$waited" -lt "$HOST_WAIT" ]; do
+    sleep 1
+    waited=$((waited + 1))
+  done
+  if [ -e "$marker_dir/host-login" ]; then
+    echo "yes $waited" >host-login
+  else
+    echo "no $waited" >host-login
+  fi
+  echo "amiboot-e2e: host login: $(cat host-login)"
 fi
-echo "amiboot-e2e: host login: $(cat host-login)"
 # sshd logged the login before the host's command touched the marker, but
 # under TCG journald can still be behind: --sync returns once everything
 # sent before it is stored, and the wait covers a slow sshd (at most 15 s).
@@ -164,7 +192,7 @@ done
 
 for entry in "${COMMANDS[@]}"; do
   name=${entry%%|*}
-  bash -c "${entry#*|}" >"commands/$name.out" 2>&1
+  timeout 60 bash -c "${entry#*|}" >"commands/$name.out" 2>&1
   echo $? >"commands/$name.rc"
 done
 
@@ -181,5 +209,6 @@ else
   echo "amiboot-e2e: no virtio port $port; report not sent"
 fi
 
+[ "$at_shutdown" = 1 ] && exit 0
 kill "${listeners[@]}" 2>/dev/null
 systemctl poweroff --no-block

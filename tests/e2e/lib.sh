@@ -146,6 +146,42 @@ expect_file_match() {
   fi
 }
 
+# expect_file_has_text DESCRIPTION PATH HOST_FILE: the guest's PATH holds
+# HOST_FILE's text (less trailing newlines) as it is.
+expect_file_has_text() {
+  local f
+  f=$(guest_file "$2")
+  if [ ! -f "$f" ]; then
+    e2e_fail "$1: $2 missing in the guest"
+  elif [ ! -s "$3" ]; then
+    e2e_fail "$1: $3 is empty or missing"
+  elif python3 -c 'import sys; sys.exit(open(sys.argv[2]).read().rstrip("\n") not in open(sys.argv[1]).read())' \
+    "$f" "$3"; then
+    e2e_pass "$1"
+  else
+    e2e_fail "$1: $2 does not hold the text of $3"
+  fi
+}
+
+# expect_not_in_files DESCRIPTION STRING FILE...: STRING (fixed, non-empty)
+# is in none of the FILEs that exist.
+expect_not_in_files() {
+  local desc=$1 text=$2 f found=""
+  shift 2
+  if [ -z "$text" ]; then
+    e2e_fail "$desc: nothing to look for"
+    return
+  fi
+  for f in "$@"; do
+    [ -f "$f" ] && grep -qF -- "$text" "$f" && found+=" ${f##*/}"
+  done
+  if [ -z "$found" ]; then
+    e2e_pass "$desc"
+  else
+    e2e_fail "$desc: found in$found"
+  fi
+}
+
 # expect_file_lines DESCRIPTION PATH N
 expect_file_lines() {
   local f n

@@ -1,16 +1,23 @@
 #!/bin/bash
 # amiboot end-to-end test: boots a Debian 12 VM (QEMU, TCG) with the amiboot
 # .deb installed, systemd as PID 1, a fake IMDS on the host reachable from the
-# guest as 169.254.169.254 and a second virtual disk, four times:
+# guest as 169.254.169.254 and a second virtual disk, six times:
 #
-#   boot 1  user data from examples/: everything runs once
+#   boot 1  user data from examples/ and tests/e2e/ (time zone, a CA, the
+#           default user's password, host keys given in the user data):
+#           everything runs once
 #   boot 2  same instance id: per-instance work does not run again, per-boot does
-#   boot 3  a new instance id from the fake: per-instance work runs again
+#   boot 3  a new instance id from the fake, launched without the host keys
+#           part: per-instance work runs again, new host keys are generated
 #   boot 4  amiboot=disabled on the kernel command line: amiboot stays off
 #   boot 5  a new instance whose user data installs a package that needs a
 #           reboot, with package_reboot_if_required: the guest reboots after
 #           the final stage (QEMU exits, -no-reboot); no report, the console
 #           and the disk are checked
+#   boot 6  a new instance whose user data ends with power_state (poweroff):
+#           the guest powers itself off after the final stage; the report is
+#           sent during that shutdown. Skipped (the reason printed) while the
+#           agent has no power_state module
 #
 # While a boot runs, the host logs in over ssh and probes the guest's
 # firewall through forwarded ports (checks.sh, boot_setup); then the guest
@@ -57,6 +64,7 @@ E2E_BOOTS=(
   "3 $E2E_INSTANCE_3"
   "4 $E2E_INSTANCE_3 amiboot=disabled"
   "5 $E2E_INSTANCE_5"
+  "6 $E2E_INSTANCE_6 amiboot-e2e.report=shutdown"
 )
 
 deb=""
@@ -67,7 +75,7 @@ work=""
 keep=0
 boot_timeout=600
 
-usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,41p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -164,7 +172,8 @@ ensure_host_tools() {
   # command:package
   local wanted=(qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap socat:socat
     mkfs.ext4:e2fsprogs python3:python3 flock:util-linux systemctl:systemd
-    ssh:openssh-client ssh-keygen:openssh-client dpkg-scanpackages:dpkg-dev)
+    ssh:openssh-client ssh-keygen:openssh-client ssh-keyscan:openssh-client
+    dpkg-scanpackages:dpkg-dev openssl:openssl debugfs:e2fsprogs)
   local missing=() pair
   for pair in "${wanted[@]}"; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
@@ -250,14 +259,107 @@ ensure_compat_deb() {
 # --- metadata and user data the fake IMDS serves ----------------------------
 
 # $work/imds: tests/e2e/imds plus a key pair made for this run, so the host
-# can log in as the default user. $work/user-data: examples/user-data's two
-# parts, tests/e2e/00-prepare.sh (a script named to run before runcmd), tests/e2e/firewall.yaml, tests/e2e/packages.yaml, tests/e2e/template.jinja
-# (a Jinja template, text/jinja2) and tests/e2e/per-boot.sh
-# (text/x-shellscript-per-boot) in one MIME multipart (as
-# examples/make-user-data writes it).
+# can log in as the default user.
+#
+# Material made for the run (make_run_material): an ed25519 host key pair
+# ($work/host_ed25519_key{,.pub}) and known_hosts.given naming its public half,
+# a test CA ($work/e2e-ca.pem) and a leaf certificate it signed (e2e-leaf.pem,
+# put into the image: the guest's openssl verifies it once the CA is
+# trusted), the default user's password hash (admin-password.hash, `openssl
+# passwd -6`). tests/e2e/first-boot-setup.yaml and host-keys.yaml filled in
+# with it are written to $work.
+#
+# $work/user-data: examples/user-data's two parts, tests/e2e/00-prepare.sh (a
+# script named to run before runcmd), tests/e2e/firewall.yaml,
+# tests/e2e/packages.yaml, tests/e2e/template.jinja (a Jinja template,
+# text/jinja2), tests/e2e/per-boot.sh (text/x-shellscript-per-boot), the
+# filled-in first-boot-setup.yaml and host-keys.yaml in one MIME multipart (as
+# examples/make-user-data writes it). $work/user-data-new-instance: the same
+# without host-keys.yaml (boots 3 and 4, checks.sh's boot_user_data).
 E2E_IMDS_DIR=""
 E2E_USER_DATA=""
+E2E_USER_DATA_NEW_INSTANCE=""
 E2E_SSH_KEY=""
+E2E_HOST_KEY=""
+E2E_GIVEN_KNOWN_HOSTS=""
+make_run_material() {
+  E2E_HOST_KEY=$work/host_ed25519_key
+  rm -f "$E2E_HOST_KEY" "$E2E_HOST_KEY.pub"
+  ssh-keygen -q -t ed25519 -N '' -C amiboot-e2e-host -f "$E2E_HOST_KEY"
+  # The alias e2e_ssh records host keys under (checks.sh).
+  E2E_GIVEN_KNOWN_HOSTS=$work/known_hosts.given
+  echo "amiboot-e2e $(cut -d' ' -f1,2 "$E2E_HOST_KEY.pub")" >"$E2E_GIVEN_KNOWN_HOSTS"
+
+  local ca=$work/e2e-ca leaf=$work/e2e-leaf
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$ca.key" -out "$ca.pem" -days 7 -subj "/CN=amiboot e2e test CA $(date -u +%FT%TZ)" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+    2>"$work/openssl.log" || die "openssl: could not make the test CA ($work/openssl.log)"
+  if ! openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$leaf.key" -out "$leaf.csr" -subj "/CN=amiboot-e2e-leaf" 2>>"$work/openssl.log" ||
+    ! openssl x509 -req -in "$leaf.csr" -CA "$ca.pem" -CAkey "$ca.key" -CAcreateserial \
+      -days 7 -out "$leaf.pem" 2>>"$work/openssl.log"; then
+    die "openssl: could not make the leaf certificate ($work/openssl.log)"
+  fi
+
+  openssl passwd -6 amiboot-e2e-password >"$work/admin-password.hash"
+
+  fill_placeholders "$E2E_DIR/first-boot-setup.yaml" "$work/first-boot-setup.yaml" \
+    "E2E_CA_PEM=$ca.pem" "E2E_ADMIN_HASH=$work/admin-password.hash"
+  fill_placeholders "$E2E_DIR/host-keys.yaml" "$work/host-keys.yaml" \
+    "E2E_HOST_KEY_PRIVATE=$E2E_HOST_KEY" "E2E_HOST_KEY_PUBLIC=$E2E_HOST_KEY.pub"
+}
+
+# fill_placeholders IN OUT NAME=FILE...: IN with @NAME@ replaced by FILE's
+# text (trailing newline dropped); a line holding only the placeholder gets
+# every line of the text at its indentation (YAML block scalars).
+fill_placeholders() {
+  python3 - "$@" <<'EOF'
+import re, sys
+src, out, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
+values = {}
+for pair in pairs:
+    name, path = pair.split("=", 1)
+    with open(path) as f:
+        values[name] = f.read().rstrip("\n")
+lines = []
+with open(src) as f:
+    for line in f.read().splitlines():
+        m = re.fullmatch(r"(\s*)@(E2E_[A-Z0-9_]+)@", line)
+        if m:
+            lines += [m.group(1) + v if v else "" for v in values[m.group(2)].split("\n")]
+        else:
+            lines.append(re.sub(r"@(E2E_[A-Z0-9_]+)@", lambda m: values[m.group(1)], line))
+text = "\n".join(lines) + "\n"
+left = re.findall(r"@E2E_[A-Z0-9_]+@", text)
+if left:
+    sys.exit("fill_placeholders: %s: no value for %s" % (src, ", ".join(left)))
+with open(out, "w") as f:
+    f.write(text)
+EOF
+}
+
+# make_multipart OUT PATH:SUBTYPE...: the files as text/SUBTYPE parts of one
+# MIME multipart, each named by its file name.
+make_multipart() {
+  python3 - "$@" <<'EOF'
+import os, sys
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+
+out = sys.argv[1]
+outer = MIMEMultipart()
+for arg in sys.argv[2:]:
+    path, subtype = arg.rsplit(":", 1)
+    with open(path) as f:
+        part = MIMEText(f.read(), subtype, "us-ascii")
+    part.add_header("Content-Disposition", "attachment", filename=os.path.basename(path))
+    outer.attach(part)
+with open(out, "w") as f:
+    f.write(outer.as_string())
+EOF
+}
+
 make_metadata() {
   E2E_SSH_KEY=$work/id_e2e
   rm -f "$E2E_SSH_KEY" "$E2E_SSH_KEY.pub"
@@ -268,29 +370,20 @@ make_metadata() {
   [ -d "$E2E_DIR/imds" ] && cp -a "$E2E_DIR/imds/." "$E2E_IMDS_DIR/"
   mkdir -p "$E2E_IMDS_DIR/meta-data/public-keys/0=test-key"
   cp "$E2E_SSH_KEY.pub" "$E2E_IMDS_DIR/meta-data/public-keys/0=test-key/openssh-key"
-  E2E_USER_DATA=$work/user-data
-  python3 - "$TOP/examples" "$E2E_DIR" "$E2E_USER_DATA" <<'EOF'
-import os, sys
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 
-examples, e2e, out = sys.argv[1:4]
-parts = [(os.path.join(examples, "cloud-config.yaml"), "cloud-config"),
-         (os.path.join(examples, "script.sh"), "x-shellscript"),
-         (os.path.join(e2e, "00-prepare.sh"), "x-shellscript"),
-         (os.path.join(e2e, "firewall.yaml"), "cloud-config"),
-         (os.path.join(e2e, "packages.yaml"), "cloud-config"),
-         (os.path.join(e2e, "template.jinja"), "jinja2"),
-         (os.path.join(e2e, "per-boot.sh"), "x-shellscript-per-boot")]
-outer = MIMEMultipart()
-for path, subtype in parts:
-    with open(path) as f:
-        part = MIMEText(f.read(), subtype, "us-ascii")
-    part.add_header("Content-Disposition", "attachment", filename=os.path.basename(path))
-    outer.attach(part)
-with open(out, "w") as f:
-    f.write(outer.as_string())
-EOF
+  make_run_material
+  local parts=("$TOP/examples/cloud-config.yaml:cloud-config"
+    "$TOP/examples/script.sh:x-shellscript"
+    "$E2E_DIR/00-prepare.sh:x-shellscript"
+    "$E2E_DIR/firewall.yaml:cloud-config"
+    "$E2E_DIR/packages.yaml:cloud-config"
+    "$E2E_DIR/template.jinja:jinja2"
+    "$E2E_DIR/per-boot.sh:x-shellscript-per-boot"
+    "$work/first-boot-setup.yaml:cloud-config")
+  E2E_USER_DATA=$work/user-data
+  make_multipart "$E2E_USER_DATA" "${parts[@]}" "$work/host-keys.yaml:cloud-config"
+  E2E_USER_DATA_NEW_INSTANCE=$work/user-data-new-instance
+  make_multipart "$E2E_USER_DATA_NEW_INSTANCE" "${parts[@]}"
 }
 
 # --- the base image (cached) ----------------------------------------------
@@ -394,6 +487,23 @@ make_image() {
   systemctl --root="$rootfs" enable amiboot-e2e-report.service >/dev/null 2>&1
   install -m 0644 "$E2E_DIR/amiboot-e2e-after-cloud-final.service" "$rootfs/etc/systemd/system/"
   systemctl --root="$rootfs" enable amiboot-e2e-after-cloud-final.service >/dev/null 2>&1
+  install -m 0644 "$E2E_DIR/amiboot-e2e-report-at-shutdown.service" "$rootfs/etc/systemd/system/"
+  systemctl --root="$rootfs" enable amiboot-e2e-report-at-shutdown.service >/dev/null 2>&1
+  # Signed by the run's test CA: the guest's openssl trusts it once ca_certs
+  # added the CA (guest-report.sh, ca-leaf-verify).
+  install -D -m 0644 "$work/e2e-leaf.pem" "$rootfs/usr/local/share/amiboot-e2e/leaf.pem"
+
+  # Each boot's user data as the installed agent reads it: `amiboot
+  # validate --json` in the image, to $work/validate-boot-N.json (checks.sh's
+  # boot_skip_reason reads it).
+  local entry bn
+  for entry in "${E2E_BOOTS[@]}"; do
+    read -r bn _ <<<"$entry"
+    cp "$(boot_user_data "$bn")" "$rootfs/tmp/amiboot-e2e-user-data"
+    chroot "$rootfs" /usr/bin/amiboot validate --json /tmp/amiboot-e2e-user-data \
+      >"$work/validate-boot-$bn.json" 2>"$work/validate-boot-$bn.err" || true
+  done
+  rm -f "$rootfs/tmp/amiboot-e2e-user-data"
   # Each image its own machine id, as on a fresh instance.
   : >"$rootfs/etc/machine-id"
   systemd-machine-id-setup --root="$rootfs" >/dev/null 2>&1 || true
@@ -521,6 +631,11 @@ say "image ready in $(($(date +%s) - t))s"
 declare -A boot_seconds=()
 for entry in "${E2E_BOOTS[@]}"; do
   read -r n id extra <<<"$entry"
+  reason=$(boot_skip_reason "$n" || true)
+  if [ -n "$reason" ]; then
+    say "boot $n: SKIPPED: $reason"
+    continue
+  fi
   say "boot $n: instance $id${extra:+, kernel command line + $extra}"
   if boot "$n" "$id" "$extra"; then
     boot_seconds[$n]=$BOOT_SECONDS
