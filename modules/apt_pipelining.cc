@@ -1,8 +1,5 @@
 #include "modules/apt_pipelining.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "agent/core/strings.h"
 #include "modules/os_release.h"
 
@@ -31,9 +28,7 @@ std::optional<AptPipeliningConfig> decode_apt_pipelining(const Value& doc, Diagn
     return std::nullopt;
   }
   // cloud-init compares str(value).lower().strip().
-  std::string word(trim(*s));
-  std::transform(word.begin(), word.end(), word.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string word = lowercase(trim(*s));
   if (word == "os") {
     return std::nullopt;
   }

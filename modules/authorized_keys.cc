@@ -1,7 +1,5 @@
 #include "modules/authorized_keys.h"
 
-#include <sstream>
-
 #include "agent/core/strings.h"
 
 namespace amiboot {
@@ -43,11 +41,7 @@ std::string key_blob(const std::string& line) {
 
 std::string merge_authorized_keys(const std::string& existing, const std::vector<std::string>& keys,
                                   const std::string& options) {
-  std::vector<std::string> lines;
-  std::istringstream in(existing);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
+  std::vector<std::string> lines = split_lines(existing);
   for (const auto& key : keys) {
     std::string wanted = options.empty() ? key : options + " " + key;
     std::string blob = key_blob(key);
@@ -63,11 +57,7 @@ std::string merge_authorized_keys(const std::string& existing, const std::vector
       lines.push_back(wanted);
     }
   }
-  std::string out;
-  for (const auto& line : lines) {
-    out += line + "\n";
-  }
-  return out;
+  return join_lines(lines);
 }
 
 }  // namespace amiboot

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "agent/core/codecs.h"
+#include "agent/core/strings.h"
 #include "modules/image_program.h"
 #include "modules/os_release.h"
 
@@ -52,18 +53,6 @@ constexpr const char* kCaCertificatesConf = "/etc/ca-certificates.conf";
 // runs it again) finds one header, not two.
 constexpr const char* kConfHeader = "# Modified by cloud-init to deselect certs due to user-data";
 constexpr const char* kFilePrefix = "cloud-init-ca-cert-";
-
-std::string trim(std::string_view s) {
-  std::size_t b = 0;
-  std::size_t e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) {
-    ++b;
-  }
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) {
-    --e;
-  }
-  return std::string(s.substr(b, e - b));
-}
 
 bool is_base64_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=';
@@ -164,7 +153,7 @@ std::optional<PemProblem> check_pem_certificates(std::string_view text) {
   std::vector<std::string> lines;
   std::istringstream in{std::string(text)};
   for (std::string line; std::getline(in, line);) {
-    lines.push_back(trim(line));
+    lines.emplace_back(trim(line));
   }
   int certificates = 0;
   int begin_line = 0;  // inside a certificate since this line; 0 = outside
@@ -249,11 +238,7 @@ std::string deselect_ca_certificates_conf(const std::string& conf) {
       out.push_back("!" + line);
     }
   }
-  std::string text;
-  for (const auto& line : out) {
-    text += line + "\n";
-  }
-  return text;
+  return join_lines(out);
 }
 
 std::optional<CaCertsConfig> decode_ca_certs(const Value& doc, Diagnostics& out) {

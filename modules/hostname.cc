@@ -5,6 +5,7 @@
 #include <sstream>
 #include <vector>
 
+#include "agent/core/strings.h"
 #include "modules/os_release.h"
 
 namespace amiboot {
@@ -151,11 +152,7 @@ std::string render_etc_hosts(const std::optional<std::string>& existing, const N
            "::1 localhost ip6-localhost ip6-loopback\nff02::1 ip6-allnodes\n"
            "ff02::2 ip6-allrouters\n";
   }
-  std::vector<std::string> lines;
-  std::istringstream in(*existing);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
+  std::vector<std::string> lines = split_lines(*existing);
   std::vector<std::string> out;
   std::size_t insert_at = std::string::npos;
   std::size_t after_loopback = std::string::npos;
@@ -191,11 +188,7 @@ std::string render_etc_hosts(const std::optional<std::string>& existing, const N
     }
     out.insert(out.begin() + static_cast<long>(insert_at), ours);
   }
-  std::string text;
-  for (const auto& line : out) {
-    text += line + "\n";
-  }
-  return text;
+  return join_lines(out);
 }
 
 PlanResult plan_hostname(const HostnameConfig& cfg, const Facts& input) {

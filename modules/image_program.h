@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -60,6 +61,18 @@ inline bool is_program_name_or_path(const std::string& s) {
              : s.find('/') == std::string::npos && std::none_of(s.begin(), s.end(), [](char c) {
                  return std::iscntrl(static_cast<unsigned char>(c)) != 0;
                });
+}
+
+/// A `check_exe` key (ntp, rsyslog) as the decoders take it: nullopt, and
+/// an error at `path`, unless it is a program name or an absolute path.
+inline std::optional<std::string> decode_check_exe(Decoder& d, const Value& v,
+                                                   const std::string& path) {
+  auto s = d.string(v, path);
+  if (s && !is_program_name_or_path(*s)) {
+    d.error(v, path, "expected a program name or an absolute path, got '" + *s + "'");
+    return std::nullopt;
+  }
+  return s;
 }
 
 }  // namespace amiboot

@@ -1,6 +1,5 @@
 #include "modules/locale.h"
 
-#include <algorithm>
 #include <cctype>
 #include <sstream>
 #include <vector>
@@ -14,29 +13,6 @@ namespace {
 
 constexpr const char* kSupported = "/usr/share/i18n/SUPPORTED";
 constexpr const char* kLocaleGen = "/etc/locale.gen";
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
-  return lines;
-}
-
-std::string joined(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& line : lines) {
-    out += line + "\n";
-  }
-  return out;
-}
 
 // language[_territory][.codeset][@modifier], as glibc names locales; also C,
 // C.UTF-8 and POSIX. Nothing else reaches a file or an argv.
@@ -70,7 +46,7 @@ bool valid_locale_name(const std::string& s) {
 
 // Locales glibc has without generating them (cloud-init's list).
 bool needs_no_generation(const std::string& locale) {
-  std::string l = lower(locale);
+  std::string l = lowercase(locale);
   return l == "c" || l == "c.utf-8" || l == "c.utf8" || l == "posix";
 }
 
@@ -98,25 +74,12 @@ LocaleParts parts_of(const std::string& name) {
   return p;
 }
 
-std::optional<std::string> decode_file(const Value& v, const std::string& key, Decoder& decoder) {
-  auto p = decoder.string(v, key);
-  if (!p) {
-    return std::nullopt;
-  }
-  bool climbs = ("/" + *p + "/").find("/../") != std::string::npos;
-  if (p->empty() || (*p)[0] != '/' || climbs || p->back() == '/') {
-    decoder.error(v, key, "expected an absolute file path without '..', got '" + *p + "'");
-    return std::nullopt;
-  }
-  return p;
-}
-
 }  // namespace
 
 std::string supported_line(const std::string& supported, const std::string& locale) {
   LocaleParts wanted = parts_of(locale);
   std::string close;
-  for (const auto& raw : lines_of(supported)) {
+  for (const auto& raw : split_lines(supported)) {
     std::istringstream words(raw);
     std::string name, charset;
     if (!(words >> name >> charset) || name[0] == '#') {
@@ -143,7 +106,7 @@ std::string enable_in_locale_gen(const std::string& existing, const std::string&
     }
     return out;
   };
-  std::vector<std::string> lines = lines_of(existing);
+  std::vector<std::string> lines = split_lines(existing);
   bool found = false;
   for (auto& raw : lines) {
     std::string s(trim(raw));
@@ -158,13 +121,13 @@ std::string enable_in_locale_gen(const std::string& existing, const std::string&
   if (!found) {
     lines.push_back(line);
   }
-  return joined(lines);
+  return join_lines(lines);
 }
 
 std::string set_lang(const std::string& existing, const std::string& locale) {
   std::vector<std::string> out;
   bool set = false;
-  for (const auto& raw : lines_of(existing)) {
+  for (const auto& raw : split_lines(existing)) {
     std::string_view s = trim(raw);
     if (s.starts_with("export ")) {
       s = trim(s.substr(7));
@@ -181,7 +144,7 @@ std::string set_lang(const std::string& existing, const std::string& locale) {
   if (!set) {
     out.push_back("LANG=" + locale);
   }
-  return joined(out);
+  return join_lines(out);
 }
 
 std::optional<LocaleConfig> decode_locale(const Value& doc, Diagnostics& out) {
@@ -189,7 +152,7 @@ std::optional<LocaleConfig> decode_locale(const Value& doc, Diagnostics& out) {
   std::optional<std::string> config_file;
   const Value* file = doc.get("locale_configfile");
   if (file != nullptr && !file->is_null()) {
-    config_file = decode_file(*file, "locale_configfile", decoder);
+    config_file = decoder.file_path(*file, "locale_configfile");
   }
   const Value* v = doc.get("locale");
   if (v == nullptr || v->is_null()) {
@@ -213,7 +176,7 @@ std::optional<LocaleConfig> decode_locale(const Value& doc, Diagnostics& out) {
   if (!name) {
     return std::nullopt;
   }
-  std::string l = lower(std::string(trim(*name)));
+  std::string l = lowercase(std::string(trim(*name)));
   if (l == "false" || l == "off" || l == "no" || l == "0") {
     return std::nullopt;  // cloud-init's util.is_false
   }

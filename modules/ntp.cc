@@ -95,13 +95,8 @@ void decode_overrides(Decoder& d, const Value& v, NtpConfig& cfg) {
     }
   }
   if (const Value* p = v.get("check_exe")) {
-    if (auto s = d.string(*p, "ntp.config.check_exe")) {
-      if (!is_program_name_or_path(*s)) {
-        d.error(*p, "ntp.config.check_exe",
-                "expected a program name or an absolute path, got '" + *s + "'");
-      } else {
-        o.check_exe = *s;
-      }
+    if (auto s = decode_check_exe(d, *p, "ntp.config.check_exe")) {
+      o.check_exe = *s;
     }
   }
   if (const Value* p = v.get("service_name")) {

@@ -1,9 +1,7 @@
 #include "modules/random_seed.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "agent/core/codecs.h"
+#include "agent/core/strings.h"
 
 namespace amiboot {
 
@@ -11,25 +9,6 @@ namespace {
 
 // More than any seed needs; a gzip bomb stops here.
 constexpr std::size_t kMaxSeedBytes = 1 << 20;
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::optional<std::string> decode_file(const Value& v, const std::string& key, Decoder& decoder) {
-  auto p = decoder.string(v, key);
-  if (!p) {
-    return std::nullopt;
-  }
-  bool climbs = ("/" + *p + "/").find("/../") != std::string::npos;
-  if (p->empty() || (*p)[0] != '/' || climbs || p->back() == '/') {
-    decoder.error(v, key, "expected an absolute file path without '..', got '" + *p + "'");
-    return std::nullopt;
-  }
-  return p;
-}
 
 // A program on the machine that runs the commands: a name on the PATH, or
 // a path.
@@ -54,13 +33,13 @@ std::optional<RandomSeedConfig> decode_random_seed(const Value& doc, Diagnostics
   RandomSeedConfig config;
   config.command_pos = v->pos;
   if (const Value* f = v->get("file"); f != nullptr && !f->is_null()) {
-    config.file = decode_file(*f, "random_seed.file", decoder).value_or(config.file);
+    config.file = decoder.file_path(*f, "random_seed.file").value_or(config.file);
   }
   std::string encoding = "raw";
   const Value* e = v->get("encoding");
   if (e != nullptr && !e->is_null()) {
     if (auto s = decoder.string(*e, "random_seed.encoding")) {
-      encoding = lower(*s);
+      encoding = lowercase(*s);
       if (encoding != "raw" && encoding != "base64" && encoding != "b64" && encoding != "gzip" &&
           encoding != "gz") {
         decoder.error(*e, "random_seed.encoding",

@@ -302,13 +302,8 @@ std::optional<RsyslogConfig> decode_rsyslog(const Value& doc, Diagnostics& out) 
     cfg.install = d.boolean(*install, "rsyslog.install_rsyslog").value_or(false);
   }
   if (const Value* exe = v->get("check_exe")) {
-    if (auto s = d.string(*exe, "rsyslog.check_exe")) {
-      if (!is_program_name_or_path(*s)) {
-        d.error(*exe, "rsyslog.check_exe",
-                "expected a program name or an absolute path, got '" + *s + "'");
-      } else {
-        cfg.check_exe = *s;
-      }
+    if (auto s = decode_check_exe(d, *exe, "rsyslog.check_exe")) {
+      cfg.check_exe = *s;
     }
   }
   if (const Value* packages = v->get("packages")) {

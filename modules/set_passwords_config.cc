@@ -163,12 +163,6 @@ void decode_list(const Value& list, UserFieldDecoder& ud, PasswordsConfig& out) 
   }
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 }  // namespace
 
 bool is_crypt_hash(const std::string& s) {
@@ -243,7 +237,7 @@ void decode_passwords(const Value& doc, UserFieldDecoder& ud, PasswordsConfig& o
     // cloud-init's util.is_true / is_false; any other string leaves sshd
     // alone with a warning, as there.
     std::optional<bool> b = p->plain ? p->as_bool() : std::nullopt;
-    std::string word = p->is_scalar() ? lower(p->scalar) : "";
+    std::string word = p->is_scalar() ? lowercase(p->scalar) : "";
     if (b) {
       out.ssh_pwauth = *b;
     } else if (!p->is_scalar()) {

@@ -1,20 +1,12 @@
 #include "modules/sshd_config.h"
 
 #include <algorithm>
-#include <cctype>
-#include <sstream>
 
 #include "agent/core/strings.h"
 
 namespace amiboot {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 // The keyword of an sshd_config line, lower case; "" for blank lines and
 // comments. sshd splits a keyword from its value at whitespace or '='.
@@ -23,24 +15,7 @@ std::string keyword_of(const std::string& line) {
   if (s.empty() || s[0] == '#') {
     return "";
   }
-  return lower(std::string(s.substr(0, s.find_first_of(" \t="))));
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
-  return lines;
-}
-
-std::string joined(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& line : lines) {
-    out += line + "\n";
-  }
-  return out;
+  return lowercase(std::string(s.substr(0, s.find_first_of(" \t="))));
 }
 
 std::size_t first_match_block(const std::vector<std::string>& lines) {
@@ -59,7 +34,7 @@ bool sshd_reads_drop_ins(const SystemView& system) {
   if (!config) {
     return system.path_exists("/etc/ssh/sshd_config.d");
   }
-  for (const auto& line : lines_of(*config)) {
+  for (const auto& line : split_lines(*config)) {
     if (line.starts_with("Include /etc/ssh/sshd_config.d/*.conf")) {
       return true;
     }
@@ -69,9 +44,9 @@ bool sshd_reads_drop_ins(const SystemView& system) {
 
 std::string set_sshd_option(const std::string& config, const std::string& keyword,
                             const std::string& value) {
-  std::vector<std::string> lines = lines_of(config);
+  std::vector<std::string> lines = split_lines(config);
   std::size_t match = first_match_block(lines);
-  std::string wanted = lower(keyword);
+  std::string wanted = lowercase(keyword);
   bool found = false;
   for (std::size_t i = 0; i < match; ++i) {
     if (keyword_of(lines[i]) == wanted) {
@@ -82,11 +57,11 @@ std::string set_sshd_option(const std::string& config, const std::string& keywor
   if (!found) {
     lines.insert(lines.begin() + static_cast<std::ptrdiff_t>(match), keyword + " " + value);
   }
-  return joined(lines);
+  return join_lines(lines);
 }
 
 std::string add_sshd_lines(const std::string& config, const std::vector<std::string>& add) {
-  std::vector<std::string> lines = lines_of(config);
+  std::vector<std::string> lines = split_lines(config);
   std::size_t match = first_match_block(lines);
   for (const auto& line : add) {
     if (std::find(lines.begin(), lines.begin() + static_cast<std::ptrdiff_t>(match), line) ==
@@ -95,7 +70,7 @@ std::string add_sshd_lines(const std::string& config, const std::vector<std::str
       ++match;
     }
   }
-  return joined(lines);
+  return join_lines(lines);
 }
 
 }  // namespace amiboot

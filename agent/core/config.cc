@@ -506,6 +506,19 @@ const Value* Decoder::map(const Value& v, const std::string& path) {
   return &v;
 }
 
+std::optional<std::string> Decoder::file_path(const Value& v, const std::string& path) {
+  auto p = string(v, path);
+  if (!p) {
+    return std::nullopt;
+  }
+  bool climbs = ("/" + *p + "/").find("/../") != std::string::npos;
+  if (p->empty() || (*p)[0] != '/' || climbs || p->back() == '/') {
+    error(v, path, "expected an absolute file path without '..', got '" + *p + "'");
+    return std::nullopt;
+  }
+  return p;
+}
+
 void Decoder::unknown_keys(const Value& map, const std::string& path,
                            std::initializer_list<std::string_view> known) {
   for (const auto& e : map.entries) {

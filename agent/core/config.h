@@ -108,6 +108,9 @@ class Decoder {
   /// nullptr (and an error) unless v is a list / a map.
   const Value* list(const Value& v, const std::string& path);
   const Value* map(const Value& v, const std::string& path);
+  /// A file the agent writes: an absolute path, no '..' component that
+  /// could leave its folder, and no trailing '/' (a folder is not a file).
+  std::optional<std::string> file_path(const Value& v, const std::string& path);
   /// Warns about keys of `map` not in `known`.
   void unknown_keys(const Value& map, const std::string& path,
                     std::initializer_list<std::string_view> known);

@@ -24,4 +24,15 @@ std::string octal_mode(unsigned mode);
 /// The value of a hex digit, -1 for anything else.
 int hex_value(char c);
 
+/// `s` with its ASCII letters in lower case (std::tolower in the C locale).
+std::string lowercase(std::string_view s);
+
+/// The lines of a text file, without their '\n'. A final line without one
+/// still counts; a final '\n' adds no empty line, so that join_lines gives
+/// back the text (with a '\n' added at the end when it had none).
+std::vector<std::string> split_lines(std::string_view text);
+
+/// Each line followed by '\n'.
+std::string join_lines(const std::vector<std::string>& lines);
+
 }  // namespace amiboot

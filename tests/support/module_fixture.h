@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "agent/cloud_config.h"
 #include "agent/core/config.h"
 #include "modules/module.h"
 #include "tests/support/fake_system_view.h"
@@ -39,6 +40,51 @@ inline PlanResult plan_module(std::string_view module, const Value& config, cons
   PlanResult plan = spec.plan(typed.get(), facts);
   plan.diagnostics.insert(plan.diagnostics.begin(), decoded.begin(), decoded.end());
   return plan;
+}
+
+/// Every diagnostic as `amiboot validate` prints it, one a line: what a
+/// failed expectation shows.
+inline std::string formatted(const Diagnostics& d) {
+  std::string out;
+  for (const auto& x : d) {
+    out += x.format() + "\n";
+  }
+  return out;
+}
+
+/// `amiboot validate` of one document: the whole cloud-config check, all
+/// modules' decoders and the keys no module owns.
+inline Diagnostics validate(const Value& doc) {
+  Diagnostics d;
+  check_cloud_config(doc, d);
+  return d;
+}
+
+/// The same from YAML text; a YAML error is the one diagnostic, as
+/// `amiboot validate` reports it.
+inline Diagnostics validate(const std::string& yaml) {
+  auto doc = parse_yaml(yaml, "user-data");
+  if (!doc) {
+    return {Diagnostic{Diagnostic::Severity::Error, {}, "", doc.error().message}};
+  }
+  return validate(*doc);
+}
+
+/// For cloud-init's documented examples, which must be accepted without a
+/// single remark: `EXPECT_TRUE(testing::validates_cleanly(yaml))`.
+inline ::testing::AssertionResult validates_cleanly(const std::string& yaml) {
+  auto doc = parse_yaml(yaml, "user-data");
+  if (!doc) {
+    return ::testing::AssertionFailure() << doc.error().message << "\nin:\n" << yaml;
+  }
+  Diagnostics d;
+  bool accepted = check_cloud_config(*doc, d);
+  if (!accepted || !d.empty()) {
+    return ::testing::AssertionFailure()
+           << (accepted ? "accepted with remarks:\n" : "rejected:\n") << formatted(d) << "in:\n"
+           << yaml;
+  }
+  return ::testing::AssertionSuccess();
 }
 
 struct ModuleFixture {

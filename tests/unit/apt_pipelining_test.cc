@@ -5,15 +5,12 @@
 
 #include "agent/cloud_config.h"
 #include "tests/support/module_fixture.h"
+#include "tests/support/os_release_samples.h"
 
 namespace amiboot {
 namespace {
 
-constexpr const char* kDebian = "ID=debian\nVERSION_ID=\"12\"\n";
-constexpr const char* kUbuntu = "ID=ubuntu\nID_LIKE=debian\n";
-constexpr const char* kAmazon = "ID=\"amzn\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"2023\"\n";
-constexpr const char* kRhel = "ID=\"rhel\"\nID_LIKE=\"fedora\"\n";
-constexpr const char* kSuse = "ID=\"sles\"\nID_LIKE=\"suse\"\n";
+using namespace testing::os_release;
 
 struct Fixture : testing::ModuleFixture {
   Fixture(const std::string& yaml, const std::string& os) : ModuleFixture(yaml) {
@@ -73,7 +70,7 @@ TEST(AptPipelining, DepthsCloudInitDoesNotWriteAreWarnings) {
 }
 
 TEST(AptPipelining, OtherSystemsHaveNoApt) {
-  for (const char* os : {kAmazon, kRhel, kSuse}) {
+  for (const char* os : {kAmazon, kRhel, kSles}) {
     Fixture f("apt_pipelining: false\n", os);
     auto plan = f.plan("apt_pipelining");
     EXPECT_TRUE(plan.actions.empty()) << os;
@@ -112,11 +109,7 @@ TEST(AptPipelining, CloudInitsDocumentedExamplesAreAcceptedAndActedOn) {
       {"#cloud-config\napt_pipelining: 3\n", {depth_file(3)}},
   };
   for (const auto& [yaml, actions] : examples) {
-    auto doc = parse_yaml(yaml, "user-data");
-    ASSERT_TRUE(doc.ok());
-    Diagnostics d;
-    EXPECT_TRUE(check_cloud_config(*doc, d)) << yaml;
-    EXPECT_TRUE(d.empty()) << yaml;
+    EXPECT_TRUE(testing::validates_cleanly(yaml));
     Fixture f(yaml, kUbuntu);
     EXPECT_EQ(f.plan("apt_pipelining").actions, actions) << yaml;
   }

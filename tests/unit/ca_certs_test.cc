@@ -7,13 +7,12 @@
 
 #include "agent/cloud_config.h"
 #include "tests/support/module_fixture.h"
+#include "tests/support/os_release_samples.h"
 
 namespace amiboot {
 namespace {
 
-constexpr const char* kDebianOs = "ID=debian\nVERSION_ID=\"12\"\n";
-constexpr const char* kAmazonOs = "ID=\"amzn\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"2023\"\n";
-constexpr const char* kSuseOs = "ID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\n";
+using namespace testing::os_release;
 
 // Two self-signed test CAs (openssl req -x509, P-256); the first is
 // tests/fixtures/test-ca.pem.
@@ -55,8 +54,7 @@ std::string item(const std::string& pem) {
 }
 
 struct Fixture : testing::ModuleFixture {
-  explicit Fixture(const std::string& yaml, const std::string& os = kDebianOs)
-      : ModuleFixture(yaml) {
+  explicit Fixture(const std::string& yaml, const std::string& os = kDebian) : ModuleFixture(yaml) {
     system.files["/etc/os-release"] = os;
     system.files["/usr/sbin/update-ca-certificates"] = "";
     system.files["/usr/bin/update-ca-trust"] = "";
@@ -75,29 +73,10 @@ WriteFile cert(const std::string& path, const std::string& pem, int index) {
                    "root:root", false, "ca_certs: trusted[" + std::to_string(index) + "]"};
 }
 
-/// `amiboot validate` of one document: the whole cloud-config check.
-Diagnostics validate(const std::string& yaml) {
-  Diagnostics d;
-  auto doc = parse_yaml(yaml, "user-data");
-  EXPECT_TRUE(doc.ok());
-  if (doc) {
-    check_cloud_config(*doc, d);
-  }
-  return d;
-}
-
-std::string all(const Diagnostics& d) {
-  std::string out;
-  for (const auto& x : d) {
-    out += x.format() + "\n";
-  }
-  return out;
-}
-
 TEST(CaCerts, DebianWritesEachCertificateThenRunsUpdateCaCertificatesInTheImage) {
   Fixture f("ca_certs:\n  trusted:\n" + item(kCa1) + item(kCa2));
   auto plan = f.plan("ca_certs");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   std::vector<Action> expected = {
       cert("/usr/local/share/ca-certificates/cloud-init-ca-cert-1.crt", kCa1, 0),
       cert("/usr/local/share/ca-certificates/cloud-init-ca-cert-2.crt", kCa2, 1),
@@ -107,10 +86,10 @@ TEST(CaCerts, DebianWritesEachCertificateThenRunsUpdateCaCertificatesInTheImage)
 }
 
 TEST(CaCerts, TheRedHatFamilyUsesItsAnchorsAndUpdateCaTrust) {
-  for (const char* os : {kAmazonOs, "ID=\"rhel\"\nID_LIKE=\"fedora\"\n", "ID=fedora\n"}) {
+  for (const char* os : {kAmazon, "ID=\"rhel\"\nID_LIKE=\"fedora\"\n", "ID=fedora\n"}) {
     Fixture f("ca_certs:\n  trusted:\n" + item(kCa1), os);
     auto plan = f.plan("ca_certs");
-    ASSERT_TRUE(plan.diagnostics.empty()) << os << all(plan.diagnostics);
+    ASSERT_TRUE(plan.diagnostics.empty()) << os << testing::formatted(plan.diagnostics);
     std::vector<Action> expected = {
         cert("/etc/pki/ca-trust/source/anchors/cloud-init-ca-cert-1.crt", kCa1, 0),
         in_image("/usr/bin/update-ca-trust", "ca_certs: update-ca-trust")};
@@ -119,9 +98,9 @@ TEST(CaCerts, TheRedHatFamilyUsesItsAnchorsAndUpdateCaTrust) {
 }
 
 TEST(CaCerts, SuseUsesItsAnchorsAndUpdateCaCertificates) {
-  Fixture f("ca_certs:\n  trusted:\n" + item(kCa2), kSuseOs);
+  Fixture f("ca_certs:\n  trusted:\n" + item(kCa2), kOpenSuse);
   auto plan = f.plan("ca_certs");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   std::vector<Action> expected = {
       cert("/etc/pki/trust/anchors/cloud-init-ca-cert-1.crt", kCa2, 0),
       in_image("/usr/sbin/update-ca-certificates", "ca_certs: update-ca-certificates")};
@@ -138,7 +117,7 @@ TEST(CaCerts, RemoveDefaultsOnDebianDeselectsEveryEntryAndTellsDebconf) {
       "\n"
       "mozilla/ISRG_Root_X1.crt\n";
   auto plan = f.plan("ca_certs");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   RunCommand debconf = in_image("/usr/bin/debconf-set-selections",
                                 "ca_certs: remove_defaults: debconf-set-selections");
   debconf.input = "ca-certificates ca-certificates/trust_new_crts select no\n";
@@ -162,13 +141,13 @@ TEST(CaCerts, RemoveDefaultsOnDebianDeselectsEveryEntryAndTellsDebconf) {
 }
 
 TEST(CaCerts, RemoveDefaultsOnTheRedHatFamilyEmptiesTheTrustSources) {
-  Fixture f("ca_certs: {remove_defaults: true}\n", kAmazonOs);
+  Fixture f("ca_certs: {remove_defaults: true}\n", kAmazon);
   f.system.files["/usr/share/pki/ca-trust-source/ca-bundle.trust.p11-kit"] = "...";
   f.system.files["/usr/share/pki/ca-trust-source/README"] = "...";
   f.system.files["/etc/pki/ca-trust/source/anchors/corp.pem"] = "...";
   f.system.files["/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"] = "...";
   auto plan = f.plan("ca_certs");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   // The extracted bundles' folders stay: update-ca-trust writes into them.
   std::vector<Action> expected = {
       RemoveFile{"/usr/share/pki/ca-trust-source/README", "ca_certs: remove_defaults"},
@@ -186,7 +165,7 @@ TEST(CaCerts, CertificatesAnEarlierConfigAddedAndThisOneDoesNotAreRemoved) {
     f.system.files[std::string("/usr/local/share/ca-certificates/") + name] = "old";
   }
   auto plan = f.plan("ca_certs");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   std::vector<Action> expected = {
       cert("/usr/local/share/ca-certificates/cloud-init-ca-cert-1.crt", kCa1, 0),
       RemoveFile{"/usr/local/share/ca-certificates/cloud-init-ca-cert-10.crt",
@@ -207,7 +186,7 @@ TEST(CaCerts, AMissingToolIsAnErrorNamingItAndNothingIsWritten) {
             "ca_certs: update-ca-certificates is not on this image (the ca-certificates package "
             "has it); nothing was written");
 
-  Fixture rhel("ca_certs:\n  trusted:\n" + item(kCa1), kAmazonOs);
+  Fixture rhel("ca_certs:\n  trusted:\n" + item(kCa1), kAmazon);
   rhel.system.files.erase("/usr/bin/update-ca-trust");
   auto missing = rhel.plan("ca_certs");
   EXPECT_TRUE(missing.actions.empty());
@@ -270,7 +249,7 @@ TEST(CaCerts, ABrokenCertificateRejectsTheWholeConfigWithItsPosition) {
     Fixture f("ca_certs:\n  trusted:\n" + item(kCa2) + item(c.pem));
     Diagnostics d;
     f.check("ca_certs", d);
-    ASSERT_EQ(d.size(), 1u) << c.pem << all(d);
+    ASSERT_EQ(d.size(), 1u) << c.pem << testing::formatted(d);
     EXPECT_EQ(d[0].format(), "user-data:15:5: ca_certs.trusted[1]: " + c.message) << c.pem;
     auto plan = f.plan("ca_certs");
     EXPECT_TRUE(plan.actions.empty());
@@ -296,7 +275,7 @@ TEST(CaCerts, PemChecksAcceptChainsAndCarriageReturns) {
 TEST(CaCerts, TheDeprecatedNamesWarnAndStillWork) {
   Fixture old("ca-certs:\n  remove-defaults: false\n  trusted:\n" + item(kCa1));
   auto plan = old.plan("ca_certs");
-  ASSERT_EQ(plan.diagnostics.size(), 2u) << all(plan.diagnostics);
+  ASSERT_EQ(plan.diagnostics.size(), 2u) << testing::formatted(plan.diagnostics);
   EXPECT_EQ(plan.diagnostics[0].format(),
             "user-data:2:3: warning: ca-certs: deprecated (cloud-init 22.1); use ca_certs instead");
   EXPECT_EQ(plan.diagnostics[1].format(),
@@ -306,7 +285,7 @@ TEST(CaCerts, TheDeprecatedNamesWarnAndStillWork) {
 
   Fixture both("ca_certs: {trusted: []}\nca-certs:\n  trusted:\n" + item(kCa1));
   auto ignored = both.plan("ca_certs");
-  ASSERT_EQ(ignored.diagnostics.size(), 1u) << all(ignored.diagnostics);
+  ASSERT_EQ(ignored.diagnostics.size(), 1u) << testing::formatted(ignored.diagnostics);
   EXPECT_EQ(ignored.diagnostics[0].message,
             "deprecated, and ca_certs is set too: ca-certs is ignored, as cloud-init ignores it");
   std::vector<Action> update_only = {
@@ -330,7 +309,7 @@ TEST(CaCerts, BadShapesNameTheKeyAndPosition) {
     Diagnostics d;
     f.check("ca_certs", d);
     ASSERT_FALSE(d.empty()) << yaml;
-    EXPECT_EQ(d[0].format(), message) << all(d);
+    EXPECT_EQ(d[0].format(), message) << testing::formatted(d);
   }
 }
 
@@ -349,7 +328,7 @@ TEST(CaCerts, CloudInitsExampleIsRejectedForItsPlaceholdersAndAcceptedWithCertif
   Fixture f(example);
   Diagnostics d;
   f.check("ca_certs", d);
-  ASSERT_EQ(d.size(), 2u) << all(d);
+  ASSERT_EQ(d.size(), 2u) << testing::formatted(d);
   EXPECT_EQ(d[0].format(),
             "user-data:4:5: ca_certs.trusted[0]: line 1 of the certificate: expected -----BEGIN "
             "CERTIFICATE-----, got other text");
@@ -357,19 +336,19 @@ TEST(CaCerts, CloudInitsExampleIsRejectedForItsPlaceholdersAndAcceptedWithCertif
             "user-data:5:5: ca_certs.trusted[1]: line 2 of the certificate: a character that is "
             "not base64 at column 5 of the certificate's body");
 
-  Diagnostics validated = validate(example);
-  ASSERT_EQ(validated.size(), 2u) << all(validated);
+  Diagnostics validated = testing::validate(example);
+  ASSERT_EQ(validated.size(), 2u) << testing::formatted(validated);
   EXPECT_EQ(validated[0].format(), d[0].format());
 
   // The same with real certificates: accepted, each key acted on.
   std::string with_certificates =
       "ca_certs:\n  remove_defaults: true\n  trusted:\n" + item(kCa1) + item(kCa2);
-  Diagnostics accepted = validate(with_certificates);
-  EXPECT_TRUE(accepted.empty()) << all(accepted);
+  Diagnostics accepted = testing::validate(with_certificates);
+  EXPECT_TRUE(accepted.empty()) << testing::formatted(accepted);
   Fixture real(with_certificates);
   real.system.files["/etc/ca-certificates.conf"] = "mozilla/A.crt\n";
   auto plan = real.plan("ca_certs");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   ASSERT_EQ(plan.actions.size(), 5u);
   EXPECT_EQ(std::get<WriteFile>(plan.actions[0]).path, "/etc/ca-certificates.conf");
   EXPECT_EQ(std::get<RunCommand>(plan.actions[1]).argv[2], "/usr/bin/debconf-set-selections");

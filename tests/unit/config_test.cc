@@ -81,6 +81,23 @@ TEST(Config, KeysOfModulesWeLackAreWarningsNamingThem) {
   EXPECT_EQ(d[1].format(), "user-data:4:1: warning: frobnicate: unknown key; ignored");
 }
 
+TEST(Config, DecoderFilePathIsAbsoluteStaysInItsFolderAndIsNoFolder) {
+  auto doc = parse_yaml("- /etc/x.conf\n- etc/x\n- /etc/../x\n- /etc/\n- /etc/..x\n", "t");
+  ASSERT_TRUE(doc.ok());
+  Diagnostics d;
+  Decoder decoder(d);
+  std::vector<std::optional<std::string>> got;
+  for (const auto& item : doc->items) {
+    got.push_back(decoder.file_path(item, "f"));
+  }
+  EXPECT_EQ(got, (std::vector<std::optional<std::string>>{"/etc/x.conf", std::nullopt, std::nullopt,
+                                                          std::nullopt, "/etc/..x"}));
+  EXPECT_EQ(errors(d), (std::vector<std::string>{
+                           "t:2:3: f: expected an absolute file path without '..', got 'etc/x'",
+                           "t:3:3: f: expected an absolute file path without '..', got '/etc/../x'",
+                           "t:4:3: f: expected an absolute file path without '..', got '/etc/'"}));
+}
+
 TEST(Config, DuplicateKeysAreErrors) {
   auto doc = parse_yaml("a: 1\nb: 2\na: 3\n", "user-data");
   ASSERT_FALSE(doc.ok());

@@ -7,16 +7,12 @@
 
 #include "agent/cloud_config.h"
 #include "tests/support/module_fixture.h"
+#include "tests/support/os_release_samples.h"
 
 namespace amiboot {
 namespace {
 
-constexpr const char* kDebian = "ID=debian\nVERSION_ID=\"12\"\n";
-constexpr const char* kUbuntu = "ID=ubuntu\nID_LIKE=debian\n";
-constexpr const char* kAmazon = "ID=\"amzn\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"2023\"\n";
-constexpr const char* kFedora = "ID=fedora\n";
-constexpr const char* kRhel = "ID=\"rhel\"\nID_LIKE=\"fedora\"\n";
-constexpr const char* kSuse = "ID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\n";
+using namespace testing::os_release;
 
 constexpr const char* kSupported =
     "ar_AE.UTF-8 UTF-8\nar_AE ISO-8859-6\nen_US.UTF-8 UTF-8\nen_US ISO-8859-1\n"
@@ -52,19 +48,11 @@ WriteFile locale_gen_file(const std::string& content) {
       .path = "/etc/locale.gen", .content = content, .label = "locale: /etc/locale.gen"};
 }
 
-std::string all(const Diagnostics& d) {
-  std::string out;
-  for (const auto& x : d) {
-    out += x.format() + "\n";
-  }
-  return out;
-}
-
 TEST(Locale, DebianEnablesTheLocaleGeneratesItAndSetsLang) {
   Fixture f("locale: en_US.UTF-8\n", kDebian);
   f.system.files["/etc/default/locale"] = "LANG=C.UTF-8\n";
   auto plan = f.plan("locale");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   std::vector<Action> expected = {
       locale_gen_file("# This file lists locales that you wish to have built.\n\n"
                       "# ar_AE.UTF-8 UTF-8\nen_US.UTF-8 UTF-8\n# fr_CA.UTF-8 UTF-8\n"),
@@ -77,7 +65,7 @@ TEST(Locale, DebianEnablesTheLocaleGeneratesItAndSetsLang) {
 TEST(Locale, UbuntusLocaleGenIsGivenTheName) {
   Fixture f("locale: ar_AE\n", kUbuntu);
   auto plan = f.plan("locale");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   // ar_AE is SUPPORTED's ISO-8859-6 entry, not cloud-init's guess ar_AE.UTF-8
   // (which would leave LANG=ar_AE naming a locale nobody built).
   std::vector<Action> expected = {locale_gen_file(std::string(kLocaleGen) + "ar_AE ISO-8859-6\n"),
@@ -91,7 +79,7 @@ TEST(Locale, CAndPosixNeedNoGeneration) {
     Fixture f(std::string("locale: ") + name + "\n", kDebian);
     f.system.programs.clear();  // not even locale-gen is needed
     auto plan = f.plan("locale");
-    ASSERT_TRUE(plan.diagnostics.empty()) << name << all(plan.diagnostics);
+    ASSERT_TRUE(plan.diagnostics.empty()) << name << testing::formatted(plan.diagnostics);
     EXPECT_EQ(plan.actions, std::vector<Action>{lang_file("/etc/default/locale",
                                                           "LANG=" + std::string(name) + "\n")})
         << name;
@@ -120,12 +108,12 @@ TEST(Locale, ALocaleTheImageDoesNotSupportIsAnErrorWhereItWasWritten) {
 }
 
 TEST(Locale, TheOtherFamiliesSetLangInLocaleConfKeepingTheRest) {
-  for (const char* os : {kAmazon, kFedora, kRhel, kSuse}) {
+  for (const char* os : {kAmazon, kFedora, kRhel, kOpenSuse}) {
     Fixture f("locale: de_DE.UTF-8\n", os);
     f.system.programs.clear();  // compiled locales: nothing to generate
     f.system.files["/etc/locale.conf"] = "LANG=\"C.UTF-8\"\nLC_TIME=en_GB.UTF-8\n";
     auto plan = f.plan("locale");
-    ASSERT_TRUE(plan.diagnostics.empty()) << os << all(plan.diagnostics);
+    ASSERT_TRUE(plan.diagnostics.empty()) << os << testing::formatted(plan.diagnostics);
     EXPECT_EQ(plan.actions, std::vector<Action>{lang_file(
                                 "/etc/locale.conf", "LANG=de_DE.UTF-8\nLC_TIME=en_GB.UTF-8\n")})
         << os;
@@ -187,7 +175,7 @@ TEST(Locale, BadValuesAreRejectedWithLineAndColumn) {
     Fixture f(yaml, kDebian);
     Diagnostics d;
     f.check("locale", d);
-    ASSERT_EQ(d.size(), 1u) << yaml << all(d);
+    ASSERT_EQ(d.size(), 1u) << yaml << testing::formatted(d);
     EXPECT_EQ(d[0].format(), message);
     EXPECT_TRUE(f.plan("locale").actions.empty()) << yaml;
   }
@@ -235,14 +223,10 @@ TEST(Locale, CloudInitsDocumentedExamplesAreAcceptedAndActedOn) {
       {"#cloud-config\nlocale: false\n", {}},
   };
   for (const auto& [yaml, actions] : examples) {
-    auto doc = parse_yaml(yaml, "user-data");
-    ASSERT_TRUE(doc.ok());
-    Diagnostics d;
-    EXPECT_TRUE(check_cloud_config(*doc, d)) << yaml;
-    EXPECT_TRUE(d.empty()) << yaml << all(d);
+    EXPECT_TRUE(testing::validates_cleanly(yaml));
     Fixture f(yaml, kDebian);
     auto plan = f.plan("locale");
-    EXPECT_TRUE(plan.diagnostics.empty()) << yaml << all(plan.diagnostics);
+    EXPECT_TRUE(plan.diagnostics.empty()) << yaml << testing::formatted(plan.diagnostics);
     EXPECT_EQ(plan.actions, actions) << yaml;
   }
 }

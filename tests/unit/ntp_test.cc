@@ -8,15 +8,12 @@
 
 #include "agent/cloud_config.h"
 #include "tests/support/module_fixture.h"
+#include "tests/support/os_release_samples.h"
 
 namespace amiboot {
 namespace {
 
-constexpr const char* kDebianOs = "ID=debian\nVERSION_ID=\"12\"\n";
-constexpr const char* kUbuntuOs = "ID=ubuntu\nID_LIKE=debian\n";
-constexpr const char* kAmazonOs = "ID=\"amzn\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"2023\"\n";
-constexpr const char* kRhelOs = "ID=\"rhel\"\nID_LIKE=\"fedora\"\n";
-constexpr const char* kSuseOs = "ID=\"sles\"\nID_LIKE=\"suse\"\n";
+using namespace testing::os_release;
 
 // chrony.conf.debian with cloud-init's default pools.
 const std::string kDebianChrony =
@@ -108,8 +105,7 @@ const std::string kTimesyncdOnEc2 =
     "3.debian.pool.ntp.org \n";
 
 struct Fixture : testing::ModuleFixture {
-  explicit Fixture(const std::string& yaml, const std::string& os = kDebianOs)
-      : ModuleFixture(yaml) {
+  explicit Fixture(const std::string& yaml, const std::string& os = kDebian) : ModuleFixture(yaml) {
     system.files["/etc/os-release"] = os;
     system.files["/usr/bin/apt-get"] = "";
     system.files["/usr/bin/dnf"] = "";
@@ -133,21 +129,6 @@ WriteFile conf(const std::string& path, const std::string& content) {
   return WriteFile{path, content, 0644, "root:root", false, "ntp: " + path};
 }
 
-/// `amiboot validate` of one document: the whole cloud-config check.
-Diagnostics validate(const Value& doc) {
-  Diagnostics d;
-  check_cloud_config(doc, d);
-  return d;
-}
-
-std::string all(const Diagnostics& d) {
-  std::string out;
-  for (const auto& x : d) {
-    out += x.format() + "\n";
-  }
-  return out;
-}
-
 const WriteFile& written(const PlanResult& plan) {
   for (const auto& a : plan.actions) {
     if (const auto* w = std::get_if<WriteFile>(&a)) {
@@ -164,7 +145,7 @@ TEST(Ntp, AutoPicksTheFirstPreferredClientTheImageHas) {
   chrony.system.files["/usr/sbin/chronyd"] = "";
   chrony.system.files["/lib/systemd/systemd-timesyncd"] = "";
   auto plan = chrony.plan("ntp");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   std::vector<Action> expected = {conf("/etc/chrony/chrony.conf", kDebianChrony),
                                   restart("chrony")};
   EXPECT_EQ(plan.actions, expected);
@@ -173,7 +154,7 @@ TEST(Ntp, AutoPicksTheFirstPreferredClientTheImageHas) {
   Fixture timesyncd("ntp:\n");
   timesyncd.system.files["/lib/systemd/systemd-timesyncd"] = "";
   auto plan2 = timesyncd.plan("ntp");
-  ASSERT_TRUE(plan2.diagnostics.empty()) << all(plan2.diagnostics);
+  ASSERT_TRUE(plan2.diagnostics.empty()) << testing::formatted(plan2.diagnostics);
   ASSERT_EQ(plan2.actions.size(), 2u);
   EXPECT_EQ(written(plan2).path, "/etc/systemd/timesyncd.conf.d/cloud-init.conf");
   EXPECT_EQ(plan2.actions[1], Action(restart("systemd-timesyncd")));
@@ -181,7 +162,7 @@ TEST(Ntp, AutoPicksTheFirstPreferredClientTheImageHas) {
   // None at all: cloud-init's first preference, installed.
   Fixture none("ntp: {}\n");
   auto plan3 = none.plan("ntp");
-  ASSERT_TRUE(plan3.diagnostics.empty()) << all(plan3.diagnostics);
+  ASSERT_TRUE(plan3.diagnostics.empty()) << testing::formatted(plan3.diagnostics);
   std::vector<Action> expected3 = {
       ManagePackages{
           .manager = "apt", .packages = {{"chrony", ""}}, .label = "ntp: install chrony"},
@@ -191,11 +172,11 @@ TEST(Ntp, AutoPicksTheFirstPreferredClientTheImageHas) {
 }
 
 TEST(Ntp, OnEc2TheTimeSyncServiceIsPreferredUntilServersOrPoolsReplaceIt) {
-  Fixture f("ntp: {}\n", kAmazonOs);
+  Fixture f("ntp: {}\n", kAmazon);
   f.metadata.source = "imds";
   f.system.files["/usr/sbin/chronyd"] = "";
   auto plan = f.plan("ntp");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   std::vector<Action> expected = {conf("/etc/chrony.conf", kAmazonChronyOnEc2), restart("chronyd")};
   EXPECT_EQ(plan.actions, expected);
 
@@ -207,7 +188,7 @@ TEST(Ntp, OnEc2TheTimeSyncServiceIsPreferredUntilServersOrPoolsReplaceIt) {
 
   // The user's servers replace it, as they replace cloud-init's pools.
   Fixture own("ntp: {servers: [ntp.example.com], peers: [10.0.0.7], allow: [10.0.0.0/8]}\n",
-              kAmazonOs);
+              kAmazon);
   own.metadata.source = "imds";
   own.system.files["/usr/sbin/chronyd"] = "";
   std::string text = written(own.plan("ntp")).content;
@@ -219,7 +200,7 @@ TEST(Ntp, OnEc2TheTimeSyncServiceIsPreferredUntilServersOrPoolsReplaceIt) {
       << text;
 
   // Off EC2 (a seed directory): cloud-init's pools only.
-  Fixture seed("ntp: {}\n", kAmazonOs);
+  Fixture seed("ntp: {}\n", kAmazon);
   seed.system.files["/usr/sbin/chronyd"] = "";
   EXPECT_EQ(written(seed.plan("ntp")).content.find("169.254.169.123"), std::string::npos);
 }
@@ -234,42 +215,43 @@ TEST(Ntp, EachFamilyHasItsPathsServicesAndTemplates) {
     const char* marker;  // a line only that distribution's template has
   };
   for (const auto& c : std::vector<Case>{
-           {kDebianOs, "chrony", "/usr/sbin/chronyd", "/etc/chrony/chrony.conf", "chrony",
+           {kDebian, "chrony", "/usr/sbin/chronyd", "/etc/chrony/chrony.conf", "chrony",
             "keyfile /etc/chrony/chrony.keys\n"},
-           {kUbuntuOs, "chrony", "/usr/sbin/chronyd", "/etc/chrony/chrony.conf", "chrony",
+           {kUbuntu, "chrony", "/usr/sbin/chronyd", "/etc/chrony/chrony.conf", "chrony",
             "Approved by Ubuntu Technical Board"},
-           {kUbuntuOs, "ntp", "/usr/sbin/ntpd", "/etc/ntp.conf", "ntp",
+           {kUbuntu, "ntp", "/usr/sbin/ntpd", "/etc/ntp.conf", "ntp",
             "# Use Ubuntu's ntp server as a fallback.\n"},
-           {kDebianOs, "ntpdate", "/usr/sbin/ntpdate", "/etc/ntp.conf", "ntpdate",
+           {kDebian, "ntpdate", "/usr/sbin/ntpdate", "/etc/ntp.conf", "ntpdate",
             "driftfile /var/lib/ntp/ntp.drift\n"},
-           {kAmazonOs, "chrony", "/usr/sbin/chronyd", "/etc/chrony.conf", "chronyd",
+           {kAmazon, "chrony", "/usr/sbin/chronyd", "/etc/chrony.conf", "chronyd",
             "#minsources 2\n"},
-           {kRhelOs, "ntp", "/usr/sbin/ntpd", "/etc/ntp.conf", "ntpd",
+           {kRhel, "ntp", "/usr/sbin/ntpd", "/etc/ntp.conf", "ntpd",
             "restrict default kod nomodify notrap nopeer noquery\n"},
            {"ID=fedora\n", "chrony", "/usr/sbin/chronyd", "/etc/chrony.conf", "chronyd",
             "leapsectz right/UTC\n"},
            {"ID=fedora\n", "ntp", "/usr/sbin/ntpd", "/etc/ntp.conf", "ntpd", "disable monitor\n"},
-           {kSuseOs, "chrony", "/usr/sbin/chronyd", "/etc/chrony.conf", "chronyd",
+           {kSles, "chrony", "/usr/sbin/chronyd", "/etc/chrony.conf", "chronyd",
             "#allow 192.168/16\n"},
-           {kSuseOs, "systemd-timesyncd", "/usr/lib/systemd/systemd-timesyncd",
+           {kSles, "systemd-timesyncd", "/usr/lib/systemd/systemd-timesyncd",
             "/etc/systemd/timesyncd.conf.d/cloud-init.conf", "systemd-timesyncd", "[Time]\n"},
        }) {
     Fixture f("ntp: {ntp_client: " + std::string(c.client) + "}\n", c.os);
     f.system.files[c.exe] = "";
     auto plan = f.plan("ntp");
-    ASSERT_TRUE(plan.diagnostics.empty()) << c.os << c.client << all(plan.diagnostics);
+    ASSERT_TRUE(plan.diagnostics.empty())
+        << c.os << c.client << testing::formatted(plan.diagnostics);
     ASSERT_EQ(plan.actions.size(), 2u) << c.os << c.client;
     EXPECT_EQ(written(plan).path, c.path) << c.os << c.client;
     EXPECT_NE(written(plan).content.find(c.marker), std::string::npos) << c.os << c.client;
     EXPECT_EQ(plan.actions[1], Action(restart(c.service))) << c.os << c.client;
   }
-  OsRelease sles = parse_os_release(kSuseOs);
+  OsRelease sles = parse_os_release(kSles);
   EXPECT_EQ(default_ntp_pools(sles)[0], "0.opensuse.pool.ntp.org");
-  EXPECT_EQ(default_ntp_pools(parse_os_release(kAmazonOs))[3], "3.amazon.pool.ntp.org");
+  EXPECT_EQ(default_ntp_pools(parse_os_release(kAmazon))[3], "3.amazon.pool.ntp.org");
 }
 
 TEST(Ntp, SuseNtpIsWrittenAsCloudInitWritesIt) {
-  Fixture f("ntp: {ntp_client: ntp, servers: [ntp.example.com], peers: [km001]}\n", kSuseOs);
+  Fixture f("ntp: {ntp_client: ntp, servers: [ntp.example.com], peers: [km001]}\n", kSles);
   f.system.files["/usr/sbin/ntpd"] = "";
   EXPECT_EQ(
       written(f.plan("ntp")).content,
@@ -379,9 +361,9 @@ TEST(Ntp, TheImagesFileIsKeptAsDistOnceAndAnUnchangedFileIsLeftAlone) {
 }
 
 TEST(Ntp, AMissingClientIsInstalledOrAnErrorNamingIt) {
-  Fixture f("ntp: {ntp_client: ntp}\n", kAmazonOs);
+  Fixture f("ntp: {ntp_client: ntp}\n", kAmazon);
   auto plan = f.plan("ntp");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   ASSERT_EQ(plan.actions.size(), 4u);
   EXPECT_EQ(plan.actions[0],
             Action(ManagePackages{
@@ -462,7 +444,7 @@ TEST(Ntp, BadValuesRejectTheConfigWithTheirPosition) {
     Fixture f(yaml);
     Diagnostics d;
     f.check("ntp", d);
-    ASSERT_EQ(d.size(), 1u) << yaml << all(d);
+    ASSERT_EQ(d.size(), 1u) << yaml << testing::formatted(d);
     EXPECT_EQ(d[0].format(), message);
     EXPECT_TRUE(f.plan("ntp").actions.empty());
   }
@@ -472,7 +454,7 @@ TEST(Ntp, BadValuesRejectTheConfigWithTheirPosition) {
       "      server {{ servers[0] }\n");
   Diagnostics d;
   broken.check("ntp", d);
-  ASSERT_EQ(d.size(), 1u) << all(d);
+  ASSERT_EQ(d.size(), 1u) << testing::formatted(d);
   EXPECT_EQ(d[0].format().rfind("user-data:3:15: ntp.config.template: template:2:", 0), 0u)
       << d[0].format();
 }
@@ -497,11 +479,12 @@ TEST(Ntp, DisabledPlansNothingAndDuplicatesAreWarned) {
 TEST(Ntp, CloudInitsExamplesAreAcceptedAndEachKeyActedOn) {
   // doc/module-docs/cc_ntp/example1.yaml: chrony on Ubuntu.
   Fixture one("ntp:\n  enabled: true\n  ntp_client: chrony  # cloud-init's default config\n",
-              kUbuntuOs);
+              kUbuntu);
   one.system.files["/usr/sbin/chronyd"] = "";
-  EXPECT_TRUE(validate(one.config).empty()) << all(validate(one.config));
+  EXPECT_TRUE(testing::validate(one.config).empty())
+      << testing::formatted(testing::validate(one.config));
   auto plan1 = one.plan("ntp");
-  ASSERT_TRUE(plan1.diagnostics.empty()) << all(plan1.diagnostics);
+  ASSERT_TRUE(plan1.diagnostics.empty()) << testing::formatted(plan1.diagnostics);
   ASSERT_EQ(plan1.actions.size(), 2u);
   EXPECT_EQ(written(plan1).path, "/etc/chrony/chrony.conf");
   EXPECT_NE(written(plan1).content.find("pool 0.ubuntu.pool.ntp.org iburst\n"), std::string::npos);
@@ -549,11 +532,12 @@ TEST(Ntp, CloudInitsExamplesAreAcceptedAndEachKeyActedOn) {
       "  peers:\n"
       "  - km001\n"
       "  - km002\n",
-      kUbuntuOs);
+      kUbuntu);
   two.metadata.source = "imds";  // the user's servers and pools: no Time Sync added
-  EXPECT_TRUE(validate(two.config).empty()) << all(validate(two.config));
+  EXPECT_TRUE(testing::validate(two.config).empty())
+      << testing::formatted(testing::validate(two.config));
   auto plan2 = two.plan("ntp");
-  ASSERT_TRUE(plan2.diagnostics.empty()) << all(plan2.diagnostics);
+  ASSERT_TRUE(plan2.diagnostics.empty()) << testing::formatted(plan2.diagnostics);
   std::vector<Action> expected2 = {
       ManagePackages{
           .manager = "apt", .packages = {{"myntpclient", ""}}, .label = "ntp: install myntpclient"},
@@ -583,7 +567,7 @@ TEST(Ntp, TheConfigSurvivesTheFinalStagesStoredConfig) {
   ASSERT_NE(row.store, nullptr);
   Diagnostics d;
   DecodedConfig decoded = row.decode(f.config, d);
-  ASSERT_TRUE(d.empty()) << all(d);
+  ASSERT_TRUE(d.empty()) << testing::formatted(d);
   DecodedConfig loaded = row.load(row.store(decoded.get()));
   using Stored = std::optional<NtpConfig>;
   EXPECT_EQ(*static_cast<const Stored*>(loaded.get()), *static_cast<const Stored*>(decoded.get()));

@@ -36,19 +36,11 @@ const ChangePowerState& change_of(const PlanResult& plan) {
   return std::get<ChangePowerState>(plan.actions.at(0));
 }
 
-std::string errors_of(const PlanResult& plan) {
-  std::string out;
-  for (const auto& d : plan.diagnostics) {
-    out += d.format() + "\n";
-  }
-  return out;
-}
-
 TEST(PowerState, CloudInitsFirstExamplePowersOffNowThroughATransientUnitAfterTheFinalStage) {
   testing::ModuleFixture f(doc_example("power_state_change-1.yaml"));
   f.system.programs.insert("systemd-run");
   auto plan = f.plan("power_state");
-  ASSERT_TRUE(plan.diagnostics.empty()) << errors_of(plan);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   // Every key acted on: delay now, mode poweroff (-P), the message, timeout 2
   // (JobTimeoutSec), condition true (nothing to run first).
   ChangePowerState expected{
@@ -70,7 +62,7 @@ TEST(PowerState, CloudInitsSecondExampleRebootsInThirtyMinutesIfItsShellConditio
   testing::ModuleFixture f(doc_example("power_state_change-2.yaml"));
   f.system.programs.insert("systemd-run");
   auto plan = f.plan("power_state");
-  ASSERT_TRUE(plan.diagnostics.empty()) << errors_of(plan);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   const auto& change = change_of(plan);
   EXPECT_EQ(change.mode, "reboot");
   ASSERT_TRUE(change.condition.has_value());
@@ -99,7 +91,7 @@ TEST(PowerState, WithoutSystemdRunShutdownRunsAloneAndAListConditionIsAnArgv) {
   testing::ModuleFixture f(
       "power_state: {mode: halt, delay: 0, timeout: 2.5, condition: [test, -e, /x]}\n");
   auto plan = f.plan("power_state");
-  ASSERT_TRUE(plan.diagnostics.empty()) << errors_of(plan);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   const auto& change = change_of(plan);
   EXPECT_EQ(change.command, host({"shutdown", "-H", "+0"}, "power_state"));
   EXPECT_FALSE(change.fallback.has_value());
@@ -119,14 +111,14 @@ TEST(PowerState, TimeoutZeroWaitsWithoutALimitAndFalseMeansNoChange) {
 
   testing::ModuleFixture never("power_state: {mode: reboot, condition: false}\n");
   auto plan = never.plan("power_state");
-  EXPECT_TRUE(plan.diagnostics.empty()) << errors_of(plan);
+  EXPECT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   EXPECT_TRUE(plan.actions.empty());
 }
 
 TEST(PowerState, AStringDelayIsDeprecatedButTaken) {
   testing::ModuleFixture f("power_state:\n  mode: poweroff\n  delay: '+5'\n  timeout: '45'\n");
   auto plan = f.plan("power_state");
-  ASSERT_EQ(plan.diagnostics.size(), 1u) << errors_of(plan);
+  ASSERT_EQ(plan.diagnostics.size(), 1u) << testing::formatted(plan.diagnostics);
   EXPECT_EQ(plan.diagnostics[0].format(),
             "user-data:3:10: warning: power_state.delay: a string is deprecated (cloud-init "
             "22.3); write now or an integer number of minutes");
@@ -163,7 +155,7 @@ TEST(PowerState, BadInputIsAnErrorWithItsPosition) {
     testing::ModuleFixture f(c.yaml);
     auto plan = f.plan("power_state");
     EXPECT_TRUE(plan.actions.empty());
-    ASSERT_EQ(plan.diagnostics.size(), 1u) << errors_of(plan);
+    ASSERT_EQ(plan.diagnostics.size(), 1u) << testing::formatted(plan.diagnostics);
     EXPECT_EQ(plan.diagnostics[0].format(), c.error);
   }
 }
@@ -171,8 +163,8 @@ TEST(PowerState, BadInputIsAnErrorWithItsPosition) {
 TEST(PowerState, ANegativeTimeoutAndAnUnknownKeyAreWarnedAbout) {
   testing::ModuleFixture f("power_state: {mode: reboot, timeout: -3, when: later}\n");
   auto plan = f.plan("power_state");
-  EXPECT_FALSE(has_errors(plan.diagnostics)) << errors_of(plan);
-  EXPECT_EQ(plan.diagnostics.size(), 2u) << errors_of(plan);
+  EXPECT_FALSE(has_errors(plan.diagnostics)) << testing::formatted(plan.diagnostics);
+  EXPECT_EQ(plan.diagnostics.size(), 2u) << testing::formatted(plan.diagnostics);
   EXPECT_EQ(plan.actions.size(), 1u);
 }
 

@@ -27,18 +27,10 @@ RunCommand command(std::vector<std::string> argv, const std::string& file = "/de
   return r;
 }
 
-std::string all(const Diagnostics& d) {
-  std::string out;
-  for (const auto& x : d) {
-    out += x.format() + "\n";
-  }
-  return out;
-}
-
 TEST(RandomSeed, RawDataGoesToUrandomInPlaceOnTheRunningMachine) {
   testing::ModuleFixture f("random_seed: {data: my random string}\n");
   auto plan = f.plan("random_seed");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   EXPECT_EQ(plan.actions, std::vector<Action>{to_device("my random string")});
   // The data rides on stdin: never in the argv, describe() or the JSON.
   EXPECT_EQ(describe(plan.actions[0]).find("random string"), std::string::npos);
@@ -53,7 +45,7 @@ TEST(RandomSeed, EachEncodingIsDecoded) {
     testing::ModuleFixture f(std::string("random_seed: {encoding: ") + encoding + ", data: '" +
                              data + "'}\n");
     auto plan = f.plan("random_seed");
-    ASSERT_TRUE(plan.diagnostics.empty()) << encoding << all(plan.diagnostics);
+    ASSERT_TRUE(plan.diagnostics.empty()) << encoding << testing::formatted(plan.diagnostics);
     EXPECT_EQ(plan.actions, std::vector<Action>{to_device(bytes)}) << encoding;
   }
   // gzip over !!binary: the YAML form for bytes.
@@ -63,7 +55,7 @@ TEST(RandomSeed, EachEncodingIsDecoded) {
         "\n  data: !!binary |\n"
         "    H4sIAIDb/U8C/1NW1E/KzNMvzuBKTc7IV8hIzcnJVyjPL8pJ4QIA6N+MVxsAAAA=\n");
     auto plan = f.plan("random_seed");
-    ASSERT_TRUE(plan.diagnostics.empty()) << encoding << all(plan.diagnostics);
+    ASSERT_TRUE(plan.diagnostics.empty()) << encoding << testing::formatted(plan.diagnostics);
     ASSERT_EQ(plan.actions.size(), 1u);
     EXPECT_EQ(std::get<RunCommand>(plan.actions[0]).input, "#!/bin/sh\necho hello world\n");
   }
@@ -86,7 +78,7 @@ TEST(RandomSeed, TheCommandRunsWithRandomSeedFileAfterTheData) {
       "random_seed:\n  file: /dev/random\n  data: x\n  command: [pollinate, -q]\n");
   f.system.programs = {"pollinate"};
   auto plan = f.plan("random_seed");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   std::vector<Action> expected = {to_device("x", "/dev/random"),
                                   command({"pollinate", "-q"}, "/dev/random")};
   EXPECT_EQ(plan.actions, expected);
@@ -161,7 +153,7 @@ TEST(RandomSeed, BadValuesAreRejectedWithLineAndColumn) {
     testing::ModuleFixture f(yaml);
     Diagnostics d;
     f.check("random_seed", d);
-    ASSERT_EQ(d.size(), 1u) << yaml << all(d);
+    ASSERT_EQ(d.size(), 1u) << yaml << testing::formatted(d);
     EXPECT_EQ(d[0].format().rfind(message, 0), 0u) << d[0].format();
     EXPECT_TRUE(f.plan("random_seed").actions.empty()) << yaml;
   }
@@ -196,15 +188,11 @@ TEST(RandomSeed, CloudInitsDocumentedExamplesAreAcceptedAndActedOn) {
        {command({"pollinate", "--server=http://local.pollinate.server"})}},
   };
   for (const auto& [yaml, actions] : examples) {
-    auto doc = parse_yaml(yaml, "user-data");
-    ASSERT_TRUE(doc.ok());
-    Diagnostics d;
-    EXPECT_TRUE(check_cloud_config(*doc, d)) << yaml << all(d);
-    EXPECT_TRUE(d.empty()) << yaml << all(d);
+    EXPECT_TRUE(testing::validates_cleanly(yaml));
     testing::ModuleFixture f(yaml);
     f.system.programs = {"sh", "pollinate"};
     auto plan = f.plan("random_seed");
-    EXPECT_TRUE(plan.diagnostics.empty()) << yaml << all(plan.diagnostics);
+    EXPECT_TRUE(plan.diagnostics.empty()) << yaml << testing::formatted(plan.diagnostics);
     EXPECT_EQ(plan.actions, actions) << yaml;
   }
 }

@@ -21,14 +21,6 @@ std::vector<Action> write(const std::string& body) {
                     .label = "resolv_conf: /etc/resolv.conf"}};
 }
 
-std::string all(const Diagnostics& d) {
-  std::string out;
-  for (const auto& x : d) {
-    out += x.format() + "\n";
-  }
-  return out;
-}
-
 TEST(ResolvConf, EveryFieldInCloudInitsOrder) {
   for (const char* os : {"ID=debian\n", "ID=\"amzn\"\n", "ID=\"rhel\"\n", "ID=\"sles\"\n"}) {
     testing::ModuleFixture f(
@@ -40,7 +32,7 @@ TEST(ResolvConf, EveryFieldInCloudInitsOrder) {
         "  options: {timeout: 2, rotate: true, edns0: true, debug: false, attempts: 3}\n");
     f.system.files["/etc/os-release"] = os;
     auto plan = f.plan("resolv_conf");
-    ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+    ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
     EXPECT_EQ(plan.actions, write("nameserver 10.0.0.2\n"
                                   "nameserver 2600:1f18::53\n"
                                   "nameserver fe80::1%eth0\n"
@@ -137,7 +129,7 @@ TEST(ResolvConf, BadValuesAreRejectedWithLineAndColumn) {
     testing::ModuleFixture f(yaml);
     Diagnostics d;
     f.check("resolv_conf", d);
-    ASSERT_EQ(d.size(), 1u) << yaml << all(d);
+    ASSERT_EQ(d.size(), 1u) << yaml << testing::formatted(d);
     EXPECT_EQ(d[0].format(), message);
     if (!std::string(yaml).starts_with("manage_resolv_conf")) {
       testing::ModuleFixture managed(std::string(yaml) + "manage_resolv_conf: true\n");
@@ -160,9 +152,9 @@ TEST(ResolvConf, CloudInitsDocumentedExampleIsAcceptedAndActedOn) {
   auto doc = parse_yaml(example, "user-data");
   ASSERT_TRUE(doc.ok());
   Diagnostics d;
-  EXPECT_TRUE(check_cloud_config(*doc, d)) << all(d);
+  EXPECT_TRUE(check_cloud_config(*doc, d)) << testing::formatted(d);
   // The one remark: glibc reads only the later of `search` and `domain`.
-  ASSERT_EQ(d.size(), 1u) << all(d);
+  ASSERT_EQ(d.size(), 1u) << testing::formatted(d);
   EXPECT_EQ(d[0].format(),
             "user-data:4:11: warning: resolv_conf.domain: domain and searchdomains both set: the "
             "resolver uses only the last of the two lines, domain (cloud-init's order)");

@@ -30,21 +30,6 @@ WriteFile file(const std::string& path, const std::string& content) {
   return WriteFile{path, content, 0644, "root:root", false, "rsyslog: " + path};
 }
 
-/// `amiboot validate` of one document: the whole cloud-config check.
-Diagnostics validate(const Value& doc) {
-  Diagnostics d;
-  check_cloud_config(doc, d);
-  return d;
-}
-
-std::string all(const Diagnostics& d) {
-  std::string out;
-  for (const auto& x : d) {
-    out += x.format() + "\n";
-  }
-  return out;
-}
-
 TEST(Rsyslog, RemotesAreParsedAndWrittenAsCloudInitWritesThem) {
   struct Case {
     std::string in;
@@ -94,7 +79,7 @@ TEST(Rsyslog, ABadRemoteRejectsTheConfigWithItsPosition) {
     Fixture f(std::string("rsyslog:\n  remotes:\n    juju: 10.0.4.1\n    bad: ") + remote + "\n");
     Diagnostics d;
     f.check("rsyslog", d);
-    ASSERT_EQ(d.size(), 1u) << remote << all(d);
+    ASSERT_EQ(d.size(), 1u) << remote << testing::formatted(d);
     EXPECT_EQ(d[0].format(), "user-data:4:10: rsyslog.remotes.bad: " + std::string(message));
     EXPECT_TRUE(f.plan("rsyslog").actions.empty());
   }
@@ -109,7 +94,7 @@ TEST(Rsyslog, ConfigsGoToTheirFilesAndTheRemotesBlockToTheDefaultOne) {
       "    - {content: \"*.*   @@syslogd.example.com\\n\"}\n"
       "  remotes: {juju: 10.0.4.1, maas: 192.168.1.1, none: null}\n");
   auto plan = f.plan("rsyslog");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   std::vector<Action> expected = {
       file("/etc/rsyslog.d/20-cloud-config.conf",
            "*.* @@192.158.1.1\n"
@@ -166,13 +151,13 @@ TEST(Rsyslog, FileNamesThatLeaveConfigDirAreRefused) {
     Fixture f(yaml);
     Diagnostics d;
     f.check("rsyslog", d);
-    ASSERT_EQ(d.size(), 1u) << yaml << all(d);
+    ASSERT_EQ(d.size(), 1u) << yaml << testing::formatted(d);
     EXPECT_EQ(d[0].format(), message);
   }
   // A sub-folder of config_dir stays inside it.
   Fixture sub("rsyslog: {configs: [{filename: ' sub/a.conf ', content: x}]}\n");
   auto plan = sub.plan("rsyslog");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   EXPECT_EQ(std::get<WriteFile>(plan.actions[0]).path, "/etc/rsyslog.d/sub/a.conf");
 }
 
@@ -182,7 +167,7 @@ TEST(Rsyslog, InstallRsyslogInstallsWhatCheckExeDoesNotFind) {
     Fixture f("rsyslog: {install_rsyslog: true, configs: ['*.* @@10.0.0.9']}\n", os);
     f.system.files.erase("/usr/sbin/rsyslogd");
     auto plan = f.plan("rsyslog");
-    ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+    ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
     std::vector<Action> expected = {
         ManagePackages{
             .manager = manager, .packages = {{"rsyslog", ""}}, .label = "rsyslog: install_rsyslog"},
@@ -225,9 +210,10 @@ TEST(Rsyslog, CloudInitsExamplesAreAcceptedAndEachKeyActedOn) {
       "rsyslog:\n"
       "  remotes: {juju: 10.0.4.1, maas: 192.168.1.1}\n"
       "  service_reload_command: auto\n");
-  EXPECT_TRUE(validate(one.config).empty()) << all(validate(one.config));
+  EXPECT_TRUE(testing::validate(one.config).empty())
+      << testing::formatted(testing::validate(one.config));
   auto plan1 = one.plan("rsyslog");
-  ASSERT_TRUE(plan1.diagnostics.empty()) << all(plan1.diagnostics);
+  ASSERT_TRUE(plan1.diagnostics.empty()) << testing::formatted(plan1.diagnostics);
   std::vector<Action> expected1 = {
       file("/etc/rsyslog.d/20-cloud-config.conf",
            "# begin remotes\n*.* @10.0.4.1 # juju\n*.* @192.168.1.1 # maas\n# end remotes\n"),
@@ -247,9 +233,10 @@ TEST(Rsyslog, CloudInitsExamplesAreAcceptedAndEachKeyActedOn) {
       "      '}\n"
       "  remotes: {juju: 10.0.4.1, maas: 192.168.1.1}\n"
       "  service_reload_command: [your, syslog, restart, command]\n");
-  EXPECT_TRUE(validate(two.config).empty()) << all(validate(two.config));
+  EXPECT_TRUE(testing::validate(two.config).empty())
+      << testing::formatted(testing::validate(two.config));
   auto plan2 = two.plan("rsyslog");
-  ASSERT_TRUE(plan2.diagnostics.empty()) << all(plan2.diagnostics);
+  ASSERT_TRUE(plan2.diagnostics.empty()) << testing::formatted(plan2.diagnostics);
   RunCommand custom{{"your", "syslog", "restart", "command"}, "rsyslog: service_reload_command"};
   custom.needs_host = true;
   std::vector<Action> expected2 = {
@@ -267,9 +254,10 @@ TEST(Rsyslog, CloudInitsExamplesAreAcceptedAndEachKeyActedOn) {
       "  install_rsyslog: true\n"
       "  packages: [rsyslogd]\n");
   three.system.files.erase("/usr/sbin/rsyslogd");
-  EXPECT_TRUE(validate(three.config).empty()) << all(validate(three.config));
+  EXPECT_TRUE(testing::validate(three.config).empty())
+      << testing::formatted(testing::validate(three.config));
   auto plan3 = three.plan("rsyslog");
-  ASSERT_TRUE(plan3.diagnostics.empty()) << all(plan3.diagnostics);
+  ASSERT_TRUE(plan3.diagnostics.empty()) << testing::formatted(plan3.diagnostics);
   std::vector<Action> expected3 = {ManagePackages{
       .manager = "apt", .packages = {{"rsyslogd", ""}}, .label = "rsyslog: install_rsyslog"}};
   EXPECT_EQ(plan3.actions, expected3);

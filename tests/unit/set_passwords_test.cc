@@ -60,17 +60,9 @@ RunCommand expire(const std::string& user) {
   return tool({"passwd", "--expire", user}, "chpasswd.expire (" + user + ")");
 }
 
-std::string all(const Diagnostics& d) {
-  std::string out;
-  for (const auto& x : d) {
-    out += x.format() + "\n";
-  }
-  return out;
-}
-
 /// Every text a plan or its diagnostics show anywhere but stdin.
 std::string shown(const PlanResult& plan) {
-  std::string out = all(plan.diagnostics) + plan.summary + "\n";
+  std::string out = testing::formatted(plan.diagnostics) + plan.summary + "\n";
   for (const auto& a : plan.actions) {
     out += describe(a) + "\n" + action_to_json(a).dump() + "\n";
   }
@@ -83,7 +75,7 @@ TEST(Chpasswd, UsersOfEachTypeThenExpiry) {
             "    - {name: bob, password: '" + kHash + "'}\n" +  // type hash by default
             "    - {name: carol, type: RANDOM}\n");
   auto plan = f.plan("set_passwords");
-  EXPECT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  EXPECT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   std::vector<Action> expected = {text("admin", "Fake pass 1", "chpasswd.users[0]"),
                                   hash("bob", kHash, "chpasswd.users[1]"),
                                   random({"carol"}),
@@ -111,7 +103,7 @@ TEST(Chpasswd, TheOldListFormWithAWarning) {
   Fixture str(std::string("chpasswd:\n  list: |\n    admin:Fake pass 2\n    bob:") + kHash +
               "\n    carol:R\n    dave:RANDOM\n");
   auto plan = str.plan("set_passwords");
-  ASSERT_EQ(plan.diagnostics.size(), 1u) << all(plan.diagnostics);
+  ASSERT_EQ(plan.diagnostics.size(), 1u) << testing::formatted(plan.diagnostics);
   EXPECT_EQ(plan.diagnostics[0].severity, Diagnostic::Severity::Warning);
   EXPECT_EQ(plan.diagnostics[0].format(),
             "user-data:2:9: warning: chpasswd.list: deprecated in cloud-init 22.2 (a multi-line "
@@ -130,7 +122,7 @@ TEST(Chpasswd, TheOldListFormWithAWarning) {
   Fixture list(
       "chpasswd:\n  expire: false\n  list:\n    - admin:$y$j9T$fakesalt$FakeYescryptHash0\n");
   auto from_list = list.plan("set_passwords");
-  ASSERT_EQ(from_list.diagnostics.size(), 1u) << all(from_list.diagnostics);
+  ASSERT_EQ(from_list.diagnostics.size(), 1u) << testing::formatted(from_list.diagnostics);
   EXPECT_EQ(from_list.diagnostics[0].format(),
             "user-data:4:5: warning: chpasswd.list: deprecated in cloud-init 22.2; use "
             "chpasswd.users");
@@ -143,7 +135,7 @@ TEST(Chpasswd, PasswordIsTheDefaultUsers) {
   // cloud-init's cc_set_passwords example 1.
   Fixture f("{password: password1, ssh_pwauth: true}\n");
   auto plan = f.plan("set_passwords");
-  EXPECT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  EXPECT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   std::vector<Action> expected = {
       text("admin", "password1", "password"), expire("admin"),
       WriteFile{kSshdDropIn,
@@ -163,7 +155,7 @@ TEST(Chpasswd, PasswordIsTheDefaultUsers) {
 TEST(Chpasswd, PasswordIsIgnoredWhenChpasswdSetsPasswordsOrThereIsNoDefaultUser) {
   Fixture f("password: fake1\nchpasswd:\n  users: [{name: bob, type: RANDOM}]\n");
   auto plan = f.plan("set_passwords");
-  ASSERT_EQ(plan.diagnostics.size(), 1u) << all(plan.diagnostics);
+  ASSERT_EQ(plan.diagnostics.size(), 1u) << testing::formatted(plan.diagnostics);
   EXPECT_EQ(plan.diagnostics[0].format(),
             "user-data:1:11: warning: password: ignored: chpasswd sets the passwords (as in "
             "cloud-init, `password` is for when it does not)");
@@ -173,7 +165,7 @@ TEST(Chpasswd, PasswordIsIgnoredWhenChpasswdSetsPasswordsOrThereIsNoDefaultUser)
   auto none = no_default.plan("set_passwords");
   EXPECT_TRUE(none.actions.empty());
   // (The first is the users keys' own warning: the rows share a decoder.)
-  ASSERT_EQ(none.diagnostics.size(), 2u) << all(none.diagnostics);
+  ASSERT_EQ(none.diagnostics.size(), 2u) << testing::formatted(none.diagnostics);
   EXPECT_EQ(none.diagnostics[1].format(),
             "warning: password: there is no default user to set it for; ignored");
 }
@@ -229,7 +221,7 @@ TEST(Chpasswd, BadInputNamesThePositionAndNeverThePassword) {
     Fixture f(c.yaml);
     Diagnostics d;
     f.check("set_passwords", d);
-    ASSERT_TRUE(has_errors(d)) << c.yaml << all(d);
+    ASSERT_TRUE(has_errors(d)) << c.yaml << testing::formatted(d);
     std::string first_error;
     for (const auto& x : d) {
       if (x.severity == Diagnostic::Severity::Error && first_error.empty()) {
@@ -262,7 +254,7 @@ TEST(Chpasswd, SshPwauthTrueFalseUnchanged) {
     Fixture unchanged(yaml);
     auto plan = unchanged.plan("set_passwords");
     EXPECT_TRUE(plan.actions.empty()) << yaml;
-    EXPECT_TRUE(plan.diagnostics.empty()) << yaml << all(plan.diagnostics);
+    EXPECT_TRUE(plan.diagnostics.empty()) << yaml << testing::formatted(plan.diagnostics);
   }
   // cloud-init leaves sshd alone, with a warning, for any other string.
   Fixture odd("ssh_pwauth: sometimes\n");
@@ -310,7 +302,7 @@ TEST(Chpasswd, CloudInitsDocumentedExamplesAreAcceptedAndActedOn) {
               "  - {name: user2, password: " + kHash + "}\n" +
               "  - {name: user3, type: RANDOM}\nssh_pwauth: false\n");
   auto plan = two.plan("set_passwords");
-  EXPECT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  EXPECT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   std::vector<Action> expected = {
       text("user1", "password1", "chpasswd.users[0]"), hash("user2", kHash, "chpasswd.users[1]"),
       random({"user3"}),
@@ -328,8 +320,8 @@ TEST(Chpasswd, CloudInitsDocumentedExamplesAreAcceptedAndActedOn) {
     auto doc = parse_yaml(yaml, "user-data");
     ASSERT_TRUE(doc.ok());
     Diagnostics d;
-    EXPECT_TRUE(decode_cloud_config(*doc, d).has_value()) << yaml << all(d);
-    EXPECT_TRUE(d.empty()) << yaml << all(d);
+    EXPECT_TRUE(decode_cloud_config(*doc, d).has_value()) << yaml << testing::formatted(d);
+    EXPECT_TRUE(d.empty()) << yaml << testing::formatted(d);
   }
   Fixture f3(three);
   EXPECT_EQ(f3.plan("set_passwords").actions.size(), 1u);

@@ -42,20 +42,12 @@ RunCommand ack() {
   return r;
 }
 
-std::string all(const PlanResult& plan) {
-  std::string out;
-  for (const auto& d : plan.diagnostics) {
-    out += d.format() + "\n";
-  }
-  return out;
-}
-
 TEST(Snap, CloudInitsFirstExampleAcksTheAssertionsThenRunsTheCommandsInKeyOrder) {
   Snap f(doc_example("snap-1.yaml"));
   auto plan = f.plan("snap");
-  ASSERT_FALSE(has_errors(plan.diagnostics)) << all(plan);
+  ASSERT_FALSE(has_errors(plan.diagnostics)) << testing::formatted(plan.diagnostics);
   // cloud-init warns about a string that is not a snap command too, and runs it.
-  ASSERT_EQ(plan.diagnostics.size(), 1u) << all(plan);
+  ASSERT_EQ(plan.diagnostics.size(), 1u) << testing::formatted(plan.diagnostics);
   EXPECT_EQ(plan.diagnostics[0].format(),
             "user-data:12:9: warning: snap.commands.02: not a snap command; run with sh -c as "
             "written (cloud-init warns the same)");
@@ -89,7 +81,7 @@ TEST(Snap, CloudInitsSecondAndThirdExamplesAreTheSameFourCommands) {
     SCOPED_TRACE(name);
     Snap f(doc_example(name));
     auto plan = f.plan("snap");
-    ASSERT_TRUE(plan.diagnostics.empty()) << all(plan);
+    ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
     std::vector<Action> expected = {kWait};
     for (std::size_t i = 0; i < argvs.size(); ++i) {
       expected.push_back(host(argvs[i], labels[i]));
@@ -101,7 +93,7 @@ TEST(Snap, CloudInitsSecondAndThirdExamplesAreTheSameFourCommands) {
 TEST(Snap, CloudInitsFourthExampleWritesAListOfAssertionsJoinedByANewline) {
   Snap f(doc_example("snap-4.yaml"));
   auto plan = f.plan("snap");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   ASSERT_EQ(plan.actions.size(), 3u);
   EXPECT_EQ(std::get<WriteFile>(plan.actions[1]).content,
             "signed_assertion_blob_here\nsigned_assertion_blob_here\n");
@@ -111,20 +103,20 @@ TEST(Snap, CloudInitsFourthExampleWritesAListOfAssertionsJoinedByANewline) {
 TEST(Snap, AMapRunsInKeyOrderNumericWhenTheKeysAreNumbers) {
   Snap numbers("snap:\n  commands:\n    10: [ten]\n    9: [nine]\n    2: [two]\n");
   auto plan = numbers.plan("snap");
-  ASSERT_EQ(plan.actions.size(), 4u) << all(plan);
+  ASSERT_EQ(plan.actions.size(), 4u) << testing::formatted(plan.diagnostics);
   EXPECT_EQ(std::get<RunCommand>(plan.actions[1]).argv, (Strings{"snap", "two"}));
   EXPECT_EQ(std::get<RunCommand>(plan.actions[3]).argv, (Strings{"snap", "ten"}));
 
   Snap words("snap:\n  commands:\n    b: [bee]\n    a: [ay]\n");
   plan = words.plan("snap");
-  ASSERT_EQ(plan.actions.size(), 3u) << all(plan);
+  ASSERT_EQ(plan.actions.size(), 3u) << testing::formatted(plan.diagnostics);
   EXPECT_EQ(std::get<RunCommand>(plan.actions[1]).label, "snap.commands.a");
 }
 
 TEST(Snap, ANullFirstItemKeepsSnapOutOfTheArgv) {
   Snap f("snap:\n  commands:\n    - [null, systemctl, restart, snapd]\n");
   auto plan = f.plan("snap");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   EXPECT_EQ(std::get<RunCommand>(plan.actions[1]).argv, (Strings{"systemctl", "restart", "snapd"}));
 }
 
@@ -132,7 +124,7 @@ TEST(Snap, WithoutSnapdItIsAWarningAndNothingRuns) {
   testing::ModuleFixture f(doc_example("snap-1.yaml"));  // no snap program
   auto plan = f.plan("snap");
   EXPECT_TRUE(plan.actions.empty());
-  ASSERT_FALSE(has_errors(plan.diagnostics)) << all(plan);
+  ASSERT_FALSE(has_errors(plan.diagnostics)) << testing::formatted(plan.diagnostics);
   EXPECT_EQ(plan.diagnostics.back().format(),
             "warning: snap: snapd is not on this image (no snap command): 2 assertion(s) and 3 "
             "command(s) skipped");
@@ -176,7 +168,7 @@ TEST(Snap, BadInputIsAnErrorWithItsPosition) {
 TEST(Snap, AFailedAckKeepsTheCommandsFromRunning) {
   Snap f("snap:\n  assertions: [blob]\n  commands: [[install, vlc]]\n");
   auto plan = f.plan("snap");
-  ASSERT_EQ(plan.actions.size(), 4u) << all(plan);
+  ASSERT_EQ(plan.actions.size(), 4u) << testing::formatted(plan.diagnostics);
   testing::RecordingSystem system;
   system.allow_writes("/var/lib/amiboot");
   system.expect_run({"snap", "wait", "system", "seed.loaded"});

@@ -71,14 +71,6 @@ std::vector<Action> console_blocks(const std::vector<std::string>& pubs) {
   return console_blocks(pubs, pubs);
 }
 
-std::string all(const Diagnostics& d) {
-  std::string out;
-  for (const auto& x : d) {
-    out += x.format() + "\n";
-  }
-  return out;
-}
-
 std::string dump(const std::vector<Action>& actions) {
   std::string out;
   for (const auto& a : actions) {
@@ -231,7 +223,7 @@ TEST(SshKeys, GivenKeysAreInstalledAndNoneGenerated) {
             block(fake_private("ssh-rsa"), 4) + "ssh_genkeytypes: [ed25519, ecdsa]\n");
   f.system.files.erase("/etc/ssh/ssh_host_ed25519_key-cert.pub");
   auto plan = f.plan("ssh_host_keys");
-  ASSERT_EQ(plan.diagnostics.size(), 1u) << all(plan.diagnostics);
+  ASSERT_EQ(plan.diagnostics.size(), 1u) << testing::formatted(plan.diagnostics);
   EXPECT_EQ(
       plan.diagnostics[0].format(),
       "user-data:17:18: warning: ssh_genkeytypes: ignored: no keys are generated when ssh_keys is "
@@ -271,7 +263,7 @@ TEST(SshKeys, CertificatesGetHostCertificateLines) {
   Fixture f(yaml);
   f.system.files["/etc/ssh/sshd_config"] = "Include /etc/ssh/sshd_config.d/*.conf\n";
   auto plan = f.plan("ssh_host_keys");
-  EXPECT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  EXPECT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   auto find = [&](const std::string& path) -> const WriteFile* {
     for (const auto& a : plan.actions) {
       if (const auto* w = std::get_if<WriteFile>(&a); w != nullptr && w->path == path) {
@@ -389,8 +381,8 @@ TEST(SshKeys, BadPrivateKeysAreErrorsAtTheirPositionWithoutTheirText) {
     Fixture f(c.yaml);
     Diagnostics d;
     f.check("ssh_host_keys", d);
-    ASSERT_TRUE(has_errors(d)) << c.yaml << all(d);
-    EXPECT_EQ(d[0].format(), c.message) << c.yaml << all(d);
+    ASSERT_TRUE(has_errors(d)) << c.yaml << testing::formatted(d);
+    EXPECT_EQ(d[0].format(), c.message) << c.yaml << testing::formatted(d);
     for (const auto& x : d) {
       EXPECT_EQ(x.message.find("SECRETSTUFF"), std::string::npos) << x.format();
     }
@@ -408,9 +400,9 @@ TEST(SshKeys, UnknownTypesAndMismatchesAreWarnings) {
       "  ecdsa_public: ssh-rsa AAAA\n");
   Diagnostics d;
   f.check("ssh_host_keys", d);
-  EXPECT_FALSE(has_errors(d)) << all(d);
+  EXPECT_FALSE(has_errors(d)) << testing::formatted(d);
   EXPECT_EQ(
-      all(d),
+      testing::formatted(d),
       "user-data:2:3: warning: ssh_keys.dsa_private: not a host key entry (rsa, ecdsa or "
       "ed25519, then _private, _public or _certificate); skipped\n"
       "user-data:3:3: warning: ssh_keys.ed25519-sk_private: security-key host keys are not "
@@ -428,7 +420,7 @@ TEST(SshKeys, UnknownTypesAndMismatchesAreWarnings) {
   Fixture nothing("ssh_keys: {}\n");
   Diagnostics w;
   nothing.check("ssh_host_keys", w);
-  ASSERT_EQ(w.size(), 1u) << all(w);
+  ASSERT_EQ(w.size(), 1u) << testing::formatted(w);
   EXPECT_EQ(w[0].format(),
             "user-data:1:11: warning: ssh_keys: no private host key given, and none is generated "
             "when ssh_keys is set (as in cloud-init): with ssh_deletekeys, sshd will have no host "
@@ -464,7 +456,7 @@ TEST(SshKeys, ConsoleBlacklistsAndEmitKeysToConsole) {
   f.system.files["/etc/ssh/ssh_host_rsa_key.pub"] = "ssh-rsa AAAA image\n";
   f.system.files["/etc/ssh/ssh_host_ed25519_key.pub"] = "ssh-ed25519 AAAA image\n";
   auto plan = f.plan("ssh_host_keys");
-  EXPECT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  EXPECT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   std::vector<Action> expected = {keygen("ecdsa")};
   auto blocks = console_blocks({"ssh_host_ecdsa_key.pub", "ssh_host_rsa_key.pub"},
                                {"ssh_host_ed25519_key.pub"});
@@ -489,14 +481,14 @@ TEST(SshKeys, PublishingAndAuthorizedKeyFingerprintsAreAcceptedAndSaidSo) {
   Fixture f("ssh_publish_hostkeys: {enabled: true, blacklist: [rsa]}\nno_ssh_fingerprints: true\n");
   Diagnostics d;
   f.check("ssh_host_keys", d);
-  ASSERT_EQ(d.size(), 1u) << all(d);
+  ASSERT_EQ(d.size(), 1u) << testing::formatted(d);
   EXPECT_EQ(d[0].format(),
             "user-data:1:23: warning: ssh_publish_hostkeys: EC2 has nowhere to publish host keys "
             "to (cloud-init's EC2 source publishes none either); ignored");
   Fixture off("ssh_publish_hostkeys: {enabled: false}\nno_ssh_fingerprints: false\n");
   Diagnostics none;
   off.check("ssh_host_keys", none);
-  EXPECT_TRUE(none.empty()) << all(none);
+  EXPECT_TRUE(none.empty()) << testing::formatted(none);
 }
 
 TEST(SshKeys, CloudInitsDocumentedExamplesAreAcceptedAndActedOn) {
@@ -529,8 +521,8 @@ ssh_quiet_keygen: true
   auto doc = parse_yaml(ssh_example, "user-data");
   ASSERT_TRUE(doc.ok());
   Diagnostics d;
-  EXPECT_TRUE(decode_cloud_config(*doc, d).has_value()) << all(d);
-  EXPECT_FALSE(has_errors(d)) << all(d);
+  EXPECT_TRUE(decode_cloud_config(*doc, d).has_value()) << testing::formatted(d);
+  EXPECT_FALSE(has_errors(d)) << testing::formatted(d);
   for (const auto& x : d) {
     EXPECT_EQ(x.message.find("unknown key"), std::string::npos) << x.format();
   }
@@ -575,7 +567,7 @@ ssh_quiet_keygen: true
     auto example = parse_yaml(yaml, "user-data");
     ASSERT_TRUE(example.ok());
     Diagnostics e;
-    EXPECT_TRUE(decode_cloud_config(*example, e).has_value()) << yaml << all(e);
+    EXPECT_TRUE(decode_cloud_config(*example, e).has_value()) << yaml << testing::formatted(e);
     for (const auto& x : e) {
       EXPECT_EQ(x.message.find("no module"), std::string::npos) << x.format();
       EXPECT_EQ(x.message.find("unknown key"), std::string::npos) << x.format();

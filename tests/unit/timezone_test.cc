@@ -6,16 +6,12 @@
 
 #include "agent/cloud_config.h"
 #include "tests/support/module_fixture.h"
+#include "tests/support/os_release_samples.h"
 
 namespace amiboot {
 namespace {
 
-constexpr const char* kDebian = "ID=debian\nVERSION_ID=\"12\"\n";
-constexpr const char* kUbuntu = "ID=ubuntu\nID_LIKE=debian\n";
-constexpr const char* kAmazon = "ID=\"amzn\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"2023\"\n";
-constexpr const char* kFedora = "ID=fedora\n";
-constexpr const char* kRhel = "ID=\"rhel\"\nID_LIKE=\"fedora\"\n";
-constexpr const char* kSuse = "ID=\"sles\"\nID_LIKE=\"suse\"\n";
+using namespace testing::os_release;
 
 struct Fixture : testing::ModuleFixture {
   Fixture(const std::string& yaml, const std::string& os) : ModuleFixture(yaml) {
@@ -51,7 +47,7 @@ TEST(Timezone, DebianAndUbuntuWriteEtcTimezoneAndLinkLocaltime) {
 }
 
 TEST(Timezone, TheRedHatAndSuseFamiliesOnlyLinkLocaltime) {
-  for (const char* os : {kAmazon, kFedora, kRhel, kSuse}) {
+  for (const char* os : {kAmazon, kFedora, kRhel, kSles}) {
     Fixture f("timezone: Etc/GMT+5\n", os);
     auto plan = f.plan("timezone");
     ASSERT_TRUE(plan.diagnostics.empty()) << os;
@@ -133,11 +129,7 @@ TEST(Timezone, AbsentOrNullPlansNothing) {
 // cloud-init's doc/module-docs/cc_timezone/example1.yaml.
 TEST(Timezone, CloudInitsDocumentedExampleIsAcceptedAndActedOn) {
   const std::string example = "#cloud-config\ntimezone: America/New_York\n";
-  auto doc = parse_yaml(example, "user-data");
-  ASSERT_TRUE(doc.ok());
-  Diagnostics d;
-  EXPECT_TRUE(check_cloud_config(*doc, d));
-  EXPECT_TRUE(d.empty()) << d[0].format();
+  EXPECT_TRUE(testing::validates_cleanly(example));
   Fixture f(example, kUbuntu);
   auto plan = f.plan("timezone");
   ASSERT_TRUE(plan.diagnostics.empty());

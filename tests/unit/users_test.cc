@@ -55,14 +55,6 @@ std::string dump(const std::vector<Action>& actions) {
   return out;
 }
 
-std::string errors(const Diagnostics& d) {
-  std::string out;
-  for (const auto& x : d) {
-    out += x.format() + "\n";
-  }
-  return out;
-}
-
 const std::string kRootOpts =
     "no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command=\"echo 'Please login as "
     "the user \\\"admin\\\" rather than the user \\\"root\\\".';echo;sleep 10;exit 142\"";
@@ -81,7 +73,7 @@ TEST(Users, RepresentativeConfigPlansExactActions) {
       "  - ops: [bob]\n"
       "ssh_authorized_keys: [ssh-rsa AAAAextra extra@host]\n");
   auto plan = f.plan("users");
-  ASSERT_FALSE(has_errors(plan.diagnostics)) << errors(plan.diagnostics);
+  ASSERT_FALSE(has_errors(plan.diagnostics)) << testing::formatted(plan.diagnostics);
   const std::string distro_sudo =
       "default user (distribution defaults for /etc/os-release ID=debian)";
   const std::string bob_sudo = "users[1].sudo (user-data:7:11)";
@@ -130,7 +122,7 @@ TEST(Users, RepresentativeConfigPlansExactActions) {
 TEST(Users, NoUsersKeyMeansTheDefaultUserWithTheImdsKeys) {
   Fixture f("{}");
   auto plan = f.plan("users");
-  ASSERT_FALSE(has_errors(plan.diagnostics)) << errors(plan.diagnostics);
+  ASSERT_FALSE(has_errors(plan.diagnostics)) << testing::formatted(plan.diagnostics);
   bool useradd = false, keys = false;
   for (const auto& a : plan.actions) {
     if (const auto* r = std::get_if<RunCommand>(&a); r && r->argv[0] == "useradd") {
@@ -161,7 +153,7 @@ TEST(Users, AllowPublicSshKeysFalseKeepsTheImdsKeysOutButNotTheConfiguredOnes) {
                            "]}]\nssh_authorized_keys: [" + top + "]\n";
   Fixture off("allow_public_ssh_keys: false\n" + yaml);
   auto plan = off.plan("users");
-  ASSERT_FALSE(has_errors(plan.diagnostics)) << errors(plan.diagnostics);
+  ASSERT_FALSE(has_errors(plan.diagnostics)) << testing::formatted(plan.diagnostics);
   auto files = written(plan);
   EXPECT_EQ(files["/home/admin/.ssh/authorized_keys"], top + "\n") << dump(plan.actions);
   EXPECT_EQ(files["/home/bob/.ssh/authorized_keys"], bob + "\n") << dump(plan.actions);
@@ -191,7 +183,7 @@ TEST(Users, GroupsFiveIsAnErrorWithKeyPathAndLineAndNothingIsPlanned) {
   Fixture f("users:\n  - default\n  - name: bob\n    groups: 5\n");
   Diagnostics d;
   f.check("users", d);
-  ASSERT_EQ(d.size(), 1u) << errors(d);
+  ASSERT_EQ(d.size(), 1u) << testing::formatted(d);
   EXPECT_EQ(d[0].format(),
             "user-data:4:13: users[1].groups: expected a comma-separated string or a list of group "
             "names, got an integer");
@@ -210,8 +202,9 @@ TEST(Users, SchemaErrorRejectsTheWholePartSoTheImageDefaultStays) {
   EXPECT_EQ(merged.rejected_parts, 1);
   EXPECT_EQ(merged.config.get("users"), nullptr);
   EXPECT_EQ(merged.config.get("runcmd"), nullptr);
-  EXPECT_NE(errors(d).find("user-data:4:13: users[0].groups: expected"), std::string::npos)
-      << errors(d);
+  EXPECT_NE(testing::formatted(d).find("user-data:4:13: users[0].groups: expected"),
+            std::string::npos)
+      << testing::formatted(d);
 }
 
 TEST(Users, BadFieldsNameTheirKey) {
@@ -265,7 +258,7 @@ TEST(Users, StringFormMeansThatUserOnlyAndWarnsAboutTheKeys) {
   EXPECT_EQ(d[0].pos.line, 1);
   EXPECT_NE(d[0].message.find("no 'default' entry"), std::string::npos);
   auto plan = f.plan("users");
-  ASSERT_FALSE(has_errors(plan.diagnostics)) << errors(plan.diagnostics);
+  ASSERT_FALSE(has_errors(plan.diagnostics)) << testing::formatted(plan.diagnostics);
   std::string none_opts = kRootOpts;
   none_opts.replace(none_opts.find("admin"), 5, "NONE");
   std::vector<Action> expected = {
@@ -282,7 +275,7 @@ TEST(Users, ListWithoutDefaultWarnsInValidateToo) {
       {PartType::CloudConfig, "", "user-data", "#cloud-config\nusers:\n  - name: bob\n"}};
   Diagnostics d;
   merge_cloud_config(Value{}, parts, d);
-  ASSERT_EQ(d.size(), 1u) << errors(d);
+  ASSERT_EQ(d.size(), 1u) << testing::formatted(d);
   EXPECT_EQ(d[0].format().rfind("user-data:3:3: warning: users: no 'default' entry", 0), 0u)
       << d[0].format();
 }
@@ -333,11 +326,11 @@ TEST(Users, SecondPlanAfterApplyingIsEmpty) {
       "    ssh_authorized_keys: [ssh-ed25519 AAAAbob bob]\n"
       "groups: {ops: [bob, admin]}\nssh_authorized_keys: [ssh-rsa AAAAextra extra]\n");
   auto first = f.plan("users");
-  ASSERT_FALSE(has_errors(first.diagnostics)) << errors(first.diagnostics);
+  ASSERT_FALSE(has_errors(first.diagnostics)) << testing::formatted(first.diagnostics);
   ASSERT_FALSE(first.actions.empty());
   apply_to_fake(first.actions, f.system);
   auto second = f.plan("users");
-  EXPECT_FALSE(has_errors(second.diagnostics)) << errors(second.diagnostics);
+  EXPECT_FALSE(has_errors(second.diagnostics)) << testing::formatted(second.diagnostics);
   EXPECT_TRUE(second.actions.empty()) << dump(second.actions) << f.system.files["/etc/group"];
 }
 
@@ -364,7 +357,7 @@ TEST(Users, PasswordsTravelOnlyOnStdinNeverInArgvLabelsOrDryRun) {
             "  - name: dave\n    hashed_passwd: '" +
             hash + "2'\n  - name: erin\n    plain_text_passwd: 'S3cret pass'\n");
   auto plan = f.plan("users");
-  ASSERT_FALSE(has_errors(plan.diagnostics)) << errors(plan.diagnostics);
+  ASSERT_FALSE(has_errors(plan.diagnostics)) << testing::formatted(plan.diagnostics);
   std::string shown;
   std::vector<std::string> inputs;
   for (const auto& a : plan.actions) {
@@ -433,7 +426,7 @@ TEST(Users, EveryUserFieldReachesUseradd) {
       "    no_create_home: true\n"
       "    lock-passwd: false\n");
   auto plan = f.plan("users");
-  ASSERT_FALSE(has_errors(plan.diagnostics)) << errors(plan.diagnostics);
+  ASSERT_FALSE(has_errors(plan.diagnostics)) << testing::formatted(plan.diagnostics);
   std::vector<Action> expected = {
       tool({"groupadd", "services"}, "users[0] (svc): groupadd services"),
       tool({"useradd", "--comment", "Service, Inc.", "--home-dir", "/srv/svc", "--gid", "services",
@@ -455,7 +448,7 @@ TEST(Users, DefaultUserComesFromSystemInfoOverTheDistribution) {
   f.system.files["/etc/os-release"] = "ID=ubuntu\n";
   f.system.files["/etc/group"] += "wheel:x:10:\nextra:x:11:\n";
   auto plan = f.plan("users");
-  ASSERT_FALSE(has_errors(plan.diagnostics)) << errors(plan.diagnostics);
+  ASSERT_FALSE(has_errors(plan.diagnostics)) << testing::formatted(plan.diagnostics);
   const RunCommand* useradd = nullptr;
   for (const auto& a : plan.actions) {
     if (const auto* r = std::get_if<RunCommand>(&a); r && r->argv[0] == "useradd") {
@@ -474,7 +467,7 @@ TEST(Users, DefaultUserComesFromSystemInfoOverTheDistribution) {
 TEST(Users, OldStyleUserKeyNamesTheDefaultUser) {
   Fixture f("user: {name: cloud, gecos: Cloud}\nusers: [bob]\n");
   auto plan = f.plan("users");
-  ASSERT_FALSE(has_errors(plan.diagnostics)) << errors(plan.diagnostics);
+  ASSERT_FALSE(has_errors(plan.diagnostics)) << testing::formatted(plan.diagnostics);
   std::vector<std::string> created;
   for (const auto& a : plan.actions) {
     if (const auto* r = std::get_if<RunCommand>(&a); r && r->argv[0] == "useradd") {

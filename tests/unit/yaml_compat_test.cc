@@ -13,26 +13,6 @@
 namespace amiboot {
 namespace {
 
-/// Validation of one cloud-config document, as `amiboot validate` does it.
-Diagnostics validate(const std::string& yaml) {
-  Diagnostics d;
-  auto doc = parse_yaml(yaml, "user-data");
-  if (!doc) {
-    d.push_back(Diagnostic{Diagnostic::Severity::Error, {}, "", doc.error().message});
-    return d;
-  }
-  check_cloud_config(*doc, d);
-  return d;
-}
-
-std::string all(const Diagnostics& d) {
-  std::string out;
-  for (const auto& x : d) {
-    out += x.format() + "\n";
-  }
-  return out;
-}
-
 TEST(YamlCompat, MergeKeysShareFieldsBetweenWriteFilesEntries) {
   testing::ModuleFixture f(
       "write_files:\n"
@@ -45,7 +25,7 @@ TEST(YamlCompat, MergeKeysShareFieldsBetweenWriteFilesEntries) {
       "    path: /etc/app/b.key\n"
       "    content: b\n");
   auto plan = f.plan("write_files");
-  ASSERT_TRUE(plan.diagnostics.empty()) << all(plan.diagnostics);
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   std::vector<Action> expected = {
       WriteFile{"/etc/app/a.key", "a", 0600, "root:root", false, "write_files[0]"},
       WriteFile{"/etc/app/b.key", "b", 0600, "root:root", false, "write_files[1]"}};
@@ -54,7 +34,7 @@ TEST(YamlCompat, MergeKeysShareFieldsBetweenWriteFilesEntries) {
 
 TEST(YamlCompat, AMergedMistakeIsReportedWhereItWasWritten) {
   // The bad permissions come from the anchor: the error points there.
-  auto d = validate(
+  auto d = testing::validate(
       "write_files:\n"
       "  - &base\n"
       "    path: /etc/a\n"
@@ -62,8 +42,10 @@ TEST(YamlCompat, AMergedMistakeIsReportedWhereItWasWritten) {
       "  - <<: *base\n"
       "    path: /etc/b\n");
   ASSERT_TRUE(has_errors(d));
-  EXPECT_EQ(d[0].format().rfind("user-data:4:18: write_files[0].permissions:", 0), 0u) << all(d);
-  EXPECT_EQ(d[1].format().rfind("user-data:4:18: write_files[1].permissions:", 0), 0u) << all(d);
+  EXPECT_EQ(d[0].format().rfind("user-data:4:18: write_files[0].permissions:", 0), 0u)
+      << testing::formatted(d);
+  EXPECT_EQ(d[1].format().rfind("user-data:4:18: write_files[1].permissions:", 0), 0u)
+      << testing::formatted(d);
 }
 
 TEST(YamlCompat, CloudInitsDocumentedExamplesAreAccepted) {
@@ -106,8 +88,8 @@ TEST(YamlCompat, CloudInitsDocumentedExamplesAreAccepted) {
       "apt_update: true\napt_upgrade: true\napt_reboot_if_required: true\n",
   };
   for (const auto& yaml : examples) {
-    auto d = validate(yaml);
-    EXPECT_FALSE(has_errors(d)) << yaml << all(d);
+    auto d = testing::validate(yaml);
+    EXPECT_FALSE(has_errors(d)) << yaml << testing::formatted(d);
     for (const auto& x : d) {
       EXPECT_EQ(x.message.find("unknown key"), std::string::npos) << yaml << x.format();
     }
@@ -115,7 +97,7 @@ TEST(YamlCompat, CloudInitsDocumentedExamplesAreAccepted) {
 }
 
 TEST(YamlCompat, CloudInitsOwnSettingsAreNoModuleWarningsNotUnknownKeys) {
-  auto d = validate(
+  auto d = testing::validate(
       "version: 1\n"
       "output: {all: '| tee -a /var/log/cloud-init-output.log'}\n"
       "cloud_init_modules: [bootcmd]\n"
@@ -124,8 +106,8 @@ TEST(YamlCompat, CloudInitsOwnSettingsAreNoModuleWarningsNotUnknownKeys) {
       "launch-index: 0\n"
       "byobu_by_default: disable\n"
       "ubuntu_pro: {token: x}\n");
-  ASSERT_FALSE(has_errors(d)) << all(d);
-  ASSERT_EQ(d.size(), 8u) << all(d);
+  ASSERT_FALSE(has_errors(d)) << testing::formatted(d);
+  ASSERT_EQ(d.size(), 8u) << testing::formatted(d);
   for (const auto& x : d) {
     EXPECT_EQ(x.message, "amiboot has no module for this cloud-init key; ignored") << x.format();
   }

@@ -1,0 +1,44 @@
+#include "agent/core/strings.h"
+
+#include <gtest/gtest.h>
+
+namespace amiboot {
+namespace {
+
+TEST(Strings, LowercaseTouchesOnlyAsciiLetters) {
+  EXPECT_EQ(lowercase("En_US.UTF-8 @X"), "en_us.utf-8 @x");
+  EXPECT_EQ(lowercase(""), "");
+  EXPECT_EQ(lowercase("\xC3\x84"), "\xC3\x84");  // UTF-8 'Ä' stays as it is
+}
+
+TEST(Strings, SplitLinesDropsOnlyTheFinalNewline) {
+  using Lines = std::vector<std::string>;
+  EXPECT_EQ(split_lines(""), Lines{});
+  EXPECT_EQ(split_lines("\n"), Lines{""});
+  EXPECT_EQ(split_lines("a"), Lines{"a"});
+  EXPECT_EQ(split_lines("a\n"), Lines{"a"});
+  EXPECT_EQ(split_lines("a\n\nb"), (Lines{"a", "", "b"}));
+  EXPECT_EQ(split_lines("a\n\n"), (Lines{"a", ""}));
+  EXPECT_EQ(split_lines("a\r\nb\n"), (Lines{"a\r", "b"}));  // "\r" is the caller's business
+}
+
+TEST(Strings, JoinLinesEndsEveryLineSoSplitThenJoinKeepsAFile) {
+  EXPECT_EQ(join_lines({}), "");
+  EXPECT_EQ(join_lines({"a", "", "b"}), "a\n\nb\n");
+  for (const char* text : {"", "a\n", "a\n\nb\n", "\n\n"}) {
+    EXPECT_EQ(join_lines(split_lines(text)), text);
+  }
+  EXPECT_EQ(join_lines(split_lines("no newline")), "no newline\n");
+}
+
+TEST(Strings, TrimAndAllDigits) {
+  EXPECT_EQ(trim("  a b\t\n"), "a b");
+  EXPECT_EQ(trim("--a--", "-"), "a");
+  EXPECT_EQ(trim(" \t"), "");
+  EXPECT_TRUE(all_digits("0123"));
+  EXPECT_FALSE(all_digits(""));
+  EXPECT_FALSE(all_digits("12a"));
+}
+
+}  // namespace
+}  // namespace amiboot
