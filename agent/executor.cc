@@ -354,6 +354,16 @@ class SystemPackageCommands final : public PackageCommands {
       RetryPolicy{.initial = std::chrono::seconds(2), .cap = std::chrono::seconds(30)}};
 };
 
+Status apply(const GrowPartition& g, ExecContext& ctx) {
+  journal_send(LOG_INFO, "amiboot", g.label + ": " + describe(Action(g)), ctx.fields);
+  auto done = ctx.system.grow_partition(g);
+  if (!done) {
+    return error(g.label + ": " + done.error().message);
+  }
+  journal_send(LOG_NOTICE, "amiboot", g.label + ": " + *done, ctx.fields);
+  return {};
+}
+
 Status apply(const ConsoleMessage& m, ExecContext& ctx) {
   ctx.system.console(m.text);
   return {};
@@ -384,6 +394,9 @@ struct Apply {
   std::vector<std::string> operator()(const SetRandomPasswords& a) const {
     return status(apply(a, ctx));
   }
+  std::vector<std::string> operator()(const GrowPartition& a) const {
+    return status(apply(a, ctx));
+  }
   std::vector<std::string> operator()(const ManagePackages& a) const {
     SystemPackageCommands commands(ctx);
     PackageOutcome result = run_packages(a, commands);
@@ -397,7 +410,9 @@ struct Apply {
 bool is_required(const Action& action) {
   const auto* run = std::get_if<RunCommand>(&action);
   const auto* file = std::get_if<WriteFile>(&action);
-  return (run != nullptr && run->required) || (file != nullptr && file->required);
+  const auto* grow = std::get_if<GrowPartition>(&action);
+  return (run != nullptr && run->required) || (file != nullptr && file->required) ||
+         (grow != nullptr && grow->required);
 }
 
 }  // namespace

@@ -116,6 +116,12 @@ std::string describe(const Action& action) {
             return "set random passwords for " + users + " with " +
                    quote_argv(shown_argv(r.chpasswd)) + " (shown on the console only)";
           },
+          [](const GrowPartition& g) {
+            return "grow partition " + std::to_string(g.number) + " of " + g.disk + " (" + g.table +
+                   ") from " + std::to_string(g.old_size) + " to " + std::to_string(g.new_size) +
+                   " sectors (" + size_text(g.old_size * g.sector_size) + " to " +
+                   size_text(g.new_size * g.sector_size) + ")";
+          },
           [](const FetchFile& f) {
             std::string out =
                 std::string(f.append ? "append " : "write ") + f.path + " from " + shown_url(f.url);
@@ -190,6 +196,17 @@ nlohmann::json action_to_json(const Action& action) {
                                   {"users", r.users},
                                   {"argv", shown_argv(r.chpasswd)},
                                   {"label", r.chpasswd.label}};
+                        },
+                        [](const GrowPartition& g) -> json {
+                          return {{"action", "grow_partition"},
+                                  {"disk", g.disk},
+                                  {"number", g.number},
+                                  {"table", g.table},
+                                  {"sector_size", g.sector_size},
+                                  {"start", g.start},
+                                  {"old_size", g.old_size},
+                                  {"new_size", g.new_size},
+                                  {"label", g.label}};
                         },
                         [](const FetchFile& f) -> json {
                           // The query and header values may be credentials.

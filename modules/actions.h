@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -181,8 +182,32 @@ struct ManagePackages {
   bool operator==(const ManagePackages&) const = default;
 };
 
+/// Grow partition `number` of the disk at `disk` (a host device node such as
+/// "/dev/nvme0n1") in its partition table, from `old_size` to `new_size`
+/// sectors of `sector_size` bytes, after checking that the table is still
+/// the `table` type the plan read and the partition still starts at `start`
+/// with `old_size` sectors; libfdisk writes the table (GPT's backup header
+/// moved to the end of the disk). Then the running kernel is told with
+/// BLKPG_RESIZE_PARTITION: the partition is in use, so the whole table
+/// cannot be re-read. A table that already has `new_size` is only told to
+/// the kernel. Only a plan that read the disk through BlockDevices makes one.
+struct GrowPartition {
+  std::string disk;
+  int number = 0;
+  std::string table;  // "gpt", "dos"
+  std::uint64_t sector_size = 512;
+  std::uint64_t start = 0;
+  std::uint64_t old_size = 0;
+  std::uint64_t new_size = 0;
+  std::string label;  // "growpart /"
+  /// On failure the module's remaining actions are skipped (the filesystem
+  /// is not grown into a partition that did not grow).
+  bool required = true;
+  bool operator==(const GrowPartition&) const = default;
+};
+
 using Action = std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, HttpRequest, MakeDir,
-                            ManagePackages, FetchFile, SetRandomPasswords>;
+                            ManagePackages, FetchFile, SetRandomPasswords, GrowPartition>;
 
 /// One line for --dry-run; never contains file contents (user data may hold secrets).
 std::string describe(const Action& action);

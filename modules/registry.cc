@@ -9,6 +9,7 @@
 #include "modules/disable_ec2_metadata.h"
 #include "modules/final_message.h"
 #include "modules/firewall.h"
+#include "modules/growpart.h"
 #include "modules/hostname.h"
 #include "modules/keyboard.h"
 #include "modules/locale.h"
@@ -56,6 +57,11 @@ const std::vector<ModuleSpec>& module_table() {
       // <decoder, plan>(name, keys, stage, frequency, runs_without_keys)
       module_row<decode_no_keys, plan_boothooks>("boothooks", {}, Init, PerBoot, true),
       module_row<decode_commands<kBootcmd>, plan_commands>("bootcmd", {"bootcmd"}, Init, PerBoot, false),
+      // cc_growpart and cc_resizefs, every boot (a volume can be enlarged while
+      // the instance is stopped), as early as cloud-init runs them: after
+      // bootcmd, which may touch /etc/growroot-disabled, before anything
+      // fills the disk.
+      module_row<decode_growpart, plan_growpart>("growpart", {"growpart", "resize_rootfs"}, Init, PerBoot, true),
       // cloud-init seeds first in its init stage; here after bootcmd (which
       // runs before anything configured), still before host keys are made.
       module_row<decode_random_seed, plan_random_seed>("random_seed", {"random_seed"}, Init, PerInstance, false),
@@ -143,7 +149,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "disk_setup",
       "drivers",
       "fan",
-      "growpart",
       "grub-dpkg",
       "grub_dpkg",
       "landscape",
@@ -155,7 +160,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "power_state",
       "puppet",
       "reporting",
-      "resize_rootfs",
       "rh_subscription",
       "rpi",
       "salt_minion",
