@@ -29,7 +29,19 @@ std::uint64_t suggested_swap_size(std::uint64_t memory, std::optional<std::uint6
 
 /// Per instance: filesystems, swap file, fstab, mount now. `config` is
 /// decode_volumes' result (nullopt: nothing to do); the settings
-/// (amiboot.volumes) come from facts.image_config.
+/// (amiboot.volumes) come from facts.image_config. A device that did not
+/// appear within the one deadline is a warning: its entries are left
+/// pending (pending_volumes_path), or, for a mounts entry naming a device
+/// path, get their fstab line as cloud-init writes it.
 PlanResult plan_volumes(const VolumesConfig& config, const Facts& facts);
+
+/// The entries an earlier boot left pending, looked at again (the mounts
+/// row, every boot): waited for until `deadline`, formatted when blank,
+/// given their fstab lines and mounted; amiboot's other fstab entries stay.
+PlanResult plan_pending_volumes(const PendingVolumes& pending, const VolumesSettings& settings,
+                                const Facts& facts, BlockDevices::Clock::time_point deadline);
+
+/// instances/<id>/volumes-pending.json under the state folder.
+std::string pending_volumes_path(const Facts& facts);
 
 }  // namespace amiboot

@@ -58,6 +58,22 @@ struct VolumesConfig {
   std::map<std::string, std::string> aliases;  // device_aliases
 };
 
+/// What the volumes module could not do yet because a device had not
+/// appeared: fs_setup entries, and mounts entries that need a name resolved
+/// (ebs2, sdh on Nitro) or a filesystem made first. Kept in the instance's
+/// state folder (pending_volumes_path) and looked at again on every boot by
+/// the mounts row until each is done.
+struct PendingVolumes {
+  std::vector<FsSetupRequest> fs_setup;
+  std::vector<MountRequest> mounts;
+  std::map<std::string, std::string> aliases;  // device_aliases, as they were
+  bool empty() const { return fs_setup.empty() && mounts.empty(); }
+};
+
+std::string pending_volumes_json(const PendingVolumes& pending);
+/// nullopt when the text is not what pending_volumes_json wrote.
+std::optional<PendingVolumes> parse_pending_volumes(const std::string& text);
+
 /// `amiboot: {volumes: {...}}` in the image config.
 struct VolumesSettings {
   /// How long to wait for a device that is not there yet (one deadline for
