@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "agent/partitions.h"
@@ -75,24 +76,46 @@ struct MountInfoLine {
   std::string host_target;
 };
 
-std::vector<MountInfoLine> read_mountinfo() {
+/// /proc/self/mountinfo, read in one go and split by hand: growpart reads
+/// it on every boot. With `devno`, only the lines of that device.
+std::vector<MountInfoLine> read_mountinfo(std::string_view devno = {}) {
   std::vector<MountInfoLine> out;
-  std::ifstream in("/proc/self/mountinfo");
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream fields(line);
-    std::vector<std::string> f;
-    for (std::string word; fields >> word;) {
-      f.push_back(word);
+  std::string text;
+  {
+    std::ifstream in("/proc/self/mountinfo", std::ios::binary);
+    std::ostringstream all;
+    all << in.rdbuf();
+    text = all.str();
+  }
+  std::string_view rest(text);
+  std::vector<std::string_view> f;
+  while (!rest.empty()) {
+    std::size_t eol = rest.find('\n');
+    std::string_view line = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 1);
+    f.clear();
+    for (std::size_t at = 0; at < line.size();) {
+      std::size_t end = line.find(' ', at);
+      if (end == std::string_view::npos) {
+        end = line.size();
+      }
+      if (end > at) {
+        f.push_back(line.substr(at, end - at));
+      }
+      at = end + 1;
     }
-    auto dash = std::find(f.begin(), f.end(), "-");
-    if (f.size() < 5 || dash == f.end() || std::distance(dash, f.end()) < 3) {
+    if (f.size() < 5 || (!devno.empty() && f[2] != devno)) {
+      continue;
+    }
+    auto dash = std::find(f.begin() + 5, f.end(), std::string_view("-"));
+    if (dash == f.end() || std::distance(dash, f.end()) < 3) {
       continue;
     }
     MountInfoLine m;
-    m.fs.devno = f[2];
-    m.fs.fstype = *(dash + 1);
-    m.fs.source = unescape_octal(*(dash + 2));
-    m.host_target = unescape_octal(f[4]);
+    m.fs.devno = std::string(f[2]);
+    m.fs.fstype = std::string(*(dash + 1));
+    m.fs.source = unescape_octal(std::string(*(dash + 2)));
+    m.host_target = unescape_octal(std::string(f[4]));
     out.push_back(std::move(m));
   }
   return out;
@@ -358,7 +381,7 @@ std::optional<MountedFs> RealBlockDevices::filesystem_at(const std::string& path
   std::string devno = devno_text(st.st_dev);
   // Bind mounts share a number: the mount point nearest the path wins.
   std::optional<MountInfoLine> best;
-  for (auto& line : read_mountinfo()) {
+  for (auto& line : read_mountinfo(devno)) {
     const std::string& t = line.host_target;
     bool holds = t == "/" || host == t || host.rfind(t + "/", 0) == 0;
     if (line.fs.devno == devno && holds && (!best || t.size() > best->host_target.size())) {
@@ -429,7 +452,10 @@ std::vector<SysBlock> RealBlockDevices::disk_partitions(const std::string& disk)
   }
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator("/sys/class/block/" + disk, ec)) {
-    if (fs::exists(entry.path() / "partition", ec)) {
+    // Partitions are named after their disk (nvme0n1p1, sda1); the folder
+    // holds many other entries.
+    if (entry.path().filename().string().rfind(disk, 0) == 0 &&
+        fs::exists(entry.path() / "partition", ec)) {
       if (auto b = sysfs_block(entry.path().filename().string())) {
         out.push_back(std::move(*b));
       }

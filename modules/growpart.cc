@@ -123,8 +123,11 @@ std::optional<GrowPlanner::Grown> GrowPlanner::grow_partition(const Target& t,
       limit = std::min(limit, other.start);
     }
   }
+  // A GPT keeps its backup (33 sectors of 512 bytes) after the last
+  // partition: the kernel sees that much more than a table would give.
+  constexpr std::uint64_t kGptBackupBytes = 33 * 512;
   std::uint64_t end = part.start + part.size;
-  if (limit < end + kGrowMinimumBytes) {
+  if (limit < end + kGrowMinimumBytes + kGptBackupBytes) {
     return std::nullopt;
   }
   std::string disk_node = "/dev/" + disk->name;
