@@ -364,6 +364,16 @@ Status apply(const GrowPartition& g, ExecContext& ctx) {
   return {};
 }
 
+Status apply(const MakePartitionTable& t, ExecContext& ctx) {
+  journal_send(LOG_INFO, "amiboot", t.label + ": " + describe(Action(t)), ctx.fields);
+  auto done = ctx.system.make_partition_table(t);
+  if (!done) {
+    return error(t.label + ": " + done.error().message);
+  }
+  journal_send(LOG_NOTICE, "amiboot", t.label + ": " + *done, ctx.fields);
+  return {};
+}
+
 Status apply(const ConsoleMessage& m, ExecContext& ctx) {
   ctx.system.console(m.text);
   return {};
@@ -397,6 +407,9 @@ struct Apply {
   std::vector<std::string> operator()(const GrowPartition& a) const {
     return status(apply(a, ctx));
   }
+  std::vector<std::string> operator()(const MakePartitionTable& a) const {
+    return status(apply(a, ctx));
+  }
   std::vector<std::string> operator()(const ManagePackages& a) const {
     SystemPackageCommands commands(ctx);
     PackageOutcome result = run_packages(a, commands);
@@ -411,8 +424,9 @@ bool is_required(const Action& action) {
   const auto* run = std::get_if<RunCommand>(&action);
   const auto* file = std::get_if<WriteFile>(&action);
   const auto* grow = std::get_if<GrowPartition>(&action);
+  const auto* table = std::get_if<MakePartitionTable>(&action);
   return (run != nullptr && run->required) || (file != nullptr && file->required) ||
-         (grow != nullptr && grow->required);
+         (grow != nullptr && grow->required) || (table != nullptr && table->required);
 }
 
 }  // namespace

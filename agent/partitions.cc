@@ -3,12 +3,21 @@
 #include <fcntl.h>
 #include <libfdisk/libfdisk.h>
 #include <linux/blkpg.h>
+#include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
+#include <thread>
+
+#include "modules/device_names.h"
 
 namespace amiboot {
 
@@ -208,6 +217,114 @@ Result<std::string> grow_partition_in_table(const std::string& path, const std::
     return error("cannot sync the partition table of " + path + ": " + errno_text(rc));
   }
   return messages;
+}
+
+Result<std::string> write_partition_table(const std::string& path, const std::string& type,
+                                          const std::vector<PartitionSpec>& partitions) {
+  std::string messages;
+  Context cxt(fdisk_new_context());
+  if (!cxt) {
+    return error("libfdisk: out of memory");
+  }
+  fdisk_context* c = cxt.get();
+  fdisk_set_ask(c, collect_messages, &messages);
+  if (int rc = fdisk_assign_device(c, path.c_str(), 0); rc != 0) {
+    return error("cannot open " + path + ": " + errno_text(rc));
+  }
+  // Whatever signatures the old contents had at the start of the disk go
+  // when the new table is written.
+  fdisk_enable_wipe(c, 1);
+  if (int rc = fdisk_create_disklabel(c, type.c_str()); rc != 0) {
+    return error("libfdisk cannot make a " + type + " table on " + path + ": " + errno_text(rc));
+  }
+  fdisk_label* label = fdisk_get_label(c, nullptr);
+  const std::uint64_t ss = fdisk_get_sector_size(c);
+  for (std::size_t i = 0; i < partitions.size(); ++i) {
+    const PartitionSpec& spec = partitions[i];
+    Partition pa(fdisk_new_partition());
+    if (!pa) {
+      return error("libfdisk: out of memory");
+    }
+    fdisk_partition_set_partno(pa.get(), i);
+    fdisk_partition_set_start(pa.get(), spec.start / ss);
+    if (spec.size > 0) {
+      fdisk_partition_set_size(pa.get(), spec.size / ss);
+    } else {
+      fdisk_partition_end_follow_default(pa.get(), 1);
+    }
+    fdisk_parttype* t = nullptr;
+    bool own = false;
+    if (type == "dos") {
+      unsigned code = static_cast<unsigned>(std::strtoul(spec.type.c_str(), nullptr, 16));
+      t = fdisk_label_get_parttype_from_code(label, code);
+      if (t == nullptr) {
+        t = fdisk_new_unknown_parttype(code, nullptr);
+        own = true;
+      }
+    } else {
+      t = fdisk_label_get_parttype_from_string(label, spec.type.c_str());
+      if (t == nullptr) {
+        t = fdisk_new_unknown_parttype(0, spec.type.c_str());
+        own = true;
+      }
+    }
+    fdisk_partition_set_type(pa.get(), t);
+    if (own) {
+      fdisk_unref_parttype(t);
+    }
+    std::size_t partno = 0;
+    if (int rc = fdisk_add_partition(c, pa.get(), &partno); rc != 0) {
+      return error("libfdisk cannot add partition " + std::to_string(i + 1) + " to " + path + ": " +
+                   errno_text(rc) + (messages.empty() ? "" : " (" + messages + ")"));
+    }
+    // Old data under a new partition must not look like a filesystem.
+    fdisk_wipe_partition(c, partno, 1);
+  }
+  if (int rc = fdisk_write_disklabel(c); rc != 0) {
+    return error("cannot write the partition table of " + path + ": " + errno_text(rc));
+  }
+  if (int rc = fdisk_deassign_device(c, 0); rc != 0) {
+    return error("cannot sync the partition table of " + path + ": " + errno_text(rc));
+  }
+  return messages;
+}
+
+Status show_partitions_to_kernel(const std::string& disk) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::string name = fs::canonical(disk, ec).filename().string();
+  if (ec) {
+    return error("cannot find " + disk + ": " + ec.message());
+  }
+  int fd = open(disk.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return error("cannot open " + disk + ": " + std::strerror(errno));
+  }
+  // A kernel with partition-table parsers finds them itself; one without
+  // (or a busy disk) says so, and the partitions are added one by one.
+  (void)ioctl(fd, BLKRRPART);
+  close(fd);
+  auto table = read_partition_table(disk);
+  if (!table) {
+    return table.error();
+  }
+  for (const auto& p : table->partitions) {
+    std::string part = partition_device_name(name, p.number);
+    if (!fs::exists("/sys/class/block/" + name + "/" + part, ec)) {
+      auto added = add_kernel_partition(disk, p.number, p.start * table->sector_size,
+                                        p.size * table->sector_size);
+      if (!added) {
+        return added.error();
+      }
+    }
+    for (int i = 0; i < 100 && !fs::exists("/dev/" + part, ec); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!fs::exists("/dev/" + part, ec)) {
+      return error("/dev/" + part + " did not appear");
+    }
+  }
+  return {};
 }
 
 Status resize_kernel_partition(const std::string& disk, int number, std::uint64_t start,

@@ -7,8 +7,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "agent/core/result.h"
+#include "modules/actions.h"
 #include "modules/block_devices.h"
 
 namespace amiboot {
@@ -27,6 +29,19 @@ Result<PartitionTable> read_partition_table(const std::string& path);
 Result<std::string> grow_partition_in_table(const std::string& path, const std::string& type,
                                             int number, std::uint64_t start, std::uint64_t old_size,
                                             std::uint64_t new_size);
+
+/// A new partition table of `type` ("gpt" or "dos") on `path` with
+/// `partitions` (bytes; a size of 0 runs to the end), written whole by
+/// libfdisk: the old table's signatures, and any signature inside the new
+/// partitions, wiped. Returns what libfdisk said.
+Result<std::string> write_partition_table(const std::string& path, const std::string& type,
+                                          const std::vector<PartitionSpec>& partitions);
+
+/// The kernel made to see the partitions of the table on the disk at
+/// `disk`: it re-reads the table (BLKRRPART); the partitions it then does
+/// not have (a kernel without partition-table parsers) are added with
+/// BLKPG_ADD_PARTITION. Waits up to 2 s for their device nodes.
+Status show_partitions_to_kernel(const std::string& disk);
 
 /// BLKPG_RESIZE_PARTITION: the kernel's partition `number` of the disk at
 /// `disk` now starts at `start` and has `length` (bytes).

@@ -701,6 +701,29 @@ Result<std::string> HostSystem::grow_partition(const GrowPartition& r) {
   return line;
 }
 
+Result<std::string> HostSystem::make_partition_table(const MakePartitionTable& t) {
+  auto notes = write_partition_table(t.disk, t.table, t.partitions);
+  if (!notes) {
+    return notes.error();
+  }
+  std::string line = "wrote a " + t.table + " partition table with " +
+                     std::to_string(t.partitions.size()) + " partition(s) on " + t.disk;
+  if (!notes->empty()) {
+    line += "; libfdisk: " + *notes;
+  }
+  struct stat st;
+  if (stat(t.disk.c_str(), &st) == 0 && S_ISBLK(st.st_mode)) {
+    if (auto shown = show_partitions_to_kernel(t.disk); !shown) {
+      return error("the partition table of " + t.disk +
+                   " is written, but the running kernel "
+                   "does not see its partitions: " +
+                   shown.error().message);
+    }
+    line += "; the kernel sees them";
+  }
+  return line;
+}
+
 void HostSystem::copy_line(std::string_view line) {
   if (m_output_copy < 0) {
     return;

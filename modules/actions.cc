@@ -122,6 +122,15 @@ std::string describe(const Action& action) {
                    " sectors (" + size_text(g.old_size * g.sector_size) + " to " +
                    size_text(g.new_size * g.sector_size) + ")";
           },
+          [](const MakePartitionTable& t) {
+            std::string parts;
+            for (const auto& p : t.partitions) {
+              parts += std::string(parts.empty() ? "" : ", ") +
+                       (p.size == 0 ? "the rest" : size_text(p.size)) + " " + p.type;
+            }
+            return std::string(t.overwrite ? "destroy everything on " : "partition ") + t.disk +
+                   (t.overwrite ? " and partition it" : "") + ": " + t.table + ", " + parts;
+          },
           [](const FetchFile& f) {
             std::string out =
                 std::string(f.append ? "append " : "write ") + f.path + " from " + shown_url(f.url);
@@ -144,87 +153,95 @@ std::string describe(const Action& action) {
 
 nlohmann::json action_to_json(const Action& action) {
   using nlohmann::json;
-  return std::visit(Overloaded{
-                        [](const WriteFile& w) -> json {
-                          return {{"action", w.append ? "append" : "write"},
-                                  {"path", w.path},
-                                  {"bytes", w.content.size()},
-                                  {"mode", octal_mode(w.mode)},
-                                  {"owner", w.owner},
-                                  {"label", w.label}};
-                        },
-                        [](const RunCommand& r) -> json {
-                          json j = {{"action", "run"}, {"argv", shown_argv(r)}, {"label", r.label}};
-                          if (!r.output_path.empty()) {
-                            j["output_path"] = r.output_path;
-                          }
-                          return j;
-                        },
-                        [](const RemoveFile& d) -> json {
-                          return {{"action", "remove"}, {"path", d.path}, {"label", d.label}};
-                        },
-                        [](const HttpRequest& h) -> json {
-                          // The URL is pre-signed: it is a secret, like the user data it came from.
-                          return {{"action", "http"},
-                                  {"method", h.method},
-                                  {"bytes", h.body.size()},
-                                  {"label", h.label}};
-                        },
-                        [](const MakeDir& d) -> json {
-                          return {{"action", "mkdir"},
-                                  {"path", d.path},
-                                  {"mode", octal_mode(d.mode)},
-                                  {"owner", d.owner},
-                                  {"label", d.label}};
-                        },
-                        [](const ManagePackages& p) -> json {
-                          json packages = json::array();
-                          for (const auto& spec : p.packages) {
-                            packages.push_back({{"name", spec.name}, {"version", spec.version}});
-                          }
-                          return {
-                              {"action", "packages"}, {"manager", p.manager},
-                              {"packages", packages}, {"update", p.update},
-                              {"upgrade", p.upgrade}, {"reboot_if_required", p.reboot_if_required},
-                              {"label", p.label}};
-                        },
-                        [](const ConsoleMessage& m) -> json {
-                          return {{"action", "console"}, {"text", m.text}};
-                        },
-                        [](const SetRandomPasswords& r) -> json {
-                          return {{"action", "random_passwords"},
-                                  {"users", r.users},
-                                  {"argv", shown_argv(r.chpasswd)},
-                                  {"label", r.chpasswd.label}};
-                        },
-                        [](const GrowPartition& g) -> json {
-                          return {{"action", "grow_partition"},
-                                  {"disk", g.disk},
-                                  {"number", g.number},
-                                  {"table", g.table},
-                                  {"sector_size", g.sector_size},
-                                  {"start", g.start},
-                                  {"old_size", g.old_size},
-                                  {"new_size", g.new_size},
-                                  {"label", g.label}};
-                        },
-                        [](const FetchFile& f) -> json {
-                          // The query and header values may be credentials.
-                          json fallback;
-                          if (f.fallback) {
-                            fallback = f.fallback->size();
-                          }
-                          return {{"action", f.append ? "append" : "write"},
-                                  {"path", f.path},
-                                  {"source", shown_url(f.url)},
-                                  {"headers", header_names(f)},
-                                  {"fallback_bytes", fallback},
-                                  {"mode", octal_mode(f.mode)},
-                                  {"owner", f.owner},
-                                  {"label", f.label}};
-                        },
-                    },
-                    action);
+  return std::visit(
+      Overloaded{
+          [](const WriteFile& w) -> json {
+            return {{"action", w.append ? "append" : "write"},
+                    {"path", w.path},
+                    {"bytes", w.content.size()},
+                    {"mode", octal_mode(w.mode)},
+                    {"owner", w.owner},
+                    {"label", w.label}};
+          },
+          [](const RunCommand& r) -> json {
+            json j = {{"action", "run"}, {"argv", shown_argv(r)}, {"label", r.label}};
+            if (!r.output_path.empty()) {
+              j["output_path"] = r.output_path;
+            }
+            return j;
+          },
+          [](const RemoveFile& d) -> json {
+            return {{"action", "remove"}, {"path", d.path}, {"label", d.label}};
+          },
+          [](const HttpRequest& h) -> json {
+            // The URL is pre-signed: it is a secret, like the user data it came from.
+            return {{"action", "http"},
+                    {"method", h.method},
+                    {"bytes", h.body.size()},
+                    {"label", h.label}};
+          },
+          [](const MakeDir& d) -> json {
+            return {{"action", "mkdir"},
+                    {"path", d.path},
+                    {"mode", octal_mode(d.mode)},
+                    {"owner", d.owner},
+                    {"label", d.label}};
+          },
+          [](const ManagePackages& p) -> json {
+            json packages = json::array();
+            for (const auto& spec : p.packages) {
+              packages.push_back({{"name", spec.name}, {"version", spec.version}});
+            }
+            return {{"action", "packages"}, {"manager", p.manager},
+                    {"packages", packages}, {"update", p.update},
+                    {"upgrade", p.upgrade}, {"reboot_if_required", p.reboot_if_required},
+                    {"label", p.label}};
+          },
+          [](const ConsoleMessage& m) -> json {
+            return {{"action", "console"}, {"text", m.text}};
+          },
+          [](const SetRandomPasswords& r) -> json {
+            return {{"action", "random_passwords"},
+                    {"users", r.users},
+                    {"argv", shown_argv(r.chpasswd)},
+                    {"label", r.chpasswd.label}};
+          },
+          [](const GrowPartition& g) -> json {
+            return {{"action", "grow_partition"},
+                    {"disk", g.disk},
+                    {"number", g.number},
+                    {"table", g.table},
+                    {"sector_size", g.sector_size},
+                    {"start", g.start},
+                    {"old_size", g.old_size},
+                    {"new_size", g.new_size},
+                    {"label", g.label}};
+          },
+          [](const MakePartitionTable& t) -> json {
+            json parts = json::array();
+            for (const auto& p : t.partitions) {
+              parts.push_back({{"start", p.start}, {"size", p.size}, {"type", p.type}});
+            }
+            return {{"action", "partition_table"}, {"disk", t.disk},           {"table", t.table},
+                    {"partitions", parts},         {"overwrite", t.overwrite}, {"label", t.label}};
+          },
+          [](const FetchFile& f) -> json {
+            // The query and header values may be credentials.
+            json fallback;
+            if (f.fallback) {
+              fallback = f.fallback->size();
+            }
+            return {{"action", f.append ? "append" : "write"},
+                    {"path", f.path},
+                    {"source", shown_url(f.url)},
+                    {"headers", header_names(f)},
+                    {"fallback_bytes", fallback},
+                    {"mode", octal_mode(f.mode)},
+                    {"owner", f.owner},
+                    {"label", f.label}};
+          },
+      },
+      action);
 }
 
 }  // namespace amiboot

@@ -206,8 +206,32 @@ struct GrowPartition {
   bool operator==(const GrowPartition&) const = default;
 };
 
-using Action = std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, HttpRequest, MakeDir,
-                            ManagePackages, FetchFile, SetRandomPasswords, GrowPartition>;
+/// One partition of a new table, in bytes from the start of the disk.
+struct PartitionSpec {
+  std::uint64_t start = 0;
+  std::uint64_t size = 0;  // 0: to the end of the disk (the last usable sector)
+  std::string type;        // "83" (MBR, hex) or a GPT type GUID
+  bool operator==(const PartitionSpec&) const = default;
+};
+
+/// A new partition table on the disk at `disk` (a host device node), written
+/// by libfdisk: the old table's signatures and any signature inside the new
+/// partitions wiped, then the kernel made to see the partitions (re-read, or
+/// added with BLKPG where it does not find them itself). Only a plan that
+/// found the disk blank, or was told `overwrite`, and never in use, makes one.
+struct MakePartitionTable {
+  std::string disk;
+  std::string table;  // "gpt", "dos"
+  std::vector<PartitionSpec> partitions;
+  bool overwrite = false;  // the disk carried something: it is destroyed
+  std::string label;       // "disk_setup ebs1"
+  bool required = true;    // a failure skips the mkfs that would follow
+  bool operator==(const MakePartitionTable&) const = default;
+};
+
+using Action =
+    std::variant<WriteFile, RemoveFile, RunCommand, ConsoleMessage, HttpRequest, MakeDir,
+                 ManagePackages, FetchFile, SetRandomPasswords, GrowPartition, MakePartitionTable>;
 
 /// One line for --dry-run; never contains file contents (user data may hold secrets).
 std::string describe(const Action& action);

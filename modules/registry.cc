@@ -75,7 +75,7 @@ const std::vector<ModuleSpec>& module_table() {
       // Filesystems and fstab once per instance; the wait and mount on every
       // boot, for volumes that attach late. Before users (as in cloud-init): a
       // volume mounted on /home afterwards would hide the new home folders.
-      module_row<decode_volumes, plan_volumes>("volumes", {"mounts", "mount_default_fields", "fs_setup", "swap", "device_aliases"}, Init, PerInstance, true),
+      module_row<decode_volumes, plan_volumes>("volumes", {"disk_setup", "fs_setup", "mounts", "mount_default_fields", "swap", "device_aliases"}, Init, PerInstance, true),
       module_row<decode_no_keys, plan_mounts>("mounts", {}, Init, PerBoot, true),
       // After the names and mounts, before users, as in cloud-init's init stage.
       module_row<decode_ca_certs, plan_ca_certs>("ca_certs", {"ca_certs", "ca-certs"}, Init, PerInstance, false),
@@ -146,7 +146,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "cloud_config_modules",
       "cloud_final_modules",
       "cloud_init_modules",
-      "disk_setup",
       "drivers",
       "fan",
       "grub-dpkg",

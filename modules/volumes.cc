@@ -79,6 +79,9 @@ std::string wait_summary(Clock::duration waited, std::chrono::seconds bound,
   if (!pending.empty()) {
     out += "; pending until they are: ";
     std::string names;
+    for (const auto& r : pending.disk_setup) {
+      names += (names.empty() ? "" : ", ") + r.path;
+    }
     for (const auto& r : pending.fs_setup) {
       names += (names.empty() ? "" : ", ") + r.path;
     }
@@ -136,6 +139,10 @@ class VolumesPlanner {
   std::optional<DeviceProbe> probe(const std::string& node, const Position& pos,
                                    const std::string& path);
   std::string in_use(const DeviceProbe& p, const std::string& node) const;
+  void disk_setup(const DiskSetupRequest& r);
+  bool layout_matches(const std::string& node, const std::string& label,
+                      const std::vector<PartitionSpec>& layout) const;
+  std::string disk_in_use(const DeviceProbe& p, const std::string& node) const;
   void fs_setup(const FsSetupRequest& r);
   bool plan_mkfs(const std::string& node, const std::string& fs, const std::string& label,
                  bool force, const std::vector<std::string>& extra, const std::string& seed,
@@ -166,6 +173,10 @@ class VolumesPlanner {
   ParsedFstab m_fstab;
   std::map<std::string, FsInfo> m_filesystems;  // node -> filesystem there or planned
   std::set<std::string> m_targets;              // mount points of our entries so far
+  std::vector<Action> m_partition;
+  /// disk node -> the nodes of the partitions this plan's table will have
+  std::map<std::string, std::vector<std::string>> m_partitioned;
+  std::set<std::string> m_fresh;  // those partition nodes: blank by construction
   std::vector<Action> m_mkfs;
   std::vector<Action> m_swapfile;
   std::vector<Action> m_mount;
@@ -184,6 +195,12 @@ std::optional<std::string> VolumesPlanner::resolve(const std::string& spec, int 
   auto found = m_resolver.resolve(spec, partition, wait ? m_deadline : started, &looked_for);
   if (!found) {
     error(pos, path, found.error().message);
+    return std::nullopt;
+  }
+  if (!*found && m_resolver.settled_disk_without_partition()) {
+    // disk_setup looked at this disk and left its table as it is.
+    error(pos, path,
+          spec + ": " + looked_for + " does not exist (disk_setup left the disk as it is)");
     return std::nullopt;
   }
   if (!*found && wait) {
@@ -246,6 +263,105 @@ bool VolumesPlanner::plan_mkfs(const std::string& node, const std::string& fs,
   return true;
 }
 
+bool VolumesPlanner::layout_matches(const std::string& node, const std::string& label,
+                                    const std::vector<PartitionSpec>& layout) const {
+  auto table = m_blocks.partition_table(node);
+  if (!table || table->type != label || table->partitions.size() != layout.size()) {
+    return false;
+  }
+  const std::uint64_t ss = table->sector_size;
+  for (std::size_t i = 0; i < layout.size(); ++i) {
+    const auto& have = table->partitions[i];
+    if (have.number != static_cast<int>(i + 1) || have.start * ss != layout[i].start ||
+        (layout[i].size != 0 && have.size * ss != layout[i].size)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The disk, or any partition of it, mounted or used as swap.
+std::string VolumesPlanner::disk_in_use(const DeviceProbe& p, const std::string& node) const {
+  if (std::string busy = in_use(p, node); !busy.empty()) {
+    return busy;
+  }
+  std::string name = node.substr(node.rfind('/') + 1);
+  for (const auto& part : m_blocks.disk_partitions(name)) {
+    DeviceProbe probe;
+    probe.devno = part.devno;
+    if (std::string busy = in_use(probe, "/dev/" + part.name); !busy.empty()) {
+      return "its partition " + part.name + busy.substr(2);  // "it is mounted ..."
+    }
+  }
+  return "";
+}
+
+void VolumesPlanner::disk_setup(const DiskSetupRequest& r) {
+  if (r.layout.empty()) {
+    return;  // layout: false, cloud-init's default
+  }
+  std::string absent;
+  auto node = resolve(r.device, 0, true, r.pos, r.path, &absent);
+  if (!node) {
+    if (!absent.empty()) {
+      m_pending.disk_setup.push_back(r);
+      warning(r.pos, r.path, absent + "; left pending, looked at again on every boot");
+    }
+    return;
+  }
+  std::string what = r.device + " (" + *node + ")";
+  std::string name = node->substr(node->rfind('/') + 1);
+  auto sys = m_blocks.sysfs_block(name);
+  if (!sys || sys->size == 0) {
+    error(r.pos, r.path, "cannot read the size of " + what);
+    return;
+  }
+  if (sys->partition > 0) {
+    error(r.pos, r.path, what + " is a partition; disk_setup partitions whole disks");
+    return;
+  }
+  auto layout = layout_partitions(r, sys->size);
+  if (!layout) {
+    error(r.pos, r.path, layout.error().message + " (" + what + ")");
+    return;
+  }
+  auto p = probe(*node, r.pos, r.path);
+  if (!p) {
+    return;
+  }
+  std::string label = fdisk_label_name(r.table_type);
+  if (!p->blank) {
+    // Done before (a second run, a volume from a snapshot): as asked.
+    if (p->pttype == label && layout_matches(*node, label, *layout)) {
+      m_resolver.settle(*node);
+      return;
+    }
+    if (!r.overwrite) {
+      m_resolver.settle(*node);
+      warning(r.pos, r.path,
+              "left " + what + " as it is: it carries " + describe_probe(*p) +
+                  "; overwrite: true destroys it");
+      return;
+    }
+    if (std::string busy = disk_in_use(*p, *node); !busy.empty()) {
+      error(r.pos, r.path, "refusing to partition " + what + ": " + busy);
+      return;
+    }
+  }
+  m_partition.push_back(MakePartitionTable{.disk = *node,
+                                           .table = label,
+                                           .partitions = *layout,
+                                           .overwrite = !p->blank,
+                                           .label = "disk_setup " + r.device});
+  auto& nodes = m_partitioned[*node];
+  for (std::size_t i = 0; i < layout->size(); ++i) {
+    std::string part = "/dev/" + partition_device_name(name, static_cast<int>(i + 1));
+    m_resolver.plan_partition(*node, static_cast<int>(i + 1), part);
+    m_fresh.insert(part);
+    nodes.push_back(part);
+  }
+}
+
 void VolumesPlanner::fs_setup(const FsSetupRequest& r) {
   int partition = all_digits(r.partition) ? std::stoi(r.partition) : 0;
   std::string absent;
@@ -260,6 +376,19 @@ void VolumesPlanner::fs_setup(const FsSetupRequest& r) {
     }
     return;
   }
+  if (auto planned = m_partitioned.find(*node); planned != m_partitioned.end()) {
+    // A disk this plan partitions: cloud-init's auto and any mean its first
+    // partition; none would destroy the new table.
+    if (r.partition == "none") {
+      error(r.pos, r.path,
+            "disk_setup partitions " + r.device +
+                "; partition: none would make the filesystem "
+                "on the whole disk, over its new partition table");
+      return;
+    }
+    partition = 1;
+    node = planned->second.front();
+  }
   std::string what = (partition > 0 ? "partition " + std::to_string(partition) + " of " : "") +
                      r.device + " (" + *node + ")";
   if (auto planned = m_filesystems.find(*node); planned != m_filesystems.end()) {
@@ -269,7 +398,9 @@ void VolumesPlanner::fs_setup(const FsSetupRequest& r) {
     }
     return;
   }
-  auto p = probe(*node, r.pos, r.path);
+  // A partition this plan makes is blank by construction (and not there yet).
+  auto p = m_fresh.count(*node) > 0 ? std::optional<DeviceProbe>(DeviceProbe{})
+                                    : probe(*node, r.pos, r.path);
   if (!p) {
     return;
   }
@@ -428,6 +559,13 @@ void VolumesPlanner::mount(const MountRequest& r) {
   FsInfo info;
   if (auto planned = m_filesystems.find(*node); planned != m_filesystems.end()) {
     info = planned->second;
+  } else if (m_fresh.count(*node) > 0) {
+    error(r.pos, r.path,
+          what +
+              " is a partition disk_setup makes, with no filesystem; add an fs_setup entry "
+              "for it (device: " +
+              r.spec + ")");
+    return;
   } else {
     auto p = probe(*node, r.pos, r.path);
     if (!p) {
@@ -586,6 +724,9 @@ PlanResult VolumesPlanner::plan() {
       }
     }
   }
+  for (const auto& r : m_config.disk_setup) {
+    disk_setup(r);
+  }
   for (const auto& r : m_config.fs_setup) {
     fs_setup(r);
   }
@@ -612,6 +753,7 @@ PlanResult VolumesPlanner::plan() {
   // Order matters: a failed mkfs (required) stops everything after it, so
   // fstab never names a UUID that does not exist; the swap file comes last,
   // its required steps stopping only what is left of it.
+  actions.insert(actions.end(), m_partition.begin(), m_partition.end());
   actions.insert(actions.end(), m_mkfs.begin(), m_mkfs.end());
   std::string merged = merge_fstab(current, m_owned);
   if (merged != current) {
@@ -657,6 +799,7 @@ std::string pending_volumes_path(const Facts& facts) {
 PlanResult plan_pending_volumes(const PendingVolumes& pending, const VolumesSettings& settings,
                                 const Facts& facts, BlockDevices::Clock::time_point deadline) {
   VolumesConfig config;
+  config.disk_setup = pending.disk_setup;
   config.fs_setup = pending.fs_setup;
   config.mounts = pending.mounts;
   config.aliases = pending.aliases;
@@ -672,7 +815,8 @@ PlanResult plan_volumes(const VolumesConfig& config, const Facts& facts) {
   }
   const auto& mapping = facts.metadata.block_device_mapping;
   bool defaults = mapping.count("ephemeral0") > 0 || mapping.count("swap") > 0;
-  if (config.mounts.empty() && config.fs_setup.empty() && !config.swap && !defaults &&
+  if (config.mounts.empty() && config.fs_setup.empty() && config.disk_setup.empty() &&
+      !config.swap && !defaults &&
       parse_fstab(facts.system.read_text(kFstabPath).value_or("")).owned.empty()) {
     return result;  // the common boot: nothing to look at
   }

@@ -1,11 +1,13 @@
-// volumes: cloud-init's `mounts`, `mount_default_fields`, `fs_setup`, `swap`
-// and `device_aliases`, with device names resolved through the IMDS block
-// device mapping and, on Nitro, NVMe Identify data (DESIGN.md section 7).
+// volumes: cloud-init's `disk_setup`, `fs_setup`, `mounts`,
+// `mount_default_fields`, `swap` and `device_aliases`, with device names
+// resolved through the IMDS block device mapping and, on Nitro, NVMe Identify
+// data (DESIGN.md section 7).
 //
-// Two rows in the module table: `volumes` (per instance, this file) makes
-// filesystems on blank devices, the swap file and the fstab entries, and
-// mounts them; `mounts` (every boot, modules/mounts.h) waits for the devices
-// of amiboot's fstab entries and mounts whatever systemd could not.
+// Two rows in the module table: `volumes` (per instance, this file)
+// partitions and makes filesystems on blank devices, makes the swap file and
+// the fstab entries, and mounts them; `mounts` (every boot, modules/mounts.h)
+// looks again at what was left pending, waits for the devices of amiboot's
+// fstab entries and mounts whatever systemd could not.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,7 @@
 
 #include "modules/block_devices.h"
 #include "modules/device_names.h"
+#include "modules/disk_setup.h"
 #include "modules/fstab.h"
 #include "modules/module.h"
 #include "modules/mounts.h"

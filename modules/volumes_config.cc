@@ -335,6 +335,7 @@ std::optional<VolumesConfig> decode_volumes(const Value& doc, Diagnostics& out) 
   VolumesConfig cfg;
   bool builtin_options = decode_default_fields(doc, cfg, d);
   decode_mounts(doc, builtin_options, cfg, d);
+  decode_disk_setup(doc, cfg.disk_setup, d);
   decode_fs_setup(doc, cfg, d);
   decode_swap(doc, cfg, d);
   decode_aliases(doc, cfg, d);
@@ -358,6 +359,19 @@ Position position_from(const nlohmann::json& j) {
 }  // namespace
 
 std::string pending_volumes_json(const PendingVolumes& pending) {
+  nlohmann::json disks = nlohmann::json::array();
+  for (const auto& r : pending.disk_setup) {
+    nlohmann::json layout = nlohmann::json::array();
+    for (const auto& part : r.layout) {
+      layout.push_back({part.percent, part.type});
+    }
+    disks.push_back({{"device", r.device},
+                     {"table_type", r.table_type},
+                     {"layout", layout},
+                     {"overwrite", r.overwrite},
+                     {"pos", position_json(r.pos)},
+                     {"path", r.path}});
+  }
   nlohmann::json fs = nlohmann::json::array();
   for (const auto& r : pending.fs_setup) {
     fs.push_back({{"device", r.device},
@@ -378,8 +392,11 @@ std::string pending_volumes_json(const PendingVolumes& pending) {
                       {"pos", position_json(r.pos)},
                       {"path", r.path}});
   }
-  nlohmann::json doc = {
-      {"version", 1}, {"fs_setup", fs}, {"mounts", mounts}, {"aliases", pending.aliases}};
+  nlohmann::json doc = {{"version", 1},
+                        {"disk_setup", disks},
+                        {"fs_setup", fs},
+                        {"mounts", mounts},
+                        {"aliases", pending.aliases}};
   return doc.dump(2) + "\n";
 }
 
@@ -390,6 +407,18 @@ std::optional<PendingVolumes> parse_pending_volumes(const std::string& text) {
   }
   try {
     PendingVolumes p;
+    for (const auto& j : doc.value("disk_setup", nlohmann::json::array())) {
+      DiskSetupRequest r;
+      r.device = j.at("device").get<std::string>();
+      r.table_type = j.at("table_type").get<std::string>();
+      for (const auto& part : j.at("layout")) {
+        r.layout.push_back({part.at(0).get<int>(), part.at(1).get<std::string>()});
+      }
+      r.overwrite = j.at("overwrite").get<bool>();
+      r.pos = position_from(j.at("pos"));
+      r.path = j.at("path").get<std::string>();
+      p.disk_setup.push_back(std::move(r));
+    }
     for (const auto& j : doc.at("fs_setup")) {
       FsSetupRequest r;
       r.device = j.at("device").get<std::string>();
