@@ -18,8 +18,10 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
+#include "agent/partitions.h"
 #include "modules/nvme_identify.h"
 
 namespace amiboot {
@@ -69,7 +71,118 @@ std::optional<std::pair<int, int>> nvme_namespace_number(const std::string& name
   return std::pair{ctrl, ns};
 }
 
+struct MountInfoLine {
+  MountedFs fs;  // target left empty
+  std::string host_target;
+};
+
+/// /proc/self/mountinfo, read in one go and split by hand: growpart reads
+/// it on every boot. With `devno`, only the lines of that device.
+std::vector<MountInfoLine> read_mountinfo(std::string_view devno = {}) {
+  std::vector<MountInfoLine> out;
+  std::string text;
+  {
+    std::ifstream in("/proc/self/mountinfo", std::ios::binary);
+    std::ostringstream all;
+    all << in.rdbuf();
+    text = all.str();
+  }
+  std::string_view rest(text);
+  std::vector<std::string_view> f;
+  while (!rest.empty()) {
+    std::size_t eol = rest.find('\n');
+    std::string_view line = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 1);
+    f.clear();
+    for (std::size_t at = 0; at < line.size();) {
+      std::size_t end = line.find(' ', at);
+      if (end == std::string_view::npos) {
+        end = line.size();
+      }
+      if (end > at) {
+        f.push_back(line.substr(at, end - at));
+      }
+      at = end + 1;
+    }
+    if (f.size() < 5 || (!devno.empty() && f[2] != devno)) {
+      continue;
+    }
+    auto dash = std::find(f.begin() + 5, f.end(), std::string_view("-"));
+    if (dash == f.end() || std::distance(dash, f.end()) < 3) {
+      continue;
+    }
+    MountInfoLine m;
+    m.fs.devno = std::string(f[2]);
+    m.fs.fstype = std::string(*(dash + 1));
+    m.fs.source = unescape_octal(std::string(*(dash + 2)));
+    m.host_target = unescape_octal(std::string(f[4]));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::uint64_t le(const unsigned char* p, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) {
+    v = (v << 8) | p[i];
+  }
+  return v;
+}
+
+std::uint64_t be(const unsigned char* p, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) {
+    v = (v << 8) | p[i];
+  }
+  return v;
+}
+
 }  // namespace
+
+std::optional<std::uint64_t> superblock_bytes(const std::string& path, const std::string& type) {
+  off_t offset = 0;
+  if (type == "ext2" || type == "ext3" || type == "ext4") {
+    offset = 1024;
+  } else if (type == "btrfs") {
+    offset = 0x10000;
+  } else if (type != "xfs") {
+    return std::nullopt;
+  }
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return std::nullopt;
+  }
+  unsigned char sb[1024];
+  ssize_t got = pread(fd, sb, sizeof sb, offset);
+  close(fd);
+  if (got != static_cast<ssize_t>(sizeof sb)) {
+    return std::nullopt;
+  }
+  if (type == "xfs") {
+    if (std::memcmp(sb, "XFSB", 4) != 0) {
+      return std::nullopt;
+    }
+    return be(sb + 4, 4) * be(sb + 8, 8);  // sb_blocksize, sb_dblocks
+  }
+  if (type == "btrfs") {
+    if (std::memcmp(sb + 0x40, "_BHRfS_M", 8) != 0) {
+      return std::nullopt;
+    }
+    return le(sb + 0xc9 + 8, 8);  // dev_item.total_bytes
+  }
+  if (le(sb + 0x38, 2) != 0xef53) {
+    return std::nullopt;
+  }
+  std::uint64_t blocks = le(sb + 4, 4);
+  if ((le(sb + 0x60, 4) & 0x80) != 0) {  // INCOMPAT_64BIT
+    blocks |= le(sb + 0x150, 4) << 32;
+  }
+  std::uint64_t log = le(sb + 24, 4);
+  if (log > 16) {
+    return std::nullopt;
+  }
+  return blocks * (1024ull << log);
+}
 
 RealBlockDevices::RealBlockDevices(const std::string& root, std::string dev_dir)
     : m_root(root == "/" ? "/" : canonical(root)), m_dev_dir(std::move(dev_dir)) {
@@ -236,32 +349,134 @@ std::optional<std::string> RealBlockDevices::find_uuid(const std::string& uuid) 
 
 std::vector<MountedFs> RealBlockDevices::mounts() const {
   std::vector<MountedFs> out;
-  std::ifstream in("/proc/self/mountinfo");
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream fields(line);
-    std::vector<std::string> f;
-    for (std::string word; fields >> word;) {
-      f.push_back(word);
-    }
-    auto dash = std::find(f.begin(), f.end(), "-");
-    if (f.size() < 5 || dash == f.end() || std::distance(dash, f.end()) < 3) {
-      continue;
-    }
-    MountedFs m;
-    m.devno = f[2];
-    m.fstype = *(dash + 1);
-    m.source = unescape_octal(*(dash + 2));
-    std::string target = unescape_octal(f[4]);
-    if (m_root == "/") {
-      m.target = target;
-    } else if (target == m_root) {
-      m.target = "/";
-    } else if (target.rfind(m_root + "/", 0) == 0) {
-      m.target = target.substr(m_root.size());
-    }
-    out.push_back(std::move(m));
+  for (auto& line : read_mountinfo()) {
+    line.fs.target = instance_target(line.host_target);
+    out.push_back(std::move(line.fs));
   }
   return out;
+}
+
+std::string RealBlockDevices::instance_target(const std::string& target) const {
+  if (m_root == "/") {
+    return target;
+  }
+  if (target == m_root) {
+    return "/";
+  }
+  if (target.rfind(m_root + "/", 0) == 0) {
+    return target.substr(m_root.size());
+  }
+  return "";
+}
+
+std::optional<MountedFs> RealBlockDevices::filesystem_at(const std::string& path) const {
+  if (m_dev_dir.empty()) {
+    return std::nullopt;
+  }
+  std::string host = canonical(m_root == "/" ? path : m_root + path);
+  struct stat st;
+  if (stat(host.c_str(), &st) != 0) {
+    return std::nullopt;
+  }
+  std::string devno = devno_text(st.st_dev);
+  // Bind mounts share a number: the mount point nearest the path wins.
+  std::optional<MountInfoLine> best;
+  for (auto& line : read_mountinfo(devno)) {
+    const std::string& t = line.host_target;
+    bool holds = t == "/" || host == t || host.rfind(t + "/", 0) == 0;
+    if (line.fs.devno == devno && holds && (!best || t.size() > best->host_target.size())) {
+      best = std::move(line);
+    }
+  }
+  if (!best) {
+    return std::nullopt;
+  }
+  MountedFs fs = std::move(best->fs);
+  fs.target = instance_target(best->host_target);
+  // btrfs (and overlay, tmpfs) report an anonymous device number; the
+  // source names the block device, when there is one.
+  struct stat src;
+  if (major(st.st_dev) == 0 && stat(fs.source.c_str(), &src) == 0 && S_ISBLK(src.st_mode)) {
+    fs.devno = devno_text(src.st_rdev);
+  }
+  return fs;
+}
+
+std::optional<SysBlock> RealBlockDevices::sysfs_block(const std::string& id) const {
+  if (m_dev_dir.empty() || id.empty() || id.find('/') != std::string::npos || id[0] == '.') {
+    return std::nullopt;
+  }
+  std::error_code ec;
+  fs::path dir = id.find(':') != std::string::npos ? fs::path("/sys/dev/block") / id
+                                                   : fs::path("/sys/class/block") / id;
+  dir = fs::canonical(dir, ec);
+  if (ec) {
+    return std::nullopt;
+  }
+  auto read_line = [&](const std::string& file) {
+    std::ifstream in(dir / file);
+    std::string line;
+    std::getline(in, line);
+    return line;
+  };
+  auto read_number = [&](const std::string& file) -> std::uint64_t {
+    std::string text = read_line(file);
+    return text.empty() ? 0 : std::strtoull(text.c_str(), nullptr, 10);
+  };
+  SysBlock b;
+  b.name = dir.filename().string();
+  b.devno = read_line("dev");
+  if (b.devno.empty()) {
+    return std::nullopt;
+  }
+  b.size = read_number("size") * 512;  // sysfs counts 512-byte sectors, whatever the disk's
+  if (fs::exists(dir / "partition", ec)) {
+    b.partition = static_cast<int>(read_number("partition"));
+    b.start = read_number("start") * 512;
+    b.disk = dir.parent_path().filename().string();
+  }
+  for (const auto& entry : fs::directory_iterator(dir / "slaves", ec)) {
+    b.slaves.push_back(entry.path().filename().string());
+  }
+  std::sort(b.slaves.begin(), b.slaves.end());
+  b.dm_name = read_line("dm/name");
+  b.dm_uuid = read_line("dm/uuid");
+  b.read_only = read_number("ro") != 0;
+  return b;
+}
+
+std::vector<SysBlock> RealBlockDevices::disk_partitions(const std::string& disk) const {
+  std::vector<SysBlock> out;
+  if (m_dev_dir.empty() || disk.empty() || disk.find('/') != std::string::npos) {
+    return out;
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/sys/class/block/" + disk, ec)) {
+    // Partitions are named after their disk (nvme0n1p1, sda1); the folder
+    // holds many other entries.
+    if (entry.path().filename().string().rfind(disk, 0) == 0 &&
+        fs::exists(entry.path() / "partition", ec)) {
+      if (auto b = sysfs_block(entry.path().filename().string())) {
+        out.push_back(std::move(*b));
+      }
+    }
+  }
+  return out;
+}
+
+Result<PartitionTable> RealBlockDevices::partition_table(const std::string& node) const {
+  if (m_dev_dir.empty()) {
+    return error("no block devices are looked at under this --root");
+  }
+  return read_partition_table(node);
+}
+
+std::optional<std::uint64_t> RealBlockDevices::filesystem_bytes(const std::string& node,
+                                                                const std::string& type) const {
+  if (m_dev_dir.empty()) {
+    return std::nullopt;
+  }
+  return superblock_bytes(node, type);
 }
 
 std::vector<std::string> RealBlockDevices::active_swaps() const {

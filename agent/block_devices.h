@@ -1,7 +1,8 @@
 // The OS side of BlockDevices: device nodes under /dev, NVMe Identify through
 // NVME_IOCTL_ADMIN_CMD, signatures through libblkid, /proc/self/mountinfo and
-// /proc/swaps. Reads only; formatting and mounting are commands the executor
-// runs.
+// /proc/swaps, sysfs (/sys/class/block), partition tables through libfdisk
+// and filesystem superblocks. Reads only; formatting, partitioning and
+// mounting are actions the executor carries out.
 #pragma once
 
 #include <string>
@@ -27,10 +28,18 @@ class RealBlockDevices : public BlockDevices {
   std::vector<std::string> active_swaps() const override;
   std::optional<std::uint64_t> memory_bytes() const override;
   std::optional<std::uint64_t> free_bytes(const std::string& path) const override;
+  std::optional<MountedFs> filesystem_at(const std::string& path) const override;
+  std::optional<SysBlock> sysfs_block(const std::string& name_or_devno) const override;
+  std::vector<SysBlock> disk_partitions(const std::string& disk) const override;
+  Result<PartitionTable> partition_table(const std::string& node) const override;
+  std::optional<std::uint64_t> filesystem_bytes(const std::string& node,
+                                                const std::string& type) const override;
   Clock::time_point now() const override;
   void sleep_for(std::chrono::milliseconds pause) const override;
 
  private:
+  /// A host mount point as the instance sees it ("" when outside the root).
+  std::string instance_target(const std::string& host_target) const;
   std::string m_root;  // canonical host path, "/" on an instance
   std::string m_dev_dir;
 };
@@ -41,5 +50,11 @@ class RealBlockDevices : public BlockDevices {
 /// folder of links such as sdf -> /dev/loop3 — how integration tests present
 /// a loop device as /dev/sdf without touching the real /dev.
 std::string block_device_dir(const std::string& root);
+
+/// The size a filesystem's superblock gives (ext2/3/4: blocks count times
+/// block size; xfs: data blocks times block size; btrfs: this device's
+/// total bytes) from the device or image at `path`; nullopt for other types,
+/// a wrong magic number or a read error.
+std::optional<std::uint64_t> superblock_bytes(const std::string& path, const std::string& type);
 
 }  // namespace amiboot

@@ -371,6 +371,26 @@ class SystemPackageCommands final : public PackageCommands {
       RetryPolicy{.initial = std::chrono::seconds(2), .cap = std::chrono::seconds(30)}};
 };
 
+Status apply(const GrowPartition& g, ExecContext& ctx) {
+  journal_send(LOG_INFO, "amiboot", g.label + ": " + describe(Action(g)), ctx.fields);
+  auto done = ctx.system.grow_partition(g);
+  if (!done) {
+    return error(g.label + ": " + done.error().message);
+  }
+  journal_send(LOG_NOTICE, "amiboot", g.label + ": " + *done, ctx.fields);
+  return {};
+}
+
+Status apply(const MakePartitionTable& t, ExecContext& ctx) {
+  journal_send(LOG_INFO, "amiboot", t.label + ": " + describe(Action(t)), ctx.fields);
+  auto done = ctx.system.make_partition_table(t);
+  if (!done) {
+    return error(t.label + ": " + done.error().message);
+  }
+  journal_send(LOG_NOTICE, "amiboot", t.label + ": " + *done, ctx.fields);
+  return {};
+}
+
 Status apply(const ConsoleMessage& m, ExecContext& ctx) {
   ctx.system.console(m.text);
   return {};
@@ -410,6 +430,12 @@ struct Apply {
     outcome.power_change = a;
     return {};
   }
+  std::vector<std::string> operator()(const GrowPartition& a) const {
+    return status(apply(a, ctx));
+  }
+  std::vector<std::string> operator()(const MakePartitionTable& a) const {
+    return status(apply(a, ctx));
+  }
   std::vector<std::string> operator()(const ManagePackages& a) const {
     SystemPackageCommands commands(ctx);
     PackageOutcome result = run_packages(a, commands);
@@ -423,7 +449,10 @@ struct Apply {
 bool is_required(const Action& action) {
   const auto* run = std::get_if<RunCommand>(&action);
   const auto* file = std::get_if<WriteFile>(&action);
-  return (run != nullptr && run->required) || (file != nullptr && file->required);
+  const auto* grow = std::get_if<GrowPartition>(&action);
+  const auto* table = std::get_if<MakePartitionTable>(&action);
+  return (run != nullptr && run->required) || (file != nullptr && file->required) ||
+         (grow != nullptr && grow->required) || (table != nullptr && table->required);
 }
 
 }  // namespace

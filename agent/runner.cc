@@ -453,6 +453,8 @@ void Runner::run_modules(Stage stage) {
       record.errors = plan_errors;
     } else if (plan.actions.empty()) {
       record.reason = "nothing to do";
+      // What it found, when it says (the volumes row's wait for a device).
+      record.summary = plan.summary;
     } else if (m_options.dry_run) {
       planned["run"] = true;
       record.result = plan_errors.empty() ? "planned" : "failed";

@@ -19,6 +19,7 @@
 
 #include "agent/http.h"
 #include "agent/journal.h"
+#include "agent/partitions.h"
 
 #include "agent/core/strings.h"
 
@@ -667,6 +668,60 @@ Status HostSystem::copy_output_to(const std::string& path) {
   }
   m_output_copy = fd;
   return {};
+}
+
+Result<std::string> HostSystem::grow_partition(const GrowPartition& r) {
+  std::string what = "partition " + std::to_string(r.number) + " of " + r.disk;
+  auto notes = grow_partition_in_table(r.disk, r.table, r.number, r.start, r.old_size, r.new_size);
+  if (!notes) {
+    return notes.error();
+  }
+  std::string line = "grew " + what + " (" + r.table + ") from " + std::to_string(r.old_size) +
+                     " to " + std::to_string(r.new_size) + " sectors (" +
+                     size_text(r.old_size * r.sector_size) + " to " +
+                     size_text(r.new_size * r.sector_size) + ")";
+  for (std::size_t at = 0; at < notes->size();) {
+    std::size_t end = notes->find('\n', at);
+    line += "; libfdisk: " + notes->substr(at, end == std::string::npos ? end : end - at);
+    at = end == std::string::npos ? notes->size() : end + 1;
+  }
+  // An image file (tests) has no kernel partitions to tell.
+  struct stat st;
+  if (stat(r.disk.c_str(), &st) == 0 && S_ISBLK(st.st_mode)) {
+    auto told = resize_kernel_partition(r.disk, r.number, r.start * r.sector_size,
+                                        r.new_size * r.sector_size);
+    if (!told) {
+      return error("the partition table has " + what +
+                   " grown, but the running kernel was not "
+                   "told: " +
+                   told.error().message);
+    }
+    line += "; the kernel uses the new size";
+  }
+  return line;
+}
+
+Result<std::string> HostSystem::make_partition_table(const MakePartitionTable& t) {
+  auto notes = write_partition_table(t.disk, t.table, t.partitions);
+  if (!notes) {
+    return notes.error();
+  }
+  std::string line = "wrote a " + t.table + " partition table with " +
+                     std::to_string(t.partitions.size()) + " partition(s) on " + t.disk;
+  if (!notes->empty()) {
+    line += "; libfdisk: " + *notes;
+  }
+  struct stat st;
+  if (stat(t.disk.c_str(), &st) == 0 && S_ISBLK(st.st_mode)) {
+    if (auto shown = show_partitions_to_kernel(t.disk); !shown) {
+      return error("the partition table of " + t.disk +
+                   " is written, but the running kernel "
+                   "does not see its partitions: " +
+                   shown.error().message);
+    }
+    line += "; the kernel sees them";
+  }
+  return line;
 }
 
 void HostSystem::copy_line(std::string_view line) {

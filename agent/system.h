@@ -122,6 +122,14 @@ class System : public SystemView {
     return {};
   }
 
+  /// Grows a partition in its table and tells the kernel (GrowPartition).
+  /// Returns a line for the journal: the sizes before and after, and what
+  /// libfdisk said (the GPT backup header moved).
+  virtual Result<std::string> grow_partition(const GrowPartition& request) = 0;
+  /// Writes a new partition table and makes the kernel see its partitions
+  /// (MakePartitionTable). Returns a line for the journal.
+  virtual Result<std::string> make_partition_table(const MakePartitionTable& request) = 0;
+
   /// Wall-clock time (timestamps) and waiting (retry delays).
   virtual std::chrono::system_clock::time_point now() const = 0;
   virtual void sleep_for(std::chrono::milliseconds delay) = 0;
@@ -172,6 +180,8 @@ class HostSystem final : public System {
   void console(const std::string& text) override;
   bool console_only(const std::string& text) override;
   Status copy_output_to(const std::string& path) override;
+  Result<std::string> grow_partition(const GrowPartition& request) override;
+  Result<std::string> make_partition_table(const MakePartitionTable& request) override;
   std::chrono::system_clock::time_point now() const override;
   void sleep_for(std::chrono::milliseconds delay) override;
   double uptime_seconds() const override;

@@ -128,6 +128,21 @@ std::string describe(const Action& action) {
             }
             return out;
           },
+          [](const GrowPartition& g) {
+            return "grow partition " + std::to_string(g.number) + " of " + g.disk + " (" + g.table +
+                   ") from " + std::to_string(g.old_size) + " to " + std::to_string(g.new_size) +
+                   " sectors (" + size_text(g.old_size * g.sector_size) + " to " +
+                   size_text(g.new_size * g.sector_size) + ")";
+          },
+          [](const MakePartitionTable& t) {
+            std::string parts;
+            for (const auto& p : t.partitions) {
+              parts += std::string(parts.empty() ? "" : ", ") +
+                       (p.size == 0 ? "the rest" : size_text(p.size)) + " " + p.type;
+            }
+            return std::string(t.overwrite ? "destroy everything on " : "partition ") + t.disk +
+                   (t.overwrite ? " and partition it" : "") + ": " + t.table + ", " + parts;
+          },
           [](const FetchFile& f) {
             std::string out =
                 std::string(f.append ? "append " : "write ") + f.path + " from " + shown_url(f.url);
@@ -218,6 +233,25 @@ nlohmann::json action_to_json(const Action& action) {
               j["fallback_argv"] = p.fallback->argv;
             }
             return j;
+          },
+          [](const GrowPartition& g) -> json {
+            return {{"action", "grow_partition"},
+                    {"disk", g.disk},
+                    {"number", g.number},
+                    {"table", g.table},
+                    {"sector_size", g.sector_size},
+                    {"start", g.start},
+                    {"old_size", g.old_size},
+                    {"new_size", g.new_size},
+                    {"label", g.label}};
+          },
+          [](const MakePartitionTable& t) -> json {
+            json parts = json::array();
+            for (const auto& p : t.partitions) {
+              parts.push_back({{"start", p.start}, {"size", p.size}, {"type", p.type}});
+            }
+            return {{"action", "partition_table"}, {"disk", t.disk},           {"table", t.table},
+                    {"partitions", parts},         {"overwrite", t.overwrite}, {"label", t.label}};
           },
           [](const FetchFile& f) -> json {
             // The query and header values may be credentials.

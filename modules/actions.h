@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -207,9 +208,56 @@ struct ChangePowerState {
   bool operator==(const ChangePowerState&) const = default;
 };
 
-using Action =
-    std::variant<WriteFile, RemoveFile, MakeSymlink, RunCommand, ConsoleMessage, HttpRequest,
-                 MakeDir, ManagePackages, FetchFile, SetRandomPasswords, ChangePowerState>;
+/// Grow partition `number` of the disk at `disk` (a host device node such as
+/// "/dev/nvme0n1") in its partition table, from `old_size` to `new_size`
+/// sectors of `sector_size` bytes, after checking that the table is still
+/// the `table` type the plan read and the partition still starts at `start`
+/// with `old_size` sectors; libfdisk writes the table (GPT's backup header
+/// moved to the end of the disk). Then the running kernel is told with
+/// BLKPG_RESIZE_PARTITION: the partition is in use, so the whole table
+/// cannot be re-read. A table that already has `new_size` is only told to
+/// the kernel. Only a plan that read the disk through BlockDevices makes one.
+struct GrowPartition {
+  std::string disk;
+  int number = 0;
+  std::string table;  // "gpt", "dos"
+  std::uint64_t sector_size = 512;
+  std::uint64_t start = 0;
+  std::uint64_t old_size = 0;
+  std::uint64_t new_size = 0;
+  std::string label;  // "growpart /"
+  /// On failure the module's remaining actions are skipped (the filesystem
+  /// is not grown into a partition that did not grow).
+  bool required = true;
+  bool operator==(const GrowPartition&) const = default;
+};
+
+/// One partition of a new table, in bytes from the start of the disk.
+struct PartitionSpec {
+  std::uint64_t start = 0;
+  std::uint64_t size = 0;  // 0: to the end of the disk (the last usable sector)
+  std::string type;        // "83" (MBR, hex) or a GPT type GUID
+  bool operator==(const PartitionSpec&) const = default;
+};
+
+/// A new partition table on the disk at `disk` (a host device node), written
+/// by libfdisk: the old table's signatures and any signature inside the new
+/// partitions wiped, then the kernel made to see the partitions (re-read, or
+/// added with BLKPG where it does not find them itself). Only a plan that
+/// found the disk blank, or was told `overwrite`, and never in use, makes one.
+struct MakePartitionTable {
+  std::string disk;
+  std::string table;  // "gpt", "dos"
+  std::vector<PartitionSpec> partitions;
+  bool overwrite = false;  // the disk carried something: it is destroyed
+  std::string label;       // "disk_setup ebs1"
+  bool required = true;    // a failure skips the mkfs that would follow
+  bool operator==(const MakePartitionTable&) const = default;
+};
+
+using Action = std::variant<WriteFile, RemoveFile, MakeSymlink, RunCommand, ConsoleMessage,
+                            HttpRequest, MakeDir, ManagePackages, FetchFile, SetRandomPasswords,
+                            ChangePowerState, GrowPartition, MakePartitionTable>;
 
 /// One line for --dry-run; never contains file contents (user data may hold secrets).
 std::string describe(const Action& action);

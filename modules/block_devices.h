@@ -1,7 +1,7 @@
-// BlockDevices: what the volumes module may learn about the instance's block
-// devices while it plans. Reading only — waiting for a device is reading too —
-// so plans stay values; the real implementation is agent/block_devices.*, the
-// tests use a scripted fake.
+// BlockDevices: what the volumes and growpart modules may learn about the
+// instance's block devices while they plan. Reading only — waiting for a
+// device is reading too — so plans stay values; the real implementation is
+// agent/block_devices.*, the tests use a scripted fake.
 #pragma once
 
 #include <chrono>
@@ -39,6 +39,44 @@ struct MountedFs {
   bool operator==(const MountedFs&) const = default;
 };
 
+/// A block device as sysfs describes it (/sys/class/block/NAME).
+struct SysBlock {
+  std::string name;        // "nvme0n1p1", "xvda1", "dm-0", "loop3"
+  std::string devno;       // "259:1"
+  std::uint64_t size = 0;  // bytes
+  /// Its number when it is a partition ("partition"), else 0.
+  int partition = 0;
+  std::uint64_t start = 0;  // bytes from the start of its disk (partitions)
+  std::string disk;         // the disk a partition belongs to ("nvme0n1")
+  /// What a device-mapper device sits on ("nvme0n1p2"), from slaves/.
+  std::vector<std::string> slaves;
+  std::string dm_name;  // "cryptroot" for /dev/mapper/cryptroot
+  std::string dm_uuid;  // "CRYPT-LUKS2-...", "LVM-..."
+  bool read_only = false;
+  bool operator==(const SysBlock&) const = default;
+};
+
+/// A partition table as libfdisk reads it; sectors are the table's.
+struct PartitionTable {
+  std::string type;  // "gpt", "dos"
+  std::uint64_t sector_size = 512;
+  std::uint64_t sectors = 0;  // the whole disk
+  std::uint64_t first_usable = 0;
+  /// The last sector a partition may use, with GPT's backup header at the
+  /// end of the disk, where libfdisk moves it when it writes the table (on
+  /// a disk that was enlarged it is not there yet).
+  std::uint64_t last_usable = 0;
+  struct Entry {
+    int number = 0;  // 1-based, as in nvme0n1p1
+    std::uint64_t start = 0;
+    std::uint64_t size = 0;
+    bool container = false;  // an MBR extended partition
+    bool operator==(const Entry&) const = default;
+  };
+  std::vector<Entry> partitions;
+  bool operator==(const PartitionTable&) const = default;
+};
+
 class BlockDevices {
  public:
   using Clock = std::chrono::steady_clock;
@@ -68,6 +106,25 @@ class BlockDevices {
   /// Free bytes on the filesystem holding an instance path (or its nearest
   /// existing parent); nullopt when unknown.
   virtual std::optional<std::uint64_t> free_bytes(const std::string& path) const = 0;
+
+  /// The filesystem holding an instance path ("/", "/data"): the mount
+  /// whose mount point is its longest prefix. `devno` is the block device's
+  /// (btrfs reports an anonymous one in mountinfo), `target` its mount point.
+  /// nullopt when none is found, or when this view sees no devices (a
+  /// --root without AMIBOOT_TEST_DEV_DIR).
+  virtual std::optional<MountedFs> filesystem_at(const std::string& path) const = 0;
+  /// sysfs' view of a device, by name ("nvme0n1p1") or number ("259:1");
+  /// nullopt when there is none (an overlay or tmpfs root has no device).
+  virtual std::optional<SysBlock> sysfs_block(const std::string& name_or_devno) const = 0;
+  /// The partitions the kernel knows on `disk` (a name), in any order.
+  virtual std::vector<SysBlock> disk_partitions(const std::string& disk) const = 0;
+  /// The partition table on the disk at `node`, read with libfdisk.
+  virtual Result<PartitionTable> partition_table(const std::string& node) const = 0;
+  /// The size the filesystem of type `type` on `node` says it has in its
+  /// superblock (ext2/3/4, xfs, btrfs); nullopt for other types or when it
+  /// cannot be read.
+  virtual std::optional<std::uint64_t> filesystem_bytes(const std::string& node,
+                                                        const std::string& type) const = 0;
 
   /// The clock that waiting for late devices runs on; a fake advances it.
   virtual Clock::time_point now() const = 0;

@@ -71,6 +71,11 @@ std::pair<std::string, int> split_dotted(const std::string& name) {
 
 }  // namespace
 
+std::string partition_device_name(const std::string& disk, int number) {
+  bool digit = !disk.empty() && disk.back() >= '0' && disk.back() <= '9';
+  return disk + (digit ? "p" : "") + std::to_string(number);
+}
+
 void pause_before_next_poll(const BlockDevices& blocks, BlockDevices::Clock::time_point deadline) {
   auto now = blocks.now();
   blocks.sleep_for(std::min<std::chrono::milliseconds>(
@@ -84,6 +89,9 @@ bool DeviceResolver::is_device(const std::string& spec) const {
     name = alias->second;
   }
   name = split_dotted(name).first;
+  if (auto alias = m_aliases.find(name); alias != m_aliases.end()) {
+    name = alias->second;
+  }
   return name == "ephemeral" || is_meta_name(name) || parse_short_name(name).has_value() ||
          name.rfind("/dev/", 0) == 0;
 }
@@ -184,7 +192,13 @@ Result<std::optional<std::string>> DeviceResolver::resolve_once(const std::strin
   if (partition == 0) {
     partition = dotted;
   }
+  // cloud-init applies device_aliases to the name before the dot too
+  // (my_alias.1).
+  if (auto alias = m_aliases.find(base); dotted > 0 && alias != m_aliases.end()) {
+    base = alias->second;
+  }
   name = base == "ephemeral" ? "ephemeral0" : base;
+  m_disk_without_partition.clear();
   std::optional<std::string> node;
   if (is_meta_name(name)) {
     const auto& mapping = m_metadata.block_device_mapping;
@@ -208,9 +222,13 @@ Result<std::optional<std::string>> DeviceResolver::resolve_once(const std::strin
     node = find_short_name(name, looked_for);
   }
   if (node && partition > 0) {
+    if (auto planned = m_planned.find({*node, partition}); planned != m_planned.end()) {
+      return std::optional<std::string>(planned->second);
+    }
     auto part = m_blocks.partition(*node, partition);
     if (!part) {
       looked_for = "partition " + std::to_string(partition) + " of " + *node;
+      m_disk_without_partition = *node;
     }
     return part;
   }
@@ -226,7 +244,7 @@ Result<std::optional<std::string>> DeviceResolver::resolve(const std::string& sp
     if (!found || *found) {
       return found;
     }
-    if (m_blocks.now() >= deadline) {
+    if (m_blocks.now() >= deadline || m_settled.count(m_disk_without_partition) > 0) {
       if (looked_for != nullptr) {
         *looked_for = where;
       }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "agent/core/metadata.h"
@@ -36,6 +37,20 @@ class DeviceResolver {
                                              BlockDevices::Clock::time_point deadline,
                                              std::string* looked_for = nullptr);
 
+  /// Partition `number` of the disk at `disk` will be `node` once the plan's
+  /// partition table is written (disk_setup): found as if it were there.
+  void plan_partition(const std::string& disk, int number, const std::string& node) {
+    m_planned[{disk, number}] = node;
+    m_settled.insert(disk);
+  }
+  /// The plan has looked at this disk's partition table and leaves it as it
+  /// is: a partition it does not have is not waited for.
+  void settle(const std::string& disk) { m_settled.insert(disk); }
+  /// The last resolve() found the disk, settled, without the partition.
+  bool settled_disk_without_partition() const {
+    return !m_disk_without_partition.empty() && m_settled.count(m_disk_without_partition) > 0;
+  }
+
  private:
   Result<std::optional<std::string>> resolve_once(const std::string& spec, int partition,
                                                   std::string& looked_for);
@@ -47,7 +62,14 @@ class DeviceResolver {
   const std::map<std::string, std::string>& m_aliases;
   const BlockDevices& m_blocks;
   std::map<std::string, NvmeIdentity> m_identified;  // node -> non-blank identify data
+  std::map<std::pair<std::string, int>, std::string> m_planned;
+  std::set<std::string> m_settled;
+  std::string m_disk_without_partition;  // the last resolve_once's, when that was the case
 };
+
+/// The kernel's name for partition `number` of the disk named `disk`:
+/// nvme1n1p1 and loop3p1 (a name ending in a digit), sdf1, xvdf1.
+std::string partition_device_name(const std::string& disk, int number);
 
 /// One pause while polling for a device that is not there yet: the poll
 /// interval, or until just past `deadline` when that comes first.

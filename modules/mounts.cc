@@ -1,11 +1,15 @@
-// The `mounts` row (every boot): mounts amiboot's fstab entries whose
-// devices came late, and the mount/swapon actions both volumes rows emit.
+// The `mounts` row (every boot): looks again at the volumes an earlier boot
+// left pending, mounts amiboot's fstab entries whose devices came late, and
+// the mount/swapon actions both volumes rows emit.
 #include "modules/mounts.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <optional>
+#include <set>
 
 #include "modules/device_names.h"
+#include "modules/volumes.h"
 #include "modules/volumes_config.h"
 
 namespace amiboot {
@@ -61,11 +65,26 @@ PlanResult plan_mounts(const NoKeys&, const Facts& facts) {
   result.apply_with_errors = true;
   VolumesSettings settings = decode_volumes_settings(facts.image_config, result.diagnostics);
   auto text = facts.system.read_text(kFstabPath);
-  if (!text) {
-    return result;
+  // The first boot of an instance: the volumes row has just waited for
+  // every device, and the wait is bounded for the boot, not per row.
+  std::chrono::seconds budget =
+      facts.new_instance ? std::chrono::seconds(0) : settings.device_timeout;
+  std::optional<PendingVolumes> pending;
+  if (!facts.new_instance) {
+    if (auto saved = facts.system.read_text(pending_volumes_path(facts))) {
+      pending = parse_pending_volumes(*saved);
+      if (!pending) {
+        result.diagnostics.push_back(
+            Diagnostic{Diagnostic::Severity::Warning,
+                       {},
+                       "",
+                       pending_volumes_path(facts) +
+                           " is unreadable; the volumes left pending are not looked at"});
+      }
+    }
   }
-  ParsedFstab fstab = parse_fstab(*text);
-  if (fstab.owned.empty()) {
+  ParsedFstab fstab = parse_fstab(text.value_or(""));
+  if (fstab.owned.empty() && (!pending || pending->empty())) {
     return result;
   }
   if (facts.blocks == nullptr) {
@@ -74,24 +93,42 @@ PlanResult plan_mounts(const NoKeys&, const Facts& facts) {
     return result;
   }
   const BlockDevices& blocks = *facts.blocks;
+  auto started = blocks.now();
+  auto deadline = started + budget;
+  std::set<std::string> pending_names;
+  std::string summary;
+  if (pending && !pending->empty()) {
+    // Volumes attached since: formatted when blank, in fstab, mounted.
+    for (const auto& r : pending->mounts) {
+      pending_names.insert(r.spec);
+    }
+    PlanResult done = plan_pending_volumes(*pending, settings, facts, deadline);
+    result.actions = std::move(done.actions);
+    result.diagnostics.insert(result.diagnostics.end(), done.diagnostics.begin(),
+                              done.diagnostics.end());
+    summary = done.summary;
+  }
   auto mounts = blocks.mounts();
   auto swaps = blocks.active_swaps();
-  auto deadline = blocks.now() + settings.device_timeout;
+  std::vector<std::string> absent;
   Position at{kFstabPath, 0, 0};
   for (const auto& o : fstab.owned) {
     const FstabEntry& e = o.entry;
     bool swap = e.type == "swap";
-    if (!swap && (e.file.empty() || e.file[0] != '/' || is_mounted_at(mounts, e.file))) {
+    if (pending_names.count(o.name) > 0 ||
+        (!swap && (e.file.empty() || e.file[0] != '/' || is_mounted_at(mounts, e.file)))) {
       continue;
     }
     std::string source = e.spec;
-    if (e.spec.rfind("UUID=", 0) == 0) {
+    bool by_uuid = e.spec.rfind("UUID=", 0) == 0;
+    bool by_path = e.spec.rfind("/dev/", 0) == 0;
+    if (by_uuid || by_path) {
       // systemd mounted what was there at boot; this is for what came late.
-      std::string uuid = e.spec.substr(5);
+      std::string uuid = by_uuid ? e.spec.substr(5) : "";
       std::optional<std::string> node;
       bool waited = false;
       for (;;) {
-        node = blocks.find_uuid(uuid);
+        node = by_uuid ? blocks.find_uuid(uuid) : blocks.find(e.spec);
         if (node || blocks.now() >= deadline) {
           break;
         }
@@ -110,11 +147,14 @@ PlanResult plan_mounts(const NoKeys&, const Facts& facts) {
         }
       }
       if (!node) {
-        result.diagnostics.push_back(
-            Diagnostic{Diagnostic::Severity::Error, at, "",
-                       o.name + ": no device with filesystem UUID " + uuid + " (for " +
-                           (swap ? std::string("swap") : e.file) + ") appeared within " +
-                           seconds_text(settings.device_timeout)});
+        // Not attached (yet): its line has nofail, and systemd or the next
+        // boot mounts it when it comes.
+        absent.push_back(o.name);
+        result.diagnostics.push_back(Diagnostic{
+            Diagnostic::Severity::Warning, at, "",
+            o.name + ": " + (by_uuid ? "no device with filesystem UUID " + uuid : e.spec) +
+                " (for " + (swap ? std::string("swap") : e.file) + ") appeared within " +
+                seconds_text(budget) + "; not mounted"});
         continue;
       }
       source = *node;
@@ -128,6 +168,20 @@ PlanResult plan_mounts(const NoKeys&, const Facts& facts) {
     auto actions = mount_actions(source, e, o.name);
     result.actions.insert(result.actions.end(), actions.begin(), actions.end());
   }
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(blocks.now() - started);
+  if (!absent.empty() || (summary.empty() && waited.count() >= 100)) {
+    std::string names;
+    for (const auto& n : absent) {
+      names += (names.empty() ? "" : ", ") + n;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(waited.count()) / 1000);
+    std::string own = std::string("waited ") + buf + " for devices (at most " +
+                      seconds_text(budget) + ")" +
+                      (names.empty() ? "" : "; not attached: " + names);
+    summary = summary.empty() ? own : summary + "; fstab entries: " + own;
+  }
+  result.summary = summary;
   return result;
 }
 

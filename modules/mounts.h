@@ -16,8 +16,11 @@ namespace amiboot {
 
 inline constexpr const char* kFstabPath = "/etc/fstab";
 
-/// Every boot: wait for and mount amiboot's fstab entries that are not
-/// mounted. The settings (amiboot.volumes) come from facts.image_config.
+/// Every boot: the volumes left pending by an earlier boot (formatted when
+/// blank, fstab, mounted), then amiboot's fstab entries that are not
+/// mounted, all waited for until one deadline (none on an instance's first
+/// boot: the volumes row has just waited); a device still absent is a
+/// warning. The settings (amiboot.volumes) come from facts.image_config.
 PlanResult plan_mounts(const NoKeys& config, const Facts& facts);
 
 /// "/data/" -> "/data": mount points compare without trailing slashes.

@@ -79,7 +79,7 @@ std::optional<long long> decode_timeout_ms(const Value& v, Decoder& d) {
   ms += std::stoll(millis);
   if (negative && ms > 0) {
     // cloud-init takes it and does not wait at all.
-    d.warning(v, path, "a negative timeout is read as 0 (no time limit; see the README)");
+    d.warning(v, path, "a negative timeout is read as 0, as cloud-init reads it");
     return 0;
   }
   return ms;
@@ -111,10 +111,6 @@ void decode_condition(const Value& v, Decoder& d, PowerStateConfig& cfg) {
           "expected true, false, a command string (run with sh -c) or a non-empty list (an "
           "argv), got " +
               v.type_name());
-}
-
-std::string format_timeout(long long ms) {
-  return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
 }
 
 }  // namespace
@@ -176,17 +172,16 @@ PlanResult plan_power_state(const PowerStateConfig& config, const Facts& facts) 
   direct.needs_host = true;
   if (facts.system.has_program("systemd-run")) {
     // A transient unit that systemd starts once amiboot-final.service has
-    // finished, so the unit ends cleanly before anything is stopped; if it
-    // has not finished after `timeout`, systemd makes the change itself.
+    // finished, so the unit ends cleanly before anything is stopped.
     // --no-block: waiting for that start job here would wait for ourselves.
+    // cloud-init's `timeout` bounds its child's wait for cloud-init to exit;
+    // this process exits right after this, and systemd refuses a job
+    // timeout on a transient unit (JobTimeoutUSec, seen in the e2e), so
+    // `timeout` is accepted and has nothing left to bound.
     RunCommand unit{{"systemd-run", "--no-block", "--unit=amiboot-power-state",
                      "--description=amiboot power_state: " + config.mode,
                      std::string("--property=After=") + kFinalUnit},
                     "power_state"};
-    if (config.timeout_ms > 0) {
-      unit.argv.push_back("--property=JobTimeoutSec=" + format_timeout(config.timeout_ms));
-      unit.argv.push_back("--property=JobTimeoutAction=" + config.mode);
-    }
     unit.argv.push_back("--");
     unit.argv.insert(unit.argv.end(), shutdown.begin(), shutdown.end());
     unit.needs_host = true;

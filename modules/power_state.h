@@ -15,10 +15,11 @@
 namespace amiboot {
 
 struct PowerStateConfig {
-  std::string mode;                         // "poweroff", "reboot", "halt"
-  std::string delay = "now";                // "now" or "+N" (minutes), as shutdown takes it
-  std::string message;                      // "" for none
-  long long timeout_ms = 30000;             // how long systemd waits for the final stage to finish
+  std::string mode;           // "poweroff", "reboot", "halt"
+  std::string delay = "now";  // "now" or "+N" (minutes), as shutdown takes it
+  std::string message;        // "" for none
+  long long timeout_ms =
+      30000;  // cloud-init's wait for itself to exit: nothing left to bound here (power_state.cc)
   bool condition = true;                    // used when condition_argv is empty
   std::vector<std::string> condition_argv;  // a command: the change only when it exits 0
 };

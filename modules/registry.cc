@@ -9,6 +9,7 @@
 #include "modules/disable_ec2_metadata.h"
 #include "modules/final_message.h"
 #include "modules/firewall.h"
+#include "modules/growpart.h"
 #include "modules/hostname.h"
 #include "modules/keyboard.h"
 #include "modules/locale.h"
@@ -58,6 +59,11 @@ const std::vector<ModuleSpec>& module_table() {
       // <decoder, plan>(name, keys, stage, frequency, runs_without_keys)
       module_row<decode_no_keys, plan_boothooks>("boothooks", {}, Init, PerBoot, true),
       module_row<decode_commands<kBootcmd>, plan_commands>("bootcmd", {"bootcmd"}, Init, PerBoot, false),
+      // cc_growpart and cc_resizefs, every boot (a volume can be enlarged while
+      // the instance is stopped), as early as cloud-init runs them: after
+      // bootcmd, which may touch /etc/growroot-disabled, before anything
+      // fills the disk.
+      module_row<decode_growpart, plan_growpart>("growpart", {"growpart", "resize_rootfs"}, Init, PerBoot, true),
       // cloud-init seeds first in its init stage; here after bootcmd (which
       // runs before anything configured), still before host keys are made.
       module_row<decode_random_seed, plan_random_seed>("random_seed", {"random_seed"}, Init, PerInstance, false),
@@ -71,7 +77,7 @@ const std::vector<ModuleSpec>& module_table() {
       // Filesystems and fstab once per instance; the wait and mount on every
       // boot, for volumes that attach late. Before users (as in cloud-init): a
       // volume mounted on /home afterwards would hide the new home folders.
-      module_row<decode_volumes, plan_volumes>("volumes", {"mounts", "mount_default_fields", "fs_setup", "swap", "device_aliases"}, Init, PerInstance, true),
+      module_row<decode_volumes, plan_volumes>("volumes", {"disk_setup", "fs_setup", "mounts", "mount_default_fields", "swap", "device_aliases"}, Init, PerInstance, true),
       module_row<decode_no_keys, plan_mounts>("mounts", {}, Init, PerBoot, true),
       // After the names and mounts, before users, as in cloud-init's init stage.
       module_row<decode_ca_certs, plan_ca_certs>("ca_certs", {"ca_certs", "ca-certs"}, Init, PerInstance, false),
@@ -148,10 +154,8 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "cloud_config_modules",
       "cloud_final_modules",
       "cloud_init_modules",
-      "disk_setup",
       "drivers",
       "fan",
-      "growpart",
       "grub-dpkg",
       "grub_dpkg",
       "landscape",
@@ -162,7 +166,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "output",
       "puppet",
       "reporting",
-      "resize_rootfs",
       "rh_subscription",
       "rpi",
       "salt_minion",

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -59,31 +60,89 @@ Diagnostic make_warning(const Position& pos, const std::string& path, std::strin
   return Diagnostic{Diagnostic::Severity::Warning, pos, path, std::move(message)};
 }
 
+std::string wait_summary(Clock::duration waited, std::chrono::seconds bound,
+                         const std::vector<std::string>& absent, const PendingVolumes& pending) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(waited).count();
+  if (absent.empty() && ms < 100) {
+    return "";
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(ms) / 1000);
+  std::string out =
+      std::string("waited ") + buf + " for devices (at most " + seconds_text(bound) + ")";
+  if (!absent.empty()) {
+    out += "; not attached: ";
+    for (std::size_t i = 0; i < absent.size(); ++i) {
+      out += (i > 0 ? ", " : "") + absent[i];
+    }
+  }
+  if (!pending.empty()) {
+    out += "; pending until they are: ";
+    std::string names;
+    for (const auto& r : pending.disk_setup) {
+      names += (names.empty() ? "" : ", ") + r.path;
+    }
+    for (const auto& r : pending.fs_setup) {
+      names += (names.empty() ? "" : ", ") + r.path;
+    }
+    for (const auto& r : pending.mounts) {
+      names += (names.empty() ? "" : ", ") + r.path;
+    }
+    out += names;
+  }
+  return out;
+}
+
 struct FsInfo {
   std::string type;
   std::string uuid;
 };
 
+// The key a pending fs_setup entry leaves for the mounts entries of the
+// same device: "ebs2", "ebs2.1" (fs_setup's partition: 1).
+std::string device_key(const std::string& device, const std::string& partition) {
+  return all_digits(partition) ? device + "." + partition : device;
+}
+
 class VolumesPlanner {
  public:
-  VolumesPlanner(const Facts& facts, const VolumesConfig& config, const VolumesSettings& settings)
+  /// `pending`: a later boot's look at the entries an earlier one left
+  /// pending (`config` holds only those): no defaults, and amiboot's other
+  /// fstab entries stay as they are.
+  VolumesPlanner(const Facts& facts, const VolumesConfig& config, const VolumesSettings& settings,
+                 Clock::time_point deadline, bool pending)
       : m_in(facts),
         m_config(config),
         m_settings(settings),
         m_blocks(*facts.blocks),
         m_resolver(facts.metadata, config.aliases, *facts.blocks),
-        m_deadline(m_blocks.now() + settings.device_timeout),
+        m_started(m_blocks.now()),
+        m_deadline(deadline),
+        m_pending_mode(pending),
         m_mounts(m_blocks.mounts()),
-        m_swaps(m_blocks.active_swaps()) {}
+        m_swaps(m_blocks.active_swaps()) {
+    m_pending.aliases = config.aliases;
+  }
 
   PlanResult plan();
+  /// Names of the entries still pending after this plan ("ebs2").
+  const PendingVolumes& pending() const { return m_pending; }
 
  private:
+  /// The node of `spec`, waiting until the deadline when `wait`. When it
+  /// did not appear, `absent` (if given) says so, with where it looked.
   std::optional<std::string> resolve(const std::string& spec, int partition, bool wait,
-                                     const Position& pos, const std::string& path);
+                                     const Position& pos, const std::string& path,
+                                     std::string* absent = nullptr);
+  void late_mount(const MountRequest& r, const std::string& absent);
+  void add_owned(OwnedFstabEntry entry);
   std::optional<DeviceProbe> probe(const std::string& node, const Position& pos,
                                    const std::string& path);
   std::string in_use(const DeviceProbe& p, const std::string& node) const;
+  void disk_setup(const DiskSetupRequest& r);
+  bool layout_matches(const std::string& node, const std::string& label,
+                      const std::vector<PartitionSpec>& layout) const;
+  std::string disk_in_use(const DeviceProbe& p, const std::string& node) const;
   void fs_setup(const FsSetupRequest& r);
   bool plan_mkfs(const std::string& node, const std::string& fs, const std::string& label,
                  bool force, const std::vector<std::string>& extra, const std::string& seed,
@@ -106,22 +165,31 @@ class VolumesPlanner {
   const VolumesSettings& m_settings;
   const BlockDevices& m_blocks;
   DeviceResolver m_resolver;
+  Clock::time_point m_started;
   Clock::time_point m_deadline;
+  bool m_pending_mode;
   std::vector<MountedFs> m_mounts;
   std::vector<std::string> m_swaps;
   ParsedFstab m_fstab;
   std::map<std::string, FsInfo> m_filesystems;  // node -> filesystem there or planned
   std::set<std::string> m_targets;              // mount points of our entries so far
+  std::vector<Action> m_partition;
+  /// disk node -> the nodes of the partitions this plan's table will have
+  std::map<std::string, std::vector<std::string>> m_partitioned;
+  std::set<std::string> m_fresh;  // those partition nodes: blank by construction
   std::vector<Action> m_mkfs;
   std::vector<Action> m_swapfile;
   std::vector<Action> m_mount;
   std::vector<OwnedFstabEntry> m_owned;
+  PendingVolumes m_pending;
+  std::set<std::string> m_pending_devices;  // device_key()s of pending fs_setup entries
+  std::vector<std::string> m_absent;        // what did not appear, for the summary
   PlanResult m_result;
 };
 
 std::optional<std::string> VolumesPlanner::resolve(const std::string& spec, int partition,
                                                    bool wait, const Position& pos,
-                                                   const std::string& path) {
+                                                   const std::string& path, std::string* absent) {
   std::string looked_for;
   auto started = m_blocks.now();
   auto found = m_resolver.resolve(spec, partition, wait ? m_deadline : started, &looked_for);
@@ -129,12 +197,26 @@ std::optional<std::string> VolumesPlanner::resolve(const std::string& spec, int 
     error(pos, path, found.error().message);
     return std::nullopt;
   }
+  if (!*found && m_resolver.settled_disk_without_partition()) {
+    // disk_setup looked at this disk and left its table as it is.
+    error(pos, path,
+          spec + ": " + looked_for + " does not exist (disk_setup left the disk as it is)");
+    return std::nullopt;
+  }
   if (!*found && wait) {
     std::string what =
         partition > 0 ? "partition " + std::to_string(partition) + " of " + spec : spec;
-    error(pos, path,
-          what + " did not appear within " + seconds_text(m_settings.device_timeout) +
-              " (looked for " + looked_for + ")");
+    if (std::find(m_absent.begin(), m_absent.end(), what) == m_absent.end()) {
+      m_absent.push_back(what);
+    }
+    std::string message = what + " did not appear within " +
+                          seconds_text(m_settings.device_timeout) + " (looked for " + looked_for +
+                          ")";
+    if (absent != nullptr) {
+      *absent = message;
+    } else {
+      warning(pos, path, message);
+    }
   }
   return *found;
 }
@@ -181,11 +263,131 @@ bool VolumesPlanner::plan_mkfs(const std::string& node, const std::string& fs,
   return true;
 }
 
+bool VolumesPlanner::layout_matches(const std::string& node, const std::string& label,
+                                    const std::vector<PartitionSpec>& layout) const {
+  auto table = m_blocks.partition_table(node);
+  if (!table || table->type != label || table->partitions.size() != layout.size()) {
+    return false;
+  }
+  const std::uint64_t ss = table->sector_size;
+  for (std::size_t i = 0; i < layout.size(); ++i) {
+    const auto& have = table->partitions[i];
+    if (have.number != static_cast<int>(i + 1) || have.start * ss != layout[i].start ||
+        (layout[i].size != 0 && have.size * ss != layout[i].size)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The disk, or any partition of it, mounted or used as swap.
+std::string VolumesPlanner::disk_in_use(const DeviceProbe& p, const std::string& node) const {
+  if (std::string busy = in_use(p, node); !busy.empty()) {
+    return busy;
+  }
+  std::string name = node.substr(node.rfind('/') + 1);
+  for (const auto& part : m_blocks.disk_partitions(name)) {
+    DeviceProbe probe;
+    probe.devno = part.devno;
+    if (std::string busy = in_use(probe, "/dev/" + part.name); !busy.empty()) {
+      return "its partition " + part.name + busy.substr(2);  // "it is mounted ..."
+    }
+  }
+  return "";
+}
+
+void VolumesPlanner::disk_setup(const DiskSetupRequest& r) {
+  if (r.layout.empty()) {
+    return;  // layout: false, cloud-init's default
+  }
+  std::string absent;
+  auto node = resolve(r.device, 0, true, r.pos, r.path, &absent);
+  if (!node) {
+    if (!absent.empty()) {
+      m_pending.disk_setup.push_back(r);
+      warning(r.pos, r.path, absent + "; left pending, looked at again on every boot");
+    }
+    return;
+  }
+  std::string what = r.device + " (" + *node + ")";
+  std::string name = node->substr(node->rfind('/') + 1);
+  auto sys = m_blocks.sysfs_block(name);
+  if (!sys || sys->size == 0) {
+    error(r.pos, r.path, "cannot read the size of " + what);
+    return;
+  }
+  if (sys->partition > 0) {
+    error(r.pos, r.path, what + " is a partition; disk_setup partitions whole disks");
+    return;
+  }
+  auto layout = layout_partitions(r, sys->size);
+  if (!layout) {
+    error(r.pos, r.path, layout.error().message + " (" + what + ")");
+    return;
+  }
+  auto p = probe(*node, r.pos, r.path);
+  if (!p) {
+    return;
+  }
+  std::string label = fdisk_label_name(r.table_type);
+  if (!p->blank) {
+    // Done before (a second run, a volume from a snapshot): as asked.
+    if (p->pttype == label && layout_matches(*node, label, *layout)) {
+      m_resolver.settle(*node);
+      return;
+    }
+    if (!r.overwrite) {
+      m_resolver.settle(*node);
+      warning(r.pos, r.path,
+              "left " + what + " as it is: it carries " + describe_probe(*p) +
+                  "; overwrite: true destroys it");
+      return;
+    }
+    if (std::string busy = disk_in_use(*p, *node); !busy.empty()) {
+      error(r.pos, r.path, "refusing to partition " + what + ": " + busy);
+      return;
+    }
+  }
+  m_partition.push_back(MakePartitionTable{.disk = *node,
+                                           .table = label,
+                                           .partitions = *layout,
+                                           .overwrite = !p->blank,
+                                           .label = "disk_setup " + r.device});
+  auto& nodes = m_partitioned[*node];
+  for (std::size_t i = 0; i < layout->size(); ++i) {
+    std::string part = "/dev/" + partition_device_name(name, static_cast<int>(i + 1));
+    m_resolver.plan_partition(*node, static_cast<int>(i + 1), part);
+    m_fresh.insert(part);
+    nodes.push_back(part);
+  }
+}
+
 void VolumesPlanner::fs_setup(const FsSetupRequest& r) {
   int partition = all_digits(r.partition) ? std::stoi(r.partition) : 0;
-  auto node = resolve(r.device, partition, true, r.pos, r.path);
+  std::string absent;
+  auto node = resolve(r.device, partition, true, r.pos, r.path, &absent);
   if (!node) {
+    if (!absent.empty()) {
+      // A volume attached after the boot (Terraform's aws_volume_attachment,
+      // a lifecycle hook): its filesystem is made on a later boot.
+      m_pending.fs_setup.push_back(r);
+      m_pending_devices.insert(device_key(r.device, r.partition));
+      warning(r.pos, r.path, absent + "; left pending, looked at again on every boot");
+    }
     return;
+  }
+  if (auto planned = m_partitioned.find(*node); planned != m_partitioned.end()) {
+    // A disk this plan partitions: cloud-init's auto and any mean its first
+    // partition; none would destroy the new table.
+    if (r.partition == "none") {
+      error(r.pos, r.path,
+            "disk_setup partitions " + r.device +
+                "; partition: none would make the filesystem "
+                "on the whole disk, over its new partition table");
+      return;
+    }
+    partition = 1;
+    node = planned->second.front();
   }
   std::string what = (partition > 0 ? "partition " + std::to_string(partition) + " of " : "") +
                      r.device + " (" + *node + ")";
@@ -196,7 +398,9 @@ void VolumesPlanner::fs_setup(const FsSetupRequest& r) {
     }
     return;
   }
-  auto p = probe(*node, r.pos, r.path);
+  // A partition this plan makes is blank by construction (and not there yet).
+  auto p = m_fresh.count(*node) > 0 ? std::optional<DeviceProbe>(DeviceProbe{})
+                                    : probe(*node, r.pos, r.path);
   if (!p) {
     return;
   }
@@ -253,6 +457,9 @@ std::optional<int> VolumesPlanner::foreign_conflict(const FstabEntry& e,
 }
 
 void VolumesPlanner::keep_previous(const MountRequest& r) {
+  if (m_pending_mode) {
+    return;  // every entry amiboot owns is kept already
+  }
   // A device that is missing now but was seen on an earlier run keeps its
   // entry: the entry came from a real filesystem and nofail protects the boot.
   for (const auto& o : m_fstab.owned) {
@@ -262,6 +469,51 @@ void VolumesPlanner::keep_previous(const MountRequest& r) {
       return;
     }
   }
+}
+
+// An entry replaces the one amiboot had for the same name and mount point.
+void VolumesPlanner::add_owned(OwnedFstabEntry entry) {
+  std::erase_if(m_owned, [&](const OwnedFstabEntry& o) {
+    return o.name == entry.name &&
+           without_trailing_slashes(o.entry.file) == without_trailing_slashes(entry.entry.file);
+  });
+  m_owned.push_back(std::move(entry));
+}
+
+// The device of a mounts entry did not appear in time. A device path gets
+// its fstab line as cloud-init writes it (the name as written, nofail and a
+// device timeout): systemd mounts it whenever it is attached. A name that
+// needs resolving (ebs2, or sdh on Nitro, where only amiboot knows which
+// NVMe namespace it is) or a filesystem made first stays pending.
+void VolumesPlanner::late_mount(const MountRequest& r, const std::string& absent) {
+  bool device_path = r.spec.rfind("/dev/", 0) == 0;
+  if (device_path && m_pending_devices.count(r.spec) == 0) {
+    FstabEntry entry = r.fields;
+    entry.spec = r.spec;
+    entry.options = device_options(entry.options, m_settings.device_timeout);
+    bool swap = entry.type == "swap";
+    if (swap) {
+      entry.file = "none";
+    }
+    if (auto line = foreign_conflict(entry, r.spec); line) {
+      warning(r.pos, r.path,
+              absent + "; /etc/fstab line " + std::to_string(*line) + " already has " +
+                  (swap ? r.spec : entry.file));
+      return;
+    }
+    add_owned({r.spec, entry});
+    if (!swap) {
+      m_targets.insert(without_trailing_slashes(entry.file));
+    }
+    warning(r.pos, r.path,
+            absent + "; its fstab line names " + r.spec +
+                " (nofail), so it is mounted when it "
+                "is attached");
+    return;
+  }
+  m_pending.mounts.push_back(r);
+  keep_previous(r);
+  warning(r.pos, r.path, absent + "; left pending, looked at again on every boot");
 }
 
 void VolumesPlanner::mount(const MountRequest& r) {
@@ -280,7 +532,7 @@ void VolumesPlanner::mount(const MountRequest& r) {
                   "; leaving it to that entry");
       return;
     }
-    m_owned.push_back({r.spec, entry});
+    add_owned({r.spec, entry});
     m_targets.insert(target);
     if (entry.type != "swap" && entry.file != "none" && !is_mounted_at(m_mounts, entry.file)) {
       auto actions = mount_actions(r.spec, entry, r.spec);
@@ -288,17 +540,32 @@ void VolumesPlanner::mount(const MountRequest& r) {
     }
     return;
   }
-  auto node = resolve(r.spec, 0, !r.is_default, r.pos, r.path);
+  std::string absent;
+  auto node = resolve(r.spec, 0, !r.is_default, r.pos, r.path, &absent);
   if (!node) {
-    if (!r.is_default) {
+    if (!absent.empty()) {
+      late_mount(r, absent);
+    } else if (!r.is_default) {
       keep_previous(r);
     }
+    return;
+  }
+  if (m_pending_devices.count(r.spec) > 0) {
+    // Its fs_setup entry missed it by a moment: both wait for the next boot.
+    late_mount(r, r.spec + " appeared after its fs_setup entry was looked at");
     return;
   }
   std::string what = r.spec + " (" + *node + ")";
   FsInfo info;
   if (auto planned = m_filesystems.find(*node); planned != m_filesystems.end()) {
     info = planned->second;
+  } else if (m_fresh.count(*node) > 0) {
+    error(r.pos, r.path,
+          what +
+              " is a partition disk_setup makes, with no filesystem; add an fs_setup entry "
+              "for it (device: " +
+              r.spec + ")");
+    return;
   } else {
     auto p = probe(*node, r.pos, r.path);
     if (!p) {
@@ -343,7 +610,7 @@ void VolumesPlanner::mount(const MountRequest& r) {
                 (swap ? *node : entry.file) + "; leaving it to that entry");
     return;
   }
-  m_owned.push_back({r.spec, entry});
+  add_owned({r.spec, entry});
   if (swap) {
     if (std::find(m_swaps.begin(), m_swaps.end(), *node) == m_swaps.end()) {
       m_mount.push_back(swapon_action(*node, r.spec));
@@ -413,6 +680,9 @@ std::vector<MountRequest> VolumesPlanner::requests() const {
       r.fields.options = device_options(r.fields.options, m_settings.device_timeout);
     }
   }
+  if (m_pending_mode) {
+    return out;
+  }
   std::set<std::string> named;
   for (const auto& r : m_config.mounts) {
     named.insert(r.spec == "ephemeral" ? "ephemeral0" : r.spec);
@@ -442,6 +712,21 @@ PlanResult VolumesPlanner::plan() {
   m_result.apply_with_errors = true;
   std::string current = m_in.system.read_text(kFstabPath).value_or("");
   m_fstab = parse_fstab(current);
+  if (m_pending_mode) {
+    std::set<std::string> pending_names;
+    for (const auto& r : m_config.mounts) {
+      pending_names.insert(r.spec);
+    }
+    m_owned = m_fstab.owned;
+    for (const auto& o : m_owned) {
+      if (pending_names.count(o.name) == 0 && o.entry.type != "swap") {
+        m_targets.insert(without_trailing_slashes(o.entry.file));
+      }
+    }
+  }
+  for (const auto& r : m_config.disk_setup) {
+    disk_setup(r);
+  }
   for (const auto& r : m_config.fs_setup) {
     fs_setup(r);
   }
@@ -453,10 +738,22 @@ PlanResult VolumesPlanner::plan() {
   if (m_config.swap) {
     swap_file(*m_config.swap);
   }
+  auto& actions = m_result.actions;
+  // What is left for a later boot, first: a failed mkfs below stops the
+  // rest of the actions, never the record of what is still to do.
+  std::string pending_path = pending_volumes_path(m_in);
+  if (!m_pending.empty()) {
+    std::string json = pending_volumes_json(m_pending);
+    if (m_in.system.read_text(pending_path) != json) {
+      actions.push_back(WriteFile{pending_path, json, 0600, "root", false, "pending volumes"});
+    }
+  } else if (m_in.system.path_exists(pending_path)) {
+    actions.push_back(RemoveFile{pending_path, "pending volumes"});
+  }
   // Order matters: a failed mkfs (required) stops everything after it, so
   // fstab never names a UUID that does not exist; the swap file comes last,
   // its required steps stopping only what is left of it.
-  auto& actions = m_result.actions;
+  actions.insert(actions.end(), m_partition.begin(), m_partition.end());
   actions.insert(actions.end(), m_mkfs.begin(), m_mkfs.end());
   std::string merged = merge_fstab(current, m_owned);
   if (merged != current) {
@@ -464,6 +761,8 @@ PlanResult VolumesPlanner::plan() {
   }
   actions.insert(actions.end(), m_mount.begin(), m_mount.end());
   actions.insert(actions.end(), m_swapfile.begin(), m_swapfile.end());
+  m_result.summary =
+      wait_summary(m_blocks.now() - m_started, m_settings.device_timeout, m_absent, m_pending);
   return std::move(m_result);
 }
 
@@ -493,6 +792,21 @@ std::uint64_t suggested_swap_size(std::uint64_t memory, std::optional<std::uint6
   return std::min(min, max);
 }
 
+std::string pending_volumes_path(const Facts& facts) {
+  return facts.state_dir + "/instances/" + facts.metadata.instance_id + "/volumes-pending.json";
+}
+
+PlanResult plan_pending_volumes(const PendingVolumes& pending, const VolumesSettings& settings,
+                                const Facts& facts, BlockDevices::Clock::time_point deadline) {
+  VolumesConfig config;
+  config.disk_setup = pending.disk_setup;
+  config.fs_setup = pending.fs_setup;
+  config.mounts = pending.mounts;
+  config.aliases = pending.aliases;
+  VolumesPlanner planner(facts, config, settings, deadline, true);
+  return planner.plan();
+}
+
 PlanResult plan_volumes(const VolumesConfig& config, const Facts& facts) {
   PlanResult result;
   VolumesSettings settings = decode_volumes_settings(facts.image_config, result.diagnostics);
@@ -501,7 +815,8 @@ PlanResult plan_volumes(const VolumesConfig& config, const Facts& facts) {
   }
   const auto& mapping = facts.metadata.block_device_mapping;
   bool defaults = mapping.count("ephemeral0") > 0 || mapping.count("swap") > 0;
-  if (config.mounts.empty() && config.fs_setup.empty() && !config.swap && !defaults &&
+  if (config.mounts.empty() && config.fs_setup.empty() && config.disk_setup.empty() &&
+      !config.swap && !defaults &&
       parse_fstab(facts.system.read_text(kFstabPath).value_or("")).owned.empty()) {
     return result;  // the common boot: nothing to look at
   }
@@ -509,7 +824,8 @@ PlanResult plan_volumes(const VolumesConfig& config, const Facts& facts) {
     result.diagnostics.push_back(make_error({}, "", "internal error: no view of block devices"));
     return result;
   }
-  VolumesPlanner planner(facts, config, settings);
+  VolumesPlanner planner(facts, config, settings, facts.blocks->now() + settings.device_timeout,
+                         false);
   PlanResult planned = planner.plan();
   planned.diagnostics.insert(planned.diagnostics.begin(), result.diagnostics.begin(),
                              result.diagnostics.end());

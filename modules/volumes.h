@@ -1,11 +1,13 @@
-// volumes: cloud-init's `mounts`, `mount_default_fields`, `fs_setup`, `swap`
-// and `device_aliases`, with device names resolved through the IMDS block
-// device mapping and, on Nitro, NVMe Identify data (DESIGN.md section 7).
+// volumes: cloud-init's `disk_setup`, `fs_setup`, `mounts`,
+// `mount_default_fields`, `swap` and `device_aliases`, with device names
+// resolved through the IMDS block device mapping and, on Nitro, NVMe Identify
+// data (DESIGN.md section 7).
 //
-// Two rows in the module table: `volumes` (per instance, this file) makes
-// filesystems on blank devices, the swap file and the fstab entries, and
-// mounts them; `mounts` (every boot, modules/mounts.h) waits for the devices
-// of amiboot's fstab entries and mounts whatever systemd could not.
+// Two rows in the module table: `volumes` (per instance, this file)
+// partitions and makes filesystems on blank devices, makes the swap file and
+// the fstab entries, and mounts them; `mounts` (every boot, modules/mounts.h)
+// looks again at what was left pending, waits for the devices of amiboot's
+// fstab entries and mounts whatever systemd could not.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,7 @@
 
 #include "modules/block_devices.h"
 #include "modules/device_names.h"
+#include "modules/disk_setup.h"
 #include "modules/fstab.h"
 #include "modules/module.h"
 #include "modules/mounts.h"
@@ -29,7 +32,19 @@ std::uint64_t suggested_swap_size(std::uint64_t memory, std::optional<std::uint6
 
 /// Per instance: filesystems, swap file, fstab, mount now. `config` is
 /// decode_volumes' result (nullopt: nothing to do); the settings
-/// (amiboot.volumes) come from facts.image_config.
+/// (amiboot.volumes) come from facts.image_config. A device that did not
+/// appear within the one deadline is a warning: its entries are left
+/// pending (pending_volumes_path), or, for a mounts entry naming a device
+/// path, get their fstab line as cloud-init writes it.
 PlanResult plan_volumes(const VolumesConfig& config, const Facts& facts);
+
+/// The entries an earlier boot left pending, looked at again (the mounts
+/// row, every boot): waited for until `deadline`, formatted when blank,
+/// given their fstab lines and mounted; amiboot's other fstab entries stay.
+PlanResult plan_pending_volumes(const PendingVolumes& pending, const VolumesSettings& settings,
+                                const Facts& facts, BlockDevices::Clock::time_point deadline);
+
+/// instances/<id>/volumes-pending.json under the state folder.
+std::string pending_volumes_path(const Facts& facts);
 
 }  // namespace amiboot

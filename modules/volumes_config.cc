@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "agent/core/strings.h"
 #include "modules/module.h"
 
@@ -333,6 +335,7 @@ std::optional<VolumesConfig> decode_volumes(const Value& doc, Diagnostics& out) 
   VolumesConfig cfg;
   bool builtin_options = decode_default_fields(doc, cfg, d);
   decode_mounts(doc, builtin_options, cfg, d);
+  decode_disk_setup(doc, cfg.disk_setup, d);
   decode_fs_setup(doc, cfg, d);
   decode_swap(doc, cfg, d);
   decode_aliases(doc, cfg, d);
@@ -340,6 +343,112 @@ std::optional<VolumesConfig> decode_volumes(const Value& doc, Diagnostics& out) 
     return std::nullopt;
   }
   return cfg;
+}
+
+namespace {
+
+nlohmann::json position_json(const Position& p) {
+  return {{"source", p.source}, {"line", p.line}, {"column", p.column}};
+}
+
+Position position_from(const nlohmann::json& j) {
+  return Position{j.at("source").get<std::string>(), j.at("line").get<int>(),
+                  j.at("column").get<int>()};
+}
+
+}  // namespace
+
+std::string pending_volumes_json(const PendingVolumes& pending) {
+  nlohmann::json disks = nlohmann::json::array();
+  for (const auto& r : pending.disk_setup) {
+    nlohmann::json layout = nlohmann::json::array();
+    for (const auto& part : r.layout) {
+      layout.push_back({part.percent, part.type});
+    }
+    disks.push_back({{"device", r.device},
+                     {"table_type", r.table_type},
+                     {"layout", layout},
+                     {"overwrite", r.overwrite},
+                     {"pos", position_json(r.pos)},
+                     {"path", r.path}});
+  }
+  nlohmann::json fs = nlohmann::json::array();
+  for (const auto& r : pending.fs_setup) {
+    fs.push_back({{"device", r.device},
+                  {"filesystem", r.filesystem},
+                  {"label", r.label},
+                  {"partition", r.partition},
+                  {"overwrite", r.overwrite},
+                  {"extra_opts", r.extra_opts},
+                  {"pos", position_json(r.pos)},
+                  {"path", r.path}});
+  }
+  nlohmann::json mounts = nlohmann::json::array();
+  for (const auto& r : pending.mounts) {
+    const FstabEntry& f = r.fields;
+    mounts.push_back({{"spec", r.spec},
+                      {"fields", {f.spec, f.file, f.type, f.options, f.freq, f.passno}},
+                      {"default_options", r.default_options},
+                      {"pos", position_json(r.pos)},
+                      {"path", r.path}});
+  }
+  nlohmann::json doc = {{"version", 1},
+                        {"disk_setup", disks},
+                        {"fs_setup", fs},
+                        {"mounts", mounts},
+                        {"aliases", pending.aliases}};
+  return doc.dump(2) + "\n";
+}
+
+std::optional<PendingVolumes> parse_pending_volumes(const std::string& text) {
+  auto doc = nlohmann::json::parse(text, nullptr, false);
+  if (!doc.is_object() || doc.value("version", 0) != 1) {
+    return std::nullopt;
+  }
+  try {
+    PendingVolumes p;
+    for (const auto& j : doc.value("disk_setup", nlohmann::json::array())) {
+      DiskSetupRequest r;
+      r.device = j.at("device").get<std::string>();
+      r.table_type = j.at("table_type").get<std::string>();
+      for (const auto& part : j.at("layout")) {
+        r.layout.push_back({part.at(0).get<int>(), part.at(1).get<std::string>()});
+      }
+      r.overwrite = j.at("overwrite").get<bool>();
+      r.pos = position_from(j.at("pos"));
+      r.path = j.at("path").get<std::string>();
+      p.disk_setup.push_back(std::move(r));
+    }
+    for (const auto& j : doc.at("fs_setup")) {
+      FsSetupRequest r;
+      r.device = j.at("device").get<std::string>();
+      r.filesystem = j.at("filesystem").get<std::string>();
+      r.label = j.at("label").get<std::string>();
+      r.partition = j.at("partition").get<std::string>();
+      r.overwrite = j.at("overwrite").get<bool>();
+      r.extra_opts = j.at("extra_opts").get<std::vector<std::string>>();
+      r.pos = position_from(j.at("pos"));
+      r.path = j.at("path").get<std::string>();
+      p.fs_setup.push_back(std::move(r));
+    }
+    for (const auto& j : doc.at("mounts")) {
+      MountRequest r;
+      r.spec = j.at("spec").get<std::string>();
+      auto f = j.at("fields").get<std::vector<std::string>>();
+      if (f.size() != 6) {
+        return std::nullopt;
+      }
+      r.fields = FstabEntry{f[0], f[1], f[2], f[3], f[4], f[5]};
+      r.default_options = j.at("default_options").get<bool>();
+      r.pos = position_from(j.at("pos"));
+      r.path = j.at("path").get<std::string>();
+      p.mounts.push_back(std::move(r));
+    }
+    p.aliases = doc.at("aliases").get<std::map<std::string, std::string>>();
+    return p;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
 }
 
 VolumesSettings decode_volumes_settings(const Value& image_config, Diagnostics& out) {

@@ -1,4 +1,4 @@
-// The volumes module's configuration: cloud-init's `mounts`,
+// The volumes module's configuration: cloud-init's `disk_setup`, `mounts`,
 // `mount_default_fields`, `fs_setup`, `swap` and `device_aliases` decoded
 // from one cloud-config document, and the image settings
 // `amiboot: {volumes: {...}}` the plan reads from the image config.
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "agent/core/config.h"
+#include "modules/disk_setup.h"
 #include "modules/fstab.h"
 
 namespace amiboot {
@@ -49,6 +50,7 @@ struct SwapRequest {
 };
 
 struct VolumesConfig {
+  std::vector<DiskSetupRequest> disk_setup;
   std::vector<MountRequest> mounts;  // the user's entries; defaults are added by the plan
   /// Six, nullopt = none. The options field (3) holds "defaults" while it is
   /// amiboot's own default (see MountRequest::default_options).
@@ -57,6 +59,23 @@ struct VolumesConfig {
   std::optional<SwapRequest> swap;
   std::map<std::string, std::string> aliases;  // device_aliases
 };
+
+/// What the volumes module could not do yet because a device had not
+/// appeared: fs_setup entries, and mounts entries that need a name resolved
+/// (ebs2, sdh on Nitro) or a filesystem made first. Kept in the instance's
+/// state folder (pending_volumes_path) and looked at again on every boot by
+/// the mounts row until each is done.
+struct PendingVolumes {
+  std::vector<DiskSetupRequest> disk_setup;
+  std::vector<FsSetupRequest> fs_setup;
+  std::vector<MountRequest> mounts;
+  std::map<std::string, std::string> aliases;  // device_aliases, as they were
+  bool empty() const { return disk_setup.empty() && fs_setup.empty() && mounts.empty(); }
+};
+
+std::string pending_volumes_json(const PendingVolumes& pending);
+/// nullopt when the text is not what pending_volumes_json wrote.
+std::optional<PendingVolumes> parse_pending_volumes(const std::string& text);
 
 /// `amiboot: {volumes: {...}}` in the image config.
 struct VolumesSettings {

@@ -21,6 +21,10 @@ std::vector<std::string> split_colon_fields(std::string_view line);
 /// A file mode as four octal digits: "0644".
 std::string octal_mode(unsigned mode);
 
+/// A size for people: "512 B", "4.0 KiB", "8.0 GiB", "1.5 TiB" (one decimal,
+/// binary units).
+std::string size_text(unsigned long long bytes);
+
 /// The value of a hex digit, -1 for anything else.
 int hex_value(char c);
 

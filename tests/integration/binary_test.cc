@@ -25,10 +25,10 @@ TEST(Binary, NeedsOnlyGlibcLibcurlLibsystemdAndZlib) {
     }
   }
   const std::vector<std::string> allowed = {
-      "libc.so.6",       "libm.so.6",  "ld-linux-x86-64.so.2",
-      "libcurl.so.4",    "libz.so.1",  "libsystemd.so.0",
-      "libpthread.so.0", "libdl.so.2", "ld-linux-aarch64.so.1",
-      "libblkid.so.1"};
+      "libc.so.6",       "libm.so.6",    "ld-linux-x86-64.so.2",
+      "libcurl.so.4",    "libz.so.1",    "libsystemd.so.0",
+      "libpthread.so.0", "libdl.so.2",   "ld-linux-aarch64.so.1",
+      "libblkid.so.1",   "libfdisk.so.1"};
   ASSERT_FALSE(needed.empty());
   for (const auto& lib : needed) {
     EXPECT_NE(std::find(allowed.begin(), allowed.end(), lib), allowed.end())

@@ -48,14 +48,16 @@ class VolumesOnLoopDevices : public ::testing::Test {
 
   std::string devdir() { return images / "dev"; }
   /// A loop device over a fresh sparse image; `prepare` edits the image first.
+  /// With `partitions`, the loop device may have partitions (disk_setup).
   LoopDevice* attach(const std::string& name, unsigned long long bytes,
-                     const std::function<void(const std::string&)>& prepare = {}) {
+                     const std::function<void(const std::string&)>& prepare = {},
+                     bool partitions = false) {
     std::string image = images / name;
     run({"truncate", "-s", std::to_string(bytes), image});
     if (prepare) {
       prepare(image);
     }
-    loops.push_back(std::make_unique<LoopDevice>(image, bytes));
+    loops.push_back(std::make_unique<LoopDevice>(image, bytes, partitions));
     if (!loops.back()->ok()) {
       ADD_FAILURE() << loops.back()->error();
       return nullptr;
@@ -283,15 +285,16 @@ TEST_F(VolumesOnLoopDevices, VolumeThatAppearsLateIsWaitedFor) {
   EXPECT_EQ(blkid(loop->path(), "TYPE"), "ext4");
 }
 
-TEST_F(VolumesOnLoopDevices, VolumeThatNeverAppearsFailsAtTheDeadlineAndTheOthersAreMounted) {
+TEST_F(VolumesOnLoopDevices, AVolumeNotAttachedIsAWarningAtTheBoundThenMadeAndMountedWhenItComes) {
   LoopDevice* loop = attach("ebs1.img", 64 * kMiB);
-  ASSERT_TRUE(loop);
+  LoopDevice* late = attach("ebs2.img", 64 * kMiB);
+  ASSERT_TRUE(loop && late);
   present_as("sdf", *loop);
-  imds.set("meta-data/block-device-mapping/ebs2", "sdg");  // never attached
+  imds.set("meta-data/block-device-mapping/ebs2", "sdg");  // not attached yet
   image_config("amiboot:\n  volumes:\n    device_timeout_seconds: 2\n");
   imds.set_user_data(R"(#cloud-config
 fs_setup:
-  - {device: ebs2, filesystem: ext4}
+  - {device: ebs2, filesystem: ext4, label: logs}
   - {device: ebs1, filesystem: ext4}
 mounts:
   - [ebs2, /logs]
@@ -300,23 +303,64 @@ mounts:
   auto started = Clock::now();
   auto r = run_agent();
   auto waited = Clock::now() - started;
-  EXPECT_EQ(r.exit_code, 1);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_GE(waited, std::chrono::seconds(2));
-  EXPECT_LT(waited, std::chrono::seconds(10));  // one deadline, not one per entry
+  EXPECT_LT(waited, std::chrono::seconds(10));  // one deadline, not one per entry or row
   auto m = module("volumes");
-  EXPECT_EQ(m["result"], "failed");
-  ASSERT_EQ(m["errors"].size(), 2u) << m.dump();
-  EXPECT_EQ(m["errors"][0],
+  EXPECT_EQ(m["result"], "ok");
+  EXPECT_TRUE(m["errors"].empty()) << m.dump();
+  EXPECT_EQ(m["summary"],
+            "waited 2.0 s for devices (at most 2 s); not attached: ebs2; pending until they are: "
+            "fs_setup[0], mounts[0]");
+  EXPECT_EQ(module("mounts")["duration_ms"].get<long long>() < 1000, true);
+  auto doc = nlohmann::json::parse(read_file(root / "run/amiboot/status.json"));
+  EXPECT_EQ(doc["status"], "done");
+  ASSERT_GE(doc["warnings"].size(), 2u) << doc["warnings"].dump();  // and the sandbox's own
+  EXPECT_EQ(doc["warnings"][0],
             "user-data:3:5: fs_setup[0]: ebs2 did not appear within 2 s (looked for /dev/sdg, "
             "/dev/xvdg, /dev/vdg and NVMe volumes named sdg (ebs2 is sdg in the "
-            "block-device-mapping))");
+            "block-device-mapping)); left pending, looked at again on every boot");
   EXPECT_EQ(mounted_at("/data"), std::vector<std::string>{loop->path()});
   EXPECT_TRUE(mounted_at("/logs").empty());
   EXPECT_EQ(fstab(), "# amiboot: ebs1\nUUID=" + blkid(loop->path(), "UUID") +
                          "\t/data\tauto\tdefaults,nofail,x-systemd.device-timeout=2s\t0\t2\n");
-  auto st = run({amiboot_binary(), "status", "--root", root.path()});
-  EXPECT_EQ(st.exit_code, 1);
-  EXPECT_NE(st.out.find("ebs2 did not appear within 2 s"), std::string::npos) << st.out;
+  EXPECT_TRUE(exists(root / "var/lib/amiboot/instances/i-0123456789abcdef0/volumes-pending.json"));
+  auto st = run({amiboot_binary(), "status", "--long", "--root", root.path()});
+  EXPECT_EQ(st.exit_code, 0) << st.out;
+  EXPECT_NE(st.out.find("status: done"), std::string::npos) << st.out;
+  EXPECT_NE(st.out.find("waited 2.0 s for devices (at most 2 s); not attached: ebs2"),
+            std::string::npos)
+      << st.out;
+  EXPECT_NE(st.out.find("warning: user-data:3:5: fs_setup[0]: ebs2 did not appear"),
+            std::string::npos)
+      << st.out;
+
+  // Attached while the instance was stopped: the next boot makes its
+  // filesystem (it is blank), writes its fstab line and mounts it.
+  present_as("sdg", *late);
+  reboot();
+  r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(module("volumes")["reason"], "already ran for this instance");
+  m = module("mounts");
+  EXPECT_EQ(m["result"], "ok") << m.dump();
+  EXPECT_EQ(blkid(late->path(), "TYPE"), "ext4");
+  EXPECT_EQ(blkid(late->path(), "LABEL"), "logs");
+  EXPECT_EQ(mounted_at("/logs"), std::vector<std::string>{late->path()});
+  EXPECT_EQ(mounted_at("/data"), std::vector<std::string>{loop->path()});
+  EXPECT_EQ(fstab(), "# amiboot: ebs1\nUUID=" + blkid(loop->path(), "UUID") +
+                         "\t/data\tauto\tdefaults,nofail,x-systemd.device-timeout=2s\t0\t2\n"
+                         "# amiboot: ebs2\nUUID=" +
+                         blkid(late->path(), "UUID") +
+                         "\t/logs\tauto\tdefaults,nofail,x-systemd.device-timeout=2s\t0\t2\n");
+  EXPECT_FALSE(exists(root / "var/lib/amiboot/instances/i-0123456789abcdef0/volumes-pending.json"));
+
+  // And the boot after that: nothing left to do.
+  reboot();
+  r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(module("mounts")["reason"], "nothing to do");
+  EXPECT_EQ(r.err.find("mkfs"), std::string::npos) << r.err;
 }
 
 TEST_F(VolumesOnLoopDevices, RootedRunWithoutATestDeviceFolderTouchesNoHostDisk) {
@@ -328,7 +372,7 @@ TEST_F(VolumesOnLoopDevices, RootedRunWithoutATestDeviceFolderTouchesNoHostDisk)
   // An image build or a test run without AMIBOOT_TEST_DEV_DIR.
   auto r = run({amiboot_binary(), "run", "--root", root.path(), "--imds", imds.url()},
                {{"AMIBOOT_LOG", "stderr"}});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.err.find("fs_setup[0]: " + loop->path() + " did not appear within 1 s"),
             std::string::npos)
       << r.err;
@@ -355,6 +399,91 @@ TEST_F(VolumesOnLoopDevices, NextBootMountsOurEntriesThatAreNotMounted) {
   EXPECT_EQ(mounted_at("/data"), std::vector<std::string>{loop->path()});
   EXPECT_EQ(read_file(root / "data/kept"), "boot 1\n");
   EXPECT_EQ(fstab(), first_fstab);
+}
+
+TEST_F(VolumesOnLoopDevices, DiskSetupPartitionsABlankVolumeThenItsPartitionsAreMadeAndMounted) {
+  if (run({"sh", "-c", "command -v sfdisk"}).exit_code != 0) {
+    std::cout << "skipping: sfdisk (fdisk) is not installed\n";
+    GTEST_SKIP() << "sfdisk (fdisk) is not installed";
+  }
+  LoopDevice* loop = attach("ebs1.img", 128 * kMiB, {}, true);
+  ASSERT_TRUE(loop);
+  present_as("sdf", *loop);
+  imds.set_user_data(R"(#cloud-config
+disk_setup:
+  ebs1: {table_type: gpt, layout: [25, [75, 8300]]}
+fs_setup:
+  - {device: ebs1.1, filesystem: ext4, label: small}
+  - {device: ebs1, partition: 2, filesystem: ext4, label: big}
+mounts:
+  - [ebs1.1, /small]
+  - [ebs1.2, /big]
+)");
+  auto r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(module("volumes")["result"], "ok");
+  std::string p1 = loop->path() + "p1", p2 = loop->path() + "p2";
+  EXPECT_EQ(blkid(loop->path(), "PTTYPE"), "gpt");
+  auto dump = run({"sfdisk", "-d", loop->path()});
+  EXPECT_NE(dump.out.find(p1 + " : start=        2048, size=       65536, type=0FC63DAF-8483-"
+                               "4772-8E79-3D69D8477DE4"),
+            std::string::npos)
+      << dump.out;
+  EXPECT_NE(dump.out.find(p2 + " : start=       67584, size=      192512,"), std::string::npos)
+      << dump.out;
+  auto verify = run({"sfdisk", "--verify", loop->path()});
+  EXPECT_NE(verify.out.find("No errors detected"), std::string::npos) << verify.out;
+  EXPECT_EQ(blkid(p1, "LABEL"), "small");
+  EXPECT_EQ(blkid(p2, "LABEL"), "big");
+  EXPECT_EQ(mounted_at("/small"), std::vector<std::string>{p1});
+  EXPECT_EQ(mounted_at("/big"), std::vector<std::string>{p2});
+  EXPECT_NE(fstab().find("# amiboot: ebs1.2\nUUID=" + blkid(p2, "UUID") + "\t/big\t"),
+            std::string::npos)
+      << fstab();
+  EXPECT_NE(r.err.find("disk_setup ebs1: wrote a gpt partition table with 2 partition(s) on " +
+                       loop->path()),
+            std::string::npos)
+      << r.err;
+
+  // A new instance from this volume: the layout is there, nothing is redone.
+  unmount_all_under(root.path());
+  reboot();
+  imds.set_instance_id("i-0000000000000000d");
+  r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("disk_setup ebs1:"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("mkfs"), std::string::npos) << r.err;
+  EXPECT_EQ(blkid(p2, "LABEL"), "big");
+}
+
+TEST_F(VolumesOnLoopDevices, DiskSetupLeavesAVolumeWithAFilesystemAloneWithoutOverwrite) {
+  LoopDevice* loop = attach("ebs1.img", 64 * kMiB, {}, true);
+  ASSERT_TRUE(loop);
+  ASSERT_EQ(run({"mkfs.ext4", "-q", "-L", "precious", loop->path()}).exit_code, 0);
+  std::string image = images / "ebs1.img";
+  std::size_t before = hash_head(image, 64 * kMiB);
+  present_as("sdf", *loop);
+  imds.set_user_data("#cloud-config\ndisk_setup:\n  ebs1: {table_type: mbr, layout: true}\n");
+  auto r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(hash_head(image, 64 * kMiB), before);  // every byte of the disk
+  EXPECT_EQ(blkid(loop->path(), "PTTYPE"), "");
+  EXPECT_EQ(blkid(loop->path(), "LABEL"), "precious");
+  auto doc = nlohmann::json::parse(read_file(root / "run/amiboot/status.json"));
+  EXPECT_EQ(doc["warnings"][0],
+            "user-data:3:9: disk_setup.ebs1: left ebs1 (" + loop->path() +
+                ") as it is: it carries a filesystem (ext4, label 'precious'); overwrite: true "
+                "destroys it");
+  // overwrite: true destroys it (a new instance, so the volumes row runs again).
+  reboot();
+  imds.set_instance_id("i-0000000000000000e");
+  imds.set_user_data(
+      "#cloud-config\ndisk_setup:\n  ebs1: {table_type: mbr, layout: true, overwrite: true}\n"
+      "fs_setup:\n  - {device: ebs1.1, filesystem: ext4, label: fresh}\n");
+  r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(blkid(loop->path(), "PTTYPE"), "dos");
+  EXPECT_EQ(blkid(loop->path() + "p1", "LABEL"), "fresh");
 }
 
 }  // namespace

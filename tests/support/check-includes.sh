@@ -44,7 +44,7 @@ check() {
 shopt -s nullglob
 # Headers for files, processes, devices, HTTP and the journal. Modules may
 # have <sys/types.h> (mode_t) and <arpa/inet.h> (inet_pton, a parser).
-io='^(fstream|filesystem|unistd\.h|fcntl\.h|sys/.*|curl/.*|systemd/.*|blkid/.*)$'
+io='^(fstream|filesystem|unistd\.h|fcntl\.h|sys/.*|linux/.*|curl/.*|systemd/.*|blkid/.*|libfdisk/.*)$'
 check agent/core/ '^agent/core/' "$io" '^$' \
   'agent/core/ headers (pure code)' agent/core/*.h agent/core/*.cc
 check modules/ '^(agent/core|modules)/' "$io" '^sys/types\.h$' \

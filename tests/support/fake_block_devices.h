@@ -1,6 +1,7 @@
-// A scripted BlockDevices for volumes plan tests: device nodes, NVMe
-// identify pages and probe results are whatever the test puts in, and the
-// clock only moves when the plan sleeps, so waiting costs no real time.
+// A scripted BlockDevices for volumes and growpart plan tests: device nodes,
+// NVMe identify pages, probe results, sysfs, partition tables and
+// superblock sizes are whatever the test puts in, and the clock only moves
+// when the plan sleeps, so waiting costs no real time.
 #pragma once
 
 #include <cstring>
@@ -47,7 +48,14 @@ class FakeBlockDevices : public BlockDevices {
   std::vector<std::string> swaps;
   std::optional<std::uint64_t> memory;
   std::optional<std::uint64_t> free;
-  mutable std::vector<std::string> probed;  // nodes probed, in order
+  /// sysfs by device name ("nvme0n1p1"); sysfs_block() also finds them by devno.
+  std::map<std::string, SysBlock> sysfs;
+  /// Mount point -> the filesystem mounted there, for filesystem_at().
+  std::map<std::string, MountedFs> filesystems;
+  std::map<std::string, PartitionTable> tables;      // disk node -> its table
+  std::map<std::string, std::uint64_t> superblocks;  // node -> filesystem bytes
+  mutable std::vector<std::string> probed;           // nodes probed, in order
+  mutable std::vector<std::string> tables_read;      // partition_table() calls
   mutable std::chrono::milliseconds slept{0};
 
   std::optional<std::string> find(const std::string& dev_path) const override {
@@ -105,8 +113,76 @@ class FakeBlockDevices : public BlockDevices {
   std::vector<std::string> active_swaps() const override { return swaps; }
   std::optional<std::uint64_t> memory_bytes() const override { return memory; }
   std::optional<std::uint64_t> free_bytes(const std::string&) const override { return free; }
+  std::optional<MountedFs> filesystem_at(const std::string& path) const override {
+    const MountedFs* best = nullptr;
+    std::size_t best_length = 0;
+    for (const auto& [target, fs] : filesystems) {
+      bool holds = target == "/" || path == target || path.rfind(target + "/", 0) == 0;
+      if (holds && (best == nullptr || target.size() > best_length)) {
+        best = &fs;
+        best_length = target.size();
+      }
+    }
+    return best == nullptr ? std::nullopt : std::optional<MountedFs>(*best);
+  }
+  std::optional<SysBlock> sysfs_block(const std::string& id) const override {
+    if (auto it = sysfs.find(id); it != sysfs.end()) {
+      return it->second;
+    }
+    for (const auto& [name, b] : sysfs) {
+      if (b.devno == id) {
+        return b;
+      }
+    }
+    return std::nullopt;
+  }
+  std::vector<SysBlock> disk_partitions(const std::string& disk) const override {
+    std::vector<SysBlock> out;
+    for (const auto& [name, b] : sysfs) {
+      if (b.partition > 0 && b.disk == disk) {
+        out.push_back(b);
+      }
+    }
+    return out;
+  }
+  Result<PartitionTable> partition_table(const std::string& node) const override {
+    tables_read.push_back(node);
+    auto it = tables.find(node);
+    if (it == tables.end()) {
+      return error(node + " has no partition table libfdisk knows");
+    }
+    return it->second;
+  }
+  std::optional<std::uint64_t> filesystem_bytes(const std::string& node,
+                                                const std::string&) const override {
+    auto it = superblocks.find(node);
+    return it == superblocks.end() ? std::nullopt : std::optional<std::uint64_t>(it->second);
+  }
   Clock::time_point now() const override { return Clock::time_point{} + slept; }
   void sleep_for(std::chrono::milliseconds pause) const override { slept += pause; }
+
+  /// A whole disk in sysfs.
+  SysBlock& disk(const std::string& name, const std::string& devno, std::uint64_t bytes) {
+    SysBlock& b = sysfs[name];
+    b = SysBlock{};
+    b.name = name;
+    b.devno = devno;
+    b.size = bytes;
+    return b;
+  }
+  /// Partition `number` of `disk` in sysfs (bytes).
+  SysBlock& partition_of(const std::string& disk, const std::string& name, const std::string& devno,
+                         int number, std::uint64_t start, std::uint64_t bytes) {
+    SysBlock& b = sysfs[name];
+    b = SysBlock{};
+    b.name = name;
+    b.devno = devno;
+    b.partition = number;
+    b.start = start;
+    b.size = bytes;
+    b.disk = disk;
+    return b;
+  }
 
   /// A filesystem on `node` as libblkid would report it.
   void filesystem(const std::string& node, const std::string& type, const std::string& uuid,

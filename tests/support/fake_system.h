@@ -85,6 +85,15 @@ class RecordingSystem : public System {
     queue.insert(queue.end(), answers.begin(), answers.end());
   }
   void allow_console() { m_console_allowed = true; }
+  /// The next grow_partition call must ask for exactly `request`; it gets
+  /// `answer` (a journal line or an error).
+  void expect_grow(GrowPartition request, Result<std::string> answer) {
+    m_grows.push_back({std::move(request), std::move(answer)});
+  }
+  /// The next make_partition_table call must ask for exactly `request`.
+  void expect_table(MakePartitionTable request, Result<std::string> answer) {
+    m_tables.push_back({std::move(request), std::move(answer)});
+  }
 
   /// Fails the test for every expectation not used up (also on destruction).
   void verify() {
@@ -106,6 +115,16 @@ class RecordingSystem : public System {
       }
     }
     m_gets.clear();
+    for (const auto& [request, answer] : m_grows) {
+      ADD_FAILURE() << "RecordingSystem: expected partition growth never asked for: "
+                    << describe(Action(request));
+    }
+    m_grows.clear();
+    for (const auto& [request, answer] : m_tables) {
+      ADD_FAILURE() << "RecordingSystem: expected partition table never asked for: "
+                    << describe(Action(request));
+    }
+    m_tables.clear();
   }
 
   // --- state a test sets or reads ------------------------------------------
@@ -321,6 +340,30 @@ class RecordingSystem : public System {
     return true;
   }
   void set_no_console() { m_no_console = true; }
+  Result<std::string> grow_partition(const GrowPartition& request) override {
+    std::string call = describe(Action(request));
+    if (m_grows.empty()) {
+      return unscripted(call);
+    }
+    auto [expected, answer] = m_grows.front();
+    m_grows.pop_front();
+    EXPECT_EQ(call, describe(Action(expected)));
+    EXPECT_TRUE(request == expected) << "label " << request.label << ", start " << request.start;
+    calls.push_back(call);
+    return answer;
+  }
+  Result<std::string> make_partition_table(const MakePartitionTable& request) override {
+    std::string call = describe(Action(request));
+    if (m_tables.empty()) {
+      return unscripted(call);
+    }
+    auto [expected, answer] = m_tables.front();
+    m_tables.pop_front();
+    EXPECT_EQ(call, describe(Action(expected)));
+    EXPECT_TRUE(request == expected) << request.label;
+    calls.push_back(call);
+    return answer;
+  }
   std::chrono::system_clock::time_point now() const override { return clock; }
   /// Takes no time: recorded, and the fake clock moves on.
   void sleep_for(std::chrono::milliseconds delay) override {
@@ -369,6 +412,8 @@ class RecordingSystem : public System {
   std::deque<ExpectedRun> m_runs;
   std::map<std::string, std::vector<Status>> m_http;
   std::map<std::string, std::vector<Result<std::string>>> m_gets;
+  std::deque<std::pair<GrowPartition, Result<std::string>>> m_grows;
+  std::deque<std::pair<MakePartitionTable, Result<std::string>>> m_tables;
   bool m_console_allowed = false;
   bool m_no_console = false;
 };

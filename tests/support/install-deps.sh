@@ -6,7 +6,7 @@ sudo=""
 [ "$(id -u)" = 0 ] || sudo=sudo
 packages=(
   cmake ninja-build g++ pkg-config binutils
-  libcurl4-openssl-dev nlohmann-json3-dev libsystemd-dev libyaml-cpp-dev zlib1g-dev libblkid-dev
+  libcurl4-openssl-dev nlohmann-json3-dev libsystemd-dev libyaml-cpp-dev zlib1g-dev libblkid-dev libfdisk-dev
   libgtest-dev libgmock-dev libcpp-httplib-dev
   systemd util-linux procps
   nftables iptables iproute2

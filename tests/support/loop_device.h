@@ -77,7 +77,9 @@ inline void unmount_all_under(const std::string& dir) {
 class LoopDevice {
  public:
   /// Attaches `image`, creating it sparse with `bytes` when it does not exist.
-  LoopDevice(const std::string& image, unsigned long long bytes) {
+  /// With `partitions`, the device may have partitions (losetup -P): on a
+  /// kernel without partition-table parsers they are added with BLKPG.
+  LoopDevice(const std::string& image, unsigned long long bytes, bool partitions = false) {
     if (!exists(image)) {
       auto t = run({"truncate", "-s", std::to_string(bytes), image});
       if (t.exit_code != 0) {
@@ -85,7 +87,12 @@ class LoopDevice {
         return;
       }
     }
-    auto r = run({"losetup", "-f", "--show", image});
+    std::vector<std::string> argv = {"losetup", "-f", "--show"};
+    if (partitions) {
+      argv.push_back("-P");
+    }
+    argv.push_back(image);
+    auto r = run(argv);
     if (r.exit_code != 0) {
       m_error = "losetup -f --show " + image + ": " + r.err;
       return;
@@ -97,7 +104,10 @@ class LoopDevice {
       return;
     }
     for (const auto& [source, target] : mount_table()) {
-      if (source == m_path) {
+      // The device itself or one of its partitions (loop3p1).
+      if (source == m_path ||
+          (source.rfind(m_path + "p", 0) == 0 &&
+           source.find_first_not_of("0123456789", m_path.size() + 1) == std::string::npos)) {
         run({"umount", "-l", target});
       }
     }

@@ -102,6 +102,42 @@ TEST(Executor, ARequiredFailureSkipsTheRest) {
                                       "skipped the remaining 2 action(s) of this module"}));
 }
 
+GrowPartition root_growth() {
+  return GrowPartition{.disk = "/dev/nvme0n1",
+                       .number = 1,
+                       .table = "gpt",
+                       .start = 2048,
+                       .old_size = 16775135,
+                       .new_size = 104855519,
+                       .label = "growpart /"};
+}
+
+TEST(Executor, GrowsAPartitionThroughTheSystemThenTheFilesystem) {
+  RecordingSystem system;
+  system.expect_grow(root_growth(), std::string("grew partition 1 of /dev/nvme0n1"));
+  system.expect_run({"resize2fs", "/dev/nvme0n1p1"});
+  auto outcome =
+      run_actions(system, {root_growth(), RunCommand{.argv = {"resize2fs", "/dev/nvme0n1p1"},
+                                                     .label = "resize2fs /dev/nvme0n1p1"}});
+  EXPECT_TRUE(outcome.errors.empty());
+  EXPECT_EQ(system.calls.front(),
+            "grow partition 1 of /dev/nvme0n1 (gpt) from 16775135 to 104855519 sectors (8.0 GiB "
+            "to 50.0 GiB)");
+}
+
+TEST(Executor, AFailedPartitionGrowthSkipsTheFilesystemGrowth) {
+  RecordingSystem system;
+  system.expect_grow(root_growth(),
+                     error("partition 1 of /dev/nvme0n1 has changed since the plan"));
+  auto outcome =
+      run_actions(system, {root_growth(), RunCommand{.argv = {"resize2fs", "/dev/nvme0n1p1"},
+                                                     .label = "resize2fs /dev/nvme0n1p1"}});
+  EXPECT_EQ(outcome.errors,
+            (std::vector<std::string>{
+                "growpart /: partition 1 of /dev/nvme0n1 has changed since the plan",
+                "skipped the remaining 1 action(s) of this module"}));
+}
+
 TEST(Executor, AnOptionalFailureDoesNotStopTheRest) {
   RecordingSystem system;
   system.expect_run({"false"}, 1);

@@ -79,6 +79,18 @@ std::vector<std::string> errors(const PlanResult& r) {
   return out;
 }
 
+std::vector<std::string> warnings(const PlanResult& r) {
+  std::vector<std::string> out;
+  for (const auto& d : r.diagnostics) {
+    if (d.severity == Diagnostic::Severity::Warning) {
+      out.push_back(d.format());
+    }
+  }
+  return out;
+}
+
+const std::string kPendingPath = "/var/lib/amiboot/instances/i-abc/volumes-pending.json";
+
 // The UUID the plan gave mkfs (after -U or -m uuid=).
 std::string planned_uuid(const Action& a) {
   const auto& argv = std::get<RunCommand>(a).argv;
@@ -356,7 +368,7 @@ TEST(Volumes, MissingMkfsProgramIsAnError) {
             "mkfs.ext4 is not installed");
 }
 
-TEST(Volumes, DeviceThatNeverAppearsIsAnErrorAndTheOthersAreStillDone) {
+TEST(Volumes, DeviceThatNeverAppearsIsAWarningLeftPendingAndTheOthersAreStillDone) {
   Fixture f(R"(fs_setup:
   - {device: ebs1, filesystem: ext4}
   - {device: ebs2, filesystem: ext4}
@@ -368,24 +380,67 @@ mounts:
   f.metadata.block_device_mapping["ebs2"] = "sdg";
   f.blocks.nodes["/dev/sdf"] = "/dev/sdf";
   auto plan = f.plan();
-  EXPECT_TRUE(plan.apply_with_errors);
-  auto e = errors(plan);
-  ASSERT_EQ(e.size(), 2u);
-  EXPECT_EQ(e[0],
-            "user-data:3:5: fs_setup[1]: ebs2 did not appear within 2 s (looked for /dev/sdg, "
-            "/dev/xvdg, /dev/vdg and NVMe volumes named sdg (ebs2 is sdg in the "
-            "block-device-mapping))");
-  EXPECT_EQ(e[1].substr(0, 49), "user-data:5:5: mounts[0]: ebs2 did not appear wit");
+  EXPECT_TRUE(errors(plan).empty()) << errors(plan).front();
+  auto w = warnings(plan);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0],
+            "user-data:3:5: warning: fs_setup[1]: ebs2 did not appear within 2 s (looked for "
+            "/dev/sdg, /dev/xvdg, /dev/vdg and NVMe volumes named sdg (ebs2 is sdg in the "
+            "block-device-mapping)); left pending, looked at again on every boot");
+  EXPECT_EQ(w[1].substr(0, 58), "user-data:5:5: warning: mounts[0]: ebs2 did not appear wit");
+  EXPECT_NE(w[1].find("left pending"), std::string::npos);
   // One deadline for the whole plan, not one per entry.
   EXPECT_GE(f.blocks.slept, 2000ms);
   EXPECT_LT(f.blocks.slept, 2200ms);
-  ASSERT_EQ(plan.actions.size(), 4u);
-  std::string uuid = planned_uuid(plan.actions[0]);
-  EXPECT_EQ(plan.actions[1],
+  ASSERT_EQ(plan.actions.size(), 5u);
+  // What is left to do, in the instance's state folder, first.
+  const auto& state = std::get<WriteFile>(plan.actions[0]);
+  EXPECT_EQ(state.path, kPendingPath);
+  EXPECT_EQ(state.mode, 0600u);
+  auto pending = parse_pending_volumes(state.content);
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->fs_setup.size(), 1u);
+  EXPECT_EQ(pending->fs_setup[0].device, "ebs2");
+  EXPECT_EQ(pending->fs_setup[0].path, "fs_setup[1]");
+  EXPECT_EQ(pending->fs_setup[0].pos.line, 3);
+  ASSERT_EQ(pending->mounts.size(), 1u);
+  EXPECT_EQ(pending->mounts[0].spec, "ebs2");
+  EXPECT_EQ(pending->mounts[0].fields.file, "/logs");
+  std::string uuid = planned_uuid(plan.actions[1]);
+  EXPECT_EQ(plan.actions[2],
             Action(fstab("# amiboot: ebs1\nUUID=" + uuid +
                          "\t/data\tauto\tdefaults,nofail,x-systemd.device-timeout=2s\t0\t2\n")));
-  EXPECT_EQ(plan.actions[3], mount_at("/dev/sdf", "/data", "ebs1",
+  EXPECT_EQ(plan.actions[4], mount_at("/dev/sdf", "/data", "ebs1",
                                       "defaults,nofail,x-systemd.device-timeout=2s")[1]);
+  EXPECT_EQ(plan.summary,
+            "waited 2.0 s for devices (at most 2 s); not attached: ebs2; pending until they are: "
+            "fs_setup[1], mounts[0]");
+}
+
+TEST(Volumes, AnAbsentDevicePathGetsItsFstabLineAsCloudInitWritesIt) {
+  Fixture f("mounts:\n  - [/dev/sdh, /data]\n  - [/dev/sdi, none, swap, sw]\n");
+  f.config.set("amiboot", *parse_yaml("volumes: {device_timeout_seconds: 1}", "image"));
+  auto plan = f.plan();
+  EXPECT_TRUE(errors(plan).empty());
+  ASSERT_EQ(warnings(plan).size(), 2u);
+  EXPECT_EQ(warnings(plan)[0],
+            "user-data:2:5: warning: mounts[0]: /dev/sdh did not appear within 1 s (looked for "
+            "/dev/sdh, /dev/xvdh, /dev/vdh and NVMe volumes named sdh); its fstab line names "
+            "/dev/sdh (nofail), so it is mounted when it is attached");
+  EXPECT_EQ(plan.actions,
+            std::vector<Action>{fstab(
+                "# amiboot: /dev/sdh\n/dev/sdh\t/data\tauto\tdefaults,nofail,x-systemd.device-"
+                "timeout=1s\t0\t2\n# amiboot: /dev/sdi\n/dev/sdi\tnone\tswap\tsw,nofail,x-systemd."
+                "device-timeout=1s\t0\t2\n")});
+  // ... unless a filesystem must be made on it first: then it is pending.
+  Fixture g("fs_setup:\n  - {device: /dev/sdh, filesystem: xfs}\nmounts:\n  - [/dev/sdh, /data]\n");
+  g.config.set("amiboot", *parse_yaml("volumes: {device_timeout_seconds: 1}", "image"));
+  plan = g.plan();
+  ASSERT_EQ(plan.actions.size(), 1u);
+  auto pending = parse_pending_volumes(std::get<WriteFile>(plan.actions[0]).content);
+  ASSERT_TRUE(pending);
+  EXPECT_EQ(pending->fs_setup.size(), 1u);
+  EXPECT_EQ(pending->mounts.size(), 1u);
 }
 
 TEST(Volumes, EntryOfAVolumeSeenBeforeIsKeptWhileItIsMissing) {
@@ -394,8 +449,66 @@ TEST(Volumes, EntryOfAVolumeSeenBeforeIsKeptWhileItIsMissing) {
   std::string ours = "# amiboot: ebs1\nUUID=u-old\t/data\tauto\t" + kOpts + "\t0\t2\n";
   f.system.files["/etc/fstab"] = "/dev/root / ext4 defaults 0 1\n" + ours;
   auto plan = f.plan();
-  ASSERT_EQ(errors(plan).size(), 1u);
-  EXPECT_TRUE(plan.actions.empty());  // fstab stays as it is
+  EXPECT_TRUE(errors(plan).empty());
+  ASSERT_EQ(warnings(plan).size(), 1u);
+  // fstab stays as it is; the entry is pending.
+  ASSERT_EQ(plan.actions.size(), 1u);
+  EXPECT_EQ(std::get<WriteFile>(plan.actions[0]).path, kPendingPath);
+}
+
+TEST(Volumes, PendingVolumesAreFormattedAndMountedOnTheBootTheyAppear) {
+  Fixture f(R"(fs_setup:
+  - {device: ebs2, filesystem: ext4, label: logs}
+mounts:
+  - [ebs2, /logs]
+  - [ebs1, /data]
+)");
+  f.config.set("amiboot", *parse_yaml("volumes: {device_timeout_seconds: 2}", "image"));
+  f.metadata.block_device_mapping["ebs2"] = "sdg";
+  f.blocks.nodes["/dev/sdf"] = "/dev/sdf";
+  f.blocks.filesystem("/dev/sdf", "ext4", "u-data");
+  f.system.files["/etc/fstab"] = "/dev/root / ext4 defaults 0 1\n";
+  auto first = f.plan();
+  ASSERT_EQ(first.actions.size(), 4u);  // pending state, fstab, mkdir, mount
+  const auto& state = std::get<WriteFile>(first.actions[0]);
+  f.system.files[state.path] = state.content;
+  f.system.files["/etc/fstab"] = std::get<WriteFile>(first.actions[1]).content;
+  f.blocks.mounted = {{"8:80", "/dev/sdf", "/data", "ext4"}};
+
+  // The next boot, ebs2 still missing: a warning, nothing else.
+  f.blocks.slept = 0ms;
+  auto boot2 = f.plan_boot();
+  EXPECT_TRUE(errors(boot2).empty());
+  EXPECT_EQ(warnings(boot2).size(), 2u);
+  EXPECT_TRUE(boot2.actions.empty()) << describe(boot2.actions[0]);
+  EXPECT_LT(f.blocks.slept, 2200ms);
+
+  // Attached before the boot after: made, in fstab, mounted, no longer pending.
+  f.blocks.nodes["/dev/sdg"] = "/dev/nvme2n1";
+  auto boot3 = f.plan_boot();
+  EXPECT_TRUE(boot3.diagnostics.empty()) << boot3.diagnostics.front().format();
+  ASSERT_EQ(boot3.actions.size(), 5u);
+  EXPECT_EQ(boot3.actions[0], Action(RemoveFile{kPendingPath, "pending volumes"}));
+  std::string uuid = planned_uuid(boot3.actions[1]);
+  EXPECT_EQ(std::get<RunCommand>(boot3.actions[1]).argv.back(), "/dev/nvme2n1");
+  EXPECT_EQ(
+      boot3.actions[2],
+      Action(fstab("/dev/root / ext4 defaults 0 1\n# amiboot: ebs1\nUUID=u-data\t/data\tauto\t"
+                   "defaults,nofail,x-systemd.device-timeout=2s\t0\t2\n# amiboot: ebs2\nUUID=" +
+                   uuid + "\t/logs\tauto\tdefaults,nofail,x-systemd.device-timeout=2s\t0\t2\n")));
+  EXPECT_EQ(boot3.actions[4], mount_at("/dev/nvme2n1", "/logs", "ebs2",
+                                       "defaults,nofail,x-systemd.device-timeout=2s")[1]);
+}
+
+TEST(Volumes, TheFirstBootOfAnInstanceWaitsOnceForAllRows) {
+  Fixture f;
+  f.config.set("amiboot", *parse_yaml("volumes: {device_timeout_seconds: 5}", "image"));
+  f.system.files["/etc/fstab"] = "# amiboot: ebs1\nUUID=u1\t/data\tauto\t" + kOpts + "\t0\t2\n";
+  Facts facts = f.facts();
+  facts.new_instance = true;  // the volumes row waited already
+  auto plan = testing::plan_module("mounts", f.config, facts);
+  EXPECT_EQ(f.blocks.slept, 0ms);
+  EXPECT_EQ(warnings(plan).size(), 1u);
 }
 
 TEST(Volumes, SecondRunWritesNothingAndMountsNothing) {
@@ -579,11 +692,12 @@ TEST(Volumes, MountsEveryBootWaitsForOurEntriesThatAreNotMounted) {
   gone.config = f.config;
   gone.system.files = f.system.files;
   plan = gone.plan_boot();
-  EXPECT_TRUE(plan.apply_with_errors);
-  ASSERT_EQ(errors(plan).size(), 2u);
-  EXPECT_EQ(errors(plan)[0],
-            "/etc/fstab: ebs1: no device with filesystem UUID u1 (for /data) "
-            "appeared within 5 s");
+  EXPECT_TRUE(errors(plan).empty());
+  ASSERT_EQ(warnings(plan).size(), 2u);
+  EXPECT_EQ(warnings(plan)[0],
+            "/etc/fstab: warning: ebs1: no device with filesystem UUID u1 (for /data) "
+            "appeared within 5 s; not mounted");
+  EXPECT_EQ(plan.summary, "waited 5.0 s for devices (at most 5 s); not attached: ebs1, ebs2");
   EXPECT_LT(gone.blocks.slept, 5200ms);
 }
 
