@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -22,6 +24,24 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+  // A run under --root may mount inside it (a `mounts:` tmpfs): unmount
+  // first, deepest first, so nothing is left mounted on the test machine and
+  // remove_all never reaches through a mount into another filesystem.
+  std::vector<std::string> mounts;
+  std::ifstream info("/proc/self/mountinfo");
+  for (std::string line; std::getline(info, line);) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, point;
+    fields >> id >> parent >> dev >> root >> point;
+    if (point.rfind(m_path + "/", 0) == 0) {
+      mounts.push_back(point);  // a path with a space would be octal-escaped: ours have none
+    }
+  }
+  std::sort(mounts.begin(), mounts.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (const auto& point : mounts) {
+    umount2(point.c_str(), MNT_DETACH);
+  }
   std::error_code ec;
   std::filesystem::remove_all(m_path, ec);
 }
