@@ -15,6 +15,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "agent/cli.h"
+#include "agent/core/strings.h"
 #include "agent/report.h"
 #include "agent/runner.h"
 
@@ -84,9 +85,7 @@ std::vector<std::string> strings_of(const nlohmann::json& doc, const char* key) 
 nlohmann::json group_warnings(const std::vector<std::string>& warnings) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& w : warnings) {
-    std::string lower = w;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string lower = lowercase(w);
     out[lower.find("deprecat") != std::string::npos ? "DEPRECATED" : "WARNING"].push_back(w);
   }
   return out;
@@ -524,9 +523,7 @@ CloudInitStatus cloud_init_status(const std::optional<nlohmann::json>& doc,
     if (ds.is_string()) {
       std::string name = ds.get<std::string>();
       s.detail = name;
-      name = name.substr(0, name.find(' '));
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      name = lowercase(name.substr(0, name.find(' ')));
       if (name.rfind("datasource", 0) == 0) {
         name.erase(0, 10);
       }

@@ -83,10 +83,7 @@ Status apply(const WriteFile& w, ExecContext& ctx) {
 }
 
 bool is_file_url(const std::string& url) {
-  std::string scheme = url.substr(0, 8);
-  for (char& c : scheme) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  std::string scheme = lowercase(url.substr(0, 8));
   return scheme == "file:///";
 }
 

@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "agent/core/strings.h"
 #include "agent/core/user_data.h"
 
 namespace amiboot {
@@ -25,10 +26,7 @@ size_t collect(char* ptr, size_t size, size_t nmemb, void* userdata) {
 }
 
 bool is_http(const std::string& url) {
-  std::string scheme = url.substr(0, url.find("://") + 3);
-  for (char& c : scheme) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  std::string scheme = lowercase(url.substr(0, url.find("://") + 3));
   return scheme == "http://" || scheme == "https://";
 }
 

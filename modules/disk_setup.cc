@@ -138,11 +138,7 @@ std::optional<std::string> partition_type(const std::string& table, const std::s
   std::string t = upper(text);
   if (table == "mbr") {
     if (all_hex(t) && t.size() <= 2) {
-      std::string code = std::string(t.size() == 1 ? "0" : "") + t;
-      for (char& c : code) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      }
-      return code;
+      return lowercase(std::string(t.size() == 1 ? "0" : "") + t);
     }
     why =
         "expected an MBR partition type in hex such as 83 (Linux) or 82 (swap), got '" + text + "'";

@@ -1,4 +1,5 @@
 #include "modules/final_message.h"
+#include "agent/core/strings.h"
 
 #include <cctype>
 #include <cstdio>
@@ -39,10 +40,7 @@ PlanResult plan_final_message(const FinalMessageConfig& config, const Facts& inp
                                     {"DATASOURCE", input.metadata.source},
                                     {"VERSION", AMIBOOT_VERSION},
                                     {"INSTANCE_ID", input.metadata.instance_id}}) {
-    std::string lower = name;
-    for (char& c : lower) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
+    std::string lower = lowercase(name);
     replace_all(text, "$" + name, value);
     replace_all(text, "{{" + lower + "}}", value);
     replace_all(text, "{{ " + lower + " }}", value);

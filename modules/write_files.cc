@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "agent/core/codecs.h"
+#include "agent/core/strings.h"
 #include "agent/core/user_data.h"
 
 namespace amiboot {
@@ -144,10 +145,7 @@ std::optional<WriteFileSource> decode_source(const Value& v, const std::string& 
     return std::nullopt;
   }
   if (auto s = decoder.string(*uri, path + ".uri")) {
-    std::string lower = *s;
-    for (char& c : lower) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
+    std::string lower = lowercase(*s);
     bool web = (lower.rfind("http://", 0) == 0 && lower.size() > 7) ||
                (lower.rfind("https://", 0) == 0 && lower.size() > 8);
     bool file = lower.rfind("file:///", 0) == 0 && s->size() > 8;
