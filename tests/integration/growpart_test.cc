@@ -19,6 +19,7 @@
 #include "agent/core/strings.h"
 #include "agent/partitions.h"
 #include "agent/system.h"
+#include "tests/support/agent_on_loop_devices.h"
 #include "tests/support/fake_imds.h"
 #include "tests/support/loop_device.h"
 #include "tests/support/test_util.h"
@@ -214,27 +215,22 @@ TEST_F(GrowpartOnImages, SuperblockSizesAreRead) {
 }
 
 // The whole agent, its root a partition of a loop device.
-class GrowpartOnLoopDevices : public ::testing::Test {
+class GrowpartOnLoopDevices : public AgentOnLoopDevices {
  protected:
   void SetUp() override {
-    if (std::string why = loop_devices_unavailable(); !why.empty()) {
-      std::cout << "skipping: " << why << "\n";
-      GTEST_SKIP() << why;
+    AgentOnLoopDevices::SetUp();
+    if (IsSkipped()) {
+      return;
     }
     if (!have("sfdisk") || !have("resize2fs")) {
       std::cout << "skipping: sfdisk or resize2fs is not installed\n";
       GTEST_SKIP() << "sfdisk or resize2fs is not installed";
     }
-    fs::create_directories(devdir());
   }
   void TearDown() override {
-    unmount_all_under(root.path());
+    AgentOnLoopDevices::TearDown();
     loop.reset();
   }
-
-  // growpart's view needs a test device folder; an empty one keeps the
-  // volumes module away from every disk.
-  std::string devdir() { return images / "dev"; }
 
   /// The image attached with its partitions (added with BLKPG where the
   /// kernel did not find them); partition `root_number` gets `fstype` and
@@ -280,24 +276,7 @@ class GrowpartOnLoopDevices : public ::testing::Test {
     EXPECT_EQ(statvfs(root.path().c_str(), &st), 0);
     return static_cast<unsigned long long>(st.f_blocks) * st.f_frsize;
   }
-  CommandResult run_agent() {
-    return run({amiboot_binary(), "run", "--root", root.path(), "--imds", imds.url()},
-               {{"AMIBOOT_LOG", "stderr"}, {"AMIBOOT_TEST_DEV_DIR", devdir()}});
-  }
-  nlohmann::json module(const std::string& name) {
-    auto doc = nlohmann::json::parse(read_file(root / "run/amiboot/status.json"));
-    for (const auto& m : doc["stages"]["init"]["modules"]) {
-      if (m["name"] == name) {
-        return m;
-      }
-    }
-    return nullptr;
-  }
-  void reboot() { fs::remove_all(root / "run"); }
 
-  FakeImds imds;
-  TempDir images;
-  TempDir root;
   std::unique_ptr<LoopDevice> loop;
 };
 

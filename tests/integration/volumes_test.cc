@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/agent_on_loop_devices.h"
 #include "tests/support/fake_imds.h"
 #include "tests/support/loop_device.h"
 #include "tests/support/test_util.h"
@@ -30,23 +31,17 @@ mounts:
   - [ebs1, /data]
 )";
 
-class VolumesOnLoopDevices : public ::testing::Test {
+class VolumesOnLoopDevices : public AgentOnLoopDevices {
  protected:
   void SetUp() override {
-    if (std::string why = loop_devices_unavailable(); !why.empty()) {
-      std::cout << "skipping: " << why << "\n";
-      GTEST_SKIP() << why;
-    }
-    fs::create_directories(devdir());
+    AgentOnLoopDevices::SetUp();
     imds.set("meta-data/block-device-mapping/ebs1", "sdf");
   }
   void TearDown() override {
-    // Before the sandbox folders go: never delete through a live mount.
-    unmount_all_under(root.path());
+    AgentOnLoopDevices::TearDown();
     loops.clear();
   }
 
-  std::string devdir() { return images / "dev"; }
   /// A loop device over a fresh sparse image; `prepare` edits the image first.
   /// With `partitions`, the loop device may have partitions (disk_setup).
   LoopDevice* attach(const std::string& name, unsigned long long bytes,
@@ -72,20 +67,6 @@ class VolumesOnLoopDevices : public ::testing::Test {
     fs::create_directories(root / "etc/amiboot");
     write_file(root / "etc/amiboot/amiboot.yaml", yaml);
   }
-  CommandResult run_agent() {
-    return run({amiboot_binary(), "run", "--root", root.path(), "--imds", imds.url()},
-               {{"AMIBOOT_LOG", "stderr"}, {"AMIBOOT_TEST_DEV_DIR", devdir()}});
-  }
-  nlohmann::json module(const std::string& name) {
-    auto doc = nlohmann::json::parse(read_file(root / "run/amiboot/status.json"));
-    for (const auto& m : doc["stages"]["init"]["modules"]) {
-      if (m["name"] == name) {
-        return m;
-      }
-    }
-    return nullptr;
-  }
-  void reboot() { fs::remove_all(root / "run"); }
   /// Sources mounted at the sandbox path `dir`.
   std::vector<std::string> mounted_at(const std::string& dir) {
     std::vector<std::string> out;
@@ -109,9 +90,6 @@ class VolumesOnLoopDevices : public ::testing::Test {
     return std::hash<std::string>{}(data);
   }
 
-  FakeImds imds;
-  TempDir root;
-  TempDir images;
   std::vector<std::unique_ptr<LoopDevice>> loops;
 };
 
