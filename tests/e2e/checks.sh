@@ -14,42 +14,56 @@
 
 E2E_INSTANCE_1=i-0123456789abcdef0 # the fake IMDS's default instance
 E2E_INSTANCE_3=i-0e2e0000000000003 # boot 3: a new instance from the same image
-E2E_INSTANCE_5=i-0e2e0000000000005 # boot 5: a package that needs a reboot
-E2E_INSTANCE_6=i-0e2e0000000000006 # boot 6: power_state powers the guest off
+E2E_INSTANCE_6=i-0e2e0000000000006 # boot 6: a package that needs a reboot
+E2E_INSTANCE_7=i-0e2e0000000000007 # boot 7: power_state powers the guest off
 
 # Boots 1 and 2 get the whole e2e user data, host keys given in it included
 # (host-keys.yaml). Boot 3 is a new instance launched from the same image
 # without that part (user-data-new-instance): with the part, a new instance
 # would get the same given keys again, so the part is left out there to keep
 # asserting that a new instance generates its own keys, and that the given
-# ones do not outlive the instance they were given to (ssh_deletekeys).
-# Boot 4 (amiboot off) serves boot 3's user data.
+# ones do not outlive the instance they were given to (ssh_deletekeys). That
+# user data also mounts ephemeral1 at /data (late-volume.yaml): the block
+# device mapping of boots 3 and 4 lists it as sdc, but its disk is attached
+# only from boot 4 on, the same instance booted again (a volume attached
+# after launch). Boot 5 (amiboot off) serves the same user data.
 #
-# Boot 5 has its own user data (tests/e2e/packages-reboot.yaml): a package
+# Boot 1 also finds its root disk 1 GiB larger than the root partition
+# (run.sh's make_image builds a GPT image; boot_setup enlarges it): growpart.
+#
+# Boot 6 has its own user data (tests/e2e/packages-reboot.yaml): a package
 # whose postinst asks for a reboot, and package_reboot_if_required. The guest
 # reboots after the final stage; QEMU's -no-reboot turns that into an exit,
 # so that boot sends no report: its console and its disk tell what happened.
 #
-# Boot 6 (tests/e2e/power-state.yaml): a runcmd, then power_state powers the
+# Boot 7 (tests/e2e/power-state.yaml): a runcmd, then power_state powers the
 # guest off. amiboot-e2e-report-at-shutdown.service sends the report while
 # the guest shuts down; the host does not log in (no probe).
 boot_user_data() {
   case "$1" in
     1 | 2) echo "$E2E_USER_DATA" ;;
-    5) echo "$E2E_DIR/packages-reboot.yaml" ;;
-    6) echo "$E2E_DIR/power-state.yaml" ;;
+    6) echo "$E2E_DIR/packages-reboot.yaml" ;;
+    7) echo "$E2E_DIR/power-state.yaml" ;;
     *) echo "$E2E_USER_DATA_NEW_INSTANCE" ;;
   esac
 }
-boot_reboots() { [ "$1" = 5 ]; }
-boot_powers_off_itself() { [ "$1" = 6 ]; }
+# boot_imds_dir N: the fake IMDS's metadata folder for boot N (run.sh's
+# make_metadata makes both).
+boot_imds_dir() {
+  case "$1" in
+    3 | 4) echo "$E2E_IMDS_DIR_LATE_VOLUME" ;;
+    *) echo "$E2E_IMDS_DIR" ;;
+  esac
+}
+boot_reboots() { [ "$1" = 6 ]; }
+boot_powers_off_itself() { [ "$1" = 7 ]; }
 
 # boot_skip_reason N: why boot N cannot run with this agent (empty: it runs).
 # run.sh validated each boot's user data with the image's agent
-# ($work/validate-boot-N.json). Boot 6 needs the power_state module: while
+# ($work/validate-boot-N.json). Boot 7 needs the power_state module: while
 # the agent warns that it has no module for power_state, it is skipped.
 boot_skip_reason() {
-  [ "$1" = 6 ] || return 0
+  [ "$1" = 7 ] || return 0
   # shellcheck disable=SC2154 # work: run.sh's working folder
   python3 - "$work/validate-boot-$1.json" <<'EOF'
 import json, sys
@@ -90,6 +104,19 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))')
     "tcp:127.0.0.1:$E2E_PORT_OPEN-:8080"
     "tcp:127.0.0.1:$E2E_PORT_CLOSED-:8081")
   mkdir -p "$dir/host"
+  # Boot 1: the root disk grown by 1 GiB since the image was made, as an
+  # 8 GiB AMI launched on a larger volume.
+  # shellcheck disable=SC2154 # work: run.sh's working folder
+  if [ "$n" = 1 ]; then
+    truncate -s +1G "$work/disk.img"
+    BOOT1_DISK_BYTES=$(stat -c %s "$work/disk.img")
+  fi
+  # From boot 4 on, ephemeral1's disk (sdc in the mapping) is attached.
+  # shellcheck disable=SC2054 # commas inside QEMU option values
+  if [ "$n" -ge 4 ]; then
+    E2E_DISKS+=(-drive "file=$work/disk3.img,if=none,id=d3,format=raw"
+      -device virtio-blk-pci,drive=d3,serial=vol0late)
+  fi
   # The power_state boot shuts down on its own, whether the host logged in
   # or not: no logins, no probes.
   boot_powers_off_itself "$n" && return 0
@@ -460,6 +487,63 @@ check_cloud_init_compat() {
     /run/amiboot-e2e-after-cloud-final "^yes$"
 }
 
+# module_ms NAME: the module's duration in status.json (either stage).
+module_ms() {
+  status_json "[m for s in d['stages'].values() for m in s['modules'] if m['name'] == '$1'][0]['duration_ms']"
+}
+
+# check_root_grown (boot 1): the disk file was enlarged by 1 GiB before the
+# boot; growpart grew partition 1 to the end of the disk and resize2fs the
+# mounted root filesystem. The GPT on the disk file is checked here on the
+# host: valid, partition 1 up to the last usable sector.
+check_root_grown() {
+  expect_match "growpart module ok" "^module growpart: ok" "$(module_line growpart)"
+  expect_match "journal: partition 1 grown, the sizes before and after" \
+    "grew partition 1 of /dev/vda \(gpt\) from [0-9]+ to [0-9]+ sectors \(2\.0 GiB to 3\.0 GiB\).*the kernel uses the new size" \
+    "$(cat "$REPORT/journal-u-amiboot.txt")"
+  expect_match "journal: resize2fs on the mounted root" "resize2fs /dev/vda1" \
+    "$(cat "$REPORT/journal-u-amiboot.txt")"
+  expect_match "status --long: what grew" "/: vda1 grown from 2\.0 GiB to 3\.0 GiB, ext4 grown online" \
+    "$(cat "$REPORT/status-long.txt")"
+  BOOT1_ROOT_FS_BYTES=$(cat "$REPORT/commands/root-fs-bytes.out")
+  # The partition is the disk less its first MiB and the backup GPT (with
+  # sfdisk's alignment, under 2 MiB in all); df counts the blocks ext4 can
+  # hand out, a little less than the partition.
+  expect_lt "vda1 is within 2 MiB of the disk's size" \
+    "$((${BOOT1_DISK_BYTES:-0} - 2 * 1048576))" "$(cat "$REPORT/commands/root-part-bytes.out")"
+  expect_lt "df /: the root filesystem grew past 2.8 GiB" \
+    "$((28 * 1073741824 / 10))" "${BOOT1_ROOT_FS_BYTES:-0}"
+  local table
+  # shellcheck disable=SC2154 # work: run.sh's working folder
+  expect_match "sfdisk --verify on the disk file: no errors" "No errors detected" \
+    "$(sfdisk --verify "$work/disk.img" 2>&1)"
+  table=$(sfdisk -J "$work/disk.img" 2>&1)
+  expect_eq "partition 1 ends at the GPT's last usable sector" \
+    "$(python3 -c 'import json,sys; t=json.load(sys.stdin)["partitiontable"]; print(t["lastlba"])' <<<"$table")" \
+    "$(python3 -c 'import json,sys; p=json.load(sys.stdin)["partitiontable"]["partitions"][0]; print(p["start"] + p["size"] - 1)' <<<"$table")"
+}
+
+# check_volume_not_attached (boot 3): the mapping lists ephemeral1 (sdc),
+# whose disk is not attached. The volumes module waited once, up to its
+# bound (30 s), warned, and did the rest of its work; the entry is pending
+# for the next boot.
+check_volume_not_attached() {
+  expect_match "volumes module ok" "^module volumes: ok" "$(module_line volumes)"
+  local ms
+  ms=$(module_ms volumes)
+  expect_lt "volumes: waited the 30 s bound" 29000 "${ms:-0}"
+  expect_lt "volumes: held the boot no longer than the bound (+ 10 s)" "${ms:-999999}" 40000
+  expect_match "status --long: the wait and the volume not attached" \
+    "waited 3[0-9]\.[0-9] s for devices \(at most 30 s\); not attached: ephemeral1" \
+    "$(cat "$REPORT/status-long.txt")"
+  expect_match "a warning names ephemeral1" "ephemeral1" "$(status_json 'd["warnings"]')"
+  expect_match "pending for the next boot" "volumes-pending\.json" \
+    "$(cat "$REPORT/commands/state-listing.out")"
+  expect_eq "/data is not mounted" "" "$(cat "$REPORT/commands/data-findmnt.out")"
+  expect_no_match "fstab: no /data line yet" "[[:space:]]/data[[:space:]]" \
+    "$(cat "$REPORT/commands/fstab.out")"
+}
+
 check_boot_1() {
   check_common "$E2E_INSTANCE_1"
   expect_match "a new instance" "^new instance $E2E_INSTANCE_1" "$(journal)"
@@ -509,6 +593,8 @@ check_boot_1() {
   BOOT1_ID=$(cat "$REPORT/boot_id")
   expect_eq "a file written on /mnt" "$BOOT1_ID" "$(cat "$REPORT/commands/mnt-file.out")"
   BOOT1_FSTAB=$(cat "$REPORT/commands/fstab.out")
+
+  check_root_grown
 
   # Users: the default user exists; host keys were made for this instance
   # and their fingerprints are on the console between cloud-init's markers.
@@ -593,6 +679,19 @@ check_boot_2() {
     "$(cat "$REPORT/commands/mnt-file.out")"
   expect_eq "fstab unchanged" "${BOOT1_FSTAB:-?}" "$(cat "$REPORT/commands/fstab.out")"
   expect_no_match "no mkfs on boot 2" "mkfs" "$(cat "$REPORT/journal-u-amiboot.txt")"
+  # growpart runs every boot; with nothing to gain it does nothing, quickly.
+  expect_match "growpart: nothing to do" "^module growpart: skipped \(nothing to do\)" \
+    "$(module_line growpart)"
+  local ms
+  ms=$(module_ms growpart)
+  if [[ "$ms" =~ ^[0-9]+$ ]] && [ "$ms" -lt 50 ]; then
+    e2e_pass "growpart with nothing to do: under 50 ms ($ms ms)"
+  else
+    e2e_fail "growpart with nothing to do: under 50 ms: '$ms'"
+  fi
+  expect_no_match "no resize2fs on boot 2" "resize2fs" "$(cat "$REPORT/journal-u-amiboot.txt")"
+  expect_eq "the root filesystem keeps boot 1's size" "${BOOT1_ROOT_FS_BYTES:-?}" \
+    "$(cat "$REPORT/commands/root-fs-bytes.out")"
   expect_eq "host keys unchanged on the same instance" "${BOOT1_FINGERPRINTS:-?}" \
     "$(cat "$REPORT/commands/host-key-fingerprints.out")"
 
@@ -632,6 +731,7 @@ check_boot_3() {
   expect_match "ssh_host_keys ran again" "^module ssh_host_keys: ok" "$(module_line ssh_host_keys)"
   expect_no_match "no mkfs on boot 3" "mkfs" "$(cat "$REPORT/journal-u-amiboot.txt")"
   expect_eq "the boot-1 file is still on /mnt" "${BOOT1_ID:-?}" "$(cat "$REPORT/commands/mnt-file.out")"
+  check_volume_not_attached
 
   # ssh sees the new host key: the previous boot's known_hosts is refused,
   # a fresh one works; the new fingerprints are on the console.
@@ -666,6 +766,38 @@ check_boot_3() {
 }
 
 check_boot_4() {
+  check_common "$E2E_INSTANCE_3"
+  expect_match "the same instance" "^same instance $E2E_INSTANCE_3" "$(journal)"
+  expect_match "scripts_user skipped" "^module scripts_user: skipped \(already ran for this instance\)" \
+    "$(module_line scripts_user)"
+  expect_match "volumes skipped (per instance)" \
+    "^module volumes: skipped \(already ran for this instance\)" "$(module_line volumes)"
+
+  # ephemeral1's disk is attached now: the mounts module (every boot) takes
+  # up what boot 3 left pending: blank, so formatted, then mounted at /data
+  # and written to fstab. Nothing is pending any more, no warning is left.
+  expect_eq "ephemeral1 is the disk attached this boot" vol0late \
+    "$(cat "$REPORT/commands/vdc-serial.out")"
+  expect_match "mounts module ok" "^module mounts: ok" "$(module_line mounts)"
+  expect_match "the late volume got a filesystem" "mkfs\.ext4 .*/dev/vdc" \
+    "$(cat "$REPORT/journal-u-amiboot.txt")"
+  expect_eq "with fs_setup's label" late "$(cat "$REPORT/commands/vdc-label.out")"
+  expect_eq "/data is the late volume" "/dev/vdc ext4" \
+    "$(tr -s ' ' <"$REPORT/commands/data-findmnt.out")"
+  expect_match "fstab: /data by UUID" "^UUID=[0-9a-f-]+[[:space:]]+/data[[:space:]]" \
+    "$(cat "$REPORT/commands/fstab.out")"
+  expect_match "fstab: /mnt kept" "^UUID=${BOOT1_VDB_UUID:-?}[[:space:]]+/mnt[[:space:]]" \
+    "$(cat "$REPORT/commands/fstab.out")"
+  expect_no_match "nothing pending for the instance" "volumes-pending\.json" \
+    "$(cat "$REPORT/commands/state-listing.out")"
+  expect_eq "no warning names ephemeral1" "[]" \
+    "$(status_json '[w for w in d["warnings"] if "ephemeral1" in w]')"
+  expect_eq "the boot-1 file is still on /mnt" "${BOOT1_ID:-?}" "$(cat "$REPORT/commands/mnt-file.out")"
+  check_ssh_login
+  expect_eq "ssh with boot 3's known_hosts (strict): exit 0" 0 "$(host_file prev.rc)"
+}
+
+check_boot_5() {
   # amiboot=disabled on the kernel command line: both units are skipped by
   # their conditions, the boot goes on, logins start.
   local unit
@@ -677,22 +809,22 @@ check_boot_4() {
   expect_eq "no amiboot journal entries" 0 "$(count_lines "$(journal)")"
   expect_eq "amiboot status exits 3 (disabled)" 3 "$(cat "$REPORT/status.rc")"
   expect_match "amiboot status says disabled" "^status: disabled" "$(cat "$REPORT/status.txt")"
-  expect_file_lines "bootcmd did not run" /var/log/amiboot-example-boots.log 3
+  expect_file_lines "bootcmd did not run" /var/log/amiboot-example-boots.log 4
   expect_eq "no failed units" "" "$(cat "$REPORT/commands/failed-units.out")"
 
-  # Logins still work with what boot 3 set up; without amiboot no firewall
+  # Logins still work with what boots 3 and 4 set up; without amiboot no firewall
   # rules are loaded (kernel rules do not survive a reboot): 8081 answers.
   check_ssh_login
-  expect_eq "ssh with boot 3's known_hosts (strict): exit 0" 0 "$(host_file prev.rc)"
+  expect_eq "ssh with boot 4's known_hosts (strict): exit 0" 0 "$(host_file prev.rc)"
   expect_match "no amiboot firewall: port 8081 answers the host" "^amiboot-e2e-open 8081" \
     "$(host_file probe-8081)"
-  # What boot 3 set up stays without amiboot.
+  # What boots 3 and 4 set up stays without amiboot.
   expect_eq "the time zone is still Europe/Berlin" Europe/Berlin \
     "$(cat "$REPORT/commands/timezone.out")"
 }
 
-check_boot_5() {
-  local console=$REPORT/../console.log disk=$work/disk.img
+check_boot_6() {
+  local console=$REPORT/../console.log disk=$E2E_ROOT_FS
   # The order on the console: the final stage finished (final message), then
   # amiboot's reboot, then the kernel restarting (not powering off).
   local finished rebooting restarting
@@ -712,15 +844,15 @@ check_boot_5() {
     "$(debugfs -R "cat /var/lib/dpkg/status" "$disk" 2>/dev/null |
       grep -A1 '^Package: amiboot-e2e-reboot$' | tail -n 1)"
   expect_match "packages semaphore on disk" "Inode:" \
-    "$(debugfs -R "stat /var/lib/amiboot/instances/$E2E_INSTANCE_5/sem/packages" "$disk" 2>/dev/null)"
+    "$(debugfs -R "stat /var/lib/amiboot/instances/$E2E_INSTANCE_6/sem/packages" "$disk" 2>/dev/null)"
 }
 
-check_boot_6() {
+check_boot_7() {
   local console=$REPORT/../console.log
   # The agent read the user data without warnings (power_state is its own
   # module now, not "no module").
   expect_eq "amiboot validate: power-state.yaml valid, no warnings" "[true, []]" \
-    "$(python3 "$E2E_DIR/report.py" json "$work/validate-boot-6.json" '[d["valid"], d["warnings"]]' 2>&1)"
+    "$(python3 "$E2E_DIR/report.py" json "$work/validate-boot-7.json" '[d["valid"], d["warnings"]]' 2>&1)"
 
   # The report came from the shutdown the guest started by itself: the usual
   # report service (which powers off) was skipped by its condition.
@@ -741,7 +873,7 @@ check_boot_6() {
   expect_lt "amiboot-final.service active before the shutdown began" \
     "$(unit_prop amiboot-final.service ActiveEnterTimestampMonotonic)" \
     "$(unit_prop amiboot-e2e-report-at-shutdown.service ActiveExitTimestampMonotonic)"
-  expect_match "a new instance" "^new instance $E2E_INSTANCE_6" "$(journal)"
+  expect_match "a new instance" "^new instance $E2E_INSTANCE_7" "$(journal)"
   expect_match "final stage finished: done" "stage finished: done" \
     "$(journal MESSAGE_ID=$MSGID_FINISHED AMIBOOT_STAGE=final)"
   check_one_line_per_module amiboot.service init "$REPORT/journal-u-amiboot.txt"
@@ -749,18 +881,18 @@ check_boot_6() {
   expect_match "power_state module ok" "^module power_state: ok" "$(module_line power_state)"
   expect_match "scripts_user (runcmd) ok" "^module scripts_user: ok" "$(module_line scripts_user)"
   expect_file_match "runcmd ran before the power-off" /var/tmp/amiboot-e2e-power-state \
-    "^runcmd ran for $E2E_INSTANCE_6$"
+    "^runcmd ran for $E2E_INSTANCE_7$"
 
   # amiboot status at shutdown: done, no errors.
   expect_eq "amiboot status exits 0" 0 "$(cat "$REPORT/status.rc")"
   expect_match "amiboot status says done" "^status: done" "$(cat "$REPORT/status.txt")"
   expect_eq "amiboot status --json: status" "done" "$(status_json 'd["status"]')"
-  expect_eq "amiboot status --json: instance_id" "$E2E_INSTANCE_6" "$(status_json 'd["instance_id"]')"
+  expect_eq "amiboot status --json: instance_id" "$E2E_INSTANCE_7" "$(status_json 'd["instance_id"]')"
   expect_eq "amiboot status --json: no errors" "[]" "$(status_json 'd["errors"]')"
 
   # The console: the final message, then the kernel powering off (QEMU
   # exited on its own; no restart).
-  local message="e2e instance $E2E_INSTANCE_6 powers off after"
+  local message="e2e instance $E2E_INSTANCE_7 powers off after"
   expect_match "final message in the journal" "$message" "$(cat "$REPORT/journal-u-amiboot-final.txt")"
   local final powerdown
   final=$(grep -n -m1 -F "$message" "$console" | cut -d: -f1)

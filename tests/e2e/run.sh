@@ -1,20 +1,26 @@
 #!/bin/bash
 # amiboot end-to-end test: boots a Debian 12 VM (QEMU, TCG) with the amiboot
 # .deb installed, systemd as PID 1, a fake IMDS on the host reachable from the
-# guest as 169.254.169.254 and a second virtual disk, six times:
+# guest as 169.254.169.254, a GPT root disk and a second virtual disk, seven
+# times:
 #
 #   boot 1  user data from examples/ and tests/e2e/ (time zone, a CA, the
-#           default user's password, host keys given in the user data):
-#           everything runs once
-#   boot 2  same instance id: per-instance work does not run again, per-boot does
+#           default user's password, host keys given in the user data), the
+#           root disk 1 GiB larger than its partition: everything runs once,
+#           growpart grows the partition and the root filesystem
+#   boot 2  same instance id: per-instance work does not run again, per-boot
+#           does; growpart has nothing to do
 #   boot 3  a new instance id from the fake, launched without the host keys
-#           part: per-instance work runs again, new host keys are generated
-#   boot 4  amiboot=disabled on the kernel command line: amiboot stays off
-#   boot 5  a new instance whose user data installs a package that needs a
+#           part: per-instance work runs again, new host keys are generated;
+#           the mapping lists a volume (ephemeral1) that is not attached: a
+#           warning after the bounded wait, the other mounts are made
+#   boot 4  the same instance with that volume attached: formatted, mounted
+#   boot 5  amiboot=disabled on the kernel command line: amiboot stays off
+#   boot 6  a new instance whose user data installs a package that needs a
 #           reboot, with package_reboot_if_required: the guest reboots after
 #           the final stage (QEMU exits, -no-reboot); no report, the console
 #           and the disk are checked
-#   boot 6  a new instance whose user data ends with power_state (poweroff):
+#   boot 7  a new instance whose user data ends with power_state (poweroff):
 #           the guest powers itself off after the final stage; the report is
 #           sent during that shutdown. Skipped (the reason printed) while the
 #           agent has no power_state module
@@ -62,9 +68,10 @@ E2E_BOOTS=(
   "1 $E2E_INSTANCE_1"
   "2 $E2E_INSTANCE_1"
   "3 $E2E_INSTANCE_3"
-  "4 $E2E_INSTANCE_3 amiboot=disabled"
-  "5 $E2E_INSTANCE_5"
-  "6 $E2E_INSTANCE_6 amiboot-e2e.report=shutdown"
+  "4 $E2E_INSTANCE_3"
+  "5 $E2E_INSTANCE_3 amiboot=disabled"
+  "6 $E2E_INSTANCE_6"
+  "7 $E2E_INSTANCE_7 amiboot-e2e.report=shutdown"
 )
 
 deb=""
@@ -171,7 +178,7 @@ fi
 ensure_host_tools() {
   # command:package
   local wanted=(qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap socat:socat
-    mkfs.ext4:e2fsprogs python3:python3 flock:util-linux systemctl:systemd
+    mkfs.ext4:e2fsprogs sfdisk:fdisk python3:python3 flock:util-linux systemctl:systemd
     ssh:openssh-client ssh-keygen:openssh-client ssh-keyscan:openssh-client
     dpkg-scanpackages:dpkg-dev openssl:openssl debugfs:e2fsprogs)
   local missing=() pair
@@ -275,8 +282,10 @@ ensure_compat_deb() {
 # text/jinja2), tests/e2e/per-boot.sh (text/x-shellscript-per-boot), the
 # filled-in first-boot-setup.yaml and host-keys.yaml in one MIME multipart (as
 # examples/make-user-data writes it). $work/user-data-new-instance: the same
-# without host-keys.yaml (boots 3 and 4, checks.sh's boot_user_data).
+# without host-keys.yaml and with tests/e2e/late-volume.yaml (boots 3 to 5,
+# checks.sh's boot_user_data).
 E2E_IMDS_DIR=""
+E2E_IMDS_DIR_LATE_VOLUME=""
 E2E_USER_DATA=""
 E2E_USER_DATA_NEW_INSTANCE=""
 E2E_SSH_KEY=""
@@ -370,6 +379,11 @@ make_metadata() {
   [ -d "$E2E_DIR/imds" ] && cp -a "$E2E_DIR/imds/." "$E2E_IMDS_DIR/"
   mkdir -p "$E2E_IMDS_DIR/meta-data/public-keys/0=test-key"
   cp "$E2E_SSH_KEY.pub" "$E2E_IMDS_DIR/meta-data/public-keys/0=test-key/openssh-key"
+  # Boots 3 and 4: the mapping lists ephemeral1 as well (checks.sh).
+  E2E_IMDS_DIR_LATE_VOLUME=$work/imds-late-volume
+  rm -rf "$E2E_IMDS_DIR_LATE_VOLUME"
+  cp -a "$E2E_IMDS_DIR" "$E2E_IMDS_DIR_LATE_VOLUME"
+  echo sdc >"$E2E_IMDS_DIR_LATE_VOLUME/meta-data/block-device-mapping/ephemeral1"
 
   make_run_material
   local parts=("$TOP/examples/cloud-config.yaml:cloud-config"
@@ -383,7 +397,7 @@ make_metadata() {
   E2E_USER_DATA=$work/user-data
   make_multipart "$E2E_USER_DATA" "${parts[@]}" "$work/host-keys.yaml:cloud-config"
   E2E_USER_DATA_NEW_INSTANCE=$work/user-data-new-instance
-  make_multipart "$E2E_USER_DATA_NEW_INSTANCE" "${parts[@]}"
+  make_multipart "$E2E_USER_DATA_NEW_INSTANCE" "${parts[@]}" "$E2E_DIR/late-volume.yaml:cloud-config"
 }
 
 # --- the base image (cached) ----------------------------------------------
@@ -508,9 +522,23 @@ make_image() {
   : >"$rootfs/etc/machine-id"
   systemd-machine-id-setup --root="$rootfs" >/dev/null 2>&1 || true
 
-  rm -f "$work/disk.img" "$work/disk2.img"
-  mkfs.ext4 -q -d "$rootfs" -L root "$work/disk.img" 2G >/dev/null
-  truncate -s 256M "$work/disk2.img"
+  # The root disk as an AMI's is: a GPT with the root filesystem on
+  # partition 1. The table is written by sfdisk and the filesystem by
+  # mkfs.ext4 at the partition's offset into the image file, so the host
+  # kernel needs no partition support. Boot 1 finds the disk 1 GiB larger
+  # than its partition (growpart, boot_grow_root_disk).
+  rm -f "$work/disk.img" "$work/disk2.img" "$work/disk3.img"
+  truncate -s 2G "$work/disk.img"
+  printf 'label: gpt\nstart=2048, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n' |
+    sfdisk -q "$work/disk.img" >/dev/null
+  local p1_start p1_sectors
+  read -r p1_start p1_sectors < <(sfdisk -J "$work/disk.img" |
+    python3 -c 'import json,sys; p=json.load(sys.stdin)["partitiontable"]["partitions"][0]; print(p["start"], p["size"])')
+  mkfs.ext4 -q -d "$rootfs" -L root -E offset=$((p1_start * 512)) "$work/disk.img" \
+    "$((p1_sectors / 2))k" >/dev/null
+  # The root filesystem as debugfs opens it (checks.sh).
+  E2E_ROOT_FS="$work/disk.img?offset=$((p1_start * 512))"
+  truncate -s 256M "$work/disk2.img" "$work/disk3.img"
   cp "$BASE/vmlinuz" "$BASE/initrd.img" "$work/"
   rm -rf "$rootfs"
 }
@@ -526,7 +554,7 @@ boot() {
   mkdir -p "$dir/report"
 
   local imds_args=(--port 0 --port-file "$dir/imds.port" --user-data "$(boot_user_data "$n")"
-    --instance-id "$id" --dir "$E2E_IMDS_DIR")
+    --instance-id "$id" --dir "$(boot_imds_dir "$n")")
   "$fake_imds" "${imds_args[@]}" >"$dir/imds.log" 2>&1 &
   IMDS_PID=$!
   for _ in $(seq 1 100); do
@@ -540,9 +568,10 @@ boot() {
     die "the fake IMDS did not start"
   }
 
-  # Extra host services for this boot (checks.sh may start some).
+  # Extra host services and disks for this boot (checks.sh's boot_setup).
   E2E_GUESTFWD=()
   E2E_HOSTFWD=()
+  E2E_DISKS=()
   boot_setup "$n" "$dir"
   local netdev="user,id=n0,net=169.254.0.0/16,guestfwd=tcp:169.254.169.254:80-cmd:socat - TCP:127.0.0.1:$port"
   local fwd
@@ -564,6 +593,7 @@ boot() {
     -device virtio-blk-pci,drive=d0
     -drive "file=$work/disk2.img,if=none,id=d2,format=raw"
     -device virtio-blk-pci,drive=d2,serial=vol0123
+    "${E2E_DISKS[@]}"
     -netdev "$netdev"
     -device virtio-net-pci,netdev=n0,romfile=
     -device virtio-rng-pci
