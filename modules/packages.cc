@@ -34,8 +34,9 @@ std::string label(const PackageSpec& spec) {
   return spec.version.empty() ? spec.name : spec.name + "=" + spec.version;
 }
 
-// Image settings: `amiboot: {packages: {lock_timeout_seconds: N, attempts: N}}`.
-void decode_settings(const Value& config, ManagePackages& action, Diagnostics& out) {
+}  // namespace
+
+void decode_package_settings(const Value& config, ManagePackages& action, Diagnostics& out) {
   const Value* settings = config.get(kAmibootKey);
   const Value* packages = settings != nullptr ? settings->get("packages") : nullptr;
   Decoder d(out);
@@ -62,8 +63,6 @@ void decode_settings(const Value& config, ManagePackages& action, Diagnostics& o
   number("lock_timeout_seconds", 0, 3600, action.lock_timeout_seconds);
   number("attempts", 1, 20, action.attempts);
 }
-
-}  // namespace
 
 namespace {
 
@@ -255,7 +254,7 @@ PlanResult plan_manager_packages(const PackagesConfig& config, const Facts& inpu
                         .upgrade = cfg->upgrade,
                         .reboot_if_required = cfg->reboot_if_required};
   Diagnostics settings;
-  decode_settings(input.image_config, action, settings);
+  decode_package_settings(input.image_config, action, settings);
   result.diagnostics.insert(result.diagnostics.end(), settings.begin(), settings.end());
   auto os = read_os_release(input.system);
   if (!os) {
