@@ -1,6 +1,7 @@
 #include "modules/packages.h"
 
 #include <algorithm>
+#include <cctype>
 #include <utility>
 
 #include "modules/snap.h"
@@ -402,7 +403,10 @@ void PackageSession::record(int exit_code, std::string_view output) {
 }
 
 bool PackageSession::is(const PackageSpec& spec, const std::string& printed) const {
-  return printed == spec.name || printed == package_argument(m_manager, spec);
+  // rpm names a package name-version-release.arch.
+  bool nevra = printed.size() > spec.name.size() + 1 && printed.starts_with(spec.name + "-") &&
+               std::isdigit(static_cast<unsigned char>(printed[spec.name.size() + 1])) != 0;
+  return nevra || printed == spec.name || printed == package_argument(m_manager, spec);
 }
 
 void PackageSession::install_without_missing(const Pending& current, const PackageFailure& failure,
