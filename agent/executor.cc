@@ -330,18 +330,30 @@ Status apply(const MakeDir& d, ExecContext& ctx) {
 }
 
 // The package conversation (modules/package_run.h) over System: the package
-// manager of the image, in a --root sandbox the sandbox's own (chroot), so
-// its dpkg database and configuration are the ones changed.
+// manager of the image; in a --root sandbox apt-get is the sandbox's own
+// (chroot), dnf, yum and zypper the host's with their root option
+// (PackageManager::root_options), so either way the sandbox's package
+// database and configuration are the ones changed.
 class SystemPackageCommands final : public PackageCommands {
  public:
   explicit SystemPackageCommands(ExecContext& ctx) : m_ctx(ctx) {}
 
   Outcome run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-              const std::string& identifier) override {
+              const std::string& identifier,
+              const std::vector<std::string>& root_options) override {
     CommandSpec spec;
     spec.argv = argv;
-    if (m_ctx.system.under_root()) {
+    if (m_ctx.system.under_root() && root_options.empty()) {
       spec.argv.insert(spec.argv.begin(), {"chroot", m_ctx.system.root()});
+    } else if (m_ctx.system.under_root()) {
+      std::vector<std::string> options;
+      for (std::string option : root_options) {
+        if (auto at = option.find("{root}"); at != std::string::npos) {
+          option.replace(at, 6, m_ctx.system.root());
+        }
+        options.push_back(std::move(option));
+      }
+      spec.argv.insert(spec.argv.begin() + 1, options.begin(), options.end());
     }
     spec.env = env;
     spec.identifier = identifier;

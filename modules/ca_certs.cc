@@ -117,18 +117,6 @@ std::string ensure_newline(std::string text) {
   return text;
 }
 
-// Runs a tool of the image in the image. `chroot /` changes nothing on an
-// instance; under --root the executor maps "/" to the root, so the root's
-// update-ca-certificates rebuilds the root's bundle with the root's
-// openssl and hooks (the host's tool would read and write the host's
-// /etc/ssl), as packages run `chroot ROOT apt-get`.
-RunCommand in_image(const std::vector<std::string>& argv, std::string label) {
-  RunCommand r{{"chroot"}, std::move(label)};
-  r.target_path("/");
-  r.argv.insert(r.argv.end(), argv.begin(), argv.end());
-  return r;
-}
-
 bool our_file_beyond(const std::string& name, std::size_t count) {
   const std::string prefix = kFilePrefix;
   const std::string suffix = ".crt";

@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "modules/module.h"
 
@@ -48,6 +50,18 @@ inline std::string absolute_path_problem(const std::string& path) {
     return "'" + path + "' contains '..'; refusing a path that can leave its folder";
   }
   return "";
+}
+
+/// Runs a tool of the image in the image. `chroot /` changes nothing on an
+/// instance; under --root the executor maps "/" to the root, so the root's
+/// own tool acts on the root's files (update-ca-certificates rebuilds the
+/// root's bundle with the root's openssl and hooks), as packages run
+/// `chroot ROOT apt-get`.
+inline RunCommand in_image(const std::vector<std::string>& argv, std::string label) {
+  RunCommand r{{"chroot"}, std::move(label)};
+  r.target_path("/");
+  r.argv.insert(r.argv.end(), argv.begin(), argv.end());
+  return r;
 }
 
 /// A `check_exe` value: a program name (`rsyslogd`) or an absolute path

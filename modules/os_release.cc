@@ -62,6 +62,9 @@ OsRelease parse_os_release(const std::string& text) {
       }
     } else if (key == "VERSION_ID") {
       os.version_id = value;
+    } else if (key == "VERSION_CODENAME" ||
+               (key == "UBUNTU_CODENAME" && os.version_codename.empty())) {
+      os.version_codename = value;
     }
   }
   return os;

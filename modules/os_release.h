@@ -17,6 +17,7 @@ struct OsRelease {
   std::string id;                    // "debian", "ubuntu", "amzn", "rhel"
   std::vector<std::string> id_like;  // "rhel", "fedora"
   std::string version_id;
+  std::string version_codename;  // "bookworm", "noble" (UBUNTU_CODENAME when absent)
 
   /// True when ID or one of ID_LIKE is `name`.
   bool is(std::string_view name) const;

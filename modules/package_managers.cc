@@ -64,6 +64,7 @@ std::vector<PackageManager> make_table() {
       .name = "dnf",
       .program = "dnf",
       .families = redhat,
+      .root_options = {"--installroot={root}"},
       .options = {"--assumeyes"},
       .update = {"makecache", "--refresh"},  // plain makecache keeps unexpired metadata
       .upgrade = {"upgrade"},
@@ -72,6 +73,8 @@ std::vector<PackageManager> make_table() {
       .missing_patterns = {"No match for argument: {name}"},
       .stale_patterns = {"Status code: 404"},
       .transient_patterns = rpm_transient,
+      // dnf 4.14's line (it exits 0): the package is installed, its %post failed.
+      .broken_patterns = {"Error in POSTIN scriptlet in rpm package {name}"},
       .reboot_check = {"dnf", "needs-restarting", "-r"},
       .reboot_exit_code = 1,
       .reboot_pattern = "Reboot is required",
@@ -80,6 +83,7 @@ std::vector<PackageManager> make_table() {
       .name = "yum",
       .program = "yum",
       .families = redhat,
+      .root_options = {"--installroot={root}"},
       // yum on Amazon Linux 2 skips names it cannot find and exits 0.
       .options = {"--assumeyes", "--setopt=skip_missing_names_on_install=False"},
       // Marks the metadata expired; the next command fetches it (makecache
@@ -91,6 +95,8 @@ std::vector<PackageManager> make_table() {
       .missing_patterns = {"No package {name} available."},
       .stale_patterns = {"HTTP Error 404"},
       .transient_patterns = rpm_transient,
+      // rpm's own line, which yum passes on.
+      .broken_patterns = {"%post({name}) scriptlet failed"},
       .reboot_check = {"needs-restarting", "-r"},
       .reboot_exit_code = 1,
       .reboot_pattern = "Reboot is required",
@@ -99,6 +105,7 @@ std::vector<PackageManager> make_table() {
       .name = "zypper",
       .program = "zypper",
       .families = {"suse", "opensuse", "sles"},
+      .root_options = {"--root", "{root}"},
       .env = {{"ZYPP_LOCK_TIMEOUT", "{lock_timeout}"}},
       .options = {"--non-interactive"},
       .update = {"refresh"},
@@ -115,6 +122,8 @@ std::vector<PackageManager> make_table() {
       // ZYPPER_EXIT_ZYPP_LOCKED; _INF_RESTART_NEEDED (zypper updated itself:
       // run it again); _INF_REPOS_SKIPPED (a repository failed to refresh).
       .transient_exit_codes = {7, 103, 106},
+      // rpm's line; zypper 1.14 then exits 107 (ZYPPER_EXIT_INF_RPM_SCRIPT_FAILED).
+      .broken_patterns = {"%post({name}) scriptlet failed"},
       .reboot_check = {"zypper", "needs-rebooting"},
       .reboot_exit_code = 102,  // ZYPPER_EXIT_INF_REBOOT_NEEDED
   });
@@ -315,7 +324,15 @@ std::vector<NamedPackage> find_missing(const PackageManager& manager, std::strin
 // dpkg: "Errors were encountered while processing:\n broken\n other\n".
 std::vector<std::string> find_broken(const PackageManager& manager, std::string_view output) {
   std::vector<std::string> names;
-  if (manager.broken_list_header.empty()) {
+  for (std::string_view line : split_lines(output)) {
+    for (const auto& tmpl : manager.broken_patterns) {
+      if (auto name = match_template(line, tmpl);
+          name && std::find(names.begin(), names.end(), *name) == names.end()) {
+        names.push_back(*name);
+      }
+    }
+  }
+  if (manager.broken_list_header.empty() || !names.empty()) {
     return names;
   }
   bool listing = false;
@@ -332,6 +349,19 @@ std::vector<std::string> find_broken(const PackageManager& manager, std::string_
   return names;
 }
 
+// The line that names the failed script: dnf exits 0 and ends with
+// "Complete!", which would say nothing.
+std::string broken_line(const PackageManager& manager, std::string_view output) {
+  for (std::string_view line : split_lines(output)) {
+    for (const auto& tmpl : manager.broken_patterns) {
+      if (match_template(line, tmpl)) {
+        return std::string(trim(line, " \t\r"));
+      }
+    }
+  }
+  return reason_line(output);
+}
+
 }  // namespace
 
 PackageFailure classify_package_outcome(const PackageManager& manager, PackageStep step,
@@ -342,6 +372,12 @@ PackageFailure classify_package_outcome(const PackageManager& manager, PackageSt
     bool fetched_nothing =
         step == PackageStep::Update && any_in(manager.update_failed_patterns, output);
     failure.kind = fetched_nothing ? PackageFailure::Kind::Transient : PackageFailure::Kind::None;
+    if (!manager.broken_patterns.empty() && step != PackageStep::Update) {
+      if (failure.broken = find_broken(manager, output); !failure.broken.empty()) {
+        failure.kind = PackageFailure::Kind::Broken;
+        failure.reason = broken_line(manager, output);
+      }
+    }
     return failure;
   }
   failure.missing = find_missing(manager, output);
@@ -356,6 +392,9 @@ PackageFailure classify_package_outcome(const PackageManager& manager, PackageSt
     failure.kind = PackageFailure::Kind::Transient;
   } else if (failure.broken = find_broken(manager, output); !failure.broken.empty()) {
     failure.kind = PackageFailure::Kind::Broken;
+    if (!manager.broken_patterns.empty()) {
+      failure.reason = broken_line(manager, output);
+    }
   }
   return failure;
 }

@@ -21,6 +21,13 @@ struct PackageManager {
   /// os-release ID or ID_LIKE values it serves; the first row whose family
   /// matches and whose program the image has is chosen.
   std::vector<std::string> families;
+  /// Under --root, the manager's own options for acting on a root ("{root}"
+  /// stands for it), put after the program: the host's dnf and zypper
+  /// install into the root's RPM database, running the scriptlets chrooted
+  /// there, so the root needs no package manager of its own. Empty: the
+  /// image's own manager runs in `chroot ROOT` (apt-get, whose dpkg has no
+  /// such option that also covers apt's configuration).
+  std::vector<std::string> root_options;
   /// Added to the environment; "{lock_timeout}" is replaced.
   std::vector<std::pair<std::string, std::string>> env;
   /// Between the program and the subcommand; "{lock_timeout}" is replaced.
@@ -48,6 +55,10 @@ struct PackageManager {
   /// The line after which the manager lists the packages it left broken
   /// (a failing postinst), one indented name per line.
   std::string broken_list_header;
+  /// Output lines naming a package whose install script failed, "{name}"
+  /// for it (rpm prints name-version-release.arch). Checked whatever the
+  /// exit status: dnf reports a failing %post and still exits 0.
+  std::vector<std::string> broken_patterns;
   /// A reboot is needed when this file exists after the transaction...
   std::string reboot_file;
   /// ...or when this command exits with reboot_exit_code and, when

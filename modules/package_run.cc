@@ -16,7 +16,11 @@ PackageCommands::Outcome run_command(const std::vector<std::string>& argv,
   for (const auto& [key, value] : package_env(manager, p.lock_timeout_seconds)) {
     env[key] = value;
   }
-  return commands.run(argv, env, manager.program);
+  // The manager's root options only for the manager itself (yum's reboot
+  // check is another program).
+  static const std::vector<std::string> kNone;
+  return commands.run(argv, env, manager.program,
+                      !argv.empty() && argv[0] == manager.program ? manager.root_options : kNone);
 }
 
 bool reboot_needed(const PackageManager& manager, const ManagePackages& p,

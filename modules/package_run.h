@@ -21,11 +21,13 @@ class PackageCommands {
     std::string output;  // stdout and stderr (or why it could not run)
   };
   virtual ~PackageCommands() = default;
-  /// Runs a package manager command (in the image: chroot under --root),
-  /// its output captured and sent to the journal under `identifier`.
+  /// Runs a package manager command, its output captured and sent to the
+  /// journal under `identifier`. Under --root: with `root_options` after
+  /// argv[0] ("{root}" replaced) when there are any (dnf --installroot,
+  /// zypper --root), else in `chroot ROOT`.
   virtual Outcome run(const std::vector<std::string>& argv,
-                      const std::map<std::string, std::string>& env,
-                      const std::string& identifier) = 0;
+                      const std::map<std::string, std::string>& env, const std::string& identifier,
+                      const std::vector<std::string>& root_options) = 0;
   /// An instance path exists (the reboot-required file).
   virtual bool exists(const std::string& path) = 0;
   /// The delay before retry number `retry` (1 for the first retry).

@@ -1,6 +1,7 @@
 #include "modules/packages.h"
 
 #include <algorithm>
+#include <cctype>
 #include <utility>
 
 #include "modules/snap.h"
@@ -34,8 +35,9 @@ std::string label(const PackageSpec& spec) {
   return spec.version.empty() ? spec.name : spec.name + "=" + spec.version;
 }
 
-// Image settings: `amiboot: {packages: {lock_timeout_seconds: N, attempts: N}}`.
-void decode_settings(const Value& config, ManagePackages& action, Diagnostics& out) {
+}  // namespace
+
+void decode_package_settings(const Value& config, ManagePackages& action, Diagnostics& out) {
   const Value* settings = config.get(kAmibootKey);
   const Value* packages = settings != nullptr ? settings->get("packages") : nullptr;
   Decoder d(out);
@@ -62,8 +64,6 @@ void decode_settings(const Value& config, ManagePackages& action, Diagnostics& o
   number("lock_timeout_seconds", 0, 3600, action.lock_timeout_seconds);
   number("attempts", 1, 20, action.attempts);
 }
-
-}  // namespace
 
 namespace {
 
@@ -255,7 +255,7 @@ PlanResult plan_manager_packages(const PackagesConfig& config, const Facts& inpu
                         .upgrade = cfg->upgrade,
                         .reboot_if_required = cfg->reboot_if_required};
   Diagnostics settings;
-  decode_settings(input.image_config, action, settings);
+  decode_package_settings(input.image_config, action, settings);
   result.diagnostics.insert(result.diagnostics.end(), settings.begin(), settings.end());
   auto os = read_os_release(input.system);
   if (!os) {
@@ -403,7 +403,10 @@ void PackageSession::record(int exit_code, std::string_view output) {
 }
 
 bool PackageSession::is(const PackageSpec& spec, const std::string& printed) const {
-  return printed == spec.name || printed == package_argument(m_manager, spec);
+  // rpm names a package name-version-release.arch.
+  bool nevra = printed.size() > spec.name.size() + 1 && printed.starts_with(spec.name + "-") &&
+               std::isdigit(static_cast<unsigned char>(printed[spec.name.size() + 1])) != 0;
+  return nevra || printed == spec.name || printed == package_argument(m_manager, spec);
 }
 
 void PackageSession::install_without_missing(const Pending& current, const PackageFailure& failure,

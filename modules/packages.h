@@ -30,6 +30,10 @@ struct PackagesConfig {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PackagesConfig, packages, apt_packages, snaps, update, upgrade,
                                    reboot_if_required)
 
+/// The image's `amiboot: {packages: {lock_timeout_seconds, attempts}}` into
+/// `action`, for every module that runs the package manager.
+void decode_package_settings(const Value& image_config, ManagePackages& action, Diagnostics& out);
+
 std::optional<PackagesConfig> decode_packages(const Value& config, Diagnostics& out);
 PlanResult plan_packages(const PackagesConfig& config, const Facts& facts);
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "modules/apt_configure.h"
 #include "modules/apt_pipelining.h"
 #include "modules/boothooks.h"
 #include "modules/ca_certs.h"
@@ -22,6 +23,7 @@
 #include "modules/random_seed.h"
 #include "modules/readiness.h"
 #include "modules/resolv_conf.h"
+#include "modules/rpm_repos.h"
 #include "modules/rsyslog.h"
 #include "modules/scripts.h"
 #include "modules/set_passwords.h"
@@ -102,6 +104,12 @@ const std::vector<ModuleSpec>& module_table() {
       // runcmd already find the snaps, the clock set up and IMDS closed. snap
       // here, not in the init stage: snapd is up and seeding by now.
       module_row<decode_snap, plan_snap>("snap", {"snap"}, Final, PerInstance, false),
+      // Repositories in cloud-init's config-stage order, before ntp and
+      // packages install from them; each refreshes the index when it adds
+      // one, so `packages` finds the new repository's packages.
+      module_row<decode_apt_configure, plan_apt_configure>("apt_configure", {"apt"}, Final, PerInstance, false),
+      module_row<decode_yum_add_repo, plan_yum_add_repo>("yum_add_repo", {"yum_repos", "yum_repo_dir"}, Final, PerInstance, false),
+      module_row<decode_zypper_add_repo, plan_zypper_add_repo>("zypper_add_repo", {"zypper"}, Final, PerInstance, false),
       module_row<decode_ntp, plan_ntp>("ntp", {"ntp"}, Final, PerInstance, false),
       module_row<decode_disable_ec2_metadata, plan_disable_ec2_metadata>("disable_ec2_metadata", {"disable_ec2_metadata"}, Final, PerBoot, false),
       module_row<decode_write_files, plan_write_files_deferred>("write_files_deferred", {"write_files"}, Final, PerInstance, false),
@@ -144,7 +152,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
   static constexpr std::string_view kKeys[] = {
       "ansible",
       "apk_repos",
-      "apt",
       "apt_preserve_sources_list",
       "authkey_hash",
       "autoinstall",
@@ -178,9 +185,6 @@ bool is_cloud_init_key_we_lack(std::string_view key) {
       "version",
       "wireguard",
       "write_metadata",
-      "yum_repo_dir",
-      "yum_repos",
-      "zypper",
   };
   return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
 }

@@ -12,7 +12,10 @@ packages=(
   nftables iptables iproute2
   e2fsprogs xfsprogs fdisk
   passwd sudo openssh-client
-  dpkg-dev debootstrap
+  dpkg-dev debootstrap gpg
+  # The real RPM tools for the dnf and zypper tests. Not dnf-plugins-core
+  # (needs-restarting): Debian 12's Breaks zypper.
+  rpm createrepo-c dnf zypper
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -47,6 +47,11 @@ const std::vector<Rejection> kDeliberateDifferences = {
      "its certificates are placeholders (single_line_cert, YOUR-ORGS-TRUSTED-CA-CERT-HERE): "
      "cloud-init writes them into the trust store unchecked; amiboot parses each PEM before it "
      "writes anything, so a broken one cannot leave a half-updated store"},
+    {"apt_configure-1.yaml", 49, 18, "apt.sources.source1.keyid",
+     "expected a key id or fingerprint",
+     "its keys are placeholders (keyid: keyid, <key data>): cloud-init hands them to gpg when "
+     "the module runs and logs the failure; amiboot checks each key id and OpenPGP key when the "
+     "config is decoded, so a broken key cannot leave a source without its key"},
     {"disk_setup-1.yaml", 16, 9, "fs_setup[0].cmd",
      "cloud-init runs it through a shell with the device and label filled in",
      "fs_setup[].cmd is a shell string that cloud-init completes with %(device)s and %(label)s "

@@ -19,7 +19,7 @@ class ScriptedCommands : public PackageCommands {
     m_script.push_back({std::move(argv), {exit_code, std::move(output)}});
   }
   Outcome run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-              const std::string& identifier) override {
+              const std::string& identifier, const std::vector<std::string>&) override {
     ran.push_back(argv);
     environments.push_back(env);
     identifiers.push_back(identifier);

@@ -154,12 +154,54 @@ TEST(ClassifyPackageOutcome, DnfYumAndZypperMissingAndLocked) {
                                      "Curl error (6): Couldn't resolve host name\n")
                 .kind,
             PackageFailure::Kind::Transient);
+  // zypper 1.14.42's own text (tests/integration/rpm_packages_test.cc).
   auto zypper = classify_package_outcome(manager("zypper"), PackageStep::Install, 104,
-                                         "Package 'nosuch' not found.\n");
+                                         "'nosuch' not found in package names. Trying "
+                                         "capabilities.\nNo provider of 'nosuch' found.\n");
   EXPECT_EQ(zypper.kind, PackageFailure::Kind::Missing);
   EXPECT_EQ(names(zypper.missing), Strings{"nosuch"});
   EXPECT_EQ(classify_package_outcome(manager("zypper"), PackageStep::Install, 7, "").kind,
             PackageFailure::Kind::Transient);
+}
+
+TEST(ClassifyPackageOutcome, AFailingPostIsBrokenAsDnfAndZypperReportIt) {
+  // dnf 4.14 installs the package, says so and exits 0.
+  auto dnf = classify_package_outcome(
+      manager("dnf"), PackageStep::Install, 0,
+      "  Running scriptlet: amiboot-test-broken-1.0-1.noarch                       2/3 \n"
+      "amiboot test: this %post fails\n\n"
+      "Error in POSTIN scriptlet in rpm package amiboot-test-broken\n"
+      "  Installing       : amiboot-test-a-1.0-1.noarch                            3/3 \n"
+      "Complete!\n");
+  EXPECT_EQ(dnf.kind, PackageFailure::Kind::Broken);
+  EXPECT_EQ(dnf.broken, Strings{"amiboot-test-broken"});
+  EXPECT_EQ(dnf.reason, "Error in POSTIN scriptlet in rpm package amiboot-test-broken");
+  // zypper 1.14.42 passes rpm's line on and exits 107.
+  auto zypper = classify_package_outcome(
+      manager("zypper"), PackageStep::Install, 107,
+      "(3/3) Installing: amiboot-test-broken-1.0-1.noarch [....done]\n"
+      "warning: %post(amiboot-test-broken-1.0-1.noarch) scriptlet failed, exit status 1\n");
+  EXPECT_EQ(zypper.kind, PackageFailure::Kind::Broken);
+  EXPECT_EQ(zypper.broken, Strings{"amiboot-test-broken-1.0-1.noarch"});
+  EXPECT_EQ(zypper.reason,
+            "warning: %post(amiboot-test-broken-1.0-1.noarch) scriptlet failed, exit status 1");
+  // The session names the package from rpm's name-version-release.arch.
+  PackageSession s(manager("zypper"),
+                   ManagePackages{.manager = "zypper", .packages = {{"amiboot-test-broken", ""}}});
+  s.record(107,
+           "warning: %post(amiboot-test-broken-1.0-1.noarch) scriptlet failed, exit status 1\n");
+  ASSERT_EQ(s.errors().size(), 1u);
+  EXPECT_EQ(s.errors()[0].rfind("package amiboot-test-broken: installed but not configured", 0), 0u)
+      << s.errors()[0];
+}
+
+TEST(PackageManagers, RpmManagersActOnARootWithTheirOwnOption) {
+  EXPECT_EQ(manager("dnf").root_options, Strings{"--installroot={root}"});
+  EXPECT_EQ(manager("yum").root_options, Strings{"--installroot={root}"});
+  EXPECT_EQ(manager("zypper").root_options, (Strings{"--root", "{root}"}));
+  // apt-get runs in chroot ROOT: dpkg's --root would leave apt's own
+  // configuration and lists the host's.
+  EXPECT_TRUE(manager("apt").root_options.empty());
 }
 
 TEST(ClassifyPackageOutcome, AnythingElseIsOtherWithTheLastErrorLine) {

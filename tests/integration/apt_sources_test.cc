@@ -1,0 +1,143 @@
+// apt: sources: with a key, against the real apt-get in a chroot of a
+// Debian minbase root (tests/support/debian-root.sh): a file:// repository
+// signed by a key made for the test (tests/support/make-signed-apt-repo.sh),
+// configured only through user data. The package installs only because the
+// key is configured; with another key apt refuses the repository, and its
+// own error is what the module reports.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/test_util.h"
+
+namespace amiboot::testing {
+namespace {
+
+class AptSourcesAgent : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) {
+      skip("needs root: apt-get runs in a chroot");
+    }
+    for (const char* tool : {"/usr/bin/dpkg-deb", "/usr/bin/dpkg-scanpackages", "/usr/bin/gpg"}) {
+      if (access(tool, X_OK) != 0) {
+        skip(std::string(tool) + " is missing (tests/support/install-deps.sh installs it)");
+      }
+    }
+    auto base = run({source_dir() + "/tests/support/debian-root.sh"});
+    if (base.exit_code == 77) {
+      skip(base.err);
+    }
+    ASSERT_EQ(base.exit_code, 0) << base.err;
+    std::string pristine = base.out.substr(0, base.out.find('\n'));
+    auto copy = run({"cp", "-a", "--reflink=auto", pristine, root});
+    ASSERT_EQ(copy.exit_code, 0) << copy.err;
+    auto repo = run({source_dir() + "/tests/support/make-signed-apt-repo.sh", root + "/srv/signed",
+                     scratch / "key.asc", "amiboot-test-a=1.0"});
+    ASSERT_EQ(repo.exit_code, 0) << repo.err;
+    // No other repository: whatever installs comes from the signed one.
+    write_file(root + "/etc/apt/sources.list", "");
+    write_file(seed / "meta-data", "instance-id: i-0aptsources0000001\n");
+  }
+
+  void skip(const std::string& why) {
+    std::printf("skipping: %s\n", why.c_str());
+    GTEST_SKIP() << why;
+  }
+
+  void user_data_with_key(const std::string& key) {
+    std::string indented;
+    for (const auto& line : split(key)) {
+      indented += "        " + line + "\n";
+    }
+    write_file(seed / "user-data",
+               "#cloud-config\n"
+               "apt:\n"
+               "  sources:\n"
+               "    vendor:\n"
+               "      source: deb file:/srv/signed ./\n"
+               "      key: |\n" +
+                   indented + "packages: [amiboot-test-a]\n");
+  }
+
+  static std::vector<std::string> split(const std::string& text) {
+    std::vector<std::string> lines;
+    for (std::size_t i = 0; i < text.size();) {
+      std::size_t nl = text.find('\n', i);
+      lines.push_back(text.substr(i, nl - i));
+      i = nl == std::string::npos ? text.size() : nl + 1;
+    }
+    return lines;
+  }
+
+  CommandResult run_agent() {
+    return run({amiboot_binary(), "run", "--root", root, "--seed", seed.path()},
+               {{"AMIBOOT_LOG", "stderr"}});
+  }
+
+  nlohmann::json module(const std::string& name) {
+    auto doc = nlohmann::json::parse(read_file(root + "/run/amiboot/status.json"));
+    for (const auto& m : doc["stages"]["final"]["modules"]) {
+      if (m["name"] == name) {
+        return m;
+      }
+    }
+    return nullptr;
+  }
+
+  std::string installed(const std::string& name) {
+    auto r = run({"chroot", root, "dpkg-query", "-W", "-f", "${Status} ${Version}", name});
+    const std::string ok = "install ok installed ";
+    return r.exit_code == 0 && r.out.rfind(ok, 0) == 0 ? r.out.substr(ok.size()) : "";
+  }
+
+  TempDir scratch;
+  std::string root = scratch / "root";
+  TempDir seed;
+};
+
+TEST_F(AptSourcesAgent, APackageInstallsFromARepositorySignedByTheConfiguredKey) {
+  std::string key = read_file(scratch / "key.asc");
+  user_data_with_key(key);
+  auto r = run_agent();
+  auto apt = module("apt_configure");
+  ASSERT_FALSE(apt.is_null()) << r.err;
+  EXPECT_EQ(apt["result"], "ok") << apt.dump(2) << r.err;
+  // The key in the keyrings folder, the source signed by it (deb822 on
+  // bookworm), never in apt's global trust.
+  EXPECT_EQ(read_file(root + "/etc/apt/keyrings/vendor.asc"), key);
+  EXPECT_EQ(read_file(root + "/etc/apt/sources.list.d/vendor.sources"),
+            "Types: deb\nURIs: file:/srv/signed\nSuites: ./\n"
+            "Signed-By: /etc/apt/keyrings/vendor.asc\n");
+  EXPECT_FALSE(std::filesystem::exists(root + "/etc/apt/trusted.gpg.d/vendor.asc"));
+  auto packages = module("packages");
+  ASSERT_FALSE(packages.is_null()) << r.err;
+  EXPECT_EQ(packages["result"], "ok") << packages.dump(2) << r.err;
+  EXPECT_EQ(installed("amiboot-test-a"), "1.0");
+}
+
+TEST_F(AptSourcesAgent, AnotherKeyIsRefusedByAptWithItsOwnError) {
+  auto other = run({source_dir() + "/tests/support/make-signed-apt-repo.sh", scratch / "other",
+                    scratch / "other.asc", "amiboot-test-other=1.0"});
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  user_data_with_key(read_file(scratch / "other.asc"));
+  auto r = run_agent();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  auto apt = module("apt_configure");
+  ASSERT_FALSE(apt.is_null()) << r.err;
+  EXPECT_EQ(apt["result"], "failed") << apt.dump(2);
+  std::string errors = apt["errors"].dump();
+  std::printf("apt_configure reported: %s\n", errors.c_str());
+  // apt's own words (apt 2.6: gpgv's NO_PUBKEY, then the refusal).
+  EXPECT_NE(errors.find("updating the package index failed"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("is not signed"), std::string::npos) << errors << r.err;
+  EXPECT_NE(r.err.find("NO_PUBKEY"), std::string::npos) << r.err;
+  EXPECT_EQ(installed("amiboot-test-a"), "");
+}
+
+}  // namespace
+}  // namespace amiboot::testing

@@ -1,0 +1,221 @@
+// The packages module with the real dnf and zypper (Debian ships both): the
+// amiboot binary with --root on a copy of a Debian minbase root (for the
+// shell that %post scripts run in) given an RPM database and an
+// /etc/os-release that says Fedora or Amazon Linux 2023 (dnf) or
+// openSUSE (zypper). The repository, tiny RPMs built here
+// (tests/support/make-rpm-repo.sh), is added by the user data itself
+// (yum_repos, zypper: repos) as file://. Under --root the host's dnf and
+// zypper act on the root through --installroot and --root.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/test_util.h"
+
+namespace amiboot::testing {
+namespace {
+
+struct Distro {
+  const char* name;        // for the test's name
+  const char* tool;        // "dnf", "zypper"
+  const char* os_release;  // the root's /etc/os-release
+};
+
+std::string PrintTo(const Distro& d) {
+  return d.name;
+}
+
+class RpmPackagesAgent : public ::testing::TestWithParam<Distro> {
+ protected:
+  void SetUp() override {
+    const Distro& d = GetParam();
+    if (geteuid() != 0) {
+      skip("needs root: the packages' scripts run chrooted in the root");
+    }
+    for (const std::string& tool : std::vector<std::string>{
+             "/usr/bin/rpmbuild", "/usr/bin/createrepo_c", "/usr/bin/" + std::string(d.tool)}) {
+      if (access(tool.c_str(), X_OK) != 0) {
+        skip(tool +
+             " is missing (tests/support/install-deps.sh installs rpm, createrepo-c, "
+             "dnf and zypper)");
+        return;
+      }
+    }
+    auto base = run({source_dir() + "/tests/support/debian-root.sh"});
+    if (base.exit_code == 77) {
+      skip(base.err);
+      return;
+    }
+    ASSERT_EQ(base.exit_code, 0) << base.err;
+    std::string pristine = base.out.substr(0, base.out.find('\n'));
+    auto copy = run({"cp", "-a", "--reflink=auto", pristine, root});
+    ASSERT_EQ(copy.exit_code, 0) << copy.err;
+    auto repo = run({source_dir() + "/tests/support/make-rpm-repo.sh", repo_dir,
+                     "amiboot-test-a=1.0", "amiboot-test-b=1.0", "amiboot-test-b=2.0",
+                     "amiboot-test-reboot=1.0+reboot", "amiboot-test-broken=1.0+broken"});
+    ASSERT_EQ(repo.exit_code, 0) << repo.err;
+    std::filesystem::remove(root + "/etc/os-release");  // Debian's link to /usr/lib
+    write_file(root + "/etc/os-release", d.os_release);
+    // The image's package manager, as the plan looks for it; under --root
+    // the host's runs, with its root option.
+    write_file(root + "/usr/bin/" + std::string(d.tool), "");
+    auto db = run({"rpm", "--root", root, "--initdb"});
+    ASSERT_EQ(db.exit_code, 0) << db.err;
+    // dnf's needs-restarting counts the packages named in its
+    // needs-restarting.d as needing a reboot, as Fedora lists kernel and glibc.
+    write_file(root + "/etc/dnf/plugins/needs-restarting.d/amiboot-test.conf",
+               "amiboot-test-reboot\n");
+    write_file(seed / "meta-data", "instance-id: i-0rpmpackages00001\n");
+  }
+
+  void skip(const std::string& why) {
+    std::printf("skipping: %s\n", why.c_str());
+    GTEST_SKIP() << why;
+  }
+
+  bool zypper() const { return std::string(GetParam().tool) == "zypper"; }
+
+  // The repository, added by the user data, then `cloud_config`.
+  void user_data(const std::string& cloud_config) {
+    std::string url = "file://" + repo_dir;
+    std::string repos =
+        zypper() ? "zypper:\n  repos:\n    - {id: amiboot-test, name: amiboot test, baseurl: '" +
+                       url + "', gpgcheck: false}\n"
+                 : "yum_repos:\n  amiboot-test:\n    name: amiboot test\n    baseurl: '" + url +
+                       "'\n    gpgcheck: false\n";
+    write_file(seed / "user-data", "#cloud-config\n" + repos + cloud_config);
+  }
+
+  CommandResult run_agent() {
+    return run({amiboot_binary(), "run", "--root", root, "--seed", seed.path()},
+               {{"AMIBOOT_LOG", "stderr"}});
+  }
+
+  nlohmann::json status() {
+    return nlohmann::json::parse(read_file(root + "/run/amiboot/status.json"));
+  }
+
+  nlohmann::json module(const std::string& name) {
+    auto doc = status();  // kept: the loop reads into it
+    for (const auto& m : doc["stages"]["final"]["modules"]) {
+      if (m["name"] == name) {
+        return m;
+      }
+    }
+    return nullptr;
+  }
+
+  // "1.0-1" when installed, "" when not.
+  std::string installed(const std::string& name) {
+    auto r = run({"rpm", "--root", root, "-q", "--qf", "%{VERSION}-%{RELEASE}", name});
+    return r.exit_code == 0 ? r.out : "";
+  }
+
+  TempDir scratch;
+  std::string root = scratch / "root";
+  std::string repo_dir = scratch / "repo";
+  TempDir seed;
+};
+
+TEST_P(RpmPackagesAgent, TheRepositoryIsAddedAndPackagesInstallByNameAndPinnedVersion) {
+  user_data("packages:\n  - amiboot-test-a\n  - [amiboot-test-b, '1.0']\n");
+  auto r = run_agent();
+  auto repos = module(zypper() ? "zypper_add_repo" : "yum_add_repo");
+  ASSERT_FALSE(repos.is_null()) << r.err;
+  EXPECT_EQ(repos["result"], "ok") << repos.dump(2) << r.err;
+  EXPECT_TRUE(exists(root + (zypper() ? "/etc/zypp/repos.d/amiboot-test.repo"
+                                      : "/etc/yum.repos.d/amiboot-test.repo")));
+  auto m = module("packages");
+  ASSERT_FALSE(m.is_null()) << r.err;
+  EXPECT_EQ(m["result"], "ok") << m.dump(2) << r.err;
+  EXPECT_EQ(installed("amiboot-test-a"), "1.0-1");
+  // 2.0 is in the repository too: the pin decided.
+  EXPECT_EQ(installed("amiboot-test-b"), "1.0-1");
+  EXPECT_EQ(read_file(root + "/usr/share/amiboot-test-b/version"), "1.0\n");
+}
+
+TEST_P(RpmPackagesAgent, AMissingNameIsNamedInTheErrorAndTheOthersInstall) {
+  user_data("packages: [amiboot-test-a, amiboot-no-such-package]\n");
+  auto r = run_agent();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  auto m = module("packages");
+  ASSERT_FALSE(m.is_null()) << r.err;
+  EXPECT_EQ(m["result"], "failed");
+  ASSERT_EQ(m["errors"].size(), 1u) << m.dump(2);
+  std::string error = m["errors"][0];
+  std::printf("%s reported: %s\n", GetParam().tool, error.c_str());
+  EXPECT_EQ(error.rfind("package amiboot-no-such-package: no such package", 0), 0u) << error;
+  // The tool's own line about it.
+  EXPECT_NE(error.find(zypper() ? "No provider of 'amiboot-no-such-package' found"
+                                : "No match for argument: amiboot-no-such-package"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(installed("amiboot-test-a"), "1.0-1");
+}
+
+TEST_P(RpmPackagesAgent, AFailingPostIsNamedAndTheOtherPackageIsInstalled) {
+  user_data("packages: [amiboot-test-a, amiboot-test-broken]\n");
+  auto r = run_agent();
+  auto m = module("packages");
+  ASSERT_FALSE(m.is_null()) << r.err;
+  EXPECT_EQ(m["result"], "failed") << m.dump(2) << r.err;
+  ASSERT_EQ(m["errors"].size(), 1u) << m.dump(2);
+  std::string error = m["errors"][0];
+  std::printf("%s reported: %s\n", GetParam().tool, error.c_str());
+  EXPECT_EQ(error.rfind("package amiboot-test-broken: installed but not configured", 0), 0u)
+      << error;
+  EXPECT_NE(error.find(zypper() ? "%post(amiboot-test-broken-1.0-1.noarch) scriptlet failed"
+                                : "Error in POSTIN scriptlet in rpm package amiboot-test-broken"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(installed("amiboot-test-a"), "1.0-1");
+  EXPECT_EQ(r.err.find("installing each package on its own"), std::string::npos) << r.err;
+}
+
+TEST_P(RpmPackagesAgent, ARebootRequiredIsDetectedTheWayTheToolReportsIt) {
+  if (!zypper() && run({"dnf", "needs-restarting", "--help"}).exit_code != 0) {
+    // Debian's dnf-plugins-core (needs-restarting) Breaks zypper: a host
+    // has one or the other.
+    skip(
+        "dnf needs-restarting is missing (dnf-plugins-core, which cannot be installed next to "
+        "zypper on Debian 12)");
+    return;
+  }
+  user_data("packages: [amiboot-test-reboot]\npackage_reboot_if_required: true\n");
+  auto r = run_agent();
+  EXPECT_EQ(installed("amiboot-test-reboot"), "1.0-1") << r.err;
+  if (zypper()) {
+    // libzypp's mark for `Provides: installhint(reboot-needed)`, which
+    // `zypper needs-rebooting` reads (exit 102).
+    EXPECT_TRUE(exists(root + "/run/reboot-needed"));
+  }
+  std::string warnings = status()["warnings"].dump();
+  EXPECT_NE(warnings.find("a reboot is required (package_reboot_if_required); not rebooting"),
+            std::string::npos)
+      << warnings << r.err;
+}
+
+TEST_P(RpmPackagesAgent, NoRebootWhenNoPackageNeedsOne) {
+  user_data("packages: [amiboot-test-a]\npackage_reboot_if_required: true\n");
+  auto r = run_agent();
+  EXPECT_EQ(installed("amiboot-test-a"), "1.0-1") << r.err;
+  EXPECT_EQ(status()["warnings"].dump().find("a reboot is required"), std::string::npos) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Distros, RpmPackagesAgent,
+    ::testing::Values(
+        Distro{"Fedora", "dnf", "NAME=\"Fedora Linux\"\nID=fedora\nVERSION_ID=40\n"},
+        Distro{"AmazonLinux2023", "dnf",
+               "NAME=\"Amazon Linux\"\nID=\"amzn\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"2023\"\n"},
+        Distro{"OpenSuseLeap", "zypper",
+               "NAME=\"openSUSE Leap\"\nID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\n"
+               "VERSION_ID=\"15.6\"\n"}),
+    [](const ::testing::TestParamInfo<Distro>& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace amiboot::testing
