@@ -7,9 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include <curl/curl.h>
-
 #include "agent/core/strings.h"
+#include "agent/libcurl.h"
 
 namespace amiboot {
 
@@ -25,13 +24,6 @@ constexpr const char* k_identity_path = "dynamic/instance-identity/document";
 constexpr const char* k_hostname_path = "meta-data/local-hostname";
 constexpr const char* k_public_keys_path = "meta-data/public-keys/";
 constexpr const char* k_bdm_path = "meta-data/block-device-mapping/";
-
-void init_curl_once() {
-  // curl_global_init is not thread-safe on older libcurl; a function-local
-  // static runs it exactly once, whichever thread makes the first client.
-  static const CURLcode k_init = curl_global_init(CURL_GLOBAL_DEFAULT);
-  (void)k_init;
-}
 
 struct Response {
   CURLcode code = CURLE_OK;
@@ -89,11 +81,11 @@ bool is_transient(const Response& r) {
   return r.code == CURLE_OK ? transient_status(r.status) : transient_transport(r);
 }
 
-std::string describe(const Response& r) {
+std::string describe(const Libcurl& c, const Response& r) {
   if (r.code == CURLE_OK) {
     return "HTTP " + std::to_string(r.status);
   }
-  std::string text = curl_easy_strerror(r.code);
+  std::string text = c.easy_strerror(r.code);
   if (!r.detail.empty() && r.detail != text) {
     text += " (" + r.detail + ")";
   }
@@ -125,8 +117,12 @@ std::vector<std::string> listing_entries(const std::string& body) {
 
 struct ImdsClient::Impl {
   explicit Impl(ImdsOptions o) : options(std::move(o)), backoff(options.retry) {
-    init_curl_once();
-    curl = curl_easy_init();
+    if (auto lib = libcurl(); lib) {
+      c = *lib;
+      curl = c->easy_init();
+    } else {
+      load_error = lib.error().message;
+    }
     // A trailing slash would double up with "/latest/"; IMDS answers "//" with 404.
     while (!options.base_url.empty() && options.base_url.back() == '/') {
       options.base_url.pop_back();
@@ -134,7 +130,7 @@ struct ImdsClient::Impl {
   }
   ~Impl() {
     if (curl != nullptr) {
-      curl_easy_cleanup(curl);
+      c->easy_cleanup(curl);
     }
   }
 
@@ -150,8 +146,12 @@ struct ImdsClient::Impl {
   Status fetch_token(Clock::time_point deadline);
   Result<std::optional<std::string>> get(const std::string& path);
 
+  std::string describe(const Response& r) const { return amiboot::describe(*c, r); }
+
   ImdsOptions options;
   Backoff backoff;
+  const Libcurl* c = nullptr;  // null when libcurl could not be loaded: load_error says why
+  std::string load_error;
   CURL* curl = nullptr;
   std::string token;       // empty until the first PUT succeeds
   bool tokenless = false;  // IMDSv1 fallback, only when options.allow_imdsv1
@@ -169,61 +169,61 @@ Response ImdsClient::Impl::perform(bool put, const std::string& path, std::size_
   }
   // Reset drops the previous request's options (method, headers) but keeps
   // the open connection, so the whole run can use one keep-alive socket.
-  curl_easy_reset(curl);
+  c->easy_reset(curl);
   error_buffer[0] = '\0';
   const std::string url = options.base_url + "/latest/" + path;
   Sink sink{&r.body, cap, &r.too_large};
   const long timeout_ms = std::max<long>(1, static_cast<long>(timeout.count()));
 
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  c->easy_setopt(curl, CURLOPT_URL, url.c_str());
+  c->easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  c->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  c->easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   // An image built behind a proxy keeps http_proxy in its environment; IMDS
   // is link-local and must never be asked through it.
-  curl_easy_setopt(curl, CURLOPT_PROXY, "");
-  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  c->easy_setopt(curl, CURLOPT_PROXY, "");
+  c->easy_setopt(curl, CURLOPT_NOPROXY, "*");
 #if LIBCURL_VERSION_NUM >= 0x075500
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  c->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+  c->easy_setopt(curl, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
 #endif
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+  c->easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+  c->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  c->easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
+  c->easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
 
   curl_slist* headers = nullptr;
   if (put) {
-    headers = curl_slist_append(headers, "X-aws-ec2-metadata-token-ttl-seconds: 21600");
+    headers = c->slist_append(headers, "X-aws-ec2-metadata-token-ttl-seconds: 21600");
     // POSTFIELDS would add a form Content-Type; a token PUT has no body type.
-    headers = curl_slist_append(headers, "Content-Type:");
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
+    headers = c->slist_append(headers, "Content-Type:");
+    c->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
     // An explicit empty body gives "Content-Length: 0"; servers (cpp-httplib
     // among them) answer 400 to a PUT without one.
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
+    c->easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+    c->easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
   } else {
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    c->easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     if (!tokenless && !token.empty()) {
-      headers = curl_slist_append(headers, ("X-aws-ec2-metadata-token: " + token).c_str());
+      headers = c->slist_append(headers, ("X-aws-ec2-metadata-token: " + token).c_str());
     }
   }
   if (headers != nullptr) {
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    c->easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   }
 
-  r.code = curl_easy_perform(curl);
+  r.code = c->easy_perform(curl);
   if (r.code == CURLE_OK) {
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+    c->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
   } else {
     r.detail = error_buffer;
     while (!r.detail.empty() && r.detail.back() == '\n') {
       r.detail.pop_back();
     }
   }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
-  curl_slist_free_all(headers);
+  c->easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  c->slist_free_all(headers);
   return r;
 }
 
@@ -307,6 +307,9 @@ Status ImdsClient::Impl::fetch_token(Clock::time_point deadline) {
 }
 
 Result<std::optional<std::string>> ImdsClient::Impl::get(const std::string& path) {
+  if (c == nullptr) {
+    return error("IMDS: " + load_error);
+  }
   if (!tokenless && token.empty()) {
     if (Status s = fetch_token(Clock::now() + options.retry.deadline); !s) {
       return s.error();
