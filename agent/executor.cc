@@ -90,6 +90,19 @@ bool is_file_url(const std::string& url) {
 /// The source's content: a file on the target (mapped under the root), or
 /// an HTTP GET tried f.attempts times on the system clock. Errors name the
 /// host, never the URL's path, query or the header values.
+// Retries of HttpRequest and FetchFile: counted, and bounded in time.
+bool past_retry_deadline(const ExecContext& ctx, std::chrono::system_clock::time_point started,
+                         std::chrono::milliseconds delay) {
+  return ctx.system.now() + delay > started + ctx.http_retry_deadline;
+}
+
+// Said with the first retry only.
+std::string retry_deadline_note(const ExecContext& ctx, int attempt) {
+  return attempt == 1
+             ? "; will try for up to " + std::to_string(ctx.http_retry_deadline.count()) + " s"
+             : "";
+}
+
 Result<std::string> fetch_source(const FetchFile& f, ExecContext& ctx) {
   if (is_file_url(f.url)) {
     std::string path = f.url.substr(7);
@@ -102,21 +115,31 @@ Result<std::string> fetch_source(const FetchFile& f, ExecContext& ctx) {
   }
   std::string host = url_host(f.url);
   std::string last;
-  for (int attempt = 1; attempt <= std::max(f.attempts, 1); ++attempt) {
+  const auto started = ctx.system.now();
+  const int attempts = std::max(f.attempts, 1);
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
     auto body = ctx.system.http_get(f.url, f.headers, f.max_bytes);
     if (body) {
       return body;
     }
     last = body.error().message;
-    journal_send(LOG_WARNING, "amiboot",
-                 f.label + ": fetching from " + host + ", attempt " + std::to_string(attempt) +
-                     " failed: " + last,
-                 ctx.fields);
-    if (attempt < f.attempts) {
-      ctx.system.sleep_for(std::chrono::milliseconds(f.retry_delay_ms));
+    std::string line = f.label + ": fetching from " + host + ", attempt " +
+                       std::to_string(attempt) + " failed: " + last;
+    if (attempt == attempts) {
+      journal_send(LOG_WARNING, "amiboot", line, ctx.fields);
+      break;
     }
+    const std::chrono::milliseconds delay(f.retry_delay_ms);
+    if (past_retry_deadline(ctx, started, delay)) {
+      journal_send(LOG_WARNING, "amiboot", line, ctx.fields);
+      return error("could not fetch from " + host + " (" + std::to_string(attempt) +
+                   " attempts, no more before the " +
+                   std::to_string(ctx.http_retry_deadline.count()) + " s retry deadline): " + last);
+    }
+    journal_send(LOG_WARNING, "amiboot", line + retry_deadline_note(ctx, attempt), ctx.fields);
+    ctx.system.sleep_for(delay);
   }
-  return error("could not fetch from " + host + " (" + std::to_string(std::max(f.attempts, 1)) +
+  return error("could not fetch from " + host + " (" + std::to_string(attempts) +
                " attempts): " + last);
 }
 
@@ -172,6 +195,7 @@ Status apply(const MakeSymlink& l, ExecContext& ctx) {
 
 Status apply(const HttpRequest& h, ExecContext& ctx) {
   std::string last;
+  const auto started = ctx.system.now();
   for (int attempt = 1; attempt <= h.attempts; ++attempt) {
     auto st = ctx.system.http_send(h.method, h.url, h.body, h.content_type);
     if (st) {
@@ -179,11 +203,20 @@ Status apply(const HttpRequest& h, ExecContext& ctx) {
       return {};
     }
     last = st.error().message;
-    journal_send(LOG_WARNING, "amiboot",
-                 h.label + ": attempt " + std::to_string(attempt) + " failed: " + last, ctx.fields);
-    if (attempt < h.attempts) {
-      ctx.system.sleep_for(std::chrono::milliseconds(h.retry_delay_ms) * attempt);
+    std::string line = h.label + ": attempt " + std::to_string(attempt) + " failed: " + last;
+    if (attempt == h.attempts) {
+      journal_send(LOG_WARNING, "amiboot", line, ctx.fields);
+      break;
     }
+    const auto delay = std::chrono::milliseconds(h.retry_delay_ms) * attempt;
+    if (past_retry_deadline(ctx, started, delay)) {
+      journal_send(LOG_WARNING, "amiboot", line, ctx.fields);
+      return error(h.label + ": gave up after " + std::to_string(attempt) +
+                   " attempts, no more before the " +
+                   std::to_string(ctx.http_retry_deadline.count()) + " s retry deadline: " + last);
+    }
+    journal_send(LOG_WARNING, "amiboot", line + retry_deadline_note(ctx, attempt), ctx.fields);
+    ctx.system.sleep_for(delay);
   }
   return error(h.label + ": gave up after " + std::to_string(h.attempts) + " attempts: " + last);
 }
@@ -368,6 +401,7 @@ class SystemPackageCommands final : public PackageCommands {
   bool exists(const std::string& path) override { return m_ctx.system.exists(path); }
   std::chrono::milliseconds backoff(int retry) override { return m_backoff.delay(retry - 1); }
   void sleep_for(std::chrono::milliseconds delay) override { m_ctx.system.sleep_for(delay); }
+  std::chrono::system_clock::time_point now() override { return m_ctx.system.now(); }
   void log(int priority, const std::string& line) override {
     journal_send(priority, "amiboot", line, m_ctx.fields);
   }

@@ -17,6 +17,9 @@ struct ExecContext {
   System& system;
   std::string instance_id;
   JournalFields fields;  // AMIBOOT_STAGE, AMIBOOT_MODULE, AMIBOOT_INSTANCE_ID
+  /// HttpRequest and FetchFile retries: none starts later than this after
+  /// the first try (Settings::http_retry_deadline).
+  std::chrono::seconds http_retry_deadline{90};
 };
 
 struct ExecOutcome {

@@ -1,11 +1,10 @@
 #include "agent/http.h"
 
-#include <curl/curl.h>
-
 #include <cctype>
 
 #include "agent/core/strings.h"
 #include "agent/core/user_data.h"
+#include "agent/libcurl.h"
 
 namespace amiboot {
 
@@ -33,25 +32,34 @@ bool is_http(const std::string& url) {
 struct Outcome {
   CURLcode rc;
   long status;
+  std::string failure;  // the transport error or libcurl missing; empty on success
 };
 
-/// The options every request shares, then the transfer; `setup` adds the rest.
+/// The options every request shares, then the transfer; `setup(c, curl)` adds the rest.
 template <typename Setup>
 Outcome perform(const std::string& url, Sink sink, Setup setup) {
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) {
-    return {CURLE_FAILED_INIT, 0};
+  auto lib = libcurl();
+  if (!lib) {
+    return {CURLE_FAILED_INIT, 0, lib.error().message};
   }
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-  setup(curl);
-  Outcome out{curl_easy_perform(curl), 0};
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out.status);
-  curl_easy_cleanup(curl);
+  const Libcurl& c = **lib;
+  CURL* curl = c.easy_init();
+  if (curl == nullptr) {
+    return {CURLE_FAILED_INIT, 0, c.easy_strerror(CURLE_FAILED_INIT)};
+  }
+  c.easy_setopt(curl, CURLOPT_URL, url.c_str());
+  c.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  c.easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+  c.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  c.easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+  c.easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+  setup(c, curl);
+  Outcome out{c.easy_perform(curl), 0, {}};
+  if (out.rc != CURLE_OK) {
+    out.failure = c.easy_strerror(out.rc);
+  }
+  c.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out.status);
+  c.easy_cleanup(curl);
   return out;
 }
 
@@ -64,16 +72,16 @@ Result<std::string> fetch_url(const std::string& url, std::size_t max_bytes) {
     return error(name + ": only http:// and https:// URLs are fetched");
   }
   std::string body;
-  auto out = perform(url, Sink{&body, max_bytes}, [](CURL* curl) {
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  auto out = perform(url, Sink{&body, max_bytes}, [](const Libcurl& c, CURL* curl) {
+    c.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    c.easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+    c.easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   });
   if (out.rc == CURLE_WRITE_ERROR) {
     return error(name + ": larger than " + std::to_string(max_bytes) + " bytes");
   }
   if (out.rc != CURLE_OK) {
-    return error(name + ": " + curl_easy_strerror(out.rc));
+    return error(name + ": " + out.failure);
   }
   if (out.status != 200) {
     return error(name + ": HTTP " + std::to_string(out.status));
@@ -87,30 +95,34 @@ Result<std::string> http_get(const std::string& url,
   if (!is_http(url)) {
     return error("only http:// and https:// URLs are fetched");
   }
+  auto lib = libcurl();
+  if (!lib) {
+    return lib.error();
+  }
   curl_slist* list = nullptr;
   for (const auto& [name, value] : headers) {
     // "Name;" is curl's way of sending a header with an empty value.
-    list = curl_slist_append(list, (value.empty() ? name + ";" : name + ": " + value).c_str());
+    list = (*lib)->slist_append(list, (value.empty() ? name + ";" : name + ": " + value).c_str());
   }
   std::string body;
-  auto out = perform(url, Sink{&body, max_bytes}, [&](CURL* curl) {
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  auto out = perform(url, Sink{&body, max_bytes}, [&](const Libcurl& c, CURL* curl) {
+    c.easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+    c.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+    c.easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+    c.easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     // Up to 64 MiB: no overall limit that a slow but steady mirror would
     // hit, but a stalled one is given up on.
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 600L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 30L);
+    c.easy_setopt(curl, CURLOPT_TIMEOUT, 600L);
+    c.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    c.easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    c.easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 30L);
   });
-  curl_slist_free_all(list);
+  (*lib)->slist_free_all(list);
   if (out.rc == CURLE_WRITE_ERROR) {
     return error("larger than " + std::to_string(max_bytes) + " bytes");
   }
   if (out.rc != CURLE_OK) {
-    return error(curl_easy_strerror(out.rc));
+    return error(out.failure);
   }
   if (out.status < 200 || out.status >= 300) {
     return error("HTTP " + std::to_string(out.status));
@@ -123,17 +135,21 @@ Status http_send(const std::string& method, const std::string& url, const std::s
   if (!is_http(url)) {
     return error("only http:// and https:// URLs are supported");
   }
-  curl_slist* headers = curl_slist_append(nullptr, ("Content-Type: " + content_type).c_str());
+  auto lib = libcurl();
+  if (!lib) {
+    return lib.error();
+  }
+  curl_slist* headers = (*lib)->slist_append(nullptr, ("Content-Type: " + content_type).c_str());
   std::string reply;
-  auto out = perform(url, Sink{&reply, 1 << 16}, [&](CURL* curl) {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  auto out = perform(url, Sink{&reply, 1 << 16}, [&](const Libcurl& c, CURL* curl) {
+    c.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+    c.easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    c.easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    c.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   });
-  curl_slist_free_all(headers);
+  (*lib)->slist_free_all(headers);
   if (out.rc != CURLE_OK) {
-    return error(curl_easy_strerror(out.rc));
+    return error(out.failure);
   }
   if (out.status < 200 || out.status >= 300) {
     return error("HTTP " + std::to_string(out.status));

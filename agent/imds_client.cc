@@ -1,15 +1,16 @@
 #include "agent/imds_client.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdlib>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
 
-#include <curl/curl.h>
-
 #include "agent/core/strings.h"
+#include "agent/libcurl.h"
 
 namespace amiboot {
 
@@ -26,15 +27,9 @@ constexpr const char* k_hostname_path = "meta-data/local-hostname";
 constexpr const char* k_public_keys_path = "meta-data/public-keys/";
 constexpr const char* k_bdm_path = "meta-data/block-device-mapping/";
 
-void init_curl_once() {
-  // curl_global_init is not thread-safe on older libcurl; a function-local
-  // static runs it exactly once, whichever thread makes the first client.
-  static const CURLcode k_init = curl_global_init(CURL_GLOBAL_DEFAULT);
-  (void)k_init;
-}
-
 struct Response {
   CURLcode code = CURLE_OK;
+  bool done = false;  // a final answer: not to be retried
   long status = 0;
   std::string body;
   std::string detail;  // CURLOPT_ERRORBUFFER text, more precise than curl_easy_strerror
@@ -89,11 +84,11 @@ bool is_transient(const Response& r) {
   return r.code == CURLE_OK ? transient_status(r.status) : transient_transport(r);
 }
 
-std::string describe(const Response& r) {
+std::string describe(const Libcurl& c, const Response& r) {
   if (r.code == CURLE_OK) {
     return "HTTP " + std::to_string(r.status);
   }
-  std::string text = curl_easy_strerror(r.code);
+  std::string text = c.easy_strerror(r.code);
   if (!r.detail.empty() && r.detail != text) {
     text += " (" + r.detail + ")";
   }
@@ -102,6 +97,32 @@ std::string describe(const Response& r) {
 
 std::string attempts_text(int attempts) {
   return std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts");
+}
+
+// One request in flight or waiting for its next try (agent/imds_client.h:
+// requests of a round go out together on one libcurl multi handle).
+struct Transfer {
+  bool put = false;
+  std::string path;
+  std::size_t cap = 0;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  Response response;
+  Sink sink{nullptr, 0, nullptr};
+  int attempts = 0;
+  int retries = 0;  // index into the backoff schedule
+  Clock::time_point not_before{};
+  bool running = false;
+  std::string last;                                  // why the previous try failed
+  std::optional<Error> failure;                      // retrying gave up
+  std::array<char, CURL_ERROR_SIZE> error_buffer{};  // more precise than curl_easy_strerror
+};
+
+std::string seconds_text(milliseconds ms) {
+  if (ms.count() % 1000 == 0) {
+    return std::to_string(ms.count() / 1000) + " s";
+  }
+  return std::to_string(ms.count()) + " ms";
 }
 
 std::vector<std::string> listing_entries(const std::string& body) {
@@ -125,16 +146,29 @@ std::vector<std::string> listing_entries(const std::string& body) {
 
 struct ImdsClient::Impl {
   explicit Impl(ImdsOptions o) : options(std::move(o)), backoff(options.retry) {
-    init_curl_once();
-    curl = curl_easy_init();
+    if (auto lib = libcurl(); lib) {
+      c = *lib;
+      multi = c->multi_init();
+      if (multi != nullptr) {
+        // HTTP/1.1 keep-alive: connections stay in the multi handle's pool
+        // between rounds. A few at once: enough for a round's requests to
+        // go out together, few enough not to look like a flood to IMDS.
+        c->multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
+        c->multi_setopt(multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_NOTHING));
+      } else {
+        load_error = "libcurl could not make a multi handle";
+      }
+    } else {
+      load_error = lib.error().message;
+    }
     // A trailing slash would double up with "/latest/"; IMDS answers "//" with 404.
     while (!options.base_url.empty() && options.base_url.back() == '/') {
       options.base_url.pop_back();
     }
   }
   ~Impl() {
-    if (curl != nullptr) {
-      curl_easy_cleanup(curl);
+    if (multi != nullptr) {
+      c->multi_cleanup(multi);
     }
   }
 
@@ -144,138 +178,217 @@ struct ImdsClient::Impl {
     }
   }
 
-  Response perform(bool put, const std::string& path, std::size_t cap, milliseconds timeout);
-  Result<Response> send(bool put, const std::string& path, std::size_t cap,
-                        Clock::time_point deadline, int& attempts);
+  std::string describe(const Response& r) const { return amiboot::describe(*c, r); }
+  std::string what(const Transfer& t) const {
+    return std::string("IMDS ") + (t.put ? "PUT " : "GET ") + t.path;
+  }
+
+  void start(Transfer& t, Clock::time_point deadline);
+  void finish(Transfer& t, CURLcode code, Clock::time_point deadline);
+  void run(std::vector<Transfer>& transfers, Clock::time_point deadline);
   Status fetch_token(Clock::time_point deadline);
-  Result<std::optional<std::string>> get(const std::string& path);
+  Result<std::optional<std::string>> answer(const Transfer& t, int attempts) const;
+  std::vector<Result<std::optional<std::string>>> get_many(const std::vector<std::string>& paths,
+                                                           Clock::time_point deadline);
 
   ImdsOptions options;
   Backoff backoff;
-  CURL* curl = nullptr;
+  const Libcurl* c = nullptr;  // null when libcurl could not be loaded: load_error says why
+  std::string load_error;
+  CURLM* multi = nullptr;
   std::string token;       // empty until the first PUT succeeds
   bool tokenless = false;  // IMDSv1 fallback, only when options.allow_imdsv1
   int requests = 0;
-  char error_buffer[CURL_ERROR_SIZE] = {};
+  std::vector<std::string> warnings;
 };
 
-Response ImdsClient::Impl::perform(bool put, const std::string& path, std::size_t cap,
-                                   milliseconds timeout) {
-  Response r;
+void ImdsClient::Impl::start(Transfer& t, Clock::time_point deadline) {
   ++requests;
-  if (curl == nullptr) {
-    r.code = CURLE_FAILED_INIT;
-    return r;
+  t.response = Response{};
+  t.sink = Sink{&t.response.body, t.cap, &t.response.too_large};
+  if (t.easy == nullptr) {
+    t.easy = c->easy_init();
+  } else {
+    c->easy_reset(t.easy);
   }
-  // Reset drops the previous request's options (method, headers) but keeps
-  // the open connection, so the whole run can use one keep-alive socket.
-  curl_easy_reset(curl);
-  error_buffer[0] = '\0';
-  const std::string url = options.base_url + "/latest/" + path;
-  Sink sink{&r.body, cap, &r.too_large};
-  const long timeout_ms = std::max<long>(1, static_cast<long>(timeout.count()));
-
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  if (t.easy == nullptr) {
+    t.response.code = CURLE_FAILED_INIT;
+    t.response.done = true;
+    return;
+  }
+  const auto remaining = duration_cast<milliseconds>(deadline - Clock::now());
+  const long timeout_ms =
+      std::max<long>(1, static_cast<long>(std::min(options.request_timeout, remaining).count()));
+  const std::string url = options.base_url + "/latest/" + t.path;
+  CURL* curl = t.easy;
+  c->easy_setopt(curl, CURLOPT_URL, url.c_str());
+  c->easy_setopt(curl, CURLOPT_PRIVATE, static_cast<void*>(&t));
+  t.error_buffer[0] = '\0';
+  c->easy_setopt(curl, CURLOPT_ERRORBUFFER, t.error_buffer.data());
+  c->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  c->easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   // An image built behind a proxy keeps http_proxy in its environment; IMDS
   // is link-local and must never be asked through it.
-  curl_easy_setopt(curl, CURLOPT_PROXY, "");
-  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  c->easy_setopt(curl, CURLOPT_PROXY, "");
+  c->easy_setopt(curl, CURLOPT_NOPROXY, "*");
 #if LIBCURL_VERSION_NUM >= 0x075500
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  c->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
+  c->easy_setopt(curl, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
 #endif
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+  c->easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+  c->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  c->easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
+  c->easy_setopt(curl, CURLOPT_WRITEDATA, &t.sink);
 
-  curl_slist* headers = nullptr;
-  if (put) {
-    headers = curl_slist_append(headers, "X-aws-ec2-metadata-token-ttl-seconds: 21600");
+  c->slist_free_all(t.headers);
+  t.headers = nullptr;
+  if (t.put) {
+    t.headers = c->slist_append(t.headers, "X-aws-ec2-metadata-token-ttl-seconds: 21600");
     // POSTFIELDS would add a form Content-Type; a token PUT has no body type.
-    headers = curl_slist_append(headers, "Content-Type:");
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
+    t.headers = c->slist_append(t.headers, "Content-Type:");
+    c->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
     // An explicit empty body gives "Content-Length: 0"; servers (cpp-httplib
     // among them) answer 400 to a PUT without one.
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
+    c->easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+    c->easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
   } else {
-    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    c->easy_setopt(curl, CURLOPT_HTTPGET, 1L);
     if (!tokenless && !token.empty()) {
-      headers = curl_slist_append(headers, ("X-aws-ec2-metadata-token: " + token).c_str());
+      t.headers = c->slist_append(t.headers, ("X-aws-ec2-metadata-token: " + token).c_str());
     }
   }
-  if (headers != nullptr) {
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  if (t.headers != nullptr) {
+    c->easy_setopt(curl, CURLOPT_HTTPHEADER, t.headers);
   }
+  if (c->multi_add_handle(multi, curl) != CURLM_OK) {
+    t.response.code = CURLE_FAILED_INIT;
+    t.response.done = true;
+    return;
+  }
+  t.running = true;
+}
 
-  r.code = curl_easy_perform(curl);
-  if (r.code == CURLE_OK) {
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+// A try ended: keep its answer, or schedule the next try (connection errors,
+// timeouts, 429 and 5xx) unless the next could not start before the deadline.
+void ImdsClient::Impl::finish(Transfer& t, CURLcode code, Clock::time_point deadline) {
+  c->multi_remove_handle(multi, t.easy);
+  t.running = false;
+  ++t.attempts;
+  Response& r = t.response;
+  r.code = code;
+  if (code == CURLE_OK) {
+    c->easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &r.status);
   } else {
-    r.detail = error_buffer;
+    r.detail = t.error_buffer.data();
     while (!r.detail.empty() && r.detail.back() == '\n') {
       r.detail.pop_back();
     }
   }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
-  curl_slist_free_all(headers);
-  return r;
+  if (!is_transient(r)) {
+    r.done = true;
+    return;
+  }
+  t.last = describe(r);
+  const milliseconds wait = backoff.delay(t.retries++);
+  // Never sleep past the deadline: if the next try could not start in time,
+  // say so now rather than after a pointless wait.
+  if (Clock::now() + wait >= deadline) {
+    t.failure = error(what(t) + ": " + t.last + " after " + attempts_text(t.attempts) +
+                      ", giving up at the " + std::to_string(options.retry.deadline.count()) +
+                      " ms deadline");
+    return;
+  }
+  // The first retry says how long the retrying may go on.
+  const std::string bound =
+      t.retries == 1 ? "; will try for up to " + seconds_text(options.retry.deadline) : "";
+  log(what(t) + ": " + t.last + ", retrying in " + std::to_string(wait.count()) + " ms (attempt " +
+      std::to_string(t.attempts + 1) + bound + ")");
+  t.not_before = Clock::now() + wait;
 }
 
-// One logical request: retries transport errors, 429 and 5xx until the
-// deadline. Returns the first response that retrying cannot change.
-Result<Response> ImdsClient::Impl::send(bool put, const std::string& path, std::size_t cap,
-                                        Clock::time_point deadline, int& attempts) {
-  const std::string what = std::string("IMDS ") + (put ? "PUT " : "GET ") + path;
-  std::string last;  // why the previous try failed: the cause the error names
-  for (int retry = 0;; ++retry) {
-    const auto remaining = duration_cast<milliseconds>(deadline - Clock::now());
-    if (remaining.count() <= 0) {
-      // A sleep can overrun the deadline by a little: still name the cause.
-      return error(what + ": " + (last.empty() ? std::string() : last + "; ") +
-                   "no time left before the " + std::to_string(options.retry.deadline.count()) +
-                   " ms deadline after " + attempts_text(attempts));
+// Runs every transfer to its answer or its failure, all at once.
+void ImdsClient::Impl::run(std::vector<Transfer>& transfers, Clock::time_point deadline) {
+  auto settled = [](const Transfer& t) { return t.response.done || t.failure.has_value(); };
+  while (true) {
+    // Start what is due; note when the next waiting retry is.
+    const auto now = Clock::now();
+    bool active = false;
+    Clock::time_point wake = deadline;
+    for (Transfer& t : transfers) {
+      if (settled(t)) {
+        continue;
+      }
+      if (!t.running && now >= deadline) {
+        t.failure =
+            error(what(t) + ": " + (t.last.empty() ? std::string() : t.last + "; ") +
+                  "no time left before the " + std::to_string(options.retry.deadline.count()) +
+                  " ms deadline after " + attempts_text(t.attempts));
+        continue;
+      }
+      if (!t.running && t.not_before <= now) {
+        start(t, deadline);
+      } else if (!t.running) {
+        wake = std::min(wake, t.not_before);
+      }
+      active = active || !settled(t);
     }
-    Response r = perform(put, path, cap, std::min(options.request_timeout, remaining));
-    ++attempts;
-    if (!is_transient(r)) {
-      return r;
+    if (!active) {
+      break;
     }
-    last = describe(r);
-    const milliseconds wait = backoff.delay(retry);
-    // Never sleep past the deadline: if the next try could not start in time,
-    // say so now rather than after a pointless wait.
-    if (Clock::now() + wait >= deadline) {
-      return error(what + ": " + describe(r) + " after " + attempts_text(attempts) +
-                   ", giving up at the " + std::to_string(options.retry.deadline.count()) +
-                   " ms deadline");
+    int running = 0;
+    c->multi_perform(multi, &running);
+    int left = 0;
+    bool finished = false;
+    while (CURLMsg* msg = c->multi_info_read(multi, &left)) {
+      if (msg->msg != CURLMSG_DONE) {
+        continue;
+      }
+      void* owner = nullptr;
+      c->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &owner);
+      finish(*static_cast<Transfer*>(owner), msg->data.result, deadline);
+      finished = true;
     }
-    log(what + ": " + describe(r) + ", retrying in " + std::to_string(wait.count()) +
-        " ms (attempt " + std::to_string(attempts + 1) + ")");
-    std::this_thread::sleep_for(wait);
+    if (finished) {
+      continue;  // a retry may be due now, or everything settled
+    }
+    const long wait_ms = std::clamp<long>(
+        static_cast<long>(duration_cast<milliseconds>(wake - Clock::now()).count()), 0, 1000);
+    if (running > 0) {
+      c->multi_poll(multi, nullptr, 0, static_cast<int>(wait_ms), nullptr);
+    } else if (wait_ms > 0) {
+      std::this_thread::sleep_for(milliseconds(wait_ms));
+    }
+  }
+  for (Transfer& t : transfers) {
+    if (t.easy != nullptr) {
+      c->easy_cleanup(t.easy);
+      t.easy = nullptr;
+    }
+    c->slist_free_all(t.headers);
+    t.headers = nullptr;
   }
 }
 
 Status ImdsClient::Impl::fetch_token(Clock::time_point deadline) {
   token.clear();
-  int attempts = 0;
-  auto sent = send(true, k_token_path, options.max_response_bytes, deadline, attempts);
-  if (!sent) {
-    return sent.error();
+  std::vector<Transfer> one(1);
+  Transfer& t = one.front();
+  t.put = true;
+  t.path = k_token_path;
+  t.cap = options.max_response_bytes;
+  run(one, deadline);
+  if (t.failure) {
+    return *t.failure;
   }
-  const Response& r = *sent;
-  const std::string what = std::string("IMDS PUT ") + k_token_path;
+  const Response& r = t.response;
+  const std::string what = this->what(t);
   if (r.too_large) {
     return error(what + ": response is larger than the " +
                  std::to_string(options.max_response_bytes) + "-byte cap");
   }
   if (r.code != CURLE_OK) {
-    return error(what + ": " + describe(r) + " after " + attempts_text(attempts));
+    return error(what + ": " + describe(r) + " after " + attempts_text(t.attempts));
   }
   if (r.status == 200) {
     std::string body(trim(r.body));
@@ -303,62 +416,105 @@ Status ImdsClient::Impl::fetch_token(Clock::time_point deadline) {
   } else {
     hint = " (IMDSv2 token not available and IMDSv1 fallback is not allowed)";
   }
+  return error(what + ": " + describe(r) + hint + " after " + attempts_text(t.attempts));
+}
+
+// What one read's last try says: its body, none (404) or an error.
+Result<std::optional<std::string>> ImdsClient::Impl::answer(const Transfer& t, int attempts) const {
+  const std::string what = this->what(t);
+  const Response& r = t.response;
+  if (t.failure) {
+    return *t.failure;
+  }
+  if (r.too_large) {
+    return error(what + ": response is larger than the " + std::to_string(t.cap) + "-byte cap");
+  }
+  if (r.code != CURLE_OK) {
+    return error(what + ": " + describe(r) + " after " + attempts_text(attempts));
+  }
+  if (r.status >= 200 && r.status <= 299) {
+    return std::optional<std::string>(r.body);
+  }
+  if (r.status == 404) {
+    return std::optional<std::string>();
+  }
+  if (r.status == 401 && tokenless) {
+    return error(what + ": HTTP 401 without a token (this IMDS requires IMDSv2) after " +
+                 attempts_text(attempts));
+  }
+  if (r.status == 401) {
+    return error(what + ": HTTP 401 even with a fresh token after " + attempts_text(attempts));
+  }
+  std::string hint;
+  if (r.status >= 300 && r.status <= 399) {
+    hint = " (redirects are not followed)";
+  }
   return error(what + ": " + describe(r) + hint + " after " + attempts_text(attempts));
 }
 
-Result<std::optional<std::string>> ImdsClient::Impl::get(const std::string& path) {
+// GETs of `paths` at once, results in the same order. A 401 (the token
+// expired or IMDS restarted) gets one fresh token and one more round for
+// the reads that had it; a second 401 is an error.
+std::vector<Result<std::optional<std::string>>> ImdsClient::Impl::get_many(
+    const std::vector<std::string>& paths, Clock::time_point deadline) {
+  using Answer = Result<std::optional<std::string>>;
+  std::vector<Answer> results(paths.size(), Answer(error("")));
+  auto fail_all = [&](const Error& e) {
+    for (auto& result : results) {
+      result = e;
+    }
+    return results;
+  };
+  if (c == nullptr || multi == nullptr) {
+    return fail_all(error("IMDS: " + load_error));
+  }
   if (!tokenless && token.empty()) {
-    if (Status s = fetch_token(Clock::now() + options.retry.deadline); !s) {
-      return s.error();
+    if (Status s = fetch_token(deadline); !s) {
+      return fail_all(s.error());
     }
   }
-  const std::size_t cap =
-      path == k_user_data_path ? options.max_user_data_bytes : options.max_response_bytes;
-  const std::string what = "IMDS GET " + path;
-  const Clock::time_point deadline = Clock::now() + options.retry.deadline;
-  int attempts = 0;
-  bool refreshed = false;
-  while (true) {
-    auto sent = send(false, path, cap, deadline, attempts);
-    if (!sent) {
-      return sent.error();
-    }
-    Response& r = *sent;
-    if (r.too_large) {
-      return error(what + ": response is larger than the " + std::to_string(cap) + "-byte cap");
-    }
-    if (r.code != CURLE_OK) {
-      return error(what + ": " + describe(r) + " after " + attempts_text(attempts));
-    }
-    if (r.status >= 200 && r.status <= 299) {
-      return std::optional<std::string>(std::move(r.body));
-    }
-    if (r.status == 404) {
-      return std::optional<std::string>();
-    }
-    if (r.status == 401 && tokenless) {
-      return error(what + ": HTTP 401 without a token (this IMDS requires IMDSv2) after " +
-                   attempts_text(attempts));
-    }
-    if (r.status == 401 && !refreshed) {
-      // Tokens expire (TTL) or die with a restarted IMDS; one fresh token is
-      // worth a try, a second 401 means something else is wrong.
-      log("IMDS token rejected (401), fetching a new one");
-      refreshed = true;
-      if (Status s = fetch_token(deadline); !s) {
-        return error(what + ": token rejected (401) and no new one: " + s.error().message);
-      }
-      continue;
-    }
-    if (r.status == 401) {
-      return error(what + ": HTTP 401 even with a fresh token after " + attempts_text(attempts));
-    }
-    std::string hint;
-    if (r.status >= 300 && r.status <= 399) {
-      hint = " (redirects are not followed)";
-    }
-    return error(what + ": " + describe(r) + hint + " after " + attempts_text(attempts));
+  auto make = [&](const std::string& path) {
+    Transfer t;
+    t.path = path;
+    t.cap = path == k_user_data_path ? options.max_user_data_bytes : options.max_response_bytes;
+    return t;
+  };
+  std::vector<Transfer> transfers;
+  for (const std::string& path : paths) {
+    transfers.push_back(make(path));
   }
+  run(transfers, deadline);
+  std::vector<std::size_t> rejected;
+  for (std::size_t i = 0; i < transfers.size(); ++i) {
+    const Transfer& t = transfers[i];
+    if (!t.failure && t.response.code == CURLE_OK && t.response.status == 401 && !tokenless) {
+      rejected.push_back(i);
+    } else {
+      results[i] = answer(t, t.attempts);
+    }
+  }
+  if (rejected.empty()) {
+    return results;
+  }
+  // Tokens expire (TTL) or die with a restarted IMDS; one fresh token is
+  // worth a try, a second 401 means something else is wrong.
+  log("IMDS token rejected (401), fetching a new one");
+  if (Status s = fetch_token(deadline); !s) {
+    for (std::size_t i : rejected) {
+      results[i] =
+          error(what(transfers[i]) + ": token rejected (401) and no new one: " + s.error().message);
+    }
+    return results;
+  }
+  std::vector<Transfer> again;
+  for (std::size_t i : rejected) {
+    again.push_back(make(paths[i]));
+  }
+  run(again, deadline);
+  for (std::size_t k = 0; k < rejected.size(); ++k) {
+    results[rejected[k]] = answer(again[k], transfers[rejected[k]].attempts + again[k].attempts);
+  }
+  return results;
 }
 
 ImdsClient::ImdsClient(ImdsOptions options) : m_impl(std::make_unique<Impl>(std::move(options))) {}
@@ -366,18 +522,41 @@ ImdsClient::ImdsClient(ImdsOptions options) : m_impl(std::make_unique<Impl>(std:
 ImdsClient::~ImdsClient() = default;
 
 Result<std::optional<std::string>> ImdsClient::get(const std::string& path) {
-  return m_impl->get(path);
+  auto results = m_impl->get_many({path}, Clock::now() + m_impl->options.retry.deadline);
+  return std::move(results.front());
 }
 
 int ImdsClient::request_count() const {
   return m_impl->requests;
 }
 
+const std::vector<std::string>& ImdsClient::warnings() const {
+  return m_impl->warnings;
+}
+
+// Three rounds, under one deadline for the whole fetch: the token; then the
+// identity document, the hostname, the two listings and the user data at
+// once; then every key and every mapping entry at once. A read that is
+// optional (all but the identity document and the user data) and fails
+// leaves its field empty with a warning rather than failing the fetch.
 Result<SourceData> ImdsClient::fetch_all() {
+  Impl& m = *m_impl;
+  const Clock::time_point deadline = Clock::now() + m.options.retry.deadline;
   SourceData out;
   Metadata& md = out.metadata;
+  auto optional = [&](Result<std::optional<std::string>>& r) -> std::optional<std::string> {
+    if (!r) {
+      m.warnings.push_back(r.error().message + "; going on without it");
+      m.log(m.warnings.back());
+      return std::nullopt;
+    }
+    return std::move(*r);
+  };
 
-  auto document = get(k_identity_path);
+  const std::vector<std::string> first = {k_identity_path, k_hostname_path, k_public_keys_path,
+                                          k_bdm_path, k_user_data_path};
+  auto round = m.get_many(first, deadline);
+  auto& document = round[0];
   if (!document) {
     return document.error();
   }
@@ -388,64 +567,57 @@ Result<SourceData> ImdsClient::fetch_all() {
   if (Status s = apply_identity_document(**document, md); !s) {
     return error(std::string("IMDS ") + s.error().message);
   }
-
-  auto hostname = get(k_hostname_path);
-  if (!hostname) {
-    return hostname.error();
+  // User data is not optional: running without it would run the wrong
+  // configuration, so a failed read fails the fetch (404 is "none").
+  if (!round[4]) {
+    return round[4].error();
   }
-  md.local_hostname = hostname->has_value() ? std::string(trim(**hostname)) : "";
+  out.user_data = std::move(*round[4]);
+  auto hostname = optional(round[1]);
+  md.local_hostname = hostname ? std::string(trim(*hostname)) : "";
 
-  auto keys = get(k_public_keys_path);
-  if (!keys) {
-    return keys.error();
-  }
-  if (keys->has_value()) {
-    // Entries are "N=key-name"; the key itself is one level down. Fetching
-    // N/openssh-key directly saves listing N/ for every key.
-    for (const std::string& entry : listing_entries(**keys)) {
+  // Keys are listed "N=key-name"; the key itself is one level down. Fetching
+  // N/openssh-key directly saves listing N/ for every key.
+  std::vector<std::string> leaves;
+  std::size_t key_count = 0;
+  if (auto keys = optional(round[2])) {
+    for (const std::string& entry : listing_entries(*keys)) {
       const std::string index = entry.substr(0, entry.find_first_of("=/"));
       if (!all_digits(index)) {
-        m_impl->log(std::string("IMDS GET ") + k_public_keys_path + ": ignoring entry \"" + entry +
-                    "\"");
+        m.log(std::string("IMDS GET ") + k_public_keys_path + ": ignoring entry \"" + entry + "\"");
         continue;
       }
-      auto key = get(std::string(k_public_keys_path) + index + "/openssh-key");
-      if (!key) {
-        return key.error();
-      }
-      if (key->has_value()) {
-        std::string line(trim(**key));
-        if (!line.empty()) {
-          md.public_keys.push_back(std::move(line));
-        }
-      }
+      leaves.push_back(std::string(k_public_keys_path) + index + "/openssh-key");
     }
   }
-
-  auto devices = get(k_bdm_path);
-  if (!devices) {
-    return devices.error();
-  }
-  if (devices->has_value()) {
-    for (const std::string& name : listing_entries(**devices)) {
+  key_count = leaves.size();
+  std::vector<std::string> device_names;
+  if (auto devices = optional(round[3])) {
+    for (const std::string& name : listing_entries(*devices)) {
       if (name.back() == '/') {
         continue;  // no sub-directories in a real mapping; do not crawl one
       }
-      auto device = get(std::string(k_bdm_path) + name);
-      if (!device) {
-        return device.error();
+      device_names.push_back(name);
+      leaves.push_back(std::string(k_bdm_path) + name);
+    }
+  }
+  if (!leaves.empty()) {
+    auto answers = m.get_many(leaves, deadline);
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+      auto body = optional(answers[i]);
+      if (!body) {
+        continue;
       }
-      if (device->has_value()) {
-        md.block_device_mapping[name] = std::string(trim(**device));
+      std::string value(trim(*body));
+      if (i < key_count) {
+        if (!value.empty()) {
+          md.public_keys.push_back(std::move(value));
+        }
+      } else {
+        md.block_device_mapping[device_names[i - key_count]] = std::move(value);
       }
     }
   }
-
-  auto user_data = get(k_user_data_path);
-  if (!user_data) {
-    return user_data.error();
-  }
-  out.user_data = std::move(*user_data);
   md.source = "imds";
   return out;
 }

@@ -1,5 +1,6 @@
-// IMDSv2 client on libcurl. One token per run, refreshed on 401; retries with
-// backoff under a deadline; never follows redirects nor proxies; never logs
+// IMDSv2 client on libcurl's multi interface: the requests of a round go out
+// together over a few keep-alive connections. One token per run, refreshed
+// on 401; retries with backoff under a deadline; never follows redirects nor proxies; never logs
 // the token.
 #pragma once
 
@@ -8,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/core/metadata.h"
 #include "agent/core/result.h"
@@ -36,11 +38,16 @@ class ImdsClient {
   /// GET /latest/<path>. nullopt on 404. Errors name the path.
   Result<std::optional<std::string>> get(const std::string& path);
 
-  /// The fixed, small set of reads amiboot needs (about ten requests).
+  /// The reads amiboot needs, in three rounds (token; identity document,
+  /// hostname, key and mapping listings, user data; each key and mapping
+  /// entry) under one overall deadline (options.retry.deadline).
   Result<SourceData> fetch_all();
 
   /// Requests sent so far (token PUTs included), for the bench and tests.
   int request_count() const;
+
+  /// Optional reads that failed in fetch_all() (their fields left empty).
+  const std::vector<std::string>& warnings() const;
 
  private:
   struct Impl;

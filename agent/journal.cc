@@ -1,5 +1,6 @@
 #include "agent/journal.h"
 
+#include <sys/uio.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -8,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include <systemd/sd-journal.h>
+#include "agent/libsystemd.h"
 
 namespace amiboot {
 
@@ -28,9 +29,33 @@ bool journal_available() {
   return available;
 }
 
+namespace {
+
+// The journal's library, when there is a journal to write to; without it
+// (libsystemd missing) entries go to stderr, after one line saying why.
+const Libsystemd* journal_library() {
+  if (!journal_available()) {
+    return nullptr;
+  }
+  static const Libsystemd* const k_library = [] {
+    auto lib = libsystemd();
+    if (!lib) {
+      std::string line =
+          "amiboot: warning: " + lib.error().message + "; journal entries go to stderr\n";
+      (void)!write(STDERR_FILENO, line.data(), line.size());
+      return static_cast<const Libsystemd*>(nullptr);
+    }
+    return *lib;
+  }();
+  return k_library;
+}
+
+}  // namespace
+
 void journal_send(int priority, std::string_view identifier, std::string_view message,
                   const JournalFields& fields) {
-  if (!journal_available()) {
+  const Libsystemd* systemd = journal_library();
+  if (systemd == nullptr) {
     std::string line(identifier);
     auto module = fields.find("AMIBOOT_MODULE");
     if (module != fields.end()) {
@@ -55,7 +80,7 @@ void journal_send(int priority, std::string_view identifier, std::string_view me
   for (auto& e : entries) {
     iov.push_back(iovec{e.data(), e.size()});
   }
-  sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
+  systemd->journal_sendv(iov.data(), static_cast<int>(iov.size()));
 }
 
 }  // namespace amiboot

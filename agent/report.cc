@@ -4,11 +4,12 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <ctime>
 #include <sstream>
 
-#include <systemd/sd-daemon.h>
-
+#include "agent/journal.h"
+#include "agent/libsystemd.h"
 #include "agent/state.h"
 
 namespace amiboot {
@@ -207,9 +208,21 @@ void Reporter::end_stage(const std::string& overall, bool ready, bool last) {
 }
 
 void Reporter::notify(const std::string& state) {
-  if (!m_dry_run) {
-    sd_notify(0, state.c_str());
+  // Without NOTIFY_SOCKET sd_notify does nothing: then libsystemd is not
+  // even loaded (a run from a shell, a test).
+  if (m_dry_run || std::getenv("NOTIFY_SOCKET") == nullptr) {
+    return;
   }
+  auto systemd = libsystemd();
+  if (!systemd) {
+    if (!m_notify_error_shown) {
+      m_notify_error_shown = true;
+      journal_send(LOG_ERR, "amiboot",
+                   "cannot tell systemd the run's state: " + systemd.error().message);
+    }
+    return;
+  }
+  (*systemd)->notify(0, state.c_str());
 }
 
 void Reporter::write_status() {

@@ -63,6 +63,7 @@ class Reporter {
   std::chrono::steady_clock::time_point m_stage_start;
   System& m_system;
   bool m_dry_run;
+  bool m_notify_error_shown = false;
   bool m_failed = false;
 };
 

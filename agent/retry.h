@@ -11,7 +11,8 @@ struct RetryPolicy {
   std::chrono::milliseconds initial{100};
   std::chrono::milliseconds cap{2000};
   double factor = 2.0;
-  /// Overall deadline for one logical fetch (token or path), all tries included.
+  /// Overall deadline, all tries included: of the whole metadata fetch
+  /// (ImdsClient::fetch_all), or of one ImdsClient::get.
   std::chrono::milliseconds deadline{120000};
 };
 

@@ -103,6 +103,7 @@ class Runner {
   bool m_reboot_required = false;                  // package_reboot_if_required, and one is needed
   std::optional<ChangePowerState> m_power_change;  // power_state, made after the final stage
   int m_imds_requests = 0;
+  double m_imds_ms = 0;  // the whole metadata fetch, token to last leaf
   nlohmann::json m_plan = nlohmann::json::array();
 };
 
@@ -147,7 +148,11 @@ bool Runner::acquire_source() {
   auto log = [this](const std::string& line) {
     journal_send(LOG_NOTICE, "amiboot", line, m_report.fields("source"));
   };
+  const auto fetch_started = std::chrono::steady_clock::now();
   auto fetched = fetch_imds(url, m_settings, deadline, log);
+  m_imds_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - fetch_started)
+          .count();
   if (!fetched) {
     m_report.error("metadata: " + fetched.error().message);
     if (!on_ec2) {
@@ -158,6 +163,9 @@ bool Runner::acquire_source() {
   journal_send(LOG_INFO, "amiboot",
                "metadata from " + url + " in " + std::to_string(fetched->requests) + " requests",
                m_report.fields("source"));
+  for (const std::string& warning : fetched->warnings) {
+    m_report.warning("metadata: " + warning);
+  }
   m_source = std::move(fetched->data);
   m_imds_requests = fetched->requests;
   return true;
@@ -348,7 +356,8 @@ bool Runner::final_stage() {
 // (JobTimeoutSec=, JobTimeoutAction=). Without systemd-run, or when it
 // fails, shutdown runs directly: the status is written either way.
 bool Runner::change_power() {
-  ExecContext ctx{m_system, m_source.metadata.instance_id, m_report.fields("power_state")};
+  ExecContext ctx{m_system, m_source.metadata.instance_id, m_report.fields("power_state"),
+                  m_settings.http_retry_deadline};
   auto changed = change_power_state(*m_power_change, ctx);
   if (!changed) {
     // The stage stays done; the error is listed in status.json and the run exits 1.
@@ -460,7 +469,7 @@ void Runner::run_modules(Stage stage) {
       record.result = plan_errors.empty() ? "planned" : "failed";
       record.errors = plan_errors;
     } else {
-      ExecContext ctx{m_system, id, m_report.fields(record.name)};
+      ExecContext ctx{m_system, id, m_report.fields(record.name), m_settings.http_retry_deadline};
       ExecOutcome outcome;
       try {
         outcome = execute(plan.actions, ctx);
@@ -520,6 +529,7 @@ void Runner::record_history(const std::string& stage) {
   record["cpu_ms"] = ms(self.ru_utime) + ms(self.ru_stime);
   record["max_rss_kb"] = self.ru_maxrss;
   record["imds_requests"] = m_imds_requests;
+  record["imds_ms"] = m_imds_ms;
   std::string name =
       timestamp(m_system, "%Y%m%dT%H%M%SZ") + "-" + std::to_string(getpid()) + "-" + stage;
   (void)m_state.record_boot(name, record);

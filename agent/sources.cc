@@ -97,7 +97,7 @@ Result<ImdsFetch> fetch_imds(const std::string& url, const Settings& settings,
   if (!data) {
     return data.error();
   }
-  return ImdsFetch{std::move(*data), client.request_count()};
+  return ImdsFetch{std::move(*data), client.request_count(), client.warnings()};
 }
 
 }  // namespace amiboot

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "agent/core/metadata.h"
 #include "agent/core/result.h"
@@ -24,6 +25,7 @@ bool looks_like_ec2(const System& system);
 struct ImdsFetch {
   SourceData data;
   int requests = 0;
+  std::vector<std::string> warnings;  // optional reads that failed
 };
 
 /// Fetches from IMDS with the image's settings. `log` gets retry notes.

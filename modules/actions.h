@@ -188,6 +188,9 @@ struct ManagePackages {
   bool reboot_if_required = false;
   int lock_timeout_seconds = 300;  // how long the manager itself waits for its lock
   int attempts = 5;                // tries of one command on transient failures
+  /// No retry starts later than this after the first command: the whole
+  /// conversation's retries, bounded in time as well as in count.
+  int retry_deadline_seconds = 300;
   std::string label = "packages";
   bool operator==(const ManagePackages&) const = default;
 };

@@ -57,12 +57,28 @@ PackageOutcome run_packages(const ManagePackages& p, PackageCommands& commands) 
       commands.log(LOG_WARNING, p.label + ": " + note);
     }
   };
+  // Retries are bounded in count (attempts) and in time: none starts later
+  // than the deadline after the first command, which the first retry says.
+  const auto started = commands.now();
+  const std::chrono::seconds deadline(p.retry_deadline_seconds);
+  bool deadline_told = false;
   while (auto command = session.next()) {
     if (command->retry > 0) {
       auto delay = commands.backoff(command->retry);
-      commands.log(LOG_INFO, p.label + ": try " + std::to_string(command->retry + 1) + " of " +
-                                 std::to_string(p.attempts) + " in " +
-                                 std::to_string(delay.count()) + " ms");
+      if (commands.now() + delay > started + deadline) {
+        session.give_up("no more tries: the " + std::to_string(deadline.count()) +
+                        " s retry deadline would pass");
+        notes();
+        continue;
+      }
+      std::string line = p.label + ": try " + std::to_string(command->retry + 1) + " of " +
+                         std::to_string(p.attempts) + " in " + std::to_string(delay.count()) +
+                         " ms";
+      if (!deadline_told) {
+        deadline_told = true;
+        line += " (will try for up to " + std::to_string(deadline.count()) + " s)";
+      }
+      commands.log(LOG_INFO, line);
       commands.sleep_for(delay);
     }
     commands.log(LOG_INFO, p.label + ": running " + quote_argv(command->argv));

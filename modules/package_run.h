@@ -33,6 +33,8 @@ class PackageCommands {
   /// The delay before retry number `retry` (1 for the first retry).
   virtual std::chrono::milliseconds backoff(int retry) = 0;
   virtual void sleep_for(std::chrono::milliseconds delay) = 0;
+  /// The clock that bounds the retries (ManagePackages::retry_deadline_seconds).
+  virtual std::chrono::system_clock::time_point now() = 0;
   /// One journal line (syslog priority).
   virtual void log(int priority, const std::string& line) = 0;
 };

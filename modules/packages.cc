@@ -37,6 +37,8 @@ std::string label(const PackageSpec& spec) {
 
 }  // namespace
 
+// Image settings: `amiboot: {packages: {lock_timeout_seconds: N, attempts: N,
+// retry_deadline_seconds: N}}`.
 void decode_package_settings(const Value& config, ManagePackages& action, Diagnostics& out) {
   const Value* settings = config.get(kAmibootKey);
   const Value* packages = settings != nullptr ? settings->get("packages") : nullptr;
@@ -44,7 +46,8 @@ void decode_package_settings(const Value& config, ManagePackages& action, Diagno
   if (packages == nullptr || d.map(*packages, "amiboot.packages") == nullptr) {
     return;
   }
-  d.unknown_keys(*packages, "amiboot.packages", {"lock_timeout_seconds", "attempts"});
+  d.unknown_keys(*packages, "amiboot.packages",
+                 {"lock_timeout_seconds", "attempts", "retry_deadline_seconds"});
   auto number = [&](const char* key, int low, int high, int& field) {
     const Value* v = packages->get(key);
     if (v == nullptr) {
@@ -63,6 +66,7 @@ void decode_package_settings(const Value& config, ManagePackages& action, Diagno
   };
   number("lock_timeout_seconds", 0, 3600, action.lock_timeout_seconds);
   number("attempts", 1, 20, action.attempts);
+  number("retry_deadline_seconds", 0, 86400, action.retry_deadline_seconds);
 }
 
 namespace {
@@ -370,6 +374,7 @@ void PackageSession::record(int exit_code, std::string_view output) {
   if (failure.kind == PackageFailure::Kind::Transient) {
     if (m_retry + 1 < m_request.attempts) {
       ++m_retry;
+      m_last_status = status;
       m_notes.push_back(what(current) + " failed, will try again (" + status + ")");
       return;
     }
@@ -400,6 +405,15 @@ void PackageSession::record(int exit_code, std::string_view output) {
     default:
       return install_each(current, status);
   }
+}
+
+void PackageSession::give_up(const std::string& why) {
+  if (m_queue.empty() || m_retry == 0) {
+    return;
+  }
+  m_errors.push_back(what(m_queue.front()) + " failed after " + std::to_string(m_retry) +
+                     (m_retry == 1 ? " try" : " tries") + ", " + why + " (" + m_last_status + ")");
+  finish_step();
 }
 
 bool PackageSession::is(const PackageSpec& spec, const std::string& printed) const {

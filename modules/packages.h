@@ -65,6 +65,9 @@ class PackageSession {
   std::optional<PackageCommand> next() const;
   /// The outcome of the command next() returned.
   void record(int exit_code, std::string_view output);
+  /// The retry next() returned will not run (its deadline): the step fails
+  /// with `why` and the session moves on.
+  void give_up(const std::string& why);
 
   /// Why the session did what it did, for the journal (taken once).
   std::vector<std::string> take_notes();
@@ -90,6 +93,7 @@ class PackageSession {
   ManagePackages m_request;
   std::deque<Pending> m_queue;
   int m_retry = 0;
+  std::string m_last_status;  // the transient failure being retried
   bool m_updated = false;
   bool m_changed = false;
   std::vector<std::string> m_notes;

@@ -10,10 +10,23 @@ Settings decode_settings(const Value& image_config, Diagnostics& out) {
     return s;
   }
   d.unknown_keys(*root, "amiboot",
-                 {"imds", "off_ec2_deadline_seconds", "volumes", "firewall", "packages"});
+                 {"imds", "off_ec2_deadline_seconds", "volumes", "firewall", "packages", "http"});
   if (const Value* v = root->get("off_ec2_deadline_seconds")) {
     if (auto n = d.integer(*v, "amiboot.off_ec2_deadline_seconds")) {
       s.off_ec2_deadline = std::chrono::seconds(*n);
+    }
+  }
+  if (const Value* http = root->get("http"); http != nullptr && d.map(*http, "amiboot.http")) {
+    d.unknown_keys(*http, "amiboot.http", {"retry_deadline_seconds"});
+    if (const Value* v = http->get("retry_deadline_seconds")) {
+      if (auto n = d.integer(*v, "amiboot.http.retry_deadline_seconds")) {
+        if (*n < 0 || *n > 86400) {
+          d.error(*v, "amiboot.http.retry_deadline_seconds",
+                  "expected 0 to 86400, got " + std::to_string(*n));
+        } else {
+          s.http_retry_deadline = std::chrono::seconds(*n);
+        }
+      }
     }
   }
   const Value* imds = root->get("imds");

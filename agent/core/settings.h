@@ -15,6 +15,9 @@ struct Settings {
   /// Off EC2 (no Amazon DMI data) amiboot gives up after this instead.
   std::chrono::milliseconds off_ec2_deadline{3000};
   bool allow_imdsv1 = false;
+  /// Readiness callbacks and write_files sources: no retry starts later
+  /// than this after the first try (`http: {retry_deadline_seconds}`).
+  std::chrono::seconds http_retry_deadline{90};
 };
 
 /// Decodes `amiboot:` from the merged image config; errors go to `out` and

@@ -107,19 +107,23 @@ TEST(ImdsClient, FetchAllUsesOneTokenAndOnlyTheNeededPaths) {
   EXPECT_EQ(imds.token_request_count(), 1);
   EXPECT_EQ(imds.issued_tokens().size(), 1u);
   // Reads without a valid token get 401 from the fake (IMDSv1 is off), so a
-  // 200 on every read proves each one carried the token; the exact list
-  // proves there is no crawling.
-  EXPECT_EQ(imds.request_log(), (std::vector<std::string>{
-                                    "PUT /latest/api/token 200",
-                                    "GET /latest/dynamic/instance-identity/document 200",
-                                    "GET /latest/meta-data/local-hostname 200",
-                                    "GET /latest/meta-data/public-keys/ 200",
-                                    "GET /latest/meta-data/public-keys/0/openssh-key 200",
-                                    "GET /latest/meta-data/block-device-mapping/ 200",
-                                    "GET /latest/meta-data/block-device-mapping/ami 200",
-                                    "GET /latest/meta-data/block-device-mapping/root 200",
-                                    "GET /latest/user-data 404",
-                                }));
+  // 200 on every read proves each one carried the token; the exact lists
+  // prove there is no crawling. Within a round the requests are concurrent,
+  // so the server sees them in any order: each round is compared as a set.
+  const auto log = imds.request_log();
+  ASSERT_EQ(log.size(), 9u) << ::testing::PrintToString(log);
+  EXPECT_EQ(log[0], "PUT /latest/api/token 200");
+  EXPECT_THAT(std::vector<std::string>(log.begin() + 1, log.begin() + 6),
+              ::testing::UnorderedElementsAre("GET /latest/dynamic/instance-identity/document 200",
+                                              "GET /latest/meta-data/local-hostname 200",
+                                              "GET /latest/meta-data/public-keys/ 200",
+                                              "GET /latest/meta-data/block-device-mapping/ 200",
+                                              "GET /latest/user-data 404"));
+  EXPECT_THAT(
+      std::vector<std::string>(log.begin() + 6, log.end()),
+      ::testing::UnorderedElementsAre("GET /latest/meta-data/public-keys/0/openssh-key 200",
+                                      "GET /latest/meta-data/block-device-mapping/ami 200",
+                                      "GET /latest/meta-data/block-device-mapping/root 200"));
   EXPECT_LE(client.request_count(), 10);
   EXPECT_EQ(client.request_count(), imds.request_count());
 }
@@ -139,12 +143,105 @@ TEST(ImdsClient, ExpiredTokenIsReplacedOnceAndTheRunCompletes) {
   EXPECT_EQ(data->metadata.instance_id, "i-0123456789abcdef0");
 
   EXPECT_EQ(imds.token_request_count(), 2);
+  // The five reads of the second round went out together with the old
+  // token: each got one 401, and one new token served all five again.
   const auto log = imds.request_log();
   EXPECT_EQ(std::count_if(log.begin(), log.end(),
                           [](const std::string& l) { return l.ends_with(" 401"); }),
+            5);
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), "IMDS token rejected (401), fetching a new one"),
             1);
   EXPECT_THAT(lines, ::testing::Contains("IMDS token rejected (401), fetching a new one"));
   EXPECT_EQ(client.request_count(), imds.request_count());
+}
+
+// Three round trips however many keys and volumes: the token, then every
+// independent read at once, then every leaf at once. With each response
+// delayed, the requests of a round are all in flight together (the fake
+// counts them), and each round is complete before the next starts.
+TEST(ImdsClient, MetadataComesInThreeRounds) {
+  FakeImds imds;
+  imds.set("meta-data/public-keys/1=second/openssh-key", "ssh-ed25519 AAAASECOND second\n");
+  for (const char* name : {"ebs1", "ebs2", "ephemeral0", "ephemeral1"}) {
+    imds.set(std::string("meta-data/block-device-mapping/") + name, std::string("sd") + name[3]);
+  }
+  imds.set_latency(30);
+  ImdsClient client(fast_options(imds));
+
+  auto data = client.fetch_all();
+  ASSERT_TRUE(data.ok()) << data.error().message;
+  EXPECT_EQ(data->metadata.public_keys,
+            (std::vector<std::string>{k_default_key, "ssh-ed25519 AAAASECOND second"}));
+  EXPECT_EQ(data->metadata.block_device_mapping.size(), 6u);
+
+  const auto log = imds.request_log();
+  ASSERT_EQ(log.size(), 1u + 5u + 8u) << ::testing::PrintToString(log);
+  EXPECT_EQ(log[0], "PUT /latest/api/token 200");
+  for (std::size_t i = 1; i < 6; ++i) {
+    EXPECT_THAT(log[i],
+                ::testing::Not(AnyOf(HasSubstr("openssh-key"), HasSubstr("block-device-mapping/e"),
+                                     HasSubstr("block-device-mapping/r"),
+                                     HasSubstr("block-device-mapping/a"))))
+        << "a leaf before its listing's round ended: " << ::testing::PrintToString(log);
+  }
+  for (std::size_t i = 6; i < log.size(); ++i) {
+    EXPECT_THAT(log[i], AnyOf(HasSubstr("openssh-key"), HasSubstr("block-device-mapping/")));
+    EXPECT_THAT(log[i], ::testing::Not(::testing::EndsWith("block-device-mapping/ 200")));
+  }
+  EXPECT_EQ(imds.max_in_flight(), 8);  // the third round: 2 keys and 6 entries at once
+  EXPECT_EQ(client.request_count(), 14);
+}
+
+// One deadline for the whole fetch (issue 18): reads that keep failing in
+// the same round share it instead of each having its own.
+TEST(ImdsClient, OneDeadlineForTheWholeFetch) {
+  FakeImds imds;
+  for (const char* path :
+       {"meta-data/local-hostname", "meta-data/public-keys/", "meta-data/block-device-mapping/"}) {
+    imds.fail_next(path, 503, 1000000);
+  }
+  std::vector<std::string> lines;
+  ImdsOptions options = fast_options(imds, &lines);
+  options.retry.deadline = seconds{2};
+  ImdsClient client(options);
+
+  const auto start = Clock::now();
+  auto data = client.fetch_all();
+  const double elapsed = seconds_since(start);
+  // Three reads of 2 s each, one after another, would take 6 s.
+  EXPECT_LT(elapsed, 4.5);
+  ASSERT_TRUE(data.ok()) << data.error().message;
+  EXPECT_EQ(data->metadata.instance_id, "i-0123456789abcdef0");
+  EXPECT_EQ(client.warnings().size(), 3u) << ::testing::PrintToString(client.warnings());
+}
+
+// An optional read that fails keeps what the others fetched, with a warning
+// naming it; user data is not optional.
+TEST(ImdsClient, AFailedOptionalReadKeepsTheRest) {
+  FakeImds imds;
+  imds.fail_next("meta-data/public-keys/", 400, 1);
+  imds.fail_next("meta-data/block-device-mapping/root", 400, 1);
+  std::vector<std::string> lines;
+  ImdsClient client(fast_options(imds, &lines));
+
+  auto data = client.fetch_all();
+  ASSERT_TRUE(data.ok()) << data.error().message;
+  EXPECT_TRUE(data->metadata.public_keys.empty());
+  EXPECT_EQ(data->metadata.block_device_mapping,
+            (std::map<std::string, std::string>{{"ami", "xvda"}}));
+  EXPECT_EQ(data->metadata.local_hostname, "ip-10-0-0-12.ec2.internal");
+  ASSERT_EQ(client.warnings().size(), 2u);
+  EXPECT_THAT(client.warnings()[0], AllOf(HasSubstr("meta-data/public-keys/"),
+                                          HasSubstr("HTTP 400"), HasSubstr("going on without it")));
+  EXPECT_THAT(client.warnings()[1], HasSubstr("meta-data/block-device-mapping/root"));
+
+  FakeImds broken;
+  broken.set_user_data("#cloud-config\n");
+  broken.fail_next("user-data", 400, 1);
+  ImdsClient second(fast_options(broken));
+  auto failed = second.fetch_all();
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(failed.error().message, AllOf(HasSubstr("user-data"), HasSubstr("HTTP 400")));
 }
 
 TEST(ImdsClient, TokenRefusedWith403StopsAtOnce) {
@@ -206,6 +303,8 @@ TEST(ImdsClient, Retries503ThenSucceeds) {
   EXPECT_EQ(count_prefix(log, "GET /latest/meta-data/local-hostname "), 4);
   EXPECT_EQ(count_prefix(lines, "IMDS GET meta-data/local-hostname: HTTP 503, retrying in "), 3);
   EXPECT_THAT(lines.back(), HasSubstr("(attempt 4)"));
+  // The first retry says how long retrying may go on: the whole fetch's deadline.
+  EXPECT_THAT(lines.front(), HasSubstr("(attempt 2; will try for up to 10 s)"));
 }
 
 TEST(ImdsClient, RetriesThrottlingAndServerErrorsOnTheToken) {

@@ -220,6 +220,37 @@ TEST_F(PackagesAgent, ALockHeldForThreeSecondsIsRetriedWhenAptDoesNotWait) {
   EXPECT_NE(r.err.find("failed, will try again"), std::string::npos) << r.err;
 }
 
+// A package manager that always fails: the root's dpkg lock is held for the
+// whole run and apt-get does not wait for it. 20 tries with the backoff
+// (2 s doubling to 30 s) would take minutes; the retry deadline stops them.
+TEST_F(PackagesAgent, AManagerThatAlwaysFailsStopsAtTheRetryDeadline) {
+  write_file(root + "/etc/amiboot/amiboot.yaml",
+             "amiboot:\n  packages:\n    lock_timeout_seconds: 0\n    attempts: 20\n"
+             "    retry_deadline_seconds: 8\n");
+  user_data("package_update: true\npackages: [amiboot-test-a]\n");
+  int fd = open((root + "/var/lib/dpkg/lock-frontend").c_str(), O_RDWR | O_CREAT, 0640);
+  ASSERT_GE(fd, 0);
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  ASSERT_EQ(fcntl(fd, F_SETLK, &lock), 0);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run_agent();
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  close(fd);
+
+  auto m = packages_module();
+  ASSERT_FALSE(m.is_null()) << r.err;
+  EXPECT_EQ(m["result"], "failed") << m.dump(2) << r.err;
+  EXPECT_EQ(installed("amiboot-test-a"), "");
+  EXPECT_NE(r.err.find("(will try for up to 8 s)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the 8 s retry deadline would pass"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Could not get lock"), std::string::npos) << r.err;
+  // The deadline bounds when the last retry starts; that try and the
+  // agent's own start and end come on top.
+  EXPECT_LT(elapsed, std::chrono::seconds(40)) << r.err;
+}
+
 TEST_F(PackagesAgent, ARebootRequiredByAPackageIsReportedAndNotDoneUnderRoot) {
   user_data("packages: [amiboot-test-reboot]\npackage_reboot_if_required: true\n");
   auto r = run_agent();

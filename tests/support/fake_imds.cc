@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -102,6 +103,10 @@ struct FakeImds::Impl {
   std::vector<std::string> log;
   int requests = 0;
   int token_requests = 0;
+  // Outside the mutex: a response's latency is slept without holding it.
+  std::atomic<int> latency_ms{0};
+  std::atomic<int> in_flight{0};
+  std::atomic<int> max_in_flight{0};
 
   std::unique_ptr<httplib::Server> server;
   std::thread thread;
@@ -175,6 +180,17 @@ std::optional<std::string> FakeImds::Impl::listing(const std::string& dir) const
 void FakeImds::Impl::handle(const httplib::Request& req, httplib::Response& res) {
   const std::string prefix = "/latest/";
   const std::string key = req.path.rfind(prefix, 0) == 0 ? req.path.substr(prefix.size()) : "";
+  const int now_in_flight = ++in_flight;
+  int seen = max_in_flight.load();
+  while (now_in_flight > seen && !max_in_flight.compare_exchange_weak(seen, now_in_flight)) {
+  }
+  if (const int latency = latency_ms.load(); latency > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(latency));
+  }
+  struct Leave {
+    std::atomic<int>& count;
+    ~Leave() { --count; }
+  } leave{in_flight};
   std::lock_guard<std::mutex> lock(mu);
   ++requests;
   const bool token_path = key == "api/token";
@@ -314,6 +330,9 @@ void FakeImds::start() {
     impl->handle(req, res);
     return httplib::Server::HandlerResponse::Handled;
   });
+  // Each open keep-alive connection holds a worker: room for a client's
+  // concurrent connections (amiboot's IMDS client opens up to 8).
+  server->new_task_queue = [] { return new httplib::ThreadPool(32); };
   // Keeps stop() quick when a client leaves a keep-alive connection open.
   server->set_keep_alive_timeout(1);
   // Headers and body go out in separate writes; with Nagle on, each reply
@@ -432,6 +451,14 @@ void FakeImds::expire_tokens() {
 void FakeImds::set_allow_v1(bool allow) {
   std::lock_guard<std::mutex> lock(m_impl->mu);
   m_impl->allow_v1 = allow;
+}
+
+void FakeImds::set_latency(int milliseconds) {
+  m_impl->latency_ms = milliseconds;
+}
+
+int FakeImds::max_in_flight() const {
+  return m_impl->max_in_flight.load();
 }
 
 int FakeImds::request_count() const {

@@ -43,6 +43,12 @@ class FakeImds {
   /// Reads without a valid token are served (IMDSv1 allowed) when true.
   void set_allow_v1(bool allow);
 
+  /// Every response waits this long before it is sent (0: none), as a
+  /// distant or loaded IMDS would; requests are served concurrently.
+  void set_latency(int milliseconds);
+  /// The most requests that were being served at the same moment.
+  int max_in_flight() const;
+
   int request_count() const;
   int token_request_count() const;
   /// "PUT /latest/api/token", "GET /latest/meta-data/..." with status, in order.

@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char* k_usage =
     "usage: amiboot-fake-imds --port N [--dir DIR] [--user-data FILE] [--instance-id ID]\n"
-    "                         [--port-file FILE]\n"
+    "                         [--port-file FILE] [--latency-ms N]\n"
     "Serves a fake IMDSv2 on 127.0.0.1:N (0 = any free port) until SIGTERM or SIGINT.\n";
 
 struct Args {
@@ -26,6 +26,7 @@ struct Args {
   std::string user_data_file;
   std::string instance_id;
   std::string port_file;
+  int latency_ms = 0;
 };
 
 bool parse_args(int argc, char** argv, Args& args) {
@@ -57,6 +58,14 @@ bool parse_args(int argc, char** argv, Args& args) {
       args.instance_id = value;
     } else if (flag == "--port-file") {
       args.port_file = value;
+    } else if (flag == "--latency-ms") {
+      char* end = nullptr;
+      const long ms = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || ms < 0 || ms > 60000) {
+        std::cerr << "amiboot-fake-imds: --latency-ms wants a number in 0..60000\n";
+        return false;
+      }
+      args.latency_ms = static_cast<int>(ms);
     } else {
       std::cerr << "amiboot-fake-imds: unknown option " << flag << "\n" << k_usage;
       return false;
@@ -123,6 +132,7 @@ int main(int argc, char** argv) {
     if (!args.instance_id.empty()) {
       imds.set_instance_id(args.instance_id);
     }
+    imds.set_latency(args.latency_ms);
     imds.start();
     if (!args.port_file.empty() && !write_port_file(args.port_file, imds.port())) {
       std::cerr << "amiboot-fake-imds: cannot write " << args.port_file << "\n";

@@ -221,6 +221,26 @@ TEST(Executor, HttpGivesUpAfterTheLastAttempt) {
   EXPECT_EQ(system.sleeps, std::vector<std::chrono::milliseconds>{10ms});
 }
 
+// A callback that always fails, with more attempts than its deadline
+// allows: the retries stop at the deadline (the fake clock), not the count.
+TEST(Executor, HttpRetriesStopAtTheirDeadline) {
+  RecordingSystem system;
+  system.expect_http("PUT", "https://example.com/signal",
+                     {error("HTTP 503"), error("HTTP 503"), error("HTTP 503"), error("HTTP 503")});
+  ExecContext ctx{system, "i-0123456789abcdef0", {{"AMIBOOT_MODULE", "test"}}, 15s};
+  auto outcome = execute({HttpRequest{.method = "PUT",
+                                      .url = "https://example.com/signal",
+                                      .attempts = 50,
+                                      .retry_delay_ms = 2000,
+                                      .label = "readiness"}},
+                         ctx);
+  // Delays 2, 4, 6 s: tries at 0, 2, 6 and 12 s; the next would be at 20 s.
+  EXPECT_EQ(system.sleeps, (std::vector<std::chrono::milliseconds>{2000ms, 4000ms, 6000ms}));
+  EXPECT_EQ(outcome.errors,
+            std::vector<std::string>{"readiness: gave up after 4 attempts, no more before the 15 s "
+                                     "retry deadline: HTTP 503"});
+}
+
 TEST(Executor, ConsoleMessagesGoThroughTheSystem) {
   RecordingSystem system;
   system.allow_console();

@@ -35,7 +35,12 @@ class ScriptedCommands : public PackageCommands {
   std::chrono::milliseconds backoff(int retry) override {
     return std::chrono::milliseconds(1000 * retry);
   }
-  void sleep_for(std::chrono::milliseconds delay) override { slept.push_back(delay); }
+  void sleep_for(std::chrono::milliseconds delay) override {
+    slept.push_back(delay);
+    clock += delay;
+  }
+  std::chrono::system_clock::time_point now() override { return clock; }
+  std::chrono::system_clock::time_point clock{};
   void log(int, const std::string& line) override { lines.push_back(line); }
   ~ScriptedCommands() override {
     EXPECT_TRUE(m_script.empty()) << m_script.size() << " scripted command(s) never ran";
@@ -79,6 +84,38 @@ TEST(PackageRun, ALockedInstallIsTriedAgainAfterTheBackoffThenSucceeds) {
   EXPECT_EQ(commands.environments[0].at("DEBIAN_FRONTEND"), "noninteractive");
   EXPECT_EQ(commands.identifiers[0], "apt-get");
   EXPECT_FALSE(outcome.reboot_required) << "no reboot was asked for";
+}
+
+// A manager that always fails (a lock never let go): the retries stop at
+// the deadline, long before the count would; the first retry says so.
+TEST(PackageRun, RetriesStopAtTheirDeadlineAndTheFirstRetrySaysWhen) {
+  ScriptedCommands commands;
+  auto request = apt_install_jq();
+  request.attempts = 20;
+  request.retry_deadline_seconds = 9;
+  // Backoff 1 s, 2 s, 3 s: tries at 0, 1, 3 and 6 s; the next would start
+  // at 10 s, past the deadline.
+  for (int i = 0; i < 4; ++i) {
+    commands.answer(kInstallJq, 100, "E: Could not get lock /var/lib/dpkg/lock-frontend");
+  }
+  auto outcome = run_packages(request, commands);
+  EXPECT_EQ(commands.slept,
+            (std::vector<std::chrono::milliseconds>{
+                std::chrono::seconds(1), std::chrono::seconds(2), std::chrono::seconds(3)}));
+  EXPECT_LE(commands.clock - std::chrono::system_clock::time_point{}, std::chrono::seconds(9));
+  ASSERT_EQ(outcome.errors.size(), 1u);
+  EXPECT_NE(outcome.errors[0].find("installing jq failed after 4 tries"), std::string::npos)
+      << outcome.errors[0];
+  EXPECT_NE(outcome.errors[0].find("9 s retry deadline"), std::string::npos) << outcome.errors[0];
+  EXPECT_NE(outcome.errors[0].find("Could not get lock"), std::string::npos) << outcome.errors[0];
+  std::vector<std::string> told;
+  for (const auto& line : commands.lines) {
+    if (line.find("will try for up to") != std::string::npos) {
+      told.push_back(line);
+    }
+  }
+  EXPECT_EQ(told,
+            std::vector<std::string>{"packages: try 2 of 20 in 1000 ms (will try for up to 9 s)"});
 }
 
 TEST(PackageRun, AMissingPackageIsAnErrorThatNamesIt) {
