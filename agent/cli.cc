@@ -10,9 +10,11 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/analyze.h"
 #include "agent/cloud_config.h"
 #include "agent/command_line.h"
 #include "agent/core/instance_data.h"
+#include "agent/core/strings.h"
 #include "agent/core/template.h"
 #include "agent/core/user_data.h"
 #include "agent/host_info.h"
@@ -342,37 +344,52 @@ int cmd_validate(const ParsedOptions& args) {
   return ok ? 0 : 1;
 }
 
+// systemd's timestamps of amiboot's units in this boot, for the plot;
+// none under --root, without systemctl, or for an earlier boot.
+std::vector<UnitSpan> unit_spans(System& system, const std::vector<nlohmann::json>& boot) {
+  if (system.under_root() || boot.empty()) {
+    return {};
+  }
+  auto current = system.read_host_file("/proc/sys/kernel/random/boot_id");
+  if (!current || boot.back().value("boot_id", "") != std::string(trim(*current))) {
+    return {};
+  }
+  CommandSpec spec;
+  spec.argv = {"systemctl",
+               "show",
+               "amiboot.service",
+               "amiboot-final.service",
+               "-p",
+               "Id,InactiveExitTimestampMonotonic,ActiveEnterTimestampMonotonic,"
+               "ExecMainExitTimestampMonotonic"};
+  spec.capture_stdout = true;
+  spec.identifier = "amiboot";
+  auto outcome = system.run(spec);
+  if (!outcome || outcome->exit_code != 0) {
+    return {};
+  }
+  return parse_unit_spans(outcome->stdout_text);
+}
+
 int cmd_analyze(const ParsedOptions& args) {
   HostSystem system(args.value("root").value_or("/"));
-  bool json = args.has("json");
+  std::string view = args.positionals.empty() ? "show" : args.positionals[0];
+  if (view != "show" && view != "blame" && view != "plot") {
+    throw UsageError("analyze shows show, blame or plot, not '" + view + "'");
+  }
+  if (args.has("json") && view != "show") {
+    throw UsageError("--json goes with show");
+  }
   State state(system);
-  auto boots = state.boots();
-  if (json) {
-    std::cout << nlohmann::json(boots).dump(2) << "\n";
-    return 0;
-  }
-  if (boots.empty()) {
-    std::cout << "no recorded runs\n";
-    return 0;
-  }
-  for (const auto& b : boots) {
-    std::cout << b.value("started", "?") << "  " << b.value("stage", "?") << "  "
-              << b.value("instance_id", "?") << "  " << b.value("status", "?") << "  "
-              << b.value("duration_ms", 0LL) << " ms\n";
-    auto modules = b.value("modules", nlohmann::json::array());
-    std::vector<nlohmann::json> ran;
-    for (const auto& m : modules) {
-      if (m.value("result", "") != "skipped") {
-        ran.push_back(m);
-      }
-    }
-    std::sort(ran.begin(), ran.end(), [](const auto& a, const auto& c) {
-      return a.value("duration_ms", 0LL) > c.value("duration_ms", 0LL);
-    });
-    for (const auto& m : ran) {
-      std::cout << "  " << std::right << std::setw(8) << m.value("duration_ms", 0LL) << " ms  "
-                << m.value("name", "?") << " (" << m.value("result", "?") << ")\n";
-    }
+  auto runs = in_boot_order(state.boots());
+  if (args.has("json")) {
+    std::cout << nlohmann::json(runs).dump(2) << "\n";
+  } else if (view == "show") {
+    std::cout << analyze_show(runs);
+  } else if (view == "blame") {
+    std::cout << analyze_blame(runs);
+  } else {
+    std::cout << analyze_plot(runs, unit_spans(system, last_boot(runs)));
   }
   return 0;
 }

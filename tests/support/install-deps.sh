@@ -13,6 +13,7 @@ packages=(
   e2fsprogs xfsprogs fdisk
   passwd sudo openssh-client
   dpkg-dev debootstrap
+  scdoc man-db zsh chromium rpm rpmlint lintian
 )
 missing=()
 for p in "${packages[@]}"; do
