@@ -10,8 +10,11 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/analyze.h"
 #include "agent/cloud_config.h"
+#include "agent/command_line.h"
 #include "agent/core/instance_data.h"
+#include "agent/core/strings.h"
 #include "agent/core/template.h"
 #include "agent/core/user_data.h"
 #include "agent/host_info.h"
@@ -19,6 +22,7 @@
 #include "agent/runner.h"
 #include "agent/state.h"
 #include "agent/system.h"
+#include "modules/module.h"
 
 namespace amiboot {
 
@@ -35,6 +39,7 @@ commands:
   validate   check user data offline, with line and column for each problem
   analyze    per-module times of recorded boots
   clean      forget instance state before snapshotting an image
+  modules    list the modules, their stage, frequency and keys
   version    print the version
 
 `amiboot COMMAND --help` describes each command.
@@ -43,75 +48,25 @@ commands:
 struct Command {
   const char* name;
   const char* help;
-  int (*main)(const std::vector<std::string>& args);
+  std::vector<OptionSpec> options;
+  std::size_t max_positionals;
+  int (*main)(const ParsedOptions& args);
 };
 
-/// A tiny flag parser: --flag, --flag VALUE, --flag=VALUE, and positionals.
-class Args {
- public:
-  explicit Args(const std::vector<std::string>& args) : m_args(args) {}
-
-  bool flag(const std::string& name) {
-    auto it = std::find(m_args.begin(), m_args.end(), name);
-    if (it == m_args.end()) {
-      return false;
-    }
-    m_args.erase(it);
-    return true;
-  }
-
-  std::optional<std::string> option(const std::string& name) {
-    for (std::size_t i = 0; i < m_args.size(); ++i) {
-      if (m_args[i] == name && i + 1 < m_args.size()) {
-        std::string v = m_args[i + 1];
-        m_args.erase(m_args.begin() + static_cast<long>(i),
-                     m_args.begin() + static_cast<long>(i) + 2);
-        return v;
-      }
-      if (m_args[i].rfind(name + "=", 0) == 0) {
-        std::string v = m_args[i].substr(name.size() + 1);
-        m_args.erase(m_args.begin() + static_cast<long>(i));
-        return v;
-      }
-      if (m_args[i] == name) {
-        throw std::invalid_argument(name + " needs a value");
-      }
-    }
-    return std::nullopt;
-  }
-
-  /// Remaining arguments; an unknown --option is an error.
-  std::vector<std::string> rest() const {
-    for (const auto& a : m_args) {
-      if (a.size() > 1 && a[0] == '-' && a != "-") {
-        throw std::invalid_argument("unknown option " + a);
-      }
-    }
-    return m_args;
-  }
-
- private:
-  std::vector<std::string> m_args;
-};
-
-int cmd_run(const std::vector<std::string>& raw) {
-  Args args(raw);
+int cmd_run(const ParsedOptions& args) {
   RunOptions options;
-  options.root = args.option("--root").value_or("/");
-  options.seed_dir = args.option("--seed");
-  options.imds_url = args.option("--imds");
-  options.dry_run = args.flag("--dry-run");
-  options.json = args.flag("--json");
-  std::string stage = args.option("--stage").value_or("all");
+  options.root = args.value("root").value_or("/");
+  options.seed_dir = args.value("seed");
+  options.imds_url = args.value("imds");
+  options.dry_run = args.has("dry-run");
+  options.json = args.has("json");
+  std::string stage = args.value("stage").value_or("all");
   if (stage == "init") {
     options.stage = StageSelection::Init;
   } else if (stage == "final") {
     options.stage = StageSelection::Final;
   } else if (stage != "all") {
-    throw std::invalid_argument("--stage must be init, final or all, not '" + stage + "'");
-  }
-  if (!args.rest().empty()) {
-    throw std::invalid_argument("run takes no positional arguments");
+    throw UsageError("--stage must be init, final or all, not '" + stage + "'");
   }
   return run_stages(options);
 }
@@ -154,13 +109,11 @@ void print_long(const nlohmann::json& doc) {
   }
 }
 
-int cmd_status(const std::vector<std::string>& raw) {
-  Args args(raw);
-  std::string root = args.option("--root").value_or("/");
-  bool wait = args.flag("--wait");
-  bool long_form = args.flag("--long");
-  bool json = args.flag("--json");
-  args.rest();
+int cmd_status(const ParsedOptions& args) {
+  std::string root = args.value("root").value_or("/");
+  bool wait = args.has("wait");
+  bool long_form = args.has("long");
+  bool json = args.has("json");
   HostSystem system(root);
   auto doc = read_status(system);
   while (wait && status_exit_code(doc) == kExitRunning && !is_disabled(system)) {
@@ -233,11 +186,10 @@ int query_merged_cfg(const System& system, const std::string& key) {
   return 0;
 }
 
-int cmd_query(const std::vector<std::string>& raw) {
-  Args args(raw);
-  HostSystem system(args.option("--root").value_or("/"));
-  auto format = args.option("--format");
-  auto rest = args.rest();
+int cmd_query(const ParsedOptions& args) {
+  HostSystem system(args.value("root").value_or("/"));
+  auto format = args.value("format");
+  const auto& rest = args.positionals;
   std::string key = rest.empty() ? "" : rest[0];
   if (key == "user_data" || key == "userdata" || key == "user-data") {
     if (geteuid() != 0) {
@@ -276,7 +228,7 @@ int cmd_query(const std::vector<std::string>& raw) {
   };
   if (format) {
     if (!key.empty()) {
-      throw std::invalid_argument("--format takes no KEY");
+      throw UsageError("--format takes no KEY");
     }
     auto data = cloud_init_data();
     if (!data) {
@@ -331,10 +283,9 @@ Metadata sample_metadata() {
   return md;
 }
 
-int cmd_validate(const std::vector<std::string>& raw) {
-  Args args(raw);
-  bool json = args.flag("--json");
-  auto rest = args.rest();
+int cmd_validate(const ParsedOptions& args) {
+  bool json = args.has("json");
+  const auto& rest = args.positionals;
   std::string file = rest.empty() ? "-" : rest[0];
   std::string data;
   if (file == "-") {
@@ -393,48 +344,59 @@ int cmd_validate(const std::vector<std::string>& raw) {
   return ok ? 0 : 1;
 }
 
-int cmd_analyze(const std::vector<std::string>& raw) {
-  Args args(raw);
-  HostSystem system(args.option("--root").value_or("/"));
-  bool json = args.flag("--json");
-  args.rest();
+// systemd's timestamps of amiboot's units in this boot, for the plot;
+// none under --root, without systemctl, or for an earlier boot.
+std::vector<UnitSpan> unit_spans(System& system, const std::vector<nlohmann::json>& boot) {
+  if (system.under_root() || boot.empty()) {
+    return {};
+  }
+  auto current = system.read_host_file("/proc/sys/kernel/random/boot_id");
+  if (!current || boot.back().value("boot_id", "") != std::string(trim(*current))) {
+    return {};
+  }
+  CommandSpec spec;
+  spec.argv = {"systemctl",
+               "show",
+               "amiboot.service",
+               "amiboot-final.service",
+               "-p",
+               "Id,InactiveExitTimestampMonotonic,ActiveEnterTimestampMonotonic,"
+               "ExecMainExitTimestampMonotonic"};
+  spec.capture_stdout = true;
+  spec.identifier = "amiboot";
+  auto outcome = system.run(spec);
+  if (!outcome || outcome->exit_code != 0) {
+    return {};
+  }
+  return parse_unit_spans(outcome->stdout_text);
+}
+
+int cmd_analyze(const ParsedOptions& args) {
+  HostSystem system(args.value("root").value_or("/"));
+  std::string view = args.positionals.empty() ? "show" : args.positionals[0];
+  if (view != "show" && view != "blame" && view != "plot") {
+    throw UsageError("analyze shows show, blame or plot, not '" + view + "'");
+  }
+  if (args.has("json") && view != "show") {
+    throw UsageError("--json goes with show");
+  }
   State state(system);
-  auto boots = state.boots();
-  if (json) {
-    std::cout << nlohmann::json(boots).dump(2) << "\n";
-    return 0;
-  }
-  if (boots.empty()) {
-    std::cout << "no recorded runs\n";
-    return 0;
-  }
-  for (const auto& b : boots) {
-    std::cout << b.value("started", "?") << "  " << b.value("stage", "?") << "  "
-              << b.value("instance_id", "?") << "  " << b.value("status", "?") << "  "
-              << b.value("duration_ms", 0LL) << " ms\n";
-    auto modules = b.value("modules", nlohmann::json::array());
-    std::vector<nlohmann::json> ran;
-    for (const auto& m : modules) {
-      if (m.value("result", "") != "skipped") {
-        ran.push_back(m);
-      }
-    }
-    std::sort(ran.begin(), ran.end(), [](const auto& a, const auto& c) {
-      return a.value("duration_ms", 0LL) > c.value("duration_ms", 0LL);
-    });
-    for (const auto& m : ran) {
-      std::cout << "  " << std::right << std::setw(8) << m.value("duration_ms", 0LL) << " ms  "
-                << m.value("name", "?") << " (" << m.value("result", "?") << ")\n";
-    }
+  auto runs = in_boot_order(state.boots());
+  if (args.has("json")) {
+    std::cout << nlohmann::json(runs).dump(2) << "\n";
+  } else if (view == "show") {
+    std::cout << analyze_show(runs);
+  } else if (view == "blame") {
+    std::cout << analyze_blame(runs);
+  } else {
+    std::cout << analyze_plot(runs, unit_spans(system, last_boot(runs)));
   }
   return 0;
 }
 
-int cmd_clean(const std::vector<std::string>& raw) {
-  Args args(raw);
-  HostSystem system(args.option("--root").value_or("/"));
-  bool logs = args.flag("--logs");
-  args.rest();
+int cmd_clean(const ParsedOptions& args) {
+  HostSystem system(args.value("root").value_or("/"));
+  bool logs = args.has("logs");
   State state(system);
   if (auto st = state.clean(logs); !st) {
     std::cerr << "amiboot clean: " << st.error().message << "\n";
@@ -445,73 +407,159 @@ int cmd_clean(const std::vector<std::string>& raw) {
   return 0;
 }
 
-int cmd_version(const std::vector<std::string>&) {
+// The module table: what a user-data key does and when; the shell
+// completions take the names from here.
+int cmd_modules(const ParsedOptions& args) {
+  if (!args.positionals.empty()) {
+    const ModuleSpec* m = find_module(args.positionals[0]);
+    if (m == nullptr) {
+      std::cerr << "amiboot modules: no module '" << args.positionals[0]
+                << "' (amiboot modules lists them)\n";
+      return 1;
+    }
+    std::cout << "module:    " << m->name << "\nstage:     " << stage_name(m->stage)
+              << "\nfrequency: " << frequency_name(m->frequency) << "\nkeys:     ";
+    for (const auto& k : m->keys) {
+      std::cout << " " << k;
+    }
+    std::cout << (m->keys.empty() ? " (none)" : "") << "\n";
+    return 0;
+  }
+  for (const auto& m : module_table()) {
+    std::cout << std::left << std::setw(24) << m.name << std::setw(7) << stage_name(m.stage)
+              << std::setw(14) << frequency_name(m.frequency);
+    for (std::size_t i = 0; i < m.keys.size(); ++i) {
+      std::cout << (i ? " " : "") << m.keys[i];
+    }
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int cmd_version(const ParsedOptions&) {
   std::cout << "amiboot " AMIBOOT_VERSION "\n";
   return 0;
 }
+
+const OptionSpec kRoot{"root", 0, true};
 
 const Command kCommands[] = {
     {"run",
      "usage: amiboot run [--stage init|final|all] [--dry-run [--json]] [--root DIR]\n"
      "                   [--seed DIR] [--imds URL]\n"
      "Fetches metadata and user data, then runs the modules of the stage.\n"
-     "  --stage      init (amiboot.service), final (amiboot-final.service) or all\n"
-     "  --dry-run    print the plan and change nothing; --json for the JSON form\n"
-     "  --root DIR   put every path under DIR (image builds, tests)\n"
-     "  --seed DIR   read meta-data and user-data from DIR instead of IMDS\n"
-     "  --imds URL   IMDS base URL (default from /etc/amiboot, http://169.254.169.254)\n",
+     "  --stage STAGE  init (amiboot.service), final (amiboot-final.service) or all\n"
+     "  --dry-run      print the plan and change nothing; --json for the JSON form\n"
+     "  --root DIR     put every path under DIR (image builds, tests)\n"
+     "  --seed DIR     read meta-data and user-data from DIR instead of IMDS\n"
+     "  --imds URL     IMDS base URL (default from /etc/amiboot, http://169.254.169.254)\n"
+     "exit codes: 0 everything succeeded, 1 otherwise, 2 bad usage\n",
+     {{"stage", 0, true}, {"dry-run"}, {"json"}, kRoot, {"seed", 0, true}, {"imds", 0, true}},
+     0,
      cmd_run},
     {"status",
      "usage: amiboot status [--wait] [--long] [--json] [--root DIR]\n"
+     "Shows the result of this boot's run.\n"
+     "  --wait      wait until both stages have finished\n"
+     "  --long      each module's result, time and errors\n"
+     "  --json      the status document (/run/amiboot/status.json)\n"
+     "  --root DIR  read the status under DIR\n"
      "exit codes: 0 done without errors, 1 errors, 2 still running or not started,\n"
      "            3 disabled or not on EC2\n",
+     {{"wait"}, {"long"}, {"json"}, kRoot},
+     0,
      cmd_status},
     {"query",
      "usage: amiboot query [KEY] [--root DIR]\n"
      "       amiboot query --format TEMPLATE [--root DIR]\n"
      "Prints cached metadata (instance_id, region, local_hostname, public_keys,\n"
      "block_device_mapping.root, ...; cloud-init's v1.region, ds.meta_data.*, ...).\n"
-     "user_data and merged_cfg (the merged cloud-config) are root only. --format renders a Jinja "
-     "template against\n"
-     "cloud-init's instance data: --format '{{ v1.region }} {{ v1.instance_id }}'.\n",
+     "user_data and merged_cfg (the merged cloud-config) are root only.\n"
+     "  --format TEMPLATE  render a Jinja template against cloud-init's instance data:\n"
+     "                     --format '{{ v1.region }} {{ v1.instance_id }}'\n"
+     "  --root DIR         read the cached metadata under DIR\n",
+     {{"format", 0, true}, kRoot},
+     1,
      cmd_query},
     {"validate",
      "usage: amiboot validate [FILE|-] [--json]\n"
-     "Checks user data offline as `run` would; exit 0 when valid, 1 otherwise.\n",
+     "Checks user data offline as `run` would (standard input without FILE or with -).\n"
+     "  --json  the errors and warnings as JSON\n"
+     "exit codes: 0 valid, 1 not valid, 2 bad usage\n",
+     {{"json"}},
+     1,
      cmd_validate},
     {"analyze",
-     "usage: amiboot analyze [--json] [--root DIR]\nPer-module times of recorded runs.\n",
+     "usage: amiboot analyze [show] [--json] [--root DIR]\n"
+     "       amiboot analyze blame [--root DIR]\n"
+     "       amiboot analyze plot [--root DIR] > boot.svg\n"
+     "Times of recorded runs, in milliseconds.\n"
+     "  show        each run in boot order, its modules in run order (the default)\n"
+     "  blame       the modules of the last boot, slowest first\n"
+     "  plot        an SVG timeline of the last boot's stages and modules\n"
+     "  --json      the recorded runs as JSON\n"
+     "  --root DIR  read the run history under DIR\n",
+     {{"json"}, kRoot},
+     1,
      cmd_analyze},
     {"clean",
      "usage: amiboot clean [--logs] [--root DIR]\n"
      "Removes instance state and semaphores so the next boot is a first boot;\n"
-     "--logs also removes the run history. The image's scripts/ folders stay.\n",
+     "the image's scripts/ folders stay.\n"
+     "  --logs      also remove the run history (what analyze reads)\n"
+     "  --root DIR  clean the state under DIR\n",
+     {{"logs"}, kRoot},
+     0,
      cmd_clean},
-    {"version", "usage: amiboot version\n", cmd_version},
+    {"modules",
+     "usage: amiboot modules [NAME]\n"
+     "Lists the modules in run order: name, stage, frequency and the user-data keys\n"
+     "each one takes; with NAME, that module alone.\n",
+     {},
+     1,
+     cmd_modules},
+    {"version", "usage: amiboot version\nPrints amiboot's version.\n", {}, 0, cmd_version},
 };
 
 }  // namespace
 
-int cli_main(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::cout << kUsage;
-    return args.empty() ? 2 : 0;
+int cli_main(const std::vector<std::string>& all_args) {
+  static const OptionSpec kTopLevel[] = {{"version"}};
+  std::vector<std::string> args;
+  try {
+    auto top = parse_options(all_args, kTopLevel, kAnyPositionals, true);
+    if (top.help) {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (top.has("version")) {
+      return cmd_version({});
+    }
+    args = std::move(top.positionals);
+  } catch (const UsageError& e) {
+    std::cerr << "amiboot: " << e.what() << "\n" << kUsage;
+    return 2;
   }
-  if (args[0] == "--version") {
-    return cmd_version({});
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  if (args[0] == "help") {
+    std::cout << kUsage;
+    return 0;
   }
   for (const auto& c : kCommands) {
     if (args[0] != c.name) {
       continue;
     }
-    std::vector<std::string> rest(args.begin() + 1, args.end());
-    if (std::find(rest.begin(), rest.end(), "--help") != rest.end()) {
-      std::cout << c.help;
-      return 0;
-    }
     try {
-      return c.main(rest);
-    } catch (const std::invalid_argument& e) {
+      auto parsed = parse_options({args.begin() + 1, args.end()}, c.options, c.max_positionals);
+      if (parsed.help) {
+        std::cout << c.help;
+        return 0;
+      }
+      return c.main(parsed);
+    } catch (const UsageError& e) {
       std::cerr << "amiboot " << c.name << ": " << e.what() << "\n" << c.help;
       return 2;
     }

@@ -15,6 +15,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "agent/cli.h"
+#include "agent/command_line.h"
 #include "agent/core/strings.h"
 #include "agent/report.h"
 #include "agent/runner.h"
@@ -127,89 +128,23 @@ bool safe_name(const std::string& id) {
 
 // --- the command line -------------------------------------------------------
 
-/// Flags of one subcommand: --flag, -f, --opt VALUE, --opt=VALUE, positionals.
-class Flags {
- public:
-  Flags(const std::vector<std::string>& args, std::vector<std::string> with_value)
-      : m_with_value(std::move(with_value)) {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      const std::string& a = args[i];
-      if (a.size() > 1 && a[0] == '-') {
-        auto eq = a.find('=');
-        std::string name = a.substr(0, eq);
-        if (contains(m_with_value, name)) {
-          if (eq != std::string::npos) {
-            m_values.emplace_back(name, a.substr(eq + 1));
-          } else if (i + 1 < args.size()) {
-            m_values.emplace_back(name, args[++i]);
-          } else {
-            throw std::invalid_argument(name + " needs a value");
-          }
-        } else {
-          m_flags.push_back(a);
-        }
-      } else {
-        m_positionals.push_back(a);
-      }
-    }
-  }
-  bool flag(std::initializer_list<const char*> names) {
-    bool found = false;
-    for (const char* n : names) {
-      auto it = std::find(m_flags.begin(), m_flags.end(), n);
-      if (it != m_flags.end()) {
-        m_flags.erase(it);
-        found = true;
-      }
-    }
-    return found;
-  }
-  std::optional<std::string> value(std::initializer_list<const char*> names) {
-    for (const char* n : names) {
-      for (auto it = m_values.begin(); it != m_values.end(); ++it) {
-        if (it->first == n) {
-          std::string v = it->second;
-          m_values.erase(it);
-          return v;
-        }
-      }
-    }
-    return std::nullopt;
-  }
-  /// Positionals; any flag left over is an error.
-  const std::vector<std::string>& rest() const {
-    if (!m_flags.empty()) {
-      throw std::invalid_argument("unrecognized argument " + m_flags.front());
-    }
-    if (!m_values.empty()) {
-      throw std::invalid_argument("unrecognized argument " + m_values.front().first);
-    }
-    return m_positionals;
-  }
-
- private:
-  std::vector<std::string> m_with_value;
-  std::vector<std::pair<std::string, std::string>> m_values;
-  std::vector<std::string> m_flags;
-  std::vector<std::string> m_positionals;
-};
-
 int not_provided(const std::string& what) {
   std::cerr << "cloud-init " << what << kNotProvided << "\n";
   return 1;
 }
 
-int cmd_status(const std::vector<std::string>& raw) {
-  Flags args(raw, {"--format", "--root"});
-  bool wait = args.flag({"--wait", "-w"});
-  bool long_form = args.flag({"--long", "-l"});
-  std::string format = args.value({"--format"}).value_or("tabular");
-  std::string root = args.value({"--root"}).value_or("/");
-  if (!args.rest().empty()) {
-    throw std::invalid_argument("status takes no positional arguments");
-  }
+// Each command's options under cloud-init's names (its argparse parsers in
+// cloudinit/cmd/), and amiboot's --root.
+const OptionSpec kStatusOptions[] = {
+    {"wait", 'w'}, {"long", 'l'}, {"format", 0, true}, {"root", 0, true}};
+
+int cmd_status(const ParsedOptions& args) {
+  bool wait = args.has("wait");
+  bool long_form = args.has("long");
+  std::string format = args.value("format").value_or("tabular");
+  std::string root = args.value("root").value_or("/");
   if (format != "tabular" && format != "json" && format != "yaml") {
-    throw std::invalid_argument("--format must be json, tabular or yaml");
+    throw UsageError("--format must be json, tabular or yaml");
   }
   HostSystem system(root);
   auto doc = read_status(system);
@@ -237,30 +172,35 @@ int cmd_status(const std::vector<std::string>& raw) {
   return status.exit_code;
 }
 
-int cmd_query(const std::vector<std::string>& raw) {
-  Flags args(raw, {"--format", "-f", "--root", "--instance-data", "-i", "--user-data", "-u",
-                   "--vendor-data", "-v"});
+const OptionSpec kQueryOptions[] = {{"all", 'a'},
+                                    {"list-keys", 'l'},
+                                    {"debug", 'd'},
+                                    {"format", 'f', true},
+                                    {"instance-data", 'i', true},
+                                    {"user-data", 'u', true},
+                                    {"vendor-data", 'v', true},
+                                    {"root", 0, true}};
+
+int cmd_query(const ParsedOptions& args) {
   std::vector<std::string> out = {"query"};
-  args.flag({"--all", "-a"});  // everything: amiboot query without a key
-  if (args.flag({"--list-keys", "-l"})) {
+  // --all is everything: amiboot query without a key.
+  if (args.has("list-keys")) {
     return not_provided("query --list-keys");
   }
-  for (const char* f : {"--instance-data", "-i", "--user-data", "-u", "--vendor-data", "-v"}) {
-    if (args.value({f})) {
-      return not_provided(std::string("query ") + f);
+  for (const char* f : {"instance-data", "user-data", "vendor-data"}) {
+    if (args.has(f)) {
+      return not_provided(std::string("query --") + f);
     }
   }
-  if (auto format = args.value({"--format", "-f"})) {
+  if (auto format = args.value("format")) {
     out.insert(out.end(), {"--format", *format});
   }
-  if (auto root = args.value({"--root"})) {
+  if (auto root = args.value("root")) {
     out.insert(out.end(), {"--root", *root});
   }
-  const auto& rest = args.rest();
-  if (rest.size() > 1) {
-    throw std::invalid_argument("query takes one KEY");
-  }
-  out.insert(out.end(), rest.begin(), rest.end());
+  // "--": a key that starts with a dash stays a key.
+  out.push_back("--");
+  out.insert(out.end(), args.positionals.begin(), args.positionals.end());
   return cli_main(out);
 }
 
@@ -297,19 +237,25 @@ void annotate(const std::string& content, const nlohmann::json& result) {
   }
 }
 
-int cmd_schema(const std::vector<std::string>& raw) {
-  Flags args(raw, {"--config-file", "-c", "--schema-type", "-t"});
-  bool annotate_output = args.flag({"--annotate"});
-  if (args.flag({"--system"})) {
+const OptionSpec kSchemaOptions[] = {
+    {"config-file", 'c', true}, {"schema-type", 't', true}, {"system"}, {"annotate"}, {"docs"}};
+
+int cmd_schema(const ParsedOptions& args) {
+  bool annotate_output = args.has("annotate");
+  if (args.has("system")) {
     return not_provided("schema --system (amiboot query user_data | amiboot validate -)");
   }
-  if (args.flag({"--docs"})) {
+  // cloud-init's --docs takes module names: they come as positionals here.
+  if (args.has("docs")) {
     return not_provided("schema --docs");
   }
-  (void)args.value({"--schema-type", "-t"});  // amiboot validates cloud-config and all parts
-  auto file = args.value({"--config-file", "-c"});
-  if (!args.rest().empty() || !file) {
-    throw std::invalid_argument("schema needs -c FILE");
+  // --schema-type: amiboot validates cloud-config and all parts alike.
+  auto file = args.value("config-file");
+  if (!args.positionals.empty()) {
+    throw UsageError("unexpected argument '" + args.positionals.front() + "'");
+  }
+  if (!file) {
+    throw UsageError("schema needs -c FILE");
   }
   if (!annotate_output) {
     return cli_main({"validate", *file});
@@ -339,18 +285,17 @@ int cmd_schema(const std::vector<std::string>& raw) {
   return rc == 0 ? 0 : 1;
 }
 
-int cmd_clean(const std::vector<std::string>& raw) {
-  Flags args(raw, {"--configs", "-c", "--root"});
-  bool logs = args.flag({"--logs", "-l"});
-  bool machine_id = args.flag({"--machine-id"});
-  bool seed = args.flag({"--seed", "-s"});
-  bool reboot = args.flag({"--reboot", "-r"});
-  std::string root = args.value({"--root"}).value_or("/");
-  // amiboot writes no network or sshd configuration of its own to remove.
-  (void)args.value({"--configs", "-c"});
-  if (!args.rest().empty()) {
-    throw std::invalid_argument("clean takes no positional arguments");
-  }
+const OptionSpec kCleanOptions[] = {{"logs", 'l'},   {"machine-id"},         {"seed", 's'},
+                                    {"reboot", 'r'}, {"configs", 'c', true}, {"root", 0, true}};
+
+int cmd_clean(const ParsedOptions& args) {
+  bool logs = args.has("logs");
+  bool machine_id = args.has("machine-id");
+  bool seed = args.has("seed");
+  bool reboot = args.has("reboot");
+  std::string root = args.value("root").value_or("/");
+  // --configs: amiboot writes no network or sshd configuration of its own
+  // to remove.
   std::vector<std::string> amiboot = {"clean", "--root", root};
   if (logs) {
     amiboot.push_back("--logs");
@@ -407,22 +352,25 @@ int cmd_clean(const std::vector<std::string>& raw) {
   return rc;
 }
 
-int cmd_analyze(const std::vector<std::string>& raw) {
-  Flags args(raw, {"--root", "--infile", "-i", "--outfile", "-o"});
+const OptionSpec kAnalyzeOptions[] = {
+    {"infile", 'i', true}, {"outfile", 'o', true}, {"root", 0, true}};
+
+int cmd_analyze(const ParsedOptions& args) {
   std::vector<std::string> out = {"analyze"};
-  if (auto root = args.value({"--root"})) {
+  if (auto root = args.value("root")) {
     out.insert(out.end(), {"--root", *root});
   }
-  if (args.value({"--infile", "-i"}) || args.value({"--outfile", "-o"})) {
+  if (args.has("infile") || args.has("outfile")) {
     return not_provided("analyze --infile/--outfile");
   }
-  const auto& rest = args.rest();
+  const auto& rest = args.positionals;
   if (rest.empty()) {
-    throw std::invalid_argument("analyze needs show or blame");
+    throw UsageError("analyze needs show or blame");
   }
   if (rest[0] != "show" && rest[0] != "blame") {
     return not_provided("analyze " + rest[0]);
   }
+  out.push_back(rest[0]);
   return cli_main(out);
 }
 
@@ -834,53 +782,65 @@ void compat_stage_finished(System& system, const std::string& stage, const nlohm
 // --- the command ------------------------------------------------------------------
 
 int cloud_init_main(const std::vector<std::string>& raw) {
-  std::size_t i = 0;
-  for (; i < raw.size() && raw[i].size() > 1 && raw[i][0] == '-'; ++i) {
-    const std::string& a = raw[i];
-    if (a == "--version" || a == "-v") {
-      std::cout << "cloud-init " << version_string() << "\n";
-      return 0;
-    }
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      return 0;
-    }
-    if (a == "--debug" || a == "-d" || a == "--force") {
-      continue;
-    }
-    if (a == "--file" || a == "-f") {
-      return not_provided(a + " (amiboot reads /etc/amiboot/amiboot.yaml.d/)");
-    }
-    std::cerr << "cloud-init: unrecognized argument " << a << "\n" << kUsage;
+  // cloud-init's global options; what follows the command is the command's.
+  static const OptionSpec kGlobal[] = {
+      {"version", 'v'}, {"debug", 'd'}, {"force"}, {"file", 'f', true}, {"all-stages"}};
+  ParsedOptions global;
+  try {
+    global = parse_options(raw, kGlobal, kAnyPositionals, true);
+  } catch (const UsageError& e) {
+    std::cerr << "cloud-init: " << e.what() << "\n" << kUsage;
     return 2;
   }
-  if (i == raw.size()) {
+  if (global.help) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (global.has("version")) {
+    std::cout << "cloud-init " << version_string() << "\n";
+    return 0;
+  }
+  if (global.has("file")) {
+    return not_provided("--file (amiboot reads /etc/amiboot/amiboot.yaml.d/)");
+  }
+  if (global.has("all-stages")) {
+    return not_provided("--all-stages");
+  }
+  if (global.positionals.empty()) {
     std::cerr << kUsage;
     return 2;
   }
-  const std::string& command = raw[i];
-  std::vector<std::string> rest(raw.begin() + static_cast<long>(i) + 1, raw.end());
+  const std::string& command = global.positionals.front();
+  std::vector<std::string> rest(global.positionals.begin() + 1, global.positionals.end());
   if (command == "help") {
     std::cout << kUsage;
     return 0;
   }
-  using Handler = int (*)(const std::vector<std::string>&);
-  const std::pair<const char*, Handler> commands[] = {
-      {"status", cmd_status}, {"query", cmd_query},     {"schema", cmd_schema},
-      {"clean", cmd_clean},   {"analyze", cmd_analyze},
+  struct Command {
+    const char* name;
+    std::span<const OptionSpec> options;
+    std::size_t max_positionals;
+    int (*handler)(const ParsedOptions&);
   };
-  for (const auto& [name, handler] : commands) {
-    if (command != name) {
+  const Command commands[] = {
+      {"status", kStatusOptions, 0, cmd_status},
+      {"query", kQueryOptions, 1, cmd_query},
+      {"schema", kSchemaOptions, kAnyPositionals, cmd_schema},
+      {"clean", kCleanOptions, 0, cmd_clean},
+      {"analyze", kAnalyzeOptions, 1, cmd_analyze},
+  };
+  for (const auto& c : commands) {
+    if (command != c.name) {
       continue;
     }
-    if (std::find(rest.begin(), rest.end(), "--help") != rest.end() ||
-        std::find(rest.begin(), rest.end(), "-h") != rest.end()) {
-      std::cout << kUsage;
-      return 0;
-    }
     try {
-      return handler(rest);
-    } catch (const std::invalid_argument& e) {
+      auto parsed = parse_options(rest, c.options, c.max_positionals);
+      if (parsed.help) {
+        std::cout << kUsage;
+        return 0;
+      }
+      return c.handler(parsed);
+    } catch (const UsageError& e) {
       std::cerr << "cloud-init " << command << ": " << e.what() << "\n" << kUsage;
       return 2;
     }

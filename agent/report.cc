@@ -1,10 +1,10 @@
 #include "agent/report.h"
 
 #include <syslog.h>
-
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cmath>
 #include <ctime>
 #include <sstream>
 
@@ -59,8 +59,15 @@ void Reporter::begin_stage(const std::string& stage) {
   if (auto self = process_start(m_system, "self"); self && !m_dry_run) {
     m_doc["process"] = {{"pid", getpid()}, {"start", *self}};
   }
+  // Milliseconds for `analyze`: wall clock, and time since the kernel
+  // started (its boot order, and its place on the boot's timeline).
+  auto epoch_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(m_system.now().time_since_epoch())
+          .count();
   m_doc["stages"][stage] = {{"status", "running"},
                             {"started", now_rfc3339(m_system)},
+                            {"started_ms", epoch_ms},
+                            {"uptime_ms", std::llround(m_system.uptime_seconds() * 1000)},
                             {"finished", nullptr},
                             {"duration_ms", nullptr},
                             {"modules", nlohmann::json::array()}};
@@ -93,13 +100,19 @@ void Reporter::module_started(const std::string& name) {
 }
 
 void Reporter::module_finished(const ModuleRecord& r) {
-  nlohmann::json j = {{"name", r.name},
-                      {"stage", r.stage},
-                      {"frequency", r.frequency},
-                      {"result", r.result},
-                      {"duration_ms", r.duration_ms},
-                      {"reason", r.reason},
-                      {"errors", r.errors}};
+  // When it started, in ms after its stage started (analyze's timeline).
+  long long since_stage = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - m_stage_start)
+                              .count();
+  nlohmann::json j = {
+      {"name", r.name},
+      {"stage", r.stage},
+      {"frequency", r.frequency},
+      {"result", r.result},
+      {"start_ms", std::max(0LL, since_stage - static_cast<long long>(r.duration_ms))},
+      {"duration_ms", r.duration_ms},
+      {"reason", r.reason},
+      {"errors", r.errors}};
   if (!r.summary.empty()) {
     j["summary"] = r.summary;
   }
@@ -116,7 +129,7 @@ void Reporter::module_finished(const ModuleRecord& r) {
   auto f = fields(r.name);
   f["AMIBOOT_RESULT"] = r.result;
   f["AMIBOOT_DURATION_MS"] = std::to_string(r.duration_ms);
-  f["MESSAGE_ID"] = kMessageIdModuleDone;
+  f["MESSAGE_ID"] = r.result == "failed" ? kMessageIdModuleFailed : kMessageIdModuleDone;
   std::string message = "module " + r.name + ": " + r.result;
   if (!r.reason.empty()) {
     message += " (" + r.reason + ")";

@@ -17,6 +17,7 @@
 #include "agent/core/instance_data.h"
 #include "agent/core/redact.h"
 #include "agent/core/settings.h"
+#include "agent/core/strings.h"
 #include "agent/core/user_data.h"
 #include "agent/executor.h"
 #include "agent/host_info.h"
@@ -516,12 +517,15 @@ void Runner::record_history(const std::string& stage) {
     return;
   }
   const auto& doc = m_report.document();
-  nlohmann::json record = {{"stage", stage},
-                           {"instance_id", m_source.metadata.instance_id},
-                           {"started", doc["stages"][stage]["started"]},
-                           {"duration_ms", doc["stages"][stage]["duration_ms"]},
-                           {"status", doc["stages"][stage]["status"]},
-                           {"modules", doc["stages"][stage]["modules"]}};
+  nlohmann::json record = {
+      {"stage", stage},
+      {"instance_id", m_source.metadata.instance_id},
+      {"started", doc["stages"][stage]["started"]},
+      {"started_ms", doc["stages"][stage].value("started_ms", nlohmann::json())},
+      {"uptime_ms", doc["stages"][stage].value("uptime_ms", nlohmann::json())},
+      {"duration_ms", doc["stages"][stage]["duration_ms"]},
+      {"status", doc["stages"][stage]["status"]},
+      {"modules", doc["stages"][stage]["modules"]}};
   // The agent's own cost, children excluded: what the bench reports.
   rusage self{};
   getrusage(RUSAGE_SELF, &self);
@@ -530,6 +534,10 @@ void Runner::record_history(const std::string& stage) {
   record["max_rss_kb"] = self.ru_maxrss;
   record["imds_requests"] = m_imds_requests;
   record["imds_ms"] = m_imds_ms;
+  // Which boot the run belongs to: analyze's blame and plot take the last.
+  if (auto id = m_system.read_host_file("/proc/sys/kernel/random/boot_id")) {
+    record["boot_id"] = std::string(trim(*id));
+  }
   std::string name =
       timestamp(m_system, "%Y%m%dT%H%M%SZ") + "-" + std::to_string(getpid()) + "-" + stage;
   (void)m_state.record_boot(name, record);

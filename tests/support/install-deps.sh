@@ -16,6 +16,7 @@ packages=(
   # The real RPM tools for the dnf and zypper tests. Not dnf-plugins-core
   # (needs-restarting): Debian 12's Breaks zypper.
   rpm createrepo-c dnf zypper
+  scdoc man-db zsh chromium rpmlint lintian
 )
 missing=()
 for p in "${packages[@]}"; do
