@@ -12,6 +12,7 @@
 
 #include "agent/cloud_config.h"
 #include "agent/core/instance_data.h"
+#include "agent/core/json_text.h"
 #include "agent/core/template.h"
 #include "agent/core/user_data.h"
 #include "agent/host_info.h"
@@ -172,7 +173,7 @@ int cmd_status(const std::vector<std::string>& raw) {
   }
   int code = status_exit_code(doc);
   if (json) {
-    std::cout << (doc ? *doc : nlohmann::json{{"status", "not started"}}).dump(2) << "\n";
+    std::cout << json_text(doc ? *doc : nlohmann::json{{"status", "not started"}}, 2) << "\n";
   } else {
     std::string s = doc ? (*doc)["status"].get<std::string>() : "not started";
     std::cout << "status: " << s << "\n";
@@ -292,7 +293,7 @@ int cmd_query(const std::vector<std::string>& raw) {
     return 0;
   }
   if (key.empty()) {
-    std::cout << doc.dump(2) << "\n";
+    std::cout << json_text(doc, 2) << "\n";
     return 0;
   }
   // "block_device_mapping.root" walks into objects; dashes match underscores.
@@ -380,7 +381,7 @@ int cmd_validate(const std::vector<std::string>& raw) {
     for (const auto& d : diags) {
       out[d.severity == Diagnostic::Severity::Error ? "errors" : "warnings"].push_back(d.to_json());
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << json_text(out, 2) << "\n";
   } else {
     for (const auto& d : diags) {
       (d.severity == Diagnostic::Severity::Error ? std::cerr : std::cout) << d.format() << "\n";
@@ -401,7 +402,7 @@ int cmd_analyze(const std::vector<std::string>& raw) {
   State state(system);
   auto boots = state.boots();
   if (json) {
-    std::cout << nlohmann::json(boots).dump(2) << "\n";
+    std::cout << json_text(nlohmann::json(boots), 2) << "\n";
     return 0;
   }
   if (boots.empty()) {

@@ -9,6 +9,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "agent/core/json_text.h"
 #include "agent/state.h"
 
 namespace amiboot {
@@ -197,7 +198,7 @@ void Reporter::end_stage(const std::string& overall, bool ready, bool last) {
                                {"errors", m_doc["errors"]},
                                {"instance_id", m_doc["instance_id"]},
                                {"status", m_doc["status"]}}}};
-    (void)m_system.write_file(std::string(kRunDir) + "/result.json", result.dump(2) + "\n",
+    (void)m_system.write_file(std::string(kRunDir) + "/result.json", json_text(result, 2) + "\n",
                               FileAttrs{0644, 0, 0, false});
   }
   notify("STATUS=" + m_stage + " stage " + status);
@@ -217,9 +218,8 @@ void Reporter::write_status() {
     return;
   }
   (void)m_system.make_dirs(kRunDir, 0755);
-  (void)m_system.write_file(
-      status_path(), m_doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-      FileAttrs{0644, 0, 0, false});
+  (void)m_system.write_file(status_path(), json_text(m_doc, 2) + "\n",
+                            FileAttrs{0644, 0, 0, false});
 }
 
 namespace {

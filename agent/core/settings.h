@@ -5,6 +5,7 @@
 #include <string>
 
 #include "agent/core/config.h"
+#include "agent/core/limits.h"
 
 namespace amiboot {
 
@@ -15,6 +16,7 @@ struct Settings {
   /// Off EC2 (no Amazon DMI data) amiboot gives up after this instead.
   std::chrono::milliseconds off_ec2_deadline{3000};
   bool allow_imdsv1 = false;
+  Limits limits;
 };
 
 /// Decodes `amiboot:` from the merged image config; errors go to `out` and

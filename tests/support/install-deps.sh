@@ -13,6 +13,7 @@ packages=(
   e2fsprogs xfsprogs fdisk
   passwd sudo openssh-client
   dpkg-dev debootstrap
+  clang-15 libfuzzer-15-dev
 )
 missing=()
 for p in "${packages[@]}"; do
