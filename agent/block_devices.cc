@@ -71,22 +71,19 @@ std::optional<std::pair<int, int>> nvme_namespace_number(const std::string& name
   return std::pair{ctrl, ns};
 }
 
-struct MountInfoLine {
-  MountedFs fs;  // target left empty
-  std::string host_target;
-};
-
 /// /proc/self/mountinfo, read in one go and split by hand: growpart reads
 /// it on every boot. With `devno`, only the lines of that device.
 std::vector<MountInfoLine> read_mountinfo(std::string_view devno = {}) {
+  std::ifstream in("/proc/self/mountinfo", std::ios::binary);
+  std::ostringstream all;
+  all << in.rdbuf();
+  return parse_mountinfo(all.str(), devno);
+}
+
+}  // namespace
+
+std::vector<MountInfoLine> parse_mountinfo(std::string_view text, std::string_view devno) {
   std::vector<MountInfoLine> out;
-  std::string text;
-  {
-    std::ifstream in("/proc/self/mountinfo", std::ios::binary);
-    std::ostringstream all;
-    all << in.rdbuf();
-    text = all.str();
-  }
   std::string_view rest(text);
   std::vector<std::string_view> f;
   while (!rest.empty()) {
@@ -120,6 +117,8 @@ std::vector<MountInfoLine> read_mountinfo(std::string_view devno = {}) {
   }
   return out;
 }
+
+namespace {
 
 std::uint64_t le(const unsigned char* p, int bytes) {
   std::uint64_t v = 0;

@@ -6,10 +6,21 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "modules/block_devices.h"
 
 namespace amiboot {
+
+struct MountInfoLine {
+  MountedFs fs;  // target left empty
+  std::string host_target;
+};
+
+/// /proc/self/mountinfo's text, split by hand (growpart reads it on every
+/// boot). With `devno`, only the lines of that device.
+std::vector<MountInfoLine> parse_mountinfo(std::string_view text, std::string_view devno = {});
 
 class RealBlockDevices : public BlockDevices {
  public:

@@ -15,6 +15,7 @@
 #include "agent/command_line.h"
 #include "agent/core/instance_data.h"
 #include "agent/core/strings.h"
+#include "agent/core/json_text.h"
 #include "agent/core/template.h"
 #include "agent/core/user_data.h"
 #include "agent/host_info.h"
@@ -125,7 +126,7 @@ int cmd_status(const ParsedOptions& args) {
   }
   int code = status_exit_code(doc);
   if (json) {
-    std::cout << (doc ? *doc : nlohmann::json{{"status", "not started"}}).dump(2) << "\n";
+    std::cout << json_text(doc ? *doc : nlohmann::json{{"status", "not started"}}, 2) << "\n";
   } else {
     std::string s = doc ? (*doc)["status"].get<std::string>() : "not started";
     std::cout << "status: " << s << "\n";
@@ -244,7 +245,7 @@ int cmd_query(const ParsedOptions& args) {
     return 0;
   }
   if (key.empty()) {
-    std::cout << doc.dump(2) << "\n";
+    std::cout << json_text(doc, 2) << "\n";
     return 0;
   }
   // "block_device_mapping.root" walks into objects; dashes match underscores.
@@ -331,7 +332,7 @@ int cmd_validate(const ParsedOptions& args) {
     for (const auto& d : diags) {
       out[d.severity == Diagnostic::Severity::Error ? "errors" : "warnings"].push_back(d.to_json());
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << json_text(out, 2) << "\n";
   } else {
     for (const auto& d : diags) {
       (d.severity == Diagnostic::Severity::Error ? std::cerr : std::cout) << d.format() << "\n";
@@ -383,7 +384,7 @@ int cmd_analyze(const ParsedOptions& args) {
   State state(system);
   auto runs = in_boot_order(state.boots());
   if (args.has("json")) {
-    std::cout << nlohmann::json(runs).dump(2) << "\n";
+    std::cout << json_text(nlohmann::json(runs), 2) << "\n";
   } else if (view == "show") {
     std::cout << analyze_show(runs);
   } else if (view == "blame") {

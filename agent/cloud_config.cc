@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "agent/core/json_text.h"
 #include "modules/module.h"
+#include "modules/write_files.h"
 
 namespace amiboot {
 
@@ -108,20 +110,36 @@ void ModuleConfigs::count(DecodedConfigs decoded) {
 
 void ModuleConfigs::add(const Value& doc, DecodedConfigs decoded) {
   m_image = merge(m_image, doc);
-  m_merged = m_user_data.is_null() ? m_image : merge(m_image, m_user_data);
+  m_merged_stale = true;
   count(std::move(decoded));
+}
+
+const Value& ModuleConfigs::merged() const {
+  if (m_merged_stale) {
+    m_merged = m_user_data.is_null() ? m_image : merge(m_image, m_user_data);
+    m_merged_stale = false;
+  }
+  return m_merged;
 }
 
 bool ModuleConfigs::add_part(const Value& doc, DecodedConfigs decoded, const MergeSpec& how,
                              Diagnostics& out) {
   // cloud-init's handler starts each boot's user data from an empty map.
-  Value before = m_user_data.is_null() ? Value{Value::Kind::Map} : m_user_data;
-  auto merged = merge_values(before, doc, how, out);
+  Value before = m_user_data.is_null() ? Value{Value::Kind::Map} : std::move(m_user_data);
+  auto merged = merge_values(std::move(before), doc, how, out);
   if (!merged) {
+    // The failed merge consumed the earlier parts' merge: make it again.
+    m_user_data = Value{};
+    Diagnostics again;
+    for (const auto& [part, spec] : m_parts) {
+      Value base = m_user_data.is_null() ? Value{Value::Kind::Map} : std::move(m_user_data);
+      m_user_data = merge_values(std::move(base), part, spec, again).value_or(Value{});
+    }
     return false;
   }
+  m_parts.emplace_back(doc, how);
   m_user_data = std::move(*merged);
-  m_merged = merge(m_image, m_user_data);
+  m_merged_stale = true;
   // A module whose keys only this document sets plans from this document's
   // config: a document's keys that no earlier one has are taken as they
   // are by every dict merger. Without one, cloud-init takes nothing from
@@ -140,7 +158,7 @@ DecodedConfig ModuleConfigs::get(const ModuleSpec& module, Diagnostics& out) {
       // No document set these keys (the module's defaults), or several did
       // and only the merge says what they mean together.
       Diagnostics found;
-      d.config = module.decode(d.documents == 0 ? Value{} : m_merged, found);
+      d.config = module.decode(d.documents == 0 ? Value{} : merged(), found);
       // Warnings were reported with each document already.
       for (auto& diagnostic : found) {
         if (diagnostic.severity == Diagnostic::Severity::Error) {
@@ -161,7 +179,7 @@ bool ModuleConfigs::configured(const ModuleSpec& module) const {
     return it->second;
   }
   return std::any_of(module.keys.begin(), module.keys.end(), [&](std::string_view k) {
-    const Value* v = m_merged.get(k);
+    const Value* v = merged().get(k);
     return v != nullptr && !v->is_null();
   });
 }
@@ -218,7 +236,7 @@ std::optional<std::string> store_stage_configs(ModuleConfigs& configs, Stage sta
   try {
     // Strict: replacing bytes that are not UTF-8 would change a path or a
     // file's owner behind the user's back.
-    return doc.dump();
+    return json_text(doc);
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
   }
@@ -303,22 +321,28 @@ ModuleConfigs load_image_config(const System& system, Diagnostics& out) {
 }
 
 MergedConfig merge_cloud_config(ModuleConfigs base, const std::vector<Part>& parts,
-                                Diagnostics& out) {
+                                Diagnostics& out, const Limits& limits) {
   MergedConfig result{std::move(base)};
+  std::size_t write_files_bytes = 0;
   auto reject = [&](const Part& part) {
     out.push_back(Diagnostic{Diagnostic::Severity::Error,
                              {part.label},
                              "",
                              "cloud-config rejected whole; nothing from it is applied"});
     ++result.rejected_parts;
+    result.rejected.push_back(part.label);
   };
   for (const Part& part : parts) {
     if (part.type != PartType::CloudConfig) {
       continue;
     }
-    auto doc = parse_yaml(part.content, part.label);
+    auto doc = parse_yaml(part.content, part.label, limits);
     if (!doc) {
       out.push_back(Diagnostic{Diagnostic::Severity::Error, {}, "", doc.error().message});
+      reject(part);
+      continue;
+    }
+    if (!check_write_files_size(*doc, write_files_bytes, limits.write_files_bytes, out)) {
       reject(part);
       continue;
     }
@@ -352,13 +376,13 @@ MergedConfig merge_cloud_config(ModuleConfigs base, const std::vector<Part>& par
   return result;
 }
 
-MergedConfig merge_cloud_config(const Value& base, const std::vector<Part>& parts,
-                                Diagnostics& out) {
+MergedConfig merge_cloud_config(const Value& base, const std::vector<Part>& parts, Diagnostics& out,
+                                const Limits& limits) {
   ModuleConfigs modules;
   if (auto decoded = decode_cloud_config(base, out)) {
     modules.add(base, std::move(*decoded));
   }
-  return merge_cloud_config(std::move(modules), parts, out);
+  return merge_cloud_config(std::move(modules), parts, out, limits);
 }
 
 }  // namespace amiboot

@@ -50,7 +50,7 @@ class ModuleConfigs {
   /// before it with `how`. False, with the error in `out` and nothing
   /// added, when cloud-init's merge would fail (appending a map to a list).
   bool add_part(const Value& doc, DecodedConfigs decoded, const MergeSpec& how, Diagnostics& out);
-  const Value& merged() const { return m_merged; }
+  const Value& merged() const;
   /// The typed config for `module`'s decoder; errors of a decode of the
   /// merge go to `out` (on every call), and the result is then nullptr.
   DecodedConfig get(const ModuleSpec& module, Diagnostics& out);
@@ -71,7 +71,11 @@ class ModuleConfigs {
 
   Value m_image;      // the image config documents, merged
   Value m_user_data;  // the user-data parts, merged; null before the first
-  Value m_merged;     // m_user_data over m_image
+  /// The accepted parts, to merge again should a merge fail half-way (the
+  /// merge works in place on m_user_data, so that it stays linear).
+  std::vector<std::pair<Value, MergeSpec>> m_parts;
+  mutable Value m_merged;  // m_user_data over m_image, made when asked for
+  mutable bool m_merged_stale = false;
   std::map<const void*, Decoded> m_by_decoder;
   std::map<std::string_view, bool> m_restored_configured;  // by row name
 };
@@ -102,6 +106,7 @@ struct MergedConfig {
   Value config;  // modules.merged(), for callers that only read the YAML
   int accepted_parts = 0;
   int rejected_parts = 0;
+  std::vector<std::string> rejected;  // the rejected parts' labels
 };
 
 /// Parses and checks each CloudConfig part, merging those that pass over
@@ -109,11 +114,12 @@ struct MergedConfig {
 /// key; mergers for the types that names none for come from its MIME
 /// Merge-Type header (cloud-init joins the two, the key's first); with
 /// neither, cloud-init's default dict(replace)+list()+str(). A malformed
-/// spec rejects the part, with the error's position.
+/// spec rejects the part, with the error's position. `limits` bounds each
+/// part's YAML and the write_files content of all parts together.
 MergedConfig merge_cloud_config(ModuleConfigs base, const std::vector<Part>& parts,
-                                Diagnostics& out);
+                                Diagnostics& out, const Limits& limits = {});
 /// The same over a plain base document (validate has none: Value{}).
-MergedConfig merge_cloud_config(const Value& base, const std::vector<Part>& parts,
-                                Diagnostics& out);
+MergedConfig merge_cloud_config(const Value& base, const std::vector<Part>& parts, Diagnostics& out,
+                                const Limits& limits = {});
 
 }  // namespace amiboot

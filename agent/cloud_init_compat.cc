@@ -16,6 +16,7 @@
 
 #include "agent/cli.h"
 #include "agent/command_line.h"
+#include "agent/core/json_text.h"
 #include "agent/core/strings.h"
 #include "agent/report.h"
 #include "agent/runner.h"
@@ -167,7 +168,7 @@ int cmd_status(const ParsedOptions& args) {
   } else {
     auto compat = read_json(system, std::string(kCloudDir) + "/data/status.json");
     auto j = status_json(status, doc, compat);
-    std::cout << (format == "json" ? j.dump(2) + "\n" : to_yaml_document(j));
+    std::cout << (format == "json" ? json_text(j, 2) + "\n" : to_yaml_document(j));
   }
   return status.exit_code;
 }
@@ -398,7 +399,7 @@ void emit_yaml(YAML::Emitter& out, const nlohmann::json& j) {
   } else if (j.is_null()) {
     out << YAML::Null;
   } else {
-    out << j.dump();
+    out << json_text(j);
   }
 }
 
@@ -711,8 +712,7 @@ constexpr const char* kFromRunToData = "../../var/lib/cloud/data/";
 
 void write_json_file(System& system, const std::string& name, const nlohmann::json& j) {
   (void)system.make_dirs(kDataDir, 0755);
-  (void)system.write_file(kDataDir + "/" + name,
-                          j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+  (void)system.write_file(kDataDir + "/" + name, json_text(j, 1) + "\n",
                           FileAttrs{0644, 0, 0, false});
   (void)system.make_dirs(kCloudRunDir, 0755);
   (void)system.symlink(kFromRunToData + name, std::string(kCloudRunDir) + "/" + name);

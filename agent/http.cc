@@ -1,5 +1,6 @@
 #include "agent/http.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "agent/core/strings.h"
@@ -65,14 +66,18 @@ Outcome perform(const std::string& url, Sink sink, Setup setup) {
 
 }  // namespace
 
-Result<std::string> fetch_url(const std::string& url, std::size_t max_bytes) {
+Result<std::string> fetch_url(const std::string& url, std::size_t max_bytes,
+                              std::chrono::milliseconds timeout) {
   // The URL may carry a signature: errors name it without its query.
   std::string name = "#include " + redact_url(url);
   if (!is_http(url)) {
     return error(name + ": only http:// and https:// URLs are fetched");
   }
   std::string body;
-  auto out = perform(url, Sink{&body, max_bytes}, [](const Libcurl& c, CURL* curl) {
+  auto out = perform(url, Sink{&body, max_bytes}, [timeout](const Libcurl& c, CURL* curl) {
+    c.easy_setopt(
+        curl, CURLOPT_TIMEOUT_MS,
+        static_cast<long>(std::max<long long>(1, static_cast<long long>(timeout.count()))));
     c.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
     c.easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
     c.easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");

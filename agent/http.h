@@ -2,6 +2,7 @@
 // readiness callbacks.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 
@@ -9,8 +10,10 @@
 
 namespace amiboot {
 
-/// GET of an #include URL (http/https, redirects followed, size-capped).
-Result<std::string> fetch_url(const std::string& url, std::size_t max_bytes);
+/// GET of an #include URL (http/https, redirects followed, size-capped),
+/// given up after `timeout`.
+Result<std::string> fetch_url(const std::string& url, std::size_t max_bytes,
+                              std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 /// GET with headers (write_files `source`): the body of a 2xx answer, at
 /// most max_bytes; redirects followed to http(s) only. The error names the

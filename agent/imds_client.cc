@@ -395,6 +395,11 @@ Status ImdsClient::Impl::fetch_token(Clock::time_point deadline) {
     if (body.empty()) {
       return error(what + ": HTTP 200 with an empty token");
     }
+    // The token goes into a header line: a CR or LF in it would add headers
+    // of the answer's choosing to every later request.
+    if (!std::all_of(body.begin(), body.end(), [](char c) { return c > ' ' && c < 0x7f; })) {
+      return error(what + ": the token is not printable ASCII without spaces; refused");
+    }
     token = std::move(body);
     tokenless = false;
     return {};

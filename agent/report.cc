@@ -10,6 +10,7 @@
 
 #include "agent/journal.h"
 #include "agent/libsystemd.h"
+#include "agent/core/json_text.h"
 #include "agent/state.h"
 
 namespace amiboot {
@@ -211,7 +212,7 @@ void Reporter::end_stage(const std::string& overall, bool ready, bool last) {
                                {"errors", m_doc["errors"]},
                                {"instance_id", m_doc["instance_id"]},
                                {"status", m_doc["status"]}}}};
-    (void)m_system.write_file(std::string(kRunDir) + "/result.json", result.dump(2) + "\n",
+    (void)m_system.write_file(std::string(kRunDir) + "/result.json", json_text(result, 2) + "\n",
                               FileAttrs{0644, 0, 0, false});
   }
   notify("STATUS=" + m_stage + " stage " + status);
@@ -243,9 +244,8 @@ void Reporter::write_status() {
     return;
   }
   (void)m_system.make_dirs(kRunDir, 0755);
-  (void)m_system.write_file(
-      status_path(), m_doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-      FileAttrs{0644, 0, 0, false});
+  (void)m_system.write_file(status_path(), json_text(m_doc, 2) + "\n",
+                            FileAttrs{0644, 0, 0, false});
 }
 
 namespace {

@@ -15,6 +15,7 @@
 #include "agent/cloud_config.h"
 #include "agent/cloud_init_compat.h"
 #include "agent/core/instance_data.h"
+#include "agent/core/json_text.h"
 #include "agent/core/redact.h"
 #include "agent/core/settings.h"
 #include "agent/core/strings.h"
@@ -33,6 +34,9 @@ namespace amiboot {
 namespace {
 
 constexpr std::size_t kMaxIncludeBytes = 1 << 20;
+// One include that never answers gives up after this, however long the
+// deadline for all of them.
+constexpr std::chrono::milliseconds kIncludeTimeout{30000};
 
 std::string timestamp(const System& system, const char* format) {
   std::time_t t = std::chrono::system_clock::to_time_t(system.now());
@@ -70,6 +74,7 @@ class Runner {
   bool final_stage();
   bool acquire_source();
   void decode(const std::string& raw);
+  void reject_user_data(const std::string& why);
   void load_image(Diagnostics& diagnostics);
   void load_final_configs();
   void run_modules(Stage stage);
@@ -174,8 +179,21 @@ bool Runner::acquire_source() {
 
 void Runner::decode(const std::string& raw) {
   UserDataOptions options;
-  auto fetch = [this](const std::string& url) {
-    return m_options.fetch ? m_options.fetch(url) : fetch_url(url, kMaxIncludeBytes);
+  options.limits = m_settings.limits;
+  // One deadline for all #include URLs together: forty URLs that never
+  // answer must not hold the boot forty times over.
+  auto deadline = std::chrono::steady_clock::now() + m_settings.limits.include_time;
+  auto fetch = [this, deadline](const std::string& url) -> Result<std::string> {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return error("not fetched: the deadline for all includes (" +
+                   std::to_string(m_settings.limits.include_time.count() / 1000) + " s, " +
+                   limit_setting("include_seconds") + ") has passed");
+    }
+    return m_options.fetch ? m_options.fetch(url)
+                           : fetch_url(url, kMaxIncludeBytes,
+                                       std::min<std::chrono::milliseconds>(left, kIncludeTimeout));
   };
   options.fetch = fetch;
   // #include-once: fetched once per instance, then read from its state
@@ -208,7 +226,19 @@ void Runner::decode(const std::string& raw) {
   for (const auto& e : decoded->errors) {
     m_report.error(e);
   }
+  if (!decoded->errors.empty()) {
+    reject_user_data("a part was rejected or an include failed");
+    return;
+  }
   m_parts = std::move(decoded->parts);
+}
+
+// All or nothing per user data: a script must not run on a machine that
+// lacks what a rejected part was to set up (its users, files, firewall).
+void Runner::reject_user_data(const std::string& why) {
+  m_parts.clear();
+  m_report.error("user data: nothing from it is applied, scripts included (" + why +
+                 "); the image config and the metadata's defaults still are");
 }
 
 void Runner::load_image(Diagnostics& diagnostics) {
@@ -254,9 +284,32 @@ bool Runner::init_stage() {
                    ? "new instance " + id + (previous ? " (was " + *previous + ")" : std::string())
                    : "same instance " + id + " as the last boot",
                m_report.fields());
-  if (m_source.user_data) {
-    decode(*m_source.user_data);
+  MergedConfig merged;
+  bool remerge = false;
+  try {
+    if (m_source.user_data) {
+      decode(*m_source.user_data);
+    }
+    Diagnostics diags;
+    merged = merge_cloud_config(m_image, m_parts, diags, m_settings.limits);
+    m_report.diagnostics(diags);
+    if (!merged.rejected.empty()) {
+      reject_user_data(merged.rejected.front() + " was rejected");
+      remerge = true;
+    }
+  } catch (const std::exception& e) {
+    // Whatever the user data did to us, the baseline must still run.
+    m_report.error(std::string("user data: internal error: ") + e.what());
+    reject_user_data("it could not be decoded");
+    remerge = true;
   }
+  if (remerge) {
+    Diagnostics again;  // the image config's were reported above
+    merged = merge_cloud_config(m_image, m_parts, again, m_settings.limits);
+  }
+  m_modules = std::move(merged.modules);
+  m_merged_cfg = merged.config.to_json();
+  m_image_config = m_image.merged();
   if (!m_options.dry_run) {
     if (auto st = m_state.save_instance(m_source, m_parts); !st) {
       m_report.error("state: " + st.error().message);
@@ -265,18 +318,12 @@ bool Runner::init_stage() {
     instance_data["user_data_present"] = m_source.user_data.has_value();
     (void)m_system.make_dirs(kRunDir, 0755);
     (void)m_system.write_file(std::string(kRunDir) + "/instance-data.json",
-                              instance_data.dump(2) + "\n", FileAttrs{0644, 0, 0, false});
+                              json_text(instance_data, 2) + "\n", FileAttrs{0644, 0, 0, false});
   }
-  Diagnostics diags;
-  MergedConfig merged = merge_cloud_config(m_image, m_parts, diags);
-  m_modules = std::move(merged.modules);
-  m_merged_cfg = merged.config.to_json();
-  m_image_config = m_image.merged();
-  m_report.diagnostics(diags);
   if (!m_options.dry_run) {
     // Root only, as cloud-init keeps merged_cfg in instance-data-sensitive.json.
     (void)m_system.write_file(std::string(kRunDir) + "/" + kMergedCfgFile,
-                              m_merged_cfg.dump(2) + "\n", FileAttrs{0600, 0, 0, false});
+                              json_text(m_merged_cfg, 2) + "\n", FileAttrs{0600, 0, 0, false});
     auto stored = store_stage_configs(m_modules, Stage::Final, m_image_config);
     if (auto st = m_state.save_final_configs(id, stored); !st) {
       m_report.error("state: " + st.error().message);
@@ -304,7 +351,7 @@ void Runner::load_final_configs() {
   // The init stage already reported these diagnostics.
   Diagnostics again;
   load_image(again);
-  m_modules = merge_cloud_config(m_image, m_parts, again).modules;
+  m_modules = merge_cloud_config(m_image, m_parts, again, m_settings.limits).modules;
   m_image_config = m_image.merged();
 }
 
@@ -552,7 +599,7 @@ void Runner::print_plan() const {
                           {"stages", m_plan},
                           {"errors", m_report.document()["errors"]},
                           {"warnings", m_report.document()["warnings"]}};
-    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cout << json_text(out, 2) << "\n";
     return;
   }
   std::cout << "instance " << m_source.metadata.instance_id

@@ -1,4 +1,5 @@
 #include "agent/state.h"
+#include "agent/core/json_text.h"
 
 #include <algorithm>
 #include <chrono>
@@ -69,8 +70,8 @@ Status State::save_instance(const SourceData& data, const std::vector<Part>& par
   }
   std::string dir = instance_dir(id);
   FileAttrs priv{kPrivateFile, 0, 0};
-  if (auto st =
-          m_system.write_file(dir + "/metadata.json", to_json(data.metadata).dump(2) + "\n", priv);
+  if (auto st = m_system.write_file(dir + "/metadata.json",
+                                    json_text(to_json(data.metadata), 2) + "\n", priv);
       !st) {
     return st;
   }
@@ -86,7 +87,7 @@ Status State::save_instance(const SourceData& data, const std::vector<Part>& par
     arr.push_back(part_to_json(p));
   }
   // Parts may be binary-ish; replace invalid UTF-8 rather than throwing.
-  std::string text = arr.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string text = json_text(arr, 2);
   if (auto st = write_if_changed(dir + "/parts.json", text + "\n"); !st) {
     return st;
   }
@@ -200,10 +201,8 @@ Status State::save_include_once(const std::string& instance_id, const std::strin
     return st;
   }
   index[url] = n;
-  return m_system.write_file(
-      dir + "/index.json",
-      index.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-      FileAttrs{kPrivateFile, 0, 0});
+  return m_system.write_file(dir + "/index.json", json_text(index, 2) + "\n",
+                             FileAttrs{kPrivateFile, 0, 0});
 }
 
 std::string State::semaphore(const ModuleSpec& module, const std::string& instance_id) const {
@@ -234,7 +233,7 @@ Status State::mark_done(const ModuleSpec& module, const std::string& instance_id
                       {"result", result},
                       {"time", std::chrono::system_clock::to_time_t(m_system.now())}};
   // Per-boot semaphores live on tmpfs; the others must survive a crash.
-  return m_system.write_file(path, j.dump() + "\n",
+  return m_system.write_file(path, json_text(j) + "\n",
                              FileAttrs{kPrivateFile, 0, 0, module.frequency != Frequency::PerBoot});
 }
 
@@ -243,7 +242,7 @@ Status State::record_boot(const std::string& name, const nlohmann::json& record)
   if (auto st = m_system.make_dirs(dir, 0700); !st) {
     return st;
   }
-  return m_system.write_file(dir + "/" + name + ".json", record.dump(2) + "\n",
+  return m_system.write_file(dir + "/" + name + ".json", json_text(record, 2) + "\n",
                              FileAttrs{kPrivateFile, 0, 0});
 }
 

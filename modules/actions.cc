@@ -1,6 +1,7 @@
 // Describing actions for --dry-run, status and the journal.
 #include "modules/actions.h"
 
+#include "agent/core/json_text.h"
 #include "agent/core/strings.h"
 #include "agent/core/user_data.h"
 #include "modules/package_managers.h"
@@ -17,7 +18,7 @@ std::string quote_argv(const std::vector<std::string>& argv) {
     }
     bool plain =
         !arg.empty() && arg.find_first_of(" \t\n'\"\\$`;&|<>*?()[]{}#~") == std::string::npos;
-    out += plain ? arg : nlohmann::json(arg).dump();
+    out += plain ? arg : json_text(nlohmann::json(arg));
   }
   return out;
 }
@@ -108,7 +109,7 @@ std::string describe(const Action& action) {
             return "mkdir " + d.path + " (mode " + octal_mode(d.mode) + ", owner " + d.owner + ")";
           },
           [](const ManagePackages& p) { return describe_packages(p); },
-          [](const ConsoleMessage& m) { return "console " + nlohmann::json(m.text).dump(); },
+          [](const ConsoleMessage& m) { return "console " + json_text(nlohmann::json(m.text)); },
           [](const SetRandomPasswords& r) {
             std::string users;
             for (const auto& u : r.users) {

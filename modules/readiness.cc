@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/core/json_text.h"
 #include "modules/callback_keys.h"
 
 namespace amiboot {
@@ -56,7 +57,7 @@ PlanResult plan_readiness(const ReadinessConfig& config, const Facts& input) {
       {"Reason", reason},
       {"UniqueId", cfg->unique_id.empty() ? input.metadata.instance_id : cfg->unique_id},
       {"Data", cfg->data}};
-  result.actions.push_back(HttpRequest{"PUT", cfg->url, body.dump(), "", cfg->attempts,
+  result.actions.push_back(HttpRequest{"PUT", cfg->url, json_text(body), "", cfg->attempts,
                                        cfg->retry_delay_ms, "readiness signal"});
   return result;
 }

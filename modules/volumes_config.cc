@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/core/json_text.h"
 #include "agent/core/strings.h"
 #include "modules/module.h"
 
@@ -397,7 +398,7 @@ std::string pending_volumes_json(const PendingVolumes& pending) {
                         {"fs_setup", fs},
                         {"mounts", mounts},
                         {"aliases", pending.aliases}};
-  return doc.dump(2) + "\n";
+  return json_text(doc, 2) + "\n";
 }
 
 std::optional<PendingVolumes> parse_pending_volumes(const std::string& text) {

@@ -200,6 +200,46 @@ std::optional<WriteFileSource> decode_source(const Value& v, const std::string& 
 
 }  // namespace
 
+bool check_write_files_size(const Value& config, std::size_t& used, std::size_t limit,
+                            Diagnostics& out) {
+  const Value* list = config.get("write_files");
+  if (list == nullptr || !list->is_sequence()) {
+    return true;
+  }
+  for (std::size_t i = 0; i < list->items.size(); ++i) {
+    const Value* content = list->items[i].get("content");
+    if (content == nullptr || !content->is_scalar()) {
+      continue;
+    }
+    const Value* e = list->items[i].get("encoding");
+    std::string encoding = e != nullptr && e->is_scalar() ? e->scalar : "text/plain";
+    bool gz = encoding.starts_with("gz");
+    bool b64 =
+        encoding.find("b64") != std::string::npos || encoding.find("base64") != std::string::npos;
+    std::size_t size = b64 ? content->scalar.size() / 4 * 3 : content->scalar.size();
+    if (gz) {
+      std::string data = content->scalar;
+      if (b64) {
+        auto bytes = base64_decode(base64_alphabet_only(data));
+        data = bytes ? std::move(*bytes) : std::string();
+      }
+      // Corrupt data is the decoder's to report; a bomb stops at the limit.
+      Inflated inflated = gzip_inflated_size(data, limit - std::min(limit, used));
+      size = inflated.failure == InflateFailure::TooLarge ? limit + 1 : inflated.size;
+    }
+    used += size;
+    if (used > limit) {
+      out.push_back(Diagnostic{Diagnostic::Severity::Error, content->pos,
+                               "write_files[" + std::to_string(i) + "].content",
+                               "the decoded write_files content of the user data exceeds " +
+                                   format_size(limit) + " (" + limit_setting("write_files_bytes") +
+                                   ")"});
+      return false;
+    }
+  }
+  return true;
+}
+
 std::optional<std::vector<WriteFileEntry>> decode_write_files(const Value& config,
                                                               Diagnostics& out) {
   const Value* list = config.get("write_files");

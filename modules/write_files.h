@@ -44,6 +44,14 @@ void from_json(const nlohmann::json& json, WriteFileEntry& entry);
 std::optional<std::vector<WriteFileEntry>> decode_write_files(const Value& config,
                                                               Diagnostics& out);
 
+/// Adds the decoded size of `config`'s write_files content (base64 and gzip
+/// undone) to `used`; false, with an error at the entry that passes `limit`,
+/// once the sum exceeds it. Run before decoding, so that a gzip bomb spread
+/// over many entries or parts is refused in constant memory (gzip is
+/// measured, not kept). Malformed entries are left to the decoder.
+bool check_write_files_size(const Value& config, std::size_t& used, std::size_t limit,
+                            Diagnostics& out);
+
 /// Entries without defer (init stage).
 PlanResult plan_write_files(const std::vector<WriteFileEntry>& entries, const Facts& facts);
 /// Entries with defer: true (final stage, after users exist).

@@ -38,7 +38,9 @@ bool is_gzip(std::string_view data) {
          static_cast<unsigned char>(data[1]) == 0x8b;
 }
 
-Inflated inflate_gzip(std::string_view input, std::size_t cap) {
+namespace {
+
+Inflated inflate_gzip(std::string_view input, std::size_t cap, bool keep) {
   Inflated result;
   auto fail = [&result](std::string message) {
     result.data.clear();
@@ -69,17 +71,20 @@ Inflated inflate_gzip(std::string_view input, std::size_t cap) {
     std::size_t produced = chunk.size() - stream.avail_out;
     // Checked per chunk, before the output grows: a bomb is refused after at
     // most cap + one chunk of inflating, and never allocates past the cap.
-    if (produced > cap - result.data.size()) {
+    if (produced > cap - result.size) {
       result.data.clear();
       result.data.shrink_to_fit();
       result.failure = InflateFailure::TooLarge;
       return result;
     }
-    if (result.data.capacity() < result.data.size() + produced) {
-      result.data.reserve(
-          std::min(cap, std::max(result.data.capacity() * 2, result.data.size() + produced)));
+    result.size += produced;
+    if (keep) {
+      if (result.data.capacity() < result.data.size() + produced) {
+        result.data.reserve(
+            std::min(cap, std::max(result.data.capacity() * 2, result.data.size() + produced)));
+      }
+      result.data.append(chunk.data(), produced);
     }
-    result.data.append(chunk.data(), produced);
 
     if (rc == Z_STREAM_END) {
       std::string_view rest = input.substr(input.size() - stream.avail_in);
@@ -104,6 +109,16 @@ Inflated inflate_gzip(std::string_view input, std::size_t cap) {
     return fail(std::string("corrupt gzip data (") +
                 (stream.msg != nullptr ? stream.msg : "zlib error " + std::to_string(rc)) + ")");
   }
+}
+
+}  // namespace
+
+Inflated inflate_gzip(std::string_view input, std::size_t cap) {
+  return inflate_gzip(input, cap, true);
+}
+
+Inflated gzip_inflated_size(std::string_view input, std::size_t cap) {
+  return inflate_gzip(input, cap, false);
 }
 
 std::string gzip_too_large_message(std::size_t limit) {

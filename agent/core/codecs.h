@@ -19,7 +19,8 @@ bool is_gzip(std::string_view data);
 enum class InflateFailure { None, TooLarge, Corrupt };
 
 struct Inflated {
-  std::string data;
+  std::string data;  // empty from gzip_inflated_size()
+  std::size_t size = 0;
   InflateFailure failure = InflateFailure::None;
   std::string message;
 };
@@ -27,6 +28,9 @@ struct Inflated {
 /// Inflates one or more gzip members, refusing to produce more than `cap`
 /// bytes (checked per chunk, so a bomb never allocates past the cap).
 Inflated inflate_gzip(std::string_view input, std::size_t cap);
+/// inflate_gzip() that keeps only the size: what a gzip member would cost,
+/// found in constant memory.
+Inflated gzip_inflated_size(std::string_view input, std::size_t cap);
 std::string gzip_too_large_message(std::size_t limit);
 /// inflate_gzip() as a Result: the data, or why not.
 Result<std::string> gunzip(const std::string& data, std::size_t max_bytes);

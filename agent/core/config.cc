@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstdlib>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "agent/core/codecs.h"
 
@@ -292,23 +294,34 @@ std::string at(const Position& pos) {
 
 constexpr char kBinaryTag[] = "tag:yaml.org,2002:binary";
 
+// What one document may expand to (agent/core/limits.h): yaml-cpp shares an
+// aliased node, but a Value copies it, so each alias is charged in full.
+struct Budget {
+  const Limits& limits;
+  std::size_t nodes = 0;
+  std::size_t bytes = 0;
+};
+
 Result<Value> convert(const YAML::Node& node, const std::string& source, const Position& fallback,
-                      int depth);
+                      int depth, Budget& budget);
 
 // A map's entries with YAML 1.1 merge keys resolved as PyYAML's
 // SafeConstructor.flatten_mapping does: the merged maps' entries come first
 // (a list's maps in reverse, so that earlier maps win), then the map's own
 // entries, and a later entry replaces an earlier one with the same key.
-// Merged entries keep the positions where they were written.
-Result<Value> convert_map(const YAML::Node& node, const std::string& source, Value v, int depth) {
+// Merged entries keep the positions where they were written. Keys are
+// looked up in a hash index, so a large map parses in linear time.
+Result<Value> convert_map(const YAML::Node& node, const std::string& source, Value v, int depth,
+                          Budget& budget) {
   std::vector<Value::Entry> merged;
   std::vector<Value::Entry> own;
+  std::unordered_set<std::string> own_keys;
   for (const auto& kv : node) {
     Position key_pos = position_of(kv.first.Mark(), source, v.pos);
     if (!kv.first.IsScalar()) {
       return error(at(key_pos) + "map keys must be plain strings");
     }
-    auto c = convert(kv.second, source, key_pos, depth + 1);
+    auto c = convert(kv.second, source, key_pos, depth + 1, budget);
     if (!c) {
       return c;
     }
@@ -338,20 +351,20 @@ Result<Value> convert_map(const YAML::Node& node, const std::string& source, Val
       }
       continue;
     }
-    for (const auto& e : own) {
-      if (e.key == kv.first.Scalar()) {
-        return error(at(key_pos) + "duplicate key '" + kv.first.Scalar() + "'");
-      }
+    if (!own_keys.insert(kv.first.Scalar()).second) {
+      return error(at(key_pos) + "duplicate key '" + kv.first.Scalar() + "'");
     }
+    budget.bytes += kv.first.Scalar().size();
     own.push_back(Value::Entry{kv.first.Scalar(), key_pos, std::move(*c)});
   }
+  std::unordered_map<std::string, std::size_t> index;
   for (auto* list : {&merged, &own}) {
     for (auto& e : *list) {
-      auto existing = std::find_if(v.entries.begin(), v.entries.end(),
-                                   [&](const Value::Entry& x) { return x.key == e.key; });
-      if (existing != v.entries.end()) {
-        existing->key_pos = e.key_pos;
-        existing->value = std::move(e.value);
+      auto [it, added] = index.emplace(e.key, v.entries.size());
+      if (!added) {
+        Value::Entry& existing = v.entries[it->second];
+        existing.key_pos = e.key_pos;
+        existing.value = std::move(e.value);
       } else {
         v.entries.push_back(std::move(e));
       }
@@ -361,12 +374,19 @@ Result<Value> convert_map(const YAML::Node& node, const std::string& source, Val
 }
 
 Result<Value> convert(const YAML::Node& node, const std::string& source, const Position& fallback,
-                      int depth) {
-  if (depth > 64) {
-    return error(source + ": nesting deeper than 64 levels");
+                      int depth, Budget& budget) {
+  Position pos = position_of(node.Mark(), source, fallback);
+  if (depth > budget.limits.yaml_depth) {
+    return error(at(pos) + "nested deeper than " + std::to_string(budget.limits.yaml_depth) +
+                 " levels (" + limit_setting("yaml_depth") + "); the document is refused");
+  }
+  if (++budget.nodes > budget.limits.yaml_nodes) {
+    return error(at(pos) + "more than " + std::to_string(budget.limits.yaml_nodes) +
+                 " YAML nodes once aliases are expanded (" + limit_setting("yaml_nodes") +
+                 "); the document is refused");
   }
   Value v;
-  v.pos = position_of(node.Mark(), source, fallback);
+  v.pos = std::move(pos);
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -374,6 +394,12 @@ Result<Value> convert(const YAML::Node& node, const std::string& source, const P
       break;
     case YAML::NodeType::Scalar:
       v.kind = Value::Kind::Scalar;
+      budget.bytes += node.Scalar().size();
+      if (budget.bytes > budget.limits.user_data_bytes) {
+        return error(at(v.pos) + "the document's text exceeds " +
+                     format_size(budget.limits.user_data_bytes) + " once aliases are expanded (" +
+                     limit_setting("user_data_bytes") + "); the document is refused");
+      }
       v.scalar = node.Scalar();
       // yaml-cpp tags plain scalars "?" and quoted or block ones "!".
       v.plain = node.Tag() == "?";
@@ -390,7 +416,7 @@ Result<Value> convert(const YAML::Node& node, const std::string& source, const P
     case YAML::NodeType::Sequence:
       v.kind = Value::Kind::Sequence;
       for (const auto& child : node) {
-        auto c = convert(child, source, v.pos, depth + 1);
+        auto c = convert(child, source, v.pos, depth + 1, budget);
         if (!c) {
           return c;
         }
@@ -399,7 +425,7 @@ Result<Value> convert(const YAML::Node& node, const std::string& source, const P
       break;
     case YAML::NodeType::Map:
       v.kind = Value::Kind::Map;
-      return convert_map(node, source, std::move(v), depth);
+      return convert_map(node, source, std::move(v), depth, budget);
   }
   return v;
 }
@@ -426,7 +452,7 @@ std::string explain(const std::string& text, const YAML::Mark& mark, const std::
 
 }  // namespace
 
-Result<Value> parse_yaml(const std::string& text, const std::string& source) {
+Result<Value> parse_yaml(const std::string& text, const std::string& source, const Limits& limits) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -438,7 +464,8 @@ Result<Value> parse_yaml(const std::string& text, const std::string& source) {
     return error(source + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
                  message);
   }
-  return convert(root, source, Position{source, 1, 1}, 0);
+  Budget budget{limits};
+  return convert(root, source, Position{source, 1, 1}, 0, budget);
 }
 
 Value merge(const Value& base, const Value& over) {

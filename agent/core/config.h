@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/core/limits.h"
 #include "agent/core/result.h"
 
 namespace amiboot {
@@ -86,7 +87,10 @@ Value value_from_stored_json(const nlohmann::json& json);
 /// merge keys (`<<: *anchor`, `<<: [*a, *b]`) merge the maps' entries
 /// (explicit keys win; in a list, earlier maps win over later ones), and a
 /// `!!binary` scalar holds its base64-decoded bytes (`Value::binary`).
-Result<Value> parse_yaml(const std::string& text, const std::string& source);
+/// `limits` bounds the nodes and bytes after alias expansion and the nesting
+/// (an error naming the limit's setting, never an exhausted memory).
+Result<Value> parse_yaml(const std::string& text, const std::string& source,
+                         const Limits& limits = {});
 
 /// cloud-init's merge of cloud-config parts: maps merge recursively; a later
 /// part's lists and scalars replace earlier ones.

@@ -101,7 +101,8 @@ bool is_merge_key(std::string_view key);
 /// error at the later value, where cloud-init's merge would fail (appending
 /// something that is not a string to a string, or something that is not a
 /// list to a list: cloud-init raises, or splits a string into characters).
-std::optional<Value> merge_values(const Value& base, const Value& over, const MergeSpec& spec,
+/// `base` is merged in place: pass it moved to merge in linear time.
+std::optional<Value> merge_values(Value base, const Value& over, const MergeSpec& spec,
                                   Diagnostics& out);
 
 /// Whether two values hold the same data (positions and quoting aside).

@@ -1,6 +1,56 @@
 #include "agent/core/settings.h"
 
+#include <algorithm>
+
 namespace amiboot {
+
+namespace {
+
+// `amiboot.limits`: each a positive integer.
+void decode_limits(const Value& v, Limits& limits, Decoder& d) {
+  if (d.map(v, "amiboot.limits") == nullptr) {
+    return;
+  }
+  d.unknown_keys(v, "amiboot.limits",
+                 {"yaml_nodes", "yaml_depth", "user_data_bytes", "write_files_bytes", "mime_parts",
+                  "includes", "include_seconds"});
+  auto positive = [&](const char* key) -> std::optional<long long> {
+    const Value* n = v.get(key);
+    if (n == nullptr) {
+      return std::nullopt;
+    }
+    std::string path = limit_setting(key);
+    auto i = d.integer(*n, path);
+    if (i && *i <= 0) {
+      d.error(*n, path, "expected a positive integer, got " + std::to_string(*i));
+      return std::nullopt;
+    }
+    return i;
+  };
+  if (auto n = positive("yaml_nodes")) {
+    limits.yaml_nodes = static_cast<std::size_t>(*n);
+  }
+  if (auto n = positive("yaml_depth")) {
+    limits.yaml_depth = static_cast<int>(std::min<long long>(*n, 1000));
+  }
+  if (auto n = positive("user_data_bytes")) {
+    limits.user_data_bytes = static_cast<std::size_t>(*n);
+  }
+  if (auto n = positive("write_files_bytes")) {
+    limits.write_files_bytes = static_cast<std::size_t>(*n);
+  }
+  if (auto n = positive("mime_parts")) {
+    limits.mime_parts = static_cast<int>(std::min<long long>(*n, 1 << 30));
+  }
+  if (auto n = positive("includes")) {
+    limits.includes = static_cast<int>(std::min<long long>(*n, 1 << 30));
+  }
+  if (auto n = positive("include_seconds")) {
+    limits.include_time = std::chrono::seconds(*n);
+  }
+}
+
+}  // namespace
 
 Settings decode_settings(const Value& image_config, Diagnostics& out) {
   Settings s;
@@ -10,7 +60,8 @@ Settings decode_settings(const Value& image_config, Diagnostics& out) {
     return s;
   }
   d.unknown_keys(*root, "amiboot",
-                 {"imds", "off_ec2_deadline_seconds", "volumes", "firewall", "packages", "http"});
+                 {"imds", "off_ec2_deadline_seconds", "limits", "volumes", "firewall", "packages",
+                  "http"});
   if (const Value* v = root->get("off_ec2_deadline_seconds")) {
     if (auto n = d.integer(*v, "amiboot.off_ec2_deadline_seconds")) {
       s.off_ec2_deadline = std::chrono::seconds(*n);
@@ -28,6 +79,9 @@ Settings decode_settings(const Value& image_config, Diagnostics& out) {
         }
       }
     }
+  }
+  if (const Value* v = root->get("limits")) {
+    decode_limits(*v, s.limits, d);
   }
   const Value* imds = root->get("imds");
   if (imds == nullptr || d.map(*imds, "amiboot.imds") == nullptr) {

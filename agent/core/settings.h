@@ -5,6 +5,7 @@
 #include <string>
 
 #include "agent/core/config.h"
+#include "agent/core/limits.h"
 
 namespace amiboot {
 
@@ -18,6 +19,7 @@ struct Settings {
   /// Readiness callbacks and write_files sources: no retry starts later
   /// than this after the first try (`http: {retry_deadline_seconds}`).
   std::chrono::seconds http_retry_deadline{90};
+  Limits limits;
 };
 
 /// Decodes `amiboot:` from the merged image config; errors go to `out` and

@@ -324,7 +324,7 @@ class UserDataDecoder {
         static_cast<std::size_t>(std::count(content.begin(), content.begin() + skipped, '\n')),
         '\n');
     text += body;
-    auto doc = parse_yaml(crlf_to_lf(text), origin.label());
+    auto doc = parse_yaml(crlf_to_lf(text), origin.label(), m_options.limits);
     if (!doc) {
       warn(prefix + " is not valid YAML (" + doc.error().message + "); ignored");
       return;
@@ -334,6 +334,10 @@ class UserDataDecoder {
     }
     if (!doc->is_sequence()) {
       warn(prefix + ": expected a list of parts, got " + doc->type_name() + "; ignored");
+      return;
+    }
+    if (std::string over = count_parts(doc->items.size(), origin); !over.empty()) {
+      m_out.errors.push_back(over);
       return;
     }
     ++m_archive_depth;
@@ -430,6 +434,9 @@ class UserDataDecoder {
     Result<std::vector<std::string_view>> bodies = split_multipart(entity.body, boundary);
     if (!bodies) {
       return error(origin.label() + ": " + bodies.error().message);
+    }
+    if (std::string over = count_parts(bodies->size(), origin); !over.empty()) {
+      return error(over);
     }
     for (std::size_t k = 0; k < bodies->size(); ++k) {
       Origin part = origin;
@@ -583,20 +590,28 @@ class UserDataDecoder {
       return;
     }
     if (include_depth >= m_options.max_include_depth) {
-      warn(prefix + " was not fetched: includes nest deeper than " +
-           std::to_string(m_options.max_include_depth) + " levels");
+      m_out.errors.push_back(prefix + " was not fetched: includes nest deeper than " +
+                             std::to_string(m_options.max_include_depth) + " levels");
       return;
     }
-    if (m_fetches >= m_options.max_includes) {
-      warn(prefix + " was not fetched: more than " + std::to_string(m_options.max_includes) +
-           " includes");
+    if (m_fetches >= m_options.limits.includes) {
+      m_out.errors.push_back(prefix + " was not fetched: more than " +
+                             std::to_string(m_options.limits.includes) + " includes (" +
+                             limit_setting("includes") + ")");
       return;
     }
     ++m_fetches;
     Result<std::string> fetched =
         once && m_options.fetch_once ? m_options.fetch_once(url) : m_options.fetch(url);
     if (!fetched) {
-      warn(prefix + " failed: " + fetched.error().message + "; skipped");
+      // What the include held is missing: an error, so the status says so.
+      m_out.errors.push_back(prefix + " failed: " + fetched.error().message);
+      return;
+    }
+    if (!charge(fetched->size())) {
+      m_out.errors.push_back(prefix + ": the decoded user data exceeds " +
+                             format_size(m_options.limits.user_data_bytes) + " (" +
+                             limit_setting("user_data_bytes") + ")");
       return;
     }
     // Fetched content that cannot be decoded is treated like a failed fetch;
@@ -606,26 +621,43 @@ class UserDataDecoder {
         decode_document(*fetched, Origin{"include " + shown, "", "", ""}, include_depth + 1);
     if (!status) {
       m_out.parts.resize(mark);
-      warn(status.error().message + "; include skipped");
+      m_out.errors.push_back(status.error().message + "; include skipped");
     }
+  }
+
+  // MIME parts and archive items, all levels together: each costs a
+  // part's bookkeeping, and 16 KiB of gzip holds tens of thousands.
+  // Returns the error when the limit is passed, else "".
+  std::string count_parts(std::size_t n, const Origin& origin) {
+    m_parts_seen += n;
+    if (m_parts_seen > static_cast<std::size_t>(m_options.limits.mime_parts)) {
+      return origin.label() + ": more than " + std::to_string(m_options.limits.mime_parts) +
+             " MIME parts (" + limit_setting("mime_parts") + "); the user data is refused";
+    }
+    return "";
+  }
+
+  bool charge(std::size_t bytes) {
+    m_decoded += bytes;
+    return m_decoded <= m_options.limits.user_data_bytes;
   }
 
   // All inflating in one decode shares one budget, so many small gzip parts
   // cannot add up to more than one large one.
   Result<std::string> inflate(std::string_view data, const Origin& origin) {
-    std::size_t limit = m_options.max_inflated_bytes;
-    std::size_t budget = limit - std::min(limit, m_inflated);
+    std::size_t limit = m_options.limits.user_data_bytes;
+    std::size_t budget = limit - std::min(limit, m_decoded);
     Inflated inflated = inflate_gzip(data, budget);
     if (inflated.failure == InflateFailure::TooLarge) {
-      std::string message = m_inflated == 0 ? gzip_too_large_message(limit)
-                                            : "gzip data inflates past the " + format_size(limit) +
-                                                  " limit for all decoded user data; refusing it";
-      return error(origin.label() + ": " + message);
+      std::string message = m_decoded == 0 ? gzip_too_large_message(limit)
+                                           : "gzip data inflates past the " + format_size(limit) +
+                                                 " limit for all decoded user data; refusing it";
+      return error(origin.label() + ": " + message + " (" + limit_setting("user_data_bytes") + ")");
     }
     if (inflated.failure != InflateFailure::None) {
       return error(origin.label() + ": " + inflated.message);
     }
-    m_inflated += inflated.data.size();
+    m_decoded += inflated.data.size();
     return std::move(inflated.data);
   }
 
@@ -633,7 +665,8 @@ class UserDataDecoder {
 
   const UserDataOptions& m_options;
   DecodedUserData m_out;
-  std::size_t m_inflated = 0;
+  std::size_t m_decoded = 0;  // inflated and fetched bytes
+  std::size_t m_parts_seen = 0;
   int m_fetches = 0;
   int m_archive_depth = 0;
 };

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/core/codecs.h"
+#include "agent/core/limits.h"
 #include "agent/core/result.h"
 
 namespace amiboot {
@@ -51,7 +52,12 @@ struct DecodedUserData {
 };
 
 struct UserDataOptions {
-  std::size_t max_inflated_bytes = 16 << 20;
+  /// user_data_bytes (all inflating and fetching in one decode together),
+  /// mime_parts, includes (fetches, all include levels together, so a list of
+  /// includes that include lists cannot fan out without bound), and the
+  /// YAML limits of #cloud-config-archive documents. The include deadline is
+  /// the caller's `fetch`.
+  Limits limits;
   int max_include_depth = 3;
   /// Fetches an #include URL; empty means includes are skipped with a warning
   /// (validate runs offline).
@@ -62,16 +68,15 @@ struct UserDataOptions {
   /// The ami-launch-index `#cloud-config-archive` items' `launch-index` is
   /// compared with: amiboot's metadata has none, so 0.
   int launch_index = 0;
-  /// Fetches allowed in one decode, all include levels together, so a list of
-  /// includes that include lists cannot fan out without bound.
-  int max_includes = 32;
   /// cloud-init's instance data (agent/core/instance_data.h) that
   /// `## template: jinja` parts render with; nullptr rejects them.
   const nlohmann::json* template_context = nullptr;
 };
 
 /// Decodes raw user data. Errors are fatal for the whole user data (a gzip
-/// bomb, a corrupt gzip stream); per-part problems are warnings.
+/// bomb, a corrupt gzip stream, a limit hit); a part that cannot be used (a
+/// template that does not render, an include that failed) is in `errors`;
+/// parts we skip as cloud-init does are warnings.
 Result<DecodedUserData> decode_user_data(const std::string& raw, const UserDataOptions& options);
 
 std::string_view part_type_name(PartType type);

@@ -17,6 +17,7 @@ packages=(
   # (needs-restarting): Debian 12's Breaks zypper.
   rpm createrepo-c dnf zypper
   scdoc man-db zsh chromium rpmlint lintian
+  clang-15 libfuzzer-15-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -22,9 +22,11 @@ class TempDir {
 };
 
 struct CommandResult {
-  int exit_code = -1;  // -1 when killed by a signal
-  std::string out;     // stdout
-  std::string err;     // stderr
+  int exit_code = -1;      // -1 when killed by a signal
+  std::string out;         // stdout
+  std::string err;         // stderr
+  long max_rss_kb = 0;     // the child's peak resident set (wait4's ru_maxrss)
+  double cpu_seconds = 0;  // the child's user + system time
 };
 
 /// Runs argv (no shell) with extra environment entries, stdin from `input`.

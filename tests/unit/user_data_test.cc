@@ -268,16 +268,18 @@ TEST(UserData, IncludeUrlMayShareTheMarkerLine) {
   EXPECT_EQ(decoded.parts[0].type, PartType::ShellScript);
 }
 
-TEST(UserData, FailedIncludeIsAWarningAndTheOthersStillCount) {
+// An error: the runner then applies none of the user data (all or nothing).
+TEST(UserData, FailedIncludeIsAnErrorAndTheOthersStillDecode) {
   FakeFetcher fetcher;
   fetcher.responses.emplace("https://example.com/ok", "#cloud-config\na: 1\n");
   DecodedUserData decoded = decode_ok(
       "#include\nhttps://example.com/missing\nhttps://example.com/ok\n", fetcher.options());
   ASSERT_EQ(decoded.parts.size(), 1u);
   EXPECT_EQ(decoded.parts[0].label, "include https://example.com/ok");
-  EXPECT_EQ(decoded.warnings,
+  EXPECT_TRUE(decoded.warnings.empty());
+  EXPECT_EQ(decoded.errors,
             (std::vector<std::string>{"user-data: #include https://example.com/missing failed: "
-                                      "HTTP 404; skipped"}));
+                                      "HTTP 404"}));
 }
 
 TEST(UserData, IncludeWithoutFetcherIsAWarning) {
@@ -293,7 +295,7 @@ TEST(UserData, IncludesNestOnlyToTheConfiguredDepth) {
   fetcher.responses.emplace("https://example.com/loop", "#include https://example.com/loop\n");
   DecodedUserData decoded = decode_ok("#include https://example.com/loop\n", fetcher.options());
   EXPECT_EQ(fetcher.requested.size(), 3u);
-  EXPECT_EQ(decoded.warnings,
+  EXPECT_EQ(decoded.errors,
             (std::vector<std::string>{"include https://example.com/loop: #include "
                                       "https://example.com/loop was not fetched: includes nest "
                                       "deeper than 3 levels"}));
@@ -302,12 +304,13 @@ TEST(UserData, IncludesNestOnlyToTheConfiguredDepth) {
 TEST(UserData, IncludesAreCappedInNumber) {
   FakeFetcher fetcher;
   UserDataOptions options = fetcher.options();
-  options.max_includes = 2;
+  options.limits.includes = 2;
   DecodedUserData decoded = decode_ok("#include\nhttps://e/1\nhttps://e/2\nhttps://e/3\n", options);
   EXPECT_EQ(fetcher.requested.size(), 2u);
-  ASSERT_EQ(decoded.warnings.size(), 3u);
-  EXPECT_EQ(decoded.warnings[2],
-            "user-data: #include https://e/3 was not fetched: more than 2 includes");
+  ASSERT_EQ(decoded.errors.size(), 3u);  // two 404s, then the limit
+  EXPECT_EQ(decoded.errors[2],
+            "user-data: #include https://e/3 was not fetched: more than 2 includes "
+            "(amiboot.limits.includes)");
 }
 
 TEST(UserData, IncludeLabelsHideCredentialsButTheFetchGetsTheWholeUrl) {
@@ -320,11 +323,11 @@ TEST(UserData, IncludeLabelsHideCredentialsButTheFetchGetsTheWholeUrl) {
   EXPECT_EQ(fetcher.requested, (std::vector<std::string>{url, "https://e/x?token=s3cr3t"}));
   ASSERT_EQ(decoded.parts.size(), 1u);
   EXPECT_EQ(decoded.parts[0].label, "include https://bucket.s3.amazonaws.com/a.yaml?...");
-  ASSERT_EQ(decoded.warnings.size(), 1u);
-  EXPECT_EQ(decoded.warnings[0], "user-data: #include https://e/x?... failed: HTTP 500; skipped");
+  ASSERT_EQ(decoded.errors.size(), 1u);
+  EXPECT_EQ(decoded.errors[0], "user-data: #include https://e/x?... failed: HTTP 500");
 }
 
-TEST(UserData, BrokenIncludedContentIsDroppedWholeWithAWarning) {
+TEST(UserData, BrokenIncludedContentIsDroppedWholeWithAnError) {
   FakeFetcher fetcher;
   std::string broken = multipart({{"Content-Type: text/x-shellscript", "#!/bin/sh\necho 1"},
                                   {"Content-Type: text/x-shellscript\n"
@@ -333,7 +336,7 @@ TEST(UserData, BrokenIncludedContentIsDroppedWholeWithAWarning) {
   fetcher.responses.emplace("https://e/broken", broken);
   DecodedUserData decoded = decode_ok("#include https://e/broken\n", fetcher.options());
   EXPECT_TRUE(decoded.parts.empty());
-  EXPECT_EQ(decoded.warnings,
+  EXPECT_EQ(decoded.errors,
             (std::vector<std::string>{"include https://e/broken part 2: invalid base64: "
                                       "unexpected character at offset 3; include skipped"}));
 }
@@ -352,7 +355,9 @@ TEST(UserData, GzippedMime) {
 TEST(UserData, GzipBombIsRefused) {
   std::string bomb = gzip("", std::size_t{64} << 20);
   ASSERT_LT(bomb.size(), 1u << 20);
-  EXPECT_EQ(decode_error(bomb), "user-data: gzip data inflates to more than 16 MiB; refusing it");
+  EXPECT_EQ(decode_error(bomb),
+            "user-data: gzip data inflates to more than 16 MiB; refusing it "
+            "(amiboot.limits.user_data_bytes)");
 }
 
 TEST(UserData, GunzipStopsAtTheCap) {
@@ -367,14 +372,14 @@ TEST(UserData, GunzipStopsAtTheCap) {
 
 TEST(UserData, GzipPartsShareOneBudget) {
   UserDataOptions options;
-  options.max_inflated_bytes = 1 << 20;
+  options.limits.user_data_bytes = 1 << 20;
   std::string half = gzip("#!/bin/sh\n" + std::string(600 << 10, '#'));
   std::string raw =
       multipart({{"Content-Type: application/gzip\nContent-Transfer-Encoding: binary", half},
                  {"Content-Type: application/gzip\nContent-Transfer-Encoding: binary", half}});
   EXPECT_EQ(decode_error(raw, options),
             "user-data part 2: gzip data inflates past the 1 MiB limit for all decoded user "
-            "data; refusing it");
+            "data; refusing it (amiboot.limits.user_data_bytes)");
 }
 
 TEST(UserData, CorruptGzipIsAnError) {
