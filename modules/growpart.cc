@@ -231,6 +231,7 @@ void GrowPlanner::grow_filesystem(const Target& t, const MountedFs& fs, const Sy
             t.spec + ": " + grow.argv[0] + " is not installed; " + on + " keeps its size");
     return;
   }
+  grow.needs_mounted_root = true;
   grow.label =
       grow.argv[0] + " " +
       (fs.fstype == "ext2" || fs.fstype == "ext3" || fs.fstype == "ext4" ? node : fs.target) +
