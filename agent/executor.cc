@@ -221,9 +221,27 @@ Status apply(const HttpRequest& h, ExecContext& ctx) {
   return error(h.label + ": gave up after " + std::to_string(h.attempts) + " attempts: " + last);
 }
 
+/// Mounts, file systems and partition tables act on the host kernel, which no
+/// path mapping confines: under --root only into a root that is a mount
+/// point, the target an image build mounted.
+Status check_mounted_root(const std::string& label, ExecContext& ctx) {
+  if (!ctx.system.under_root() || ctx.system.root_is_mount_point()) {
+    return {};
+  }
+  return error(label + ": refused under --root: " + ctx.system.root() +
+               " is not a mount point, and this acts on the host itself (its mounts or "
+               "devices), outside any folder; mount the target there first (as an image build "
+               "does) for amiboot to act on it");
+}
+
 /// Runs a RunCommand as it says (its paths mapped, its root option), and
 /// returns its outcome unjudged; needs_host is the caller's to check.
 Result<CommandOutcome> run_command(const RunCommand& r, ExecContext& ctx) {
+  if (r.needs_mounted_root) {
+    if (auto st = check_mounted_root(r.label, ctx); !st) {
+      return st.error();
+    }
+  }
   CommandSpec spec;
   spec.argv = r.argv;
   // The one place --root meets a command line: the target's paths and
@@ -415,6 +433,9 @@ class SystemPackageCommands final : public PackageCommands {
 };
 
 Status apply(const GrowPartition& g, ExecContext& ctx) {
+  if (auto st = check_mounted_root(g.label, ctx); !st) {
+    return st;
+  }
   journal_send(LOG_INFO, "amiboot", g.label + ": " + describe(Action(g)), ctx.fields);
   auto done = ctx.system.grow_partition(g);
   if (!done) {
@@ -425,6 +446,9 @@ Status apply(const GrowPartition& g, ExecContext& ctx) {
 }
 
 Status apply(const MakePartitionTable& t, ExecContext& ctx) {
+  if (auto st = check_mounted_root(t.label, ctx); !st) {
+    return st;
+  }
   journal_send(LOG_INFO, "amiboot", t.label + ": " + describe(Action(t)), ctx.fields);
   auto done = ctx.system.make_partition_table(t);
   if (!done) {
@@ -555,10 +579,52 @@ Result<bool> change_power_state(const ChangePowerState& change, ExecContext& ctx
                change.fallback->argv[0] + " " + fallback_failed);
 }
 
+std::string action_label(const Action& action) {
+  return std::visit(
+      [&](const auto& a) -> std::string {
+        if constexpr (requires { a.label; }) {
+          if (!a.label.empty()) {
+            return a.label;
+          }
+        }
+        return describe(action);
+      },
+      action);
+}
+
+/// The files an interrupted write of the action's file may have left.
+void remove_leftovers(const Action& action, ExecContext& ctx) {
+  const auto* write = std::get_if<WriteFile>(&action);
+  const auto* fetch = std::get_if<FetchFile>(&action);
+  if (write != nullptr || fetch != nullptr) {
+    (void)ctx.system.remove_temp_files(write != nullptr ? write->path : fetch->path);
+  }
+}
+
 ExecOutcome execute(const std::vector<Action>& actions, ExecContext& context) {
   ExecOutcome outcome;
   for (std::size_t i = 0; i < actions.size(); ++i) {
+    auto before = context.progress != nullptr ? context.progress->before(i, actions[i])
+                                              : ExecProgress::Before::Run;
+    if (before == ExecProgress::Before::AlreadyDone) {
+      journal_send(LOG_INFO, "amiboot",
+                   action_label(actions[i]) + ": completed by an earlier run; not run again",
+                   context.fields);
+      continue;
+    }
+    if (before == ExecProgress::Before::Interrupted) {
+      remove_leftovers(actions[i], context);
+      std::string e = action_label(actions[i]) +
+                      ": was under way when an earlier run of amiboot died (killed or crashed); "
+                      "not run again, so that it runs at most once: check what it did";
+      journal_send(LOG_ERR, "amiboot", e, context.fields);
+      outcome.errors.push_back(e);
+      continue;
+    }
     std::vector<std::string> errors = std::visit(Apply{context, outcome}, actions[i]);
+    if (context.progress != nullptr) {
+      context.progress->after(i, actions[i]);
+    }
     if (errors.empty()) {
       continue;
     }

@@ -13,6 +13,21 @@
 
 namespace amiboot {
 
+/// The runner's record, per action, of what completed (State's module
+/// progress), so that a rerun after amiboot died (kill -9, the OOM killer, a
+/// crash) runs no completed action again and names the one it interrupted.
+class ExecProgress {
+ public:
+  enum class Before { Run, AlreadyDone, Interrupted };
+  virtual ~ExecProgress() = default;
+  /// Before action `index`: Run (recorded as under way first), AlreadyDone
+  /// (an earlier run completed it) or Interrupted (an earlier run died while
+  /// it was under way: it is not run again, so it runs at most once).
+  virtual Before before(std::size_t index, const Action& action) = 0;
+  /// Once action `index` is over, whatever its outcome.
+  virtual void after(std::size_t index, const Action& action) = 0;
+};
+
 struct ExecContext {
   System& system;
   std::string instance_id;
@@ -20,6 +35,7 @@ struct ExecContext {
   /// HttpRequest and FetchFile retries: none starts later than this after
   /// the first try (Settings::http_retry_deadline).
   std::chrono::seconds http_retry_deadline{90};
+  ExecProgress* progress = nullptr;  // none: every action runs
 };
 
 struct ExecOutcome {

@@ -98,6 +98,9 @@ JournalFields Reporter::fields(const std::string& module) const {
 
 void Reporter::module_started(const std::string& name) {
   notify("STATUS=" + m_stage + ": running " + name);
+  // So that `status` can say what was under way should this process die.
+  m_doc["stages"][m_stage]["running"] = name;
+  write_status();
 }
 
 void Reporter::module_finished(const ModuleRecord& r) {
@@ -143,8 +146,10 @@ void Reporter::module_finished(const ModuleRecord& r) {
     }
   }
   journal_send(r.result == "failed" ? LOG_ERR : LOG_INFO, "amiboot", message, f);
+  bool was_running = m_doc["stages"][m_stage].contains("running");
+  m_doc["stages"][m_stage].erase("running");
   // A skipped module changes nothing worth a rewrite; end_stage writes it.
-  if (r.result != "skipped") {
+  if (r.result != "skipped" || was_running) {
     write_status();
   }
 }
@@ -268,10 +273,16 @@ void mark_abandoned_stage(nlohmann::json& doc, const System& system) {
   }
   doc["status"] = "error";
   doc["stages"][stage]["status"] = "error";
-  doc["errors"].push_back("the " + stage + " stage stopped before it finished: its process (pid " +
-                          std::to_string(pid) +
-                          ") is gone, killed or crashed; journalctl -u amiboot shows its last "
-                          "lines, and the next boot finishes the modules it had not done");
+  std::string module = doc["stages"][stage].value("running", "");
+  doc["errors"].push_back(
+      "the " + stage + " stage stopped before it finished" +
+      (module.empty() ? std::string() : ", while module " + module + " was running") +
+      ": its process (pid " + std::to_string(pid) +
+      ") is gone, killed or crashed; journalctl -u amiboot shows its last lines, and the next "
+      "run finishes the modules it had not done");
+  if (!module.empty()) {
+    doc["died_in"] = {{"stage", stage}, {"module", module}};
+  }
   doc.erase("process");
 }
 

@@ -23,6 +23,7 @@
 #include "agent/executor.h"
 #include "agent/host_info.h"
 #include "agent/http.h"
+#include "agent/module_progress.h"
 #include "agent/report.h"
 #include "agent/sources.h"
 #include "agent/state.h"
@@ -517,7 +518,9 @@ void Runner::run_modules(Stage stage) {
       record.result = plan_errors.empty() ? "planned" : "failed";
       record.errors = plan_errors;
     } else {
-      ExecContext ctx{m_system, id, m_report.fields(record.name), m_settings.http_retry_deadline};
+      ModuleProgress progress(m_state, m, id);
+      ExecContext ctx{m_system, id, m_report.fields(record.name), m_settings.http_retry_deadline,
+                      &progress};
       ExecOutcome outcome;
       try {
         outcome = execute(plan.actions, ctx);
@@ -648,6 +651,21 @@ bool is_disabled(const System& system) {
 
 int run_stages(const RunOptions& options) {
   HostSystem system(options.root);
+  if (options.dry_run) {
+    return run_stages(options, system);
+  }
+  // One run at a time per root: a second one (by hand, or a unit started
+  // twice) would otherwise run every module it finds unmarked again.
+  auto lock = system.lock(std::string(kRunDir) + "/run.lock", options.lock_wait,
+                          [&](const std::string& holder) {
+                            std::cerr << "amiboot: another run (pid " << holder << ") holds "
+                                      << kRunDir << "/run.lock; waiting up to "
+                                      << options.lock_wait.count() << " s for it to finish\n";
+                          });
+  if (!lock) {
+    std::cerr << "amiboot: error: " << lock.error().message << "\n";
+    return 1;
+  }
   return run_stages(options, system);
 }
 

@@ -1,6 +1,7 @@
 // The stage runner: source -> user data -> config -> plan -> apply -> report.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -28,6 +29,9 @@ struct RunOptions {
   /// Fetches #include URLs; empty is the HTTP client (agent/http.h). Tests
   /// count the fetches with their own.
   std::function<Result<std::string>(const std::string& url)> fetch;
+  /// How long a run waits for another one on the same root (its lock,
+  /// /run/amiboot/run.lock) before it gives up with an error.
+  std::chrono::seconds lock_wait{900};
 };
 
 /// Runs the selected stages; returns the process exit code (0: every module

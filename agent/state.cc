@@ -233,8 +233,35 @@ Status State::mark_done(const ModuleSpec& module, const std::string& instance_id
                       {"result", result},
                       {"time", std::chrono::system_clock::to_time_t(m_system.now())}};
   // Per-boot semaphores live on tmpfs; the others must survive a crash.
-  return m_system.write_file(path, json_text(j) + "\n",
-                             FileAttrs{kPrivateFile, 0, 0, module.frequency != Frequency::PerBoot});
+  if (auto st = m_system.write_file(
+          path, json_text(j) + "\n",
+          FileAttrs{kPrivateFile, 0, 0, module.frequency != Frequency::PerBoot});
+      !st) {
+    return st;
+  }
+  return m_system.remove_all(path + ".progress");
+}
+
+nlohmann::json State::load_progress(const ModuleSpec& module,
+                                    const std::string& instance_id) const {
+  auto text = m_system.read_file(semaphore(module, instance_id) + ".progress");
+  if (!text) {
+    return nullptr;
+  }
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  return j.is_object() ? j : nlohmann::json(nullptr);
+}
+
+Status State::save_progress(const ModuleSpec& module, const std::string& instance_id,
+                            const nlohmann::json& progress) {
+  std::string path = semaphore(module, instance_id);
+  if (auto st = m_system.make_dirs(path.substr(0, path.rfind('/')), 0700); !st) {
+    return st;
+  }
+  // Not fsynced: it is there for a killed process (kill -9, the OOM killer),
+  // whose writes the kernel keeps, and a write per action must stay cheap.
+  return m_system.write_file(path + ".progress", json_text(progress) + "\n",
+                             FileAttrs{kPrivateFile, 0, 0, false});
 }
 
 Status State::record_boot(const std::string& name, const nlohmann::json& record) {

@@ -58,6 +58,15 @@ class State {
   Status mark_done(const ModuleSpec& module, const std::string& instance_id,
                    const std::string& result);
 
+  /// A module under way's per-action record (its semaphore's path +
+  /// ".progress", 0600): {"done": [fingerprints], "running": fingerprint,
+  /// "label": ...}, rewritten before and after each action and removed by
+  /// mark_done(). null when there is none: the last run finished the module
+  /// or never started it.
+  nlohmann::json load_progress(const ModuleSpec& module, const std::string& instance_id) const;
+  Status save_progress(const ModuleSpec& module, const std::string& instance_id,
+                       const nlohmann::json& progress);
+
   Status record_boot(const std::string& name, const nlohmann::json& record);
   std::vector<nlohmann::json> boots() const;
 

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -10,12 +12,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "agent/http.h"
 #include "agent/journal.h"
@@ -76,6 +81,74 @@ Status write_all(int fd, std::string_view data) {
   return {};
 }
 
+/// Who other than root could have put a symlink into `dir` (a home folder, a
+/// user's .ssh, /tmp), "" when nobody could: amiboot runs as root and must not
+/// let a user redirect its writes (the fs.protected_symlinks rule, for all
+/// folders). `link` is the symlink's own lstat.
+std::string untrusted_holder(const std::string& dir, const struct stat& link) {
+  struct stat st {};
+  if (lstat(dir.c_str(), &st) != 0) {
+    return "";  // it was just walked through; the open that follows judges
+  }
+  // Root, or whoever runs amiboot (a sandbox of one's own), is trusted.
+  auto trusted = [](uid_t uid) { return uid == 0 || uid == geteuid(); };
+  if (!trusted(st.st_uid)) {
+    return "user " + std::to_string(st.st_uid) + " (the folder's owner)";
+  }
+  if (!trusted(link.st_uid) && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return "user " + std::to_string(link.st_uid) + " (the link's owner)";
+  }
+  return "";
+}
+
+/// A file descriptor closed when it goes out of scope.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(Fd&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd& operator=(Fd&& o) noexcept {
+    std::swap(fd, o.fd);
+    return *this;
+  }
+  ~Fd() {
+    if (fd >= 0) {
+      close(fd);
+    }
+  }
+};
+
+/// Opens the folder at host path `dir` (from resolve(): no symlinks left in
+/// it) one component at a time with O_NOFOLLOW, so a folder that a user
+/// swapped for a symlink after resolve() looked is refused, never followed.
+/// Missing folders are created `mode` (exactly) when `create`.
+Result<Fd> open_dir_nofollow(const std::string& dir, bool create, mode_t mode) {
+  Fd current(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  std::string walked;
+  for (const auto& part : split_path(dir)) {
+    walked += "/" + part;
+    int next = openat(current.fd, part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0 && errno == ENOENT && create) {
+      if (mkdirat(current.fd, part.c_str(), mode) == 0) {
+        // Exactly `mode`, whatever the umask: /run/amiboot must be 0755.
+        fchmodat(current.fd, part.c_str(), mode, 0);
+      } else if (errno != EEXIST) {
+        return error("cannot create folder " + walked + ": " + errno_text(errno));
+      }
+      next = openat(current.fd, part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (next < 0) {
+      return error("cannot open folder " + walked + ": " +
+                   (errno == ELOOP || errno == ENOTDIR
+                        ? std::string("it is not a folder (a symlink?), and is not followed")
+                        : errno_text(errno)));
+    }
+    current = Fd(next);
+  }
+  return current;
+}
+
 }  // namespace
 
 HostSystem::~HostSystem() {
@@ -96,6 +169,26 @@ HostSystem::HostSystem(std::string root) : m_root(std::move(root)) {
   if (m_root.empty()) {
     m_root = "/";
   }
+}
+
+bool HostSystem::root_is_mount_point() const {
+  if (!under_root()) {
+    return true;
+  }
+#ifndef STATX_ATTR_MOUNT_ROOT
+#define STATX_ATTR_MOUNT_ROOT 0x00002000  // Linux 5.8; older glibc headers lack it
+#endif
+  struct statx sx {};
+  if (statx(AT_FDCWD, m_root.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) == 0 &&
+      (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0) {
+    return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+  }
+  // Older kernels: a mount point's device differs from its parent's (which
+  // misses a bind mount of the same file system, so errs on refusing).
+  struct stat self {
+  }, parent{};
+  return stat(m_root.c_str(), &self) == 0 && stat((m_root + "/..").c_str(), &parent) == 0 &&
+         self.st_dev != parent.st_dev;
 }
 
 Result<std::string> HostSystem::resolve(const std::string& path, bool follow_last) const {
@@ -129,7 +222,7 @@ Result<std::string> HostSystem::resolve(const std::string& path, bool follow_las
       continue;
     }
     resolved.push_back(item.name);
-    if (!under_root() || (queue.empty() && !follow_last)) {
+    if (queue.empty() && !follow_last) {
       continue;
     }
     std::string candidate = join(m_root, resolved);
@@ -139,6 +232,10 @@ Result<std::string> HostSystem::resolve(const std::string& path, bool follow_las
     }
     if (++hops > 40) {
       return error("'" + path + "': too many levels of symlinks");
+    }
+    if (auto holder = untrusted_holder(parent_of(candidate), st); !holder.empty()) {
+      return error("'" + path + "': refusing to follow the symlink " + candidate + ", which " +
+                   holder + " could have planted there");
     }
     std::error_code ec;
     std::string target = fs::read_symlink(candidate, ec).string();
@@ -198,14 +295,77 @@ Status HostSystem::make_dirs(const std::string& path, mode_t mode) {
   if (!host) {
     return host.error();
   }
-  std::string current = m_root == "/" ? "" : m_root;
-  for (const auto& part : split_path(host->substr(current.size()))) {
-    current += "/" + part;
-    if (mkdir(current.c_str(), mode) == 0) {
-      // Exactly `mode`, whatever the umask: /run/amiboot must be 0755.
-      chmod(current.c_str(), mode);
-    } else if (errno != EEXIST) {
-      return error("cannot create folder " + current + ": " + errno_text(errno));
+  if (auto dir = open_dir_nofollow(*host, true, mode); !dir) {
+    return dir.error();
+  }
+  return {};
+}
+
+FileLock::~FileLock() {
+  if (m_fd >= 0) {
+    close(m_fd);
+  }
+}
+
+Result<FileLock> HostSystem::lock(const std::string& path, std::chrono::seconds wait,
+                                  const std::function<void(const std::string& holder)>& waiting) {
+  if (auto st = make_dirs(parent_of(path), 0755); !st) {
+    return st.error();
+  }
+  auto host = resolve(path);
+  if (!host) {
+    return host.error();
+  }
+  Fd fd(open(host->c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (fd.fd < 0) {
+    return error("cannot open " + path + ": " + errno_text(errno));
+  }
+  auto holder = [&]() {
+    char buf[32] = {};
+    ssize_t n = pread(fd.fd, buf, sizeof buf - 1, 0);
+    std::string pid = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+    pid.erase(std::remove(pid.begin(), pid.end(), '\n'), pid.end());
+    return pid.empty() ? std::string("unknown") : pid;
+  };
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  bool told = false;
+  while (flock(fd.fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      return error("cannot lock " + path + ": " + errno_text(errno));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return error("another amiboot run (pid " + holder() + ") still holds " + path + " after " +
+                   std::to_string(wait.count()) + " s of waiting; not running");
+    }
+    if (!told) {
+      waiting(holder());
+      told = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::string pid = std::to_string(getpid()) + "\n";
+  if (ftruncate(fd.fd, 0) == 0) {
+    (void)!pwrite(fd.fd, pid.data(), pid.size(), 0);
+  }
+  return FileLock(std::exchange(fd.fd, -1));
+}
+
+Status HostSystem::remove_temp_files(const std::string& path) {
+  auto host = resolve(path);
+  if (!host) {
+    return host.error();
+  }
+  std::string dir = parent_of(*host);
+  std::string prefix = "." + host->substr(dir.size() == 1 ? 1 : dir.size() + 1) + ".amiboot-";
+  auto folder = open_dir_nofollow(dir, false, 0755);
+  if (!folder) {
+    return {};  // no folder, no leftovers
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) == 0) {
+      unlinkat(folder->fd, name.c_str(), 0);
     }
   }
   return {};
@@ -216,28 +376,28 @@ Status HostSystem::make_owned_dir(const std::string& path, const FileAttrs& attr
   if (!host) {
     return host.error();
   }
-  if (auto st = make_dirs(parent_of(path), 0755); !st) {
-    return st;
+  auto parent = open_dir_nofollow(parent_of(*host), true, 0755);
+  if (!parent) {
+    return parent.error();
   }
-  if (mkdir(host->c_str(), attrs.mode) != 0 && errno != EEXIST) {
+  std::string leaf = host->substr(host->rfind('/') + 1);
+  if (mkdirat(parent->fd, leaf.c_str(), attrs.mode) != 0 && errno != EEXIST) {
     return error("cannot create folder " + path + ": " + errno_text(errno));
   }
-  int fd = open(host->c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
+  Fd dir(openat(parent->fd, leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (dir.fd < 0) {
     return error("cannot open folder " + path + ": " +
                  (errno == ELOOP || errno == ENOTDIR ? "it is not a folder (a symlink?)"
                                                      : errno_text(errno)));
   }
-  Status result;
-  if (fchmod(fd, attrs.mode) != 0) {
-    result = error("cannot chmod " + path + ": " + errno_text(errno));
-  } else if ((attrs.uid || attrs.gid) &&
-             fchown(fd, attrs.uid ? *attrs.uid : static_cast<uid_t>(-1),
-                    attrs.gid ? *attrs.gid : static_cast<gid_t>(-1)) != 0) {
-    result = error("cannot chown " + path + ": " + errno_text(errno));
+  if (fchmod(dir.fd, attrs.mode) != 0) {
+    return error("cannot chmod " + path + ": " + errno_text(errno));
   }
-  close(fd);
-  return result;
+  if ((attrs.uid || attrs.gid) && fchown(dir.fd, attrs.uid ? *attrs.uid : static_cast<uid_t>(-1),
+                                         attrs.gid ? *attrs.gid : static_cast<gid_t>(-1)) != 0) {
+    return error("cannot chown " + path + ": " + errno_text(errno));
+  }
+  return {};
 }
 
 Status HostSystem::write_file(const std::string& path, std::string_view content,
@@ -246,23 +406,36 @@ Status HostSystem::write_file(const std::string& path, std::string_view content,
   if (!host) {
     return host.error();
   }
+  // Everything below happens relative to the folder opened here, so no
+  // symlink swapped in since resolve() can redirect the file, its owner or
+  // the rename (a user's ~/.ssh on a real instance).
   std::string dir = parent_of(*host);
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    // Create parents through resolve() so a symlinked parent stays inside.
-    if (auto st = make_dirs(parent_of(path), 0755); !st) {
-      return st;
+  auto folder = open_dir_nofollow(dir, true, 0755);
+  if (!folder) {
+    return folder.error();
+  }
+  std::string leaf = host->substr(dir.size() == 1 ? 1 : dir.size() + 1);
+  std::string tmp_name;
+  int fd = -1;
+  std::random_device random;
+  for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
+    char suffix[16];
+    std::snprintf(suffix, sizeof suffix, "%08x", static_cast<unsigned>(random()));
+    tmp_name = "." + leaf + ".amiboot-" + suffix;
+    fd = openat(folder->fd, tmp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                0600);
+    if (fd < 0 && errno != EEXIST) {
+      break;
     }
   }
-  std::string tmp = dir + "/." + host->substr(dir.size() + 1) + ".amiboot-XXXXXX";
-  int fd = mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) {
     return error("cannot create a temporary file in " + dir + ": " + errno_text(errno));
   }
+  std::string tmp = (dir == "/" ? "" : dir) + "/" + tmp_name;
   auto fail = [&](const std::string& what) {
     int err = errno;
     close(fd);
-    unlink(tmp.c_str());
+    unlinkat(folder->fd, tmp_name.c_str(), 0);
     return error("cannot write " + path + ": " + what + ": " + errno_text(err));
   };
   if (auto st = write_all(fd, content); !st) {
@@ -281,23 +454,22 @@ Status HostSystem::write_file(const std::string& path, std::string_view content,
   close(fd);
   if (attrs.check) {
     if (auto st = attrs.check(tmp); !st) {
-      unlink(tmp.c_str());
+      unlinkat(folder->fd, tmp_name.c_str(), 0);
       return st;
     }
   }
-  if (rename(tmp.c_str(), host->c_str()) != 0) {
+  if (renameat(folder->fd, tmp_name.c_str(), folder->fd, leaf.c_str()) != 0) {
     int err = errno;
-    unlink(tmp.c_str());
+    unlinkat(folder->fd, tmp_name.c_str(), 0);
     return error("cannot rename into " + path + ": " + errno_text(err));
   }
   if (!attrs.durable) {
     return {};
   }
   // The rename is durable only once the folder itself is synced.
-  int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    fsync(dfd);
-    close(dfd);
+  Fd sync(openat(folder->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (sync.fd >= 0) {
+    fsync(sync.fd);
   }
   return {};
 }
@@ -496,6 +668,7 @@ Result<CommandOutcome> HostSystem::run(const CommandSpec& spec) {
     return error("pipe: " + errno_text(errno));
   }
   std::string path_var = env["PATH"];
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     close(pipefd[0]);
@@ -503,6 +676,15 @@ Result<CommandOutcome> HostSystem::run(const CommandSpec& spec) {
     return error("fork: " + errno_text(errno));
   }
   if (pid == 0) {
+    // This child is the command's keeper: the command runs in a process
+    // group of its own below it, and when amiboot dies (kill -9, the OOM
+    // killer) the kernel tells the keeper, which kills that whole group, so
+    // no command or child of one outlives the run that started it and a
+    // rerun cannot meet it still running. Only system calls from here on.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) {
+      _exit(137);  // amiboot died before the keeper could be told
+    }
     int devnull = open("/dev/null", O_RDONLY);
     dup2(infd[0] >= 0 ? infd[0] : devnull, STDIN_FILENO);
     dup2(outfd[1] >= 0 ? outfd[1] : pipefd[1], STDOUT_FILENO);
@@ -515,10 +697,46 @@ Result<CommandOutcome> HostSystem::run(const CommandSpec& spec) {
     signal(SIGPIPE, SIG_DFL);
     // execvpe searches the caller's PATH, not envp's: make it ours.
     setenv("PATH", path_var.c_str(), 1);
-    execvpe(argv[0], argv.data(), envp.data());
-    std::string msg = std::string(argv[0]) + ": " + errno_text(errno) + "\n";
-    (void)!write(STDERR_FILENO, msg.data(), msg.size());
-    _exit(errno == ENOENT ? 127 : 126);
+    sigset_t keep, before;
+    sigemptyset(&keep);
+    sigaddset(&keep, SIGTERM);
+    sigaddset(&keep, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &keep, &before);
+    pid_t command = fork();
+    if (command == 0) {
+      sigprocmask(SIG_SETMASK, &before, nullptr);
+      setpgid(0, 0);
+      execvpe(argv[0], argv.data(), envp.data());
+      std::string msg = std::string(argv[0]) + ": " + errno_text(errno) + "\n";
+      (void)!write(STDERR_FILENO, msg.data(), msg.size());
+      _exit(errno == ENOENT ? 127 : 126);
+    }
+    if (command < 0) {
+      _exit(126);
+    }
+    setpgid(command, command);  // either side may get there first
+    // The keeper holds no pipe end: the command's EOFs are its own.
+    for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, devnull, pipefd[0], pipefd[1],
+                   infd[0], infd[1], outfd[0], outfd[1]}) {
+      if (fd >= 0) {
+        close(fd);
+      }
+    }
+    for (;;) {
+      siginfo_t info;
+      int sig = sigwaitinfo(&keep, &info);
+      if (sig == SIGTERM) {
+        kill(-command, SIGKILL);
+        while (waitpid(command, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        _exit(128 + SIGKILL);
+      }
+      int status = 0;
+      if (sig == SIGCHLD && waitpid(command, &status, WNOHANG) == command) {
+        // What the command's own exit would have told amiboot.
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+      }
+    }
   }
   close(pipefd[1]);
   if (outfd[1] >= 0) {

@@ -62,6 +62,10 @@ class System : public SystemView {
   /// "/" on an instance, the sandbox root under --root.
   virtual const std::string& root() const = 0;
   virtual bool under_root() const { return root() != "/"; }
+  /// The root is a mount point of its own (an image build's mounted
+  /// target), not a plain folder: mount, mkfs and partition tables may act
+  /// under --root only then (RunCommand::needs_mounted_root).
+  virtual bool root_is_mount_point() const { return !under_root(); }
 
   /// The host path of an instance path, every symlink resolved inside the
   /// root (the last one only when follow_last). Errors when the path is
@@ -76,6 +80,13 @@ class System : public SystemView {
   virtual Status write_file(const std::string& path, std::string_view content,
                             const FileAttrs& attrs) = 0;
   virtual Status make_dirs(const std::string& path, mode_t mode) = 0;
+  /// Removes the temporary files a write_file of `path` that never finished
+  /// (amiboot killed mid-write) left next to it. A no-op unless a System
+  /// implements it.
+  virtual Status remove_temp_files(const std::string& path) {
+    (void)path;
+    return {};
+  }
   /// Creates one folder (missing parents 0755) or takes the existing one,
   /// then sets exactly attrs.mode and the owner in attrs. Refuses a symlink
   /// in its place, so a link planted in a home folder cannot redirect the chown.
@@ -143,6 +154,20 @@ class System : public SystemView {
   virtual std::optional<std::string> read_host_file(const std::string& host_path) const = 0;
 };
 
+/// An flock(2) held until this goes out of scope (HostSystem::lock).
+class FileLock {
+ public:
+  explicit FileLock(int fd) : m_fd(fd) {}
+  FileLock(FileLock&& other) noexcept : m_fd(other.m_fd) { other.m_fd = -1; }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  FileLock& operator=(FileLock&&) = delete;
+  ~FileLock();
+
+ private:
+  int m_fd;
+};
+
 /// The real system.
 class HostSystem final : public System {
  public:
@@ -152,6 +177,7 @@ class HostSystem final : public System {
   HostSystem& operator=(const HostSystem&) = delete;
 
   const std::string& root() const override { return m_root; }
+  bool root_is_mount_point() const override;
 
   Result<std::string> resolve(const std::string& path, bool follow_last = true) const override;
   Result<std::string> read_file(const std::string& path,
@@ -160,6 +186,7 @@ class HostSystem final : public System {
   Status write_file(const std::string& path, std::string_view content,
                     const FileAttrs& attrs) override;
   Status make_dirs(const std::string& path, mode_t mode) override;
+  Status remove_temp_files(const std::string& path) override;
   Status make_owned_dir(const std::string& path, const FileAttrs& attrs) override;
   Status remove_all(const std::string& path) override;
   Status symlink(const std::string& target, const std::string& link) override;
@@ -187,6 +214,13 @@ class HostSystem final : public System {
   double uptime_seconds() const override;
   std::string kernel_cmdline() const override;
   std::optional<std::string> read_host_file(const std::string& host_path) const override;
+
+  /// Takes an exclusive lock on the instance file `path` (created 0600, our
+  /// pid written into it), waiting up to `wait` for whoever holds it; calls
+  /// `waiting` once, with the holder's pid as the file says, when it must
+  /// wait. An error naming the holder when the wait ran out.
+  Result<FileLock> lock(const std::string& path, std::chrono::seconds wait,
+                        const std::function<void(const std::string& holder)>& waiting);
 
  private:
   void copy_line(std::string_view line);

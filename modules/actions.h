@@ -111,6 +111,12 @@ struct RunCommand {
   /// Acts on the running machine itself (its hostname, kernel firewall,
   /// swap), which under --root is not the target: skipped there.
   bool needs_host = false;
+  /// Changes what the host kernel sees (mounts a file system, writes a file
+  /// system or a partition table onto a device). No path mapping confines
+  /// that, so under --root it runs only when the root is itself a mount
+  /// point, the target an image build mounted (System::root_is_mount_point);
+  /// in a plain folder it is refused with an error saying so.
+  bool needs_mounted_root = false;
   /// On failure the module's remaining actions are skipped, so nothing is
   /// half-applied (nft -c before nft -f).
   bool required = false;

@@ -231,6 +231,7 @@ void GrowPlanner::grow_filesystem(const Target& t, const MountedFs& fs, const Sy
             t.spec + ": " + grow.argv[0] + " is not installed; " + on + " keeps its size");
     return;
   }
+  grow.needs_mounted_root = true;
   grow.label =
       grow.argv[0] + " " +
       (fs.fstype == "ext2" || fs.fstype == "ext3" || fs.fstype == "ext4" ? node : fs.target) +
@@ -305,13 +306,16 @@ void GrowPlanner::plan(const Target& t) {
     std::string type = dev->dm_uuid.substr(0, dev->dm_uuid.find('-'));
     std::string what = "/dev/mapper/" + dev->dm_name;
     if (type == "CRYPT" && m_facts.system.has_program("cryptsetup")) {
-      m_result.actions.push_back(
-          RunCommand{{"cryptsetup", "resize", dev->dm_name},
-                     "cryptsetup resize " + dev->dm_name + " (" + what + " on " + part.name + ")"});
+      RunCommand resize{
+          {"cryptsetup", "resize", dev->dm_name},
+          "cryptsetup resize " + dev->dm_name + " (" + what + " on " + part.name + ")"};
+      resize.needs_mounted_root = true;  // the host's device mapper
+      m_result.actions.push_back(resize);
       grown = Grown{dev->size, dev->size + (grown->after - grown->before)};
     } else if (type == "LVM" && m_facts.system.has_program("pvresize")) {
-      m_result.actions.push_back(
-          RunCommand{{"pvresize", "/dev/" + part.name}, "pvresize /dev/" + part.name});
+      RunCommand resize{{"pvresize", "/dev/" + part.name}, "pvresize /dev/" + part.name};
+      resize.needs_mounted_root = true;  // the host's LVM
+      m_result.actions.push_back(resize);
       warning("growpart", t.spec + ": the LVM physical volume /dev/" + part.name +
                               " grew; its logical volumes (" + what +
                               ") keep their size: extend them with lvextend");

@@ -45,6 +45,7 @@ std::vector<Action> mount_actions(const std::string& source, const FstabEntry& e
   }
   argv.insert(argv.end(), {"-o", e.options, source});
   RunCommand mount{argv, "mount " + name + " (" + source + ") at " + e.file};
+  mount.needs_mounted_root = true;
   out.push_back(mount.target_path(e.file));
   return out;
 }

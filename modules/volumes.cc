@@ -258,6 +258,7 @@ bool VolumesPlanner::plan_mkfs(const std::string& node, const std::string& fs,
   RunCommand mkfs{mkfs_argv(fs, label, uuid, force, extra, node), program + " on " + what};
   // A failed mkfs must not leave fstab naming a UUID that does not exist.
   mkfs.required = true;
+  mkfs.needs_mounted_root = true;
   m_mkfs.push_back(mkfs);
   m_filesystems[node] = FsInfo{fs, uuid};
   return true;

@@ -187,39 +187,73 @@ TEST_F(Agent, EmptyOrMissingUserDataIsNothingToDo) {
   EXPECT_TRUE(status()["errors"].empty());
 }
 
-TEST_F(Agent, KilledMidModuleFinishesItAndDoesNotRepeatTheOthers) {
+/// Starts `amiboot run` in the background (its own process group, stderr
+/// to `err`), for tests that kill it or race it.
+pid_t start_agent(const std::string& root, const std::string& imds_url, const std::string& err) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    setenv("AMIBOOT_LOG", "stderr", 1);
+    int log = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(log, 1);
+    dup2(log, 2);
+    execl(amiboot_binary().c_str(), "amiboot", "run", "--root", root.c_str(), "--imds",
+          imds_url.c_str(), nullptr);
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  return pid;
+}
+
+/// Whether process `pid` is alive (a zombie is not).
+bool alive(pid_t pid) {
+  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
+/// Waits up to 10 s for `path` to be non-empty.
+bool wait_for_file(const std::string& path) {
+  for (int i = 0; i < 200; ++i) {
+    if (!read_file(path).empty()) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+TEST_F(Agent, KilledMidRuncmdRunsNoCompletedCommandAgainAndLeavesNoChild) {
   imds.set_user_data(R"(#cloud-config
 write_files:
   - path: /etc/written-once
     content: x
 runcmd:
   - echo start >> "$AMIBOOT_ROOT/runcmd.log"
-  - if [ -e "$AMIBOOT_ROOT/slow" ]; then sleep 60; fi
+  - if [ -e "$AMIBOOT_ROOT/slow" ]; then sleep 60 & echo $! > "$AMIBOOT_ROOT/child.pid"; wait; fi
   - echo end >> "$AMIBOOT_ROOT/runcmd.log"
 )");
   write_file(root / "slow", "");
-  pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    setenv("AMIBOOT_LOG", "stderr", 1);
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 2);
-    execl(amiboot_binary().c_str(), "amiboot", "run", "--root", root.path().c_str(), "--imds",
-          imds.url().c_str(), nullptr);
-    _exit(127);
-  }
-  setpgid(pid, pid);
+  TempDir logs;
+  pid_t pid = start_agent(root.path(), imds.url(), logs / "err");
   // Wait until runcmd is inside its slow command.
-  for (int i = 0; i < 200 && read_file(root / "runcmd.log").empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  ASSERT_TRUE(wait_for_file(root / "child.pid")) << read_file(logs / "err");
   ASSERT_EQ(read_file(root / "runcmd.log"), "start\n");
-  kill(-pid, SIGKILL);
+  pid_t child = std::stoi(read_file(root / "child.pid"));
+  kill(pid, SIGKILL);  // amiboot alone, as the OOM killer would
   int wstatus = 0;
   waitpid(pid, &wstatus, 0);
   ASSERT_TRUE(WIFSIGNALED(wstatus));
-  // The status file still says running; status sees the process is gone
-  // and says so, and --wait returns instead of waiting forever.
+  // The command's child dies with amiboot (its keeper kills the group).
+  for (int i = 0; i < 100 && alive(child); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_FALSE(alive(child)) << "the killed command's child outlived amiboot";
+  if (alive(child)) {
+    kill(child, SIGKILL);
+  }
+  // The status file still says running; status sees the process is gone,
+  // says so and what was running, and --wait returns instead of waiting forever.
   for (std::vector<std::string> args :
        {std::vector<std::string>{"status"}, std::vector<std::string>{"status", "--wait"}}) {
     args.insert(args.begin(), {"timeout", "20", amiboot_binary()});
@@ -227,7 +261,8 @@ runcmd:
     auto s = run(args);
     EXPECT_EQ(s.exit_code, 1) << s.out << s.err;
     EXPECT_NE(s.out.find("status: error"), std::string::npos) << s.out;
-    EXPECT_NE(s.out.find("the final stage stopped before it finished: its process (pid " +
+    EXPECT_NE(s.out.find("the final stage stopped before it finished, while module scripts_user "
+                         "was running: its process (pid " +
                          std::to_string(pid) + ") is gone"),
               std::string::npos)
         << s.out;
@@ -235,11 +270,84 @@ runcmd:
   fs::remove(root / "etc/written-once");
   fs::remove(root / "slow");
   auto r = run_agent();
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(read_file(root / "runcmd.log"), "start\nstart\nend\n");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  // Each completed command once; the interrupted one not again, and named.
+  EXPECT_EQ(read_file(root / "runcmd.log"), "start\nend\n");
   EXPECT_FALSE(exists(root / "etc/written-once"));  // write_files was done before the kill
   EXPECT_EQ(module("init", "write_files")["reason"], "already ran for this instance");
-  EXPECT_EQ(module("final", "scripts_user")["result"], "ok");
+  auto scripts = module("final", "scripts_user");
+  EXPECT_EQ(scripts["result"], "failed");
+  ASSERT_EQ(scripts["errors"].size(), 1u) << scripts.dump();
+  EXPECT_NE(scripts["errors"][0].get<std::string>().find(
+                "runcmd[1]: was under way when an earlier run of amiboot died"),
+            std::string::npos)
+      << scripts.dump();
+  // A third run: everything is done.
+  r = run_agent();
+  EXPECT_EQ(read_file(root / "runcmd.log"), "start\nend\n");
+}
+
+TEST_F(Agent, KilledMidAppendAppendsAtMostOnceAndLeavesNoTemporaryFile) {
+  // 32 MiB of zeros behind a marker, so that the write takes long enough
+  // for the kill to land in it.
+  auto blob =
+      run({"sh", "-c", "{ printf MARK; head -c 33554432 /dev/zero; } | gzip -1 | base64 -w0"});
+  ASSERT_EQ(blob.exit_code, 0);
+  imds.set_user_data(
+      "#cloud-config\nwrite_files:\n  - path: /etc/app.log\n    append: true\n"
+      "    encoding: gz+b64\n    content: " +
+      blob.out + "\n");
+  write_file(root / "etc/app.log", "first\n");
+  TempDir logs;
+  pid_t pid = start_agent(root.path(), imds.url(), logs / "err");
+  // Kill as soon as the temporary file of the append shows up.
+  bool seen = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!seen && std::chrono::steady_clock::now() < deadline) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(root / "etc", ec)) {
+      if (e.path().filename().string().rfind(".app.log.amiboot-", 0) == 0) {
+        seen = true;
+      }
+    }
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  ASSERT_TRUE(seen) << "the append's temporary file never appeared: " << read_file(logs / "err");
+  auto r = run_agent();
+  std::string log = read_file(root / "etc/app.log");
+  std::size_t marks = 0;
+  for (auto at = log.find("MARK"); at != std::string::npos; at = log.find("MARK", at + 1)) {
+    ++marks;
+  }
+  EXPECT_LE(marks, 1u) << "appended twice";
+  EXPECT_EQ(log.rfind("first\n", 0), 0u);
+  for (const auto& e : fs::directory_iterator(root / "etc")) {
+    EXPECT_EQ(e.path().filename().string().find(".amiboot-"), std::string::npos)
+        << "left behind: " << e.path();
+  }
+  auto files = module("init", "write_files");
+  ASSERT_FALSE(files["errors"].empty()) << files.dump();
+  EXPECT_NE(files["errors"][0].get<std::string>().find("write_files[0]"), std::string::npos)
+      << files.dump();
+}
+
+TEST_F(Agent, TwoRunsAtOnceRunEachModuleOnce) {
+  imds.set_user_data(R"(#cloud-config
+runcmd:
+  - echo ran >> "$AMIBOOT_ROOT/runcmd.log"; sleep 1
+)");
+  TempDir logs;
+  pid_t first = start_agent(root.path(), imds.url(), logs / "first");
+  pid_t second = start_agent(root.path(), imds.url(), logs / "second");
+  int a = 0, b = 0;
+  waitpid(first, &a, 0);
+  waitpid(second, &b, 0);
+  EXPECT_EQ(WEXITSTATUS(a), 0) << read_file(logs / "first");
+  EXPECT_EQ(WEXITSTATUS(b), 0) << read_file(logs / "second");
+  EXPECT_EQ(read_file(root / "runcmd.log"), "ran\n");
+  std::string both = read_file(logs / "first") + read_file(logs / "second");
+  EXPECT_NE(both.find("holds /run/amiboot/run.lock; waiting up to"), std::string::npos) << both;
 }
 
 TEST_F(Agent, NotifiesSystemdWithStatusLinesAndReady) {

@@ -4,6 +4,7 @@
 // where loop devices cannot be had. Header-only, like loop_device.h.
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -35,6 +36,14 @@ class AgentOnLoopDevices : public ::testing::Test {
   /// keeps the volume modules away from every disk of the test machine.
   std::string devdir() { return images / "dev"; }
   CommandResult run_agent() {
+    // A target as an image build has it: a mount point of its own, without
+    // which amiboot refuses mount, mkfs and partition tables under --root.
+    // Tests that mount a filesystem at the root itself have one already.
+    auto table = mount_table();
+    if (std::none_of(table.begin(), table.end(),
+                     [&](const auto& m) { return m.second == root.path(); })) {
+      EXPECT_EQ(run({"mount", "--bind", root.path(), root.path()}).exit_code, 0);
+    }
     return run({amiboot_binary(), "run", "--root", root.path(), "--imds", imds.url()},
                {{"AMIBOOT_LOG", "stderr"}, {"AMIBOOT_TEST_DEV_DIR", devdir()}});
   }

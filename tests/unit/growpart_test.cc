@@ -74,6 +74,10 @@ RunCommand command(std::vector<std::string> argv, std::string label, bool on_tar
   if (on_target) {
     r.target_paths = {r.argv.size() - 1};
   }
+  // Growing a filesystem acts on the host kernel's view of it.
+  r.needs_mounted_root = r.argv[0] == "resize2fs" || r.argv[0] == "xfs_growfs" ||
+                         r.argv[0] == "btrfs" || r.argv[0] == "cryptsetup" ||
+                         r.argv[0] == "pvresize";
   return r;
 }
 

@@ -50,6 +50,10 @@ RunCommand command(std::vector<std::string> argv, std::string label, bool on_tar
     r.target_paths = {r.argv.size() - 1};
   }
   r.required = required;
+  // Mounts and file systems on devices act on the host kernel; mkswap on a
+  // swap file (a target path) does not.
+  r.needs_mounted_root = r.argv[0] == "mount" || r.argv[0].rfind("mkfs.", 0) == 0 ||
+                         (r.argv[0] == "mkswap" && !on_target);
   return r;
 }
 
