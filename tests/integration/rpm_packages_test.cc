@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <ostream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -25,8 +26,9 @@ struct Distro {
   const char* os_release;  // the root's /etc/os-release
 };
 
-std::string PrintTo(const Distro& d) {
-  return d.name;
+// The distribution's name in test output, not the struct's bytes.
+void PrintTo(const Distro& d, std::ostream* os) {
+  *os << d.name;
 }
 
 class RpmPackagesAgent : public ::testing::TestWithParam<Distro> {

@@ -422,6 +422,19 @@ TEST(Executor, FetchErrorsNeverShowTheQueryOrTheHeaders) {
   }
 }
 
+TEST(Executor, UnderARootAptRunsInAChrootAndDnfAndZypperWithTheirRootOption) {
+  RecordingSystem sandbox("/sandbox");
+  sandbox.expect_run({"chroot", "/sandbox", "apt-get", "--assume-yes", "--quiet", "-o",
+                      "DPkg::Lock::Timeout=300", "-o", "Dpkg::Options::=--force-confdef", "-o",
+                      "Dpkg::Options::=--force-confold", "update"});
+  sandbox.expect_run({"dnf", "--installroot=/sandbox", "--assumeyes", "makecache", "--refresh"});
+  sandbox.expect_run({"zypper", "--root", "/sandbox", "--non-interactive", "refresh"});
+  auto outcome = run_actions(sandbox, {ManagePackages{.manager = "apt", .update = true},
+                                       ManagePackages{.manager = "dnf", .update = true},
+                                       ManagePackages{.manager = "zypper", .update = true}});
+  EXPECT_TRUE(outcome.errors.empty()) << outcome.errors.front();
+}
+
 TEST(Executor, AnUnknownPackageManagerIsAnError) {
   RecordingSystem sandbox("/sandbox");
   ManagePackages request{.manager = "nosuch", .packages = {{"nginx", ""}}};
