@@ -16,7 +16,7 @@ printf 'amiboot:\n  limits:\n    mime_parts: 100000\n' >"$work/root/etc/amiboot/
 echo "instance-id: i-0bench" >"$work/seed/meta-data"
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}'; }
 printf '%8s %10s %14s\n' parts seconds us/part
-for n in 1000 2000 5000 10000 20000; do
+for n in ${SIZES:-1000 2000 5000 10000 20000}; do
   awk -v n="$n" 'BEGIN {
     print "Content-Type: multipart/mixed; boundary=\"BB\"\nMIME-Version: 1.0\n"
     for (i = 0; i < n; i++) {
