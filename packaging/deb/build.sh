@@ -90,7 +90,7 @@ if [ "$lintian" = 1 ]; then
   else
     changes=("$work"/amiboot_*.changes)
     # lintian exits non-zero on errors; print everything it says.
-    if ! lintian --display-info "${changes[0]}" >&2; then
+    if ! lintian --pedantic --display-info "${changes[0]}" >&2; then
       log "lintian reported errors"
       exit 1
     fi

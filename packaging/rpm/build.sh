@@ -9,7 +9,10 @@
 # _topdir and copies the .rpms to OUTDIR (default: build/packages of the
 # source tree); the amiboot .rpm's path is the last line printed, the compat
 # package's the line before. Then checks with `rpm -qlp` that the packages
-# hold the binary, the units, the cloud-init command and its unit aliases.
+# hold the binary, the units, the licence, the man pages, the catalog, the
+# completions, the cloud-init command and its unit aliases, and runs rpmlint
+# (packaging/rpm/amiboot.rpmlintrc says why each remaining finding stays)
+# when it is installed: an error fails the build.
 #
 # Where BuildRequires are not rpm packages (Debian), rpmbuild runs with
 # --nodeps and the build uses the host's libraries; force either way with
@@ -51,8 +54,13 @@ if [ -z "$nodeps" ]; then
 fi
 args=(-bb
   --define "_topdir $work"
-  --define "ver $version"
-  --define "_unitdir /usr/lib/systemd/system")
+  --define "ver $version")
+# Debian's rpm has neither cmake-rpm-macros nor systemd-rpm-macros: load
+# stand-ins for them there, and only there.
+if [ -z "$(rpm --eval '%{?cmake:yes}')" ] || [ -z "$(rpm --eval '%{?systemd_post:yes}')" ]; then
+  log "no cmake/systemd rpm macros here: loading packaging/rpm/debian-host.macros"
+  args+=(--load "$here/debian-host.macros")
+fi
 if [ "$nodeps" = 1 ]; then
   args+=(--nodeps
     # Debian's rpm has no find-debuginfo setup worth having here.
@@ -71,7 +79,7 @@ if [ ! -f "${rpms[0]}" ]; then
   log "no .rpm produced"
   exit 1
 fi
-compat=("$work"/RPMS/*/amiboot-cloud-init-compat-"$version"-*.rpm)
+compat=("$work"/RPMS/*/amiboot-cloud-init-compat-"$version"-*.rpm)  # noarch
 if [ ! -f "${compat[0]}" ]; then
   log "no amiboot-cloud-init-compat .rpm produced"
   exit 1
@@ -82,9 +90,15 @@ compatfile="$outdir/$(basename "${compat[0]}")"
 
 listing=$(rpm -qlp "$rpmfile" 2>/dev/null)
 missing=0
+# Patterns: Debian's rpm puts the version in doc and licence folders and
+# compresses no man pages; Fedora's does neither and does.
 for f in /usr/bin/amiboot /usr/lib/systemd/system/amiboot.service \
-  /usr/lib/systemd/system/amiboot-final.service /etc/amiboot/amiboot.yaml /var/lib/amiboot; do
-  if ! grep -qx "$f" <<<"$listing"; then
+  /usr/lib/systemd/system/amiboot-final.service /etc/amiboot/amiboot.yaml /var/lib/amiboot \
+  '/usr/share/licenses/amiboot(-[0-9.]+)?/LICENSE' '/usr/share/man/man8/amiboot\.8(\.gz)?' \
+  '/usr/share/man/man5/amiboot\.yaml\.5(\.gz)?' /usr/lib/systemd/catalog/amiboot.catalog \
+  /usr/share/bash-completion/completions/amiboot /usr/share/zsh/site-functions/_amiboot \
+  /usr/lib/systemd/system/cloud-init.service.d/50-amiboot.conf; do
+  if ! grep -qxE "$f" <<<"$listing"; then
     log "the package lacks $f"
     missing=1
   fi
@@ -93,13 +107,13 @@ if [ "$missing" = 1 ]; then
   printf '%s\n' "$listing" >&2
   exit 1
 fi
-log "rpm -qlp lists the binary, the units, the config and the state folder"
+log "rpm -qlp lists the binary, the units, the config, the state folder, the licence, the man pages, the catalog and the completions"
 
 listing=$(rpm -qlp "$compatfile" 2>/dev/null)
-for f in /usr/bin/cloud-init /usr/lib/amiboot/cloud-init-compat \
+for f in /usr/bin/cloud-init '/usr/share/man/man1/cloud-init\.1(\.gz)?' /usr/lib/amiboot/cloud-init-compat \
   /usr/lib/systemd/system/cloud-init.target /usr/lib/systemd/system/cloud-final.service \
   /var/lib/cloud/scripts/per-boot; do
-  if ! grep -qx "$f" <<<"$listing"; then
+  if ! grep -qxE "$f" <<<"$listing"; then
     log "amiboot-cloud-init-compat lacks $f"
     missing=1
   fi
@@ -117,6 +131,17 @@ if [ "$missing" = 1 ]; then
   exit 1
 fi
 log "rpm -qlp lists the cloud-init command, the marker, the target and the aliases"
+
+if command -v rpmlint >/dev/null; then
+  # rpmlint exits non-zero on errors; print everything it says.
+  if ! rpmlint -r "$here/amiboot.rpmlintrc" "$rpmfile" "$compatfile" >&2; then
+    log "rpmlint reported errors"
+    exit 1
+  fi
+  log "rpmlint: no errors"
+else
+  log "rpmlint is not installed; not checked (apt-get install rpmlint)"
+fi
 
 echo "$compatfile"
 echo "$rpmfile"

@@ -578,7 +578,20 @@ check_boot_1() {
     "$(cat "$REPORT/commands/package-hello.out")"
   expect_match "apt-get output in the journal with AMIBOOT_MODULE=packages" \
     "Setting up amiboot-e2e-hello \(1\.0\)" "$(cat "$REPORT/commands/package-journal.out")"
-  expect_match "stale lists: one update, then the install" \
+  # apt_configure added the signed repository the user data names (deb822 on
+  # Debian 12, its key in /etc/apt/keyrings, signed-by, not trusted for
+  # every repository) and updated the index, so the packages install found
+  # fresh lists and installed on its first try.
+  expect_match "apt_configure module ok" "^module apt_configure: ok" "$(module_line apt_configure)"
+  expect_eq "vendor source: deb822, signed by its own key" \
+    "Types: deb|URIs: file:/var/local/amiboot-e2e-vendor|Suites: ./|Signed-By: /etc/apt/keyrings/amiboot-e2e-vendor.asc" \
+    "$(grep -v '^#' "$REPORT/commands/vendor-sources.out" | grep . | paste -sd'|')"
+  expect_eq "vendor key in /etc/apt/keyrings" "-----BEGIN PGP PUBLIC KEY BLOCK-----" \
+    "$(cat "$REPORT/commands/vendor-keyring.out")"
+  expect_eq "vendor key not in apt's global trust" "" "$(cat "$REPORT/commands/apt-trusted.out")"
+  expect_eq "amiboot-e2e-vendor installed from the signed repository" "install ok installed 1.0" \
+    "$(cat "$REPORT/commands/package-vendor.out")"
+  expect_no_match "fresh lists: no second update before the install" \
     "updating the package index and trying again" "$(cat "$REPORT/journal-u-amiboot-final.txt")"
 
   # Volumes: ephemeral0 -> sdb in the fake's block-device-mapping is the

@@ -180,7 +180,7 @@ ensure_host_tools() {
   local wanted=(qemu-system-x86_64:qemu-system-x86 debootstrap:debootstrap socat:socat
     mkfs.ext4:e2fsprogs sfdisk:fdisk python3:python3 flock:util-linux systemctl:systemd
     ssh:openssh-client ssh-keygen:openssh-client ssh-keyscan:openssh-client
-    dpkg-scanpackages:dpkg-dev openssl:openssl debugfs:e2fsprogs)
+    dpkg-scanpackages:dpkg-dev openssl:openssl debugfs:e2fsprogs gpg:gpg)
   local missing=() pair
   for pair in "${wanted[@]}"; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
@@ -313,6 +313,16 @@ make_run_material() {
 
   openssl passwd -6 amiboot-e2e-password >"$work/admin-password.hash"
 
+  # A second apt repository, signed with a key made for this run, that only
+  # the user data adds (apt: sources: with the key; vendor-repo.yaml): the
+  # image does not list it, so its package installs only through that.
+  rm -rf "$work/vendor-repo"
+  "$TOP/tests/support/make-signed-apt-repo.sh" "$work/vendor-repo" "$work/vendor-key.asc" \
+    amiboot-e2e-vendor=1.0 >"$work/vendor-repo.log" 2>&1 ||
+    die "make-signed-apt-repo.sh failed ($work/vendor-repo.log)"
+  fill_placeholders "$E2E_DIR/vendor-repo.yaml" "$work/vendor-repo.yaml" \
+    "E2E_VENDOR_KEY=$work/vendor-key.asc"
+
   fill_placeholders "$E2E_DIR/first-boot-setup.yaml" "$work/first-boot-setup.yaml" \
     "E2E_CA_PEM=$ca.pem" "E2E_ADMIN_HASH=$work/admin-password.hash"
   fill_placeholders "$E2E_DIR/host-keys.yaml" "$work/host-keys.yaml" \
@@ -391,6 +401,7 @@ make_metadata() {
     "$E2E_DIR/00-prepare.sh:x-shellscript"
     "$E2E_DIR/firewall.yaml:cloud-config"
     "$E2E_DIR/packages.yaml:cloud-config"
+    "$work/vendor-repo.yaml:cloud-config"
     "$E2E_DIR/template.jinja:jinja2"
     "$E2E_DIR/per-boot.sh:x-shellscript-per-boot"
     "$work/first-boot-setup.yaml:cloud-config")
@@ -494,6 +505,7 @@ make_image() {
   "$TOP/tests/support/make-apt-repo.sh" "$rootfs/var/local/amiboot-e2e-repo" \
     amiboot-e2e-hello=1.0 amiboot-e2e-reboot=1.0+reboot
   echo "deb [trusted=yes] file:/var/local/amiboot-e2e-repo ./" >"$rootfs/etc/apt/sources.list"
+  cp -a "$work/vendor-repo" "$rootfs/var/local/amiboot-e2e-vendor"
   rm -rf "$rootfs"/etc/apt/sources.list.d/* "$rootfs"/var/lib/apt/lists/*
 
   install -m 0755 "$E2E_DIR/guest-report.sh" "$rootfs/usr/local/sbin/amiboot-e2e-report"

@@ -13,7 +13,7 @@ if [ ! -f "$built/amiboot.8" ] || [ ! -f "$built/amiboot.yaml.5" ]; then
 fi
 fail=0
 render() { MANWIDTH=100 man --warnings -l "$1" 2>"$1.warnings" | col -b; }
-for page in amiboot.8 amiboot.yaml.5; do
+for page in amiboot.8 amiboot.yaml.5 cloud-init.1; do
   if ! command -v man >/dev/null; then
     echo "SKIP (part): man is not installed; pages not rendered"
     break
