@@ -288,10 +288,11 @@ runcmd:
 }
 
 TEST_F(Agent, KilledMidAppendAppendsAtMostOnceAndLeavesNoTemporaryFile) {
-  // 32 MiB of zeros behind a marker, so that the write takes long enough
-  // for the kill to land in it.
+  // 30 MiB of zeros behind a marker, so that the write takes long enough
+  // for the kill to land in it (and stays under amiboot.limits'
+  // write_files_bytes, 32 MiB).
   auto blob =
-      run({"sh", "-c", "{ printf MARK; head -c 33554432 /dev/zero; } | gzip -1 | base64 -w0"});
+      run({"sh", "-c", "{ printf MARK; head -c 31457280 /dev/zero; } | gzip -1 | base64 -w0"});
   ASSERT_EQ(blob.exit_code, 0);
   imds.set_user_data(
       "#cloud-config\nwrite_files:\n  - path: /etc/app.log\n    append: true\n"
