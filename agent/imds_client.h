@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IMDSv2 client on libcurl. One token per run, refreshed on 401; retries with
 // backoff under a deadline; never follows redirects nor proxies; never logs
 // the token.
