@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `amiboot analyze`: the recorded runs (/var/lib/amiboot/boots/*.json) in
 // boot order, the last boot's modules slowest first (blame), and an SVG
 // timeline of the last boot (plot). Pure: the CLI reads the records and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "agent/block_devices.h"
 
 #include <blkid/blkid.h>

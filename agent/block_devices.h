@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The OS side of BlockDevices: device nodes under /dev, NVMe Identify through
 // NVME_IOCTL_ADMIN_CMD, signatures through libblkid, /proc/self/mountinfo and
 // /proc/swaps, sysfs (/sys/class/block), partition tables through libfdisk

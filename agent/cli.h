@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // amiboot's subcommands: run, status, query, validate, analyze, clean, version.
 #pragma once
 

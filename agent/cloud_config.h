@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // From image config files and cloud-config parts to the one merged config
 // the modules read. A part that does not parse or breaks a module's schema
 // is rejected whole; the image config is the base that user data overrides.

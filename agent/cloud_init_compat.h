@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The cloud-init compatibility layer, for tooling written against
 // cloud-init (Packer, Terraform provisioners, CI scripts, unit drop-ins).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Command-line options of amiboot's and cloud-init's subcommands, parsed by
 // getopt_long, so that both behave as GNU tools do: --opt VALUE, --opt=VALUE,
 // -o VALUE, -oVALUE, grouped short flags, unique prefixes of long names,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Applies a module's actions through System, in order. Every action is
 // attempted; the outcome lists the ones that failed.
 #pragma once

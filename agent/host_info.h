@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What cloud-init's instance data says about the machine itself (its
 // distribution and kernel), which metadata does not carry.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Plain HTTP(S) outside IMDS: #include URLs, write_files sources and
 // readiness callbacks.
 #pragma once

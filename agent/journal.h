@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Journal entries with amiboot's fields (README.md, Where things are); stderr when
 // there is no journald, so a run on a laptop or in a test still shows them.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // amiboot: thin entry point. Everything lives in amiboot_core.
 #include <sys/stat.h>
 

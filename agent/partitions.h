@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Partition tables through util-linux's libfdisk: reading one (the growpart
 // plan's view), growing a partition in it (GPT's backup header moved to the
 // end of the disk), and telling the running kernel about a partition through

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Telling the world what happened: journal entries per module, sd_notify
 // STATUS=/READY=1 for systemd, /run/amiboot/status.json (0644, no secrets)
 // after every module, and /run/amiboot/result.json when a run ends.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The IMDS retry schedule, pure so it can be tested without a network.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The stage runner: source -> user data -> config -> plan -> apply -> report.
 #pragma once
 

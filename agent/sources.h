@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Where metadata and user data come from: IMDSv2 (default) or a NoCloud-style
 // seed directory (`--seed DIR` with meta-data and user-data files).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // amiboot's memory across runs and boots, under /var/lib/amiboot (0700):
 //   instances/<id>/{metadata.json,user-data,parts.json,sem/}  per instance
 //   instances/<id>/include-once/{index.json,<n>}              #include-once content

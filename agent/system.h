@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // System: the one door to the OS. Every file amiboot writes, every program it
 // runs, goes through here. Paths are instance paths ("/etc/hosts"); with a
 // root other than "/" they are mapped under it, and a path that would leave

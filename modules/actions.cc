@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Describing actions for --dry-run, status and the journal.
 #include "modules/actions.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Actions: what a module's plan asks for, as values comparable with ==.
 // Only the executor carries them out (agent/executor.cc), through System.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // apt_pipelining: APT's HTTP pipeline depth (cloud-init's
 // cc_apt_pipelining), in cloud-init's file
 // /etc/apt/apt.conf.d/90cloud-init-pipelining: `false` writes depth 0 (some

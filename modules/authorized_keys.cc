@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "modules/authorized_keys.h"
 
 #include "agent/core/strings.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // users: ~/.ssh/authorized_keys as a merge, not a rewrite, because the
 // file may hold keys the instance's owner added by hand that a new boot of
 // the same image must not drop.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BlockDevices: what the volumes and growpart modules may learn about the
 // instance's block devices while they plan. Reading only — waiting for a
 // device is reading too — so plans stay values; the real implementation is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ca_certs: CA certificates the instance trusts (cloud-init's cc_ca_certs):
 // `ca_certs: {remove_defaults, trusted: [PEM, ...]}`, and the deprecated
 // `ca-certs` spelling. Every certificate is checked as PEM when the config

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decoding shared by the readiness and phone_home keys: URLs and bounded counts.
 #pragma once
 

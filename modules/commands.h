@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bootcmd and runcmd: one module kind over two keys. Each item is a string
 // (run with `sh -c`, as cloud-init does) or a list (an argv); a null item is
 // skipped, as cloud-init's schema allows.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Resolution of cloud-init device names to block device nodes: meta names
 // through the block-device-mapping, sdX/xvdX/vdX spellings, and NVMe
 // Identify data on Nitro.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Device names the cloud-init way, resolved to block device nodes: the
 // block-device-mapping's meta names (ebsN, ephemeralN, swap, root),
 // sdX/xvdX/vdX spellings, dotted partitions (ebs1.2), device_aliases, and on

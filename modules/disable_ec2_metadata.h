@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // disable_ec2_metadata: after amiboot is done with it, nothing on the
 // instance reaches the metadata service (cloud-init's cc_disable_ec2_metadata).
 // A route, like cloud-init's: it does not survive a reboot, so the row runs

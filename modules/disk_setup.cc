@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // disk_setup: decoding, partition types and the layout in bytes.
 #include "modules/disk_setup.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // disk_setup: cloud-init's partition tables for data volumes (cc_disk_setup's
 // `disk_setup` key), decoded and laid out here; the volumes plan decides
 // whether a disk may be partitioned (blank, or `overwrite: true`) and the

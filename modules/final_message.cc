@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "modules/final_message.h"
 #include "agent/core/strings.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // final_message: a line on the console and in the journal when the final
 // stage is done (cc_final_message), with cloud-init's substitutions.
 #pragma once

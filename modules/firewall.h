@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // firewall (ours; cloud-init has none): a short declarative `firewall:`
 // section made true on every boot as one nftables table, `inet amiboot`,
 // replaced in one checked transaction. iptables-restore and

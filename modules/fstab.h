@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /etc/fstab as the volumes module edits it: every line it does not own is
 // kept byte for byte; its own entries carry a marker comment line above them
 // ("# amiboot: ebs1") and are replaced as a whole on each run, so running

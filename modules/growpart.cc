@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // growpart and resize_rootfs: decoding, and the plan that decides what grows.
 #include "modules/growpart.h"
 

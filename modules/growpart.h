@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // growpart: cloud-init's `growpart` and `resize_rootfs` (cc_growpart,
 // cc_resizefs) in one row, every boot at the start of the init stage: the
 // partition under `/` (and any other listed mount point or device) grows to

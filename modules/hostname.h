@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hostname: the instance's name (cloud-init's set_hostname, update_hostname
 // and update_etc_hosts): /etc/hostname, the running hostname (never under
 // --root), and the /etc/hosts line when manage_etc_hosts asks for it.

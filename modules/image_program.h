@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A program of the image itself, looked up through the SystemView's paths
 // (under --root: inside the root), unlike SystemView::has_program, which asks
 // the machine that runs the commands. For tools that must run in the image

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // keyboard: the keyboard layout of the console and X (cloud-init's
 // cc_keyboard). Debian and Ubuntu: /etc/default/keyboard as cloud-init writes
 // it (localectl is broken on some of their releases; keyboard(5) serves the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // locale: the system locale (cloud-init's cc_locale). LANG=<locale> in
 // /etc/default/locale on Debian and Ubuntu, in /etc/locale.conf elsewhere
 // (Amazon Linux, Fedora, RHEL, SUSE: systemd's file), or in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a module is: one row in the one module table (modules/registry.cc)
 // that binds a name, keys, stage and frequency to a typed config, the
 // decoder that fills it from a cloud-config document, and a pure plan()

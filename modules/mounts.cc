@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `mounts` row (every boot): looks again at the volumes an earlier boot
 // left pending, mounts amiboot's fstab entries whose devices came late, and
 // the mount/swapon actions both volumes rows emit.

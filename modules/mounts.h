@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Mounting amiboot's fstab entries: the `mounts` row (every boot), which
 // waits for the devices of amiboot's own /etc/fstab entries and mounts what
 // systemd could not (a volume that attached late), and the mount and swapon

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Host names and addresses as configuration files take them (ntp servers,
 // rsyslog remotes): checked before they are written, so that a value can
 // never carry a second directive (a space, a newline) into the file.

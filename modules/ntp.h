@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ntp: the instance's NTP client (cloud-init's cc_ntp): `ntp: {enabled,
 // ntp_client, servers, pools, peers, allow, config: {confpath, check_exe,
 // packages, service_name, template}}`. The client is chosen from the image

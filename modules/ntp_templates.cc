@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cloud-init's NTP client templates (templates/*.tmpl in canonical/cloud-init,
 // commit 04eacd06ee60), so that amiboot writes chrony.conf and ntp.conf
 // as cloud-init writes them. Rendered by agent/core/template with servers,

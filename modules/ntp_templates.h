@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cloud-init's templates for the NTP clients' configuration files, by
 // cloud-init's template name ("chrony.conf.debian", "ntp.conf.rhel",
 // "timesyncd.conf"); each starts with its `## template:jinja` line.

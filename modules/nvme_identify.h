@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Parsing of NVMe Identify Controller data as Nitro instances present it:
 // which EBS volume or instance-store disk an /dev/nvmeNn1 is, and the device
 // name the block device mapping gave it. Pure: the ioctl lives in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /etc/os-release, read through the SystemView: which distribution the
 // image is, for the defaults that differ by distribution (the default user,
 // the /etc/hosts address, fqdn or short name in /etc/hostname, where CA

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The package managers amiboot drives, as data: one row each for apt-get,
 // dnf, yum and zypper, with the argv pieces, the version syntax, the output
 // that means "try again" or "no such package", and how each one says a reboot

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Running a ManagePackages action: the PackageSession's conversation with
 // the package manager (retries with backoff, the reboot check), over a
 // narrow command runner the executor implements. Here, not in the executor,

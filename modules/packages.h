@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // packages: cloud-init's package keys (packages, package_update,
 // package_upgrade, package_reboot_if_required, and their deprecated apt_*
 // names, with a warning). The plan picks the package

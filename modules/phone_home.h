@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // phone_home: cloud-init's form POST of the instance's identity when the
 // final stage is done.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // power_state: shut down, reboot or halt once the final stage is over
 // (cloud-init's cc_power_state_change). The plan builds the shutdown line;
 // the runner makes the change after the final stage's status is written

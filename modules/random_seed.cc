@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "modules/random_seed.h"
 
 #include "agent/core/codecs.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // random_seed: seed data for the kernel's entropy pool, so instances of one
 // image do not start from the same pool (cloud-init's cc_seed_random, key
 // `random_seed`). `data` (decoded by `encoding`: raw, base64/b64, gzip/gz) is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // readiness (ours): at the end of the final stage, a cfn-signal document PUT
 // to a CloudFormation WaitCondition URL.
 #pragma once

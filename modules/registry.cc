@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one module table. Adding a module: its files, its test, one row here.
 #include <algorithm>
 #include <string_view>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "modules/resolv_conf.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // resolv_conf: /etc/resolv.conf from `resolv_conf` when `manage_resolv_conf`
 // is true (cloud-init's cc_resolv_conf; its file's lines and order: nameserver
 // lines, search, domain, sortlist, then options with the flags first and the

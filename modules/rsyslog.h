@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // rsyslog: rsyslog configuration files and remote logging (cloud-init's
 // cc_rsyslog): `rsyslog: {configs, remotes, config_dir, config_filename,
 // service_reload_command, install_rsyslog, check_exe, packages}`, and the

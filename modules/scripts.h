@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Scripts: user-data scripts and runcmd (cloud-init's scripts_user) and the image's
 // scripts/per-{boot,instance,once} folders (scripts_per_*), into which each
 // module first writes the user data's text/x-shellscript-per-<x> parts (as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // set_passwords: passwords and sshd's PasswordAuthentication (cloud-init's
 // cc_set_passwords): chpasswd.users (text, hash or RANDOM), the deprecated
 // chpasswd.list, the top-level `password` for the default user, expiry

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // set_passwords: what cloud-init's cc_set_passwords keys say (chpasswd,
 // password, ssh_pwauth). Decoded by the users decoder (users_config.cc),
 // because `password` is the default user's, whom only the users keys

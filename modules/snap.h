@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // snap: snapd assertions and snap commands (cloud-init's cc_snap). The
 // assertions are written to one file in the instance's state folder and
 // acknowledged with `snap ack`; the commands run in order, "snap" put in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ssh_host_keys: the instance's SSH host keys (cc_ssh's host key half) and
 // their console output (cc_keys_to_console): the image's keys are removed,
 // then the keys given in ssh_keys are installed or new ones generated, and

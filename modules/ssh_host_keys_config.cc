@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "modules/ssh_host_keys_config.h"
 
 #include <algorithm>

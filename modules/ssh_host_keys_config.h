@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ssh_host_keys: what its keys say. cloud-init's cc_ssh host key keys
 // (ssh_deletekeys, ssh_genkeytypes, ssh_keys, ssh_quiet_keygen,
 // ssh_publish_hostkeys) and the console keys of cc_keys_to_console (ssh,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sshd_config: where amiboot's sshd settings go, shared by set_passwords
 // (PasswordAuthentication from ssh_pwauth) and ssh_host_keys
 // (HostCertificate for ssh_keys' certificates). As cloud-init's ssh_util

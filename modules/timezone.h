@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // timezone: the instance's time zone (cloud-init's cc_timezone): /etc/localtime
 // a symlink to ../usr/share/zoneinfo/<zone>, relative as systemd makes it (so
 // it also holds inside a root), and /etc/timezone where the distribution keeps

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // users: users and groups (cloud-init's cc_users_groups) and SSH authorized
 // keys for the default user and root (cc_ssh's key half). The
 // default user comes from system_info.default_user (image config) over the

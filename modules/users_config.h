@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // users: what the users module's keys say, in two steps. decode_users reads
 // one cloud-config document and keeps the default user's layers unresolved,
 // because which default user a distribution has is a fact about the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // users: the default user, which only the instance can name. The
 // distribution's defaults (from /etc/os-release) are the bottom layer under
 // system_info.default_user, `user:` and the `default` entry, so this runs at

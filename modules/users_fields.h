@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // users: one user map as written (users[i], user, system_info.default_user),
 // kept field by field with "unset" distinct from "empty", because the
 // default user is layered from several sources and the first that sets a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `volumes` row (per instance): plans filesystems on blank devices, the
 // swap file, amiboot's /etc/fstab entries and mounting them now.
 #include "modules/volumes.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // volumes: cloud-init's `disk_setup`, `fs_setup`, `mounts`,
 // `mount_default_fields`, `swap` and `device_aliases`, with device names
 // resolved through the IMDS block device mapping and, on Nitro, NVMe Identify

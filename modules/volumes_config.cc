@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decoding of the volumes module's keys (mounts, mount_default_fields,
 // fs_setup, swap, device_aliases), of its image settings (amiboot.volumes),
 // and cloud-init's size notation.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The volumes module's configuration: cloud-init's `disk_setup`, `mounts`,
 // `mount_default_fields`, `fs_setup`, `swap` and `device_aliases` decoded
 // from one cloud-config document, and the image settings

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What a probe found, mkfs command lines, and plan-time filesystem UUIDs.
 #include "modules/volumes_mkfs.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Filesystems for the volumes module: what a probe found on a device, in
 // words, whether it holds a filesystem amiboot can mount, and the mkfs
 // command (with a UUID chosen at plan time) that makes one.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // write_files: files from user data (cc_write_files), with cloud-init's
 // encodings, owner, permissions, append, defer and `source` (content fetched
 // from a URL, `content` the fallback when the fetch fails).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by packaging/deb/build.sh and packaging/rpm/build.sh: the options
 # both take, the output folder, the project version and a log prefix.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds amiboot and runs every test: unit and integration (ctest), then the
 # end-to-end VM boot. This is the README's test command, and .ci/run calls it.
 set -euo pipefail

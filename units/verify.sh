@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Runs `systemd-analyze verify` on units/*.service and units/*.target, and on
 # the unit aliases the amiboot-cloud-init-compat package ships
 # (cloud-final.service -> amiboot-final.service, cloud-init.service ->

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The codecs user data and write_files share: gzip (zlib), base64 and
 // quoted-printable. Pure functions with size caps; errors never quote data.
 #pragma once

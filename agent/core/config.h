@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Configuration as YAML values that remember where they were written, the
 // merge of image config and cloud-config parts, and the typed-decode helpers
 // that turn mistakes into diagnostics with a key path, a line and a column.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cloud-init's instance-data for EC2, built from the metadata amiboot holds:
 // the names `## template: jinja` user data and `amiboot query --format` see.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cloud-init's mergers (cloudinit/mergers/): how one cloud-config part is
 // merged into the parts before it. A merge spec comes from the part's
 // `merge_how` / `merge_type` key, from its MIME `Merge-Type` /

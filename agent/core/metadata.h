@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What amiboot knows about the instance, as a plain value. Filled by the IMDS
 // client or the seed directory; cached under the instance's state folder.
 #pragma once

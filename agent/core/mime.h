@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Just enough MIME (RFC 2045/2046) to read what cloud-init's make-mime and
 // Python's email package write: header blocks, multipart bodies, base64 and
 // quoted-printable. Bytes in, bytes out; charsets are left alone.

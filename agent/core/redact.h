@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What of a cloud-config may be shown to whoever reads a dry run: the
 // merged config with the values that carry secrets replaced.
 #pragma once

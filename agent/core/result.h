@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Results as values: routine failures (a 503, a failing useradd) travel as
 // Error, never as exceptions. A small stand-in for C++23's std::expected.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // amiboot's own image settings: the `amiboot:` key of /etc/amiboot/amiboot.yaml.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Small string helpers every layer uses, each in one place.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Jinja subset of template.h: lexer → tokens, parser → AST, renderer.
 // Errors travel inside as TemplateError (a position and a message) and leave
 // render_template() as Error, "SOURCE:LINE:COL: message".

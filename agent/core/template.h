@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small Jinja engine for cloud-init's `## template: jinja` user data and
 // `amiboot query --format`. Hand-written lexer, recursive-descent parser into
 // an AST, then an evaluator over nlohmann::json values; no I/O.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // User data as served -> typed parts: gzip, MIME multipart, first-line sniffing,
 // #include fetching. Nothing here runs anything.
 #pragma once

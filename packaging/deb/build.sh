@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the amiboot .deb and the amiboot-cloud-init-compat .deb.
 #
 #   packaging/deb/build.sh [--no-lintian] [--install-deps] [OUTDIR]
@@ -18,7 +19,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../build-common.sh
 . "$here/../build-common.sh"
-parse_build_options deb/build.sh 2,14p --no-lintian -- "$@"
+parse_build_options deb/build.sh 3,15p --no-lintian -- "$@"
 lintian=$((1 - no_lintian))
 
 build_depends() {

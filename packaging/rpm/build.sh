@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the amiboot .rpm and the amiboot-cloud-init-compat .rpm with
 # rpmbuild (on Debian: apt-get install rpm).
 #
@@ -23,7 +24,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../build-common.sh
 . "$here/../build-common.sh"
-parse_build_options rpm/build.sh 2,15p -- "$@"
+parse_build_options rpm/build.sh 3,16p -- "$@"
 
 if ! command -v rpmbuild >/dev/null && [ "$install_deps" = 1 ] && command -v apt-get >/dev/null; then
   log "installing rpm"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Measures amiboot on a realistic first boot (the example user data: a
 # bootcmd, write_files, runcmd, a script, final_message; fake IMDS on
 # loopback; a sandbox root) and on no-op boots, and prints the agent's own

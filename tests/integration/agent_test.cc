@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The real amiboot binary against the fake IMDS over loopback, in a sandbox
 // root: what an instance sees on its first boot, its second, and as a copy.
 #include <fcntl.h>

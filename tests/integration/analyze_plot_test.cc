@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `amiboot analyze plot`: the SVG of a real run, rendered by headless
 // Chromium, shows the timeline and the module names (pixels checked
 // against a rendering with the names left out). Skips when no Chromium.

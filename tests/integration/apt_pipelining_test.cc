@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // apt_pipelining with the real executor under --root: cloud-init's file.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Properties of the built binary and of scripted integration checks that
 // need a private namespace (run as their own scripts).
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ca_certs with the real update-ca-certificates: the amiboot binary with
 // --root on a copy of a debootstrap minbase root (tests/support/
 // debian-root.sh) into which the ca-certificates package (with openssl and

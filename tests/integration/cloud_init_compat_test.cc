@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The real binary as `cloud-init` (a symlink named so, as the
 // amiboot-cloud-init-compat package installs it) and amiboot's runs in a
 // sandbox root with and without the compat package's marker.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // disk_setup's partition tables written by libfdisk on image files, as the
 // volumes plan lays them out, checked with sfdisk.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The firewall with real packets: two network namespaces joined by a veth
 // pair, TCP listeners in the server namespace, the real amiboot binary run
 // inside it (`ip netns exec`, so the rules land there and not on the host),

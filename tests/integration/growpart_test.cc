@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // growpart for real. The host kernel may have no partition-table parsers,
 // so partitions are exercised two ways: libfdisk on image files (GPT and
 // MBR, checked with `sfdisk --verify`), and the whole agent on a loop device

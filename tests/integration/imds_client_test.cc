@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The real ImdsClient against the fake IMDS over loopback HTTP.
 #include "agent/imds_client.h"
 

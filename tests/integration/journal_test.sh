@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs amiboot against a private journald (in its own mount namespace, so the
 # host's journal is untouched) and checks its entries come back by field.
 # usage: journal_test.sh AMIBOOT SEED_DIR   exit 0 pass, 1 fail, 77 skip

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // keyboard with the real executor under --root: Debian's file written;
 // localectl, which talks to the running system, not run.
 #include <gtest/gtest.h>

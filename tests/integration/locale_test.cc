@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // locale with the real executor under --root: the files each family reads,
 // and locale-gen never run on the host.
 #include <unistd.h>

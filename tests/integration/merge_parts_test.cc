@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A multipart user data as Terraform's cloudinit_config writes it: several
 // text/cloud-config parts, each with a Merge-Type header. The parts merge
 // as cloud-init merges them (agent/core/mergers.h), through the decoder,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The packages module with the real apt-get and dpkg: the amiboot binary
 // with --root on a copy of a debootstrap minbase root
 // (tests/support/debian-root.sh), which runs apt-get in a chroot against a

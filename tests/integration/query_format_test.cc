@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `amiboot query --format` and cloud-init's dotted keys, against the cached
 // metadata of a run on the fake IMDS.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // random_seed with the real executor under --root: a file of the target is
 // appended to; the running kernel's device and the command are left alone.
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Readiness callbacks from the real binary to a local HTTP server standing in
 // for a CloudFormation WaitCondition handle.
 #include <httplib.h>

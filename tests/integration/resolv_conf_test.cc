@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // resolv_conf with the real executor under --root: systemd-resolved's link
 // is replaced by the file, and the file it pointed at is left alone.
 #include <filesystem>

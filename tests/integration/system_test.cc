@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // System against a real sandbox root: path mapping, escapes, atomic writes,
 // owners from the sandbox's own passwd, commands.
 #include "agent/system.h"

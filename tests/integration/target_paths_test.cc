@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Paths a module hands to a host tool stay inside --root: the executor maps
 // them through HostSystem::resolve, so a symlink planted in the sandbox
 // cannot send ssh-keygen, mkswap or mount elsewhere.

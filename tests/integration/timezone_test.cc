@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // timezone with the real executor under --root: the link replaced, never
 // followed into the old zone's file, and /etc/timezone on Debian.
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Users, host keys and hostname with the real tools: the amiboot binary
 // against the fake IMDS, real useradd --root / gpasswd -Q / chpasswd / visudo
 // / ssh-keygen in a sandbox root that looks like a Debian image.

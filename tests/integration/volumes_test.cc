@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The volumes module end to end: the real agent against the fake IMDS, in a
 // sandbox root, with real loop devices standing in for EBS volumes. The
 // block-device-mapping says `ebs1: sdf`; AMIBOOT_TEST_DEV_DIR points the

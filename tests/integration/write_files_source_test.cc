@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // write_files `source` over real HTTP: a cpp-httplib server on loopback, the
 // executor on HostSystem under a sandbox root, and the agent binary with the
 // fake IMDS. What is checked: the fetched bytes land with their mode, the

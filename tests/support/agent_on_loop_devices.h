@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the volumes and growpart integration tests share: the agent run
 // under a sandbox root against a fake IMDS, with a test device folder in
 // which loop devices stand for /dev nodes. Skips, with the reason printed,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Prints the Debian mirror this host's apt uses for SUITE (default bookworm):
 # deb822 .sources files first, then one-line .list files; any Debian
 # (non-security) source otherwise. Prints nothing when there is none. Test

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The include rule (ARCHITECTURE.md), checked on every build:
 #   agent/core/*  includes only agent/core/ project headers, and no system
 #                 header that does I/O (files, processes, HTTP, journal, disks);

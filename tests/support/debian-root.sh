@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Prints the path of a pristine Debian root (debootstrap minbase: dpkg and
 # apt, nothing else) for tests that run a real package manager in a chroot.
 # Tests copy it and never change it. Built on first use (about a minute) from

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Writes `amiboot run --dry-run --json` for every example and fixture user
 # data into OUT, one file each, in a bare root and in a Debian-like root.
 # Comparing two binaries' OUT folders shows whether a change altered any

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A scripted BlockDevices for volumes and growpart plan tests: device nodes,
 // NVMe identify pages, probe results, sysfs, partition tables and
 // superblock sizes are whatever the test puts in, and the clock only moves

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A fake IMDSv2 on loopback: real HTTP (cpp-httplib) with the token flow and
 // fault injection, for tests, the demo and the bench.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // amiboot-fake-imds: the test fake IMDS as a program, for the demo, the bench
 // and the e2e VM (forwarded to 169.254.169.254).
 #include <signal.h>

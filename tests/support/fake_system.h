@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RecordingSystem: a scripted, recording System for unit tests of the
 // executor, the runner, state and the report. Files, folders and symlinks
 // live in memory; a test scripts what may happen (the commands, in order;

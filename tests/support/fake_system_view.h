@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An in-memory SystemView for module plan tests: files, folders and programs
 // are whatever the test puts in.
 #pragma once

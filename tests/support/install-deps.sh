@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what building and testing amiboot needs on Debian 12. Used by the
 # README's two commands and by CI; safe to run again.
 set -euo pipefail

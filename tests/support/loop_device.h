@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Real loop devices for volume tests, cleaned up whatever happens: the guard
 // unmounts everything on the device (lazily) and detaches it.
 #pragma once

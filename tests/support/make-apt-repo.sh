@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds tiny .debs and a flat apt repository of them in DIR, for tests that
 # run a real apt-get against `deb [trusted=yes] file:DIR ./`.
 #

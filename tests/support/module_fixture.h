@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What every module plan test starts from: a config parsed from YAML as
 // user data, an instance, no parts, and an empty in-memory system. plan()
 // and check() go through the module's table row, as the runner does.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /etc/os-release as each family's images write it, for the plans that
 // choose by distribution. One copy, so that every module's tests agree on
 // what "Amazon Linux" or "SLES" looks like. Tests take them with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A sandbox root that looks enough like a Debian 12 image for the real
 // useradd --root, groupadd, gpasswd -Q, chpasswd and ssh-keygen to work in
 // it: /etc/{passwd,group,shadow,gshadow,login.defs,default/useradd,skel},

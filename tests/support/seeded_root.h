@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The real amiboot binary's init stage against a sandbox root, its user data
 // from a seed folder (no IMDS): for the integration tests of modules that only
 // write the target's files. Header-only: the test support library's file list

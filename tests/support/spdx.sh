@@ -10,8 +10,8 @@
 # (*.service, *.target, *.preset). Each needs "SPDX-License-Identifier:" in
 # its first five lines. --fix puts "SPDX-License-Identifier: Apache-2.0" on
 # the first line, in the file's comment syntax, after a #! line if there is
-# one. TOP defaults to the source tree holding this script; inside a git
-# checkout only files git knows of (tracked or not ignored) count.
+# one. TOP defaults to the source tree holding this script; when TOP is a
+# git checkout only files git knows of (tracked or not ignored) count.
 set -euo pipefail
 
 readonly id_line="SPDX-License-Identifier: Apache-2.0"
@@ -25,7 +25,8 @@ top=${2:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 cd "$top"
 
 list_files() {
-  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  # git's list only where TOP is a checkout's top (not a copy inside one).
+  if [ "$(git rev-parse --show-toplevel 2>/dev/null)" = "$(pwd -P)" ]; then
     git ls-files -co --exclude-standard
   else
     find . -path ./build -prune -o -path './build-*' -prune -o -type f -print | sed 's,^\./,,'

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // analyze: boot order, blame and the units' spans from systemctl show.
 #include "agent/analyze.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // apt_pipelining: cloud-init's file and values, apt systems only.
 #include "modules/apt_pipelining.h"
 

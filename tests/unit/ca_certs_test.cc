@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ca_certs: every certificate checked as PEM before anything is written,
 // then written where each family's trust store takes it and the image's
 // update tool run in the image (cloud-init's cc_ca_certs).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The cloud-init compatibility layer: amiboot's status as cloud-init reports
 // it (text and exit code per state), the command dispatch, and the files in
 // cloud-init's JSON shapes, written only with the compat package's marker.

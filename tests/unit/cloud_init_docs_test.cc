@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every example in cloud-init's module documentation through `amiboot
 // validate` (issue 12): each is accepted, and each top-level key in it is
 // either owned by a module row or warned about by name as one amiboot has no

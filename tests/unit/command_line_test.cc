@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // parse_options (getopt_long) and the usage errors of amiboot's and
 // cloud-init's commands.
 #include "agent/command_line.h"

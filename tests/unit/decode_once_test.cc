@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Each module's keys are decoded once a boot: validation and planning share
 // one decoded config (agent/cloud_config.h, modules/module.h).
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "modules/disable_ec2_metadata.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // disk_setup: decoding, partition types, layouts in bytes, and the volumes
 // plan that partitions only blank disks (or, told to, overwrites them).
 #include "modules/disk_setup.h"

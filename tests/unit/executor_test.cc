@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The executor against a RecordingSystem: owners, required and skipped
 // actions, root mapping, HTTP retries on the fake clock, the console.
 #include "agent/executor.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The firewall module's decoder, its nft and iptables-restore renderings and
 // its plan. Real packets are in tests/integration/firewall_test.cc.
 #include <gtest/gtest.h>

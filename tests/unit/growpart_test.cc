@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // growpart and resize_rootfs plans against a scripted view of the block
 // devices: what grows, by how much, and that nothing is read or done when
 // there is nothing to gain.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hostname: names from config or IMDS, /etc/hostname, the running name and
 // /etc/hosts, as cloud-init's set_hostname and update_etc_hosts do.
 #include "modules/hostname.h"

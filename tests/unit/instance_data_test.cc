@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // instance_data(): cloud-init's instance-data names for EC2, from Metadata.
 #include "agent/core/instance_data.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // keyboard: /etc/default/keyboard on Debian and Ubuntu, localectl elsewhere,
 // and the layout required.
 #include "modules/keyboard.h"

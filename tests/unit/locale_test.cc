@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // locale: LANG in each family's file, /etc/locale.gen and locale-gen on
 // Debian and Ubuntu, nothing without the key, and every bad value with its
 // position.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cloud-init's mergers (agent/core/mergers.h): the spec parser in each
 // form and each error, and every merger against the merge examples of
 // cloud-init's documentation (doc/rtd/reference/merging.rst) and of its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ntp: the client chosen from the image, cloud-init's templates and
 // defaults per distribution (the expected files below are what Jinja2
 // renders from cloud-init's templates with cloud-init's settings), the

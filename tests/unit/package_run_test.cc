@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The package conversation (modules/package_run.*) over a scripted runner:
 // which commands run, in which order, with which waits, and when a reboot
 // is asked for. No package manager runs here.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The packages module without a package manager: the argv of each manager
 // and version form, the choice from /etc/os-release, the reading of failure
 // output, and the session's retry and fallback rules driven by scripted

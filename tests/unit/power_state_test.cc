@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // power_state (cc_power_state_change): the shutdown line as cloud-init
 // builds it, handed to systemd as a unit ordered after amiboot-final.service;
 // bad input with its position; and, through the runner on a RecordingSystem,

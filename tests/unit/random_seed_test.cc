@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // random_seed: data decoded and appended (a device in place, on the running
 // machine), the command with RANDOM_SEED_FILE, and every bad value named.
 #include "modules/random_seed.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The module table against the README and itself. Unique names and keys
 // cloud-init's list of modules we lack must not hold are checked by
 // ModuleTable.EveryModuleIsFoundByNameAndKeysAreOwnedOnce (modules_test.cc).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Reporter over a RecordingSystem: status.json after each module and at
 // the end of a stage, warnings once, exit codes, nothing written on dry runs.
 #include "agent/report.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // resolv_conf: /etc/resolv.conf only with manage_resolv_conf, in cloud-init's
 // order, a link replaced by the file, and every bad address named.
 #include "modules/resolv_conf.h"

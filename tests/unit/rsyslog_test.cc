@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // rsyslog: cloud-init's configs and remotes written as cloud-init writes
 // them, remotes and file names checked first, then rsyslog reloaded.
 #include "modules/rsyslog.h"

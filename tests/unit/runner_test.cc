@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The runner over a RecordingSystem: a seed folder in the fake's host files,
 // the instance's files in memory. Stages in order, semaphores, and the
 // boundary around a failing module.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // set_passwords: chpasswd (users, the old list), password and ssh_pwauth
 // decoded with their positions and planned against a fake instance; random
 // passwords through the executor; no password or hash in any diagnostic,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // snap (cc_snap): cloud-init's documented examples, each key acted on; the
 // order of a map's commands; "snap" put in front of an argv; an image
 // without snapd warned about; bad input with its position; and a failed

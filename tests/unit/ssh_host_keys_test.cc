@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ssh_host_keys: the image's host keys removed, new ones generated or the
 // ones given in ssh_keys installed, and the fingerprints and keys between
 // cloud-init's console markers, minus the blacklisted types.

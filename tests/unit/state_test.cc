@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // State over a RecordingSystem: crash-safe (durable) writes, semaphores per
 // frequency, the instance switch, clean.
 #include "agent/state.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Jinja subset of agent/core/template.h: each construct, each error with
 // its position, the limits.
 #include "agent/core/template.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // timezone: /etc/localtime linked into the target's zoneinfo, /etc/timezone
 // on Debian and Ubuntu, and every bad zone named with its position.
 #include "modules/timezone.h"

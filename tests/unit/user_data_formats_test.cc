@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cloud-init's other user-data formats: text/x-shellscript-per-{boot,instance,
 // once} parts, #include-once, #cloud-config-archive and #part-handler, from
 // the decoder through the scripts_per_* plans to the runner over two boots.

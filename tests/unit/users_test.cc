@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // users: decoding of cloud-init's users/groups shapes and the exact actions
 // planned against a fake instance.
 #include "modules/users.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cloud-config that cloud-init accepts, read as cloud-init's PyYAML reads
 // it (merge keys, !!binary), through the whole validation and the modules'
 // plans: nothing here may be rejected.
