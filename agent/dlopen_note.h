@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ELF `.note.dlopen` note (systemd's ELF_DLOPEN_METADATA, the
 // `ELF_NOTE_DLOPEN` macro in systemd's source): a library we dlopen() at run
 // time instead of linking is named in the binary, so packagers' tools

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Libraries loaded when first needed (dlopen), so that commands which never
 // make an HTTP request or write to the journal (validate, status, query,
 // version) do not pay for loading and relocating them and their dozens of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libcurl, loaded on the first HTTP request (agent/dynamic_library.h).
 // Callers include <curl/curl.h> for its types and call through the table.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libsystemd, loaded when the journal or the notify socket is first used
 // (agent/dynamic_library.h).
 #pragma once

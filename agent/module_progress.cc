@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "agent/module_progress.h"
 
 #include <algorithm>

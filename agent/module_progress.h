@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // At most once for what completed: a module's actions recorded one by one
 // in its progress file (State::save_progress), so that a rerun after amiboot
 // died skips what completed and names, without running it again, the action

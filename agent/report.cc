@@ -4,14 +4,14 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <sstream>
 
+#include "agent/core/json_text.h"
 #include "agent/journal.h"
 #include "agent/libsystemd.h"
-#include "agent/core/json_text.h"
 #include "agent/state.h"
 
 namespace amiboot {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // apt_configure: cloud-init's `apt` key (cc_apt_configure): proxies and
 // apt.conf text, debconf selections, the primary and security mirrors,
 // disable_suites, and extra `sources` with their signing keys.

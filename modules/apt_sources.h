@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // APT source texts, pure: cloud-init's `$NAME` substitution, the one-line
 // format turned into deb822 stanzas, `signed-by` added to a source, and
 // cloud-init's disable_suites over either format. The apt module

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // OpenPGP public keys as user data gives them to the repository modules
 // (apt `key`, yum and zypper `gpgkey` text): checked before anything is
 // written, so a pasted private key, a certificate or a truncated block is

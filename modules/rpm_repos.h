@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // yum_add_repo and zypper_add_repo: cloud-init's `yum_repos` (with
 // `yum_repo_dir`) and `zypper` (`repos`, `config`): one INI file per
 // repository in the image's repository folder, every option passed through

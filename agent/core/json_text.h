@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JSON as text, for every file and output amiboot writes.
 #pragma once
 

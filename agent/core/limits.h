@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bounds on what untrusted input may make amiboot do, each settable under
 // `amiboot.limits` in /etc/amiboot/amiboot.yaml. A limit hit is an error that
 // names the setting; the user data is then rejected whole and the baseline

@@ -60,9 +60,9 @@ Settings decode_settings(const Value& image_config, Diagnostics& out) {
   if (root == nullptr || d.map(*root, "amiboot") == nullptr) {
     return s;
   }
-  d.unknown_keys(*root, "amiboot",
-                 {"imds", "off_ec2_deadline_seconds", "limits", "volumes", "firewall", "packages",
-                  "http"});
+  d.unknown_keys(
+      *root, "amiboot",
+      {"imds", "off_ec2_deadline_seconds", "limits", "volumes", "firewall", "packages", "http"});
   if (const Value* v = root->get("off_ec2_deadline_seconds")) {
     if (auto n = d.integer(*v, "amiboot.off_ec2_deadline_seconds")) {
       s.off_ec2_deadline = std::chrono::seconds(*n);

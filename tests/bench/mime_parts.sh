@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Time per MIME part, from 1,000 to 20,000 parts: each part a cloud-config
 # with Merge-Type list(append) (Terraform's cloudinit_config writes that),
 # through `amiboot run --dry-run --stage init` on a seed folder in a sandbox

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # What a command costs beside what starting any program costs (issue 16):
 # each figure is the median of RUNS runs, printed beside the same run's
 # baseline, a C++ program that does nothing (tests/bench/baseline.cc, linked

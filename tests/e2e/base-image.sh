@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The e2e test's base image: a Debian root file system with systemd, a cloud
 # kernel, sshd and systemd-networkd, without amiboot. tests/e2e/run.sh caches
 # the result keyed by a hash of this file and the suite, so any edit here

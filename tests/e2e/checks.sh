@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # What the e2e test asserts, one function per boot. run.sh boots the guest
 # once per entry of E2E_BOOTS (run.sh), points REPORT at that boot's guest

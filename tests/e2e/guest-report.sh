@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs inside the e2e guest (amiboot-e2e-report.service, after
 # amiboot-final.service): starts two listeners (tcp 8080, which the e2e user
 # data's firewall allows, and 8081, which it does not; each connection gets

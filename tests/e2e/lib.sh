@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Host-side helpers for tests/e2e/checks.sh: read one boot's guest report
 # (see guest-report.sh for its layout) and record passed and failed

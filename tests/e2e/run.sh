@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # amiboot end-to-end test: boots a Debian 12 VM (QEMU, TCG) with the amiboot
 # .deb installed, systemd as PID 1, a fake IMDS on the host reachable from the
 # guest as 169.254.169.254, a GPT root disk and a second virtual disk, seven
@@ -47,8 +48,8 @@
 # otherwise read from this host's apt sources.
 #
 # Needs root (debootstrap, chroot, mkfs). Installs qemu-system-x86,
-# debootstrap, socat, e2fsprogs, python3 and openssh-client with apt-get when
-# missing. Exit status: 0 all assertions passed, 1 some failed or the run
+# debootstrap, socat, e2fsprogs, fdisk, gpg, python3 and openssh-client with
+# apt-get when missing. Exit status: 0 all assertions passed, 1 some failed or the run
 # broke, 77 skipped (something the host must provide is missing; the reason
 # is printed).
 set -euo pipefail
@@ -82,7 +83,8 @@ work=""
 keep=0
 boot_timeout=600
 
-usage() { sed -n '2,41p' "$0" | sed 's/^# \{0,1\}//'; }
+# The header comment, from the line after the licence to the first command.
+usage() { awk 'NR > 2 && /^set -euo/ { exit } NR > 2' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A cloud-config document through the YAML parser, every module's decoder
 // (what `amiboot validate` runs), the merge, and the JSON a run writes.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /etc/fstab as the mounts module reads and rewrites it.
 #include <cstddef>
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IMDS answers: the instance identity document, and metadata as the state
 // stores it (read back by the final stage).
 #include <cstddef>

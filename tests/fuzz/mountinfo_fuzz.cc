@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /proc/self/mountinfo as growpart and the volumes module read it.
 #include <cstddef>
 #include <cstdint>

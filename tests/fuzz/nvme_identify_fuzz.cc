@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The 4096-byte NVMe identify-controller page (EBS volume names).
 #include <cstddef>
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /etc/os-release of the target.
 #include <cstddef>
 #include <cstdint>

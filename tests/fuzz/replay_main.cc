@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Replays files through a fuzz target without libFuzzer: the normal build's
 // ctest runs each target over its committed corpus (seeds and every input a
 // fuzzer once crashed on), so a fixed crash stays fixed.

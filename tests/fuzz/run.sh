@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs each libFuzzer target of tests/fuzz/ for SECONDS (default 5), one at a
 # time and at the lowest priority, from its committed corpus. Builds
 # build-fuzz/ with clang first (-DAMIBOOT_FUZZ=ON: ASan and UBSan too).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Jinja subset of `## template: jinja` parts.
 #include <cstddef>
 #include <cstdint>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // User data as served: gzip, MIME, first-line sniffing, archives, templates.
 #include <cstddef>
 #include <cstdint>

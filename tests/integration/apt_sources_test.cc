@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // apt: sources: with a key, against the real apt-get in a chroot of a
 // Debian minbase root (tests/support/debian-root.sh): a file:// repository
 // signed by a key made for the test (tests/support/make-signed-apt-repo.sh),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Hostile user data against the real binary: bombs that are tiny on the wire
 // and huge once decoded, parts that must not run half of the user data, and
 // includes that never answer. Each is refused with an error naming the limit

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A token from IMDS goes into a header line of every later request: one
 // that is not printable ASCII without spaces is refused, never sent.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libcurl and libsystemd are loaded when first needed (agent/libcurl.cc,
 // agent/libsystemd.cc), named in the binary's .note.dlopen for packagers.
 #include <sstream>

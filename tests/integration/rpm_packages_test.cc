@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The packages module with the real dnf and zypper (Debian ships both): the
 // amiboot binary with --root on a copy of a Debian minbase root (for the
 // shell that %post scripts run in) given an RPM database and an

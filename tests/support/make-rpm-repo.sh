@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds tiny noarch RPMs and a repository of them (createrepo_c) in DIR, for
 # tests that run the real dnf or zypper against `baseurl=file://DIR`.
 #

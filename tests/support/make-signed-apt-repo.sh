@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds a flat apt repository in DIR (tests/support/make-apt-repo.sh) and
 # signs it with a key made for it: DIR/InRelease, clear-signed by a new
 # ed25519 key whose public half is written to KEYFILE (ASCII-armored), for

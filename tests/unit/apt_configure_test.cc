@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // apt_configure: cloud-init's `apt` key, keys in /etc/apt/keyrings with
 // signed-by, deb822 or one-line by release, $NAME substitution, and the
 // index update after a source is added.

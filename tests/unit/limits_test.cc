@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The limits on what untrusted input may cost (agent/core/limits.h): each is
 // an error naming its setting, and each is settable in the image config.
 #include <gtest/gtest.h>

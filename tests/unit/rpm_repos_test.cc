@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // yum_add_repo and zypper_add_repo: cloud-init's repository files, ids
 // checked, a repository without a location refused, the index refreshed.
 #include "modules/rpm_repos.h"
