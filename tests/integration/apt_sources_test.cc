@@ -29,14 +29,12 @@ class AptSourcesAgent : public ::testing::Test {
         skip(std::string(tool) + " is missing (tests/support/install-deps.sh installs it)");
       }
     }
-    auto base = run({source_dir() + "/tests/support/debian-root.sh"});
-    if (base.exit_code == 77) {
-      skip(base.err);
+    auto copied = copy_debian_root(root);
+    if (!copied.skip.empty()) {
+      skip(copied.skip);
+      return;
     }
-    ASSERT_EQ(base.exit_code, 0) << base.err;
-    std::string pristine = base.out.substr(0, base.out.find('\n'));
-    auto copy = run({"cp", "-a", "--reflink=auto", pristine, root});
-    ASSERT_EQ(copy.exit_code, 0) << copy.err;
+    ASSERT_EQ(copied.error, "");
     auto repo = run({source_dir() + "/tests/support/make-signed-apt-repo.sh", root + "/srv/signed",
                      scratch / "key.asc", "amiboot-test-a=1.0"});
     ASSERT_EQ(repo.exit_code, 0) << repo.err;

@@ -59,14 +59,12 @@ class PackagesAgent : public ::testing::Test {
         skip(std::string(tool) + " is missing (tests/support/install-deps.sh installs dpkg-dev)");
       }
     }
-    auto base = run({source_dir() + "/tests/support/debian-root.sh"});
-    if (base.exit_code == 77) {
-      skip(base.err);
+    auto copied = copy_debian_root(root);
+    if (!copied.skip.empty()) {
+      skip(copied.skip);
+      return;
     }
-    ASSERT_EQ(base.exit_code, 0) << base.err;
-    std::string pristine = base.out.substr(0, base.out.find('\n'));
-    auto copy = run({"cp", "-a", "--reflink=auto", pristine, root});
-    ASSERT_EQ(copy.exit_code, 0) << copy.err;
+    ASSERT_EQ(copied.error, "");
     auto repo = run({source_dir() + "/tests/support/make-apt-repo.sh", root + "/srv/repo",
                      "amiboot-test-a=1.0", "amiboot-test-b=1.0", "amiboot-test-b=2.0",
                      "amiboot-test-reboot=1.0+reboot", "amiboot-test-broken=1.0+broken"});

@@ -149,4 +149,20 @@ std::string source_dir() {
   return AMIBOOT_SOURCE_DIR;
 }
 
+DebianRootCopy copy_debian_root(const std::string& root) {
+  auto base = run({source_dir() + "/tests/support/debian-root.sh"});
+  if (base.exit_code == 77) {
+    return {base.err, ""};
+  }
+  if (base.exit_code != 0) {
+    return {"", "debian-root.sh failed: " + base.err};
+  }
+  std::string pristine = base.out.substr(0, base.out.find('\n'));
+  auto copy = run({"cp", "-a", "--reflink=auto", pristine, root});
+  if (copy.exit_code != 0) {
+    return {"", "cp -a " + pristine + " " + root + ": " + copy.err};
+  }
+  return {};
+}
+
 }  // namespace amiboot::testing

@@ -43,4 +43,14 @@ bool exists(const std::string& path);
 std::string amiboot_binary();
 std::string source_dir();
 
+/// A copy, at `root`, of the Debian minbase root tests/support/debian-root.sh
+/// builds once and caches (the package tests run apt-get, dpkg and rpm's
+/// scripts chrooted in it). `skip` is set when the host cannot make one
+/// (debian-root.sh exits 77); `error` when making or copying it failed.
+struct DebianRootCopy {
+  std::string skip;
+  std::string error;
+};
+DebianRootCopy copy_debian_root(const std::string& root);
+
 }  // namespace amiboot::testing
