@@ -9,6 +9,7 @@
 #include <functional>
 #include <thread>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -288,9 +289,12 @@ mounts:
   auto m = module("volumes");
   EXPECT_EQ(m["result"], "ok");
   EXPECT_TRUE(m["errors"].empty()) << m.dump();
-  EXPECT_EQ(m["summary"],
-            "waited 2.0 s for devices (at most 2 s); not attached: ebs2; pending until they are: "
-            "fs_setup[0], mounts[0]");
+  // The wait is real time: on a loaded machine it can end a tenth or two
+  // after the 2 s deadline.
+  EXPECT_THAT(
+      m["summary"].get<std::string>(),
+      ::testing::MatchesRegex("waited 2\\.[0-9] s for devices \\(at most 2 s\\); not attached: "
+                              "ebs2; pending until they are: fs_setup\\[0\\], mounts\\[0\\]"));
   EXPECT_EQ(module("mounts")["duration_ms"].get<long long>() < 1000, true);
   auto doc = nlohmann::json::parse(read_file(root / "run/amiboot/status.json"));
   EXPECT_EQ(doc["status"], "done");
@@ -307,9 +311,8 @@ mounts:
   auto st = run({amiboot_binary(), "status", "--long", "--root", root.path()});
   EXPECT_EQ(st.exit_code, 0) << st.out;
   EXPECT_NE(st.out.find("status: done"), std::string::npos) << st.out;
-  EXPECT_NE(st.out.find("waited 2.0 s for devices (at most 2 s); not attached: ebs2"),
-            std::string::npos)
-      << st.out;
+  EXPECT_THAT(st.out, ::testing::ContainsRegex("waited 2\\.[0-9] s for devices \\(at most 2 s\\); "
+                                               "not attached: ebs2"));
   EXPECT_NE(st.out.find("warning: user-data:3:5: fs_setup[0]: ebs2 did not appear"),
             std::string::npos)
       << st.out;
