@@ -58,15 +58,17 @@ std::vector<PackageManager> make_table() {
                                                   "Could not resolve host",
                                                   "Cannot retrieve repository metadata",
                                                   "Could not retrieve mirrorlist",
-                                                  "Another app is currently holding the yum lock"};
-  // dnf and yum wait for their own lock, without a limit; the lock text is
-  // for a yum that gives up (exit_on_lock in its configuration).
+                                                  "Another app is currently holding the yum lock",
+                                                  " already locked by ",
+                                                  "can't create transaction lock on "};
+  // dnf and yum would wait for their lock without a limit; with exit_on_lock
+  // they give up at once and amiboot waits (lock_held_patterns).
   table.push_back(PackageManager{
       .name = "dnf",
       .program = "dnf",
       .families = redhat,
       .root_options = {"--installroot={root}"},
-      .options = {"--assumeyes"},
+      .options = {"--assumeyes", "--setopt=exit_on_lock=True"},
       .update = {"makecache", "--refresh"},  // plain makecache keeps unexpired metadata
       .upgrade = {"upgrade"},
       .install = {"install"},
@@ -74,6 +76,13 @@ std::vector<PackageManager> make_table() {
       .missing_patterns = {"No match for argument: {name}"},
       .stale_patterns = {"Status code: 404"},
       .transient_patterns = rpm_transient,
+      // dnf 4.14's ProcessLockError (exit 200) for each of its locks, e.g.
+      // "RPMDB already locked by 4242" while another dnf's transaction runs.
+      // rpm's transaction lock held by another program (a plain rpm): dnf
+      // 4.14 exits 1 at once, exit_on_lock or not.
+      .lock_held_patterns = {"RPMDB already locked by ", "metadata already locked by ",
+                             "cachedir already locked by ", "log already locked by ",
+                             "can't create transaction lock on "},
       // dnf 4.14's line (it exits 0): the package is installed, its %post failed.
       .broken_patterns = {"Error in POSTIN scriptlet in rpm package {name}"},
       .reboot_check = {"dnf", "needs-restarting", "-r"},
@@ -86,7 +95,8 @@ std::vector<PackageManager> make_table() {
       .families = redhat,
       .root_options = {"--installroot={root}"},
       // yum on Amazon Linux 2 skips names it cannot find and exits 0.
-      .options = {"--assumeyes", "--setopt=skip_missing_names_on_install=False"},
+      .options = {"--assumeyes", "--setopt=skip_missing_names_on_install=False",
+                  "--setopt=exit_on_lock=True"},
       // Marks the metadata expired; the next command fetches it (makecache
       // would keep metadata that has not expired yet).
       .update = {"clean", "expire-cache"},
@@ -96,6 +106,9 @@ std::vector<PackageManager> make_table() {
       .missing_patterns = {"No package {name} available."},
       .stale_patterns = {"HTTP Error 404"},
       .transient_patterns = rpm_transient,
+      // yum 3 (Amazon Linux 2) with exit_on_lock, exit 1.
+      .lock_held_patterns = {"Another app is currently holding the yum lock; exiting as "
+                             "configured by exit_on_lock"},
       // rpm's own line, which yum passes on.
       .broken_patterns = {"%post({name}) scriptlet failed"},
       .reboot_check = {"needs-restarting", "-r"},
@@ -350,6 +363,16 @@ std::vector<std::string> find_broken(const PackageManager& manager, std::string_
   return names;
 }
 
+// The first line that holds one of `needles`, trimmed; "" when none does.
+std::string find_line(const std::vector<std::string>& needles, std::string_view output) {
+  for (std::string_view line : split_lines(output)) {
+    if (any_in(needles, line)) {
+      return std::string(trim(line, " \t\r"));
+    }
+  }
+  return "";
+}
+
 // The line that names the failed script: dnf exits 0 and ends with
 // "Complete!", which would say nothing.
 std::string broken_line(const PackageManager& manager, std::string_view output) {
@@ -364,6 +387,13 @@ std::string broken_line(const PackageManager& manager, std::string_view output) 
 }
 
 }  // namespace
+
+std::string lock_held_line(const PackageManager& manager, int exit_code, std::string_view output) {
+  if (exit_code == 0) {
+    return "";
+  }
+  return find_line(manager.lock_held_patterns, output);
+}
 
 PackageFailure classify_package_outcome(const PackageManager& manager, PackageStep step,
                                         int exit_code, std::string_view output) {
@@ -391,6 +421,12 @@ PackageFailure classify_package_outcome(const PackageManager& manager, PackageSt
   } else if (contains(manager.transient_exit_codes, exit_code) ||
              any_in(manager.transient_patterns, output)) {
     failure.kind = PackageFailure::Kind::Transient;
+    // The line that made it transient: dnf follows its lock line with
+    // lines about the process holding it, zypper with "Close this
+    // application before trying again."
+    if (auto line = find_line(manager.transient_patterns, output); !line.empty()) {
+      failure.reason = line;
+    }
   } else if (failure.broken = find_broken(manager, output); !failure.broken.empty()) {
     failure.kind = PackageFailure::Kind::Broken;
     if (!manager.broken_patterns.empty()) {

@@ -52,6 +52,15 @@ struct PackageManager {
   std::vector<std::string> stale_patterns;
   /// Output that means "try again later": a lock held, the network down.
   std::vector<std::string> transient_patterns;
+  /// Output of a manager that gave up at once because another process holds
+  /// its lock. dnf and yum have no bounded wait of their own (they wait
+  /// forever, or with exit_on_lock, which their options set, not at all), so
+  /// amiboot waits for them: it runs the same command again every second
+  /// until lock_timeout_seconds have passed, as apt-get's
+  /// DPkg::Lock::Timeout and zypper's ZYPP_LOCK_TIMEOUT wait inside the
+  /// tool. Then the lock is a transient failure like theirs (also listed in
+  /// transient_patterns). Empty: the manager waits itself.
+  std::vector<std::string> lock_held_patterns;
   std::vector<int> transient_exit_codes;
   /// The line after which the manager lists the packages it left broken
   /// (a failing postinst), one indented name per line.
@@ -115,6 +124,10 @@ struct PackageFailure {
   std::vector<std::string> broken;
   std::string reason;  // the manager's own error line, for our message
 };
+
+/// The line of `output` saying that another process holds the manager's
+/// lock (lock_held_patterns), or "" when it does not say so.
+std::string lock_held_line(const PackageManager& manager, int exit_code, std::string_view output);
 
 /// What an exit status and output mean for one step.
 PackageFailure classify_package_outcome(const PackageManager& manager, PackageStep step,

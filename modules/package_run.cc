@@ -24,6 +24,38 @@ PackageCommands::Outcome run_command(const std::vector<std::string>& argv,
                       !argv.empty() && argv[0] == manager.program ? manager.root_options : kNone);
 }
 
+// dnf and yum give up at once on a held lock (exit_on_lock); wait for it
+// here as apt-get and zypper do inside the tool: the same command again every
+// second, up to lock_timeout_seconds. What comes out after that is recorded
+// as usual (a lock still held is a transient failure, tried again).
+PackageCommands::Outcome wait_out_lock(const std::vector<std::string>& argv,
+                                       const PackageManager& manager, const ManagePackages& p,
+                                       PackageCommands& commands,
+                                       PackageCommands::Outcome outcome) {
+  constexpr std::chrono::seconds kPoll(1);
+  const std::chrono::seconds limit(p.lock_timeout_seconds);
+  std::string line = lock_held_line(manager, outcome.exit_code, outcome.output);
+  if (line.empty()) {
+    return outcome;
+  }
+  const auto since = commands.now();
+  commands.log(LOG_INFO, p.label + ": " + manager.program + " is locked by another process (" +
+                             line + "); waiting up to " + std::to_string(limit.count()) +
+                             " s (lock_timeout_seconds)");
+  while (!line.empty()) {
+    if (commands.now() + kPoll > since + limit) {
+      commands.log(LOG_WARNING, p.label + ": " + manager.program + " still locked after " +
+                                    std::to_string(limit.count()) + " s (" + line + ")");
+      return outcome;
+    }
+    commands.sleep_for(kPoll);
+    outcome = run_command(argv, manager, p, commands);
+    line = lock_held_line(manager, outcome.exit_code, outcome.output);
+  }
+  commands.log(LOG_INFO, p.label + ": the " + manager.program + " lock is free again");
+  return outcome;
+}
+
 bool reboot_needed(const PackageManager& manager, const ManagePackages& p,
                    PackageCommands& commands) {
   if (!manager.reboot_file.empty() && commands.exists(manager.reboot_file)) {
@@ -83,7 +115,8 @@ PackageOutcome run_packages(const ManagePackages& p, PackageCommands& commands) 
       commands.sleep_for(delay);
     }
     commands.log(LOG_INFO, p.label + ": running " + quote_argv(command->argv));
-    auto outcome = run_command(command->argv, *manager, p, commands);
+    auto outcome = wait_out_lock(command->argv, *manager, p, commands,
+                                 run_command(command->argv, *manager, p, commands));
     session.record(outcome.exit_code, outcome.output);
     notes();
   }

@@ -380,7 +380,7 @@ void PackageSession::record(int exit_code, std::string_view output) {
       return;
     }
     m_errors.push_back(what(current) + " failed after " + std::to_string(m_request.attempts) +
-                       " tries (" + status + ")");
+                       (m_request.attempts == 1 ? " try (" : " tries (") + status + ")");
     finish_step();
     return;
   }

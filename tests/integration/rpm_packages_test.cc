@@ -9,9 +9,12 @@
 // zypper act on the root through --installroot and --root.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <ostream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -54,9 +57,10 @@ class RpmPackagesAgent : public ::testing::TestWithParam<Distro> {
       return;
     }
     ASSERT_EQ(copied.error, "");
-    auto repo = run({source_dir() + "/tests/support/make-rpm-repo.sh", repo_dir,
-                     "amiboot-test-a=1.0", "amiboot-test-b=1.0", "amiboot-test-b=2.0",
-                     "amiboot-test-reboot=1.0+reboot", "amiboot-test-broken=1.0+broken"});
+    auto repo =
+        run({source_dir() + "/tests/support/make-rpm-repo.sh", repo_dir, "amiboot-test-a=1.0",
+             "amiboot-test-b=1.0", "amiboot-test-b=2.0", "amiboot-test-reboot=1.0+reboot",
+             "amiboot-test-broken=1.0+broken", "amiboot-test-hold=1.0+hold"});
     ASSERT_EQ(repo.exit_code, 0) << repo.err;
     std::filesystem::remove(root + "/etc/os-release");  // Debian's link to /usr/lib
     write_file(root + "/etc/os-release", d.os_release);
@@ -174,6 +178,116 @@ TEST_P(RpmPackagesAgent, AFailingPostIsNamedAndTheOtherPackageIsInstalled) {
       << error;
   EXPECT_EQ(installed("amiboot-test-a"), "1.0-1");
   EXPECT_EQ(r.err.find("installing each package on its own"), std::string::npos) << r.err;
+}
+
+// Another transaction of the same tool holds its lock: the real tool in the
+// background installs amiboot-test-hold, whose %post waits while the test
+// keeps /run/amiboot-test-hold.hold. attempts: 1, so only the lock wait
+// (lock_timeout_seconds) can get the agent's install through: zypper waits
+// inside (ZYPP_LOCK_TIMEOUT); dnf gives up at once (exit_on_lock) and
+// amiboot runs it again every second.
+class HeldLock {
+ public:
+  HeldLock(const std::string& tool, const std::string& root) : m_root(root) {
+    write_file(root + "/run/amiboot-test-hold.hold", "");
+    std::vector<std::string> argv =
+        tool == "zypper"
+            ? std::vector<std::string>{"zypper",  "--root",           root, "--non-interactive",
+                                       "install", "amiboot-test-hold"}
+            : std::vector<std::string>{"dnf", "--installroot=" + root, "--assumeyes", "install",
+                                       "amiboot-test-hold"};
+    m_holder = std::async(std::launch::async, [argv] { return run(argv); });
+  }
+  // The holder is in its %post, the lock taken.
+  bool held() {
+    for (int i = 0; i < 600; ++i) {
+      if (exists(m_root + "/run/amiboot-test-hold.running")) {
+        return true;
+      }
+      if (m_holder.wait_for(std::chrono::milliseconds(100)) == std::future_status::ready) {
+        return false;
+      }
+    }
+    return false;
+  }
+  void release() { std::filesystem::remove(m_root + "/run/amiboot-test-hold.hold"); }
+  CommandResult finish() {
+    release();
+    return m_holder.get();
+  }
+  ~HeldLock() {
+    if (m_holder.valid()) {
+      finish();
+    }
+  }
+
+ private:
+  std::string m_root;
+  std::future<CommandResult> m_holder;
+};
+
+// The repository for the background tool, in the image before the boot
+// (yum_repos and zypper: repos leave an existing file alone).
+void write_repo_file(const std::string& root, const std::string& tool, const std::string& repo) {
+  write_file(root + (tool == "zypper" ? "/etc/zypp/repos.d/amiboot-test.repo"
+                                      : "/etc/yum.repos.d/amiboot-test.repo"),
+             "[amiboot-test]\nname=amiboot test\nbaseurl=file://" + repo +
+                 "\nenabled=1\nautorefresh=1\ngpgcheck=0\n");
+}
+
+TEST_P(RpmPackagesAgent, AHeldLockIsWaitedForUpToLockTimeoutSeconds) {
+  write_repo_file(root, GetParam().tool, repo_dir);
+  write_file(root + "/etc/amiboot/amiboot.yaml",
+             "amiboot:\n  packages:\n    lock_timeout_seconds: 120\n    attempts: 1\n");
+  user_data("packages: [amiboot-test-a]\n");
+  HeldLock lock(GetParam().tool, root);
+  ASSERT_TRUE(lock.held()) << lock.finish().err;
+  // Let go once the agent's tool has met the lock.
+  auto releaser = std::async(std::launch::async, [&] {
+    std::this_thread::sleep_for(std::chrono::seconds(6));
+    lock.release();
+  });
+  auto r = run_agent();
+  releaser.get();
+  auto holder = lock.finish();
+  EXPECT_EQ(holder.exit_code, 0) << holder.out << holder.err;
+  auto m = module("packages");
+  ASSERT_FALSE(m.is_null()) << r.err;
+  EXPECT_EQ(m["result"], "ok") << m.dump(2) << r.err;
+  EXPECT_EQ(installed("amiboot-test-a"), "1.0-1");
+  if (!zypper()) {
+    EXPECT_NE(r.err.find("packages: dnf is locked by another process (RPMDB already locked by "),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("the dnf lock is free again"), std::string::npos) << r.err;
+  }
+}
+
+TEST_P(RpmPackagesAgent, ALockHeldLongerThanLockTimeoutSecondsFailsWithTheToolsWords) {
+  write_repo_file(root, GetParam().tool, repo_dir);
+  write_file(root + "/etc/amiboot/amiboot.yaml",
+             "amiboot:\n  packages:\n    lock_timeout_seconds: 2\n    attempts: 1\n");
+  user_data("packages: [amiboot-test-a]\n");
+  HeldLock lock(GetParam().tool, root);
+  ASSERT_TRUE(lock.held()) << lock.finish().err;
+  auto r = run_agent();
+  auto holder = lock.finish();
+  EXPECT_EQ(holder.exit_code, 0) << holder.out << holder.err;
+  auto m = module("packages");
+  ASSERT_FALSE(m.is_null()) << r.err;
+  EXPECT_EQ(m["result"], "failed") << m.dump(2) << r.err;
+  ASSERT_EQ(m["errors"].size(), 1u) << m.dump(2);
+  std::string error = m["errors"][0];
+  std::printf("%s reported: %s\n", GetParam().tool, error.c_str());
+  EXPECT_NE(error.find(zypper() ? "zypper exited with status 7: System management is locked by "
+                                  "the application with pid"
+                                : "dnf exited with status 200: RPMDB already locked by "),
+            std::string::npos)
+      << error;
+  if (!zypper()) {
+    EXPECT_NE(r.err.find("packages: dnf still locked after 2 s"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(installed("amiboot-test-a"), "");
 }
 
 TEST_P(RpmPackagesAgent, ARebootRequiredIsDetectedTheWayTheToolReportsIt) {

@@ -3,17 +3,19 @@
 # Builds tiny noarch RPMs and a repository of them (createrepo_c) in DIR, for
 # tests that run the real dnf or zypper against `baseurl=file://DIR`.
 #
-#   make-rpm-repo.sh DIR NAME=VERSION[+reboot|+broken] ...
+#   make-rpm-repo.sh DIR NAME=VERSION[+reboot|+broken|+hold] ...
 #
 # Each package installs /usr/share/NAME/version holding VERSION (release 1).
 # With "+reboot" it declares that it needs a reboot the way each tool reads
 # it: zypper's `Provides: installhint(reboot-needed)`; dnf's needs-restarting
 # reads its list of such packages from the image's
 # /etc/dnf/plugins/needs-restarting.d/, which the test writes. With "+broken"
-# its %post fails. Needs rpmbuild and createrepo_c.
+# its %post fails. With "+hold" its %post waits while /run/NAME.hold exists in
+# the root, so the tool holds its lock as long as a test wants. Needs rpmbuild
+# and createrepo_c.
 set -euo pipefail
 if [ $# -lt 2 ]; then
-  echo "usage: make-rpm-repo.sh DIR NAME=VERSION[+reboot|+broken] ..." >&2
+  echo "usage: make-rpm-repo.sh DIR NAME=VERSION[+reboot|+broken|+hold] ..." >&2
   exit 2
 fi
 out=$1
@@ -26,6 +28,14 @@ for spec in "$@"; do
   case "$spec" in
     *+reboot) extra="Provides: installhint(reboot-needed)" spec=${spec%+reboot} ;;
     *+broken) post="echo 'amiboot test: this %post fails' >&2; exit 1" spec=${spec%+broken} ;;
+    # Holds the tool's lock from the test's side: the transaction stays in
+    # %post while /run/NAME.hold exists (at most 2 minutes); /run/NAME.running
+    # says it got there.
+    *+hold)
+      spec=${spec%+hold}
+      post="touch /run/${spec%%=*}.running; i=0
+while [ -e /run/${spec%%=*}.hold ] && [ \$i -lt 600 ]; do sleep 0.2; i=\$((i + 1)); done"
+      ;;
   esac
   name=${spec%%=*}
   version=${spec#*=}

@@ -428,7 +428,8 @@ TEST(Executor, UnderARootAptRunsInAChrootAndDnfAndZypperWithTheirRootOption) {
   sandbox.expect_run({"chroot", "/sandbox", "apt-get", "--assume-yes", "--quiet", "-o",
                       "DPkg::Lock::Timeout=300", "-o", "Dpkg::Options::=--force-confdef", "-o",
                       "Dpkg::Options::=--force-confold", "update"});
-  sandbox.expect_run({"dnf", "--installroot=/sandbox", "--assumeyes", "makecache", "--refresh"});
+  sandbox.expect_run({"dnf", "--installroot=/sandbox", "--assumeyes", "--setopt=exit_on_lock=True",
+                      "makecache", "--refresh"});
   sandbox.expect_run({"zypper", "--root", "/sandbox", "--non-interactive", "refresh"});
   auto outcome = run_actions(sandbox, {ManagePackages{.manager = "apt", .update = true},
                                        ManagePackages{.manager = "dnf", .update = true},

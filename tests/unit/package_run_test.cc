@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <set>
 
@@ -117,6 +118,74 @@ TEST(PackageRun, RetriesStopAtTheirDeadlineAndTheFirstRetrySaysWhen) {
   }
   EXPECT_EQ(told,
             std::vector<std::string>{"packages: try 2 of 20 in 1000 ms (will try for up to 9 s)"});
+}
+
+const std::vector<std::string> kDnfInstallJq = {"dnf", "--assumeyes", "--setopt=exit_on_lock=True",
+                                                "install", "jq"};
+const std::string kDnfLocked =
+    "RPMDB already locked by 4242\n  The application with PID 4242 is: dnf\n";
+
+ManagePackages dnf_install_jq(int lock_timeout_seconds) {
+  return ManagePackages{
+      .manager = "dnf", .packages = {{"jq", ""}}, .lock_timeout_seconds = lock_timeout_seconds};
+}
+
+std::vector<std::chrono::milliseconds> seconds(std::vector<int> list) {
+  std::vector<std::chrono::milliseconds> out;
+  for (int s : list) {
+    out.push_back(std::chrono::seconds(s));
+  }
+  return out;
+}
+
+// dnf gives up at once (exit_on_lock): amiboot waits for the lock, trying
+// every second, as apt-get waits DPkg::Lock::Timeout inside; no attempt is
+// used up while it waits.
+TEST(PackageRun, DnfsHeldLockIsWaitedForEverySecondWithoutUsingAnAttempt) {
+  ScriptedCommands commands;
+  auto request = dnf_install_jq(60);
+  request.attempts = 1;
+  commands.answer(kDnfInstallJq, 200, kDnfLocked);
+  commands.answer(kDnfInstallJq, 200, kDnfLocked);
+  commands.answer(kDnfInstallJq, 0, "Complete!\n");
+  auto outcome = run_packages(request, commands);
+  EXPECT_TRUE(outcome.errors.empty()) << outcome.errors[0];
+  EXPECT_EQ(commands.slept, seconds({1, 1}));
+  EXPECT_NE(std::find(commands.lines.begin(), commands.lines.end(),
+                      "packages: dnf is locked by another process (RPMDB already locked by "
+                      "4242); waiting up to 60 s (lock_timeout_seconds)"),
+            commands.lines.end());
+}
+
+// A lock never let go: after lock_timeout_seconds the wait ends, and the
+// lock is a transient failure tried again after the backoff (as apt-get's
+// "Could not get lock" after its own wait); each try waits again.
+TEST(PackageRun, DnfsLockWaitEndsAtLockTimeoutThenTheTryIsATransientFailure) {
+  ScriptedCommands commands;
+  auto request = dnf_install_jq(3);
+  request.attempts = 2;
+  for (int i = 0; i < 8; ++i) {  // 1 + 3 polls, a backoff, 1 + 3 polls
+    commands.answer(kDnfInstallJq, 200, kDnfLocked);
+  }
+  auto outcome = run_packages(request, commands);
+  EXPECT_EQ(commands.slept, seconds({1, 1, 1, 1, 1, 1, 1}));  // the 4th is the backoff
+  ASSERT_EQ(outcome.errors.size(), 1u);
+  EXPECT_EQ(outcome.errors[0],
+            "installing jq failed after 2 tries (dnf exited with status 200: RPMDB already "
+            "locked by 4242)");
+  EXPECT_NE(std::find(commands.lines.begin(), commands.lines.end(),
+                      "packages: dnf still locked after 3 s (RPMDB already locked by 4242)"),
+            commands.lines.end());
+}
+
+TEST(PackageRun, LockTimeoutZeroMeansDnfsLockIsNotWaitedFor) {
+  ScriptedCommands commands;
+  auto request = dnf_install_jq(0);
+  request.attempts = 1;
+  commands.answer(kDnfInstallJq, 200, kDnfLocked);
+  auto outcome = run_packages(request, commands);
+  EXPECT_TRUE(commands.slept.empty());
+  ASSERT_EQ(outcome.errors.size(), 1u);
 }
 
 TEST(PackageRun, AMissingPackageIsAnErrorThatNamesIt) {

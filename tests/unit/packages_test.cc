@@ -44,21 +44,25 @@ TEST(PackageArgv, AptInstallsNoninteractiveWithLockTimeoutAndNameEqualsVersion) 
             env.end());
 }
 
-TEST(PackageArgv, DnfAndYumWriteNameDashVersion) {
+TEST(PackageArgv, DnfAndYumWriteNameDashVersionAndGiveUpAtOnceOnAHeldLock) {
+  // exit_on_lock: neither waits for a limited time itself; amiboot waits
+  // (lock_timeout_seconds, tests/unit/package_run_test.cc).
   EXPECT_EQ(package_argv(manager("dnf"), PackageStep::Install, kTwo, 300),
-            (Strings{"dnf", "--assumeyes", "install", "curl", "nginx-1.22.1-9"}));
+            (Strings{"dnf", "--assumeyes", "--setopt=exit_on_lock=True", "install", "curl",
+                     "nginx-1.22.1-9"}));
   // --refresh: plain makecache keeps metadata that has not expired.
-  EXPECT_EQ(package_argv(manager("dnf"), PackageStep::Update, {}, 300),
-            (Strings{"dnf", "--assumeyes", "makecache", "--refresh"}));
+  EXPECT_EQ(
+      package_argv(manager("dnf"), PackageStep::Update, {}, 300),
+      (Strings{"dnf", "--assumeyes", "--setopt=exit_on_lock=True", "makecache", "--refresh"}));
   EXPECT_EQ(package_argv(manager("dnf"), PackageStep::Upgrade, {}, 300),
-            (Strings{"dnf", "--assumeyes", "upgrade"}));
+            (Strings{"dnf", "--assumeyes", "--setopt=exit_on_lock=True", "upgrade"}));
   // yum (Amazon Linux 2) would skip a missing name and exit 0.
   EXPECT_EQ(package_argv(manager("yum"), PackageStep::Install, kTwo, 300),
             (Strings{"yum", "--assumeyes", "--setopt=skip_missing_names_on_install=False",
-                     "install", "curl", "nginx-1.22.1-9"}));
+                     "--setopt=exit_on_lock=True", "install", "curl", "nginx-1.22.1-9"}));
   EXPECT_EQ(package_argv(manager("yum"), PackageStep::Update, {}, 300),
-            (Strings{"yum", "--assumeyes", "--setopt=skip_missing_names_on_install=False", "clean",
-                     "expire-cache"}));
+            (Strings{"yum", "--assumeyes", "--setopt=skip_missing_names_on_install=False",
+                     "--setopt=exit_on_lock=True", "clean", "expire-cache"}));
 }
 
 TEST(PackageArgv, ZypperIsNonInteractiveAgreesToLicencesAndWritesNameEqualsVersion) {
@@ -163,6 +167,54 @@ TEST(ClassifyPackageOutcome, DnfYumAndZypperMissingAndLocked) {
   EXPECT_EQ(names(zypper.missing), Strings{"nosuch"});
   EXPECT_EQ(classify_package_outcome(manager("zypper"), PackageStep::Install, 7, "").kind,
             PackageFailure::Kind::Transient);
+}
+
+// rpm's own transaction lock, held by a process that is not dnf (dnf 4.14,
+// exit 1): dnf gives up at once whatever exit_on_lock says.
+const std::string kRpmLocked =
+    "Running transaction\n\nRPM: error: can't create transaction lock on "
+    "/var/lib/rpm/.rpm.lock (Resource temporarily unavailable)\nError: Could not run "
+    "transaction.\n";
+
+// dnf 4.14's output (stderr) with exit_on_lock while another dnf's
+// transaction runs against the same root (tests/integration/rpm_packages_test.cc
+// reproduces it); yum 3's from its yummain.py.
+const std::string kDnfLocked =
+    "Running transaction check\nRPMDB already locked by 20327\n"
+    "  The application with PID 20327 is: dnf\n    Memory :  54 M RSS (111 MB VSZ)\n";
+const std::string kYumLocked =
+    "Existing lock /var/run/yum.pid: another copy is running as pid 4242.\n"
+    "Another app is currently holding the yum lock; exiting as configured by exit_on_lock\n";
+
+TEST(LockHeldLine, DnfAndYumSayTheirLockIsHeldAndAptAndZypperWaitThemselves) {
+  EXPECT_EQ(lock_held_line(manager("dnf"), 200, kDnfLocked), "RPMDB already locked by 20327");
+  EXPECT_EQ(lock_held_line(manager("dnf"), 200, "metadata already locked by 77\n"),
+            "metadata already locked by 77");
+  EXPECT_EQ(lock_held_line(manager("yum"), 1, kYumLocked),
+            "Another app is currently holding the yum lock; exiting as configured by "
+            "exit_on_lock");
+  EXPECT_EQ(lock_held_line(manager("dnf"), 1, kRpmLocked),
+            "RPM: error: can't create transaction lock on /var/lib/rpm/.rpm.lock (Resource "
+            "temporarily unavailable)");
+  EXPECT_EQ(lock_held_line(manager("dnf"), 1, "No match for argument: nosuch\n"), "");
+  EXPECT_EQ(lock_held_line(manager("dnf"), 0, "Complete!\n"), "");
+  // apt-get and zypper waited lock_timeout_seconds themselves: their lock
+  // text is only a transient failure.
+  EXPECT_EQ(lock_held_line(manager("apt"), 100, "E: Could not get lock /var/lib/dpkg/lock\n"), "");
+  EXPECT_EQ(lock_held_line(manager("zypper"), 7, "System management is locked\n"), "");
+  // A lock still held once amiboot's wait is over is retried like apt's.
+  auto dnf = classify_package_outcome(manager("dnf"), PackageStep::Install, 200, kDnfLocked);
+  EXPECT_EQ(dnf.kind, PackageFailure::Kind::Transient);
+  EXPECT_EQ(dnf.reason, "RPMDB already locked by 20327");  // not the lines about the holder
+  EXPECT_EQ(classify_package_outcome(manager("yum"), PackageStep::Install, 1, kYumLocked).kind,
+            PackageFailure::Kind::Transient);
+  // zypper 1.14.42 after ZYPP_LOCK_TIMEOUT (exit 7); its last line says nothing.
+  auto zypper = classify_package_outcome(manager("zypper"), PackageStep::Install, 7,
+                                         "System management is locked by the application with "
+                                         "pid 25856 (zypper).\nClose this application before "
+                                         "trying again.\n");
+  EXPECT_EQ(zypper.reason,
+            "System management is locked by the application with pid 25856 (zypper).");
 }
 
 TEST(ClassifyPackageOutcome, AFailingPostIsBrokenAsDnfAndZypperReportIt) {
