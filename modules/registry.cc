@@ -53,6 +53,17 @@ std::string_view frequency_name(Frequency frequency) {
   return "?";
 }
 
+namespace {
+
+// The keys of both host key rows.
+std::vector<std::string_view> ssh_host_keys_keys() {
+  return {"ssh_deletekeys",           "ssh_genkeytypes",           "ssh_keys",
+          "ssh_quiet_keygen",         "ssh_publish_hostkeys",      "ssh",
+          "ssh_fp_console_blacklist", "ssh_key_console_blacklist", "no_ssh_fingerprints"};
+}
+
+}  // namespace
+
 const std::vector<ModuleSpec>& module_table() {
   using enum Stage;
   using enum Frequency;
@@ -75,8 +86,9 @@ const std::vector<ModuleSpec>& module_table() {
       module_row<decode_hostname, plan_hostname>("hostname", {"hostname", "fqdn", "prefer_fqdn_over_hostname", "preserve_hostname", "manage_etc_hosts", "create_hostname_file"}, Init, PerInstance, true),
       // After the name, as in cloud-init; before anything later in the boot looks a name up.
       module_row<decode_resolv_conf, plan_resolv_conf>("resolv_conf", {"manage_resolv_conf", "resolv_conf"}, Init, PerInstance, false),
-      // cc_ssh's host keys and cc_keys_to_console's console output in one row.
-      module_row<decode_ssh_host_keys, plan_ssh_host_keys>("ssh_host_keys", {"ssh_deletekeys", "ssh_genkeytypes", "ssh_keys", "ssh_quiet_keygen", "ssh_publish_hostkeys", "ssh", "ssh_fp_console_blacklist", "ssh_key_console_blacklist", "no_ssh_fingerprints"}, Init, PerInstance, true),
+      // cc_ssh's host keys, only those sshd needs to start: the rest and
+      // cc_keys_to_console's output are ssh_host_keys_final's.
+      module_row<decode_ssh_host_keys, plan_ssh_host_keys>("ssh_host_keys", ssh_host_keys_keys(), Init, PerInstance, true),
       // Filesystems and fstab once per instance; the wait and mount on every
       // boot, for volumes that attach late. Before users (as in cloud-init): a
       // volume mounted on /home afterwards would hide the new home folders.
@@ -104,6 +116,10 @@ const std::vector<ModuleSpec>& module_table() {
       // as cloud-init runs it before its final stage: the user's scripts and
       // runcmd already find the snaps, the clock set up and IMDS closed. snap
       // here, not in the init stage: snapd is up and seeding by now.
+      // First in the stage: the host keys the init stage left for later (RSA
+      // takes seconds), sshd reloaded, all fingerprints on the console, before
+      // snaps and packages take their time.
+      module_row<decode_ssh_host_keys, plan_ssh_host_keys_final>("ssh_host_keys_final", ssh_host_keys_keys(), Final, PerInstance, true),
       module_row<decode_snap, plan_snap>("snap", {"snap"}, Final, PerInstance, false),
       // Repositories in cloud-init's config-stage order, before ntp and
       // packages install from them; each refreshes the index when it adds

@@ -154,15 +154,19 @@ int install_given(const SshHostKeysConfig& cfg, bool keygen, const Facts& facts,
   return installed;
 }
 
-int generate(const SshHostKeysConfig& cfg, const std::vector<std::string>& existing,
-             const Facts& facts, PlanResult& result, std::map<std::string, std::string>& pubs) {
+// Generates each of `types` whose private key is not in `existing` (or,
+// with `replace`, is there but about to be removed): a key present once the
+// plan runs is never made again.
+int generate(const SshHostKeysConfig& cfg, const std::vector<std::string>& types,
+             const std::vector<std::string>& existing, bool replace, const Facts& facts,
+             PlanResult& result, std::map<std::string, std::string>& pubs) {
   std::string gid = ssh_keys_gid(facts);
   int generated = 0;
-  for (const auto& type : cfg.types) {
+  for (const auto& type : types) {
     std::string name = "ssh_host_" + type + "_key";
     bool present = std::find(existing.begin(), existing.end(), name) != existing.end();
-    if (present && !cfg.delete_keys) {
-      continue;  // ssh_deletekeys: false keeps the image's key of this type
+    if (present && !replace) {
+      continue;  // kept (ssh_deletekeys: false) or made by the init stage
     }
     std::string path = std::string(kSshDir) + "/" + name;
     // cloud-init shows ssh-keygen's own words on the console unless
@@ -185,6 +189,41 @@ int generate(const SshHostKeysConfig& cfg, const std::vector<std::string>& exist
     ++generated;
   }
   return generated;
+}
+
+// The unit that runs sshd: ssh.service on Debian and Ubuntu (where
+// sshd.service is an alias that exists only once the unit is enabled),
+// sshd.service on Amazon Linux, RHEL and SUSE; "" when neither unit file is
+// there (sshd started some other way, or per connection from a socket,
+// where each connection reads the keys anyway).
+std::string sshd_unit(const SystemView& system) {
+  for (const char* unit : {"ssh.service", "sshd.service"}) {
+    for (const char* dir :
+         {"/etc/systemd/system/", "/usr/lib/systemd/system/", "/lib/systemd/system/"}) {
+      if (system.path_exists(std::string(dir) + unit)) {
+        return unit;
+      }
+    }
+  }
+  return "";
+}
+
+std::vector<std::string> existing_host_key_files(const SystemView& system) {
+  std::vector<std::string> existing;
+  for (const auto& name : system.list(kSshDir)) {
+    if (is_host_key_file(name)) {
+      existing.push_back(name);
+    }
+  }
+  return existing;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    out += (out.empty() ? "" : ", ") + item;
+  }
+  return out;
 }
 
 // cloud-init's write-ssh-key-fingerprints: the fingerprints, then the keys,
@@ -227,6 +266,16 @@ void console(const SshHostKeysConfig& cfg, bool keygen,
 
 }  // namespace
 
+std::vector<std::string> login_key_types(const std::vector<std::string>& types) {
+  if (std::find(types.begin(), types.end(), "ed25519") != types.end()) {
+    return {"ed25519"};
+  }
+  if (types.empty()) {
+    return {};
+  }
+  return {types.front()};
+}
+
 PlanResult plan_ssh_host_keys(const SshHostKeysConfig& cfg, const Facts& input) {
   PlanResult result;
   if (!input.system.path_exists(kSshDir)) {
@@ -240,37 +289,75 @@ PlanResult plan_ssh_host_keys(const SshHostKeysConfig& cfg, const Facts& input) 
                                             "ssh-keygen not found; host keys left as they are"});
     return result;
   }
-  std::vector<std::string> existing;
-  for (const auto& name : input.system.list(kSshDir)) {
-    if (is_host_key_file(name)) {
-      existing.push_back(name);
-    }
-  }
-  // Public keys present once the module is done and their key types, in
-  // file name order as cloud-init's fingerprint script lists them.
-  std::map<std::string, std::string> pubs;
+  std::vector<std::string> existing = existing_host_key_files(input.system);
   if (cfg.delete_keys) {
     for (const auto& name : existing) {
       result.actions.push_back(
           RemoveFile{std::string(kSshDir) + "/" + name, "ssh_deletekeys: " + name});
     }
-  } else {
-    for (const auto& name : existing) {
-      if (is_host_public_key(name)) {
-        pubs[name] = pub_key_type(name, input.system.read_text(std::string(kSshDir) + "/" + name));
-      }
-    }
   }
+  // The console blocks are the final row's: it prints every key once all
+  // exist, where cloud-init's keys_to_console prints them (its final stage).
+  std::map<std::string, std::string> pubs;
   if (cfg.given) {
     int installed = install_given(cfg, keygen, input, result, pubs);
     result.summary = std::to_string(installed) + " host key(s) from ssh_keys";
-  } else {
-    int generated = generate(cfg, existing, input, result, pubs);
-    if (cfg.delete_keys) {
-      host_certificates({}, input, result);  // the image's certificates are gone
-    }
-    result.summary = std::to_string(generated) + " host key(s) generated";
+    return result;
   }
+  // Only the key sshd needs to start: logins wait for this stage, and RSA
+  // 3072 alone takes seconds on a slow vCPU. The other types follow in the
+  // final stage (ssh_host_keys_final), which then reloads sshd.
+  std::vector<std::string> now = login_key_types(cfg.types);
+  int generated = generate(cfg, now, existing, cfg.delete_keys, input, result, pubs);
+  if (cfg.delete_keys) {
+    host_certificates({}, input, result);  // the image's certificates are gone
+  }
+  result.summary = std::to_string(generated) + " host key(s) generated";
+  std::vector<std::string> later;
+  for (const auto& type : cfg.types) {
+    if (std::find(now.begin(), now.end(), type) == now.end()) {
+      later.push_back(type);
+    }
+  }
+  if (!later.empty()) {
+    result.summary += "; " + joined(later) + " in the final stage";
+  }
+  return result;
+}
+
+PlanResult plan_ssh_host_keys_final(const SshHostKeysConfig& cfg, const Facts& input) {
+  PlanResult result;
+  if (!input.system.path_exists(kSshDir)) {
+    return result;
+  }
+  bool keygen = input.system.has_program("ssh-keygen");
+  if (!keygen && !cfg.given) {
+    return result;  // the init row said so
+  }
+  // What the init stage left: its keys, given or kept, are never made again.
+  std::vector<std::string> existing = existing_host_key_files(input.system);
+  std::map<std::string, std::string> pubs;
+  for (const auto& name : existing) {
+    if (is_host_public_key(name)) {
+      pubs[name] = pub_key_type(name, input.system.read_text(std::string(kSshDir) + "/" + name));
+    }
+  }
+  int generated = 0;
+  if (!cfg.given) {  // cloud-init generates none when ssh_keys is given
+    generated = generate(cfg, cfg.types, existing, false, input, result, pubs);
+  }
+  std::string unit = sshd_unit(input.system);
+  if (generated > 0 && !unit.empty()) {
+    // sshd reads its host keys when it starts and again on SIGHUP (both
+    // units' reload); a stopped sshd is not started, and one still starting
+    // gets the reload once it is up (systemd queues it after the start).
+    RunCommand reload{{"systemctl", "try-reload-or-restart", unit},
+                      "sshd: reload for the new host keys"};
+    reload.needs_host = true;
+    result.actions.push_back(reload);
+  }
+  result.summary = generated > 0 ? std::to_string(generated) + " host key(s) generated"
+                                 : "no host keys left to generate";
   console(cfg, keygen, pubs, result);
   return result;
 }

@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "agent/core/codecs.h"
 #include "agent/core/strings.h"
 
@@ -468,6 +470,39 @@ std::optional<SshHostKeysConfig> decode_ssh_host_keys(const Value& config, Diagn
     return std::nullopt;
   }
   return cfg;
+}
+
+void to_json(nlohmann::json& json, const SshHostKeysConfig& config) {
+  json = {
+      {"delete_keys", config.delete_keys},   {"types", config.types},
+      {"quiet_keygen", config.quiet_keygen}, {"emit_keys_to_console", config.emit_keys_to_console},
+      {"fp_blacklist", config.fp_blacklist}, {"key_blacklist", config.key_blacklist}};
+  if (config.given) {
+    nlohmann::json given = nlohmann::json::array();
+    for (const auto& key : *config.given) {
+      given.push_back({{"type", key.type}, {"key_type", key.key_type}});
+    }
+    json["given"] = std::move(given);
+  }
+}
+
+void from_json(const nlohmann::json& json, SshHostKeysConfig& config) {
+  config.delete_keys = json.at("delete_keys").get<bool>();
+  config.types = json.at("types").get<std::vector<std::string>>();
+  config.quiet_keygen = json.at("quiet_keygen").get<bool>();
+  config.emit_keys_to_console = json.at("emit_keys_to_console").get<bool>();
+  config.fp_blacklist = json.at("fp_blacklist").get<std::vector<std::string>>();
+  config.key_blacklist = json.at("key_blacklist").get<std::vector<std::string>>();
+  config.given.reset();
+  if (auto it = json.find("given"); it != json.end()) {
+    config.given.emplace();
+    for (const auto& key : *it) {
+      GivenHostKey given;
+      given.type = key.at("type").get<std::string>();
+      given.key_type = key.at("key_type").get<std::string>();
+      config.given->push_back(std::move(given));
+    }
+  }
 }
 
 }  // namespace amiboot

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "agent/core/config.h"
 
 namespace amiboot {
@@ -46,6 +48,13 @@ std::string host_key_family(const std::string& key_type);
 /// OpenSSH key's public part or a PEM key's label and algorithm; "" when it
 /// cannot be told (a PEM body that is not base64).
 std::string private_key_type(const std::string& text);
+
+/// For the final stage's row (ssh_host_keys_final), which plans from what
+/// the init stage decoded. `given` is stored as its types alone: the final
+/// row only needs to know that keys were given (it then generates none), so
+/// no private key is written to the state.
+void to_json(nlohmann::json& json, const SshHostKeysConfig& config);
+void from_json(const nlohmann::json& json, SshHostKeysConfig& config);
 
 /// nullopt when a key is malformed (reported in `out`).
 std::optional<SshHostKeysConfig> decode_ssh_host_keys(const Value& config, Diagnostics& out);

@@ -361,6 +361,66 @@ TEST_F(UsersAgent, HostKeysAreNewForEachInstanceAndTheirFingerprintsGoToTheConso
   }
 }
 
+TEST_F(UsersAgent, TheInitStageMakesTheLoginKeyAndTheFinalStageTheRestWithTheirFingerprints) {
+  add_image_host_keys(root.path());
+  // The image's sshd unit: the final stage plans its reload, which is the
+  // host's business and so skipped under --root.
+  write_file(root / "usr/lib/systemd/system/ssh.service", "[Service]\nExecStart=/usr/sbin/sshd\n");
+  auto init = run_agent({"--stage", "init"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  // Only the key sshd needs to start, before it starts; the image's are gone.
+  auto after_init = host_key_fingerprints(root.path());
+  ASSERT_EQ(after_init.size(), 1u);
+  EXPECT_NE(after_init[0].find("(ED25519)"), std::string::npos) << after_init[0];
+  EXPECT_FALSE(exists(root / "etc/ssh/ssh_host_rsa_key"));
+  EXPECT_FALSE(exists(root / "etc/ssh/ssh_host_ecdsa_key"));
+  EXPECT_EQ(init.out.find("FINGERPRINTS"), std::string::npos) << init.out;
+  EXPECT_EQ(module("init", "ssh_host_keys")["summary"],
+            "1 host key(s) generated; ecdsa, rsa in the final stage");
+
+  auto final = run_agent({"--stage", "final"});
+  ASSERT_EQ(final.exit_code, 0) << final.err;
+  EXPECT_EQ(module("final", "ssh_host_keys_final")["result"], "ok") << final.err;
+  auto all = host_key_fingerprints(root.path());
+  ASSERT_EQ(all.size(), 3u);  // ecdsa, ed25519, rsa
+  EXPECT_NE(all[0].find("(ECDSA)"), std::string::npos) << all[0];
+  EXPECT_EQ(all[1], after_init[0]);  // the init stage's key is not made again
+  EXPECT_NE(all[2].find("(RSA)"), std::string::npos) << all[2];
+  EXPECT_NE(all[2].find("3072 "), std::string::npos) << all[2];
+  for (const char* type : {"ecdsa", "rsa"}) {
+    EXPECT_EQ(stat_of("etc/ssh/ssh_host_" + std::string(type) + "_key").st_mode & 07777, 0600u);
+  }
+  // Every fingerprint between cloud-init's markers on the final stage's console.
+  std::string block = "-----BEGIN SSH HOST KEY FINGERPRINTS-----\n";
+  for (const auto& fp : all) {
+    block += fp + "\n";
+  }
+  block += "-----END SSH HOST KEY FINGERPRINTS-----\n";
+  EXPECT_NE(final.out.find(block), std::string::npos) << final.out;
+  EXPECT_NE(final.out.find("-----BEGIN SSH HOST KEY KEYS-----\n" +
+                           read_file(root / "etc/ssh/ssh_host_ecdsa_key.pub") +
+                           read_file(root / "etc/ssh/ssh_host_ed25519_key.pub") +
+                           read_file(root / "etc/ssh/ssh_host_rsa_key.pub") +
+                           "-----END SSH HOST KEY KEYS-----\n"),
+            std::string::npos)
+      << final.out;
+  // The reload was planned and, under --root, not run.
+  EXPECT_NE(final.err.find("sshd: reload for the new host keys: skipped under --root"),
+            std::string::npos)
+      << final.err;
+
+  // `amiboot clean` and both stages again: a new set, made the same way.
+  auto clean = run({amiboot_binary(), "clean", "--root", root.path()});
+  ASSERT_EQ(clean.exit_code, 0) << clean.err;
+  reboot();
+  ASSERT_EQ(run_agent({"--stage", "init"}).exit_code, 0);
+  auto again = host_key_fingerprints(root.path());
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_NE(again[0], all[1]);
+  ASSERT_EQ(run_agent({"--stage", "final"}).exit_code, 0);
+  EXPECT_EQ(host_key_fingerprints(root.path()).size(), 3u);
+}
+
 TEST_F(UsersAgent, HostKeyTypesAndKeepingFromConfig) {
   add_image_host_keys(root.path());
   auto image = host_key_fingerprints(root.path());

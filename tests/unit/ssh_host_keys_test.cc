@@ -4,7 +4,11 @@
 // cloud-init's console markers, minus the blacklisted types.
 #include "modules/ssh_host_keys.h"
 
+#include <algorithm>
+#include <utility>
+
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "agent/cloud_config.h"
 #include "agent/core/codecs.h"
@@ -80,6 +84,29 @@ std::string dump(const std::vector<Action>& actions) {
   return out;
 }
 
+RunCommand reload(const std::string& unit) {
+  RunCommand r{{"systemctl", "try-reload-or-restart", unit}, "sshd: reload for the new host keys"};
+  r.needs_host = true;
+  return r;
+}
+
+/// What the init stage's actions leave in the fake /etc/ssh: removed files
+/// gone, a generated key and its .pub there (as "TYPE new" for ssh-keygen -t).
+void apply_to(const std::vector<Action>& actions, testing::FakeSystemView& system) {
+  for (const auto& a : actions) {
+    if (const auto* r = std::get_if<RemoveFile>(&a)) {
+      system.files.erase(r->path);
+    } else if (const auto* w = std::get_if<WriteFile>(&a)) {
+      system.files[w->path] = w->content;
+    } else if (const auto* c = std::get_if<RunCommand>(&a);
+               c != nullptr && c->argv.size() > 4 && c->argv[0] == "ssh-keygen" &&
+               std::find(c->argv.begin(), c->argv.end(), "-t") != c->argv.end()) {
+      system.files[c->argv.back()] = "private";
+      system.files[c->argv.back() + ".pub"] = "ssh-" + c->argv.back() + " new\n";
+    }
+  }
+}
+
 // --- fake keys: the shapes of real ones, no key material -------------------
 
 std::string wire(const std::string& s) {
@@ -123,9 +150,10 @@ std::string block(const std::string& text, int indent) {
 
 // --- generated keys (the existing behaviour) --------------------------------
 
-TEST(SshHostKeys, ImageKeysAreReplacedAndFingerprintsGoToTheConsole) {
+TEST(SshHostKeys, TheInitStageMakesOnlyTheLoginKeyAndTheFinalStageTheRest) {
   Fixture f("{}");
-  auto plan = f.plan("ssh_host_keys");
+  f.system.files["/usr/lib/systemd/system/ssh.service"] = "[Service]\n";
+  auto init = f.plan("ssh_host_keys");
   std::vector<Action> expected = {
       RemoveFile{"/etc/ssh/ssh_host_ed25519_key", "ssh_deletekeys: ssh_host_ed25519_key"},
       RemoveFile{"/etc/ssh/ssh_host_ed25519_key-cert.pub",
@@ -134,36 +162,100 @@ TEST(SshHostKeys, ImageKeysAreReplacedAndFingerprintsGoToTheConsole) {
       RemoveFile{"/etc/ssh/ssh_host_rsa_key", "ssh_deletekeys: ssh_host_rsa_key"},
       RemoveFile{"/etc/ssh/ssh_host_rsa_key.pub", "ssh_deletekeys: ssh_host_rsa_key.pub"},
       keygen("ed25519"),
-      keygen("ecdsa"),
-      keygen("rsa"),
   };
+  // No console blocks yet: they wait until every key exists.
+  EXPECT_EQ(init.actions, expected) << dump(init.actions);
+  EXPECT_EQ(init.summary, "1 host key(s) generated; ecdsa, rsa in the final stage");
+
+  apply_to(init.actions, f.system);
+  auto final = f.plan("ssh_host_keys_final");
+  expected = {keygen("ecdsa"), keygen("rsa"), reload("ssh.service")};
   auto blocks = console_blocks(
       {"ssh_host_ecdsa_key.pub", "ssh_host_ed25519_key.pub", "ssh_host_rsa_key.pub"});
   expected.insert(expected.end(), blocks.begin(), blocks.end());
-  EXPECT_EQ(plan.actions, expected) << dump(plan.actions);
-  EXPECT_EQ(plan.summary, "3 host key(s) generated");
+  EXPECT_EQ(final.actions, expected) << dump(final.actions);
+  EXPECT_EQ(final.summary, "2 host key(s) generated");
+
+  // A second final stage (a rerun, `amiboot clean` without the init stage
+  // before it) makes nothing again and reloads nothing; it prints them all.
+  apply_to(final.actions, f.system);
+  auto again = f.plan("ssh_host_keys_final");
+  EXPECT_EQ(again.actions, blocks) << dump(again.actions);
+  EXPECT_EQ(again.summary, "no host keys left to generate");
+}
+
+TEST(SshHostKeys, TheLoginKeyIsEd25519WhenListedElseTheFirstType) {
+  EXPECT_EQ(login_key_types({"ed25519", "ecdsa", "rsa"}), std::vector<std::string>{"ed25519"});
+  EXPECT_EQ(login_key_types({"rsa", "ecdsa", "ed25519"}), std::vector<std::string>{"ed25519"});
+  EXPECT_EQ(login_key_types({"rsa", "ecdsa"}), std::vector<std::string>{"rsa"});
+  EXPECT_TRUE(login_key_types({}).empty());
+  // Only rsa configured: sshd needs it, so it is made before sshd starts.
+  Fixture f("ssh_genkeytypes: [rsa]\n");
+  f.system.files.clear();
+  f.system.files["/etc/ssh/sshd_config"] = "";
+  f.system.files["/usr/lib/systemd/system/ssh.service"] = "";
+  auto init = f.plan("ssh_host_keys");
+  EXPECT_EQ(init.actions, std::vector<Action>{keygen("rsa")}) << dump(init.actions);
+  EXPECT_EQ(init.summary, "1 host key(s) generated");
+  apply_to(init.actions, f.system);
+  EXPECT_EQ(f.plan("ssh_host_keys_final").actions, console_blocks({"ssh_host_rsa_key.pub"}));
+}
+
+TEST(SshHostKeys, SshdIsReloadedThroughItsOwnUnitAndNotWithoutOne) {
+  // Debian and Ubuntu: ssh.service (sshd.service is only an alias there);
+  // Amazon Linux, RHEL: sshd.service; no unit: nothing to reload.
+  for (const auto& [unit_file, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"/lib/systemd/system/ssh.service", "ssh.service"},
+           {"/usr/lib/systemd/system/sshd.service", "sshd.service"},
+           {"/etc/systemd/system/sshd.service", "sshd.service"},
+           {"", ""}}) {
+    Fixture f("ssh_genkeytypes: [ed25519, ecdsa]\n");
+    if (!unit_file.empty()) {
+      f.system.files[unit_file] = "";
+    }
+    apply_to(f.plan("ssh_host_keys").actions, f.system);
+    auto final = f.plan("ssh_host_keys_final");
+    ASSERT_GE(final.actions.size(), 2u) << dump(final.actions);
+    EXPECT_EQ(final.actions[0], Action{keygen("ecdsa")}) << dump(final.actions);
+    if (expected.empty()) {
+      EXPECT_EQ(std::get_if<ConsoleMessage>(&final.actions[1])->text,
+                "-----BEGIN SSH HOST KEY FINGERPRINTS-----")
+          << dump(final.actions);
+    } else {
+      // needs_host: the executor skips it under --root (the host's sshd is
+      // not the root's).
+      EXPECT_EQ(final.actions[1], Action{reload(expected)}) << unit_file << dump(final.actions);
+    }
+  }
 }
 
 TEST(SshHostKeys, KeepingKeysGeneratesOnlyMissingTypes) {
   Fixture f("ssh_deletekeys: false\nssh_genkeytypes: [ed25519, ecdsa]\n");
-  auto plan = f.plan("ssh_host_keys");
+  auto init = f.plan("ssh_host_keys");
+  EXPECT_TRUE(init.actions.empty()) << dump(init.actions);  // the image's ed25519 key is kept
+  auto final = f.plan("ssh_host_keys_final");
   std::vector<Action> expected = {keygen("ecdsa")};
   auto blocks = console_blocks(
       {"ssh_host_ecdsa_key.pub", "ssh_host_ed25519_key.pub", "ssh_host_rsa_key.pub"});
   expected.insert(expected.end(), blocks.begin(), blocks.end());
-  EXPECT_EQ(plan.actions, expected);
+  EXPECT_EQ(final.actions, expected) << dump(final.actions);
 }
 
 TEST(SshHostKeys, NoSshdOrNoKeygenMeansNothingToDo) {
   Fixture no_ssh("{}");
   no_ssh.system.files.clear();
   EXPECT_TRUE(no_ssh.plan("ssh_host_keys").actions.empty());
+  EXPECT_TRUE(no_ssh.plan("ssh_host_keys_final").actions.empty());
   Fixture no_keygen("{}");
   no_keygen.system.programs.clear();
   auto plan = no_keygen.plan("ssh_host_keys");
   EXPECT_TRUE(plan.actions.empty());
   ASSERT_EQ(plan.diagnostics.size(), 1u);
   EXPECT_EQ(plan.diagnostics[0].severity, Diagnostic::Severity::Warning);
+  // Said once, by the init row.
+  auto final = no_keygen.plan("ssh_host_keys_final");
+  EXPECT_TRUE(final.actions.empty());
+  EXPECT_TRUE(final.diagnostics.empty());
 }
 
 TEST(SshHostKeys, BadKeyTypesNameTheKeyAndLine) {
@@ -187,10 +279,13 @@ TEST(SshHostKeys, QuietKeygenKeepsSshKeygensWordsOffTheConsole) {
   f.system.files.clear();
   f.system.files["/etc/ssh/sshd_config"] = "";
   auto plan = f.plan("ssh_host_keys");
-  std::vector<Action> expected = {keygen("ed25519", true)};
-  auto blocks = console_blocks({"ssh_host_ed25519_key.pub"});
-  expected.insert(expected.end(), blocks.begin(), blocks.end());
-  EXPECT_EQ(plan.actions, expected) << dump(plan.actions);
+  EXPECT_EQ(plan.actions, std::vector<Action>{keygen("ed25519", true)}) << dump(plan.actions);
+  Fixture later("ssh_quiet_keygen: true\nssh_genkeytypes: [ed25519, rsa]\n");
+  later.system.files.erase("/etc/ssh/ssh_host_rsa_key");
+  later.system.files.erase("/etc/ssh/ssh_host_rsa_key.pub");
+  auto final = later.plan("ssh_host_keys_final");
+  ASSERT_FALSE(final.actions.empty());
+  EXPECT_EQ(final.actions[0], Action{keygen("rsa", true)}) << dump(final.actions);
 }
 
 TEST(SshHostKeys, GeneratedKeysJoinTheSshKeysGroupWhereRhelHasOne) {
@@ -207,13 +302,25 @@ TEST(SshHostKeys, GeneratedKeysJoinTheSshKeysGroupWhereRhelHasOne) {
   RunCommand chmod{{"chmod", "0640"}, "mode 0640 of ssh_host_ed25519_key"};
   chmod.target_path("/etc/ssh/ssh_host_ed25519_key");
   std::vector<Action> expected = {keygen("ed25519"), chown, chmod};
-  auto blocks = console_blocks({"ssh_host_ed25519_key.pub"});
-  expected.insert(expected.end(), blocks.begin(), blocks.end());
   EXPECT_EQ(plan.actions, expected) << dump(plan.actions);
+  // The final stage's keys too.
+  Fixture later("ssh_genkeytypes: [ed25519, rsa]\n");
+  later.system.files = f.system.files;
+  later.system.files["/etc/ssh/ssh_host_ed25519_key"] = "private";
+  later.system.files["/usr/lib/systemd/system/sshd.service"] = "";
+  auto final = later.plan("ssh_host_keys_final");
+  RunCommand rsa_chown{{"chown", "0:994"}, "ssh_keys group of ssh_host_rsa_key"};
+  rsa_chown.target_path("/etc/ssh/ssh_host_rsa_key");
+  RunCommand rsa_chmod{{"chmod", "0640"}, "mode 0640 of ssh_host_rsa_key"};
+  rsa_chmod.target_path("/etc/ssh/ssh_host_rsa_key");
+  ASSERT_GE(final.actions.size(), 4u) << dump(final.actions);
+  EXPECT_EQ(std::vector<Action>(final.actions.begin(), final.actions.begin() + 4),
+            (std::vector<Action>{keygen("rsa"), rsa_chown, rsa_chmod, reload("sshd.service")}))
+      << dump(final.actions);
   // Debian has no such group, and RHEL 10 neither: 0600 root as made.
   f.system.files["/etc/os-release"] = "ID=debian\n";
   f.system.files["/etc/group"] = "root:x:0:\nssh_keys:x:994:\n";
-  EXPECT_EQ(f.plan("ssh_host_keys").actions.size(), 1u + blocks.size());
+  EXPECT_EQ(f.plan("ssh_host_keys").actions.size(), 1u);
 }
 
 // --- ssh_keys ----------------------------------------------------------------
@@ -246,15 +353,50 @@ TEST(SshKeys, GivenKeysAreInstalledAndNoneGenerated) {
       WriteFile{"/etc/ssh/ssh_host_ed25519_key.pub", fake_public("ssh-ed25519") + "\n", 0644,
                 "root:root", false, "ssh_keys.ed25519_public"},
   };
-  auto blocks = console_blocks({"ssh_host_ed25519_key.pub", "ssh_host_rsa_key.pub"});
-  expected.insert(expected.end(), blocks.begin(), blocks.end());
   EXPECT_EQ(plan.actions, expected) << dump(plan.actions);
   EXPECT_EQ(plan.summary, "2 host key(s) from ssh_keys");
+  // The final stage generates none either (ecdsa is listed and missing) and
+  // so reloads nothing; it prints the given keys.
+  f.system.files["/usr/lib/systemd/system/ssh.service"] = "";
+  apply_to(plan.actions, f.system);
+  f.system.files["/etc/ssh/ssh_host_rsa_key.pub"] = fake_public("ssh-rsa");  // ssh-keygen -y's
+  auto final = f.plan("ssh_host_keys_final");
+  EXPECT_EQ(final.actions, console_blocks({"ssh_host_ed25519_key.pub", "ssh_host_rsa_key.pub"}))
+      << dump(final.actions);
   // A private key shows nowhere but in its file's content.
   for (const auto& a : plan.actions) {
     EXPECT_EQ(describe(a).find("PRIVATE KEY"), std::string::npos) << describe(a);
     EXPECT_EQ(action_to_json(a).dump().find("PRIVATE KEY"), std::string::npos);
   }
+}
+
+TEST(SshKeys, TheFinalStageKeepsNoPrivateKeyAndPlansTheSameFromWhatItStored) {
+  // The final stage plans from the configs the init stage stored
+  // (final-configs.json): that a key was given is kept, the key is not.
+  Fixture f("ssh_keys:\n  ed25519_private: " + block(fake_private("ssh-ed25519"), 4) +
+            "  ed25519_public: " + fake_public("ssh-ed25519") +
+            "\nssh_fp_console_blacklist: [rsa]\nssh_deletekeys: false\n");
+  f.system.files["/usr/lib/systemd/system/ssh.service"] = "";
+  const ModuleSpec& row = testing::row("ssh_host_keys_final");
+  ASSERT_NE(row.store, nullptr);
+  Diagnostics d;
+  DecodedConfig decoded = row.decode(f.config, d);
+  ASSERT_TRUE(d.empty()) << testing::formatted(d);
+  nlohmann::json stored = row.store(decoded.get());
+  EXPECT_EQ(stored.dump().find("PRIVATE KEY"), std::string::npos) << stored.dump();
+  EXPECT_EQ(stored.dump().find(base64_encode(std::string(64, 'F')).substr(0, 20)),
+            std::string::npos);
+  DecodedConfig loaded = row.load(nlohmann::json::parse(stored.dump()));
+  Facts facts = f.facts();
+  EXPECT_EQ(row.plan(loaded.get(), facts).actions, row.plan(decoded.get(), facts).actions);
+  const auto& config = *static_cast<const std::optional<SshHostKeysConfig>*>(loaded.get());
+  ASSERT_TRUE(config && config->given);
+  ASSERT_EQ(config->given->size(), 1u);
+  EXPECT_EQ((*config->given)[0].type, "ed25519");
+  EXPECT_EQ((*config->given)[0].key_type, "ssh-ed25519");
+  EXPECT_FALSE((*config->given)[0].private_key);
+  EXPECT_EQ(config->fp_blacklist, std::vector<std::string>{"rsa"});
+  EXPECT_FALSE(config->delete_keys);
 }
 
 TEST(SshKeys, CertificatesGetHostCertificateLines) {
@@ -456,7 +598,7 @@ TEST(SshKeys, ConsoleBlacklistsAndEmitKeysToConsole) {
       "ssh_deletekeys: false\nssh_genkeytypes: [ecdsa]\n");
   f.system.files["/etc/ssh/ssh_host_rsa_key.pub"] = "ssh-rsa AAAA image\n";
   f.system.files["/etc/ssh/ssh_host_ed25519_key.pub"] = "ssh-ed25519 AAAA image\n";
-  auto plan = f.plan("ssh_host_keys");
+  auto plan = f.plan("ssh_host_keys_final");
   EXPECT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
   std::vector<Action> expected = {keygen("ecdsa")};
   auto blocks = console_blocks({"ssh_host_ecdsa_key.pub", "ssh_host_rsa_key.pub"},
@@ -467,12 +609,12 @@ TEST(SshKeys, ConsoleBlacklistsAndEmitKeysToConsole) {
   Fixture none(
       "ssh_fp_console_blacklist: [rsa, ecdsa, ed25519]\n"
       "ssh_key_console_blacklist: [ssh-rsa, ecdsa-sha2-nistp256, ssh-ed25519]\n");
-  for (const auto& a : none.plan("ssh_host_keys").actions) {
+  for (const auto& a : none.plan("ssh_host_keys_final").actions) {
     EXPECT_EQ(std::get_if<ConsoleMessage>(&a), nullptr) << describe(a);
   }
   Fixture off("ssh: {emit_keys_to_console: false}\n");
-  auto quiet = off.plan("ssh_host_keys");
-  EXPECT_EQ(quiet.actions.size(), 8u) << dump(quiet.actions);  // 5 removed, 3 generated
+  auto quiet = off.plan("ssh_host_keys_final");
+  EXPECT_EQ(quiet.actions.size(), 1u) << dump(quiet.actions);  // ecdsa generated
   for (const auto& a : quiet.actions) {
     EXPECT_EQ(std::get_if<ConsoleMessage>(&a), nullptr) << describe(a);
   }
