@@ -354,7 +354,7 @@ check_common() {
 MSGID_MODULE_FAILED=e83429b1e4b840d4b57a1843b15fa3be
 check_failed_module() {
   local m=$1 x
-  expect_match "module $m failed" "^module $m: (failed|error)" "$(module_line "$m")"
+  expect_match "module $m failed" "^module $m: failed " "$(module_line "$m")"
   expect_eq "one module-failed entry, for $m" "$m" \
     "$(journal --field AMIBOOT_MODULE MESSAGE_ID=$MSGID_MODULE_FAILED)"
   expect_match "init stage finished: error" "stage finished: error" \
@@ -987,6 +987,9 @@ check_boot_4() {
   check_common "$E2E_INSTANCE_3" bootcmd
   expect_match "the failing bootcmd ran after the example's" "amiboot-e2e-bootcmd-fails" \
     "$(cat "$REPORT/journal-u-amiboot.txt")"
+  expect_match "bootcmd's failure names the command and its status" \
+    "^module bootcmd: failed .*bootcmd\[2\] exited with status 3" "$(module_line bootcmd)"
+  expect_file_lines "the example's bootcmd still wrote its line" /var/log/amiboot-example-boots.log 4
   expect_match "the same instance" "^same instance $E2E_INSTANCE_3" "$(journal)"
   expect_match "scripts_user skipped" "^module scripts_user: skipped \(already ran for this instance\)" \
     "$(module_line scripts_user)"

@@ -126,8 +126,6 @@ COMMANDS=(
   "one-command|journalctl -b -u amiboot.service -u amiboot-final.service -o cat --no-pager"
   "one-command-json|journalctl -b -u amiboot.service -u amiboot-final.service -o json --no-pager"
   "boot-record-init|grep -l \"\$(cat /proc/sys/kernel/random/boot_id)\" /var/lib/amiboot/boots/*-init.json | xargs -r cat"
-  "ssh-start-timing|systemctl show -p ActiveEnterTimestampMonotonic --value network-online.target; systemctl show -p ExecMainStartTimestampMonotonic --value ssh.service"
-  "host-key-console|journalctl -b -o cat --no-pager | sed -n '/-----BEGIN SSH HOST KEY FINGERPRINTS-----/,/-----END SSH HOST KEY FINGERPRINTS-----/p'"
 )
 
 HOST_WAIT=300
