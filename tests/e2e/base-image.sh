@@ -25,7 +25,9 @@ BASE_IMAGE_VERSION=1
 # update-ca-certificates and the bundle the ca_certs module adds the test CA
 # to (it brings openssl, which the guest's trust check uses); man-db and
 # bash-completion: `man amiboot` and `complete -p amiboot` are checked in
-# the guest (minbase has neither).
+# the guest (minbase has neither); e2fsprogs: mkfs.ext4 and resize2fs for
+# the volumes and growpart modules (the .deb recommends it; in bookworm's
+# minbase, not in trixie's).
 PACKAGES=(
   systemd-sysv
   udev
@@ -36,6 +38,7 @@ PACKAGES=(
   iproute2
   procps
   libfdisk1
+  e2fsprogs
   sudo
   nftables
   tzdata
