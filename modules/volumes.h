@@ -2,7 +2,7 @@
 // volumes: cloud-init's `disk_setup`, `fs_setup`, `mounts`,
 // `mount_default_fields`, `swap` and `device_aliases`, with device names
 // resolved through the IMDS block device mapping and, on Nitro, NVMe Identify
-// data (DESIGN.md section 7).
+// data.
 //
 // Two rows in the module table: `volumes` (per instance, this file)
 // partitions and makes filesystems on blank devices, makes the swap file and

@@ -13,14 +13,21 @@ set -euo pipefail
 # Bump to force a rebuild without another change.
 BASE_IMAGE_VERSION=1
 
-# Packages on top of minbase. libcurl4 is here so the amiboot .deb installs
-# offline; add what later tests need in the guest. sudo: the default user's
-# sudo rule is checked by visudo and tried over ssh; nftables: the firewall
-# module's `nft` (the e2e user data has a firewall: part); tzdata: the
-# zones the timezone module links to (Priority required in bookworm, named so
-# it stays); ca-certificates: update-ca-certificates and the bundle the
-# ca_certs module adds the test CA to (it brings openssl, which the guest's
-# trust check uses).
+# Packages on top of minbase. libcurl4 and libfdisk1 are here so the amiboot
+# .deb installs offline (trixie's libcurl is libcurl4t64, the 64-bit time_t
+# rename, which Provides libcurl4; debootstrap does not resolve virtual
+# packages, hence the real name per suite below; trixie's minbase has no
+# libfdisk1, bookworm's has it through util-linux); add what later tests
+# need in the guest. sudo: the default user's sudo rule is checked by visudo
+# and tried over ssh; nftables: the firewall module's `nft` (the e2e user
+# data has a firewall: part); tzdata: the zones the timezone module links to
+# (Priority required in bookworm, named so it stays); ca-certificates:
+# update-ca-certificates and the bundle the ca_certs module adds the test CA
+# to (it brings openssl, which the guest's trust check uses); man-db and
+# bash-completion: `man amiboot` and `complete -p amiboot` are checked in
+# the guest (minbase has neither); e2fsprogs: mkfs.ext4 and resize2fs for
+# the volumes and growpart modules (the .deb recommends it; in bookworm's
+# minbase, not in trixie's).
 PACKAGES=(
   systemd-sysv
   udev
@@ -30,11 +37,14 @@ PACKAGES=(
   openssh-server
   iproute2
   procps
-  libcurl4
+  libfdisk1
+  e2fsprogs
   sudo
   nftables
   tzdata
   ca-certificates
+  man-db
+  bash-completion
 )
 
 if [ $# -lt 3 ]; then
@@ -52,6 +62,11 @@ if [ -e "$rootfs" ]; then
   echo "base-image: $rootfs exists" >&2
   exit 2
 fi
+
+case "$suite" in
+  bookworm) PACKAGES+=(libcurl4) ;;
+  *) PACKAGES+=(libcurl4t64) ;;
+esac
 
 include=$(
   IFS=,

@@ -43,6 +43,7 @@ E2E_INSTANCE_7=i-0e2e0000000000007 # boot 7: power_state powers the guest off
 boot_user_data() {
   case "$1" in
     1 | 2) echo "$E2E_USER_DATA" ;;
+    4) echo "$E2E_USER_DATA_FAILING_BOOTCMD" ;;
     6) echo "$E2E_DIR/packages-reboot.yaml" ;;
     7) echo "$E2E_DIR/power-state.yaml" ;;
     *) echo "$E2E_USER_DATA_NEW_INSTANCE" ;;
@@ -148,10 +149,14 @@ e2e_ssh() {
     -o GlobalKnownHostsFile=/dev/null "$user@127.0.0.1" "$@"
 }
 
-# e2e_port_probe PORT: what the guest sends on a forwarded port (slirp
-# accepts the host side at once, so a port the guest filters gives nothing).
+# e2e_port_probe PORT WAIT: the first line the guest sends on a forwarded
+# port within WAIT seconds (slirp accepts the host side at once, so a port
+# the guest filters gives nothing: that costs the whole WAIT, an answer
+# returns at once).
 e2e_port_probe() {
-  timeout 20 socat -u -T10 "TCP:127.0.0.1:$1,connect-timeout=5" STDOUT 2>/dev/null | head -c 64
+  # shellcheck disable=SC2016 # the inner bash expands them
+  timeout $(($2 + 10)) bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    IFS= read -r -t "$2" line <&3 && printf "%s\n" "$line"' _ "$1" "$2" 2>/dev/null | head -c 64
 }
 
 # e2e_host_probe N OUT: while boot N runs. Writes OUT/NAME.{out,err,rc}:
@@ -181,7 +186,7 @@ e2e_host_probe() {
     log "ssh admin try $tries: rc $rc $(head -c 200 "$out/ssh.err" | tr '\n' ' ')"
     [ "$rc" = 0 ] && break
     [ "$(date +%s)" -ge "$deadline" ] && return 1
-    sleep 5
+    sleep 2
   done
   echo "$tries" >"$out/ssh.tries"
 
@@ -217,15 +222,16 @@ e2e_host_probe() {
   tries=0
   while :; do
     tries=$((tries + 1))
-    e2e_port_probe "$E2E_PORT_OPEN" >"$out/probe-8080"
+    e2e_port_probe "$E2E_PORT_OPEN" 10 >"$out/probe-8080"
     log "probe 8080 try $tries: $(cat "$out/probe-8080")"
     grep -q "amiboot-e2e-open 8080" "$out/probe-8080" && break
     [ "$(date +%s)" -ge "$until" ] && break
-    sleep 3
+    sleep 1
   done
-  # Both wait for socat's inactivity timeout: side by side.
-  e2e_port_probe "$E2E_PORT_CLOSED" >"$out/probe-8081" &
-  e2e_port_probe "$E2E_SSH_PORT" >"$out/probe-22" &
+  # Side by side: 22 answers at once; 8081 (filtered) must stay silent for
+  # 6 s; unfiltered (boot 5) it answers as fast as 8080 just did.
+  e2e_port_probe "$E2E_PORT_CLOSED" 6 >"$out/probe-8081" &
+  e2e_port_probe "$E2E_SSH_PORT" 20 >"$out/probe-22" &
   wait
   log "probe 8081: $(cat "$out/probe-8081")"
   log "probe 22: $(cat "$out/probe-22")"
@@ -252,12 +258,18 @@ MSGID_FINISHED=e4d2c1b0a9f84e7d6c5b4a3928171605
 
 # --- checks every boot makes ---------------------------------------------------
 
-# check_common INSTANCE_ID
+# check_common INSTANCE_ID [FAILED_MODULE]: FAILED_MODULE, an init-stage
+# module the boot's user data makes fail (boot 4's bootcmd): the init stage
+# and the status report the error, the other modules ran.
 check_common() {
-  local id=$1 n
+  local id=$1 failed=${2:-} n
 
-  expect_unit_active amiboot.service
-  expect_unit_active amiboot-final.service
+  if [ -z "$failed" ]; then
+    expect_unit_active amiboot.service
+    expect_unit_active amiboot-final.service
+  else
+    check_failed_module "$failed"
+  fi
 
   # One run per stage: one start entry each, and systemd started each once.
   n=$(count_lines "$(journal MESSAGE_ID=$MSGID_START AMIBOOT_STAGE=init)")
@@ -265,10 +277,12 @@ check_common() {
   n=$(count_lines "$(journal MESSAGE_ID=$MSGID_START AMIBOOT_STAGE=final)")
   expect_eq "final stage started once" 1 "$n"
   expect_eq "amiboot.service not restarted" 0 "$(unit_prop amiboot.service NRestarts)"
-  expect_match "init stage finished: done" "stage finished: done" \
-    "$(journal MESSAGE_ID=$MSGID_FINISHED AMIBOOT_STAGE=init)"
-  expect_match "final stage finished: done" "stage finished: done" \
-    "$(journal MESSAGE_ID=$MSGID_FINISHED AMIBOOT_STAGE=final)"
+  if [ -z "$failed" ]; then
+    expect_match "init stage finished: done" "stage finished: done" \
+      "$(journal MESSAGE_ID=$MSGID_FINISHED AMIBOOT_STAGE=init)"
+    expect_match "final stage finished: done" "stage finished: done" \
+      "$(journal MESSAGE_ID=$MSGID_FINISHED AMIBOOT_STAGE=final)"
+  fi
 
   # Journal fields: every module entry names its module, stage and instance.
   n=$(count_lines "$(journal AMIBOOT_MODULE)")
@@ -293,11 +307,13 @@ check_common() {
   check_one_line_per_module amiboot-final.service final "$REPORT/journal-u-amiboot-final.txt"
 
   # amiboot status: done, exit 0.
-  expect_eq "amiboot status exits 0" 0 "$(cat "$REPORT/status.rc")"
-  expect_match "amiboot status says done" "^status: done" "$(cat "$REPORT/status.txt")"
-  expect_eq "amiboot status --json: status" "done" "$(status_json 'd["status"]')"
+  if [ -z "$failed" ]; then
+    expect_eq "amiboot status exits 0" 0 "$(cat "$REPORT/status.rc")"
+    expect_match "amiboot status says done" "^status: done" "$(cat "$REPORT/status.txt")"
+    expect_eq "amiboot status --json: status" "done" "$(status_json 'd["status"]')"
+    expect_eq "amiboot status --json: no errors" "[]" "$(status_json 'd["errors"]')"
+  fi
   expect_eq "amiboot status --json: instance_id" "$id" "$(status_json 'd["instance_id"]')"
-  expect_eq "amiboot status --json: no errors" "[]" "$(status_json 'd["errors"]')"
 
   # Logins wait for amiboot: it was active before sshd began to start.
   local amiboot_active ssh_start
@@ -317,7 +333,11 @@ check_common() {
   expect_no_match "multi-user.target is not ordered after amiboot-final" \
     "amiboot-final\.service" "$(unit_prop multi-user.target After)"
   expect_eq "no ordering cycles in the journal" "" "$(cat "$REPORT/commands/ordering-cycles.out")"
-  expect_eq "no failed units" "" "$(cat "$REPORT/commands/failed-units.out")"
+  if [ -z "$failed" ]; then
+    expect_eq "no failed units" "" "$(cat "$REPORT/commands/failed-units.out")"
+  fi
+
+  check_docs
 
   # The second disk is there for the volume tests of later issues.
   expect_match "second disk visible by serial" "virtio-vol0123" "$(cat "$REPORT/commands/disks.out")"
@@ -325,6 +345,82 @@ check_common() {
   # State is root-only.
   expect_eq "/var/lib/amiboot is 0700 root:root" "700 root root" \
     "$(cat "$REPORT/commands/state-dir-mode.out")"
+}
+
+# check_failed_module NAME: the init-stage module NAME failed this boot (its
+# user data makes it fail); everything else ran, and the failure is told
+# where an admin looks: amiboot status (exit 1), the units, and journalctl -x
+# with the catalog's explanation (packaging/amiboot.catalog).
+MSGID_MODULE_FAILED=e83429b1e4b840d4b57a1843b15fa3be
+check_failed_module() {
+  local m=$1 x
+  expect_match "module $m failed" "^module $m: failed " "$(module_line "$m")"
+  expect_eq "one module-failed entry, for $m" "$m" \
+    "$(journal --field AMIBOOT_MODULE MESSAGE_ID=$MSGID_MODULE_FAILED)"
+  expect_match "init stage finished: error" "stage finished: error" \
+    "$(journal MESSAGE_ID=$MSGID_FINISHED AMIBOOT_STAGE=init)"
+  expect_eq "amiboot status exits 1 (done with errors)" 1 "$(cat "$REPORT/status.rc")"
+  expect_match "amiboot status says error" "^status: error" "$(cat "$REPORT/status.txt")"
+  expect_eq "amiboot status --json: status" "error" "$(status_json 'd["status"]')"
+  expect_match "amiboot status --json: the error names $m" "^$m: " \
+    "$(status_json '"\n".join(d["errors"])')"
+  expect_eq "amiboot.service: the agent exited 1" 1 "$(unit_prop amiboot.service ExecMainStatus)"
+  expect_eq "failed units: amiboot's only" "$E2E_FAILED_UNITS" \
+    "$(awk '{print $1}' "$REPORT/commands/failed-units.out" | paste -sd' ')"
+  # journalctl -x: the catalog's subject and explanation under the entry.
+  x=$(cat "$REPORT/commands/failed-module-x.out")
+  expect_contains "journalctl -x: the catalog's subject names the module" \
+    "Subject: amiboot module $m failed" "$x"
+  expect_contains "journalctl -x: the catalog's explanation" \
+    "The other modules ran on: one broken module does" "$x"
+  expect_contains "journalctl -x: the command to see the module's lines" \
+    "AMIBOOT_MODULE=$m" "$x"
+}
+
+# check_docs: the man pages render with the image's man, bash completion is
+# found as an interactive login shell finds it (bash-completion's on-demand
+# loader, what a Tab press runs), the journal catalog is compiled.
+check_docs() {
+  # Blanks squeezed: trixie's groff justifies NAME lines with tabs and
+  # doubled spaces ("amiboot<TAB>-  configure  an  EC2 ...").
+  local man8 man5
+  man8=$(tr -s '[:blank:]' ' ' <"$REPORT/commands/man-amiboot.out")
+  man5=$(tr -s '[:blank:]' ' ' <"$REPORT/commands/man-amiboot-yaml.out")
+  expect_eq "man pages installed" \
+    "/usr/share/man/man5/amiboot.yaml.5.gz /usr/share/man/man8/amiboot.8.gz" \
+    "$(sort "$REPORT/commands/man-files.out" | paste -sd' ')"
+  expect_contains "man amiboot renders: NAME" "amiboot - configure an EC2 instance at boot" "$man8"
+  expect_match "man amiboot renders: SYNOPSIS with analyze" "^ amiboot analyze \[show\|blame\|plot\]" "$man8"
+  expect_contains "man amiboot.yaml renders: NAME" "amiboot.yaml - image configuration of amiboot" "$man5"
+  expect_contains "man amiboot.yaml renders: a setting" "amiboot.imds.endpoint" "$man5"
+  expect_eq "bash -i: complete -p amiboot" "complete -F _amiboot amiboot" \
+    "$(cat "$REPORT/commands/completion.out")"
+  expect_eq "bash completes 'amiboot ana' to analyze" "analyze" \
+    "$(cat "$REPORT/commands/completion-words.out")"
+  expect_eq "journalctl --list-catalog: 4 amiboot entries" 4 \
+    "$(count_lines "$(cat "$REPORT/commands/catalog-list.out")")"
+}
+
+# check_one_command (boot 1): the README's one command for everything a
+# boot's amiboot run caused shows amiboot's own lines, the user script's and
+# apt-get's (packages module).
+check_one_command() {
+  local one
+  one=$(cat "$REPORT/commands/one-command.out")
+  expect_contains "the one journalctl command: the script's line" "hello from the example script" "$one"
+  expect_contains "the one journalctl command: apt-get's lines" "Setting up amiboot-e2e-hello (1.0)" "$one"
+  expect_contains "the one journalctl command: amiboot's own" "module packages: ok" "$one"
+  expect_eq "the one journalctl command: identifiers amiboot, amiboot-script, apt-get" \
+    "amiboot amiboot-script apt-get" \
+    "$(python3 -c 'import json,sys
+ids = set()
+for line in open(sys.argv[1]):
+    try:
+        ids.add(json.loads(line).get("SYSLOG_IDENTIFIER"))
+    except ValueError:
+        pass
+print(" ".join(sorted(i for i in ids & {"amiboot", "amiboot-script", "apt-get"})))' \
+      "$REPORT/commands/one-command-json.out" 2>&1)"
 }
 
 # host_file NAME: what e2e_host_probe saw during this boot (empty if nothing).
@@ -410,14 +506,14 @@ check_first_boot_setup() {
   # ca_certs: the run's test CA is in the system bundle, and the guest's
   # openssl trusts a certificate it signed (run.sh put that one in the image).
   expect_file_has_text "the CA bundle holds the test CA" /etc/ssl/certs/ca-certificates.crt \
-    "$work/e2e-ca.pem"
+    "$E2E_RUN_DIR/e2e-ca.pem"
   expect_eq "openssl in the guest trusts a certificate the test CA signed" \
     "/usr/local/share/amiboot-e2e/leaf.pem: OK" "$(cat "$REPORT/commands/ca-leaf-verify.out")"
 
   # chpasswd: admin's shadow entry holds the hash, not expired (expire: false).
   local shadow hash
   shadow=$(cat "$REPORT/commands/shadow-admin.out")
-  hash=$(cat "$work/admin-password.hash")
+  hash=$(cat "$E2E_RUN_DIR/admin-password.hash")
   expect_eq "admin's shadow entry holds the chpasswd hash" "$hash" "$(cut -d: -f2 <<<"$shadow")"
   expect_match "admin's password is not expired (last change is not day 0)" "^[1-9][0-9]*$" \
     "$(cut -d: -f3 <<<"$shadow")"
@@ -456,6 +552,97 @@ check_given_host_key() {
   expect_not_in_files "the given private key is in no log or status" \
     "$(sed -n 5p "$E2E_HOST_KEY")" "$REPORT/journal-all.txt" "$REPORT/../console.log" \
     "$REPORT/status.json" "$REPORT/status-long.txt"
+}
+
+# --- issue 16: login path and host keys ------------------------------------------
+
+# Issue 16's targets for the time from network-online.target to sshd
+# started (ssh.service's ExecMainStartTimestamp): at most 2.5 s on boot 1,
+# 0.5 s on boot 2. They hold once host keys are off the critical path
+# (branch wt-16, item 4); until then set AMIBOOT_E2E_ASSERT_SSH_START=0 (or
+# flip the default here) to print the figures without asserting them.
+E2E_ASSERT_SSH_START=${AMIBOOT_E2E_ASSERT_SSH_START:-1}
+
+# ssh_start_seconds: network-online.target active -> sshd started, in
+# seconds with two decimals (guest monotonic clock), or "n/a".
+ssh_start_seconds() {
+  local net ssh
+  net=$(unit_prop network-online.target ActiveEnterTimestampMonotonic)
+  ssh=$(unit_prop ssh.service ExecMainStartTimestampMonotonic)
+  if [ -z "$net" ] || [ -z "$ssh" ] || [ "$net" = 0 ] || [ "$ssh" = 0 ]; then
+    echo n/a
+  else
+    awk -v a="$net" -v b="$ssh" 'BEGIN { printf "%.2f", (b - a) / 1e6 }'
+  fi
+}
+
+# check_ssh_start_time LIMIT_SECONDS (issue 16)
+check_ssh_start_time() {
+  local s
+  s=$(ssh_start_seconds)
+  if [ "$E2E_ASSERT_SSH_START" != 1 ]; then
+    echo "  skip  network-online -> ssh.service started <= $1 s ($s s; AMIBOOT_E2E_ASSERT_SSH_START=0)"
+  elif [ "$s" != n/a ] && awk -v s="$s" -v l="$1" 'BEGIN { exit !(s <= l) }'; then
+    e2e_pass "network-online -> ssh.service started: $s s <= $1 s"
+  else
+    e2e_fail "network-online -> ssh.service started: $s s, more than $1 s (issue 16)"
+  fi
+}
+
+# console_key_types: the key types (ED25519, ECDSA, RSA) of the fingerprint
+# block(s) on this boot's serial console, sorted, space-separated.
+console_key_types() {
+  awk '/-----BEGIN SSH HOST KEY FINGERPRINTS-----/,/-----END SSH HOST KEY FINGERPRINTS-----/' \
+    "$REPORT/../console.log" 2>/dev/null | tr -d '\r' |
+    sed -n 's/.*(\([A-Z0-9]*\))$/\1/p' | sort -u | paste -sd' '
+}
+
+# guest_key_types: the types of the guest's /etc/ssh/ssh_host_*_key.pub.
+guest_key_types() {
+  awk '{print $NF}' "$REPORT/commands/host-key-fingerprints.out" 2>/dev/null | tr -d '()' |
+    sort -u | paste -sd' '
+}
+
+# check_host_keys_on_console EXPECTED_TYPES: the guest's host key types are
+# EXPECTED_TYPES, and every one is on the console by the end of the boot
+# (the report is made after amiboot-final).
+check_host_keys_on_console() {
+  expect_eq "host key types in /etc/ssh" "$1" "$(guest_key_types)"
+  expect_eq "every host key type on the console" "$1" "$(console_key_types)"
+}
+
+# boot_timings N: the lines the run prints for boot N at the end (issue 16).
+boot_timings() {
+  local n=$1 rec
+  echo "e2e: boot $n: network-online -> ssh.service started: $(ssh_start_seconds) s"
+  if [ "$(console_markers)" -gt 0 ]; then
+    echo "e2e: boot $n: host key types on console: $(console_key_types)"
+  fi
+  rec=$REPORT/commands/boot-record-init.out
+  if [ -s "$rec" ]; then
+    python3 - "$n" "$rec" <<'EOF' || true
+import json, sys
+try:
+    d = json.load(open(sys.argv[2]))
+    print("e2e: boot %s: metadata: %s requests in %.0f ms" % (sys.argv[1], d["imds_requests"], d["imds_ms"]))
+except (ValueError, KeyError, TypeError):
+    pass
+EOF
+  fi
+  if [ "$n" = 1 ]; then
+    local net start init fstart final ssh
+    net=$(unit_prop network-online.target ActiveEnterTimestampMonotonic)
+    start=$(unit_prop amiboot.service InactiveExitTimestampMonotonic)
+    init=$(unit_prop amiboot.service ActiveEnterTimestampMonotonic)
+    fstart=$(unit_prop amiboot-final.service InactiveExitTimestampMonotonic)
+    final=$(unit_prop amiboot-final.service ActiveEnterTimestampMonotonic)
+    ssh=$(unit_prop ssh.service InactiveExitTimestampMonotonic)
+    echo "  boot 1: network-online.target -> amiboot.service active:       $(ms_between "$net" "$init") ms"
+    echo "  boot 1: network-online.target -> amiboot-final.service active: $(ms_between "$net" "$final") ms"
+    echo "  boot 1: amiboot.service start -> active (init stage):          $(ms_between "$start" "$init") ms"
+    echo "  boot 1: amiboot-final.service start -> active (final stage):   $(ms_between "$fstart" "$final") ms"
+    echo "  boot 1: amiboot.service active -> ssh.service start:           $(ms_between "$init" "$ssh") ms"
+  fi
 }
 
 # --- per boot -----------------------------------------------------------------
@@ -592,7 +779,7 @@ check_boot_1() {
   # (trusted.gpg.d holds Debian's own archive keys; none of amiboot's.)
   expect_no_match "vendor key not in apt's global trust" "amiboot" \
     "$(cat "$REPORT/commands/apt-trusted.out")"
-  expect_match "trusted.gpg.d as debootstrap left it" "debian-archive-bookworm-stable\.asc" \
+  expect_match "trusted.gpg.d as debootstrap left it" "debian-archive-$E2E_SUITE-stable\.asc" \
     "$(cat "$REPORT/commands/apt-trusted.out")"
   expect_eq "amiboot-e2e-vendor installed from the signed repository" "install ok installed 1.0" \
     "$(cat "$REPORT/commands/package-vendor.out")"
@@ -606,7 +793,7 @@ check_boot_1() {
   expect_ne "the second disk got a filesystem" "" "$BOOT1_VDB_UUID"
   expect_eq "/mnt is the second disk" "/dev/vdb ext4 $BOOT1_VDB_UUID" \
     "$(tr -s ' ' <"$REPORT/commands/mnt-findmnt.out")"
-  expect_match "fstab entry by UUID with nofail" "^UUID=$BOOT1_VDB_UUID[[:space:]]+/mnt[[:space:]].*nofail" \
+  expect_match "fstab entry by UUID with nofail" "^UUID=${BOOT1_VDB_UUID}[[:space:]]+/mnt[[:space:]].*nofail" \
     "$(cat "$REPORT/commands/fstab.out")"
   BOOT1_ID=$(cat "$REPORT/boot_id")
   expect_eq "a file written on /mnt" "$BOOT1_ID" "$(cat "$REPORT/commands/mnt-file.out")"
@@ -646,6 +833,12 @@ check_boot_1() {
     "$(ssh-keygen -l -f "$E2E_HOST_KEY.pub" 2>/dev/null | awk '{print $2}')" "$seen"
   check_given_host_key
   check_first_boot_setup yes
+  # Issue 16: the given key's type is the only one (no generation when keys
+  # are given, as cloud-init), on the console by the end of the boot; the
+  # login path.
+  check_host_keys_on_console ED25519
+  check_ssh_start_time 2.5
+  check_one_command
 
   check_firewall
 
@@ -697,15 +890,17 @@ check_boot_2() {
     "$(cat "$REPORT/commands/mnt-file.out")"
   expect_eq "fstab unchanged" "${BOOT1_FSTAB:-?}" "$(cat "$REPORT/commands/fstab.out")"
   expect_no_match "no mkfs on boot 2" "mkfs" "$(cat "$REPORT/journal-u-amiboot.txt")"
-  # growpart runs every boot; with nothing to gain it does nothing, quickly.
+  # growpart runs every boot; with nothing to gain it does nothing, quickly:
+  # no growpart or resize2fs process. Under TCG with a load of 16 on the
+  # 2-core host it took 186 ms: the bound is 1 s.
   expect_match "growpart: nothing to do" "^module growpart: skipped \(nothing to do\)" \
     "$(module_line growpart)"
   local ms
   ms=$(module_ms growpart)
-  if [[ "$ms" =~ ^[0-9]+$ ]] && [ "$ms" -lt 50 ]; then
-    e2e_pass "growpart with nothing to do: under 50 ms ($ms ms)"
+  if [[ "$ms" =~ ^[0-9]+$ ]] && [ "$ms" -lt 1000 ]; then
+    e2e_pass "growpart with nothing to do: under 1 s ($ms ms)"
   else
-    e2e_fail "growpart with nothing to do: under 50 ms: '$ms'"
+    e2e_fail "growpart with nothing to do: under 1 s: '$ms'"
   fi
   expect_no_match "no resize2fs on boot 2" "resize2fs" "$(cat "$REPORT/journal-u-amiboot.txt")"
   expect_eq "the root filesystem keeps boot 1's size" "${BOOT1_ROOT_FS_BYTES:-?}" \
@@ -723,6 +918,7 @@ check_boot_2() {
   check_given_host_key
   check_first_boot_setup no
   check_firewall
+  check_ssh_start_time 0.5
 }
 
 check_boot_3() {
@@ -779,12 +975,22 @@ check_boot_3() {
     "$(host_file given.rc)"
   expect_eq "generated keys: rsa, ecdsa, ed25519" "ssh_host_ecdsa_key ssh_host_ed25519_key ssh_host_rsa_key" \
     "$(awk '$1 !~ /\.pub$/ {print $1}' "$REPORT/commands/host-key-files.out" | sort | paste -sd' ')"
+  # Issue 16: the first boot of an instance that generates its keys: every
+  # type exists and is on the console by the end of the boot.
+  check_host_keys_on_console "ECDSA ED25519 RSA"
   check_first_boot_setup yes
   check_firewall
 }
 
 check_boot_4() {
-  check_common "$E2E_INSTANCE_3"
+  # bootcmd fails this boot (failing-bootcmd.yaml): amiboot.service fails.
+  E2E_FAILED_UNITS="amiboot.service"
+  check_common "$E2E_INSTANCE_3" bootcmd
+  expect_match "the failing bootcmd ran after the example's" "amiboot-e2e-bootcmd-fails" \
+    "$(cat "$REPORT/journal-u-amiboot.txt")"
+  expect_match "bootcmd's failure names the command and its status" \
+    "^module bootcmd: failed .*bootcmd\[2\] exited with status 3" "$(module_line bootcmd)"
+  expect_file_lines "the example's bootcmd still wrote its line" /var/log/amiboot-example-boots.log 4
   expect_match "the same instance" "^same instance $E2E_INSTANCE_3" "$(journal)"
   expect_match "scripts_user skipped" "^module scripts_user: skipped \(already ran for this instance\)" \
     "$(module_line scripts_user)"

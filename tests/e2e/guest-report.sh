@@ -115,6 +115,17 @@ COMMANDS=(
   "host-key-files|cd /etc/ssh && stat -c '%n %a %U %G' ssh_host_*"
   "ca-leaf-verify|openssl verify /usr/local/share/amiboot-e2e/leaf.pem"
   "system-state|systemctl is-system-running"
+  "os-release|. /etc/os-release; echo \"\$VERSION_CODENAME\""
+  "man-amiboot|MANWIDTH=80 man amiboot 2>&1 | col -b | head -n 40"
+  "man-amiboot-yaml|MANWIDTH=80 man amiboot.yaml 2>&1 | col -b | head -n 60"
+  "man-files|ls /usr/share/man/man8/amiboot.8.gz /usr/share/man/man5/amiboot.yaml.5.gz"
+  "completion|bash -l -i -c 'f=\$(complete -p -D | sed -n \"s/.* -F \\([^ ]*\\) -D\\\$/\\1/p\"); \"\$f\" amiboot; complete -p amiboot' 2>/dev/null"
+  "completion-words|bash -c '. /usr/share/bash-completion/completions/amiboot; COMP_WORDS=(amiboot ana); COMP_CWORD=1; _amiboot; echo \"\${COMPREPLY[*]}\"'"
+  "catalog-list|journalctl --list-catalog | grep -i amiboot"
+  "failed-module-x|journalctl -b -x --no-pager -o short MESSAGE_ID=e83429b1e4b840d4b57a1843b15fa3be"
+  "one-command|journalctl -b -u amiboot.service -u amiboot-final.service -o cat --no-pager"
+  "one-command-json|journalctl -b -u amiboot.service -u amiboot-final.service -o json --no-pager"
+  "boot-record-init|grep -l \"\$(cat /proc/sys/kernel/random/boot_id)\" /var/lib/amiboot/boots/*-init.json | xargs -r cat"
 )
 
 HOST_WAIT=300

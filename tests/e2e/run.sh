@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# amiboot end-to-end test: boots a Debian 12 VM (QEMU, TCG) with the amiboot
+# amiboot end-to-end test: boots a Debian VM (QEMU, TCG) with the amiboot
 # .deb installed, systemd as PID 1, a fake IMDS on the host reachable from the
 # guest as 169.254.169.254, a GPT root disk and a second virtual disk, seven
-# times:
+# times; once with a Debian 12 (bookworm) image, then the same seven boots
+# with a Debian 13 (trixie) image, the same .deb (built on the host) and the
+# same assertions:
 #
 #   boot 1  user data from examples/ and tests/e2e/ (time zone, a CA, the
 #           default user's password, host keys given in the user data), the
@@ -43,9 +45,13 @@
 #                       after a passing run and kept after a failing one)
 #   --keep              keep the working folder after a passing run too
 #   --boot-timeout SEC  per boot (default: 600)
+#   --suite NAME        boot only this Debian release's image (bookworm or
+#                       trixie; repeatable; default: both, in that order)
 #
 # Environment: AMIBOOT_E2E_MIRROR overrides the Debian mirror, which is
-# otherwise read from this host's apt sources.
+# otherwise read from this host's apt sources. AMIBOOT_E2E_ASSERT_SSH_START=0
+# prints issue 16's network-online -> sshd figures without asserting their
+# bounds (checks.sh, E2E_ASSERT_SSH_START).
 #
 # Needs root (debootstrap, chroot, mkfs). Installs qemu-system-x86,
 # debootstrap, socat, e2fsprogs, fdisk, gpg, python3 and openssh-client with
@@ -56,7 +62,9 @@ set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$E2E_DIR/../.." && pwd)
-SUITE=bookworm
+# The images, in the order their boots run (one after the other: the boots
+# of two TCG guests side by side would slow each other on a 2-core host).
+SUITES=(bookworm trixie)
 
 # shellcheck source=tests/e2e/lib.sh
 . "$E2E_DIR/lib.sh"
@@ -82,6 +90,7 @@ cache=${AMIBOOT_E2E_CACHE:-/var/cache/amiboot-e2e}
 work=""
 keep=0
 boot_timeout=600
+suites=()
 
 # The header comment, from the line after the licence to the first command.
 usage() { awk 'NR > 2 && /^set -euo/ { exit } NR > 2' "$0" | sed 's/^# \{0,1\}//'; }
@@ -95,10 +104,19 @@ while [ $# -gt 0 ]; do
     --work) work=$2; shift ;;
     --keep) keep=1 ;;
     --boot-timeout) boot_timeout=$2; shift ;;
+    --suite) suites+=("$2"); shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
   shift
+done
+
+[ ${#suites[@]} -gt 0 ] && SUITES=("${suites[@]}")
+for s in "${SUITES[@]}"; do
+  case "$s" in
+    bookworm | trixie) ;;
+    *) echo "run.sh: unknown suite $s (bookworm or trixie)" >&2; exit 2 ;;
+  esac
 done
 
 T0=$(date +%s)
@@ -157,12 +175,14 @@ cleanup() {
     unmount_below "$BUILD_TMP"
     rm -rf "$BUILD_TMP"
   fi
-  if [ -n "$work" ] && [ -d "$work" ]; then
-    unmount_below "$work"
+  # (work is an image's folder while its boots run; the run's is above it.)
+  local top=${E2E_RUN_DIR:-$work}
+  if [ -n "$top" ] && [ -d "$top" ]; then
+    unmount_below "$top"
     if [ "$PASSED" = 1 ] && [ "$keep" = 0 ] && [ "${WORK_IS_TEMP:-0}" = 1 ]; then
-      rm -rf "$work"
+      rm -rf "$top"
     else
-      say "artifacts kept in $work"
+      say "artifacts kept in $top"
     fi
   fi
   exit "$rc"
@@ -284,12 +304,14 @@ ensure_compat_deb() {
 # text/jinja2), tests/e2e/per-boot.sh (text/x-shellscript-per-boot), the
 # filled-in first-boot-setup.yaml and host-keys.yaml in one MIME multipart (as
 # examples/make-user-data writes it). $work/user-data-new-instance: the same
-# without host-keys.yaml and with tests/e2e/late-volume.yaml (boots 3 to 5,
-# checks.sh's boot_user_data).
+# without host-keys.yaml and with tests/e2e/late-volume.yaml (boots 3 and 5,
+# checks.sh's boot_user_data); $work/user-data-failing-bootcmd: that plus
+# tests/e2e/failing-bootcmd.yaml (boot 4).
 E2E_IMDS_DIR=""
 E2E_IMDS_DIR_LATE_VOLUME=""
 E2E_USER_DATA=""
 E2E_USER_DATA_NEW_INSTANCE=""
+E2E_USER_DATA_FAILING_BOOTCMD=""
 E2E_SSH_KEY=""
 E2E_HOST_KEY=""
 E2E_GIVEN_KNOWN_HOSTS=""
@@ -411,18 +433,23 @@ make_metadata() {
   make_multipart "$E2E_USER_DATA" "${parts[@]}" "$work/host-keys.yaml:cloud-config"
   E2E_USER_DATA_NEW_INSTANCE=$work/user-data-new-instance
   make_multipart "$E2E_USER_DATA_NEW_INSTANCE" "${parts[@]}" "$E2E_DIR/late-volume.yaml:cloud-config"
+  E2E_USER_DATA_FAILING_BOOTCMD=$work/user-data-failing-bootcmd
+  make_multipart "$E2E_USER_DATA_FAILING_BOOTCMD" "${parts[@]}" "$E2E_DIR/late-volume.yaml:cloud-config" \
+    "$E2E_DIR/failing-bootcmd.yaml:cloud-config"
 }
 
 # --- the base image (cached) ----------------------------------------------
 
+# ensure_base_image SUITE: sets BASE to the cached base image of SUITE
+# (building it when missing). Each suite keeps only its current entry.
 BASE=""
 ensure_base_image() {
-  local key mirror
+  local suite=$1 key mirror
   key=$( (
     cat "$E2E_DIR/base-image.sh"
-    echo "suite=$SUITE"
+    echo "suite=$suite"
   ) | sha256sum | cut -c1-16)
-  BASE=$cache/base-$key
+  BASE=$cache/base-$suite-$key
   mkdir -p "$cache"
   exec 9>"$cache/lock"
   flock 9
@@ -431,20 +458,21 @@ ensure_base_image() {
     exec 9>&-
     return
   fi
-  mirror=${AMIBOOT_E2E_MIRROR:-$("$TOP/tests/support/apt-mirror.sh" "$SUITE")}
+  mirror=${AMIBOOT_E2E_MIRROR:-$("$TOP/tests/support/apt-mirror.sh" "$suite")}
   [ -n "$mirror" ] || skip "no Debian mirror in /etc/apt/sources.list{,.d} (set AMIBOOT_E2E_MIRROR)"
-  say "building the base image ($SUITE from $mirror; about a minute)"
+  say "building the $suite base image (from $mirror; a few minutes)"
   BUILD_TMP=$(mktemp -d "$cache/build.XXXXXX")
-  "$E2E_DIR/base-image.sh" "$BUILD_TMP/rootfs" "$SUITE" "$mirror" "$cache/debs" ||
+  "$E2E_DIR/base-image.sh" "$BUILD_TMP/rootfs" "$suite" "$mirror" "$cache/debs" ||
     die "base image build failed"
   # shellcheck disable=SC2012 # kernel file names are plain
   cp "$(ls "$BUILD_TMP"/rootfs/boot/vmlinuz-* | sort -V | tail -n 1)" "$BUILD_TMP/vmlinuz"
   # shellcheck disable=SC2012
   cp "$(ls "$BUILD_TMP"/rootfs/boot/initrd.img-* | sort -V | tail -n 1)" "$BUILD_TMP/initrd.img"
   date -u +%FT%TZ >"$BUILD_TMP/ok"
-  # Only the current key is kept.
+  # Only the current key of this suite is kept (and entries of the old,
+  # suite-less naming).
   local old
-  for old in "$cache"/base-*; do
+  for old in "$cache"/base-"$suite"-* "$cache"/base-????????????????; do
     [ -d "$old" ] && [ "$old" != "$BASE" ] && rm -rf "$old"
   done
   rm -rf "$BASE"
@@ -462,8 +490,12 @@ make_image() {
   cp -a "$BASE/rootfs" "$rootfs"
   cp "$deb" "$rootfs/tmp/amiboot.deb"
   cp "$compat_deb" "$rootfs/tmp/amiboot-cloud-init-compat.deb"
-  if ! chroot "$rootfs" dpkg -i /tmp/amiboot.deb /tmp/amiboot-cloud-init-compat.deb \
+  cp -L "$rootfs/etc/os-release" "$work/os-release"
+  if chroot "$rootfs" dpkg -i /tmp/amiboot.deb /tmp/amiboot-cloud-init-compat.deb \
     >"$work/dpkg.log" 2>&1; then
+    e2e_pass "dpkg -i: the .deb's dependencies are met by the image's packages"
+  else
+    e2e_fail "dpkg -i: the .deb's dependencies are not met by the image's packages: $(grep -E 'depends on|not installed' "$work/dpkg.log" | head -n 5)"
     # A dependency the base image lacks: fetch it (and add it to
     # base-image.sh's PACKAGES so the next run is offline again).
     say "warning: dpkg -i needs packages the base image lacks; using apt-get"
@@ -494,8 +526,11 @@ make_image() {
       e2e_fail "package did not enable $f"
     fi
   done
+  # The image's own systemd-analyze (in a chroot: no /proc needed): the
+  # host's (Debian 12) would judge a Debian 13 image's units by an older
+  # systemd's rules.
   local verify
-  if verify=$(systemd-analyze verify --root="$rootfs" amiboot.service amiboot-final.service 2>&1) &&
+  if verify=$(chroot "$rootfs" systemd-analyze verify amiboot.service amiboot-final.service 2>&1) &&
     [ -z "$verify" ]; then
     e2e_pass "systemd-analyze verify: units clean in the image"
   else
@@ -507,7 +542,7 @@ make_image() {
   "$TOP/tests/support/make-apt-repo.sh" "$rootfs/var/local/amiboot-e2e-repo" \
     amiboot-e2e-hello=1.0 amiboot-e2e-reboot=1.0+reboot
   echo "deb [trusted=yes] file:/var/local/amiboot-e2e-repo ./" >"$rootfs/etc/apt/sources.list"
-  cp -a "$work/vendor-repo" "$rootfs/var/local/amiboot-e2e-vendor"
+  cp -a "$E2E_RUN_DIR/vendor-repo" "$rootfs/var/local/amiboot-e2e-vendor"
   rm -rf "$rootfs"/etc/apt/sources.list.d/* "$rootfs"/var/lib/apt/lists/*
 
   install -m 0755 "$E2E_DIR/guest-report.sh" "$rootfs/usr/local/sbin/amiboot-e2e-report"
@@ -519,7 +554,7 @@ make_image() {
   systemctl --root="$rootfs" enable amiboot-e2e-report-at-shutdown.service >/dev/null 2>&1
   # Signed by the run's test CA: the guest's openssl trusts it once ca_certs
   # added the CA (guest-report.sh, ca-leaf-verify).
-  install -D -m 0644 "$work/e2e-leaf.pem" "$rootfs/usr/local/share/amiboot-e2e/leaf.pem"
+  install -D -m 0644 "$E2E_RUN_DIR/e2e-leaf.pem" "$rootfs/usr/local/share/amiboot-e2e/leaf.pem"
 
   # Each boot's user data as the installed agent reads it: `amiboot
   # validate --json` in the image, to $work/validate-boot-N.json (checks.sh's
@@ -664,59 +699,92 @@ else
 fi
 say "working folder $work"
 
+# Where the time goes: "NAME SECONDS" lines, printed at the end.
+PHASES=()
+phase() { PHASES+=("$1 $2"); }
+
+t=$(date +%s)
 ensure_fake_imds
 ensure_deb
+phase "fake IMDS and .deb" $(($(date +%s) - t))
+# The run's material (keys, CA, user data) is shared by the images; each
+# image has its own folder ($work/SUITE: disks, boots, reports).
+E2E_RUN_DIR=$work
 make_metadata
-ensure_base_image
-t=$(date +%s)
-make_image
-say "image ready in $(($(date +%s) - t))s"
-
-declare -A boot_seconds=()
-for entry in "${E2E_BOOTS[@]}"; do
-  read -r n id extra <<<"$entry"
-  reason=$(boot_skip_reason "$n" || true)
-  if [ -n "$reason" ]; then
-    say "boot $n: SKIPPED: $reason"
-    continue
-  fi
-  say "boot $n: instance $id${extra:+, kernel command line + $extra}"
-  if boot "$n" "$id" "$extra"; then
-    boot_seconds[$n]=$BOOT_SECONDS
-    say "boot $n: QEMU exited after ${BOOT_SECONDS}s; checking"
-    REPORT=$work/boot-$n/report
-    # Assertions count failures and go on; nothing in them may end the run.
-    set +e
-    "check_boot_$n"
-    set -e
-    if [ "$n" = 1 ]; then
-      T_NET=$(unit_prop network-online.target ActiveEnterTimestampMonotonic)
-      T_START=$(unit_prop amiboot.service InactiveExitTimestampMonotonic)
-      T_INIT=$(unit_prop amiboot.service ActiveEnterTimestampMonotonic)
-      T_FINAL_START=$(unit_prop amiboot-final.service InactiveExitTimestampMonotonic)
-      T_FINAL=$(unit_prop amiboot-final.service ActiveEnterTimestampMonotonic)
-      T_SSH=$(unit_prop ssh.service InactiveExitTimestampMonotonic)
-    fi
-  else
-    say "boot $n failed; later boots depend on it, stopping"
-    break
-  fi
+# Both base images first: a release that cannot be had fails the run before
+# any boot (debootstrap is mostly downloads and dpkg; beside a TCG guest it
+# would slow the boots, whose timings are printed).
+declare -A BASES=()
+for suite in "${SUITES[@]}"; do
+  t=$(date +%s)
+  ensure_base_image "$suite"
+  BASES[$suite]=$BASE
+  phase "$suite: base image" $(($(date +%s) - t))
 done
 
+# run_image SUITE: the test image from SUITE's base, then the boots.
+run_image() {
+  local suite=$1 entry n id extra reason t
+  work=$E2E_RUN_DIR/$suite
+  E2E_SUITE=$suite
+  mkdir -p "$work"
+  BASE=${BASES[$suite]}
+  unset "${!BOOT1_@}"
+  echo
+  say "=== $suite ==="
+  t=$(date +%s)
+  make_image
+  phase "$suite: test image" $(($(date +%s) - t))
+  say "$suite: image ready in $(($(date +%s) - t))s"
+  expect_eq "$suite: the image is $suite" "$suite" "$(sed -n 's/^VERSION_CODENAME=//p' "$work/os-release")"
+
+  local timings=()
+  for entry in "${E2E_BOOTS[@]}"; do
+    read -r n id extra <<<"$entry"
+    reason=$(boot_skip_reason "$n" || true)
+    if [ -n "$reason" ]; then
+      say "$suite: boot $n: SKIPPED: $reason"
+      continue
+    fi
+    say "$suite: boot $n: instance $id${extra:+, kernel command line + $extra}"
+    if boot "$n" "$id" "$extra"; then
+      say "$suite: boot $n: QEMU exited after ${BOOT_SECONDS}s; checking"
+      REPORT=$work/boot-$n/report
+      t=$(date +%s)
+      # Assertions count failures and go on; nothing in them may end the run.
+      set +e
+      "check_boot_$n"
+      [ -f "$REPORT/boot_id" ] && timings+=("$(boot_timings "$n")")
+      set -e
+      phase "$suite: boot $n (QEMU start to exit)" "$BOOT_SECONDS"
+      phase "$suite: boot $n checks" $(($(date +%s) - t))
+    else
+      phase "$suite: boot $n (failed)" "$BOOT_SECONDS"
+      say "$suite: boot $n failed; later boots depend on it, stopping this image"
+      break
+    fi
+  done
+
+  echo
+  say "$suite: timings (guest monotonic clock, TCG):"
+  printf '%s\n' "${timings[@]}"
+}
+
+for suite in "${SUITES[@]}"; do
+  run_image "$suite"
+done
+work=$E2E_RUN_DIR
+
 echo
-say "boot 1 timings (guest monotonic clock, TCG):"
-echo "  network-online.target -> amiboot.service active:       $(ms_between "${T_NET:-}" "${T_INIT:-}") ms"
-echo "  network-online.target -> amiboot-final.service active: $(ms_between "${T_NET:-}" "${T_FINAL:-}") ms"
-echo "  amiboot.service start -> active (init stage):          $(ms_between "${T_START:-}" "${T_INIT:-}") ms"
-echo "  amiboot-final.service start -> active (final stage):   $(ms_between "${T_FINAL_START:-}" "${T_FINAL:-}") ms"
-echo "  amiboot.service active -> ssh.service start:           $(ms_between "${T_INIT:-}" "${T_SSH:-}") ms"
-for n in "${!boot_seconds[@]}"; do
-  echo "  boot $n: ${boot_seconds[$n]}s from QEMU start to power-off"
-done | sort
+say "where the time went (seconds):"
+for p in "${PHASES[@]}"; do
+  printf '  %-48s %5s\n' "${p% *}" "${p##* }"
+done
+say "total: $(($(date +%s) - T0))s"
 echo
 if [ "$E2E_FAILURES" -gt 0 ]; then
-  say "FAILED: $E2E_FAILURES failed, $E2E_PASSES passed (reports in $work/boot-*/report)"
+  say "FAILED: $E2E_FAILURES failed, $E2E_PASSES passed (reports in $work/*/boot-*/report)"
   exit 1
 fi
 PASSED=1
-say "PASSED: $E2E_PASSES assertions"
+say "PASSED: $E2E_PASSES assertions (${SUITES[*]})"

@@ -41,8 +41,8 @@ struct Rejection {
 const std::vector<Rejection> kBrokenExamples = {};
 
 /// Deliberate differences: examples cloud-init accepts that amiboot refuses,
-/// because doing it would open a hole (DESIGN.md's compatibility rule); the
-/// error says why amiboot differs.
+/// because doing it would open a hole (amiboot follows cloud-init unless that
+/// would lose data or open a hole); the error says why amiboot differs.
 const std::vector<Rejection> kDeliberateDifferences = {
     {"ca_certs-1.yaml", 6, 5, "ca_certs.trusted[0]", "expected -----BEGIN CERTIFICATE-----",
      "its certificates are placeholders (single_line_cert, YOUR-ORGS-TRUSTED-CA-CERT-HERE): "
