@@ -16,6 +16,7 @@
 #include "agent/command_line.h"
 #include "agent/core/instance_data.h"
 #include "agent/core/json_text.h"
+#include "agent/core/settings.h"
 #include "agent/core/strings.h"
 #include "agent/core/template.h"
 #include "agent/core/user_data.h"
@@ -62,6 +63,13 @@ int cmd_run(const ParsedOptions& args) {
   options.imds_url = args.value("imds");
   options.dry_run = args.has("dry-run");
   options.json = args.has("json");
+  if (auto wait = args.value("lock-wait")) {
+    // Whole seconds, as the usage says; a day is more than any boot waits.
+    if (!all_digits(*wait) || wait->size() > 5) {
+      throw UsageError("--lock-wait takes whole seconds (0 to 99999), not '" + *wait + "'");
+    }
+    options.lock_wait = std::chrono::seconds(std::stoul(*wait));
+  }
   std::string stage = args.value("stage").value_or("all");
   if (stage == "init") {
     options.stage = StageSelection::Init;
@@ -304,8 +312,21 @@ int cmd_validate(const ParsedOptions& args) {
     ss << in.rdbuf();
     data = ss.str();
   }
+  // The image config as `run` reads it (amiboot.yaml, then amiboot.yaml.d/):
+  // its `amiboot.limits` bound the decoding, and the user data merges over
+  // it. Its own problems are the image's, not the user data's: warnings.
+  HostSystem system(args.value("root").value_or("/"));
+  Diagnostics image_diags;
+  ModuleConfigs image = load_image_config(system, image_diags);
+  Settings settings = decode_settings(image.merged(), image_diags);
   Diagnostics diags;
+  for (auto& d : image_diags) {
+    d.severity = Diagnostic::Severity::Warning;
+    d.message = "image config: " + d.message;
+    diags.push_back(std::move(d));
+  }
   UserDataOptions options;  // no fetch: validate runs offline
+  options.limits = settings.limits;
   // Before launch there is no instance: templates render with a stand-in,
   // so their syntax and the YAML they make are checked.
   nlohmann::json sample = instance_data(sample_metadata(), HostInfo{});
@@ -322,7 +343,7 @@ int cmd_validate(const ParsedOptions& args) {
       diags.push_back(Diagnostic{Diagnostic::Severity::Error, {}, "", e});
     }
     parts = static_cast<int>(decoded->parts.size());
-    merge_cloud_config(Value{}, decoded->parts, diags);
+    merge_cloud_config(std::move(image), decoded->parts, diags, settings.limits);
   }
   bool ok = !has_errors(diags);
   if (json) {
@@ -448,15 +469,23 @@ const OptionSpec kRoot{"root", 0, true};
 const Command kCommands[] = {
     {"run",
      "usage: amiboot run [--stage init|final|all] [--dry-run [--json]] [--root DIR]\n"
-     "                   [--seed DIR] [--imds URL]\n"
+     "                   [--seed DIR] [--imds URL] [--lock-wait SECONDS]\n"
      "Fetches metadata and user data, then runs the modules of the stage.\n"
      "  --stage STAGE  init (amiboot.service), final (amiboot-final.service) or all\n"
      "  --dry-run      print the plan and change nothing; --json for the JSON form\n"
      "  --root DIR     put every path under DIR (image builds, tests)\n"
      "  --seed DIR     read meta-data and user-data from DIR instead of IMDS\n"
      "  --imds URL     IMDS base URL (default from /etc/amiboot, http://169.254.169.254)\n"
+     "  --lock-wait SECONDS  wait this long for another run on the same root to end\n"
+     "                 (default 900; 0: fail at once, naming its pid)\n"
      "exit codes: 0 everything succeeded, 1 otherwise, 2 bad usage\n",
-     {{"stage", 0, true}, {"dry-run"}, {"json"}, kRoot, {"seed", 0, true}, {"imds", 0, true}},
+     {{"stage", 0, true},
+      {"dry-run"},
+      {"json"},
+      kRoot,
+      {"seed", 0, true},
+      {"imds", 0, true},
+      {"lock-wait", 0, true}},
      0,
      cmd_run},
     {"status",
@@ -484,11 +513,13 @@ const Command kCommands[] = {
      1,
      cmd_query},
     {"validate",
-     "usage: amiboot validate [FILE|-] [--json]\n"
-     "Checks user data offline as `run` would (standard input without FILE or with -).\n"
-     "  --json  the errors and warnings as JSON\n"
+     "usage: amiboot validate [FILE|-] [--json] [--root DIR]\n"
+     "Checks user data offline as `run` would (standard input without FILE or with -),\n"
+     "with the image config's limits (/etc/amiboot/amiboot.yaml and amiboot.yaml.d/).\n"
+     "  --json      the errors and warnings as JSON\n"
+     "  --root DIR  read the image config under DIR\n"
      "exit codes: 0 valid, 1 not valid, 2 bad usage\n",
-     {{"json"}},
+     {{"json"}, kRoot},
      1,
      cmd_validate},
     {"analyze",

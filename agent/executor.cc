@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 
+#include "agent/core/codecs.h"
 #include "agent/core/strings.h"
 #include "agent/retry.h"
 #include "modules/package_run.h"
@@ -144,15 +145,11 @@ Result<std::string> fetch_source(const FetchFile& f, ExecContext& ctx) {
                " attempts): " + last);
 }
 
-Status apply(const FetchFile& f, ExecContext& ctx) {
-  // The owner first: an unknown one fails the entry without a download.
-  FileAttrs attrs;
-  if (auto st = resolve_owner(f.owner, f.label, ctx.system, attrs); !st) {
-    return st;
-  }
+/// The entry written from `content`, the source's (already fetched) or its
+/// error.
+Status apply_fetched(const FetchFile& f, Result<std::string> content, ExecContext& ctx) {
   WriteFile write{
       .path = f.path, .mode = f.mode, .owner = f.owner, .append = f.append, .label = f.label};
-  auto content = fetch_source(f, ctx);
   if (content) {
     write.content = std::move(*content);
     journal_send(LOG_INFO, "amiboot",
@@ -170,6 +167,48 @@ Status apply(const FetchFile& f, ExecContext& ctx) {
                  f.path + " left unchanged");
   }
   return apply(write, ctx);
+}
+
+Status apply(const FetchFile& f, ExecContext& ctx) {
+  // The owner first: an unknown one fails the entry without a download.
+  FileAttrs attrs;
+  if (auto st = resolve_owner(f.owner, f.label, ctx.system, attrs); !st) {
+    return st;
+  }
+  return apply_fetched(f, fetch_source(f, ctx), ctx);
+}
+
+/// The sources of FetchFile actions that share a byte budget
+/// (FetchFile::shared_budget: write_files' `source:` against
+/// amiboot.limits.write_files_bytes), fetched before any action of the
+/// module runs: a total past the budget is an error naming the entry that
+/// passed it, and then none of the module's actions runs, rather than some
+/// files written and the rest not. Entries whose owner is unknown are left
+/// to apply(), which fails them without a download.
+Status prefetch_sources(const std::vector<Action>& actions, ExecContext& ctx,
+                        std::vector<std::optional<Result<std::string>>>& fetched) {
+  std::size_t used = 0;
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    const auto* f = std::get_if<FetchFile>(&actions[i]);
+    if (f == nullptr || !f->shared_budget) {
+      continue;
+    }
+    FileAttrs attrs;
+    if (!resolve_owner(f->owner, f->label, ctx.system, attrs)) {
+      continue;
+    }
+    fetched[i] = fetch_source(*f, ctx);
+    if (*fetched[i]) {
+      used += (*fetched[i])->size();
+    }
+    if (used > f->shared_budget->bytes) {
+      return error(f->label + ": with what " + shown_url(f->url) +
+                   " returned, the write_files content passes " +
+                   format_size(f->shared_budget->limit) + " (" + f->shared_budget->setting +
+                   "); none of this module's files was written");
+    }
+  }
+  return {};
 }
 
 Status apply(const RemoveFile& d, ExecContext& ctx) {
@@ -470,6 +509,8 @@ Status apply(const ConsoleMessage& m, ExecContext& ctx) {
 struct Apply {
   ExecContext& ctx;
   ExecOutcome& outcome;
+  /// A FetchFile's source when prefetch_sources() fetched it already.
+  std::optional<Result<std::string>>* fetched = nullptr;
 
   std::vector<std::string> status(Status st) const {
     if (st) {
@@ -486,7 +527,12 @@ struct Apply {
   }
   std::vector<std::string> operator()(const HttpRequest& a) const { return status(apply(a, ctx)); }
   std::vector<std::string> operator()(const MakeDir& a) const { return status(apply(a, ctx)); }
-  std::vector<std::string> operator()(const FetchFile& a) const { return status(apply(a, ctx)); }
+  std::vector<std::string> operator()(const FetchFile& a) const {
+    if (fetched != nullptr && fetched->has_value()) {
+      return status(apply_fetched(a, std::move(**fetched), ctx));
+    }
+    return status(apply(a, ctx));
+  }
   std::vector<std::string> operator()(const SetRandomPasswords& a) const {
     return status(apply(a, ctx));
   }
@@ -604,6 +650,12 @@ void remove_leftovers(const Action& action, ExecContext& ctx) {
 
 ExecOutcome execute(const std::vector<Action>& actions, ExecContext& context) {
   ExecOutcome outcome;
+  std::vector<std::optional<Result<std::string>>> fetched(actions.size());
+  if (auto st = prefetch_sources(actions, context, fetched); !st) {
+    journal_send(LOG_ERR, "amiboot", st.error().message, context.fields);
+    outcome.errors.push_back(st.error().message);
+    return outcome;
+  }
   for (std::size_t i = 0; i < actions.size(); ++i) {
     auto before = context.progress != nullptr ? context.progress->before(i, actions[i])
                                               : ExecProgress::Before::Run;
@@ -622,7 +674,7 @@ ExecOutcome execute(const std::vector<Action>& actions, ExecContext& context) {
       outcome.errors.push_back(e);
       continue;
     }
-    std::vector<std::string> errors = std::visit(Apply{context, outcome}, actions[i]);
+    std::vector<std::string> errors = std::visit(Apply{context, outcome, &fetched[i]}, actions[i]);
     if (context.progress != nullptr) {
       context.progress->after(i, actions[i]);
     }

@@ -334,6 +334,10 @@ Result<FileLock> HostSystem::lock(const std::string& path, std::chrono::seconds 
     if (errno != EWOULDBLOCK && errno != EINTR) {
       return error("cannot lock " + path + ": " + errno_text(errno));
     }
+    if (wait.count() == 0) {
+      return error("another amiboot run (pid " + holder() + ") holds " + path +
+                   "; not running, and not waiting for it (a lock wait of 0 s)");
+    }
     if (std::chrono::steady_clock::now() >= deadline) {
       return error("another amiboot run (pid " + holder() + ") still holds " + path + " after " +
                    std::to_string(wait.count()) + " s of waiting; not running");

@@ -42,6 +42,15 @@ struct WriteFile {
 /// fails and the file is left as it was (never an empty file). The URL's
 /// query and the header values may be credentials: describe(), the JSON and
 /// the journal show scheme://host/path and the header names only.
+/// write_files' `source:` downloads count against amiboot.limits.
+/// write_files_bytes with the entries' own content.
+struct FetchBudget {
+  std::size_t bytes = 0;  // the limit less the content the entries carry
+  std::size_t limit = 0;  // the limit itself, for the error
+  std::string setting;    // "amiboot.limits.write_files_bytes"
+  bool operator==(const FetchBudget&) const = default;
+};
+
 struct FetchFile {
   std::string path;
   /// http:// or https:// (through System::http_get), or file:///path, a
@@ -56,6 +65,10 @@ struct FetchFile {
   int attempts = 4;           // cloud-init: 3 retries,
   int retry_delay_ms = 3000;  // 3 s apart
   std::size_t max_bytes = 64 << 20;
+  /// What all the module's fetches with a budget may bring together; the
+  /// executor fetches them all before the module's first action (nullopt:
+  /// this fetch is bounded by max_bytes alone).
+  std::optional<FetchBudget> shared_budget;
   bool operator==(const FetchFile&) const = default;
 };
 

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "agent/core/codecs.h"
+#include "agent/core/settings.h"
 #include "agent/core/strings.h"
 #include "agent/core/user_data.h"
 
@@ -319,8 +320,21 @@ std::optional<std::vector<WriteFileEntry>> decode_write_files(const Value& confi
 
 namespace {
 
-PlanResult plan_entries(const std::vector<WriteFileEntry>& entries, bool deferred) {
+PlanResult plan_entries(const std::vector<WriteFileEntry>& entries, bool deferred,
+                        const Facts& facts) {
   PlanResult result;
+  // `source:` is fetched at run time, so the decode-time check of
+  // write_files_bytes cannot see it: the downloads share what the limit
+  // leaves once the entries' own content (both stages') is counted.
+  Diagnostics ignored;  // the runner reports the image config's problems
+  std::size_t limit = decode_settings(facts.image_config, ignored).limits.write_files_bytes;
+  std::size_t content = 0;
+  for (const auto& e : entries) {
+    content += e.content.size();
+  }
+  FetchBudget budget{.bytes = limit - std::min(limit, content),
+                     .limit = limit,
+                     .setting = limit_setting("write_files_bytes")};
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const WriteFileEntry& e = entries[i];
     if (e.defer != deferred) {
@@ -335,7 +349,8 @@ PlanResult plan_entries(const std::vector<WriteFileEntry>& entries, bool deferre
                       .owner = e.owner,
                       .append = e.append,
                       .label = label,
-                      .max_bytes = kMaxInflated};
+                      .max_bytes = kMaxInflated,
+                      .shared_budget = budget};
       if (e.has_content) {
         fetch.fallback = e.content;
       }
@@ -380,12 +395,13 @@ void from_json(const nlohmann::json& json, WriteFileEntry& entry) {
   }
 }
 
-PlanResult plan_write_files(const std::vector<WriteFileEntry>& entries, const Facts&) {
-  return plan_entries(entries, false);
+PlanResult plan_write_files(const std::vector<WriteFileEntry>& entries, const Facts& facts) {
+  return plan_entries(entries, false, facts);
 }
 
-PlanResult plan_write_files_deferred(const std::vector<WriteFileEntry>& entries, const Facts&) {
-  return plan_entries(entries, true);
+PlanResult plan_write_files_deferred(const std::vector<WriteFileEntry>& entries,
+                                     const Facts& facts) {
+  return plan_entries(entries, true, facts);
 }
 
 }  // namespace amiboot

@@ -39,17 +39,17 @@ _amiboot() {
       COMPREPLY=($(compgen -W "init final all" -- "$cur"))
       return
       ;;
-    --imds | --format)
+    --imds | --format | --lock-wait)
       return
       ;;
   esac
 
   local options="--help"
   case "$command" in
-    run) options+=" --stage --dry-run --json --root --seed --imds" ;;
+    run) options+=" --stage --dry-run --json --root --seed --imds --lock-wait" ;;
     status) options+=" --wait --long --json --root" ;;
     query) options+=" --format --root" ;;
-    validate) options+=" --json" ;;
+    validate) options+=" --json --root" ;;
     analyze) options+=" --json --root" ;;
     clean) options+=" --logs --root" ;;
   esac

@@ -352,6 +352,43 @@ runcmd:
   EXPECT_NE(both.find("holds /run/amiboot/run.lock; waiting up to"), std::string::npos) << both;
 }
 
+// --lock-wait 0: a second run (or one a runcmd starts) fails at once,
+// naming the run that holds the lock, and runs nothing.
+TEST_F(Agent, LockWaitZeroFailsAtOnceNamingTheHolder) {
+  imds.set_user_data(R"(#cloud-config
+runcmd:
+  - echo ran >> "$AMIBOOT_ROOT/runcmd.log"; sleep 4
+)");
+  TempDir logs;
+  pid_t first = start_agent(root.path(), imds.url(), logs / "first");
+  // The lock is held once the holder's pid is in the lock file.
+  ASSERT_TRUE(wait_for_file(root / "run/amiboot/run.lock")) << read_file(logs / "first");
+  ASSERT_EQ(read_file(root / "run/amiboot/run.lock"), std::to_string(first) + "\n");
+  auto started = std::chrono::steady_clock::now();
+  auto second = run_agent({"--lock-wait", "0"});
+  auto took = std::chrono::steady_clock::now() - started;
+  int status = 0;
+  waitpid(first, &status, 0);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << read_file(logs / "first");
+  EXPECT_EQ(second.exit_code, 1) << second.err;
+  EXPECT_NE(second.err.find("another amiboot run (pid " + std::to_string(first) +
+                            ") holds /run/amiboot/run.lock; not running, and not waiting"),
+            std::string::npos)
+      << second.err;
+  EXPECT_EQ(second.err.find("waiting up to"), std::string::npos) << second.err;
+  // At once: well before the first run's 4 s command is over.
+  EXPECT_LT(took, std::chrono::seconds(3));
+  EXPECT_EQ(read_file(root / "runcmd.log"), "ran\n");
+}
+
+TEST_F(Agent, LockWaitTakesWholeSeconds) {
+  for (const char* bad : {"-1", "soon", "1.5", ""}) {
+    auto r = run_agent({"--lock-wait", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
+    EXPECT_NE(r.err.find("--lock-wait takes whole seconds"), std::string::npos) << r.err;
+  }
+}
+
 TEST_F(Agent, NotifiesSystemdWithStatusLinesAndReady) {
   imds.set_user_data(kUserData);
   TempDir sock_dir;

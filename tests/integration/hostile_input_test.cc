@@ -157,6 +157,56 @@ TEST_F(HostileInput, ALimitIsSetInTheImageConfig) {
   expect_baseline(r);
 }
 
+// validate reads the image config as run does, under --root too: a limit
+// the image raises (amiboot.yaml.d/) lets through what the default refuses,
+// one it lowers (amiboot.yaml) refuses what the default lets through.
+TEST_F(HostileInput, ValidateTakesTheLimitsOfTheImageConfigUnderRoot) {
+  std::string parts = "Content-Type: multipart/mixed; boundary=BB\n\n";
+  for (int k = 0; k < 1200; ++k) {
+    parts += "--BB\nContent-Type: text/cloud-config\n\n#cloud-config\n";
+  }
+  parts += "--BB--\n";
+  TempDir dir;
+  write_file(dir / "user-data", parts);
+  auto check = [&](bool with_root) {
+    std::vector<std::string> argv = {amiboot_binary(), "validate", "--json", dir / "user-data"};
+    if (with_root) {
+      argv.insert(argv.end(), {"--root", root.path()});
+    }
+    return run(argv);
+  };
+  auto by_default = check(false);
+  EXPECT_EQ(by_default.exit_code, 1) << by_default.out;
+  EXPECT_NE(by_default.out.find("more than 1000 MIME parts (amiboot.limits.mime_parts)"),
+            std::string::npos)
+      << by_default.out;
+
+  write_file(root / "etc/amiboot/amiboot.yaml.d/50-limits.yaml",
+             "amiboot:\n  limits:\n    mime_parts: 2000\n");
+  auto raised = check(true);
+  EXPECT_EQ(raised.exit_code, 0) << raised.out;
+  EXPECT_EQ(nlohmann::json::parse(raised.out)["parts"], 1200) << raised.out;
+
+  write_file(root / "etc/amiboot/amiboot.yaml", "amiboot:\n  limits:\n    mime_parts: 2\n");
+  fs::remove(root / "etc/amiboot/amiboot.yaml.d/50-limits.yaml");
+  write_file(dir / "user-data",
+             "Content-Type: multipart/mixed; boundary=BB\n\n--BB\n\n#cloud-config\n--BB\n\n"
+             "#cloud-config\n--BB\n\n#cloud-config\n--BB--\n");
+  EXPECT_EQ(check(false).exit_code, 0) << check(false).out;
+  auto lowered = check(true);
+  EXPECT_EQ(lowered.exit_code, 1) << lowered.out;
+  EXPECT_NE(lowered.out.find("more than 2 MIME parts (amiboot.limits.mime_parts)"),
+            std::string::npos)
+      << lowered.out;
+
+  // A broken image config is the image's problem: a warning, the user data
+  // still valid.
+  write_file(root / "etc/amiboot/amiboot.yaml", "amiboot: [\n");
+  auto broken = check(true);
+  EXPECT_EQ(broken.exit_code, 0) << broken.out;
+  EXPECT_NE(broken.out.find("image config: "), std::string::npos) << broken.out;
+}
+
 // A broken cloud-config part stops the script part too: it would run on a
 // machine without the user it was to find.
 TEST_F(HostileInput, ARejectedPartStopsEveryPartScriptsIncludedNamingIt) {

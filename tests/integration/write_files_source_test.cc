@@ -184,5 +184,46 @@ TEST(WriteFilesSource, TheAgentFetchesFromUserDataWithoutShowingTheSecrets) {
   }
 }
 
+// Fetched bytes count against amiboot.limits.write_files_bytes with the
+// entries' own content: all the sources are fetched before any file is
+// written, so past the limit none of write_files' files is, and the error
+// names the entry and the setting.
+TEST(WriteFilesSource, FetchedBytesCountAgainstTheWriteFilesLimitAndNothingIsHalfWritten) {
+  FileServer server;
+  FakeImds imds;
+  imds.set_user_data(
+      "#cloud-config\nwrite_files:\n  - path: /etc/inline\n    content: inline\n"
+      "  - path: /etc/big1\n    source: {uri: '" +
+      server.url("/big") + "'}\n  - path: /etc/big2\n    source: {uri: '" + server.url("/big") +
+      "'}\n");
+  auto agent = [&](const TempDir& root) {
+    return run({amiboot_binary(), "run", "--root", root.path(), "--imds", imds.url()},
+               {{"AMIBOOT_LOG", "stderr"}});
+  };
+  // 3 MiB: "inline" and the first 2 MiB fit, the second 2 MiB does not.
+  TempDir root;
+  write_file(root / "etc/amiboot/amiboot.yaml",
+             "amiboot:\n  limits:\n    write_files_bytes: " + std::to_string(3 << 20) + "\n");
+  auto r = agent(root);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("write_files[2]: with what http://127.0.0.1:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("passes 3 MiB (amiboot.limits.write_files_bytes); none of this module's "
+                       "files was written"),
+            std::string::npos)
+      << r.err;
+  for (const char* path : {"etc/inline", "etc/big1", "etc/big2"}) {
+    EXPECT_FALSE(std::filesystem::exists(root / path)) << path;
+  }
+  // 5 MiB: everything fits and lands.
+  TempDir roomy;
+  write_file(roomy / "etc/amiboot/amiboot.yaml",
+             "amiboot:\n  limits:\n    write_files_bytes: " + std::to_string(5 << 20) + "\n");
+  auto ok = agent(roomy);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(read_file(roomy / "etc/inline"), "inline");
+  EXPECT_EQ(read_file(roomy / "etc/big1").size(), std::size_t{2} << 20);
+  EXPECT_EQ(read_file(roomy / "etc/big2").size(), std::size_t{2} << 20);
+}
+
 }  // namespace
 }  // namespace amiboot::testing

@@ -144,6 +144,12 @@ TEST(WriteFiles, SourcePlansAFetchWithItsHeadersAndTheContentAsFallback) {
                 .owner = "root:root",
                 .label = "write_files[2]"},
   };
+  // The downloads share what amiboot.limits.write_files_bytes leaves once
+  // the entries' own content ("hi") is counted.
+  for (auto& a : expected) {
+    std::get<FetchFile>(a).shared_budget =
+        FetchBudget{(32u << 20) - 2, 32u << 20, "amiboot.limits.write_files_bytes"};
+  }
   EXPECT_EQ(plan.actions, expected);
   auto deferred = f.plan("write_files_deferred");
   ASSERT_EQ(deferred.actions.size(), 1u);
