@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/block_devices.h"
 
-#include <blkid/blkid.h>
 #include <fcntl.h>
 #include <linux/nvme_ioctl.h>
 #include <sys/ioctl.h>
@@ -22,6 +21,7 @@
 #include <string_view>
 #include <thread>
 
+#include "agent/libblkid.h"
 #include "agent/partitions.h"
 #include "modules/nvme_identify.h"
 
@@ -30,6 +30,11 @@ namespace amiboot {
 namespace fs = std::filesystem;
 
 namespace {
+
+// The loaded table; only probe() calls it, after loading it.
+const Libblkid& blkid() {
+  return **libblkid();
+}
 
 bool is_block_device(const std::string& path) {
   struct stat st;
@@ -274,30 +279,34 @@ Result<DeviceProbe> RealBlockDevices::probe(const std::string& node) const {
   if (stat(node.c_str(), &st) != 0) {
     return error(std::strerror(errno));
   }
-  blkid_probe pr = blkid_new_probe_from_filename(node.c_str());
+  if (auto lib = libblkid(); !lib) {
+    return lib.error();
+  }
+  blkid_probe pr = blkid().new_probe_from_filename(node.c_str());
   if (pr == nullptr) {
     return error(std::string("libblkid cannot open it: ") + std::strerror(errno));
   }
   // Every chain libblkid has: filesystems, swap, RAID, LVM and crypto
   // (superblocks), and partition tables. BADCSUM: a superblock with a bad
   // checksum still means someone's data is there.
-  blkid_probe_enable_superblocks(pr, 1);
-  blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID | BLKID_SUBLKS_TYPE |
-                                            BLKID_SUBLKS_USAGE | BLKID_SUBLKS_BADCSUM);
-  blkid_probe_enable_partitions(pr, 1);
-  blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
-  int rc = blkid_do_safeprobe(pr);
+  blkid().probe_enable_superblocks(pr, 1);
+  blkid().probe_set_superblocks_flags(pr, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
+                                              BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE |
+                                              BLKID_SUBLKS_BADCSUM);
+  blkid().probe_enable_partitions(pr, 1);
+  blkid().probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+  int rc = blkid().do_safeprobe(pr);
   DeviceProbe p;
   p.devno = devno_text(st.st_rdev);
   auto value = [&](const char* name) {
     const char* data = nullptr;
-    if (blkid_probe_lookup_value(pr, name, &data, nullptr) == 0 && data != nullptr) {
+    if (blkid().probe_lookup_value(pr, name, &data, nullptr) == 0 && data != nullptr) {
       return std::string(data);
     }
     return std::string();
   };
   if (rc == -1) {
-    blkid_free_probe(pr);
+    blkid().free_probe(pr);
     return error("libblkid could not probe it");
   }
   if (rc == -2) {
@@ -311,7 +320,7 @@ Result<DeviceProbe> RealBlockDevices::probe(const std::string& node) const {
     p.usage = value("USAGE");
     p.pttype = value("PTTYPE");
   }
-  blkid_free_probe(pr);
+  blkid().free_probe(pr);
   return p;
 }
 

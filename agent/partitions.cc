@@ -2,7 +2,6 @@
 #include "agent/partitions.h"
 
 #include <fcntl.h>
-#include <libfdisk/libfdisk.h>
 #include <linux/blkpg.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
@@ -18,26 +17,34 @@
 #include <memory>
 #include <thread>
 
+#include "agent/libfdisk.h"
 #include "modules/device_names.h"
 
 namespace amiboot {
 
 namespace {
 
+// The loaded table. Only code reached after open_table() or
+// write_partition_table() has loaded it calls this; those return the load
+// error instead.
+const Libfdisk& fdisk() {
+  return **libfdisk();
+}
+
 struct ContextDeleter {
-  void operator()(fdisk_context* cxt) const { fdisk_unref_context(cxt); }
+  void operator()(fdisk_context* cxt) const { fdisk().unref_context(cxt); }
 };
 struct PartitionDeleter {
-  void operator()(fdisk_partition* pa) const { fdisk_unref_partition(pa); }
+  void operator()(fdisk_partition* pa) const { fdisk().unref_partition(pa); }
 };
 struct TableDeleter {
-  void operator()(fdisk_table* tb) const { fdisk_unref_table(tb); }
+  void operator()(fdisk_table* tb) const { fdisk().unref_table(tb); }
 };
 struct IterDeleter {
-  void operator()(fdisk_iter* it) const { fdisk_free_iter(it); }
+  void operator()(fdisk_iter* it) const { fdisk().free_iter(it); }
 };
 struct ItemDeleter {
-  void operator()(fdisk_labelitem* li) const { fdisk_unref_labelitem(li); }
+  void operator()(fdisk_labelitem* li) const { fdisk().unref_labelitem(li); }
 };
 using Context = std::unique_ptr<fdisk_context, ContextDeleter>;
 using Partition = std::unique_ptr<fdisk_partition, PartitionDeleter>;
@@ -50,11 +57,11 @@ std::string errno_text(int rc) {
 // device.") go through its ask callback; without one they are lost.
 int collect_messages(fdisk_context*, fdisk_ask* ask, void* data) {
   auto* out = static_cast<std::string*>(data);
-  switch (fdisk_ask_get_type(ask)) {
+  switch (fdisk().ask_get_type(ask)) {
     case FDISK_ASKTYPE_INFO:
     case FDISK_ASKTYPE_WARN:
     case FDISK_ASKTYPE_WARNX:
-      if (const char* m = fdisk_ask_print_get_mesg(ask); m != nullptr && *m != '\0') {
+      if (const char* m = fdisk().ask_print_get_mesg(ask); m != nullptr && *m != '\0') {
         *out += (out->empty() ? "" : "\n") + std::string(m);
       }
       return 0;
@@ -65,35 +72,38 @@ int collect_messages(fdisk_context*, fdisk_ask* ask, void* data) {
 
 /// A context on `path`, its label probed. `messages` must outlive it.
 Result<Context> open_table(const std::string& path, bool read_only, std::string& messages) {
-  Context cxt(fdisk_new_context());
+  if (auto lib = libfdisk(); !lib) {
+    return lib.error();
+  }
+  Context cxt(fdisk().new_context());
   if (!cxt) {
     return error("libfdisk: out of memory");
   }
-  fdisk_set_ask(cxt.get(), collect_messages, &messages);
-  if (int rc = fdisk_assign_device(cxt.get(), path.c_str(), read_only ? 1 : 0); rc != 0) {
+  fdisk().set_ask(cxt.get(), collect_messages, &messages);
+  if (int rc = fdisk().assign_device(cxt.get(), path.c_str(), read_only ? 1 : 0); rc != 0) {
     return error("cannot open " + path + ": " + errno_text(rc));
   }
-  if (fdisk_has_label(cxt.get()) != 1) {
+  if (fdisk().has_label(cxt.get()) != 1) {
     return error(path + " has no partition table libfdisk knows");
   }
   return cxt;
 }
 
 std::string label_type(fdisk_context* cxt) {
-  if (fdisk_is_label(cxt, GPT)) {
+  if (fdisk().is_labeltype(cxt, FDISK_DISKLABEL_GPT)) {
     return "gpt";
   }
-  if (fdisk_is_label(cxt, DOS)) {
+  if (fdisk().is_labeltype(cxt, FDISK_DISKLABEL_DOS)) {
     return "dos";
   }
   return "other";
 }
 
 std::optional<std::uint64_t> label_item(fdisk_context* cxt, int id) {
-  std::unique_ptr<fdisk_labelitem, ItemDeleter> item(fdisk_new_labelitem());
+  std::unique_ptr<fdisk_labelitem, ItemDeleter> item(fdisk().new_labelitem());
   std::uint64_t value = 0;
-  if (!item || fdisk_get_disklabel_item(cxt, id, item.get()) != 0 ||
-      fdisk_labelitem_get_data_u64(item.get(), &value) != 0) {
+  if (!item || fdisk().get_disklabel_item(cxt, id, item.get()) != 0 ||
+      fdisk().labelitem_get_data_u64(item.get(), &value) != 0) {
     return std::nullopt;
   }
   return value;
@@ -136,10 +146,10 @@ Result<PartitionTable> read_partition_table(const std::string& path) {
   fdisk_context* c = cxt->get();
   PartitionTable t;
   t.type = label_type(c);
-  t.sector_size = fdisk_get_sector_size(c);
-  t.sectors = fdisk_get_nsectors(c);
-  t.first_usable = fdisk_get_first_lba(c);
-  t.last_usable = fdisk_get_last_lba(c);
+  t.sector_size = fdisk().get_sector_size(c);
+  t.sectors = fdisk().get_nsectors(c);
+  t.first_usable = fdisk().get_first_lba(c);
+  t.last_usable = fdisk().get_last_lba(c);
   if (t.type == "gpt") {
     // Read-only, libfdisk leaves the backup header where it is; once it is
     // written, the header is in the last sector and its entries just before.
@@ -154,20 +164,20 @@ Result<PartitionTable> read_partition_table(const std::string& path) {
     t.last_usable = std::min<std::uint64_t>(t.sectors - 1, 0xffffffffull);
   }
   fdisk_table* raw = nullptr;
-  if (int rc = fdisk_get_partitions(c, &raw); rc != 0) {
+  if (int rc = fdisk().get_partitions(c, &raw); rc != 0) {
     return error(path + ": cannot list the partitions: " + errno_text(rc));
   }
   std::unique_ptr<fdisk_table, TableDeleter> table(raw);
-  std::unique_ptr<fdisk_iter, IterDeleter> it(fdisk_new_iter(FDISK_ITER_FORWARD));
+  std::unique_ptr<fdisk_iter, IterDeleter> it(fdisk().new_iter(FDISK_ITER_FORWARD));
   fdisk_partition* pa = nullptr;
-  while (fdisk_table_next_partition(table.get(), it.get(), &pa) == 0) {
-    if (!fdisk_partition_is_used(pa) || !fdisk_partition_has_partno(pa) ||
-        !fdisk_partition_has_start(pa) || !fdisk_partition_has_size(pa)) {
+  while (fdisk().table_next_partition(table.get(), it.get(), &pa) == 0) {
+    if (!fdisk().partition_is_used(pa) || !fdisk().partition_has_partno(pa) ||
+        !fdisk().partition_has_start(pa) || !fdisk().partition_has_size(pa)) {
       continue;
     }
-    t.partitions.push_back({static_cast<int>(fdisk_partition_get_partno(pa)) + 1,
-                            fdisk_partition_get_start(pa), fdisk_partition_get_size(pa),
-                            fdisk_partition_is_container(pa) == 1});
+    t.partitions.push_back({static_cast<int>(fdisk().partition_get_partno(pa)) + 1,
+                            fdisk().partition_get_start(pa), fdisk().partition_get_size(pa),
+                            fdisk().partition_is_container(pa) == 1});
   }
   return t;
 }
@@ -187,34 +197,35 @@ Result<std::string> grow_partition_in_table(const std::string& path, const std::
                  "; not changed");
   }
   fdisk_partition* raw = nullptr;
-  if (number < 1 || fdisk_get_partition(c, static_cast<std::size_t>(number - 1), &raw) != 0) {
+  if (number < 1 || fdisk().get_partition(c, static_cast<std::size_t>(number - 1), &raw) != 0) {
     return error(where + " is not in its partition table; not changed");
   }
   Partition current(raw);
-  std::uint64_t now_start = fdisk_partition_get_start(raw);
-  std::uint64_t now_size = fdisk_partition_get_size(raw);
-  if (!fdisk_partition_is_used(raw) || now_start != start ||
+  std::uint64_t now_start = fdisk().partition_get_start(raw);
+  std::uint64_t now_size = fdisk().partition_get_size(raw);
+  if (!fdisk().partition_is_used(raw) || now_start != start ||
       (now_size != old_size && now_size != new_size)) {
     return error(where + " has changed since the plan (it starts at sector " +
                  std::to_string(now_start) + " with " + std::to_string(now_size) +
                  " sectors); not changed");
   }
-  if (now_size == new_size && !fdisk_label_is_changed(fdisk_get_label(c, nullptr))) {
+  if (now_size == new_size && !fdisk().label_is_changed(fdisk().get_label(c, nullptr))) {
     return messages;  // done before; only the kernel may not know
   }
-  Partition grown(fdisk_new_partition());
-  if (!grown || fdisk_partition_set_size(grown.get(), new_size) != 0) {
+  Partition grown(fdisk().new_partition());
+  if (!grown || fdisk().partition_set_size(grown.get(), new_size) != 0) {
     return error("libfdisk: out of memory");
   }
-  if (int rc = fdisk_set_partition(c, static_cast<std::size_t>(number - 1), grown.get()); rc != 0) {
+  if (int rc = fdisk().set_partition(c, static_cast<std::size_t>(number - 1), grown.get());
+      rc != 0) {
     return error("libfdisk refused to grow " + where + " to " + std::to_string(new_size) +
                  " sectors: " + errno_text(rc) + (messages.empty() ? "" : " (" + messages + ")"));
   }
-  if (int rc = fdisk_write_disklabel(c); rc != 0) {
+  if (int rc = fdisk().write_disklabel(c); rc != 0) {
     return error("cannot write the partition table of " + path + ": " + errno_text(rc));
   }
   // Closes the disk after fsync; an error here means the write may be lost.
-  if (int rc = fdisk_deassign_device(c, 0); rc != 0) {
+  if (int rc = fdisk().deassign_device(c, 0); rc != 0) {
     return error("cannot sync the partition table of " + path + ": " + errno_text(rc));
   }
   return messages;
@@ -222,69 +233,72 @@ Result<std::string> grow_partition_in_table(const std::string& path, const std::
 
 Result<std::string> write_partition_table(const std::string& path, const std::string& type,
                                           const std::vector<PartitionSpec>& partitions) {
+  if (auto lib = libfdisk(); !lib) {
+    return lib.error();
+  }
   std::string messages;
-  Context cxt(fdisk_new_context());
+  Context cxt(fdisk().new_context());
   if (!cxt) {
     return error("libfdisk: out of memory");
   }
   fdisk_context* c = cxt.get();
-  fdisk_set_ask(c, collect_messages, &messages);
-  if (int rc = fdisk_assign_device(c, path.c_str(), 0); rc != 0) {
+  fdisk().set_ask(c, collect_messages, &messages);
+  if (int rc = fdisk().assign_device(c, path.c_str(), 0); rc != 0) {
     return error("cannot open " + path + ": " + errno_text(rc));
   }
   // Whatever signatures the old contents had at the start of the disk go
   // when the new table is written.
-  fdisk_enable_wipe(c, 1);
-  if (int rc = fdisk_create_disklabel(c, type.c_str()); rc != 0) {
+  fdisk().enable_wipe(c, 1);
+  if (int rc = fdisk().create_disklabel(c, type.c_str()); rc != 0) {
     return error("libfdisk cannot make a " + type + " table on " + path + ": " + errno_text(rc));
   }
-  fdisk_label* label = fdisk_get_label(c, nullptr);
-  const std::uint64_t ss = fdisk_get_sector_size(c);
+  fdisk_label* label = fdisk().get_label(c, nullptr);
+  const std::uint64_t ss = fdisk().get_sector_size(c);
   for (std::size_t i = 0; i < partitions.size(); ++i) {
     const PartitionSpec& spec = partitions[i];
-    Partition pa(fdisk_new_partition());
+    Partition pa(fdisk().new_partition());
     if (!pa) {
       return error("libfdisk: out of memory");
     }
-    fdisk_partition_set_partno(pa.get(), i);
-    fdisk_partition_set_start(pa.get(), spec.start / ss);
+    fdisk().partition_set_partno(pa.get(), i);
+    fdisk().partition_set_start(pa.get(), spec.start / ss);
     if (spec.size > 0) {
-      fdisk_partition_set_size(pa.get(), spec.size / ss);
+      fdisk().partition_set_size(pa.get(), spec.size / ss);
     } else {
-      fdisk_partition_end_follow_default(pa.get(), 1);
+      fdisk().partition_end_follow_default(pa.get(), 1);
     }
     fdisk_parttype* t = nullptr;
     bool own = false;
     if (type == "dos") {
       unsigned code = static_cast<unsigned>(std::strtoul(spec.type.c_str(), nullptr, 16));
-      t = fdisk_label_get_parttype_from_code(label, code);
+      t = fdisk().label_get_parttype_from_code(label, code);
       if (t == nullptr) {
-        t = fdisk_new_unknown_parttype(code, nullptr);
+        t = fdisk().new_unknown_parttype(code, nullptr);
         own = true;
       }
     } else {
-      t = fdisk_label_get_parttype_from_string(label, spec.type.c_str());
+      t = fdisk().label_get_parttype_from_string(label, spec.type.c_str());
       if (t == nullptr) {
-        t = fdisk_new_unknown_parttype(0, spec.type.c_str());
+        t = fdisk().new_unknown_parttype(0, spec.type.c_str());
         own = true;
       }
     }
-    fdisk_partition_set_type(pa.get(), t);
+    fdisk().partition_set_type(pa.get(), t);
     if (own) {
-      fdisk_unref_parttype(t);
+      fdisk().unref_parttype(t);
     }
     std::size_t partno = 0;
-    if (int rc = fdisk_add_partition(c, pa.get(), &partno); rc != 0) {
+    if (int rc = fdisk().add_partition(c, pa.get(), &partno); rc != 0) {
       return error("libfdisk cannot add partition " + std::to_string(i + 1) + " to " + path + ": " +
                    errno_text(rc) + (messages.empty() ? "" : " (" + messages + ")"));
     }
     // Old data under a new partition must not look like a filesystem.
-    fdisk_wipe_partition(c, partno, 1);
+    fdisk().wipe_partition(c, partno, 1);
   }
-  if (int rc = fdisk_write_disklabel(c); rc != 0) {
+  if (int rc = fdisk().write_disklabel(c); rc != 0) {
     return error("cannot write the partition table of " + path + ": " + errno_text(rc));
   }
-  if (int rc = fdisk_deassign_device(c, 0); rc != 0) {
+  if (int rc = fdisk().deassign_device(c, 0); rc != 0) {
     return error("cannot sync the partition table of " + path + ": " + errno_text(rc));
   }
   return messages;

@@ -4,7 +4,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <sstream>
@@ -17,6 +16,12 @@
 namespace amiboot {
 
 namespace {
+
+// Rounded to whole milliseconds (seconds are never negative here); not
+// std::llround, so that the binary needs no libm.
+long long rounded_ms(double seconds) {
+  return static_cast<long long>(seconds * 1000 + 0.5);
+}
 
 std::string now_rfc3339(const System& system) {
   std::time_t t = std::chrono::system_clock::to_time_t(system.now());
@@ -69,7 +74,7 @@ void Reporter::begin_stage(const std::string& stage) {
   m_doc["stages"][stage] = {{"status", "running"},
                             {"started", now_rfc3339(m_system)},
                             {"started_ms", epoch_ms},
-                            {"uptime_ms", std::llround(m_system.uptime_seconds() * 1000)},
+                            {"uptime_ms", rounded_ms(m_system.uptime_seconds())},
                             {"finished", nullptr},
                             {"duration_ms", nullptr},
                             {"modules", nlohmann::json::array()}};

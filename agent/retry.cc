@@ -2,7 +2,6 @@
 #include "agent/retry.h"
 
 #include <algorithm>
-#include <cmath>
 
 namespace amiboot {
 
@@ -12,8 +11,14 @@ std::chrono::milliseconds Backoff::delay(int attempt) {
   const double initial = static_cast<double>(std::max<std::int64_t>(m_policy.initial.count(), 0));
   const double cap = static_cast<double>(std::max<std::int64_t>(m_policy.cap.count(), 0));
   // Computed in double and clamped before converting, so a large attempt
-  // number saturates at the cap instead of overflowing.
-  const double grown = initial * std::pow(std::max(m_policy.factor, 1.0), std::max(attempt, 0));
+  // number saturates at the cap instead of overflowing. A loop, not
+  // std::pow: the binary does not link libm (a few hundred KiB of RSS in
+  // every command).
+  const double factor = std::max(m_policy.factor, 1.0);
+  double grown = initial;
+  for (int i = 0; i < attempt && grown < cap; ++i) {
+    grown *= factor;
+  }
   const auto base = static_cast<std::int64_t>(std::min(grown, cap));
   if (base <= 0) {
     return std::chrono::milliseconds{0};

@@ -4,7 +4,6 @@
 #include "modules/volumes.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -788,8 +787,15 @@ std::uint64_t suggested_swap_size(std::uint64_t memory, std::optional<std::uint6
   } else if (memory < 16 * kGiB) {
     min = 4 * kGiB;
   } else {
-    min = static_cast<std::uint64_t>(std::llround(std::sqrt(static_cast<double>(memory) / kGiB))) *
-          kGiB;
+    // round(sqrt(GiB)) GiB, as cloud-init; counted up instead of std::sqrt
+    // so that the binary needs no libm: n is the rounded root while
+    // (n + 0.5)^2 <= GiB.
+    const double gib = static_cast<double>(memory) / kGiB;
+    std::uint64_t n = 4;
+    while ((n + 0.5) * (n + 0.5) <= gib) {
+      ++n;
+    }
+    min = n * kGiB;
   }
   return std::min(min, max);
 }

@@ -5,9 +5,12 @@
 #include "agent/core/template.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <exception>
 #include <memory>
@@ -20,6 +23,17 @@ namespace amiboot {
 namespace {
 
 using nlohmann::json;
+
+// std::strtod, not std::from_chars: libstdc++'s from_chars for double makes
+// the binary need libm (a few hundred KiB in every command's RSS). The lexer
+// has already checked the digits; amiboot never calls setlocale, so strtod
+// reads the C locale's '.'.
+bool parse_double(const std::string& text, double& out) {
+  errno = 0;
+  char* end = nullptr;
+  out = std::strtod(text.c_str(), &end);
+  return errno != ERANGE && end == text.c_str() + text.size();
+}
 
 struct Pos {
   int line = 1;
@@ -286,8 +300,14 @@ class Lexer {
     Token t{is_float ? Tok::Float : Tok::Int, text, p};
     const char* b = text.data();
     const char* e = text.data() + text.size();
-    auto r = is_float ? std::from_chars(b, e, t.f) : std::from_chars(b, e, t.i);
-    if (r.ec != std::errc() || r.ptr != e) {
+    bool ok = false;
+    if (is_float) {
+      ok = parse_double(text, t.f);
+    } else {
+      auto r = std::from_chars(b, e, t.i);
+      ok = r.ec == std::errc() && r.ptr == e;
+    }
+    if (!ok) {
       fail(p, "number '" + text + "' out of range, expected a 64-bit integer or a double");
     }
     m_tokens.push_back(std::move(t));
@@ -976,9 +996,17 @@ std::string py_float(double d) {
   if (std::isinf(d)) {
     return d < 0 ? "-inf" : "inf";
   }
+  // The shortest "%.Ne" that reads back as d (Python's repr): "-1.5e+00".
+  // snprintf and strtod, not std::to_chars: libstdc++'s floating to_chars
+  // makes the binary need libm (a few hundred KiB in every command's RSS).
   char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
-  std::string s(buf, r.ptr);  // shortest round trip: "-1.5e+00"
+  for (int precision = 0; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*e", precision, d);
+    if (std::strtod(buf, nullptr) == d) {
+      break;
+    }
+  }
+  std::string s(buf);
   std::string sign;
   if (s[0] == '-') {
     sign = "-";

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// libcurl and libsystemd are loaded when first needed (agent/libcurl.cc,
-// agent/libsystemd.cc), named in the binary's .note.dlopen for packagers.
+// libcurl, libsystemd, libfdisk and libblkid are loaded when first needed
+// (agent/libcurl.cc and its siblings), named in the binary's .note.dlopen for
+// packagers.
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -14,18 +17,21 @@ bool has_readelf() {
   return run({"readelf", "--version"}).exit_code == 0;
 }
 
-TEST(LazyLibraries, NeitherLibcurlNorLibsystemdIsNeeded) {
+const std::vector<std::string> k_lazy = {"libcurl", "libsystemd", "libfdisk", "libblkid"};
+
+TEST(LazyLibraries, NoLazyLibraryIsNeeded) {
   if (!has_readelf()) {
     GTEST_SKIP() << "readelf (binutils) is not installed";
   }
   auto r = run({"readelf", "-d", amiboot_binary()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("(NEEDED)"), std::string::npos) << r.out;
-  EXPECT_EQ(r.out.find("libcurl"), std::string::npos) << r.out;
-  EXPECT_EQ(r.out.find("libsystemd"), std::string::npos) << r.out;
+  for (const auto& lib : k_lazy) {
+    EXPECT_EQ(r.out.find(lib), std::string::npos) << lib << ":\n" << r.out;
+  }
 }
 
-TEST(LazyLibraries, TheDlopenNoteNamesBothLibraries) {
+TEST(LazyLibraries, TheDlopenNoteNamesEachLibrary) {
   if (!has_readelf()) {
     GTEST_SKIP() << "readelf (binutils) is not installed";
   }
@@ -43,16 +49,18 @@ TEST(LazyLibraries, TheDlopenNoteNamesBothLibraries) {
       ++dlopen_notes;
     }
   }
-  EXPECT_EQ(dlopen_notes, 2) << notes.out;
+  EXPECT_EQ(dlopen_notes, 4) << notes.out;
   auto json = run({"readelf", "-p", ".note.dlopen", amiboot_binary()});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   EXPECT_NE(json.out.find(R"("soname":["libcurl.so.4"])"), std::string::npos) << json.out;
   EXPECT_NE(json.out.find(R"("soname":["libsystemd.so.0"])"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find(R"("soname":["libfdisk.so.1"])"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find(R"("soname":["libblkid.so.1"])"), std::string::npos) << json.out;
 }
 
 // The dynamic loader's own trace (LD_DEBUG=files) lists every object it
 // loads, dlopen()ed ones included.
-TEST(LazyLibraries, ValidateStatusQueryAndVersionLoadNeither) {
+TEST(LazyLibraries, ValidateStatusQueryAndVersionLoadNone) {
   TempDir dir;
   write_file(dir / "ud", "#cloud-config\nruncmd: [echo hi]\n");
   const std::vector<std::vector<std::string>> commands = {
@@ -67,16 +75,19 @@ TEST(LazyLibraries, ValidateStatusQueryAndVersionLoadNeither) {
     // A journal to write to would be a reason to load libsystemd: say there is one.
     auto r = run(argv, {{"LD_DEBUG", "files"}, {"AMIBOOT_LOG", "journal"}});
     ASSERT_NE(r.err.find("file=libc.so.6"), std::string::npos) << "no LD_DEBUG trace: " << r.err;
-    EXPECT_EQ(r.err.find("libcurl"), std::string::npos) << args[0] << ":\n" << r.err;
-    EXPECT_EQ(r.err.find("libsystemd"), std::string::npos) << args[0] << ":\n" << r.err;
+    for (const auto& lib : k_lazy) {
+      EXPECT_EQ(r.err.find(lib), std::string::npos) << args[0] << " loads " << lib << ":\n"
+                                                    << r.err;
+    }
   }
 }
 
-// Both libraries made unloadable in a private mount namespace (/dev/null
-// bound over the files the loader's cache points at). A program that links
-// libcurl no longer starts there, so the hiding is real; amiboot's validate
-// still works, and a run that needs HTTP fails with an error naming libcurl.
-TEST(LazyLibraries, ValidateRunsWithBothLibrariesAbsent) {
+// The four libraries made unloadable in a private mount namespace
+// (/dev/null bound over the files the loader's cache points at; libblkid
+// last, since mount itself needs it). A program that links libcurl no longer
+// starts there, so the hiding is real; amiboot's validate still works, and a
+// run that needs HTTP fails with an error naming libcurl.
+TEST(LazyLibraries, ValidateRunsWithTheLazyLibrariesAbsent) {
   if (run({"unshare", "--mount", "true"}).exit_code != 0) {
     GTEST_SKIP() << "unshare --mount is not allowed here (needs root)";
   }
@@ -85,7 +96,7 @@ TEST(LazyLibraries, ValidateRunsWithBothLibrariesAbsent) {
   // clang-format off
   const std::string script = R"sh(
 set -e
-for lib in libcurl.so.4 libsystemd.so.0; do
+for lib in libcurl.so.4 libsystemd.so.0 libfdisk.so.1 libblkid.so.1; do
   path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|aarch64|64bit/ {print $NF; exit}')
   [ -n "$path" ] || { echo "no $lib in the loader cache"; exit 77; }
   mount --bind /dev/null "$(readlink -f "$path")"
