@@ -30,7 +30,7 @@ constexpr const char* kNotProvided =
     ": not provided by amiboot's compatibility command; amiboot runs its stages from systemd "
     "(amiboot.service, amiboot-final.service)";
 
-constexpr const char* kUsage = R"(usage: cloud-init [--version] COMMAND [OPTIONS]
+constexpr const char* kCloudInitUsage = R"(usage: cloud-init [--version] COMMAND [OPTIONS]
 
 cloud-init's command for tooling, answered by amiboot (amiboot-cloud-init-compat):
   status [--wait] [--long] [--format tabular|json|yaml]
@@ -140,7 +140,7 @@ int not_provided(const std::string& what) {
 const OptionSpec kStatusOptions[] = {
     {"wait", 'w'}, {"long", 'l'}, {"format", 0, true}, {"root", 0, true}};
 
-int cmd_status(const ParsedOptions& args) {
+int compat_cmd_status(const ParsedOptions& args) {
   bool wait = args.has("wait");
   bool long_form = args.has("long");
   std::string format = args.value("format").value_or("tabular");
@@ -183,7 +183,7 @@ const OptionSpec kQueryOptions[] = {{"all", 'a'},
                                     {"vendor-data", 'v', true},
                                     {"root", 0, true}};
 
-int cmd_query(const ParsedOptions& args) {
+int compat_cmd_query(const ParsedOptions& args) {
   std::vector<std::string> out = {"query"};
   // --all is everything: amiboot query without a key.
   if (args.has("list-keys")) {
@@ -242,7 +242,7 @@ void annotate(const std::string& content, const nlohmann::json& result) {
 const OptionSpec kSchemaOptions[] = {
     {"config-file", 'c', true}, {"schema-type", 't', true}, {"system"}, {"annotate"}, {"docs"}};
 
-int cmd_schema(const ParsedOptions& args) {
+int compat_cmd_schema(const ParsedOptions& args) {
   bool annotate_output = args.has("annotate");
   if (args.has("system")) {
     return not_provided("schema --system (amiboot query user_data | amiboot validate -)");
@@ -290,7 +290,7 @@ int cmd_schema(const ParsedOptions& args) {
 const OptionSpec kCleanOptions[] = {{"logs", 'l'},   {"machine-id"},         {"seed", 's'},
                                     {"reboot", 'r'}, {"configs", 'c', true}, {"root", 0, true}};
 
-int cmd_clean(const ParsedOptions& args) {
+int compat_cmd_clean(const ParsedOptions& args) {
   bool logs = args.has("logs");
   bool machine_id = args.has("machine-id");
   bool seed = args.has("seed");
@@ -357,7 +357,7 @@ int cmd_clean(const ParsedOptions& args) {
 const OptionSpec kAnalyzeOptions[] = {
     {"infile", 'i', true}, {"outfile", 'o', true}, {"root", 0, true}};
 
-int cmd_analyze(const ParsedOptions& args) {
+int compat_cmd_analyze(const ParsedOptions& args) {
   std::vector<std::string> out = {"analyze"};
   if (auto root = args.value("root")) {
     out.insert(out.end(), {"--root", *root});
@@ -790,11 +790,11 @@ int cloud_init_main(const std::vector<std::string>& raw) {
   try {
     global = parse_options(raw, kGlobal, kAnyPositionals, true);
   } catch (const UsageError& e) {
-    std::cerr << "cloud-init: " << e.what() << "\n" << kUsage;
+    std::cerr << "cloud-init: " << e.what() << "\n" << kCloudInitUsage;
     return 2;
   }
   if (global.help) {
-    std::cout << kUsage;
+    std::cout << kCloudInitUsage;
     return 0;
   }
   if (global.has("version")) {
@@ -808,13 +808,13 @@ int cloud_init_main(const std::vector<std::string>& raw) {
     return not_provided("--all-stages");
   }
   if (global.positionals.empty()) {
-    std::cerr << kUsage;
+    std::cerr << kCloudInitUsage;
     return 2;
   }
   const std::string& command = global.positionals.front();
   std::vector<std::string> rest(global.positionals.begin() + 1, global.positionals.end());
   if (command == "help") {
-    std::cout << kUsage;
+    std::cout << kCloudInitUsage;
     return 0;
   }
   struct Command {
@@ -824,11 +824,11 @@ int cloud_init_main(const std::vector<std::string>& raw) {
     int (*handler)(const ParsedOptions&);
   };
   const Command commands[] = {
-      {"status", kStatusOptions, 0, cmd_status},
-      {"query", kQueryOptions, 1, cmd_query},
-      {"schema", kSchemaOptions, kAnyPositionals, cmd_schema},
-      {"clean", kCleanOptions, 0, cmd_clean},
-      {"analyze", kAnalyzeOptions, 1, cmd_analyze},
+      {"status", kStatusOptions, 0, compat_cmd_status},
+      {"query", kQueryOptions, 1, compat_cmd_query},
+      {"schema", kSchemaOptions, kAnyPositionals, compat_cmd_schema},
+      {"clean", kCleanOptions, 0, compat_cmd_clean},
+      {"analyze", kAnalyzeOptions, 1, compat_cmd_analyze},
   };
   for (const auto& c : commands) {
     if (command != c.name) {
@@ -837,12 +837,12 @@ int cloud_init_main(const std::vector<std::string>& raw) {
     try {
       auto parsed = parse_options(rest, c.options, c.max_positionals);
       if (parsed.help) {
-        std::cout << kUsage;
+        std::cout << kCloudInitUsage;
         return 0;
       }
       return c.handler(parsed);
     } catch (const UsageError& e) {
-      std::cerr << "cloud-init " << command << ": " << e.what() << "\n" << kUsage;
+      std::cerr << "cloud-init " << command << ": " << e.what() << "\n" << kCloudInitUsage;
       return 2;
     }
   }

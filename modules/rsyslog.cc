@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "agent/core/strings.h"
 #include "modules/image_program.h"
 #include "modules/net_names.h"
 #include "modules/os_release.h"
@@ -16,15 +17,6 @@ namespace {
 bool has_control(std::string_view s) {
   return std::any_of(s.begin(), s.end(),
                      [](char c) { return std::iscntrl(static_cast<unsigned char>(c)) != 0; });
-}
-
-std::string trim(std::string_view s) {
-  std::size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) {
-    return "";
-  }
-  std::size_t e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
 }
 
 // A selector such as `*.*`, `kern.warn`, `*.info;mail.none`, `auth,authpriv.*`.
@@ -84,7 +76,7 @@ std::optional<std::string> decode_file_name(Decoder& d, const Value& v, const st
   if (!s) {
     return std::nullopt;
   }
-  std::string name = trim(*s);  // as cloud-init strips it
+  std::string name(trim(*s));  // as cloud-init strips it
   if (auto problem = relative_name_problem(name); !problem.empty()) {
     d.error(v, path, problem);
     return std::nullopt;
@@ -146,7 +138,7 @@ Result<RsyslogRemote> parse_rsyslog_remote(std::string_view text, const std::str
   std::string comment;
   if (std::size_t hash = data.find('#'); hash != std::string::npos) {
     std::size_t after = data.find_first_not_of("# ", hash);
-    comment = after == std::string::npos ? "" : trim(data.substr(after));
+    comment = after == std::string::npos ? "" : std::string(trim(data.substr(after)));
     data = data.substr(0, hash);
     if (comment.find('#') != std::string::npos) {
       return error("more than one '#' comment");

@@ -58,7 +58,7 @@ const std::string kLimitDepth = std::to_string(kTemplateMaxDepth);
 
 constexpr std::string_view kSpace = " \t\r\n\f\v";
 
-bool is_space(char c) {
+bool is_jinja_space(char c) {
   return kSpace.find(c) != std::string_view::npos;
 }
 bool is_alpha(char c) {
@@ -184,7 +184,7 @@ class Lexer {
   }
 
   static std::string_view rstrip(std::string_view s) {
-    while (!s.empty() && is_space(s.back())) {
+    while (!s.empty() && is_jinja_space(s.back())) {
       s.remove_suffix(1);
     }
     return s;
@@ -192,7 +192,7 @@ class Lexer {
 
   static std::string_view after_tag(std::string_view s, bool lstrip, bool trim) {
     if (lstrip) {
-      while (!s.empty() && is_space(s.front())) {
+      while (!s.empty() && is_jinja_space(s.front())) {
         s.remove_prefix(1);
       }
     } else if (trim) {
@@ -217,7 +217,7 @@ class Lexer {
     const std::string_view close = var ? "}}" : "%}";
     const std::string_view other = var ? "%}" : "}}";
     while (true) {
-      while (m_i < m_s.size() && is_space(m_s[m_i])) {
+      while (m_i < m_s.size() && is_jinja_space(m_s[m_i])) {
         advance_to(m_i + 1);
       }
       if (m_i >= m_s.size()) {
@@ -373,14 +373,14 @@ class Lexer {
       if (q < m_s.size() && (m_s[q] == '-' || m_s[q] == '+')) {
         ++q;
       }
-      while (q < m_s.size() && is_space(m_s[q])) {
+      while (q < m_s.size() && is_jinja_space(m_s[q])) {
         ++q;
       }
       if (!at(q, "endraw")) {
         continue;
       }
       q += 6;
-      while (q < m_s.size() && is_space(m_s[q])) {
+      while (q < m_s.size() && is_jinja_space(m_s[q])) {
         ++q;
       }
       char end_modifier = 0;
@@ -1741,7 +1741,7 @@ bool has_jinja_header(std::string_view text) {
     return false;
   }
   line.remove_prefix(2);
-  while (!line.empty() && is_space(line.front())) {
+  while (!line.empty() && is_jinja_space(line.front())) {
     line.remove_prefix(1);
   }
   std::string lower;
@@ -1752,10 +1752,10 @@ bool has_jinja_header(std::string_view text) {
     return false;
   }
   std::string_view rest = std::string_view(lower).substr(9);
-  while (!rest.empty() && is_space(rest.front())) {
+  while (!rest.empty() && is_jinja_space(rest.front())) {
     rest.remove_prefix(1);
   }
-  while (!rest.empty() && is_space(rest.back())) {
+  while (!rest.empty() && is_jinja_space(rest.back())) {
     rest.remove_suffix(1);
   }
   return rest == "jinja";

@@ -2,7 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # Runs each libFuzzer target of tests/fuzz/ for SECONDS (default 5), one at a
 # time and at the lowest priority, from its committed corpus. Builds
-# build-fuzz/ with clang first (-DAMIBOOT_FUZZ=ON: ASan and UBSan too).
+# build-fuzz/ with clang first (-DAMIBOOT_FUZZ=ON: ASan and UBSan too). The
+# same build holds the unit tests under ASan and UBSan (amiboot_tests,
+# tests/unit only, with gtest's main), which tests/run.sh builds and runs
+# next: one extra build for both, a unity build at -O1 with line tables only,
+# as CI's time is short (issue 17).
 # A crash leaves its input in build-fuzz/crashes/<target>/; copy it into
 # tests/fuzz/corpus/<target>/ with the fix, and the normal ctest replays it
 # (FuzzCorpus.<target>). Prints one line per target: seconds, executions,
@@ -15,8 +19,9 @@ shift || true
 build=${AMIBOOT_FUZZ_BUILD:-build-fuzz}
 cxx=${CXX_FUZZ:-clang++-15}
 if [ ! -f "$build/CMakeCache.txt" ]; then
-  cmake -S . -B "$build" -G Ninja -DAMIBOOT_FUZZ=ON -DAMIBOOT_TESTS=OFF -DAMIBOOT_LTO=OFF \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$cxx" \
+  cmake -S . -B "$build" -G Ninja -DAMIBOOT_FUZZ=ON -DAMIBOOT_TESTS=ON -DAMIBOOT_LTO=OFF \
+    -DCMAKE_UNITY_BUILD=ON -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -gline-tables-only" \
+    -DCMAKE_CXX_COMPILER="$cxx" \
     ${CMAKE_CXX_COMPILER_LAUNCHER:+-DCMAKE_CXX_COMPILER_LAUNCHER=$CMAKE_CXX_COMPILER_LAUNCHER} >/dev/null
 fi
 targets=("$@")
