@@ -13,7 +13,7 @@ namespace amiboot {
 
 namespace {
 
-Result<Libblkid> load() {
+Result<Libblkid> load_libblkid() {
   auto handle = open_library("libblkid.so.1", "probing a device for a filesystem",
                              "libblkid1 (Debian) or libblkid (RPM)");
   if (!handle) {
@@ -36,7 +36,7 @@ Result<Libblkid> load() {
 
 Result<const Libblkid*> libblkid() {
   // Loaded exactly once, whichever thread asks first; it stays loaded.
-  static const Result<Libblkid> k_loaded = load();
+  static const Result<Libblkid> k_loaded = load_libblkid();
   if (!k_loaded) {
     return k_loaded.error();
   }

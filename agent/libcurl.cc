@@ -13,7 +13,7 @@ namespace amiboot {
 
 namespace {
 
-Result<Libcurl> load() {
+Result<Libcurl> load_libcurl() {
   auto handle = open_library("libcurl.so.4", "an HTTP request (IMDS, #include, callbacks)",
                              "libcurl4 (Debian) or libcurl (RPM)");
   if (!handle) {
@@ -57,7 +57,7 @@ Result<const Libcurl*> libcurl() {
   // A function-local static: loaded exactly once, whichever thread asks
   // first (curl_global_init is not thread-safe on older libcurl). The
   // library stays loaded for the life of the process.
-  static const Result<Libcurl> k_loaded = load();
+  static const Result<Libcurl> k_loaded = load_libcurl();
   if (!k_loaded) {
     return k_loaded.error();
   }

@@ -13,7 +13,7 @@ namespace amiboot {
 
 namespace {
 
-Result<Libfdisk> load() {
+Result<Libfdisk> load_libfdisk() {
   auto handle = open_library("libfdisk.so.1", "reading or writing a partition table",
                              "libfdisk1 (Debian) or libfdisk (RPM)");
   if (!handle) {
@@ -36,7 +36,7 @@ Result<Libfdisk> load() {
 
 Result<const Libfdisk*> libfdisk() {
   // Loaded exactly once, whichever thread asks first; it stays loaded.
-  static const Result<Libfdisk> k_loaded = load();
+  static const Result<Libfdisk> k_loaded = load_libfdisk();
   if (!k_loaded) {
     return k_loaded.error();
   }

@@ -16,7 +16,7 @@ namespace amiboot {
 
 namespace {
 
-Result<Libsystemd> load() {
+Result<Libsystemd> load_libsystemd() {
   auto handle = open_library("libsystemd.so.0", "the journal and the notify socket",
                              "libsystemd0 (Debian) or systemd-libs (RPM)");
   if (!handle) {
@@ -41,7 +41,7 @@ Result<Libsystemd> load() {
 }  // namespace
 
 Result<const Libsystemd*> libsystemd() {
-  static const Result<Libsystemd> k_loaded = load();
+  static const Result<Libsystemd> k_loaded = load_libsystemd();
   if (!k_loaded) {
     return k_loaded.error();
   }

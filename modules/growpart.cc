@@ -8,6 +8,7 @@
 
 #include "agent/core/strings.h"
 #include "modules/block_devices.h"
+#include "modules/mounts.h"
 
 namespace amiboot {
 
@@ -58,13 +59,6 @@ void decode_growpart_key(const Value& g, GrowpartConfig& c, Decoder& d) {
   if (const Value* i = g.get("ignore_growroot_disabled"); i != nullptr && !i->is_null()) {
     c.ignore_growroot_disabled = d.boolean(*i, "growpart.ignore_growroot_disabled").value_or(false);
   }
-}
-
-std::string without_trailing_slashes(std::string path) {
-  while (path.size() > 1 && path.back() == '/') {
-    path.pop_back();
-  }
-  return path;
 }
 
 struct Target {
