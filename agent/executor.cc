@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <random>
+#include <string_view>
 
 #include "agent/core/codecs.h"
 #include "agent/core/strings.h"
@@ -38,6 +39,39 @@ Status resolve_owner(const std::string& owner, const std::string& label, const S
   return {};
 }
 
+// The line of `file` a checker's output says it rejected: "FILE:8:18:
+// syntax error" (sudo 1.9), ">>> FILE: syntax error near line 8 <<<" (sudo
+// 1.8, Amazon Linux 2 and RHEL 8); 0 when it names none.
+int rejected_line(const std::string& output, const std::string& file) {
+  auto number_at = [&](std::size_t at) {
+    int line = 0;
+    for (; at < output.size() && std::isdigit(static_cast<unsigned char>(output[at])) != 0; ++at) {
+      line = line * 10 + (output[at] - '0');
+      if (line > 10'000'000) {
+        return 0;
+      }
+    }
+    return line;
+  };
+  for (std::size_t at = 0; at < output.size();) {
+    std::size_t end = output.find('\n', at);
+    std::string_view line(output.data() + at,
+                          (end == std::string::npos ? output.size() : end) - at);
+    if (line.starts_with(file + ":")) {
+      if (int n = number_at(at + file.size() + 1); n > 0) {
+        return n;
+      }
+    }
+    if (auto near = line.find("near line "); near != std::string_view::npos) {
+      if (int n = number_at(at + near + 10); n > 0) {
+        return n;
+      }
+    }
+    at = end == std::string::npos ? output.size() : end + 1;
+  }
+  return 0;
+}
+
 Status apply(const WriteFile& w, ExecContext& ctx) {
   FileAttrs attrs;
   attrs.mode = w.mode;
@@ -51,13 +85,19 @@ Status apply(const WriteFile& w, ExecContext& ctx) {
         spec.argv.push_back(arg == "{}" ? temp : arg);
       }
       spec.journal_fields = ctx.fields;
+      spec.capture_output = !w.check_line_sources.empty();
       auto outcome = ctx.system.run(spec);
       // No label here: the caller below prefixes write errors with it.
       if (!outcome) {
         return error(outcome.error().message);
       }
       if (outcome->exit_code != 0) {
-        return error(w.check_argv[0] + " rejected the new " + w.path + " (exit status " +
+        std::string what = "the new " + w.path;
+        int line = rejected_line(outcome->output, temp);
+        if (auto it = w.check_line_sources.find(line); it != w.check_line_sources.end()) {
+          what = "line " + std::to_string(line) + " of " + what + ", from " + it->second;
+        }
+        return error(w.check_argv[0] + " rejected " + what + " (exit status " +
                      std::to_string(outcome->exit_code) + "); the old file is unchanged");
       }
       return {};

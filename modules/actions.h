@@ -30,6 +30,11 @@ struct WriteFile {
   /// Run on the new content before it is installed, "{}" standing for the
   /// temporary file (`visudo -cf {}`); a failure leaves the old file alone.
   std::vector<std::string> check_argv;
+  /// Where each line of `content` came from (1-based line -> "users[1].sudo
+  /// (user-data:5:11)"), so that one check of the whole file can still
+  /// name what it rejected: the executor reads the line from the check's
+  /// output ("TEMP:8:18: syntax error", older sudo's "near line 8").
+  std::map<int, std::string> check_line_sources;
   /// On failure the module's remaining actions are skipped (a sudoers file
   /// visudo rejects means no user from that config is created).
   bool required = false;

@@ -97,23 +97,33 @@ PlanResult plan_set_passwords(const UsersKeys& keys, const Facts& facts) {
     entries.clear();
   }
   std::vector<std::string> random, expire;
-  int set = 0;
+  // One chpasswd for all clear-text passwords and one for all hashes, as
+  // cloud-init runs them (a line each on stdin, so a password shows in no
+  // argv, log or dry run; a later line for the same user wins, as before).
+  RunCommand text = clear_text_chpasswd("");
+  RunCommand hashed = tool({"chpasswd", "--encrypted"}, "");
+  int set = 0, texts = 0, hashes = 0;
   for (const auto& e : entries) {
-    std::string why = e.source + " (" + e.user + ")";
     if (e.kind == PasswordEntry::Kind::Random) {
       random.push_back(e.user);
     } else {
-      // On stdin, so a password shows in no argv, log or dry run.
-      RunCommand r = e.kind == PasswordEntry::Kind::Hash
-                         ? tool({"chpasswd", "--encrypted"}, why + ": set password (hash)")
-                         : clear_text_chpasswd(why + ": set password");
-      r.input = e.user + ":" + e.password + "\n";
-      result.actions.push_back(r);
+      RunCommand& r = e.kind == PasswordEntry::Kind::Hash ? hashed : text;
+      (e.kind == PasswordEntry::Kind::Hash ? hashes : texts)++;
+      r.label += (r.label.empty() ? "" : ", ") + e.source + " (" + e.user + ")";
+      r.input += e.user + ":" + e.password + "\n";
       ++set;
     }
     if (std::find(expire.begin(), expire.end(), e.user) == expire.end()) {
       expire.push_back(e.user);
     }
+  }
+  if (texts > 0) {
+    text.label += texts > 1 ? ": set passwords" : ": set password";
+    result.actions.push_back(text);
+  }
+  if (hashes > 0) {
+    hashed.label += hashes > 1 ? ": set passwords (hash)" : ": set password (hash)";
+    result.actions.push_back(hashed);
   }
   if (!random.empty()) {
     result.actions.push_back(

@@ -102,9 +102,12 @@ struct Planner {
         "# Sudo rules of the users amiboot created (cloud-init's users[].sudo).\n"
         "# Rewritten on each new instance.\n";
     std::string sources;
+    std::map<int, std::string> line_sources;
     for (const UserSpec* u : with_rules) {
       content += "\n# User rules for " + u->name + "\n";
       for (const auto& rule : u->sudo) {
+        line_sources[static_cast<int>(std::count(content.begin(), content.end(), '\n')) + 1] =
+            u->sudo_source;
         content += u->name + " " + rule + "\n";
       }
       sources += (sources.empty() ? "" : ", ") + u->sudo_source;
@@ -113,20 +116,7 @@ struct Planner {
       return;
     }
     bool can_check = facts.system.has_program("visudo");
-    if (can_check) {
-      // Each user's rules alone first, so the error names the key and its
-      // line; all must pass before anything else of this module runs.
-      for (const UserSpec* u : with_rules) {
-        std::string rules;
-        for (const auto& rule : u->sudo) {
-          rules += u->name + " " + rule + "\n";
-        }
-        RunCommand check{{"visudo", "-cf", "-"}, "visudo check of " + u->sudo_source};
-        check.input = rules;
-        check.required = true;
-        result.actions.push_back(check);
-      }
-    } else {
+    if (!can_check) {
       result.diagnostics.push_back(
           Diagnostic{Diagnostic::Severity::Warning,
                      {},
@@ -135,7 +125,10 @@ struct Planner {
     }
     WriteFile w{kSudoersFile, content, 0440, "root:root", false, "sudo rules of " + sources};
     if (can_check) {
+      // One visudo for the whole file, before anything else of this module
+      // runs (required); a rejected line is traced back to its user's key.
       w.check_argv = {"visudo", "-cf", "{}"};
+      w.check_line_sources = std::move(line_sources);
     }
     w.required = true;
     result.actions.push_back(w);

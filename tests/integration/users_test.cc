@@ -261,8 +261,13 @@ users:
   auto users = module("init", "users");
   EXPECT_EQ(users["result"], "failed");
   ASSERT_GE(users["errors"].size(), 2u) << users.dump();
+  // One visudo for the whole file; its "FILE:8:18: syntax error" traced
+  // back to the rule's key and position.
   EXPECT_EQ(users["errors"][0],
-            "visudo check of users[1].sudo (user-data:5:11) exited with status 1");
+            "sudo rules of default user (distribution defaults for /etc/os-release ID=debian), "
+            "users[1].sudo (user-data:5:11): visudo rejected line 8 of the new "
+            "/etc/sudoers.d/90-amiboot-users, from users[1].sudo (user-data:5:11) (exit status "
+            "1); the old file is unchanged");
   EXPECT_EQ(users["errors"][1].get<std::string>().rfind("skipped the remaining", 0), 0u);
   // visudo's own words reach the journal.
   EXPECT_NE(r.err.find("syntax error"), std::string::npos) << r.err;

@@ -291,6 +291,43 @@ TEST(Executor, ACheckCommandRejectingTheFileLeavesItAlone) {
   EXPECT_FALSE(system.exists("/etc/sudoers.d/90-users"));
 }
 
+TEST(Executor, OneCheckOfTheWholeFileNamesTheSourceOfTheLineItRejected) {
+  WriteFile sudoers{.path = "/etc/sudoers.d/90-users",
+                    .content = "# header\nalice ALL=(ALL) ALL\nbob ALL=(ALL NOPASSWD:ALL\n",
+                    .label = "sudoers",
+                    .check_argv = {"visudo", "-cf", "{}"},
+                    .check_line_sources = {{2, "users[0].sudo (user-data:3:11)"},
+                                           {3, "users[1].sudo (user-data:5:11)"}},
+                    .required = true};
+  const std::string temp = "/etc/sudoers.d/90-users.amiboot-tmp";
+  // sudo 1.9's words, and sudo 1.8's (Amazon Linux 2, RHEL 8).
+  for (const std::string& said :
+       {temp + ":3:16: syntax error\nbob ALL=(ALL NOPASSWD:ALL\n               ^~~~\n",
+        ">>> " + temp + ": syntax error near line 3 <<<\nparse error in " + temp +
+            " near line 3\n"}) {
+    RecordingSystem system;
+    system.allow_writes("/etc/sudoers.d");
+    system.expect_run({"visudo", "-cf", temp}, 1, said);
+    auto outcome = run_actions(system, {sudoers});
+    ASSERT_EQ(system.commands.size(), 1u);  // one visudo, however many users
+    EXPECT_TRUE(system.commands[0].capture_output);
+    ASSERT_EQ(outcome.errors.size(), 1u);
+    EXPECT_EQ(outcome.errors[0],
+              "sudoers: visudo rejected line 3 of the new /etc/sudoers.d/90-users, from "
+              "users[1].sudo (user-data:5:11) (exit status 1); the old file is unchanged");
+    EXPECT_FALSE(system.exists("/etc/sudoers.d/90-users"));
+  }
+  // A line no rule came from (or none named): the file, as before.
+  RecordingSystem system;
+  system.allow_writes("/etc/sudoers.d");
+  system.expect_run({"visudo", "-cf", temp}, 1, temp + ":1:1: syntax error\n");
+  auto outcome = run_actions(system, {sudoers});
+  ASSERT_EQ(outcome.errors.size(), 1u);
+  EXPECT_EQ(outcome.errors[0],
+            "sudoers: visudo rejected the new /etc/sudoers.d/90-users (exit status 1); the old "
+            "file is unchanged");
+}
+
 // write_files `source`: the URL as the test scripts it; the errors and the
 // plan never show its query.
 const std::string kSourceUrl = "https://bucket.example.com/app.conf?X-Amz-Signature=s3cr3t";

@@ -94,6 +94,30 @@ TEST(Chpasswd, UsersOfEachTypeThenExpiry) {
   EXPECT_EQ(out.find("5DJ8a9WMTEzIo5J4"), std::string::npos) << out;
 }
 
+TEST(Chpasswd, OneChpasswdForAllTextPasswordsAndOneForAllHashes) {
+  // As cloud-init runs it: a line per user on stdin, not a process per user.
+  Fixture f(std::string("chpasswd:\n  expire: false\n  users:\n") +
+            "    - {name: admin, password: 'Fake pass 1', type: text}\n" +
+            "    - {name: bob, password: '" + kHash + "'}\n" +
+            "    - {name: carol, password: 'Fake pass 3', type: text}\n" +
+            "    - {name: dave, password: '" + kHash + "'}\n");
+  auto plan = f.plan("set_passwords");
+  EXPECT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
+  RunCommand text = tool({"chpasswd"},
+                         "chpasswd.users[0] (admin), chpasswd.users[2] (carol): "
+                         "set passwords");
+  text.root_extra_args = {"--crypt-method", "SHA512"};
+  text.input = "admin:Fake pass 1\ncarol:Fake pass 3\n";
+  RunCommand hashes =
+      tool({"chpasswd", "--encrypted"},
+           "chpasswd.users[1] (bob), chpasswd.users[3] (dave): set passwords (hash)");
+  hashes.input = std::string("bob:") + kHash + "\ndave:" + kHash + "\n";
+  EXPECT_EQ(plan.actions, (std::vector<Action>{text, hashes}));
+  EXPECT_EQ(plan.summary, "4 password(s) set");
+  std::string out = shown(plan);
+  EXPECT_EQ(out.find("Fake pass"), std::string::npos) << out;
+}
+
 TEST(Chpasswd, ExpireFalseExpiresNothing) {
   Fixture f("chpasswd:\n  expire: false\n  users: [{name: admin, password: x1, type: text}]\n");
   auto plan = f.plan("set_passwords");

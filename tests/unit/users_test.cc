@@ -41,13 +41,6 @@ RunCommand tool(std::vector<std::string> argv, std::string label,
   return r;
 }
 
-RunCommand sudo_check(const std::string& rules, const std::string& label) {
-  RunCommand r{{"visudo", "-cf", "-"}, label};
-  r.input = rules;
-  r.required = true;
-  return r;
-}
-
 std::string dump(const std::vector<Action>& actions) {
   std::string out;
   for (const auto& a : actions) {
@@ -87,11 +80,12 @@ TEST(Users, RepresentativeConfigPlansExactActions) {
                     "root:root",
                     false,
                     "sudo rules of " + distro_sudo + ", " + bob_sudo};
+  // One visudo for the file (not one per user), which knows whose rule
+  // each line is.
   sudoers.check_argv = {"visudo", "-cf", "{}"};
+  sudoers.check_line_sources = {{5, distro_sudo}, {8, bob_sudo}};
   sudoers.required = true;
   std::vector<Action> expected = {
-      sudo_check("admin ALL=(ALL) NOPASSWD:ALL\n", "visudo check of " + distro_sudo),
-      sudo_check("bob ALL=(ALL) NOPASSWD:ALL\n", "visudo check of " + bob_sudo),
       sudoers,
       tool({"groupadd", "ops"}, "groups: groupadd ops"),
       tool({"groupadd", "netdev"}, "default user admin: groupadd netdev"),
@@ -118,6 +112,49 @@ TEST(Users, RepresentativeConfigPlansExactActions) {
   };
   EXPECT_EQ(plan.actions, expected) << dump(plan.actions);
   EXPECT_EQ(plan.summary, "default user admin; created admin, bob");
+}
+
+TEST(Users, OneVisudoCheckForTheSudoersFileHoweverManyUsersHaveRules) {
+  Fixture f(
+      "users:\n"
+      "  - default\n"
+      "  - {name: bob, sudo: ['ALL=(ALL) ALL', 'ALL=(root) /usr/bin/journalctl']}\n"
+      "  - {name: carol, sudo: ALL=(ALL) NOPASSWD:ALL}\n");
+  auto plan = f.plan("users");
+  ASSERT_FALSE(has_errors(plan.diagnostics)) << testing::formatted(plan.diagnostics);
+  int commands = 0, checked_files = 0;
+  const WriteFile* sudoers = nullptr;
+  for (const auto& a : plan.actions) {
+    if (const auto* r = std::get_if<RunCommand>(&a); r != nullptr && r->argv[0] == "visudo") {
+      ++commands;
+    }
+    if (const auto* w = std::get_if<WriteFile>(&a); w != nullptr && !w->check_argv.empty()) {
+      ++checked_files;
+      sudoers = w;
+    }
+  }
+  EXPECT_EQ(commands, 0) << dump(plan.actions);
+  ASSERT_EQ(checked_files, 1) << dump(plan.actions);
+  EXPECT_EQ(sudoers->check_argv, (std::vector<std::string>{"visudo", "-cf", "{}"}));
+  // Each rule's line, and only those, names where it was written.
+  std::vector<std::string> lines = {""};
+  for (char c : sudoers->content) {
+    if (c == '\n') {
+      lines.emplace_back();
+    } else {
+      lines.back().push_back(c);
+    }
+  }
+  std::map<int, std::string> expected = {
+      {5, "default user (distribution defaults for /etc/os-release ID=debian)"},
+      {8, "users[1].sudo (user-data:3:23)"},
+      {9, "users[1].sudo (user-data:3:23)"},
+      {12, "users[2].sudo (user-data:4:25)"}};
+  EXPECT_EQ(sudoers->check_line_sources, expected);
+  EXPECT_EQ(lines.at(4), "admin ALL=(ALL) NOPASSWD:ALL");
+  EXPECT_EQ(lines.at(7), "bob ALL=(ALL) ALL");
+  EXPECT_EQ(lines.at(8), "bob ALL=(root) /usr/bin/journalctl");
+  EXPECT_EQ(lines.at(11), "carol ALL=(ALL) NOPASSWD:ALL");
 }
 
 TEST(Users, NoUsersKeyMeansTheDefaultUserWithTheImdsKeys) {
