@@ -806,8 +806,10 @@ check_boot_1() {
   expect_match "default user admin" "^admin:x:" "$(cat "$REPORT/commands/passwd-admin.out")"
   expect_match "users module ok" "^module users: ok" "$(module_line users)"
   expect_match "ssh_host_keys module ok" "^module ssh_host_keys: ok" "$(module_line ssh_host_keys)"
+  # (in the init stage's journal today; in the final stage's once host keys
+  # move there, branch wt-16)
   expect_match "fingerprints on the console" "BEGIN SSH HOST KEY FINGERPRINTS" \
-    "$(cat "$REPORT/journal-u-amiboot.txt")"
+    "$(cat "$REPORT/journal-u-amiboot.txt" "$REPORT/journal-u-amiboot-final.txt")"
   BOOT1_FINGERPRINTS=$(cat "$REPORT/commands/host-key-fingerprints.out")
 
   # Logins: the IMDS key works for admin, who has sudo; root gets
