@@ -11,6 +11,7 @@
 
 #include "agent/core/strings.h"
 #include "agent/retry.h"
+#include "modules/openpgp_key.h"
 #include "modules/package_run.h"
 
 namespace amiboot {
@@ -153,6 +154,11 @@ Status apply(const FetchFile& f, ExecContext& ctx) {
   WriteFile write{
       .path = f.path, .mode = f.mode, .owner = f.owner, .append = f.append, .label = f.label};
   auto content = fetch_source(f, ctx);
+  if (content && !f.openpgp_keyid.empty()) {
+    if (auto why = openpgp_keyid_problem(*content, f.openpgp_keyid)) {
+      return error(f.label + ": " + *why + "; " + f.path + " not written");
+    }
+  }
   if (content) {
     write.content = std::move(*content);
     journal_send(LOG_INFO, "amiboot",

@@ -56,6 +56,10 @@ struct FetchFile {
   int attempts = 4;           // cloud-init: 3 retries,
   int retry_delay_ms = 3000;  // 3 s apart
   std::size_t max_bytes = 64 << 20;
+  /// When set, what is fetched must be the OpenPGP public key with this id
+  /// (openpgp_keyid_problem()), else nothing is written: apt's `keyid`
+  /// fetched from a keyserver, which could answer with any key.
+  std::string openpgp_keyid;
   bool operator==(const FetchFile&) const = default;
 };
 
