@@ -13,6 +13,7 @@
 #include "agent/core/codecs.h"
 #include "agent/core/strings.h"
 #include "agent/retry.h"
+#include "modules/openpgp_key.h"
 #include "modules/package_run.h"
 
 namespace amiboot {
@@ -190,6 +191,11 @@ Result<std::string> fetch_source(const FetchFile& f, ExecContext& ctx) {
 Status apply_fetched(const FetchFile& f, Result<std::string> content, ExecContext& ctx) {
   WriteFile write{
       .path = f.path, .mode = f.mode, .owner = f.owner, .append = f.append, .label = f.label};
+  if (content && !f.openpgp_keyid.empty()) {
+    if (auto why = openpgp_keyid_problem(*content, f.openpgp_keyid)) {
+      return error(f.label + ": " + *why + "; " + f.path + " not written");
+    }
+  }
   if (content) {
     write.content = std::move(*content);
     journal_send(LOG_INFO, "amiboot",

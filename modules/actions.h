@@ -74,6 +74,10 @@ struct FetchFile {
   /// executor fetches them all before the module's first action (nullopt:
   /// this fetch is bounded by max_bytes alone).
   std::optional<FetchBudget> shared_budget;
+  /// When set, what is fetched must be the OpenPGP public key with this id
+  /// (openpgp_keyid_problem()), else nothing is written: apt's `keyid`
+  /// fetched from a keyserver, which could answer with any key.
+  std::string openpgp_keyid;
   bool operator==(const FetchFile&) const = default;
 };
 

@@ -449,8 +449,10 @@ std::string AptPlan::plan_key(const std::string& key, const std::string& keyid,
   if (m_facts.system.read_text(path)) {
     return path;  // fetched on an earlier run
   }
-  m_result.actions.push_back(
-      FetchFile{.path = path, .url = url, .label = "apt: key " + keyid + " from " + url_host(url)});
+  m_result.actions.push_back(FetchFile{.path = path,
+                                       .url = url,
+                                       .label = "apt: key " + keyid + " from " + url_host(url),
+                                       .openpgp_keyid = keyid});
   m_sources_changed = true;
   return path;
 }

@@ -20,6 +20,14 @@ enum class OpenPgpEncoding { Armored, Binary };
 /// 6). nullopt when it is one; the message never quotes the key.
 std::optional<std::string> openpgp_public_key_problem(std::string_view text);
 
+/// What is wrong with `data` (a keyserver's answer) as the key `keyid`
+/// asked for (8, 16 or 40 hexadecimal digits, any case): every public key
+/// in it must be that key, its version 4 fingerprint (or the fingerprint of
+/// one of its subkeys) equal to a 40-digit id or ending in a 16- or 8-digit
+/// one, as gpg --recv-keys keeps only the keys asked for. nullopt when it
+/// is; the message names the fingerprints found, never key material.
+std::optional<std::string> openpgp_keyid_problem(std::string_view data, std::string_view keyid);
+
 /// Armored or binary; only meaningful for a key that passed the check.
 OpenPgpEncoding openpgp_encoding(std::string_view text);
 
