@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <ostream>
 #include <thread>
 
@@ -81,6 +82,26 @@ class RpmPackagesAgent : public ::testing::TestWithParam<Distro> {
     GTEST_SKIP() << why;
   }
 
+  /// What the agent runs under so that the host's dnf has its
+  /// needs-restarting plugin: nothing for zypper or when dnf-plugins-core is
+  /// installed. Debian's dnf-plugins-core Breaks zypper, so install-deps.sh
+  /// unpacks it instead, and with-dnf-plugins.sh shows it to dnf in a mount
+  /// namespace. nullopt (and a skip) when it is in neither place.
+  std::optional<std::vector<std::string>> with_needs_restarting() {
+    if (zypper() || run({"dnf", "needs-restarting", "--help"}).exit_code == 0) {
+      return std::vector<std::string>{};
+    }
+    const std::string unpacked = "/var/cache/amiboot-tests/dnf-plugins-core";
+    if (!exists(unpacked + "/usr/lib/python3/dist-packages/dnf-plugins/needs_restarting.py")) {
+      skip(
+          "dnf needs-restarting is missing: dnf-plugins-core is neither installed nor unpacked "
+          "in " +
+          unpacked + " (tests/support/install-deps.sh unpacks it)");
+      return std::nullopt;
+    }
+    return std::vector<std::string>{source_dir() + "/tests/support/with-dnf-plugins.sh", unpacked};
+  }
+
   bool zypper() const { return std::string(GetParam().tool) == "zypper"; }
 
   // The repository, added by the user data, then `cloud_config`.
@@ -94,9 +115,11 @@ class RpmPackagesAgent : public ::testing::TestWithParam<Distro> {
     write_file(seed / "user-data", "#cloud-config\n" + repos + cloud_config);
   }
 
-  CommandResult run_agent() {
-    return run({amiboot_binary(), "run", "--root", root, "--seed", seed.path()},
-               {{"AMIBOOT_LOG", "stderr"}});
+  /// `wrapper`: a command that runs the agent's argv after its own.
+  CommandResult run_agent(std::vector<std::string> wrapper = {}) {
+    std::vector<std::string> argv = std::move(wrapper);
+    argv.insert(argv.end(), {amiboot_binary(), "run", "--root", root, "--seed", seed.path()});
+    return run(argv, {{"AMIBOOT_LOG", "stderr"}});
   }
 
   nlohmann::json status() {
@@ -291,16 +314,12 @@ TEST_P(RpmPackagesAgent, ALockHeldLongerThanLockTimeoutSecondsFailsWithTheToolsW
 }
 
 TEST_P(RpmPackagesAgent, ARebootRequiredIsDetectedTheWayTheToolReportsIt) {
-  if (!zypper() && run({"dnf", "needs-restarting", "--help"}).exit_code != 0) {
-    // Debian's dnf-plugins-core (needs-restarting) Breaks zypper: a host
-    // has one or the other.
-    skip(
-        "dnf needs-restarting is missing (dnf-plugins-core, which cannot be installed next to "
-        "zypper on Debian 12)");
+  auto wrapper = with_needs_restarting();
+  if (!wrapper) {
     return;
   }
   user_data("packages: [amiboot-test-reboot]\npackage_reboot_if_required: true\n");
-  auto r = run_agent();
+  auto r = run_agent(*wrapper);
   EXPECT_EQ(installed("amiboot-test-reboot"), "1.0-1") << r.err;
   if (zypper()) {
     // libzypp's mark for `Provides: installhint(reboot-needed)`, which
@@ -314,8 +333,12 @@ TEST_P(RpmPackagesAgent, ARebootRequiredIsDetectedTheWayTheToolReportsIt) {
 }
 
 TEST_P(RpmPackagesAgent, NoRebootWhenNoPackageNeedsOne) {
+  auto wrapper = with_needs_restarting();
+  if (!wrapper) {
+    return;
+  }
   user_data("packages: [amiboot-test-a]\npackage_reboot_if_required: true\n");
-  auto r = run_agent();
+  auto r = run_agent(*wrapper);
   EXPECT_EQ(installed("amiboot-test-a"), "1.0-1") << r.err;
   EXPECT_EQ(status()["warnings"].dump().find("a reboot is required"), std::string::npos) << r.err;
 }

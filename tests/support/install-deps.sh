@@ -28,3 +28,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# dnf-plugins-core (dnf needs-restarting) Breaks zypper on Debian 12, so it
+# is unpacked here instead of installed; the dnf reboot tests lay it over
+# python3's dist-packages in a private mount namespace
+# (tests/support/with-dnf-plugins.sh).
+plugins=/var/cache/amiboot-tests/dnf-plugins-core
+if [ ! -f "$plugins/usr/lib/python3/dist-packages/dnf-plugins/needs_restarting.py" ]; then
+  download=$(mktemp -d)
+  $sudo chown _apt "$download"  # apt downloads as its _apt user
+  (cd "$download" && apt-get download -qq dnf-plugins-core)
+  $sudo mkdir -p "$plugins"
+  $sudo dpkg-deb -x "$download"/dnf-plugins-core_*.deb "$plugins"
+  # Only needs-restarting: the package's other plugins (local, ...) would
+  # change what every dnf command of the tests does.
+  $sudo find "$plugins/usr/lib/python3/dist-packages/dnf-plugins" -name '*.py' \
+    ! -name needs_restarting.py -delete
+  rm -rf "$download"
+fi
