@@ -42,7 +42,8 @@ int stage_rank(const nlohmann::json& run) {
 std::vector<nlohmann::json> ran_modules(const nlohmann::json& run) {
   std::vector<nlohmann::json> out;
   for (const auto& m : run.value("modules", nlohmann::json::array())) {
-    if (m.value("result", "") != "skipped") {
+    // A record from disk may hold anything; a stray entry is not a module.
+    if (m.is_object() && m.value("result", "") != "skipped") {
       out.push_back(m);
     }
   }

@@ -63,3 +63,18 @@ project_version() {
 source_tar() {
   tar -C "$top" --exclude=./.git --exclude=./build --exclude='./build-*' "$@" -cf - .
 }
+
+# The scratch folder of one package build, on stdout. With
+# AMIBOOT_PACKAGE_WORK set (tests/run.sh sets it) it is always the same
+# folder, emptied first, so that a compiler cache sees the same paths from
+# one run to the next; otherwise a new temporary folder.
+package_work_dir() {
+  local kind=$1
+  if [ -n "${AMIBOOT_PACKAGE_WORK:-}" ]; then
+    rm -rf "${AMIBOOT_PACKAGE_WORK:?}/$kind"
+    mkdir -p "$AMIBOOT_PACKAGE_WORK/$kind"
+    echo "$AMIBOOT_PACKAGE_WORK/$kind"
+  else
+    mktemp -d "/tmp/amiboot-$kind.XXXXXX"
+  fi
+}

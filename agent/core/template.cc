@@ -1662,7 +1662,9 @@ class Renderer {
     std::string to = str(need(eval(*e.kids[2])), e.pos);
     std::int64_t count = -1;
     if (e.kids.size() > 3) {
-      const json& c = need(eval(*e.kids[3]));
+      // The value must outlive the statement: need() refers into it.
+      Val count_value = eval(*e.kids[3]);
+      const json& c = need(count_value);
       if (!c.is_number_integer()) {
         fail(e.kids[3]->pos,
              "replace's count is " + std::string(type_word(c)) + ", expected an integer");

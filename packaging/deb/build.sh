@@ -55,7 +55,7 @@ if [ -n "$cmake_version" ] && [ "${deb_version%%-*}" != "$cmake_version" ]; then
   log "warning: debian/changelog says $deb_version, CMakeLists.txt says $cmake_version"
 fi
 
-work=$(mktemp -d /tmp/amiboot-deb.XXXXXX)
+work=$(package_work_dir deb)
 trap 'rm -rf "$work"' EXIT
 src="$work/amiboot-$deb_version"
 mkdir -p "$src"

@@ -42,7 +42,7 @@ if [ -z "$version" ]; then
   exit 1
 fi
 
-work=$(mktemp -d /tmp/amiboot-rpm.XXXXXX)
+work=$(package_work_dir rpm)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work"/{SOURCES,SPECS,BUILD,RPMS,SRPMS,stage}
 source_tar --transform "s,^\.,amiboot-$version," | gzip >"$work/SOURCES/amiboot-$version.tar.gz"

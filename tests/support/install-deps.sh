@@ -18,7 +18,7 @@ packages=(
   # (needs-restarting): Debian 12's Breaks zypper.
   rpm createrepo-c dnf zypper
   scdoc man-db zsh chromium rpmlint lintian
-  clang-15 libfuzzer-15-dev
+  clang-15 libfuzzer-15-dev llvm-15 ccache
 )
 missing=()
 for p in "${packages[@]}"; do

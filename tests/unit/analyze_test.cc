@@ -9,9 +9,12 @@ namespace {
 
 nlohmann::json run_record(const std::string& stage, const std::string& started,
                           long long started_ms, const std::string& boot_id,
-                          nlohmann::json modules) {
+                          // A vector: a one-element braced list as a json
+                          // parameter is the element itself under clang
+                          // (CWG 2137), an array of it under GCC.
+                          const std::vector<nlohmann::json>& modules) {
   nlohmann::json r = {{"stage", stage},   {"started", started}, {"instance_id", "i-1"},
-                      {"status", "done"}, {"duration_ms", 50},  {"modules", std::move(modules)}};
+                      {"status", "done"}, {"duration_ms", 50},  {"modules", modules}};
   if (started_ms >= 0) {
     r["started_ms"] = started_ms;
     r["uptime_ms"] = started_ms - 1000;
@@ -30,17 +33,17 @@ nlohmann::json module(const std::string& name, long long start, long long durati
 TEST(Analyze, RunsAreInBootOrderInitBeforeFinalWithinOneSecond) {
   // As the boots folder lists them: final first (same second, same pid).
   auto runs = in_boot_order({
-      run_record("final", "2026-11-29T07:00:01Z", -1, "", nlohmann::json::array()),
-      run_record("init", "2026-11-29T07:00:01Z", -1, "", nlohmann::json::array()),
-      run_record("init", "2026-11-29T06:00:00Z", -1, "", nlohmann::json::array()),
+      run_record("final", "2026-11-29T07:00:01Z", -1, "", {}),
+      run_record("init", "2026-11-29T07:00:01Z", -1, "", {}),
+      run_record("init", "2026-11-29T06:00:00Z", -1, "", {}),
   });
   ASSERT_EQ(runs.size(), 3u);
   EXPECT_EQ(runs[0]["started"], "2026-11-29T06:00:00Z");
   EXPECT_EQ(runs[1]["stage"], "init");
   EXPECT_EQ(runs[2]["stage"], "final");
 
-  auto ms = in_boot_order({run_record("final", "x", 5000, "b", nlohmann::json::array()),
-                           run_record("init", "x", 4000, "b", nlohmann::json::array())});
+  auto ms = in_boot_order(
+      {run_record("final", "x", 5000, "b", {}), run_record("init", "x", 4000, "b", {})});
   EXPECT_EQ(ms[0]["stage"], "init");
 }
 
