@@ -187,8 +187,8 @@ TEST(Firewall, RendersOneTableReplacedInOneTransaction) {
 }
 
 // One nft run: `nft -f` is one transaction, so a ruleset the kernel rejects
-// leaves the old table as it was (an `nft -c` first would only cost a
-// process, about 0.3 s on a small vCPU, on every boot).
+// leaves the old table as it was, and an `nft -c` first would only be one
+// more process on every boot's login path.
 TEST(Firewall, PlanWritesTheRulesetThenAppliesItInOneTransaction) {
   Fixture f(kConfig);
   auto plan = f.plan();
