@@ -70,14 +70,15 @@ Status State::save_instance(const SourceData& data, const std::vector<Part>& par
     return st;
   }
   std::string dir = instance_dir(id);
-  FileAttrs priv{kPrivateFile, 0, 0};
-  if (auto st = m_system.write_file(dir + "/metadata.json",
-                                    json_text(to_json(data.metadata), 2) + "\n", priv);
+  // Unchanged on a reboot of the same instance: not written again, so the
+  // login path pays no fsync for them.
+  if (auto st =
+          write_if_changed(dir + "/metadata.json", json_text(to_json(data.metadata), 2) + "\n");
       !st) {
     return st;
   }
   if (data.user_data) {
-    if (auto st = m_system.write_file(dir + "/user-data", *data.user_data, priv); !st) {
+    if (auto st = write_if_changed(dir + "/user-data", *data.user_data); !st) {
       return st;
     }
   } else {

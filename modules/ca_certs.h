@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "modules/module.h"
 
 namespace amiboot {
@@ -21,6 +23,8 @@ struct CaCertsConfig {
   std::vector<std::string> trusted;  // PEM text, each one checked
   bool operator==(const CaCertsConfig&) const = default;
 };
+// Stored for the final stage, where the row runs.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CaCertsConfig, remove_defaults, trusted)
 
 std::optional<CaCertsConfig> decode_ca_certs(const Value& doc, Diagnostics& out);
 PlanResult plan_ca_certs(const CaCertsConfig& config, const Facts& facts);

@@ -615,7 +615,9 @@ void plan_nft(const FirewallConfig& config, PlanResult& result) {
   result.actions.push_back(RemoveFile{kNftRulesetPath, "firewall ruleset"});
   result.actions.push_back(
       WriteFile{kNftRulesetPath, rendered.text, 0600, "root", false, "firewall ruleset"});
-  result.actions.push_back(run_required({"nft", "-c", "-f"}, kNftRulesetPath, "firewall: nft -c"));
+  // No `nft -c` first: the file is one transaction, which the kernel takes
+  // whole or not at all (a rejected rule leaves the old table, its delete
+  // undone), so a check would only cost a process on every boot.
   result.actions.push_back(run_required({"nft", "-f"}, kNftRulesetPath, "firewall: nft -f"));
   result.summary = config.enabled ? std::to_string(rendered.rules) +
                                         " rules active in nftables table inet amiboot, inbound "

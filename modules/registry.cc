@@ -94,8 +94,6 @@ const std::vector<ModuleSpec>& module_table() {
       // volume mounted on /home afterwards would hide the new home folders.
       module_row<decode_volumes, plan_volumes>("volumes", {"disk_setup", "fs_setup", "mounts", "mount_default_fields", "swap", "device_aliases"}, Init, PerInstance, true),
       module_row<decode_no_keys, plan_mounts>("mounts", {}, Init, PerBoot, true),
-      // After the names and mounts, before users, as in cloud-init's init stage.
-      module_row<decode_ca_certs, plan_ca_certs>("ca_certs", {"ca_certs", "ca-certs"}, Init, PerInstance, false),
       module_row<decode_rsyslog, plan_rsyslog>("rsyslog", {"rsyslog"}, Init, PerInstance, false),
       // Without keys too: the default user gets the IMDS keys even when the user data is broken.
       module_row<decode_users, plan_users>("users", {"users", "user", "groups", "ssh_authorized_keys", "allow_public_ssh_keys", "disable_root", "disable_root_opts", "system_info"}, Init, PerInstance, true),
@@ -120,6 +118,14 @@ const std::vector<ModuleSpec>& module_table() {
       // takes seconds), sshd reloaded, all fingerprints on the console, before
       // snaps and packages take their time.
       module_row<decode_ssh_host_keys, plan_ssh_host_keys_final>("ssh_host_keys_final", ssh_host_keys_keys(), Final, PerInstance, true),
+      // cloud-init's is in its init stage; here in the final stage, because
+      // update-ca-certificates takes tens of seconds on a small vCPU (a shell
+      // loop over the whole bundle) and neither sshd nor a login needs the
+      // CA. Before every row that fetches over TLS with the image's trust
+      // store (snap, the repositories, write_files_deferred, packages,
+      // scripts, phone_home, readiness); the init stage's write_files
+      // `source:` runs before it, as it does before cc_ca_certs in cloud-init.
+      module_row<decode_ca_certs, plan_ca_certs>("ca_certs", {"ca_certs", "ca-certs"}, Final, PerInstance, false),
       module_row<decode_snap, plan_snap>("snap", {"snap"}, Final, PerInstance, false),
       // Repositories in cloud-init's config-stage order, before ntp and
       // packages install from them; each refreshes the index when it adds

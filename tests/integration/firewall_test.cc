@@ -326,6 +326,27 @@ TEST_F(FirewallNetns, AllowedPortsConnectOverIpv4AndIpv6AndEverythingElseIsDropp
       << status.out;
 }
 
+// The plan runs `nft -f` alone, without an `nft -c` first: it relies on the
+// file being one transaction. Our own ruleset file with a rule the kernel
+// refuses (a jump to a chain that does not exist: only the kernel finds
+// that, at commit) fails whole: the table the last run left is still there,
+// its delete undone, and the rules it had still hold.
+TEST_F(FirewallNetns, ARulesetTheKernelRefusesLeavesTheRulesThatWereThere) {
+  auto r = amiboot_run(kUserData);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string before = ns.ruleset();
+  ASSERT_NE(before.find("table inet amiboot {"), std::string::npos) << before;
+  std::string refused = read_file(root / "run/amiboot/firewall.nft") +
+                        "add rule inet amiboot input tcp dport 7070 accept\n" +
+                        "add rule inet amiboot input jump no_such_chain\n";
+  auto applied = ns.in_server({"nft", "-f", "-"}, refused);
+  EXPECT_NE(applied.exit_code, 0) << applied.err;
+  EXPECT_NE(applied.err.find("no_such_chain"), std::string::npos) << applied.err;
+  EXPECT_EQ(ns.ruleset(), before);
+  EXPECT_FALSE(ns.connects(kInside4, kServer4, 7070));
+  EXPECT_TRUE(ns.connects(kInside4, kServer4, 8080));
+}
+
 TEST_F(FirewallNetns, Ipv6NeighbourDiscoveryStaysAllowedWhenIcmpv6IsDenied) {
   auto r = amiboot_run(
       "#cloud-config\nfirewall:\n  deny:\n    - {proto: icmpv6}\n  allow:\n    - {port: 8080}\n");

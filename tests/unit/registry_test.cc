@@ -20,6 +20,7 @@ namespace {
 struct ReadmeRow {
   std::string module;  // "write_files", "firewall *(ours)*", "scripts_per_once/boot/instance"
   std::set<std::string> keys;  // every `backticked` word of the keys column
+  std::string stage;           // the stage column's first word: "init", "final"
 };
 
 /// The rows of README.md's "| module | keys | stage | frequency |" table.
@@ -46,7 +47,13 @@ std::vector<ReadmeRow> readme_module_table() {
     if (cells.size() < 2) {
       continue;
     }
-    ReadmeRow row{cells[0], {}};
+    std::string stage;
+    if (cells.size() > 2) {
+      std::istringstream words(cells[2]);
+      words >> stage;
+      stage = stage.substr(0, stage.find(','));
+    }
+    ReadmeRow row{cells[0], {}, stage};
     for (auto open = cells[1].find('`'); open != std::string::npos;) {
       auto close = cells[1].find('`', open + 1);
       if (close == std::string::npos) {
@@ -95,6 +102,45 @@ TEST(Registry, EveryModuleAndKeyIsInTheReadmeModuleTable) {
       EXPECT_TRUE(keys.contains(std::string(key)))
           << "README.md's module table does not name `" << key << "` (module " << m.name << ")";
     }
+  }
+}
+
+TEST(Registry, TheReadmeModuleTableNamesEachModulesStage) {
+  std::map<std::string, std::string> stage_of;
+  for (const auto& row : readme_module_table()) {
+    for (const auto& name : names_in(row.module)) {
+      stage_of[name] = row.stage;
+    }
+  }
+  for (const auto& m : module_table()) {
+    EXPECT_EQ(stage_of[std::string(m.name)], stage_name(m.stage))
+        << "README.md's module table gives " << m.name << " another stage";
+  }
+}
+
+// update-ca-certificates takes tens of seconds on a small vCPU, and sshd
+// starts after the init stage: ca_certs is in the final stage, right after
+// the rest of the host keys, before every row that fetches over TLS with
+// the image's trust store (or installs what may).
+TEST(Registry, CaCertsRunsInTheFinalStageBeforeAnythingThatFetches) {
+  const auto& table = module_table();
+  auto at = [&](std::string_view name) {
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      if (table[i].name == name) {
+        return i;
+      }
+    }
+    ADD_FAILURE() << "no row " << name;
+    return table.size();
+  };
+  std::size_t ca = at("ca_certs");
+  ASSERT_LT(ca, table.size());
+  EXPECT_EQ(table[ca].stage, Stage::Final);
+  EXPECT_EQ(ca, at("ssh_host_keys_final") + 1);
+  for (auto later : {"snap", "apt_configure", "yum_add_repo", "zypper_add_repo", "ntp",
+                     "write_files_deferred", "packages", "scripts_per_once", "scripts_per_boot",
+                     "scripts_per_instance", "scripts_user", "phone_home", "readiness"}) {
+    EXPECT_LT(ca, at(later)) << later;
   }
 }
 

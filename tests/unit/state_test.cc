@@ -77,7 +77,9 @@ TEST(State, APartsMergeTypeSurvivesForTheFinalStage) {
   EXPECT_EQ(loaded->second[0].merge_type, "");
 }
 
-TEST(State, TheSameInstanceRewritesNeitherPartsNorTheLink) {
+// A reboot of the same instance is on the login path: it writes (and
+// fsyncs) nothing that has not changed.
+TEST(State, TheSameInstanceRewritesNothingUnchanged) {
   RecordingSystem system;
   system.allow_writes("/var/lib/amiboot");
   State state(system);
@@ -85,9 +87,19 @@ TEST(State, TheSameInstanceRewritesNeitherPartsNorTheLink) {
   system.calls.clear();
   ASSERT_TRUE(state.save_instance(source("i-1"), {}));
   for (const auto& call : system.calls) {
-    EXPECT_EQ(call.find("parts.json"), std::string::npos) << call;
+    EXPECT_EQ(call.find("write_file"), std::string::npos) << call;
     EXPECT_EQ(call.find("symlink"), std::string::npos) << call;
   }
+  // New user data for the same instance (it can change while the instance
+  // is stopped) is written, durably.
+  system.calls.clear();
+  ASSERT_TRUE(state.save_instance(source("i-1", "#!/bin/sh\necho new\n"), {}));
+  const std::vector<std::string> expected = {
+      "make_dirs /var/lib/amiboot 0700", "make_dirs /var/lib/amiboot/instances 0700",
+      "make_dirs /var/lib/amiboot/instances/i-1 0700",
+      "make_dirs /var/lib/amiboot/instances/i-1/sem 0700",
+      "write_file /var/lib/amiboot/instances/i-1/user-data (durable)"};
+  EXPECT_EQ(system.calls, expected);
 }
 
 TEST(State, ANewInstanceSwitchesTheLink) {
