@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,21 @@ class ExecProgress {
   virtual void after(std::size_t index, const Action& action) = 0;
 };
 
+/// What the FetchFile sources of a shared budget (FetchBudget) fetched for
+/// this instance, per budget setting and entry label: the init stage's
+/// write_files and the final stage's write_files_deferred draw on one
+/// amiboot.limits.write_files_bytes, whether the stages run in one process
+/// or two.
+class FetchLedger {
+ public:
+  virtual ~FetchLedger() = default;
+  /// Bytes recorded under `setting`, by entry label ("write_files[2]").
+  virtual std::map<std::string, std::size_t> recorded(const std::string& setting) = 0;
+  /// Replaces what is recorded under `setting`.
+  virtual void record(const std::string& setting,
+                      const std::map<std::string, std::size_t>& entries) = 0;
+};
+
 struct ExecContext {
   System& system;
   std::string instance_id;
@@ -37,6 +53,7 @@ struct ExecContext {
   /// the first try (Settings::http_retry_deadline).
   std::chrono::seconds http_retry_deadline{90};
   ExecProgress* progress = nullptr;  // none: every action runs
+  FetchLedger* fetched = nullptr;    // none: a module's budget is its own
 };
 
 struct ExecOutcome {

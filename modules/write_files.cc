@@ -325,7 +325,9 @@ PlanResult plan_entries(const std::vector<WriteFileEntry>& entries, bool deferre
   PlanResult result;
   // `source:` is fetched at run time, so the decode-time check of
   // write_files_bytes cannot see it: the downloads share what the limit
-  // leaves once the entries' own content (both stages') is counted.
+  // leaves once the entries' own content (both stages') is counted, and the
+  // executor counts what the other stage's downloads brought
+  // (ExecContext::fetched).
   Diagnostics ignored;  // the runner reports the image config's problems
   std::size_t limit = decode_settings(facts.image_config, ignored).limits.write_files_bytes;
   std::size_t content = 0;

@@ -225,5 +225,51 @@ TEST(WriteFilesSource, FetchedBytesCountAgainstTheWriteFilesLimitAndNothingIsHal
   EXPECT_EQ(read_file(roomy / "etc/big2").size(), std::size_t{2} << 20);
 }
 
+// The budget spans both stages: the final stage's deferred entries get
+// what the init stage's entries left, in one process or two.
+TEST(WriteFilesSource, DeferredEntriesShareTheLimitWithWhatTheInitStageFetched) {
+  FileServer server;
+  FakeImds imds;
+  imds.set_user_data("#cloud-config\nwrite_files:\n  - path: /etc/now\n    source: {uri: '" +
+                     server.url("/big") +
+                     "'}\n  - path: /etc/later\n    defer: true\n    source: {uri: '" +
+                     server.url("/big") + "'}\n");
+  // 3 MiB: the init stage's 2 MiB fit, the deferred 2 MiB more do not.
+  for (const char* how : {"one process", "two processes"}) {
+    SCOPED_TRACE(how);
+    TempDir root;
+    write_file(root / "etc/amiboot/amiboot.yaml",
+               "amiboot:\n  limits:\n    write_files_bytes: " + std::to_string(3 << 20) + "\n");
+    std::vector<std::vector<std::string>> stages = {{}};
+    if (std::string(how) == "two processes") {
+      stages = {{"--stage", "init"}, {"--stage", "final"}};
+    }
+    CommandResult r;
+    for (const auto& stage : stages) {
+      std::vector<std::string> argv = {amiboot_binary(), "run",    "--root",
+                                       root.path(),      "--imds", imds.url()};
+      argv.insert(argv.end(), stage.begin(), stage.end());
+      r = run(argv, {{"AMIBOOT_LOG", "stderr"}});
+    }
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("write_files[1]: with what http://127.0.0.1:"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("returned and the 2 MiB earlier entries of this instance fetched, the "
+                         "write_files content passes 3 MiB (amiboot.limits.write_files_bytes)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(read_file(root / "etc/now").size(), std::size_t{2} << 20);
+    EXPECT_FALSE(std::filesystem::exists(root / "etc/later"));
+  }
+  // 4 MiB: both land.
+  TempDir roomy;
+  write_file(roomy / "etc/amiboot/amiboot.yaml",
+             "amiboot:\n  limits:\n    write_files_bytes: " + std::to_string(4 << 20) + "\n");
+  auto ok = run({amiboot_binary(), "run", "--root", roomy.path(), "--imds", imds.url()},
+                {{"AMIBOOT_LOG", "stderr"}});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(read_file(roomy / "etc/later").size(), std::size_t{2} << 20);
+}
+
 }  // namespace
 }  // namespace amiboot::testing
