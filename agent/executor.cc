@@ -231,10 +231,14 @@ Status apply(const FetchFile& f, ExecContext& ctx) {
 /// passed it, and then none of the module's actions runs, rather than some
 /// files written and the rest not. What other entries of the budget fetched
 /// for this instance (ctx.fetched: the init stage's, for the deferred
-/// entries) counts too. Entries whose owner is unknown are left to apply(),
-/// which fails them without a download.
+/// entries) counts too. Entries an earlier, killed run settled (completed,
+/// or under way when it died) are not fetched again: execute() does not run
+/// them, and their bytes stay counted as recorded. Entries whose owner is
+/// unknown are left to apply(), which fails them without a download.
 Status prefetch_sources(const std::vector<Action>& actions, ExecContext& ctx,
                         std::vector<std::optional<Result<std::string>>>& fetched) {
+  std::vector<bool> settled =
+      ctx.progress != nullptr ? ctx.progress->settled(actions) : std::vector<bool>(actions.size());
   struct Tally {
     std::map<std::string, std::size_t> entries;  // by label, as the ledger keeps them
     std::size_t earlier = 0;                     // what entries not fetched here brought
@@ -250,8 +254,10 @@ Status prefetch_sources(const std::vector<Action>& actions, ExecContext& ctx,
     if (first && ctx.fetched != nullptr) {
       it->second.entries = ctx.fetched->recorded(f->shared_budget->setting);
     }
-    // Fetched again here (or not at all): counted below, not twice.
-    it->second.entries.erase(f->label);
+    if (!settled[i]) {
+      // Fetched again here (or not at all): counted below, not twice.
+      it->second.entries.erase(f->label);
+    }
   }
   for (auto& [setting, tally] : tallies) {
     for (const auto& [label, bytes] : tally.entries) {
@@ -261,7 +267,7 @@ Status prefetch_sources(const std::vector<Action>& actions, ExecContext& ctx,
   }
   for (std::size_t i = 0; i < actions.size(); ++i) {
     const auto* f = std::get_if<FetchFile>(&actions[i]);
-    if (f == nullptr || !f->shared_budget) {
+    if (f == nullptr || !f->shared_budget || settled[i]) {
       continue;
     }
     FileAttrs attrs;

@@ -28,13 +28,17 @@ class ExecProgress {
   virtual Before before(std::size_t index, const Action& action) = 0;
   /// Once action `index` is over, whatever its outcome.
   virtual void after(std::size_t index, const Action& action) = 0;
+  /// For each action, whether before() will find it settled by an earlier
+  /// run (AlreadyDone or Interrupted); asked before the first before(), so
+  /// that the sources fetched ahead of the actions skip those too.
+  virtual std::vector<bool> settled(const std::vector<Action>& actions) const = 0;
 };
 
 /// What the FetchFile sources of a shared budget (FetchBudget) fetched for
 /// this instance, per budget setting and entry label: the init stage's
 /// write_files and the final stage's write_files_deferred draw on one
 /// amiboot.limits.write_files_bytes, whether the stages run in one process
-/// or two.
+/// or two, and a rerun after a kill still counts the entries it skips.
 class FetchLedger {
  public:
   virtual ~FetchLedger() = default;
