@@ -283,11 +283,11 @@ Status prefetch_sources(const std::vector<Action>& actions, ExecContext& ctx,
     tally.used += (*fetched[i])->size();
     if (tally.used > f->shared_budget->bytes) {
       std::string earlier = tally.earlier == 0 ? ""
-                                               : " and the " + format_size(tally.earlier) +
+                                               : " and the " + size_text(tally.earlier) +
                                                      " earlier entries of this instance fetched";
       return error(f->label + ": with what " + shown_url(f->url) + " returned" + earlier +
-                   ", the write_files content passes " + format_size(f->shared_budget->limit) +
-                   " (" + f->shared_budget->setting + "); none of this module's files was written");
+                   ", the write_files content passes " + size_text(f->shared_budget->limit) + " (" +
+                   f->shared_budget->setting + "); none of this module's files was written");
     }
   }
   if (ctx.fetched != nullptr) {

@@ -234,7 +234,7 @@ bool check_write_files_size(const Value& config, std::size_t& used, std::size_t 
       out.push_back(Diagnostic{Diagnostic::Severity::Error, content->pos,
                                "write_files[" + std::to_string(i) + "].content",
                                "the decoded write_files content of the user data exceeds " +
-                                   format_size(limit) + " (" + limit_setting("write_files_bytes") +
+                                   size_text(limit) + " (" + limit_setting("write_files_bytes") +
                                    ")"});
       return false;
     }
