@@ -229,14 +229,45 @@ Status apply(const FetchFile& f, ExecContext& ctx) {
 /// amiboot.limits.write_files_bytes), fetched before any action of the
 /// module runs: a total past the budget is an error naming the entry that
 /// passed it, and then none of the module's actions runs, rather than some
-/// files written and the rest not. Entries whose owner is unknown are left
-/// to apply(), which fails them without a download.
+/// files written and the rest not. What other entries of the budget fetched
+/// for this instance (ctx.fetched: the init stage's, for the deferred
+/// entries) counts too. Entries an earlier, killed run settled (completed,
+/// or under way when it died) are not fetched again: execute() does not run
+/// them, and their bytes stay counted as recorded. Entries whose owner is
+/// unknown are left to apply(), which fails them without a download.
 Status prefetch_sources(const std::vector<Action>& actions, ExecContext& ctx,
                         std::vector<std::optional<Result<std::string>>>& fetched) {
-  std::size_t used = 0;
+  std::vector<bool> settled =
+      ctx.progress != nullptr ? ctx.progress->settled(actions) : std::vector<bool>(actions.size());
+  struct Tally {
+    std::map<std::string, std::size_t> entries;  // by label, as the ledger keeps them
+    std::size_t earlier = 0;                     // what entries not fetched here brought
+    std::size_t used = 0;
+  };
+  std::map<std::string, Tally> tallies;  // by setting
   for (std::size_t i = 0; i < actions.size(); ++i) {
     const auto* f = std::get_if<FetchFile>(&actions[i]);
     if (f == nullptr || !f->shared_budget) {
+      continue;
+    }
+    auto [it, first] = tallies.try_emplace(f->shared_budget->setting);
+    if (first && ctx.fetched != nullptr) {
+      it->second.entries = ctx.fetched->recorded(f->shared_budget->setting);
+    }
+    if (!settled[i]) {
+      // Fetched again here (or not at all): counted below, not twice.
+      it->second.entries.erase(f->label);
+    }
+  }
+  for (auto& [setting, tally] : tallies) {
+    for (const auto& [label, bytes] : tally.entries) {
+      tally.earlier += bytes;
+    }
+    tally.used = tally.earlier;
+  }
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    const auto* f = std::get_if<FetchFile>(&actions[i]);
+    if (f == nullptr || !f->shared_budget || settled[i]) {
       continue;
     }
     FileAttrs attrs;
@@ -244,14 +275,24 @@ Status prefetch_sources(const std::vector<Action>& actions, ExecContext& ctx,
       continue;
     }
     fetched[i] = fetch_source(*f, ctx);
-    if (*fetched[i]) {
-      used += (*fetched[i])->size();
+    if (!*fetched[i]) {
+      continue;  // the fallback content, if any, is counted in the budget already
     }
-    if (used > f->shared_budget->bytes) {
-      return error(f->label + ": with what " + shown_url(f->url) +
-                   " returned, the write_files content passes " +
-                   format_size(f->shared_budget->limit) + " (" + f->shared_budget->setting +
-                   "); none of this module's files was written");
+    Tally& tally = tallies[f->shared_budget->setting];
+    tally.entries[f->label] = (*fetched[i])->size();
+    tally.used += (*fetched[i])->size();
+    if (tally.used > f->shared_budget->bytes) {
+      std::string earlier = tally.earlier == 0 ? ""
+                                               : " and the " + size_text(tally.earlier) +
+                                                     " earlier entries of this instance fetched";
+      return error(f->label + ": with what " + shown_url(f->url) + " returned" + earlier +
+                   ", the write_files content passes " + size_text(f->shared_budget->limit) + " (" +
+                   f->shared_budget->setting + "); none of this module's files was written");
+    }
+  }
+  if (ctx.fetched != nullptr) {
+    for (const auto& [setting, tally] : tallies) {
+      ctx.fetched->record(setting, tally.entries);
     }
   }
   return {};

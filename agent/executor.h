@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,25 @@ class ExecProgress {
   virtual Before before(std::size_t index, const Action& action) = 0;
   /// Once action `index` is over, whatever its outcome.
   virtual void after(std::size_t index, const Action& action) = 0;
+  /// For each action, whether before() will find it settled by an earlier
+  /// run (AlreadyDone or Interrupted); asked before the first before(), so
+  /// that the sources fetched ahead of the actions skip those too.
+  virtual std::vector<bool> settled(const std::vector<Action>& actions) const = 0;
+};
+
+/// What the FetchFile sources of a shared budget (FetchBudget) fetched for
+/// this instance, per budget setting and entry label: the init stage's
+/// write_files and the final stage's write_files_deferred draw on one
+/// amiboot.limits.write_files_bytes, whether the stages run in one process
+/// or two, and a rerun after a kill still counts the entries it skips.
+class FetchLedger {
+ public:
+  virtual ~FetchLedger() = default;
+  /// Bytes recorded under `setting`, by entry label ("write_files[2]").
+  virtual std::map<std::string, std::size_t> recorded(const std::string& setting) = 0;
+  /// Replaces what is recorded under `setting`.
+  virtual void record(const std::string& setting,
+                      const std::map<std::string, std::size_t>& entries) = 0;
 };
 
 struct ExecContext {
@@ -37,6 +57,7 @@ struct ExecContext {
   /// the first try (Settings::http_retry_deadline).
   std::chrono::seconds http_retry_deadline{90};
   ExecProgress* progress = nullptr;  // none: every action runs
+  FetchLedger* fetched = nullptr;    // none: a module's budget is its own
 };
 
 struct ExecOutcome {

@@ -9,24 +9,33 @@
 
 namespace amiboot {
 
+// Every libcurl function amiboot calls through the table, without the
+// "curl_" prefix.
+#define AMIBOOT_LIBCURL_FUNCTIONS(X) \
+  X(easy_init)                       \
+  X(easy_cleanup)                    \
+  X(easy_reset)                      \
+  X(easy_setopt)                     \
+  X(easy_perform)                    \
+  X(easy_getinfo)                    \
+  X(easy_strerror)                   \
+  X(slist_append)                    \
+  X(slist_free_all)                  \
+  X(multi_init)                      \
+  X(multi_cleanup)                   \
+  X(multi_setopt)                    \
+  X(multi_add_handle)                \
+  X(multi_remove_handle)             \
+  X(multi_perform)                   \
+  X(multi_poll)                      \
+  X(multi_info_read)
+
 struct Libcurl {
-  decltype(&::curl_easy_init) easy_init;
-  decltype(&::curl_easy_cleanup) easy_cleanup;
-  decltype(&::curl_easy_reset) easy_reset;
-  decltype(&::curl_easy_setopt) easy_setopt;
-  decltype(&::curl_easy_perform) easy_perform;
-  decltype(&::curl_easy_getinfo) easy_getinfo;
-  decltype(&::curl_easy_strerror) easy_strerror;
-  decltype(&::curl_slist_append) slist_append;
-  decltype(&::curl_slist_free_all) slist_free_all;
-  decltype(&::curl_multi_init) multi_init;
-  decltype(&::curl_multi_cleanup) multi_cleanup;
-  decltype(&::curl_multi_setopt) multi_setopt;
-  decltype(&::curl_multi_add_handle) multi_add_handle;
-  decltype(&::curl_multi_remove_handle) multi_remove_handle;
-  decltype(&::curl_multi_perform) multi_perform;
-  decltype(&::curl_multi_poll) multi_poll;
-  decltype(&::curl_multi_info_read) multi_info_read;
+  // decltype of the real declaration: a mismatch with curl.h is a compile
+  // error.
+#define AMIBOOT_LIBCURL_MEMBER(name) decltype(&::curl_##name) name;
+  AMIBOOT_LIBCURL_FUNCTIONS(AMIBOOT_LIBCURL_MEMBER)
+#undef AMIBOOT_LIBCURL_MEMBER
 };
 
 /// libcurl.so.4, loaded and initialised (curl_global_init) once, on the

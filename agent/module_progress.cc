@@ -31,23 +31,54 @@ ModuleProgress::ModuleProgress(State& state, const ModuleSpec& module, std::stri
   }
 }
 
+namespace {
+
+enum class Earlier { None, Done, Running };
+
+/// What an earlier run left for the action with this fingerprint; the
+/// fingerprint it matched is used up, so that each settles one action.
+Earlier match_earlier(const std::string& fingerprint, std::vector<std::string>& done,
+                      std::string& running) {
+  if (auto it = std::find(done.begin(), done.end(), fingerprint); it != done.end()) {
+    done.erase(it);
+    return Earlier::Done;
+  }
+  if (!running.empty() && fingerprint == running) {
+    running.clear();
+    return Earlier::Running;
+  }
+  return Earlier::None;
+}
+
+}  // namespace
+
 ExecProgress::Before ModuleProgress::before(std::size_t, const Action& action) {
   std::string fingerprint = action_fingerprint(action);
-  auto earlier = std::find(m_earlier_done.begin(), m_earlier_done.end(), fingerprint);
-  if (earlier != m_earlier_done.end()) {
-    m_earlier_done.erase(earlier);
-    m_done.push_back(fingerprint);
-    return Before::AlreadyDone;
-  }
-  if (!m_earlier_running.empty() && fingerprint == m_earlier_running) {
-    m_earlier_running.clear();
-    // Counted as done from now on: a second death must not run it either.
-    m_done.push_back(fingerprint);
-    save(nullptr);
-    return Before::Interrupted;
+  switch (match_earlier(fingerprint, m_earlier_done, m_earlier_running)) {
+    case Earlier::Done:
+      m_done.push_back(fingerprint);
+      return Before::AlreadyDone;
+    case Earlier::Running:
+      // Counted as done from now on: a second death must not run it either.
+      m_done.push_back(fingerprint);
+      save(nullptr);
+      return Before::Interrupted;
+    case Earlier::None:
+      break;
   }
   save(fingerprint);
   return Before::Run;
+}
+
+std::vector<bool> ModuleProgress::settled(const std::vector<Action>& actions) const {
+  std::vector<std::string> done = m_earlier_done;
+  std::string running = m_earlier_running;
+  std::vector<bool> out;
+  out.reserve(actions.size());
+  for (const auto& action : actions) {
+    out.push_back(match_earlier(action_fingerprint(action), done, running) != Earlier::None);
+  }
+  return out;
 }
 
 void ModuleProgress::after(std::size_t, const Action& action) {

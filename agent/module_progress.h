@@ -23,6 +23,7 @@ class ModuleProgress final : public ExecProgress {
 
   Before before(std::size_t index, const Action& action) override;
   void after(std::size_t index, const Action& action) override;
+  std::vector<bool> settled(const std::vector<Action>& actions) const override;
 
  private:
   void save(const nlohmann::json& running);

@@ -22,6 +22,7 @@
 #include "agent/core/strings.h"
 #include "agent/core/user_data.h"
 #include "agent/executor.h"
+#include "agent/fetch_ledger.h"
 #include "agent/host_info.h"
 #include "agent/http.h"
 #include "agent/module_progress.h"
@@ -520,8 +521,10 @@ void Runner::run_modules(Stage stage) {
       record.errors = plan_errors;
     } else {
       ModuleProgress progress(m_state, m, id);
-      ExecContext ctx{m_system, id, m_report.fields(record.name), m_settings.http_retry_deadline,
-                      &progress};
+      InstanceFetchLedger fetched(m_state, id);
+      ExecContext ctx{
+          m_system,  id,      m_report.fields(record.name), m_settings.http_retry_deadline,
+          &progress, &fetched};
       ExecOutcome outcome;
       try {
         outcome = execute(plan.actions, ctx);

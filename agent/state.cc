@@ -266,6 +266,22 @@ Status State::save_progress(const ModuleSpec& module, const std::string& instanc
                              FileAttrs{kPrivateFile, 0, 0, false});
 }
 
+nlohmann::json State::load_fetched(const std::string& instance_id) const {
+  auto text = m_system.read_file(instance_dir(instance_id) + "/fetched.json");
+  if (!text) {
+    return nlohmann::json::object();
+  }
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  return j.is_object() ? j : nlohmann::json::object();
+}
+
+Status State::save_fetched(const std::string& instance_id, const nlohmann::json& fetched) {
+  if (auto st = ensure_private_dirs(instance_id); !st) {
+    return st;
+  }
+  return write_if_changed(instance_dir(instance_id) + "/fetched.json", json_text(fetched) + "\n");
+}
+
 Status State::record_boot(const std::string& name, const nlohmann::json& record) {
   std::string dir = std::string(kStateDir) + "/boots";
   if (auto st = m_system.make_dirs(dir, 0700); !st) {

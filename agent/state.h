@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // amiboot's memory across runs and boots, under /var/lib/amiboot (0700):
 //   instances/<id>/{metadata.json,user-data,parts.json,sem/}  per instance
+//   instances/<id>/fetched.json                                write_files' fetched bytes
 //   instances/<id>/include-once/{index.json,<n>}              #include-once content
 //   instance -> instances/<id>                                 the current one
 //   once/<module>                                              once per image copy
@@ -67,6 +68,12 @@ class State {
   nlohmann::json load_progress(const ModuleSpec& module, const std::string& instance_id) const;
   Status save_progress(const ModuleSpec& module, const std::string& instance_id,
                        const nlohmann::json& progress);
+
+  /// What shared-budget sources fetched for this instance
+  /// (instances/<id>/fetched.json, 0600): {setting: {label: bytes}}; an
+  /// empty object when nothing was recorded.
+  nlohmann::json load_fetched(const std::string& instance_id) const;
+  Status save_fetched(const std::string& instance_id, const nlohmann::json& fetched);
 
   Status record_boot(const std::string& name, const nlohmann::json& record);
   std::vector<nlohmann::json> boots() const;

@@ -234,7 +234,7 @@ bool check_write_files_size(const Value& config, std::size_t& used, std::size_t 
       out.push_back(Diagnostic{Diagnostic::Severity::Error, content->pos,
                                "write_files[" + std::to_string(i) + "].content",
                                "the decoded write_files content of the user data exceeds " +
-                                   format_size(limit) + " (" + limit_setting("write_files_bytes") +
+                                   size_text(limit) + " (" + limit_setting("write_files_bytes") +
                                    ")"});
       return false;
     }
@@ -325,7 +325,9 @@ PlanResult plan_entries(const std::vector<WriteFileEntry>& entries, bool deferre
   PlanResult result;
   // `source:` is fetched at run time, so the decode-time check of
   // write_files_bytes cannot see it: the downloads share what the limit
-  // leaves once the entries' own content (both stages') is counted.
+  // leaves once the entries' own content (both stages') is counted, and the
+  // executor counts what the other stage's downloads brought
+  // (ExecContext::fetched).
   Diagnostics ignored;  // the runner reports the image config's problems
   std::size_t limit = decode_settings(facts.image_config, ignored).limits.write_files_bytes;
   std::size_t content = 0;

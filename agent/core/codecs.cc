@@ -12,28 +12,6 @@
 
 namespace amiboot {
 
-namespace {
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-bool is_blank(char c) {
-  return c == ' ' || c == '\t';
-}
-
-}  // namespace
-
-std::string format_size(std::size_t bytes) {
-  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) {
-    return std::to_string(bytes >> 20) + " MiB";
-  }
-  if (bytes >= 1024 && bytes % 1024 == 0) {
-    return std::to_string(bytes >> 10) + " KiB";
-  }
-  return std::to_string(bytes) + " bytes";
-}
-
 bool is_gzip(std::string_view data) {
   return data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0x1f &&
          static_cast<unsigned char>(data[1]) == 0x8b;
@@ -123,7 +101,7 @@ Inflated gzip_inflated_size(std::string_view input, std::size_t cap) {
 }
 
 std::string gzip_too_large_message(std::size_t limit) {
-  return "gzip data inflates to more than " + format_size(limit) + "; refusing it";
+  return "gzip data inflates to more than " + size_text(limit) + "; refusing it";
 }
 
 Result<std::string> gunzip(const std::string& data, std::size_t max_bytes) {

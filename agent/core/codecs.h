@@ -11,9 +11,6 @@
 
 namespace amiboot {
 
-/// "16 MiB", "64 KiB", "100 bytes".
-std::string format_size(std::size_t bytes);
-
 /// Starts with gzip's magic bytes.
 bool is_gzip(std::string_view data);
 

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "agent/core/codecs.h"
+#include "agent/core/strings.h"
 
 namespace amiboot {
 
@@ -398,7 +399,7 @@ Result<Value> convert(const YAML::Node& node, const std::string& source, const P
       budget.bytes += node.Scalar().size();
       if (budget.bytes > budget.limits.user_data_bytes) {
         return error(at(v.pos) + "the document's text exceeds " +
-                     format_size(budget.limits.user_data_bytes) + " once aliases are expanded (" +
+                     size_text(budget.limits.user_data_bytes) + " once aliases are expanded (" +
                      limit_setting("user_data_bytes") + "); the document is refused");
       }
       v.scalar = node.Scalar();

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <iterator>
 
 namespace amiboot {
 
@@ -37,13 +38,21 @@ std::string octal_mode(unsigned mode) {
 }
 
 std::string size_text(unsigned long long bytes) {
-  static const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  if (bytes < 1024) {
-    return std::to_string(bytes) + " B";
-  }
-  double value = static_cast<double>(bytes) / 1024;
+  static const char* kUnits[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   std::size_t unit = 0;
-  while (value >= 1024 && unit + 1 < sizeof kUnits / sizeof kUnits[0]) {
+  unsigned long long whole = bytes;
+  while (whole >= 1024 && whole % 1024 == 0) {
+    whole /= 1024;
+    ++unit;
+  }
+  if (whole < 1024) {
+    return std::to_string(whole) + " " + kUnits[unit];
+  }
+  // Not a whole number of any unit that fits: the largest that does, after
+  // rounding (1023.99 KiB reads "1.0 MiB", not "1024.0 KiB").
+  double value = static_cast<double>(bytes);
+  unit = 0;
+  while (value >= 1023.95 && unit + 1 < std::size(kUnits)) {
     value /= 1024;
     ++unit;
   }

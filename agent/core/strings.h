@@ -13,6 +13,14 @@ inline constexpr std::string_view kWhitespace = " \t\r\n\f\v";
 /// `s` without leading and trailing characters from `chars`.
 std::string_view trim(std::string_view s, std::string_view chars = kWhitespace);
 
+/// C's isspace and isblank in the C locale, for char (no cast, no locale).
+constexpr bool is_space(char c) {
+  return kWhitespace.find(c) != std::string_view::npos;
+}
+constexpr bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
+
 /// True for a non-empty run of ASCII digits.
 bool all_digits(std::string_view s);
 
@@ -22,8 +30,9 @@ std::vector<std::string> split_colon_fields(std::string_view line);
 /// A file mode as four octal digits: "0644".
 std::string octal_mode(unsigned mode);
 
-/// A size for people: "512 B", "4.0 KiB", "8.0 GiB", "1.5 TiB" (one decimal,
-/// binary units).
+/// A size for people, in binary units: exact when it is a whole number of
+/// them ("100 bytes", "64 KiB", "32 MiB": a limit reads as it was set),
+/// else with one decimal ("7.8 GiB", "1.5 TiB": a disk).
 std::string size_text(unsigned long long bytes);
 
 /// The value of a hex digit, -1 for anything else.

@@ -27,10 +27,6 @@ constexpr int k_max_archive_depth = 8;
 constexpr std::string_view k_part_handler_refused =
     "amiboot runs no Python part handlers; the part is rejected";
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
 std::string_view skip_bom(std::string_view s) {
   // Windows editors add a UTF-8 BOM; before "#!" it would break the shebang.
   if (s.starts_with("\xEF\xBB\xBF")) {
@@ -611,7 +607,7 @@ class UserDataDecoder {
     }
     if (!charge(fetched->size())) {
       m_out.errors.push_back(prefix + ": the decoded user data exceeds " +
-                             format_size(m_options.limits.user_data_bytes) + " (" +
+                             size_text(m_options.limits.user_data_bytes) + " (" +
                              limit_setting("user_data_bytes") + ")");
       return;
     }
@@ -651,7 +647,7 @@ class UserDataDecoder {
     Inflated inflated = inflate_gzip(data, budget);
     if (inflated.failure == InflateFailure::TooLarge) {
       std::string message = m_decoded == 0 ? gzip_too_large_message(limit)
-                                           : "gzip data inflates past the " + format_size(limit) +
+                                           : "gzip data inflates past the " + size_text(limit) +
                                                  " limit for all decoded user data; refusing it";
       return error(origin.label() + ": " + message + " (" + limit_setting("user_data_bytes") + ")");
     }

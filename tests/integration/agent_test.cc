@@ -188,24 +188,6 @@ TEST_F(Agent, EmptyOrMissingUserDataIsNothingToDo) {
   EXPECT_TRUE(status()["errors"].empty());
 }
 
-/// Starts `amiboot run` in the background (its own process group, stderr
-/// to `err`), for tests that kill it or race it.
-pid_t start_agent(const std::string& root, const std::string& imds_url, const std::string& err) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    setenv("AMIBOOT_LOG", "stderr", 1);
-    int log = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(log, 1);
-    dup2(log, 2);
-    execl(amiboot_binary().c_str(), "amiboot", "run", "--root", root.c_str(), "--imds",
-          imds_url.c_str(), nullptr);
-    _exit(127);
-  }
-  setpgid(pid, pid);
-  return pid;
-}
-
 /// Whether process `pid` is alive (a zombie is not).
 bool alive(pid_t pid) {
   std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");

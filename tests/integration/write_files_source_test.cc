@@ -5,14 +5,19 @@
 // headers arrive, a failed fetch falls back to `content` or leaves the old
 // file alone, the size cap and the scheme of redirects hold, and the URL's
 // query and the header values stay out of the output.
+#include <fcntl.h>
 #include <httplib.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "agent/executor.h"
 #include "agent/system.h"
@@ -35,6 +40,13 @@ class FileServer {
       }
       res.set_content("fetched over http\n", "text/plain");
     });
+    for (const char* counted : {"/one", "/two"}) {
+      m_server.Get(counted, [this](const httplib::Request& req, httplib::Response& res) {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        ++m_requests[req.path];
+        res.set_content("from " + req.path + "\n", "text/plain");
+      });
+    }
     m_server.Get("/missing",
                  [](const httplib::Request&, httplib::Response& res) { res.status = 404; });
     m_server.Get("/big", [](const httplib::Request&, httplib::Response& res) {
@@ -67,6 +79,11 @@ class FileServer {
     std::lock_guard<std::mutex> lock(m_mutex);
     return m_queries;
   }
+  /// GETs of /one and /two so far.
+  int requests(const std::string& path) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_requests[path];
+  }
 
  private:
   httplib::Server m_server;
@@ -75,6 +92,7 @@ class FileServer {
   int m_port = 0;
   std::vector<std::string> m_authorization;
   std::vector<std::string> m_queries;
+  std::map<std::string, int> m_requests;
 };
 
 ExecOutcome run_fetch(const TempDir& root, FetchFile fetch) {
@@ -223,6 +241,106 @@ TEST(WriteFilesSource, FetchedBytesCountAgainstTheWriteFilesLimitAndNothingIsHal
   EXPECT_EQ(read_file(roomy / "etc/inline"), "inline");
   EXPECT_EQ(read_file(roomy / "etc/big1").size(), std::size_t{2} << 20);
   EXPECT_EQ(read_file(roomy / "etc/big2").size(), std::size_t{2} << 20);
+}
+
+// The budget spans both stages: the final stage's deferred entries get
+// what the init stage's entries left, in one process or two.
+TEST(WriteFilesSource, DeferredEntriesShareTheLimitWithWhatTheInitStageFetched) {
+  FileServer server;
+  FakeImds imds;
+  imds.set_user_data("#cloud-config\nwrite_files:\n  - path: /etc/now\n    source: {uri: '" +
+                     server.url("/big") +
+                     "'}\n  - path: /etc/later\n    defer: true\n    source: {uri: '" +
+                     server.url("/big") + "'}\n");
+  // 3 MiB: the init stage's 2 MiB fit, the deferred 2 MiB more do not.
+  for (const char* how : {"one process", "two processes"}) {
+    SCOPED_TRACE(how);
+    TempDir root;
+    write_file(root / "etc/amiboot/amiboot.yaml",
+               "amiboot:\n  limits:\n    write_files_bytes: " + std::to_string(3 << 20) + "\n");
+    std::vector<std::vector<std::string>> stages = {{}};
+    if (std::string(how) == "two processes") {
+      stages = {{"--stage", "init"}, {"--stage", "final"}};
+    }
+    CommandResult r;
+    for (const auto& stage : stages) {
+      std::vector<std::string> argv = {amiboot_binary(), "run",    "--root",
+                                       root.path(),      "--imds", imds.url()};
+      argv.insert(argv.end(), stage.begin(), stage.end());
+      r = run(argv, {{"AMIBOOT_LOG", "stderr"}});
+    }
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("write_files[1]: with what http://127.0.0.1:"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("returned and the 2 MiB earlier entries of this instance fetched, the "
+                         "write_files content passes 3 MiB (amiboot.limits.write_files_bytes)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(read_file(root / "etc/now").size(), std::size_t{2} << 20);
+    EXPECT_FALSE(std::filesystem::exists(root / "etc/later"));
+  }
+  // 4 MiB: both land.
+  TempDir roomy;
+  write_file(roomy / "etc/amiboot/amiboot.yaml",
+             "amiboot:\n  limits:\n    write_files_bytes: " + std::to_string(4 << 20) + "\n");
+  auto ok = run({amiboot_binary(), "run", "--root", roomy.path(), "--imds", imds.url()},
+                {{"AMIBOOT_LOG", "stderr"}});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(read_file(roomy / "etc/later").size(), std::size_t{2} << 20);
+}
+
+// After a kill -9 in the middle of write_files, the rerun fetches no
+// source of an entry that completed: the sources are fetched ahead of the
+// entries, and a completed one is not written again, so its download would
+// only cost the boot time and the server a request.
+TEST(WriteFilesSource, ARerunAfterAKillFetchesNoSourceOfACompletedEntryAgain) {
+  FileServer server;
+  FakeImds imds;
+  TempDir root;
+  TempDir logs;
+  imds.set_user_data("#cloud-config\nwrite_files:\n  - path: /etc/first\n    source: {uri: '" +
+                     server.url("/one") +
+                     "'}\n  - path: /etc/stuck.log\n    append: true\n    content: x\n"
+                     "  - path: /etc/last\n    source: {uri: '" +
+                     server.url("/two") + "'}\n");
+  // The append reads the old file first: a FIFO holds it there, between
+  // the completed first entry and the last one, until the kill.
+  std::filesystem::create_directories(root / "etc");
+  ASSERT_EQ(mkfifo((root / "etc/stuck.log").c_str(), 0600), 0);
+  pid_t pid = start_agent(root.path(), imds.url(), logs / "log");
+  int writer = -1;
+  for (int i = 0; i < 6000 && writer < 0; ++i) {  // up to a minute
+    // Succeeds once the agent has the FIFO open for reading.
+    writer = open((root / "etc/stuck.log").c_str(), O_WRONLY | O_NONBLOCK);
+    if (writer < 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  ASSERT_GE(writer, 0) << "the agent never read the FIFO: " << read_file(logs / "log");
+  close(writer);
+  ASSERT_EQ(read_file(root / "etc/first"), "from /one\n");
+  ASSERT_FALSE(exists(root / "etc/last"));
+  EXPECT_EQ(server.requests("/one"), 1);
+  EXPECT_EQ(server.requests("/two"), 1);
+  std::filesystem::remove(root / "etc/stuck.log");
+
+  auto r = run({amiboot_binary(), "run", "--root", root.path(), "--imds", imds.url()},
+               {{"AMIBOOT_LOG", "stderr"}});
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // the interrupted append is named, not run again
+  EXPECT_NE(r.err.find("write_files[1]: was under way when an earlier run of amiboot died"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(read_file(root / "etc/last"), "from /two\n");
+  EXPECT_FALSE(exists(root / "etc/stuck.log"));
+  EXPECT_EQ(server.requests("/one"), 1) << "the completed entry's source was fetched again";
+  EXPECT_EQ(server.requests("/two"), 2);
+  // What the skipped entry brought still counts against write_files_bytes.
+  auto fetched = nlohmann::json::parse(
+      read_file(root / "var/lib/amiboot/instances/i-0123456789abcdef0/fetched.json"));
+  EXPECT_EQ(fetched["amiboot.limits.write_files_bytes"],
+            (nlohmann::json{{"write_files[0]", 10}, {"write_files[2]", 10}}));
 }
 
 }  // namespace

@@ -115,6 +115,22 @@ CommandResult run(const std::vector<std::string>& argv,
   return result;
 }
 
+pid_t start_agent(const std::string& root, const std::string& imds_url, const std::string& log) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    setenv("AMIBOOT_LOG", "stderr", 1);
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl(amiboot_binary().c_str(), "amiboot", "run", "--root", root.c_str(), "--imds",
+          imds_url.c_str(), nullptr);
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  return pid;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream ss;

@@ -2,6 +2,8 @@
 // Small helpers shared by the tests: scratch folders and running programs.
 #pragma once
 
+#include <sys/types.h>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -34,6 +36,11 @@ struct CommandResult {
 CommandResult run(const std::vector<std::string>& argv,
                   const std::map<std::string, std::string>& env = {},
                   const std::string& input = "");
+
+/// Starts `amiboot run --root ROOT --imds URL` in the background (its own
+/// process group, stdout and stderr to `log`), for tests that kill it or
+/// race it; the caller waits for it.
+pid_t start_agent(const std::string& root, const std::string& imds_url, const std::string& log);
 
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& content);

@@ -320,8 +320,8 @@ TEST(Growpart, AFilesystemOnAWholeDiskGrowsToFillIt) {
   auto plan = f.plan();
   EXPECT_EQ(plan.actions,
             (std::vector<Action>{command({"resize2fs", "/dev/xvda"},
-                                         "resize2fs /dev/xvda (ext4 on /, /dev/xvda: 50.0 GiB)")}));
-  EXPECT_EQ(plan.summary, "/: ext4 grown online to fill 50.0 GiB");
+                                         "resize2fs /dev/xvda (ext4 on /, /dev/xvda: 50 GiB)")}));
+  EXPECT_EQ(plan.summary, "/: ext4 grown online to fill 50 GiB");
 }
 
 TEST(Growpart, AnOverlayRootIsNothingToGrowAndNoWarning) {

@@ -41,5 +41,30 @@ TEST(Strings, TrimAndAllDigits) {
   EXPECT_FALSE(all_digits("12a"));
 }
 
+TEST(Strings, IsSpaceAndIsBlankAreCsInTheCLocale) {
+  for (char c : std::string(" \t\r\n\f\v")) {
+    EXPECT_TRUE(is_space(c)) << int(c);
+  }
+  for (char c : std::string("a\0\xA0", 3)) {
+    EXPECT_FALSE(is_space(c)) << int(c);
+  }
+  EXPECT_TRUE(is_blank(' ') && is_blank('\t'));
+  EXPECT_FALSE(is_blank('\n'));
+}
+
+TEST(Strings, SizeTextIsExactForWholeUnitsAndRoundedElse) {
+  EXPECT_EQ(size_text(0), "0 bytes");
+  EXPECT_EQ(size_text(100), "100 bytes");
+  EXPECT_EQ(size_text(1000), "1000 bytes");
+  EXPECT_EQ(size_text(64 << 10), "64 KiB");
+  EXPECT_EQ(size_text(32 << 20), "32 MiB");
+  EXPECT_EQ(size_text(8ULL << 30), "8 GiB");
+  EXPECT_EQ(size_text(1536), "1.5 KiB");
+  EXPECT_EQ(size_text(3 << 19), "1.5 MiB");
+  EXPECT_EQ(size_text(16775135ULL * 512), "8.0 GiB");
+  EXPECT_EQ(size_text((1 << 20) - 1), "1.0 MiB");  // not "1024.0 KiB"
+  EXPECT_EQ(size_text(3ULL << 39), "1.5 TiB");
+}
+
 }  // namespace
 }  // namespace amiboot

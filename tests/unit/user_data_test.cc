@@ -368,7 +368,7 @@ TEST(UserData, GunzipStopsAtTheCap) {
   EXPECT_EQ(fits->size(), 1u << 20);
   Result<std::string> over = gunzip(exactly, (1 << 20) - 1);
   ASSERT_FALSE(over.ok());
-  EXPECT_EQ(over.error().message, "gzip data inflates to more than 1048575 bytes; refusing it");
+  EXPECT_EQ(over.error().message, "gzip data inflates to more than 1.0 MiB; refusing it");
 }
 
 TEST(UserData, GzipPartsShareOneBudget) {
