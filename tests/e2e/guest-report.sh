@@ -3,38 +3,25 @@
 # Runs inside the e2e guest (amiboot-e2e-report.service, after
 # amiboot-final.service): starts two listeners (tcp 8080, which the e2e user
 # data's firewall allows, and 8081, which it does not; each connection gets
-# the line "amiboot-e2e-open PORT"), waits until the host has logged in over
-# ssh and probed them (the host's login creates /run/amiboot-e2e/host-login;
-# at most HOST_WAIT seconds), collects what the host asserts on into a
+# the line "amiboot-e2e-open PORT"), collects what the host asserts on into a
 # folder, sends it as a tar archive down the virtio-serial port
 # org.amiboot.e2e.report, then powers the guest off.
+#
+# Most of the report does not depend on the host: it is collected in the
+# background, JOBS parts at a time (the guest has 2 vCPUs), while the host
+# logs in over ssh and probes the listeners. The host's last login creates
+# /run/amiboot-e2e/host-login (waited for at most HOST_WAIT seconds); what a
+# login can change (failed units: a login starts user@UID.service; the
+# system state; the whole journal with sshd's lines) is collected after
+# that. The power-off is forced (systemctl poweroff --force: no units are
+# stopped one by one; systemd-shutdown still ends every process, journald
+# closes its files, the file systems are unmounted or remounted read-only
+# and synced): the next boots find the disks as a clean shutdown leaves
+# them.
 #
 # With --at-shutdown (amiboot-e2e-report-at-shutdown.service's ExecStop, on
 # the power_state boot) it runs while the guest shuts down by itself: no
 # listeners, no wait for the host, no power-off.
-#
-# The archive holds:
-#   boot_id uptime cmdline            this boot
-#   mode                              "boot", or "shutdown" with --at-shutdown
-#   host-login                        "yes SECONDS" when the host's login came
-#                                     after SECONDS of waiting, else "no SECONDS"
-#                                     ("skipped" with --at-shutdown)
-#   units/NAME                        `systemctl show NAME` for UNITS below
-#   journal-amiboot.json              journalctl -b -o json, SYSLOG_IDENTIFIER=amiboot
-#   journal-amiboot-script.json       the same for amiboot-script (script output)
-#   journal-u-amiboot.txt             journalctl -b -u amiboot -o cat
-#   journal-u-amiboot-final.txt       journalctl -b -u amiboot-final -o cat
-#   journal-all.txt                   the whole boot, short-monotonic (for people)
-#   status.txt status.rc              `amiboot status` and its exit code
-#   status.json status-json.rc        `amiboot status --json`
-#   status-long.txt                   `amiboot status --long`
-#   files/PATH, files.stat            copies of FILES below; stat lines
-#                                     "mode user group size mtime path"
-#                                     ("missing path" when absent)
-#   commands/NAME.out, NAME.rc        output and exit code of COMMANDS below
-#                                     (each stopped after 60 s)
-#
-# Later tests add what they need to UNITS, FILES and COMMANDS.
 set -u
 
 UNITS=(
@@ -79,15 +66,25 @@ FILES=(
   /var/tmp/amiboot-e2e-power-state
 )
 
-# name|command (run with bash -c)
+# name|command (run with bash -c in the report folder), collected while the
+# host logs in; the slowest under TCG first, so the background jobs end
+# together.
 COMMANDS=(
-  "failed-units|systemctl --failed --no-legend --plain"
+  "man-amiboot|MANWIDTH=80 man amiboot 2>&1 | col -b | head -n 40"
+  "man-amiboot-yaml|MANWIDTH=80 man amiboot.yaml 2>&1 | col -b | head -n 60"
+  "completion|bash -l -i -c 'f=\$(complete -p -D | sed -n \"s/.* -F \\([^ ]*\\) -D\\\$/\\1/p\"); \"\$f\" amiboot; complete -p amiboot' 2>/dev/null"
+  "one-command-json|journalctl -b -u amiboot.service -u amiboot-final.service -o json --no-pager"
+  "catalog-list|journalctl --list-catalog | grep -i amiboot"
+  "cloud-init-status|cloud-init status --wait --long"
+  "one-command|journalctl -b -u amiboot.service -u amiboot-final.service -o cat --no-pager"
+  "failed-module-x|journalctl -b -x --no-pager -o short MESSAGE_ID=e83429b1e4b840d4b57a1843b15fa3be"
+  "package-journal|journalctl -b -o cat SYSLOG_IDENTIFIER=apt-get AMIBOOT_MODULE=packages"
+  "amiboot-analyze|amiboot analyze"
+  "completion-words|bash -c '. /usr/share/bash-completion/completions/amiboot; COMP_WORDS=(amiboot ana); COMP_CWORD=1; _amiboot; echo \"\${COMPREPLY[*]}\"'"
   "state-listing|ls -laR /var/lib/amiboot"
   "state-dir-mode|stat -c '%a %U %G' /var/lib/amiboot"
   "disks|ls -l /dev/disk/by-id/"
-  "ordering-cycles|journalctl -b -o cat | grep -i 'ordering cycle' || true"
   "amiboot-version|amiboot version"
-  "amiboot-analyze|amiboot analyze"
   "mnt-findmnt|findmnt -n -o SOURCE,FSTYPE,UUID /mnt"
   "vdb-uuid|blkid -p -o value -s UUID /dev/vdb"
   "root-fs-bytes|df -B1 --output=size / | tail -n 1 | tr -d ' '"
@@ -106,28 +103,32 @@ COMMANDS=(
   "vendor-sources|cat /etc/apt/sources.list.d/amiboot-e2e-vendor.sources"
   "vendor-keyring|head -n 1 /etc/apt/keyrings/amiboot-e2e-vendor.asc"
   "apt-trusted|ls -A /etc/apt/trusted.gpg.d/; ls /etc/apt/trusted.gpg 2>/dev/null || true"
-  "package-journal|journalctl -b -o cat SYSLOG_IDENTIFIER=apt-get AMIBOOT_MODULE=packages"
-  "cloud-init-status|cloud-init status --wait --long"
   "listener-8081-local|timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/8081 && cat <&3'"
   "timezone|timedatectl show -p Timezone --value"
   "localtime-link|readlink /etc/localtime"
   "shadow-admin|getent shadow admin"
   "host-key-files|cd /etc/ssh && stat -c '%n %a %U %G' ssh_host_*"
   "ca-leaf-verify|openssl verify /usr/local/share/amiboot-e2e/leaf.pem"
-  "system-state|systemctl is-system-running"
   "os-release|. /etc/os-release; echo \"\$VERSION_CODENAME\""
-  "man-amiboot|MANWIDTH=80 man amiboot 2>&1 | col -b | head -n 40"
-  "man-amiboot-yaml|MANWIDTH=80 man amiboot.yaml 2>&1 | col -b | head -n 60"
   "man-files|ls /usr/share/man/man8/amiboot.8.gz /usr/share/man/man5/amiboot.yaml.5.gz"
-  "completion|bash -l -i -c 'f=\$(complete -p -D | sed -n \"s/.* -F \\([^ ]*\\) -D\\\$/\\1/p\"); \"\$f\" amiboot; complete -p amiboot' 2>/dev/null"
-  "completion-words|bash -c '. /usr/share/bash-completion/completions/amiboot; COMP_WORDS=(amiboot ana); COMP_CWORD=1; _amiboot; echo \"\${COMPREPLY[*]}\"'"
-  "catalog-list|journalctl --list-catalog | grep -i amiboot"
-  "failed-module-x|journalctl -b -x --no-pager -o short MESSAGE_ID=e83429b1e4b840d4b57a1843b15fa3be"
-  "one-command|journalctl -b -u amiboot.service -u amiboot-final.service -o cat --no-pager"
-  "one-command-json|journalctl -b -u amiboot.service -u amiboot-final.service -o json --no-pager"
   "boot-record-init|grep -l \"\$(cat /proc/sys/kernel/random/boot_id)\" /var/lib/amiboot/boots/*-init.json | xargs -r cat"
 )
 
+# The same, collected after the host's logins, journal-all.txt last of all
+# (ordering-cycles reads it: the whole boot's journal, read once).
+LATE_COMMANDS=(
+  "failed-units|systemctl --failed --no-legend --plain"
+  "system-state|systemctl is-system-running"
+)
+LATE_JOURNAL_COMMANDS=(
+  "ordering-cycles|grep -i 'ordering cycle' journal-all.txt || true"
+)
+
+# Background jobs at once. What still runs EARLY_TIMEOUT seconds after
+# the collection began is stopped (a stuck command); the commands it
+# did not finish get the exit status 124, as timeout(1) gives.
+JOBS=3
+EARLY_TIMEOUT=240
 HOST_WAIT=300
 at_shutdown=0
 [ "${1:-}" = --at-shutdown ] && at_shutdown=1
@@ -139,8 +140,144 @@ rm -rf "$out"
 mkdir -p "$out/units" "$out/files" "$out/commands"
 cd "$out" || exit 1
 
-# The listeners, then the wait for the host (its ssh login, as admin, may
-# create the marker: the folder is world-writable).
+# Under TCG every exec costs the guest tenths of a second (the dynamic
+# loader's page faults), so the report forks where it can and execs little:
+# commands run in a subshell of this script (no new bash, no timeout(1)),
+# the units come from one `systemctl show`, the files from one cp and one
+# stat. A stuck command is stopped by start_early's guard.
+
+# nap SECONDS: sleep without a process (read times out on a pipe that
+# never gets data).
+exec {nap_fd}<> <(:)
+nap() { read -r -t "$1" -u "$nap_fd" _ || true; }
+
+# run_command NAME COMMAND: COMMAND's output and exit status into commands/.
+run_command() {
+  (
+    set +u
+    eval "$2"
+  ) >"commands/$1.out" 2>&1
+  echo $? >"commands/$1.rc"
+}
+
+# The units' properties, one `systemctl show` for all: its blocks come in
+# the order of the names, a blank line between them. If the count is off,
+# one call per unit.
+collect_units() {
+  systemctl show "${UNITS[@]}" >units.all 2>&1
+  if [ "$(grep -c '^$' units.all)" = $((${#UNITS[@]} - 1)) ] &&
+    awk -v names="${UNITS[*]}" 'BEGIN { n = split(names, u, " "); i = 1 }
+      /^$/ { close("units/" u[i]); i++; next }
+      { print > ("units/" u[i]) }' units.all; then
+    rm -f units.all
+    return
+  fi
+  rm -f units.all
+  local unit
+  for unit in "${UNITS[@]}"; do
+    systemctl show "$unit" >"units/$unit" 2>&1
+  done
+}
+
+collect_amiboot_journals() {
+  journalctl -b -o json SYSLOG_IDENTIFIER=amiboot >journal-amiboot.json 2>&1
+  journalctl -b -o json SYSLOG_IDENTIFIER=amiboot-script >journal-amiboot-script.json 2>&1
+  journalctl -b -o cat -u amiboot.service >journal-u-amiboot.txt 2>&1
+  journalctl -b -o cat -u amiboot-final.service >journal-u-amiboot-final.txt 2>&1
+}
+
+collect_status() {
+  amiboot status >status.txt 2>&1
+  echo $? >status.rc
+  amiboot status --json >status.json 2>status-json.err
+  echo $? >status-json.rc
+  amiboot status --long >status-long.txt 2>&1
+}
+
+collect_files() {
+  local f present=()
+  : >files.stat
+  for f in "${FILES[@]}"; do
+    if [ -e "$f" ]; then
+      present+=("$f")
+    else
+      echo "missing $f" >>files.stat
+    fi
+  done
+  [ ${#present[@]} -gt 0 ] || return 0
+  # (relative to /: with absolute names cp -p --parents complains about
+  # the parents' attributes)
+  (cd / && cp -p --parents "${present[@]#/}" "$out/files/")
+  stat -c '%a %U %G %s %Y %n' "${present[@]}" >>files.stat
+}
+
+# collect_early: everything the host's logins do not change, JOBS parts at
+# a time (a subshell: its `wait` is for its own jobs, not the listeners).
+collect_early() (
+  running=0
+  # start_job COMMAND...: in the background, once fewer than JOBS run.
+  start_job() {
+    if [ "$running" -ge "$JOBS" ]; then
+      wait -n
+      running=$((running - 1))
+    fi
+    "$@" &
+    running=$((running + 1))
+  }
+  # amiboot's stages are over; what they logged (their stdout streams
+  # included) is stored before it is read.
+  journalctl --sync 2>/dev/null || true
+  printf '%s\n' "$(</proc/sys/kernel/random/boot_id)" >boot_id
+  printf '%s\n' "$(</proc/cmdline)" >cmdline
+  start_job collect_amiboot_journals
+  start_job collect_status
+  local entry
+  for entry in "${COMMANDS[@]}"; do
+    start_job run_command "${entry%%|*}" "${entry#*|}"
+  done
+  start_job collect_units
+  start_job collect_files
+  wait
+)
+
+# kill_tree PID: PID and everything below it (stopped first, so nothing
+# new starts while the tree is walked).
+kill_tree() {
+  local pid
+  kill -STOP "$1" 2>/dev/null
+  for pid in $(pgrep -P "$1"); do
+    kill_tree "$pid"
+  done
+  kill -KILL "$1" 2>/dev/null
+}
+
+# start_early: collect_early in the background, and its guard: past
+# EARLY_TIMEOUT seconds, what still runs is stopped.
+start_early() {
+  collect_early &
+  early=$!
+  (
+    nap "$EARLY_TIMEOUT"
+    echo "amiboot-e2e: the collection still runs after ${EARLY_TIMEOUT}s; stopping it"
+    kill_tree "$early"
+  ) &
+  guard=$!
+}
+
+# wait_early: waits for collect_early (or its guard); the commands it did
+# not finish get 124.
+wait_early() {
+  wait "$early"
+  kill "$guard" 2>/dev/null
+  wait "$guard" 2>/dev/null
+  local entry
+  for entry in "${COMMANDS[@]}"; do
+    [ -e "commands/${entry%%|*}.rc" ] || echo 124 >"commands/${entry%%|*}.rc"
+  done
+}
+
+# The listeners, the early part, then the wait for the host (its ssh
+# login, as admin, may create the marker: the folder is world-writable).
 marker_dir=/run/amiboot-e2e
 mkdir -p "$marker_dir"
 chmod 1777 "$marker_dir"
@@ -149,79 +286,55 @@ if [ "$at_shutdown" = 1 ]; then
   echo shutdown >mode
   echo skipped >host-login
   echo "amiboot-e2e: the guest is shutting down; reporting now"
+  start_early
 else
   echo boot >mode
   for p in 8080 8081; do
     systemd-socket-activate --inetd -a -l "$p" echo "amiboot-e2e-open $p" >/dev/null 2>&1 &
     listeners+=($!)
   done
-  echo "amiboot-e2e: listening on 8080 and 8081; waiting up to ${HOST_WAIT}s for the host's ssh login"
-  waited=0
-  while [ ! -e "$marker_dir/host-login" ] && [ "$waited" -lt "$HOST_WAIT" ]; do
-    sleep 1
-    waited=$((waited + 1))
+  start_early
+  echo "amiboot-e2e: listening on 8080 and 8081; collecting; waiting up to ${HOST_WAIT}s for the host's ssh login"
+  started=$SECONDS
+  while [ ! -e "$marker_dir/host-login" ] && [ $((SECONDS - started)) -lt "$HOST_WAIT" ]; do
+    nap 0.25
   done
   if [ -e "$marker_dir/host-login" ]; then
-    echo "yes $waited" >host-login
+    echo "yes $((SECONDS - started))" >host-login
   else
-    echo "no $waited" >host-login
+    echo "no $((SECONDS - started))" >host-login
   fi
-  echo "amiboot-e2e: host login: $(cat host-login)"
+  echo "amiboot-e2e: host login: $(<host-login)"
 fi
-# sshd logged the login before the host's command touched the marker, but
-# under TCG journald can still be behind: --sync returns once everything
-# sent before it is stored, and the wait covers a slow sshd (at most 15 s).
+
+# What the host's logins may have changed.
+for entry in "${LATE_COMMANDS[@]}"; do
+  run_command "${entry%%|*}" "${entry#*|}"
+done
+wait_early
+echo "amiboot-e2e: collected; the whole journal next"
+# The whole journal last. sshd logged the host's login before the host's
+# command touched the marker, but under TCG journald can still be behind:
+# --sync returns once everything sent before it is stored, and the retries
+# cover a slow sshd (at most 15 s).
 journalctl --sync 2>/dev/null || true
-if [ -e "$marker_dir/host-login" ]; then
-  for _ in $(seq 15); do
-    journalctl -b -o cat --no-pager | grep -q "Accepted publickey" && break
-    sleep 1
-    journalctl --sync 2>/dev/null || true
-  done
-fi
-
-cat /proc/sys/kernel/random/boot_id >boot_id
-cat /proc/uptime >uptime
-cat /proc/cmdline >cmdline
-
-for unit in "${UNITS[@]}"; do
-  systemctl show "$unit" >"units/$unit" 2>&1
+for _ in $(seq 15); do
+  journalctl -b -o short-monotonic --no-pager >journal-all.txt 2>&1
+  [ -e "$marker_dir/host-login" ] || break
+  grep -q "Accepted publickey" journal-all.txt && break
+  nap 1
+  journalctl --sync 2>/dev/null || true
 done
-
-journalctl -b -o json SYSLOG_IDENTIFIER=amiboot >journal-amiboot.json 2>&1
-journalctl -b -o json SYSLOG_IDENTIFIER=amiboot-script >journal-amiboot-script.json 2>&1
-journalctl -b -o cat -u amiboot.service >journal-u-amiboot.txt 2>&1
-journalctl -b -o cat -u amiboot-final.service >journal-u-amiboot-final.txt 2>&1
-journalctl -b -o short-monotonic --no-pager >journal-all.txt 2>&1
-
-amiboot status >status.txt 2>&1
-echo $? >status.rc
-amiboot status --json >status.json 2>status-json.err
-echo $? >status-json.rc
-amiboot status --long >status-long.txt 2>&1
-
-: >files.stat
-for f in "${FILES[@]}"; do
-  if [ -e "$f" ]; then
-    mkdir -p "files$(dirname "$f")"
-    cp -p "$f" "files$f"
-    stat -c '%a %U %G %s %Y %n' "$f" >>files.stat
-  else
-    echo "missing $f" >>files.stat
-  fi
-done
-
-for entry in "${COMMANDS[@]}"; do
-  name=${entry%%|*}
-  timeout 60 bash -c "${entry#*|}" >"commands/$name.out" 2>&1
-  echo $? >"commands/$name.rc"
+printf '%s\n' "$(</proc/uptime)" >uptime
+for entry in "${LATE_JOURNAL_COMMANDS[@]}"; do
+  run_command "${entry%%|*}" "${entry#*|}"
 done
 
 # udev names the port; wait for it (the module may load late).
 port=/dev/virtio-ports/$PORT_NAME
 for _ in $(seq 1 100); do
   [ -e "$port" ] && break
-  sleep 0.2
+  nap 0.2
 done
 if [ -e "$port" ]; then
   tar -C "$out" -cf "$port" .
@@ -232,4 +345,5 @@ fi
 
 [ "$at_shutdown" = 1 ] && exit 0
 kill "${listeners[@]}" 2>/dev/null
-systemctl poweroff --no-block
+sync
+systemctl poweroff --force
