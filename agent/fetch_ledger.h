@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "agent/executor.h"
@@ -23,8 +24,13 @@ class InstanceFetchLedger final : public FetchLedger {
               const std::map<std::string, std::size_t>& entries) override;
 
  private:
+  // The document as read once and then kept current by record(): the
+  // process that records is the only writer of this instance's ledger.
+  const nlohmann::json& document();
+
   State& m_state;
   std::string m_instance_id;
+  std::optional<nlohmann::json> m_document;
 };
 
 }  // namespace amiboot

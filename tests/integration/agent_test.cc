@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <string_view>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -271,32 +273,43 @@ runcmd:
 }
 
 TEST_F(Agent, KilledMidAppendAppendsAtMostOnceAndLeavesNoTemporaryFile) {
-  // 30 MiB of zeros behind a marker, so that the write takes long enough
-  // for the kill to land in it (and stays under amiboot.limits'
-  // write_files_bytes, 32 MiB).
+  // 60 MiB of zeros behind a marker, so that the write takes long enough
+  // for the kill to land in it even on a loaded machine (the limits are
+  // raised to let it through: one entry may be 64 MiB).
   auto blob =
-      run({"sh", "-c", "{ printf MARK; head -c 31457280 /dev/zero; } | gzip -1 | base64 -w0"});
+      run({"sh", "-c", "{ printf MARK; head -c 62914560 /dev/zero; } | gzip -1 | base64 -w0"});
   ASSERT_EQ(blob.exit_code, 0);
+  write_file(root / "etc/amiboot/amiboot.yaml",
+             "amiboot:\n  limits:\n    write_files_bytes: 67108864\n");
   imds.set_user_data(
       "#cloud-config\nwrite_files:\n  - path: /etc/app.log\n    append: true\n"
       "    encoding: gz+b64\n    content: " +
       blob.out + "\n");
   write_file(root / "etc/app.log", "first\n");
+  // The kernel reports the temporary file's creation, so a busy machine
+  // delays the kill but cannot make the test miss the file (polling the
+  // folder did, once, under load).
+  int watch = inotify_init1(IN_CLOEXEC);
+  ASSERT_GE(watch, 0);
+  ASSERT_GE(inotify_add_watch(watch, (root / "etc").c_str(), IN_CREATE), 0);
   TempDir logs;
   pid_t pid = start_agent(root.path(), imds.url(), logs / "err");
-  // Kill as soon as the temporary file of the append shows up.
   bool seen = false;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!seen && std::chrono::steady_clock::now() < deadline) {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(root / "etc", ec)) {
-      if (e.path().filename().string().rfind(".app.log.amiboot-", 0) == 0) {
+  alignas(inotify_event) char events[4096];
+  pollfd ready{watch, POLLIN, 0};
+  while (!seen && poll(&ready, 1, 60000) == 1) {
+    ssize_t n = read(watch, events, sizeof events);
+    for (ssize_t at = 0; at < n;) {
+      const auto* e = reinterpret_cast<const inotify_event*>(events + at);
+      if (e->len > 0 && std::string_view(e->name).starts_with(".app.log.amiboot-")) {
         seen = true;
       }
+      at += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
     }
   }
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
+  close(watch);
   ASSERT_TRUE(seen) << "the append's temporary file never appeared: " << read_file(logs / "err");
   auto r = run_agent();
   std::string log = read_file(root / "etc/app.log");
