@@ -299,6 +299,17 @@ std::optional<CaCertsConfig> decode_ca_certs(const Value& doc, Diagnostics& out)
   return cfg;
 }
 
+bool ca_certs_added(const SystemView& system) {
+  for (const TrustStore* store : {&kDebian, &kRedHat, &kSuse}) {
+    for (const auto& name : system.list(store->anchors)) {
+      if (our_file_beyond(name, 0)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 PlanResult plan_ca_certs(const CaCertsConfig& config, const Facts& facts) {
   PlanResult result;
   auto os = read_os_release(facts.system);

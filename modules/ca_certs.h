@@ -41,6 +41,11 @@ struct PemProblem {
 };
 std::optional<PemProblem> check_pem_certificates(std::string_view text);
 
+/// Whether the trust store holds a certificate ca_certs added (a
+/// cloud-init-ca-cert-N.crt in any of the known anchor folders): a service
+/// that read the store before the final stage has a reason to read it again.
+bool ca_certs_added(const SystemView& system);
+
 /// cloud-init's disable_system_ca_certs: every entry of Debian's
 /// /etc/ca-certificates.conf deselected with '!', under its header line.
 std::string deselect_ca_certificates_conf(const std::string& conf);

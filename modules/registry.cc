@@ -126,6 +126,10 @@ const std::vector<ModuleSpec>& module_table() {
       // scripts, phone_home, readiness); the init stage's write_files
       // `source:` runs before it, as it does before cc_ca_certs in cloud-init.
       module_row<decode_ca_certs, plan_ca_certs>("ca_certs", {"ca_certs", "ca-certs"}, Final, PerInstance, false),
+      // cloud-init configures rsyslog after ca_certs; here rsyslog stays in
+      // the init stage (its remotes get the boot's logs from then on) and
+      // reads the trust store again once ca_certs has added to it.
+      module_row<decode_rsyslog, plan_rsyslog_after_ca_certs>("rsyslog_after_ca_certs", {"rsyslog"}, Final, PerInstance, false),
       module_row<decode_snap, plan_snap>("snap", {"snap"}, Final, PerInstance, false),
       // Repositories in cloud-init's config-stage order, before ntp and
       // packages install from them; each refreshes the index when it adds

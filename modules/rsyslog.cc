@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "agent/core/strings.h"
+#include "modules/ca_certs.h"
 #include "modules/image_program.h"
 #include "modules/net_names.h"
 #include "modules/os_release.h"
@@ -13,6 +14,18 @@
 namespace amiboot {
 
 namespace {
+
+// service_reload_command, or cloud-init's manage_service("try-reload",
+// "rsyslog"): a running rsyslog reads its files again, a stopped one is not
+// started.
+RunCommand reload_action(const RsyslogConfig& config, const std::string& row) {
+  RunCommand reload =
+      config.reload_command.empty()
+          ? RunCommand{{"systemctl", "try-reload-or-restart", "rsyslog"}, row + ": reload"}
+          : RunCommand{config.reload_command, row + ": service_reload_command"};
+  reload.needs_host = true;  // the running service, not a root's
+  return reload;
+}
 
 bool has_control(std::string_view s) {
   return std::any_of(s.begin(), s.end(),
@@ -363,27 +376,35 @@ PlanResult plan_rsyslog(const RsyslogConfig& config, const Facts& facts) {
     result.summary = config.entries.empty() ? "no configuration" : "configuration unchanged";
     return result;
   }
-  if (!config.reload_command.empty()) {
-    RunCommand reload{config.reload_command, "rsyslog: service_reload_command"};
-    reload.needs_host = true;  // the running service, not a root's
-    result.actions.push_back(reload);
-  } else if (!have_rsyslog) {
+  if (!config.reload_command.empty() || have_rsyslog) {
+    result.actions.push_back(reload_action(config, "rsyslog"));
+  } else {
     result.diagnostics.push_back(
         {Diagnostic::Severity::Warning,
          {},
          "rsyslog",
          config.check_exe + " is not on this image: the files are written, no service is reloaded "
                             "(install_rsyslog: true installs it)"});
-  } else {
-    // cloud-init's manage_service("try-reload", "rsyslog"): a running
-    // rsyslog reads the new files, a stopped one is not started.
-    RunCommand reload{{"systemctl", "try-reload-or-restart", "rsyslog"}, "rsyslog: reload"};
-    reload.needs_host = true;
-    result.actions.push_back(reload);
   }
   result.summary =
       std::to_string(written) + " file(s) in " + config.config_dir +
       (config.remotes.empty() ? "" : ", " + std::to_string(config.remotes.size()) + " remote(s)");
+  return result;
+}
+
+PlanResult plan_rsyslog_after_ca_certs(const RsyslogConfig& config, const Facts& facts) {
+  PlanResult result;
+  if (config.entries.empty()) {
+    result.summary = "no configuration";
+  } else if (!ca_certs_added(facts.system)) {
+    result.summary = "no certificate from ca_certs: nothing to read again";
+  } else if (config.reload_command.empty() &&
+             find_image_program(facts.system, config.check_exe).empty()) {
+    result.summary = config.check_exe + " is not on this image: nothing to reload";
+  } else {
+    result.actions.push_back(reload_action(config, "rsyslog_after_ca_certs"));
+    result.summary = "reloaded, so it reads the certificates ca_certs added";
+  }
   return result;
 }
 

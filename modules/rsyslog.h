@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "agent/core/result.h"
 #include "modules/module.h"
 
@@ -56,7 +58,20 @@ struct RsyslogConfig {
   bool operator==(const RsyslogConfig&) const = default;
 };
 
+// Stored for the final stage's rsyslog_after_ca_certs row.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RsyslogRemote, name, filter, tcp, address, port)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RsyslogFile, filename, content)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RsyslogConfig, config_dir, entries, remotes, reload_command,
+                                   install, check_exe, packages)
+
 std::optional<RsyslogConfig> decode_rsyslog(const Value& doc, Diagnostics& out);
 PlanResult plan_rsyslog(const RsyslogConfig& config, const Facts& facts);
+
+/// The final stage's second reload: cloud-init configures rsyslog after
+/// ca_certs, amiboot before it (ca_certs left the login path), so an
+/// rsyslog that amiboot configured reads the trust store again once
+/// ca_certs has added to it. A TLS remote signed by that CA then connects
+/// without waiting for the next restart.
+PlanResult plan_rsyslog_after_ca_certs(const RsyslogConfig& config, const Facts& facts);
 
 }  // namespace amiboot

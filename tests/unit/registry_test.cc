@@ -4,6 +4,7 @@
 // ModuleTable.EveryModuleIsFoundByNameAndKeysAreOwnedOnce (modules_test.cc).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <sstream>
@@ -142,6 +143,18 @@ TEST(Registry, CaCertsRunsInTheFinalStageBeforeAnythingThatFetches) {
                      "scripts_per_instance", "scripts_user", "phone_home", "readiness"}) {
     EXPECT_LT(ca, at(later)) << later;
   }
+}
+
+TEST(Registry, RsyslogReadsTheTrustStoreAgainRightAfterCaCerts) {
+  const auto& rows = module_table();
+  auto at = [&](std::string_view name) {
+    auto it = std::find_if(rows.begin(), rows.end(), [&](const auto& m) { return m.name == name; });
+    EXPECT_NE(it, rows.end()) << name;
+    return it - rows.begin();
+  };
+  EXPECT_EQ(at("rsyslog_after_ca_certs"), at("ca_certs") + 1);
+  EXPECT_EQ(rows[at("rsyslog_after_ca_certs")].stage, Stage::Final);
+  EXPECT_EQ(rows[at("rsyslog")].stage, Stage::Init);
 }
 
 TEST(Registry, RowsShareAKeyOnlyWhenTheyShareTheDecoder) {

@@ -264,5 +264,42 @@ TEST(Rsyslog, CloudInitsExamplesAreAcceptedAndEachKeyActedOn) {
   EXPECT_EQ(plan3.actions, expected3);
 }
 
+// cloud-init configures rsyslog after ca_certs; amiboot's init-stage rsyslog
+// is told to read the trust store again once ca_certs has added to it.
+TEST(Rsyslog, AfterCaCertsRsyslogReloadsOnlyWhenItIsConfiguredAndACertificateWasAdded) {
+  const std::string added = "/usr/local/share/ca-certificates/cloud-init-ca-cert-1.crt";
+  RunCommand again = reload();
+  again.label = "rsyslog_after_ca_certs: reload";
+
+  Fixture both("rsyslog: {remotes: {central: '@@logs.example.net:6514'}}\n");
+  both.system.files[added] = "PEM";
+  auto plan = both.plan("rsyslog_after_ca_certs");
+  ASSERT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
+  EXPECT_EQ(plan.actions, std::vector<Action>{again});
+
+  Fixture no_ca("rsyslog: {remotes: {central: '@@logs.example.net:6514'}}\n");
+  no_ca.system.files["/usr/local/share/ca-certificates/site-root.crt"] = "PEM";  // not ours
+  EXPECT_TRUE(no_ca.plan("rsyslog_after_ca_certs").actions.empty());
+
+  Fixture no_rsyslog_key("ca_certs: {trusted: []}\n");
+  no_rsyslog_key.system.files[added] = "PEM";
+  EXPECT_TRUE(no_rsyslog_key.plan("rsyslog_after_ca_certs").actions.empty());
+
+  Fixture not_installed("rsyslog: {configs: ['*.* @@10.0.0.9']}\n");
+  not_installed.system.files[added] = "PEM";
+  not_installed.system.files.erase("/usr/sbin/rsyslogd");
+  EXPECT_TRUE(not_installed.plan("rsyslog_after_ca_certs").actions.empty());
+
+  Fixture own_command(
+      "rsyslog: {configs: ['*.* @@10.0.0.9'], service_reload_command: [rc-service, rsyslog, "
+      "restart]}\n",
+      "ID=amzn\nID_LIKE=fedora\n");
+  own_command.system.files["/etc/pki/ca-trust/source/anchors/cloud-init-ca-cert-2.crt"] = "PEM";
+  RunCommand own{{"rc-service", "rsyslog", "restart"},
+                 "rsyslog_after_ca_certs: service_reload_command"};
+  own.needs_host = true;
+  EXPECT_EQ(own_command.plan("rsyslog_after_ca_certs").actions, std::vector<Action>{own});
+}
+
 }  // namespace
 }  // namespace amiboot
