@@ -139,8 +139,11 @@ const std::vector<ModuleSpec>& module_table() {
       module_row<decode_zypper_add_repo, plan_zypper_add_repo>("zypper_add_repo", {"zypper"}, Final, PerInstance, false),
       module_row<decode_ntp, plan_ntp>("ntp", {"ntp"}, Final, PerInstance, false),
       module_row<decode_disable_ec2_metadata, plan_disable_ec2_metadata>("disable_ec2_metadata", {"disable_ec2_metadata"}, Final, PerBoot, false),
-      module_row<decode_write_files, plan_write_files_deferred>("write_files_deferred", {"write_files"}, Final, PerInstance, false),
       module_row<decode_packages, plan_packages>("packages", {"packages", "package_update", "package_upgrade", "package_reboot_if_required", "apt_update", "apt_upgrade", "apt_reboot_if_required"}, Final, PerInstance, false),
+      // After packages, as in cloud-init ("after users were created, and
+      // packages were installed"): a deferred file may go into a folder a
+      // package makes, or belong to a user a package adds.
+      module_row<decode_write_files, plan_write_files_deferred>("write_files_deferred", {"write_files"}, Final, PerInstance, false),
       module_row<decode_no_keys, plan_scripts_per_once>("scripts_per_once", {}, Final, Once, true),
       module_row<decode_no_keys, plan_scripts_per_boot>("scripts_per_boot", {}, Final, PerBoot, true),
       module_row<decode_no_keys, plan_scripts_per_instance>("scripts_per_instance", {}, Final, PerInstance, true),

@@ -157,6 +157,21 @@ TEST(Registry, RsyslogReadsTheTrustStoreAgainRightAfterCaCerts) {
   EXPECT_EQ(rows[at("rsyslog")].stage, Stage::Init);
 }
 
+// cloud-init's schema: `defer` writes the file "after users were created,
+// and packages were installed" (write_files_deferred follows
+// package_update_upgrade_install in its final stage).
+TEST(Registry, DeferredFilesAreWrittenAfterPackagesAreInstalled) {
+  const auto& rows = module_table();
+  auto at = [&](std::string_view name) {
+    auto it = std::find_if(rows.begin(), rows.end(), [&](const auto& m) { return m.name == name; });
+    EXPECT_NE(it, rows.end()) << name;
+    return it - rows.begin();
+  };
+  EXPECT_GT(at("write_files_deferred"), at("packages"));
+  EXPECT_GT(at("write_files_deferred"), at("users"));
+  EXPECT_LT(at("write_files_deferred"), at("scripts_user"));
+}
+
 TEST(Registry, RowsShareAKeyOnlyWhenTheyShareTheDecoder) {
   std::map<std::string_view, const ModuleSpec*> owner;
   for (const auto& m : module_table()) {
