@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/core/config.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -432,8 +433,11 @@ Result<Value> convert(const YAML::Node& node, const std::string& source, const P
   return v;
 }
 
-// yaml-cpp's wording for the most common mistake is cryptic; say it plainly.
-std::string explain(const std::string& text, const YAML::Mark& mark, const std::string& msg) {
+// yaml-cpp's wording for the most common mistake is cryptic; say it plainly,
+// and point `column` (1-based) at the tab itself: yaml-cpp's mark is where
+// it noticed the trouble, one past a leading tab.
+std::string explain(const std::string& text, const YAML::Mark& mark, const std::string& msg,
+                    int& column) {
   std::size_t start = 0;
   for (int line = 0; line < mark.line && start != std::string::npos; ++line) {
     start = text.find('\n', start);
@@ -445,7 +449,8 @@ std::string explain(const std::string& text, const YAML::Mark& mark, const std::
     std::size_t end = text.find('\n', start);
     std::string line = text.substr(start, end == std::string::npos ? end : end - start);
     std::size_t indent_end = line.find_first_not_of(" \t");
-    if (line.substr(0, indent_end).find('\t') != std::string::npos) {
+    if (std::size_t tab = line.substr(0, indent_end).find('\t'); tab != std::string::npos) {
+      column = static_cast<int>(tab) + 1;
       return "found a tab character where indentation is expected (YAML indents with spaces only)";
     }
   }
@@ -458,11 +463,22 @@ Result<Value> parse_yaml(const std::string& text, const std::string& source, con
   YAML::Node root;
   try {
     root = YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own guard (its message is only "bad file") stops the parse
+    // at about 500 levels, before amiboot's count of yaml_depth could.
+    constexpr int kParserDepth = 500;
+    std::string why = limits.yaml_depth < kParserDepth
+                          ? "nested deeper than " + std::to_string(limits.yaml_depth) +
+                                " levels (" + limit_setting("yaml_depth") + ")"
+                          : "nested deeper than the YAML parser allows (about " +
+                                std::to_string(kParserDepth) + " levels, whatever " +
+                                limit_setting("yaml_depth") + " says)";
+    return error(source + ":" + std::to_string(e.mark.line + 1) + ":" +
+                 std::to_string(e.mark.column + 1) + ": " + why + "; the document is refused");
   } catch (const YAML::Exception& e) {
     int line = e.mark.line + 1;
     int column = e.mark.column + 1;
-    std::string message = explain(text, e.mark, e.msg);
-    // The tab is reported where yaml-cpp noticed it; point at the tab itself.
+    std::string message = explain(text, e.mark, e.msg, column);
     return error(source + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
                  message);
   }

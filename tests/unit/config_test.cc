@@ -50,8 +50,23 @@ TEST(Config, TabAtLineTenNamesLineTen) {
   text += "runcmd:\n\t- echo hi\n";  // line 9, then the tab on line 10
   auto doc = parse_yaml(text, "user-data");
   ASSERT_FALSE(doc.ok());
-  EXPECT_EQ(doc.error().message.rfind("user-data:10:", 0), 0u) << doc.error().message;
-  EXPECT_NE(doc.error().message.find("tab"), std::string::npos) << doc.error().message;
+  EXPECT_EQ(doc.error().message.rfind("user-data:10:1: found a tab character", 0), 0u)
+      << doc.error().message;
+}
+
+// yaml-cpp marks one past a leading tab; the error points at the tab.
+TEST(Config, ATabInTheIndentationIsReportedAtItsOwnColumn) {
+  for (auto [text, where] :
+       {std::pair{"#cloud-config\nwrite_files:\n\t- path: /x\n", "3:1"},
+        std::pair{"#cloud-config\nusers:\n  - name: a\n \tshell: sh\n", "4:2"},
+        std::pair{"#cloud-config\nusers:\n  - name: a\n\t  shell: sh\n", "4:1"}}) {
+    auto doc = parse_yaml(text, "user-data");
+    ASSERT_FALSE(doc.ok()) << text;
+    EXPECT_EQ(doc.error().message, std::string("user-data:") + where +
+                                       ": found a tab character where indentation is expected "
+                                       "(YAML indents with spaces only)")
+        << text;
+  }
 }
 
 TEST(Config, PackagesAsAnIntegerNamesTheKeyAndLine) {

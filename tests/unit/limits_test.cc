@@ -73,6 +73,33 @@ TEST(Limits, DeepNestingNamesTheLimitAndWhereItWasPassed) {
             "is refused");
 }
 
+// Past about 500 levels yaml-cpp's own guard stops the parse with only "bad
+// file"; the error still names the limit (1 KiB of brackets did that).
+TEST(Limits, NestingDeeperThanTheParserAllowsStillNamesTheLimit) {
+  for (std::string open : {"[", "{a: "}) {
+    std::string text = "x: ";
+    for (int i = 0; i < 600; ++i) {
+      text += open;
+    }
+    auto doc = parse_yaml(text, "user-data", Limits{});
+    ASSERT_FALSE(doc) << open;
+    EXPECT_NE(doc.error().message.find(
+                  "nested deeper than 64 levels (amiboot.limits.yaml_depth); the document is "
+                  "refused"),
+              std::string::npos)
+        << doc.error().message;
+    EXPECT_EQ(doc.error().message.rfind("user-data:1:", 0), 0u) << doc.error().message;
+  }
+  Limits generous;
+  generous.yaml_depth = 10000;
+  auto doc = parse_yaml("x: " + std::string(600, '['), "user-data", generous);
+  ASSERT_FALSE(doc);
+  EXPECT_NE(doc.error().message.find("nested deeper than the YAML parser allows (about 500 "
+                                     "levels, whatever amiboot.limits.yaml_depth says)"),
+            std::string::npos)
+      << doc.error().message;
+}
+
 TEST(Limits, AHugeFlatMapParsesWithEveryKey) {
   std::string text;
   for (int k = 0; k < 20000; ++k) {
