@@ -27,6 +27,7 @@
 #include "agent/journal.h"
 #include "agent/partitions.h"
 
+#include "agent/core/owner.h"
 #include "agent/core/strings.h"
 
 namespace amiboot {
@@ -395,12 +396,13 @@ Status HostSystem::make_owned_dir(const std::string& path, const FileAttrs& attr
                  (errno == ELOOP || errno == ENOTDIR ? "it is not a folder (a symlink?)"
                                                      : errno_text(errno)));
   }
-  if (fchmod(dir.fd, attrs.mode) != 0) {
-    return error("cannot chmod " + path + ": " + errno_text(errno));
-  }
+  // chown first, as for files: a chown may clear the set-id bits.
   if ((attrs.uid || attrs.gid) && fchown(dir.fd, attrs.uid ? *attrs.uid : static_cast<uid_t>(-1),
                                          attrs.gid ? *attrs.gid : static_cast<gid_t>(-1)) != 0) {
     return error("cannot chown " + path + ": " + errno_text(errno));
+  }
+  if (fchmod(dir.fd, attrs.mode) != 0) {
+    return error("cannot chmod " + path + ": " + errno_text(errno));
   }
   return {};
 }
@@ -446,12 +448,14 @@ Status HostSystem::write_file(const std::string& path, std::string_view content,
   if (auto st = write_all(fd, content); !st) {
     return fail("write");
   }
-  if (fchmod(fd, attrs.mode) != 0) {
-    return fail("chmod");
-  }
+  // chown before chmod: the kernel clears setuid and setgid on a chown, so
+  // '04755' must be set after it to stay.
   if ((attrs.uid || attrs.gid) && fchown(fd, attrs.uid ? *attrs.uid : static_cast<uid_t>(-1),
                                          attrs.gid ? *attrs.gid : static_cast<gid_t>(-1)) != 0) {
     return fail("chown");
+  }
+  if (fchmod(fd, attrs.mode) != 0) {
+    return fail("chmod");
   }
   if (attrs.durable && fsync(fd) != 0) {
     return fail("fsync");
@@ -598,38 +602,41 @@ std::optional<std::vector<std::string>> find_entry(const std::string& text,
 }  // namespace
 
 Result<std::pair<uid_t, gid_t>> System::lookup_owner(const std::string& owner) const {
-  std::size_t colon = owner.find(':');
-  std::string user = owner.substr(0, colon);
-  std::string group = colon == std::string::npos ? "" : owner.substr(colon + 1);
-  uid_t uid;
-  gid_t gid;
-  if (all_digits(user)) {
-    uid = static_cast<uid_t>(std::stoul(user));
-    gid = uid;
-  } else {
+  auto parts = split_owner(owner);
+  if (!parts) {
+    return error("expected user or user:group, got '" + owner + "'");
+  }
+  auto field_id = [](const std::vector<std::string>& entry, std::size_t at) {
+    return parse_id(entry[at]);
+  };
+  std::optional<std::uint32_t> uid = parse_id(parts->user);
+  std::optional<std::uint32_t> gid = uid;
+  if (!all_digits(parts->user)) {
     auto passwd = read_file("/etc/passwd");
-    auto entry = passwd ? find_entry(*passwd, user) : std::nullopt;
+    auto entry = passwd ? find_entry(*passwd, parts->user) : std::nullopt;
     if (!entry) {
-      return error("no user '" + user + "' in " + root() + (under_root() ? "/" : "") +
+      return error("no user '" + parts->user + "' in " + root() + (under_root() ? "/" : "") +
                    "etc/passwd");
     }
-    uid = static_cast<uid_t>(std::stoul((*entry)[2]));
-    gid = static_cast<gid_t>(std::stoul((*entry)[3]));
+    uid = field_id(*entry, 2);
+    gid = field_id(*entry, 3);
   }
-  if (!group.empty()) {
-    if (all_digits(group)) {
-      gid = static_cast<gid_t>(std::stoul(group));
-    } else {
+  if (!parts->group.empty()) {
+    gid = parse_id(parts->group);
+    if (!all_digits(parts->group)) {
       auto groups = read_file("/etc/group");
-      auto entry = groups ? find_entry(*groups, group) : std::nullopt;
+      auto entry = groups ? find_entry(*groups, parts->group) : std::nullopt;
       if (!entry) {
-        return error("no group '" + group + "' in " + root() + (under_root() ? "/" : "") +
+        return error("no group '" + parts->group + "' in " + root() + (under_root() ? "/" : "") +
                      "etc/group");
       }
-      gid = static_cast<gid_t>(std::stoul((*entry)[2]));
+      gid = field_id(*entry, 2);
     }
   }
-  return std::pair{uid, gid};
+  if (!uid || !gid) {
+    return error("'" + owner + "': not a valid uid or gid (0 to 4294967294)");
+  }
+  return std::pair{static_cast<uid_t>(*uid), static_cast<gid_t>(*gid)};
 }
 
 Result<CommandOutcome> HostSystem::run(const CommandSpec& spec) {

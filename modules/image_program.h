@@ -45,7 +45,9 @@ inline std::string absolute_path_problem(const std::string& path) {
   }
   if (std::any_of(path.begin(), path.end(),
                   [](char c) { return std::iscntrl(static_cast<unsigned char>(c)) != 0; })) {
-    return "a control character in the path";
+    return path.find('\0') != std::string::npos
+               ? "a NUL byte in the path (no file name can hold one)"
+               : "a control character in the path";
   }
   if (("/" + path + "/").find("/../") != std::string::npos) {
     return "'" + path + "' contains '..'; refusing a path that can leave its folder";

@@ -3,11 +3,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
+#include <tuple>
 
 #include "agent/core/codecs.h"
+#include "agent/core/owner.h"
 #include "agent/core/settings.h"
 #include "agent/core/strings.h"
 #include "agent/core/user_data.h"
+#include "modules/image_program.h"
 
 namespace amiboot {
 
@@ -98,21 +102,11 @@ std::optional<std::string> decode_path(const Value& v, const std::string& path, 
   if (!p) {
     return std::nullopt;
   }
-  if (p->empty() || (*p)[0] != '/') {
-    decoder.error(v, path, "expected an absolute path, got '" + *p + "'");
+  // A NUL would cut the path short at run time, after other entries were
+  // written; a control character has no business in a file name.
+  if (auto problem = absolute_path_problem(*p); !problem.empty()) {
+    decoder.error(v, path, problem);
     return std::nullopt;
-  }
-  std::size_t start = 0;
-  while (start <= p->size()) {
-    std::size_t end = p->find('/', start);
-    if (end == std::string::npos) {
-      end = p->size();
-    }
-    if (p->compare(start, end - start, "..") == 0 && end - start == 2) {
-      decoder.error(v, path, "'" + *p + "' contains '..'; paths must not leave their folder");
-      return std::nullopt;
-    }
-    start = end + 1;
   }
   if (p->back() == '/') {
     decoder.error(v, path, "'" + *p + "' names a folder, expected a file path");
@@ -296,7 +290,11 @@ std::optional<std::vector<WriteFileEntry>> decode_write_files(const Value& confi
     }
     if (const Value* o = item.get("owner")) {
       if (auto s = decoder.string(*o, base + ".owner")) {
-        entry.owner = *s;
+        if (auto problem = owner_problem(*s); !problem.empty()) {
+          decoder.error(*o, base + ".owner", problem);
+        } else {
+          entry.owner = *s;
+        }
       }
     }
     if (const Value* m = item.get("permissions")) {
@@ -337,6 +335,43 @@ PlanResult plan_entries(const std::vector<WriteFileEntry>& entries, bool deferre
   FetchBudget budget{.bytes = limit - std::min(limit, content),
                      .limit = limit,
                      .setting = limit_setting("write_files_bytes")};
+  // Every owner is looked up before anything is written: cloud-init writes
+  // the entries before an unknown one and then fails; here the module
+  // fails whole. The users this stage creates exist by now (users runs
+  // first), and so do those the packages add for deferred entries.
+  std::optional<std::string> passwd;
+  std::optional<std::string> group;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const WriteFileEntry& e = entries[i];
+    auto parts = split_owner(e.owner);
+    if (e.defer != deferred || !parts) {
+      continue;
+    }
+    auto missing = [&](const std::string& name, const char* file,
+                       std::optional<std::string>& text) {
+      if (name.empty() || all_digits(name) || name == "root") {
+        return false;  // ids are not looked up; root is there, as the executor assumes
+      }
+      if (!text) {
+        text = facts.system.read_text(file).value_or("");
+      }
+      return !colon_file_has(*text, name);
+    };
+    for (auto [name, file, text, kind] :
+         {std::tuple{parts->user, "/etc/passwd", &passwd, "user"},
+          std::tuple{parts->group, "/etc/group", &group, "group"}}) {
+      if (missing(name, file, *text)) {
+        result.diagnostics.push_back({Diagnostic::Severity::Error,
+                                      {},
+                                      "write_files[" + std::to_string(i) + "].owner",
+                                      std::string("no ") + kind + " '" + name + "' in " + file +
+                                          "; no entry of write_files was written"});
+      }
+    }
+  }
+  if (!result.diagnostics.empty()) {
+    return result;
+  }
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const WriteFileEntry& e = entries[i];
     if (e.defer != deferred) {

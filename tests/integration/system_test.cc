@@ -84,6 +84,32 @@ TEST(System, OwnersComeFromTheRootsPasswdAndGroup) {
   EXPECT_NE(missing.error().message.find("no user 'nobody-here'"), std::string::npos);
 }
 
+// The kernel clears setuid and setgid on a chown: '04755' survives only
+// when the mode is set after the owner.
+TEST(System, SetIdBitsSurviveTheOwnerBeingSet) {
+  TempDir root;
+  HostSystem sys(root.path());
+  FileAttrs attrs;
+  attrs.mode = 06755;
+  attrs.uid = 0;
+  attrs.gid = 0;
+  ASSERT_TRUE(sys.write_file("/usr/local/bin/tool", "#!/bin/sh\n", attrs).ok());
+  struct stat st {};
+  ASSERT_EQ(stat((root / "usr/local/bin/tool").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 06755u);
+}
+
+TEST(System, AnOwnerNumberPastAUidIsAnErrorNotRoot) {
+  TempDir root;
+  HostSystem sys(root.path());
+  for (const char* owner : {"4294967296", "99999999999999999999", "0:4294967295"}) {
+    auto ids = sys.lookup_owner(owner);
+    ASSERT_FALSE(ids.ok()) << owner;
+    EXPECT_NE(ids.error().message.find("not a valid uid or gid"), std::string::npos)
+        << ids.error().message;
+  }
+}
+
 TEST(System, RunUsesAnArgvAndReportsTheExitCode) {
   TempDir root;
   HostSystem sys(root.path());

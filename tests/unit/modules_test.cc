@@ -67,6 +67,8 @@ TEST(WriteFiles, PlansEveryEncodingOwnerModeAndAppend) {
       "\n    owner: app:staff\n    permissions: 0755\n"
       "  - path: /etc/more\n    content: line\n    append: true\n"
       "  - path: /home/app/later\n    content: x\n    defer: true\n");
+  f.system.files["/etc/passwd"] = "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n";
+  f.system.files["/etc/group"] = "root:x:0:\nstaff:x:50:\n";
   auto plan = f.plan("write_files");
   ASSERT_TRUE(plan.diagnostics.empty()) << plan.diagnostics[0].format();
   std::vector<Action> expected = {
@@ -103,6 +105,67 @@ TEST(WriteFiles, OneBadEntryMeansNoEntryIsPlanned) {
   EXPECT_EQ(plan.diagnostics[0].path, "write_files[1].content");
 }
 
+// A number that does not fit a uid must not become "internal error: stoul"
+// at run time (stopping the later entries), nor wrap around to root.
+TEST(WriteFiles, AnOwnerThatIsNoUserOrIdIsAnErrorWithItsPosition) {
+  for (auto [owner, message] :
+       {std::pair{"'99999999999999999999'",
+                  "'99999999999999999999' is not a valid uid (0 to "
+                  "4294967294)"},
+        std::pair{"'4294967296'", "'4294967296' is not a valid uid (0 to 4294967294)"},
+        std::pair{"'app:4294967295'", "'4294967295' is not a valid gid (0 to 4294967294)"},
+        std::pair{"'a:b:c'", "expected user or user:group, got 'a:b:c'"},
+        std::pair{"':staff'", "expected user or user:group, got ':staff'"},
+        std::pair{"'app: staff'", "a space or control character in the group name"}}) {
+    Fixture f(std::string("write_files:\n  - path: /ok\n    content: x\n  - path: /x\n"
+                          "    content: x\n    owner: ") +
+              owner + "\n");
+    auto plan = f.plan("write_files");
+    EXPECT_TRUE(plan.actions.empty()) << owner;
+    ASSERT_EQ(plan.diagnostics.size(), 1u) << owner;
+    EXPECT_EQ(plan.diagnostics[0].format(),
+              "user-data:6:12: write_files[1].owner: " + std::string(message))
+        << owner;
+  }
+  Fixture ids("write_files:\n  - path: /x\n    content: x\n    owner: '4294967294:0'\n");
+  auto plan = ids.plan("write_files");
+  EXPECT_TRUE(plan.diagnostics.empty()) << testing::formatted(plan.diagnostics);
+  EXPECT_EQ(plan.actions.size(), 1u);
+}
+
+// cloud-init writes the entries before an unknown owner, then fails; here
+// nothing of the module is written.
+TEST(WriteFiles, AnUnknownOwnerFailsTheModuleBeforeAnyEntryIsWritten) {
+  Fixture f(
+      "write_files:\n  - path: /etc/first\n    content: x\n    owner: app\n"
+      "  - path: /etc/second\n    content: x\n    owner: ghost:staff\n"
+      "  - path: /etc/third\n    content: x\n    owner: app:nogroup\n");
+  f.system.files["/etc/passwd"] = "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n";
+  f.system.files["/etc/group"] = "root:x:0:\nstaff:x:50:\n";
+  auto plan = f.plan("write_files");
+  EXPECT_TRUE(plan.actions.empty());
+  ASSERT_EQ(plan.diagnostics.size(), 2u) << testing::formatted(plan.diagnostics);
+  EXPECT_EQ(plan.diagnostics[0].format(),
+            "write_files[1].owner: no user 'ghost' in /etc/passwd; no entry of write_files was "
+            "written");
+  EXPECT_EQ(plan.diagnostics[1].format(),
+            "write_files[2].owner: no group 'nogroup' in /etc/group; no entry of write_files was "
+            "written");
+}
+
+TEST(WriteFiles, ANulOrAControlCharacterInThePathIsRefused) {
+  for (auto [path, message] :
+       {std::pair{"\"/etc/a\\0b\"", "a NUL byte in the path (no file name can hold one)"},
+        std::pair{"\"/etc/a\\nb\"", "a control character in the path"}}) {
+    Fixture f(std::string("write_files:\n  - path: ") + path + "\n    content: x\n");
+    auto plan = f.plan("write_files");
+    EXPECT_TRUE(plan.actions.empty()) << path;
+    ASSERT_EQ(plan.diagnostics.size(), 1u) << path;
+    EXPECT_EQ(plan.diagnostics[0].path, "write_files[0].path");
+    EXPECT_EQ(plan.diagnostics[0].message, message);
+  }
+}
+
 TEST(WriteFiles, BadPermissionsAndEncodingNameTheKey) {
   Fixture f("write_files:\n  - path: /x\n    permissions: '0999'\n    encoding: rot13\n");
   auto plan = f.plan("write_files");
@@ -122,6 +185,8 @@ TEST(WriteFiles, SourcePlansAFetchWithItsHeadersAndTheContentAsFallback) {
       "  - path: /etc/only-url\n    source: {uri: 'http://10.0.0.1:8080/x'}\n    append: true\n"
       "  - path: /etc/local\n    source: {uri: 'file:///srv/seed/local'}\n    content: ''\n"
       "  - path: /etc/later\n    source: {uri: 'http://h/later'}\n    defer: true\n");
+  f.system.files["/etc/passwd"] = "app:x:1000:1000::/home/app:/bin/sh\n";
+  f.system.files["/etc/group"] = "app:x:1000:\n";
   auto plan = f.plan("write_files");
   ASSERT_TRUE(plan.diagnostics.empty()) << plan.diagnostics[0].format();
   std::vector<Action> expected = {
