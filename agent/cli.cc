@@ -20,6 +20,7 @@
 #include "agent/core/strings.h"
 #include "agent/core/template.h"
 #include "agent/core/user_data.h"
+#include "agent/firewall_early.h"
 #include "agent/host_info.h"
 #include "agent/report.h"
 #include "agent/runner.h"
@@ -43,6 +44,7 @@ commands:
   analyze    per-module times of recorded boots
   clean      forget instance state before snapshotting an image
   modules    list the modules, their stage, frequency and keys
+  firewall-early  apply the last boot's firewall before the network is up
   version    print the version
 
 `amiboot COMMAND --help` describes each command.
@@ -459,6 +461,14 @@ int cmd_modules(const ParsedOptions& args) {
   return 0;
 }
 
+// amiboot-firewall.service, before network-pre.target: the rules act on the
+// kernel of the caller's network namespace, --root or not (the integration
+// test runs it in a namespace with a sandbox root).
+int cmd_firewall_early(const ParsedOptions& args) {
+  HostSystem system(args.value("root").value_or("/"));
+  return apply_kept_firewall(system, kStateDir, std::cout);
+}
+
 int cmd_version(const ParsedOptions&) {
   std::cout << "amiboot " AMIBOOT_VERSION "\n";
   return 0;
@@ -551,6 +561,15 @@ const Command kCommands[] = {
      {},
      1,
      cmd_modules},
+    {"firewall-early",
+     "usage: amiboot firewall-early [--root DIR]\n"
+     "Applies the firewall ruleset the last boot kept (nft), before the network is up\n"
+     "(amiboot-firewall.service). Nothing to do when no ruleset was kept.\n"
+     "  --root DIR  read and record the ruleset under DIR (the rules still go to\n"
+     "              this network namespace's kernel)\n",
+     {kRoot},
+     0,
+     cmd_firewall_early},
     {"version", "usage: amiboot version\nPrints amiboot's version.\n", {}, 0, cmd_version},
 };
 

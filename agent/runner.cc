@@ -25,6 +25,7 @@
 #include "agent/fetch_ledger.h"
 #include "agent/host_info.h"
 #include "agent/http.h"
+#include "agent/login_record.h"
 #include "agent/module_progress.h"
 #include "agent/report.h"
 #include "agent/sources.h"
@@ -333,6 +334,14 @@ bool Runner::init_stage() {
     }
   }
   run_modules(Stage::Init);
+  if (!m_options.dry_run) {
+    // For the next boot's amiboot-login-generator (agent/login_order.h).
+    const auto& init = m_report.document()["stages"]["init"];
+    if (auto st = record_login_order(m_system, id, init.value("modules", nlohmann::json::array()));
+        !st) {
+      m_report.error("state: " + st.error().message);
+    }
+  }
   end_stage("done", true);
   record_history("init");
   return true;

@@ -429,6 +429,16 @@ std::string Cidr::text() const {
   return address + "/" + std::to_string(prefix);
 }
 
+std::optional<FirewallConfig> decode_firewall_row(const Value& config, Diagnostics& out) {
+  const Value* fw = config.get("firewall");
+  if (fw == nullptr || fw->is_null()) {
+    FirewallConfig absent;
+    absent.configured = false;
+    return absent;
+  }
+  return decode_firewall(config, out);
+}
+
 std::optional<FirewallConfig> decode_firewall(const Value& config, Diagnostics& out) {
   const Value* fw = config.get("firewall");
   if (fw == nullptr || fw->is_null()) {
@@ -608,22 +618,77 @@ std::string policy_text(const FirewallConfig& config) {
   return config.default_drop ? "drop" : "accept";
 }
 
-void plan_nft(const FirewallConfig& config, PlanResult& result) {
+std::string kept_path(const Facts& facts) {
+  return facts.state_dir + "/" + kNftKeptName;
+}
+
+void plan_nft(const FirewallConfig& config, const Facts& facts, PlanResult& result) {
   RenderedRules rendered = render_nft(config);
+  std::optional<std::string> early = facts.system.read_text(kNftEarlyMarkerPath);
+  if (config.enabled && early && *early == rendered.text) {
+    // amiboot-firewall.service put these very bytes in force before the
+    // network came up: applying them again would change nothing and cost
+    // the boot's first nftables call (about a second under TCG). The file
+    // under /run is still written, for whoever reads what is in force.
+    result.actions.push_back(
+        WriteFile{kNftRulesetPath, rendered.text, 0600, "root", false, "firewall ruleset"});
+    result.summary = std::to_string(rendered.rules) +
+                     " rules active in nftables table inet amiboot, inbound default " +
+                     policy_text(config) + " (in force since before the network was up)";
+    return;
+  }
   // Removed first: should the write fail, nft finds no file rather than an
   // older ruleset that nobody checked against this config.
   result.actions.push_back(RemoveFile{kNftRulesetPath, "firewall ruleset"});
   result.actions.push_back(
       WriteFile{kNftRulesetPath, rendered.text, 0600, "root", false, "firewall ruleset"});
+  // Whatever the early unit applied is about to be replaced (or, should nft
+  // refuse, may no longer be what the config asks for): a later run in this
+  // boot must not take the marker for what is in force.
+  if (early) {
+    result.actions.push_back(RemoveFile{kNftEarlyMarkerPath, "early firewall marker"});
+  }
   // No `nft -c` first: the file is one transaction, which the kernel takes
   // whole or not at all (a rejected rule leaves the old table, its delete
   // undone), so a check would only cost a process on every boot.
   result.actions.push_back(run_required({"nft", "-f"}, kNftRulesetPath, "firewall: nft -f"));
+  // Kept only once nft took it (a failed required command skips the rest):
+  // the next boot applies, before its network is up, a ruleset the kernel
+  // accepted.
+  if (config.enabled) {
+    result.actions.push_back(WriteFile{kept_path(facts), rendered.text, 0600, "root", false,
+                                       "firewall ruleset kept for the next boot"});
+  } else {
+    result.actions.push_back(
+        RemoveFile{kept_path(facts), "firewall ruleset kept for the next boot"});
+  }
   result.summary = config.enabled ? std::to_string(rendered.rules) +
                                         " rules active in nftables table inet amiboot, inbound "
                                         "default " +
                                         policy_text(config)
                                   : "disabled: nftables table inet amiboot removed";
+}
+
+// No `firewall:` key: nothing to do, unless an earlier boot kept a ruleset.
+// Then the kept file goes, and so does the table amiboot-firewall.service
+// loaded from it this boot (the user data stopped asking for it).
+void plan_unconfigured(const Facts& facts, PlanResult& result) {
+  bool early = facts.system.path_exists(kNftEarlyMarkerPath);
+  bool kept = facts.system.path_exists(kept_path(facts));
+  if (early && facts.system.has_program("nft")) {
+    FirewallConfig off;
+    off.enabled = false;
+    result.actions.push_back(RemoveFile{kNftRulesetPath, "firewall ruleset"});
+    result.actions.push_back(
+        WriteFile{kNftRulesetPath, render_nft(off).text, 0600, "root", false, "firewall ruleset"});
+    result.actions.push_back(RemoveFile{kNftEarlyMarkerPath, "early firewall marker"});
+    result.actions.push_back(run_required({"nft", "-f"}, kNftRulesetPath, "firewall: nft -f"));
+  }
+  if (early || kept) {
+    result.actions.push_back(
+        RemoveFile{kept_path(facts), "firewall ruleset kept for the next boot"});
+    result.summary = "no firewall: key: the ruleset kept from an earlier boot removed";
+  }
 }
 
 void plan_iptables(const FirewallConfig& config, const SystemView& system, PlanResult& result) {
@@ -678,8 +743,10 @@ void plan_iptables(const FirewallConfig& config, const SystemView& system, PlanR
 
 PlanResult plan_firewall(const FirewallConfig& config, const Facts& input) {
   PlanResult result;
-  if (input.system.has_program("nft")) {
-    plan_nft(config, result);
+  if (!config.configured) {
+    plan_unconfigured(input, result);
+  } else if (input.system.has_program("nft")) {
+    plan_nft(config, input, result);
   } else if (input.system.has_program("iptables-restore") &&
              input.system.has_program("ip6tables-restore")) {
     plan_iptables(config, input.system, result);

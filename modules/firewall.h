@@ -44,6 +44,9 @@ struct FirewallConfig {
   std::vector<FirewallRule> deny;
   std::vector<FirewallRule> allow;
   bool keep_ssh_open = true;
+  /// false: no `firewall:` key. The plan then only takes away a ruleset an
+  /// earlier boot kept (and amiboot-firewall.service applied this boot).
+  bool configured = true;
   Position pos;  // of the `firewall` key, for errors found while planning
   bool operator==(const FirewallConfig&) const = default;
 };
@@ -51,6 +54,10 @@ struct FirewallConfig {
 /// nullopt when `firewall` is absent or has errors (reported in `out`, with
 /// the key path and its line). Closing SSH is a warning in `out`.
 std::optional<FirewallConfig> decode_firewall(const Value& config, Diagnostics& out);
+/// The module row's decoder: as decode_firewall, but an absent key gives a
+/// config with `configured` false, so a ruleset kept from an earlier boot
+/// is not left in force once the user data stops asking for it.
+std::optional<FirewallConfig> decode_firewall_row(const Value& config, Diagnostics& out);
 
 /// The instance paths of what the module writes (under /run: rules do not
 /// outlive the boot, and neither should these).
@@ -61,6 +68,16 @@ inline constexpr const char* kIp6tablesRulesPath = "/run/amiboot/firewall.ip6tab
 /// jump from INPUT to AMIBOOT-INPUT exists and must not be added again.
 inline constexpr const char* kIptablesJumpMarker = "/run/amiboot/firewall.iptables-jump";
 inline constexpr const char* kIp6tablesJumpMarker = "/run/amiboot/firewall.ip6tables-jump";
+/// The nft ruleset the module last applied, in amiboot's state folder
+/// (Facts::state_dir, 0700; the file 0600): `amiboot firewall-early`
+/// (amiboot-firewall.service) applies it on the next boot before any
+/// network interface is up. Removed when the firewall is disabled or gone.
+inline constexpr const char* kNftKeptName = "firewall.nft";
+/// Written by `amiboot firewall-early` once nft took the kept ruleset: the
+/// exact text in force since before the network came up. The module skips
+/// its own nft call when it would apply the same bytes, and removes the
+/// marker whenever it applies something else.
+inline constexpr const char* kNftEarlyMarkerPath = "/run/amiboot/firewall-early.nft";
 
 struct RenderedRules {
   std::string text;  // an nft -f script, or an iptables-restore file

@@ -99,8 +99,10 @@ const std::vector<ModuleSpec>& module_table() {
       module_row<decode_users, plan_users>("users", {"users", "user", "groups", "ssh_authorized_keys", "allow_public_ssh_keys", "disable_root", "disable_root_opts", "system_info"}, Init, PerInstance, true),
       // After users, whose decoder it shares: `password` is the default user's.
       module_row<decode_users, plan_set_passwords>("set_passwords", {"chpasswd", "password", "ssh_pwauth"}, Init, PerInstance, false),
-      // Every boot: kernel rules do not survive one.
-      module_row<decode_firewall, plan_firewall>("firewall", {"firewall"}, Init, PerBoot, false),
+      // Every boot: kernel rules do not survive one. Without keys too: a
+      // ruleset an earlier boot kept (applied again before the network by
+      // amiboot-firewall.service) must go once the user data drops it.
+      module_row<decode_firewall_row, plan_firewall>("firewall", {"firewall"}, Init, PerBoot, true),
       // One decoder for both rows: write_files is decoded once a boot.
       module_row<decode_write_files, plan_write_files>("write_files", {"write_files"}, Init, PerInstance, false),
       // cloud-init's config-stage modules, in its order, after write_files as

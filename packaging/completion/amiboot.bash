@@ -13,7 +13,7 @@ _amiboot() {
     cword=$COMP_CWORD
   fi
 
-  local commands="run status query validate analyze clean modules version"
+  local commands="run status query validate analyze clean modules firewall-early version"
   local command="" i
   for ((i = 1; i < cword; i++)); do
     case "${words[i]}" in
@@ -52,6 +52,7 @@ _amiboot() {
     validate) options+=" --json --root" ;;
     analyze) options+=" --json --root" ;;
     clean) options+=" --logs --root" ;;
+    firewall-early) options+=" --root" ;;
   esac
   if [[ "$cur" == -* ]]; then
     COMPREPLY=($(compgen -W "$options" -- "$cur"))

@@ -94,7 +94,9 @@ missing=0
 # Patterns: Debian's rpm puts the version in doc and licence folders and
 # compresses no man pages; Fedora's does neither and does.
 for f in /usr/bin/amiboot /usr/lib/systemd/system/amiboot.service \
-  /usr/lib/systemd/system/amiboot-final.service /etc/amiboot/amiboot.yaml /var/lib/amiboot \
+  /usr/lib/systemd/system-generators/amiboot-login-generator \
+  /usr/lib/systemd/system/amiboot-final.service /usr/lib/systemd/system/amiboot-firewall.service \
+  /etc/amiboot/amiboot.yaml /var/lib/amiboot \
   '/usr/share/licenses/amiboot(-[0-9.]+)?/LICENSE' '/usr/share/man/man8/amiboot\.8(\.gz)?' \
   '/usr/share/man/man5/amiboot\.yaml\.5(\.gz)?' /usr/lib/systemd/catalog/amiboot.catalog \
   /usr/share/bash-completion/completions/amiboot /usr/share/zsh/site-functions/_amiboot \

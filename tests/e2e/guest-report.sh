@@ -37,6 +37,9 @@ UNITS=(
   amiboot-e2e-after-cloud-final.service
   amiboot-e2e-report.service
   amiboot-e2e-report-at-shutdown.service
+  amiboot-firewall.service
+  network-pre.target
+  systemd-networkd.service
 )
 
 FILES=(
@@ -64,6 +67,11 @@ FILES=(
   /etc/ssl/certs/ca-certificates.crt
   /etc/ssh/ssh_host_ed25519_key.pub
   /var/tmp/amiboot-e2e-power-state
+  /run/amiboot/firewall-early.nft
+  /run/amiboot-e2e-early-nft
+  /run/systemd/generator/ssh.service.d/50-amiboot-login.conf
+  /run/systemd/generator/systemd-user-sessions.service.d/50-amiboot-login.conf
+  /var/lib/amiboot/logins-need-not-wait
 )
 
 # name|command (run with bash -c in the report folder), collected while the
@@ -111,6 +119,7 @@ COMMANDS=(
   "ca-leaf-verify|openssl verify /usr/local/share/amiboot-e2e/leaf.pem"
   "os-release|. /etc/os-release; echo \"\$VERSION_CODENAME\""
   "man-files|ls /usr/share/man/man8/amiboot.8.gz /usr/share/man/man5/amiboot.yaml.5.gz"
+  "dmi-asset-tag|cat /sys/class/dmi/id/board_asset_tag"
   "boot-record-init|grep -l \"\$(cat /proc/sys/kernel/random/boot_id)\" /var/lib/amiboot/boots/*-init.json | xargs -r cat"
 )
 

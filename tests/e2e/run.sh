@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # amiboot end-to-end test: boots a Debian VM (QEMU, TCG) with the amiboot
 # .deb installed, systemd as PID 1, a fake IMDS on the host reachable from the
-# guest as 169.254.169.254, a GPT root disk and a second virtual disk, seven
-# times; once with a Debian 12 (bookworm) image, then the same seven boots
+# guest as 169.254.169.254, a GPT root disk and a second virtual disk, eight
+# times; once with a Debian 12 (bookworm) image, then the same eight boots
 # with a Debian 13 (trixie) image, the same .deb (built on the host) and the
 # same assertions:
 #
@@ -27,6 +27,10 @@
 #           the guest powers itself off after the final stage; the report is
 #           sent during that shutdown. Skipped (the reason printed) while the
 #           agent has no power_state module
+#   boot 8  boot 7's instance again, the same user data (no bootcmd, nothing
+#           per boot): the one same-instance reboot whose last init stage
+#           had no per-boot work on the login path, so sshd does not wait
+#           for amiboot (no generator drop-in); skipped with boot 7
 #
 # While a boot runs, the host logs in over ssh and probes the guest's
 # firewall through forwarded ports (checks.sh, boot_setup); then the guest
@@ -81,6 +85,7 @@ E2E_BOOTS=(
   "5 $E2E_INSTANCE_3 amiboot=disabled"
   "6 $E2E_INSTANCE_6"
   "7 $E2E_INSTANCE_7 amiboot-e2e.report=shutdown"
+  "8 $E2E_INSTANCE_7"
 )
 
 deb=""
@@ -526,10 +531,26 @@ make_image() {
       e2e_fail "package did not enable $f"
     fi
   done
+  # Issue 16: the early firewall unit and the login-order generator.
+  local verify
+  for f in /lib/systemd/system/amiboot-firewall.service \
+    /lib/systemd/system-generators/amiboot-login-generator; do
+    if [ -f "$rootfs$f" ]; then e2e_pass "package installs $f"; else e2e_fail "package lacks $f"; fi
+  done
+  if [ -L "$rootfs/etc/systemd/system/sysinit.target.wants/amiboot-firewall.service" ]; then
+    e2e_pass "package enables amiboot-firewall.service (sysinit.target)"
+  else
+    e2e_fail "package did not enable amiboot-firewall.service"
+  fi
+  if verify=$(chroot "$rootfs" systemd-analyze verify amiboot-firewall.service 2>&1) &&
+    [ -z "$verify" ]; then
+    e2e_pass "systemd-analyze verify: amiboot-firewall.service clean in the image"
+  else
+    e2e_fail "systemd-analyze verify of amiboot-firewall.service in the image: $verify"
+  fi
   # The image's own systemd-analyze (in a chroot: no /proc needed): the
   # host's (Debian 12) would judge a Debian 13 image's units by an older
   # systemd's rules.
-  local verify
   if verify=$(chroot "$rootfs" systemd-analyze verify amiboot.service amiboot-final.service 2>&1) &&
     [ -z "$verify" ]; then
     e2e_pass "systemd-analyze verify: units clean in the image"
@@ -550,6 +571,8 @@ make_image() {
   systemctl --root="$rootfs" enable amiboot-e2e-report.service >/dev/null 2>&1
   install -m 0644 "$E2E_DIR/amiboot-e2e-after-cloud-final.service" "$rootfs/etc/systemd/system/"
   systemctl --root="$rootfs" enable amiboot-e2e-after-cloud-final.service >/dev/null 2>&1
+  install -m 0644 "$E2E_DIR/amiboot-e2e-early-nft.service" "$rootfs/etc/systemd/system/"
+  systemctl --root="$rootfs" enable amiboot-e2e-early-nft.service >/dev/null 2>&1
   install -m 0644 "$E2E_DIR/amiboot-e2e-report-at-shutdown.service" "$rootfs/etc/systemd/system/"
   systemctl --root="$rootfs" enable amiboot-e2e-report-at-shutdown.service >/dev/null 2>&1
   # Signed by the run's test CA: the guest's openssl trusts it once ca_certs
@@ -634,6 +657,9 @@ boot() {
   # No default devices (-nodefaults: no VGA, no CD-ROM) and no SVM in the
   # CPU model: under TCG the guest's udev would load drm, sr_mod and kvm_amd
   # for them, seconds of CPU in every boot that the test has no use for.
+  # The board's asset tag is the instance id, as on EC2 Nitro
+  # (/sys/class/dmi/id/board_asset_tag): amiboot-login-generator compares it
+  # with the instance amiboot configured last.
   # shellcheck disable=SC2054 # commas inside QEMU option values
   local qemu=(qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -cpu qemu64,-svm
     -nodefaults -display none -monitor none -no-reboot
@@ -641,6 +667,7 @@ boot() {
     -kernel "$work/vmlinuz" -initrd "$work/initrd.img"
     -append "root=LABEL=root rw console=ttyS0 panic=-1${cmdline_extra:+ $cmdline_extra}"
     -smbios "type=1,manufacturer=Amazon EC2,product=t3.micro,uuid=ec2e2e00-0000-4000-8000-00000000000$n"
+    -smbios "type=2,asset=$id"
     -drive "file=$work/disk.img,if=none,id=d0,format=raw"
     -device virtio-blk-pci,drive=d0
     -drive "file=$work/disk2.img,if=none,id=d2,format=raw"

@@ -446,6 +446,91 @@ TEST_F(FirewallNetns, ApplyingTwiceGivesTheSameRuleset) {
             fs::perms::owner_read | fs::perms::owner_write);
 }
 
+// A reboot of the same instance: kernel rules and /run are gone; before any
+// network is up, amiboot-firewall.service (`amiboot firewall-early`) puts
+// the ruleset the last boot kept back in force, and the init stage, given
+// the same config, does not call nft again.
+TEST_F(FirewallNetns, TheKeptRulesetIsInForceBeforeTheInitStageOnAReboot) {
+  auto boot1 = amiboot_run(kUserData);
+  ASSERT_EQ(boot1.exit_code, 0) << boot1.err;
+  ASSERT_NE(boot1.err.find("firewall: nft -f"), std::string::npos) << boot1.err;
+  std::string first = ns.ruleset();
+  fs::path kept = root / "var/lib/amiboot/firewall.nft";
+  ASSERT_EQ(read_file(kept), read_file(root / "run/amiboot/firewall.nft"));
+  EXPECT_EQ(fs::status(kept).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+
+  reboot();
+  ASSERT_EQ(ns.in_server({"nft", "flush", "ruleset"}).exit_code, 0);
+  ASSERT_TRUE(ns.connects(kInside4, kServer4, 7070)) << "unfiltered after the reboot";
+  auto early = ns.in_server({amiboot_binary(), "firewall-early", "--root", root.path()});
+  ASSERT_EQ(early.exit_code, 0) << early.out << early.err;
+  EXPECT_EQ(ns.ruleset(), first);
+  EXPECT_FALSE(ns.connects(kInside4, kServer4, 7070));
+  EXPECT_FALSE(ns.connects(kInside6, kServer6, 7070));
+  EXPECT_TRUE(ns.connects(kInside4, kServer4, 8080));
+  EXPECT_EQ(read_file(root / "run/amiboot/firewall-early.nft"), read_file(kept));
+
+  // Same config: no second nft call (a changed ruleset would show: this one
+  // from the test stays, where an nft -f would have replaced the table).
+  ASSERT_EQ(ns.in_server({"nft", "add", "table", "inet", "amiboot-witness"}).exit_code, 0);
+  std::string before_init = ns.ruleset();
+  auto r = amiboot_run(kUserData);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(firewall_record()["summary"],
+            "8 rules active in nftables table inet amiboot, inbound default drop (in force since "
+            "before the network was up)");
+  EXPECT_EQ(ns.ruleset(), before_init);
+  // The log names each command it runs, as it did for the first boot's nft.
+  EXPECT_EQ(r.err.find("firewall: nft -f"), std::string::npos) << r.err;
+}
+
+TEST_F(FirewallNetns, AChangedOrDroppedFirewallReplacesTheEarlyRuleset) {
+  ASSERT_EQ(amiboot_run(kUserData).exit_code, 0);
+  reboot();
+  ASSERT_EQ(ns.in_server({"nft", "flush", "ruleset"}).exit_code, 0);
+  ASSERT_EQ(ns.in_server({amiboot_binary(), "firewall-early", "--root", root.path()}).exit_code, 0);
+  ASSERT_FALSE(ns.connects(kInside4, kServer4, 7070));
+  // The user data now opens 7070 too: the init stage replaces the table.
+  auto r = amiboot_run("#cloud-config\nfirewall:\n  allow:\n    - {port: 7070}\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(ns.connects(kInside4, kServer4, 7070));
+  EXPECT_FALSE(ns.connects(kInside4, kServer4, 8080));
+  EXPECT_FALSE(fs::exists(root / "run/amiboot/firewall-early.nft"));
+
+  // And a boot whose user data has no firewall at all loses the kept one.
+  reboot();
+  ASSERT_EQ(ns.in_server({"nft", "flush", "ruleset"}).exit_code, 0);
+  ASSERT_EQ(ns.in_server({amiboot_binary(), "firewall-early", "--root", root.path()}).exit_code, 0);
+  ASSERT_FALSE(ns.connects(kInside4, kServer4, 8080));
+  r = amiboot_run("#cloud-config\nbootcmd: [true]\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ns.ruleset().find("table inet amiboot"), std::string::npos) << ns.ruleset();
+  EXPECT_TRUE(ns.connects(kInside4, kServer4, 8080));
+  EXPECT_FALSE(fs::exists(root / "var/lib/amiboot/firewall.nft"));
+  // The next boot has nothing to apply early.
+  reboot();
+  auto early = ns.in_server({amiboot_binary(), "firewall-early", "--root", root.path()});
+  EXPECT_EQ(early.exit_code, 0) << early.err;
+  EXPECT_FALSE(fs::exists(root / "run/amiboot/firewall-early.nft"));
+}
+
+// A kept ruleset nft refuses (edited by hand, or an nft that lost a feature
+// with an upgrade) changes nothing in force and leaves no marker, so the
+// init stage applies its own.
+TEST_F(FirewallNetns, AKeptRulesetNftRefusesLeavesWhatWasThere) {
+  ASSERT_EQ(amiboot_run(kUserData).exit_code, 0);
+  std::string before = ns.ruleset();
+  reboot();
+  fs::path kept = root / "var/lib/amiboot/firewall.nft";
+  write_file(kept, read_file(kept) + "add rule inet amiboot input jump no_such_chain\n");
+  auto early = ns.in_server({amiboot_binary(), "firewall-early", "--root", root.path()});
+  EXPECT_EQ(early.exit_code, 1);
+  EXPECT_NE(early.out.find("nft refused the kept ruleset"), std::string::npos) << early.out;
+  EXPECT_EQ(ns.ruleset(), before);
+  EXPECT_FALSE(fs::exists(root / "run/amiboot/firewall-early.nft"));
+}
+
 // The fallback's files, applied by hand with iptables-restore (amiboot picks
 // it only where nft is missing): the same connections pass and fail.
 TEST_F(FirewallNetns, IptablesFallbackAllowsAndDropsTheSameConnections) {

@@ -189,6 +189,12 @@ TEST(Firewall, RendersOneTableReplacedInOneTransaction) {
 // One nft run: `nft -f` is one transaction, so a ruleset the kernel rejects
 // leaves the old table as it was, and an `nft -c` first would only be one
 // more process on every boot's login path.
+constexpr const char* kRemoveOurTable =
+    R"(# Written by amiboot on every boot from the firewall: config.
+table inet amiboot {}
+delete table inet amiboot
+)";
+
 TEST(Firewall, PlanWritesTheRulesetThenAppliesItInOneTransaction) {
   Fixture f(kConfig);
   auto plan = f.plan();
@@ -201,9 +207,91 @@ TEST(Firewall, PlanWritesTheRulesetThenAppliesItInOneTransaction) {
                  .target_paths = {2},
                  .needs_host = true,
                  .required = true},
+      // Kept for amiboot-firewall.service on the next boot, after nft took it.
+      WriteFile{"/var/lib/amiboot/firewall.nft", kRenderedNft, 0600, "root", false,
+                "firewall ruleset kept for the next boot"},
   };
   EXPECT_EQ(plan.actions, expected);
   EXPECT_EQ(plan.summary, "11 rules active in nftables table inet amiboot, inbound default drop");
+}
+
+TEST(Firewall, TheRulesetTheEarlyUnitAppliedIsNotAppliedAgain) {
+  Fixture f(kConfig);
+  f.system.files[kNftEarlyMarkerPath] = kRenderedNft;
+  auto plan = f.plan();
+  ASSERT_FALSE(has_errors(plan.diagnostics)) << formatted(plan.diagnostics)[0];
+  // No nft call and no rewrite of the kept file: only the /run copy.
+  std::vector<Action> expected = {
+      WriteFile{"/run/amiboot/firewall.nft", kRenderedNft, 0600, "root", false, "firewall ruleset"},
+  };
+  EXPECT_EQ(plan.actions, expected);
+  EXPECT_EQ(plan.summary,
+            "11 rules active in nftables table inet amiboot, inbound default drop (in force since "
+            "before the network was up)");
+}
+
+TEST(Firewall, ARulesetOtherThanTheEarlyOneReplacesItAndDropsTheMarker) {
+  Fixture f(kConfig);
+  // One byte off is another ruleset: the last boot's config differed.
+  f.system.files[kNftEarlyMarkerPath] = std::string(kRenderedNft) + "\n";
+  auto plan = f.plan();
+  std::vector<Action> expected = {
+      RemoveFile{"/run/amiboot/firewall.nft", "firewall ruleset"},
+      WriteFile{"/run/amiboot/firewall.nft", kRenderedNft, 0600, "root", false, "firewall ruleset"},
+      RemoveFile{"/run/amiboot/firewall-early.nft", "early firewall marker"},
+      RunCommand{.argv = {"nft", "-f", "/run/amiboot/firewall.nft"},
+                 .label = "firewall: nft -f",
+                 .target_paths = {2},
+                 .needs_host = true,
+                 .required = true},
+      WriteFile{"/var/lib/amiboot/firewall.nft", kRenderedNft, 0600, "root", false,
+                "firewall ruleset kept for the next boot"},
+  };
+  EXPECT_EQ(plan.actions, expected);
+}
+
+TEST(Firewall, WithoutAFirewallKeyNothingHappensUnlessARulesetWasKept) {
+  Fixture none("bootcmd: [true]\n");
+  auto plan = none.plan();
+  EXPECT_TRUE(plan.actions.empty());
+  EXPECT_TRUE(plan.diagnostics.empty());
+
+  // Kept by an earlier boot and applied early this boot: both go.
+  Fixture dropped("bootcmd: [true]\n");
+  dropped.system.files["/var/lib/amiboot/firewall.nft"] = kRenderedNft;
+  dropped.system.files[kNftEarlyMarkerPath] = kRenderedNft;
+  plan = dropped.plan();
+  std::vector<Action> expected = {
+      RemoveFile{"/run/amiboot/firewall.nft", "firewall ruleset"},
+      WriteFile{"/run/amiboot/firewall.nft", kRemoveOurTable, 0600, "root", false,
+                "firewall ruleset"},
+      RemoveFile{"/run/amiboot/firewall-early.nft", "early firewall marker"},
+      RunCommand{.argv = {"nft", "-f", "/run/amiboot/firewall.nft"},
+                 .label = "firewall: nft -f",
+                 .target_paths = {2},
+                 .needs_host = true,
+                 .required = true},
+      RemoveFile{"/var/lib/amiboot/firewall.nft", "firewall ruleset kept for the next boot"},
+  };
+  EXPECT_EQ(plan.actions, expected);
+  EXPECT_EQ(plan.summary, "no firewall: key: the ruleset kept from an earlier boot removed");
+
+  // Kept but not applied (the early unit failed or was skipped): the file goes.
+  Fixture kept_only("{}\n");
+  kept_only.system.files["/var/lib/amiboot/firewall.nft"] = kRenderedNft;
+  plan = kept_only.plan();
+  expected = {
+      RemoveFile{"/var/lib/amiboot/firewall.nft", "firewall ruleset kept for the next boot"}};
+  EXPECT_EQ(plan.actions, expected);
+}
+
+TEST(Firewall, AConfigWithErrorsKeepsWhatIsInForceAndWhatWasKept) {
+  Fixture f("firewall:\n  allow:\n    - {port: 70000}\n");
+  f.system.files["/var/lib/amiboot/firewall.nft"] = kRenderedNft;
+  f.system.files[kNftEarlyMarkerPath] = kRenderedNft;
+  auto plan = f.plan();
+  EXPECT_TRUE(plan.actions.empty());
+  EXPECT_TRUE(has_errors(plan.diagnostics));
 }
 
 TEST(Firewall, SshStaysOpenByDefaultWithoutAWarning) {
@@ -259,12 +347,6 @@ TEST(Firewall, AcceptPolicyNeedsNoSshRule) {
   EXPECT_EQ(script.find("keep_ssh_open"), std::string::npos);
 }
 
-constexpr const char* kRemoveOurTable =
-    R"(# Written by amiboot on every boot from the firewall: config.
-table inet amiboot {}
-delete table inet amiboot
-)";
-
 TEST(Firewall, DisabledRemovesOurTableAndNothingElse) {
   // Rules are still checked: a typo is an error even while disabled.
   EXPECT_EQ(only_error("firewall:\n  enabled: false\n  allow:\n    - {port: 70000}\n"),
@@ -281,6 +363,8 @@ TEST(Firewall, DisabledRemovesOurTableAndNothingElse) {
                  .target_paths = {2},
                  .needs_host = true,
                  .required = true},
+      // Nothing to apply before the network on the next boot.
+      RemoveFile{"/var/lib/amiboot/firewall.nft", "firewall ruleset kept for the next boot"},
   };
   EXPECT_EQ(plan.actions, expected);
   EXPECT_EQ(plan.summary, "disabled: nftables table inet amiboot removed");
