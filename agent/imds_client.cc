@@ -2,7 +2,6 @@
 #include "agent/imds_client.h"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <cstdlib>
 #include <optional>
@@ -11,7 +10,7 @@
 #include <vector>
 
 #include "agent/core/strings.h"
-#include "agent/libcurl.h"
+#include "agent/http_connections.h"
 
 namespace amiboot {
 
@@ -28,72 +27,49 @@ constexpr const char* k_hostname_path = "meta-data/local-hostname";
 constexpr const char* k_public_keys_path = "meta-data/public-keys/";
 constexpr const char* k_bdm_path = "meta-data/block-device-mapping/";
 
+using Failure = HttpOutcome::Failure;
+
 struct Response {
-  CURLcode code = CURLE_OK;
+  Failure failure = Failure::None;
   bool done = false;  // a final answer: not to be retried
   long status = 0;
   std::string body;
-  std::string detail;  // CURLOPT_ERRORBUFFER text, more precise than curl_easy_strerror
+  std::string detail;  // what failed on the wire
   bool too_large = false;
 };
-
-struct Sink {
-  std::string* body;
-  std::size_t cap;
-  bool* too_large;
-};
-
-std::size_t write_body(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* sink = static_cast<Sink*>(user);
-  const std::size_t n = size * count;
-  if (sink->body->size() + n > sink->cap) {
-    // Returning short makes libcurl abort the transfer with CURLE_WRITE_ERROR,
-    // so an endless or hostile body never lands in memory.
-    *sink->too_large = true;
-    return n == 0 ? 1 : 0;
-  }
-  sink->body->append(data, n);
-  return n;
-}
 
 bool transient_status(long status) {
   return status == 429 || (status >= 500 && status <= 599);
 }
 
-// Errors that more tries cannot fix: a bad URL or option is a configuration
-// error; everything else on the wire (refused, reset, timed out, empty reply)
-// is what a slow first-boot IMDS looks like and is retried.
-bool transient_transport(const Response& r) {
-  switch (r.code) {
-    case CURLE_OK:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_FAILED_INIT:
-    case CURLE_URL_MALFORMAT:
-    case CURLE_NOT_BUILT_IN:
-    case CURLE_OUT_OF_MEMORY:
-    case CURLE_BAD_FUNCTION_ARGUMENT:
-    case CURLE_UNKNOWN_OPTION:
-      return false;
-    case CURLE_WRITE_ERROR:
-      return !r.too_large;
-    default:
-      return true;
-  }
-}
-
+// An answer over the cap is final; everything else on the wire (refused,
+// reset, timed out, empty or garbled reply) is what a slow first-boot IMDS
+// looks like and is retried.
 bool is_transient(const Response& r) {
-  return r.code == CURLE_OK ? transient_status(r.status) : transient_transport(r);
+  return r.failure == Failure::None ? transient_status(r.status) : !r.too_large;
 }
 
-std::string describe(const Libcurl& c, const Response& r) {
-  if (r.code == CURLE_OK) {
-    return "HTTP " + std::to_string(r.status);
+std::string describe(const Response& r) {
+  return r.failure == Failure::None ? "HTTP " + std::to_string(r.status) : r.detail;
+}
+
+// A path from a listing goes into the request line: anything but unreserved
+// characters and '/' is percent-encoded.
+std::string request_target(const std::string& path) {
+  static constexpr char k_hex[] = "0123456789ABCDEF";
+  std::string out = "/latest/";
+  for (char ch : path) {
+    const auto u = static_cast<unsigned char>(ch);
+    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+        std::string_view("-._~/=").find(ch) != std::string_view::npos) {
+      out += ch;
+    } else {
+      out += '%';
+      out += k_hex[u >> 4];
+      out += k_hex[u & 15];
+    }
   }
-  std::string text = c.easy_strerror(r.code);
-  if (!r.detail.empty() && r.detail != text) {
-    text += " (" + r.detail + ")";
-  }
-  return text;
+  return out;
 }
 
 std::string attempts_text(int attempts) {
@@ -101,22 +77,18 @@ std::string attempts_text(int attempts) {
 }
 
 // One request in flight or waiting for its next try (agent/imds_client.h:
-// requests of a round go out together on one libcurl multi handle).
+// requests of a round go out together over a few connections).
 struct Transfer {
   bool put = false;
   std::string path;
   std::size_t cap = 0;
-  CURL* easy = nullptr;
-  curl_slist* headers = nullptr;
   Response response;
-  Sink sink{nullptr, 0, nullptr};
   int attempts = 0;
   int retries = 0;  // index into the backoff schedule
   Clock::time_point not_before{};
   bool running = false;
-  std::string last;                                  // why the previous try failed
-  std::optional<Error> failure;                      // retrying gave up
-  std::array<char, CURL_ERROR_SIZE> error_buffer{};  // more precise than curl_easy_strerror
+  std::string last;              // why the previous try failed
+  std::optional<Error> failure;  // retrying gave up
 };
 
 std::string seconds_text(milliseconds ms) {
@@ -147,29 +119,13 @@ std::vector<std::string> listing_entries(const std::string& body) {
 
 struct ImdsClient::Impl {
   explicit Impl(ImdsOptions o) : options(std::move(o)), backoff(options.retry) {
-    if (auto lib = libcurl(); lib) {
-      c = *lib;
-      multi = c->multi_init();
-      if (multi != nullptr) {
-        // HTTP/1.1 keep-alive: connections stay in the multi handle's pool
-        // between rounds. A few at once: enough for a round's requests to
-        // go out together, few enough not to look like a flood to IMDS.
-        c->multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
-        c->multi_setopt(multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_NOTHING));
-      } else {
-        load_error = "libcurl could not make a multi handle";
-      }
+    // HTTP/1.1 keep-alive: connections stay open between rounds. A few at
+    // once: enough for a round's requests to go out together, few enough
+    // not to look like a flood to IMDS.
+    if (auto endpoint = http_endpoint(options.base_url); endpoint) {
+      http.emplace(std::move(*endpoint), 8);
     } else {
-      load_error = lib.error().message;
-    }
-    // A trailing slash would double up with "/latest/"; IMDS answers "//" with 404.
-    while (!options.base_url.empty() && options.base_url.back() == '/') {
-      options.base_url.pop_back();
-    }
-  }
-  ~Impl() {
-    if (multi != nullptr) {
-      c->multi_cleanup(multi);
+      load_error = endpoint.error().message;
     }
   }
 
@@ -179,13 +135,12 @@ struct ImdsClient::Impl {
     }
   }
 
-  std::string describe(const Response& r) const { return amiboot::describe(*c, r); }
   std::string what(const Transfer& t) const {
     return std::string("IMDS ") + (t.put ? "PUT " : "GET ") + t.path;
   }
 
-  void start(Transfer& t, Clock::time_point deadline);
-  void finish(Transfer& t, CURLcode code, Clock::time_point deadline);
+  void start(Transfer& t, std::size_t id, Clock::time_point deadline);
+  void finish(Transfer& t, HttpOutcome outcome, Clock::time_point deadline);
   void run(std::vector<Transfer>& transfers, Clock::time_point deadline);
   Status fetch_token(Clock::time_point deadline);
   Result<std::optional<std::string>> answer(const Transfer& t, int attempts) const;
@@ -194,98 +149,48 @@ struct ImdsClient::Impl {
 
   ImdsOptions options;
   Backoff backoff;
-  const Libcurl* c = nullptr;  // null when libcurl could not be loaded: load_error says why
+  std::optional<HttpConnections> http;  // none when the URL is unusable: load_error says why
   std::string load_error;
-  CURLM* multi = nullptr;
   std::string token;       // empty until the first PUT succeeds
   bool tokenless = false;  // IMDSv1 fallback, only when options.allow_imdsv1
   int requests = 0;
   std::vector<std::string> warnings;
 };
 
-void ImdsClient::Impl::start(Transfer& t, Clock::time_point deadline) {
+void ImdsClient::Impl::start(Transfer& t, std::size_t id, Clock::time_point deadline) {
   ++requests;
   t.response = Response{};
-  t.sink = Sink{&t.response.body, t.cap, &t.response.too_large};
-  if (t.easy == nullptr) {
-    t.easy = c->easy_init();
-  } else {
-    c->easy_reset(t.easy);
-  }
-  if (t.easy == nullptr) {
-    t.response.code = CURLE_FAILED_INIT;
-    t.response.done = true;
-    return;
-  }
   const auto remaining = duration_cast<milliseconds>(deadline - Clock::now());
-  const long timeout_ms =
-      std::max<long>(1, static_cast<long>(std::min(options.request_timeout, remaining).count()));
-  const std::string url = options.base_url + "/latest/" + t.path;
-  CURL* curl = t.easy;
-  c->easy_setopt(curl, CURLOPT_URL, url.c_str());
-  c->easy_setopt(curl, CURLOPT_PRIVATE, static_cast<void*>(&t));
-  t.error_buffer[0] = '\0';
-  c->easy_setopt(curl, CURLOPT_ERRORBUFFER, t.error_buffer.data());
-  c->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  c->easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  // An image built behind a proxy keeps http_proxy in its environment; IMDS
-  // is link-local and must never be asked through it.
-  c->easy_setopt(curl, CURLOPT_PROXY, "");
-  c->easy_setopt(curl, CURLOPT_NOPROXY, "*");
-#if LIBCURL_VERSION_NUM >= 0x075500
-  c->easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-  c->easy_setopt(curl, CURLOPT_PROTOCOLS, CURLPROTO_HTTP | CURLPROTO_HTTPS);
-#endif
-  c->easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-  c->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  c->easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
-  c->easy_setopt(curl, CURLOPT_WRITEDATA, &t.sink);
-
-  c->slist_free_all(t.headers);
-  t.headers = nullptr;
+  PlainHttpRequest request;
+  request.target = request_target(t.path);
+  request.max_body = t.cap;
+  // One request: connect, send and answer, never past the whole fetch's deadline.
+  request.deadline =
+      Clock::now() + std::max(milliseconds(1), std::min(options.request_timeout, remaining));
   if (t.put) {
-    t.headers = c->slist_append(t.headers, "X-aws-ec2-metadata-token-ttl-seconds: 21600");
-    // POSTFIELDS would add a form Content-Type; a token PUT has no body type.
-    t.headers = c->slist_append(t.headers, "Content-Type:");
-    c->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
-    // An explicit empty body gives "Content-Length: 0"; servers (cpp-httplib
-    // among them) answer 400 to a PUT without one.
-    c->easy_setopt(curl, CURLOPT_POSTFIELDS, "");
-    c->easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
+    request.method = "PUT";
+    request.headers = {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}};
   } else {
-    c->easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    request.method = "GET";
     if (!tokenless && !token.empty()) {
-      t.headers = c->slist_append(t.headers, ("X-aws-ec2-metadata-token: " + token).c_str());
+      request.headers = {{"X-aws-ec2-metadata-token", token}};
     }
   }
-  if (t.headers != nullptr) {
-    c->easy_setopt(curl, CURLOPT_HTTPHEADER, t.headers);
-  }
-  if (c->multi_add_handle(multi, curl) != CURLM_OK) {
-    t.response.code = CURLE_FAILED_INIT;
-    t.response.done = true;
-    return;
-  }
+  http->start(id, std::move(request));
   t.running = true;
 }
 
 // A try ended: keep its answer, or schedule the next try (connection errors,
 // timeouts, 429 and 5xx) unless the next could not start before the deadline.
-void ImdsClient::Impl::finish(Transfer& t, CURLcode code, Clock::time_point deadline) {
-  c->multi_remove_handle(multi, t.easy);
+void ImdsClient::Impl::finish(Transfer& t, HttpOutcome outcome, Clock::time_point deadline) {
   t.running = false;
   ++t.attempts;
   Response& r = t.response;
-  r.code = code;
-  if (code == CURLE_OK) {
-    c->easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &r.status);
-  } else {
-    r.detail = t.error_buffer.data();
-    while (!r.detail.empty() && r.detail.back() == '\n') {
-      r.detail.pop_back();
-    }
-  }
+  r.failure = outcome.failure;
+  r.status = outcome.status;
+  r.body = std::move(outcome.body);
+  r.detail = std::move(outcome.detail);
+  r.too_large = outcome.failure == Failure::TooLarge;
   if (!is_transient(r)) {
     r.done = true;
     return;
@@ -316,7 +221,8 @@ void ImdsClient::Impl::run(std::vector<Transfer>& transfers, Clock::time_point d
     const auto now = Clock::now();
     bool active = false;
     Clock::time_point wake = deadline;
-    for (Transfer& t : transfers) {
+    for (std::size_t i = 0; i < transfers.size(); ++i) {
+      Transfer& t = transfers[i];
       if (settled(t)) {
         continue;
       }
@@ -328,7 +234,7 @@ void ImdsClient::Impl::run(std::vector<Transfer>& transfers, Clock::time_point d
         continue;
       }
       if (!t.running && t.not_before <= now) {
-        start(t, deadline);
+        start(t, i, deadline);
       } else if (!t.running) {
         wake = std::min(wake, t.not_before);
       }
@@ -337,37 +243,15 @@ void ImdsClient::Impl::run(std::vector<Transfer>& transfers, Clock::time_point d
     if (!active) {
       break;
     }
-    int running = 0;
-    c->multi_perform(multi, &running);
-    int left = 0;
-    bool finished = false;
-    while (CURLMsg* msg = c->multi_info_read(multi, &left)) {
-      if (msg->msg != CURLMSG_DONE) {
-        continue;
-      }
-      void* owner = nullptr;
-      c->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &owner);
-      finish(*static_cast<Transfer*>(owner), msg->data.result, deadline);
-      finished = true;
+    const auto wait_ms = std::clamp<milliseconds>(duration_cast<milliseconds>(wake - Clock::now()),
+                                                  milliseconds(0), milliseconds(1000));
+    if (http->pending() == 0) {
+      std::this_thread::sleep_for(wait_ms);
+      continue;
     }
-    if (finished) {
-      continue;  // a retry may be due now, or everything settled
+    for (auto& [i, outcome] : http->wait(wait_ms)) {
+      finish(transfers[i], std::move(outcome), deadline);
     }
-    const long wait_ms = std::clamp<long>(
-        static_cast<long>(duration_cast<milliseconds>(wake - Clock::now()).count()), 0, 1000);
-    if (running > 0) {
-      c->multi_poll(multi, nullptr, 0, static_cast<int>(wait_ms), nullptr);
-    } else if (wait_ms > 0) {
-      std::this_thread::sleep_for(milliseconds(wait_ms));
-    }
-  }
-  for (Transfer& t : transfers) {
-    if (t.easy != nullptr) {
-      c->easy_cleanup(t.easy);
-      t.easy = nullptr;
-    }
-    c->slist_free_all(t.headers);
-    t.headers = nullptr;
   }
 }
 
@@ -388,7 +272,7 @@ Status ImdsClient::Impl::fetch_token(Clock::time_point deadline) {
     return error(what + ": response is larger than the " +
                  std::to_string(options.max_response_bytes) + "-byte cap");
   }
-  if (r.code != CURLE_OK) {
+  if (r.failure != Failure::None) {
     return error(what + ": " + describe(r) + " after " + attempts_text(t.attempts));
   }
   if (r.status == 200) {
@@ -435,7 +319,7 @@ Result<std::optional<std::string>> ImdsClient::Impl::answer(const Transfer& t, i
   if (r.too_large) {
     return error(what + ": response is larger than the " + std::to_string(t.cap) + "-byte cap");
   }
-  if (r.code != CURLE_OK) {
+  if (r.failure != Failure::None) {
     return error(what + ": " + describe(r) + " after " + attempts_text(attempts));
   }
   if (r.status >= 200 && r.status <= 299) {
@@ -471,7 +355,7 @@ std::vector<Result<std::optional<std::string>>> ImdsClient::Impl::get_many(
     }
     return results;
   };
-  if (c == nullptr || multi == nullptr) {
+  if (!http) {
     return fail_all(error("IMDS: " + load_error));
   }
   if (!tokenless && token.empty()) {
@@ -493,7 +377,8 @@ std::vector<Result<std::optional<std::string>>> ImdsClient::Impl::get_many(
   std::vector<std::size_t> rejected;
   for (std::size_t i = 0; i < transfers.size(); ++i) {
     const Transfer& t = transfers[i];
-    if (!t.failure && t.response.code == CURLE_OK && t.response.status == 401 && !tokenless) {
+    if (!t.failure && t.response.failure == Failure::None && t.response.status == 401 &&
+        !tokenless) {
       rejected.push_back(i);
     } else {
       results[i] = answer(t, t.attempts);

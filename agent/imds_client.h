@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// IMDSv2 client on libcurl's multi interface: the requests of a round go out
-// together over a few keep-alive connections. One token per run, refreshed
-// on 401; retries with backoff under a deadline; never follows redirects nor proxies; never logs
-// the token.
+// IMDSv2 client: the requests of a round go out together over a few
+// keep-alive connections (agent/http_connections.h, plain HTTP without libcurl). One token per run,
+// refreshed on 401; retries with backoff under a deadline; never follows redirects nor proxies;
+// never logs the token.
 #pragma once
 
 #include <chrono>

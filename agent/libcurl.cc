@@ -6,7 +6,7 @@
 #include "agent/dlopen_note.h"
 #include "agent/dynamic_library.h"
 
-AMIBOOT_ELF_NOTE_DLOPEN("http", "IMDS, #include URLs, write_files sources, readiness callbacks",
+AMIBOOT_ELF_NOTE_DLOPEN("http", "#include URLs, write_files sources, readiness callbacks",
                         "required", "libcurl.so.4")
 
 namespace amiboot {
@@ -16,7 +16,7 @@ namespace {
 Result<Libcurl> load_libcurl() {
   decltype(&::curl_global_init) global_init = nullptr;
   auto c = load_library<Libcurl>(
-      {"libcurl.so.4", "an HTTP request (IMDS, #include, callbacks)",
+      {"libcurl.so.4", "an HTTP(S) request (#include, write_files source, callbacks)",
        "libcurl4 (Debian) or libcurl (RPM)", "curl_", " (libcurl 7.66 or later is needed)"},
       [&](Libcurl& table, LibrarySymbols& symbol) {
         AMIBOOT_LIBCURL_FUNCTIONS(AMIBOOT_LIBRARY_SYMBOL)

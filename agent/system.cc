@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -121,14 +123,38 @@ struct Fd {
   }
 };
 
+/// `path` below `root` ("a/b" for "/root/a/b"; "" for the root itself), or
+/// nullopt when it is not under it.
+std::optional<std::string> below(const std::string& root, const std::string& path) {
+  if (root == "/") {
+    return path.substr(path.find_first_not_of('/') == std::string::npos
+                           ? path.size()
+                           : path.find_first_not_of('/'));
+  }
+  if (path == root) {
+    return std::string();
+  }
+  if (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+      path[root.size()] == '/') {
+    return path.substr(root.size() + 1);
+  }
+  return std::nullopt;
+}
+
 /// Opens the folder at host path `dir` (from resolve(): no symlinks left in
 /// it) one component at a time with O_NOFOLLOW, so a folder that a user
 /// swapped for a symlink after resolve() looked is refused, never followed.
-/// Missing folders are created `mode` (exactly) when `create`.
-Result<Fd> open_dir_nofollow(const std::string& dir, bool create, mode_t mode) {
-  Fd current(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  std::string walked;
-  for (const auto& part : split_path(dir)) {
+/// Missing folders are created `mode` (exactly) when `create`. The walk
+/// starts at `root_fd` (the root, opened once: it is the operator's, not a
+/// user's) when `dir` is under `root`; a --root sandbox deep in /tmp would
+/// otherwise pay an open and a close per component above it on every write.
+Result<Fd> open_dir_nofollow(const std::string& dir, bool create, mode_t mode, int root_fd = -1,
+                             const std::string& root = "/") {
+  std::optional<std::string> rest = root_fd >= 0 ? below(root, dir) : std::nullopt;
+  Fd current(rest ? fcntl(root_fd, F_DUPFD_CLOEXEC, 0)
+                  : open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  std::string walked = rest && root != "/" ? root : "";
+  for (const auto& part : split_path(rest ? *rest : dir)) {
     walked += "/" + part;
     int next = openat(current.fd, part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (next < 0 && errno == ENOENT && create) {
@@ -157,6 +183,9 @@ HostSystem::~HostSystem() {
   if (m_output_copy >= 0) {
     close(m_output_copy);
   }
+  if (m_root_fd >= 0) {
+    close(m_root_fd);
+  }
 }
 
 HostSystem::HostSystem(std::string root) : m_root(std::move(root)) {
@@ -171,6 +200,8 @@ HostSystem::HostSystem(std::string root) : m_root(std::move(root)) {
   if (m_root.empty()) {
     m_root = "/";
   }
+  // Opened once (a root made later is walked to from "/" as before).
+  m_root_fd = open(m_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 bool HostSystem::root_is_mount_point() const {
@@ -229,7 +260,11 @@ Result<std::string> HostSystem::resolve(const std::string& path, bool follow_las
     }
     std::string candidate = join(m_root, resolved);
     struct stat st;
-    if (lstat(candidate.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
+    // From the root's fd: the kernel walks only the components below it.
+    const int looked = m_root_fd >= 0 ? fstatat(m_root_fd, join("", resolved).c_str() + 1, &st,
+                                                AT_SYMLINK_NOFOLLOW)
+                                      : lstat(candidate.c_str(), &st);
+    if (looked != 0 || !S_ISLNK(st.st_mode)) {
       continue;
     }
     if (++hops > 40) {
@@ -297,7 +332,7 @@ Status HostSystem::make_dirs(const std::string& path, mode_t mode) {
   if (!host) {
     return host.error();
   }
-  if (auto dir = open_dir_nofollow(*host, true, mode); !dir) {
+  if (auto dir = open_dir_nofollow(*host, true, mode, m_root_fd, m_root); !dir) {
     return dir.error();
   }
   return {};
@@ -363,7 +398,7 @@ Status HostSystem::remove_temp_files(const std::string& path) {
   }
   std::string dir = parent_of(*host);
   std::string prefix = "." + host->substr(dir.size() == 1 ? 1 : dir.size() + 1) + ".amiboot-";
-  auto folder = open_dir_nofollow(dir, false, 0755);
+  auto folder = open_dir_nofollow(dir, false, 0755, m_root_fd, m_root);
   if (!folder) {
     return {};  // no folder, no leftovers
   }
@@ -382,7 +417,7 @@ Status HostSystem::make_owned_dir(const std::string& path, const FileAttrs& attr
   if (!host) {
     return host.error();
   }
-  auto parent = open_dir_nofollow(parent_of(*host), true, 0755);
+  auto parent = open_dir_nofollow(parent_of(*host), true, 0755, m_root_fd, m_root);
   if (!parent) {
     return parent.error();
   }
@@ -417,17 +452,22 @@ Status HostSystem::write_file(const std::string& path, std::string_view content,
   // symlink swapped in since resolve() can redirect the file, its owner or
   // the rename (a user's ~/.ssh on a real instance).
   std::string dir = parent_of(*host);
-  auto folder = open_dir_nofollow(dir, true, 0755);
+  auto folder = open_dir_nofollow(dir, true, 0755, m_root_fd, m_root);
   if (!folder) {
     return folder.error();
   }
   std::string leaf = host->substr(dir.size() == 1 ? 1 : dir.size() + 1);
   std::string tmp_name;
   int fd = -1;
-  std::random_device random;
   for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
+    // getrandom(2), not std::random_device: libstdc++'s runs cpuid first,
+    // which a virtual machine traps (6 % of a first boot's CPU in a profile).
+    std::uint32_t random = 0;
+    if (getrandom(&random, sizeof random, GRND_NONBLOCK) != sizeof random) {
+      random = static_cast<std::uint32_t>(getpid()) * 2654435761u + static_cast<unsigned>(attempt);
+    }
     char suffix[16];
-    std::snprintf(suffix, sizeof suffix, "%08x", static_cast<unsigned>(random()));
+    std::snprintf(suffix, sizeof suffix, "%08x", random);
     tmp_name = "." + leaf + ".amiboot-" + suffix;
     fd = openat(folder->fd, tmp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                 0600);

@@ -226,6 +226,7 @@ class HostSystem final : public System {
  private:
   void copy_line(std::string_view line);
   std::string m_root;
+  int m_root_fd = -1;      // m_root, opened once (O_PATH): where folder walks start
   int m_output_copy = -1;  // copy_output_to's file
 };
 

@@ -86,13 +86,16 @@ TEST(LazyLibraries, ValidateStatusQueryAndVersionLoadNone) {
 // (/dev/null bound over the files the loader's cache points at; libblkid
 // last, since mount itself needs it). A program that links libcurl no longer
 // starts there, so the hiding is real; amiboot's validate still works, and a
-// run that needs HTTP fails with an error naming libcurl.
+// run that needs libcurl (an #include URL; IMDS is read without it,
+// agent/http_connections.h) fails with an error naming it.
 TEST(LazyLibraries, ValidateRunsWithTheLazyLibrariesAbsent) {
   if (run({"unshare", "--mount", "true"}).exit_code != 0) {
     GTEST_SKIP() << "unshare --mount is not allowed here (needs root)";
   }
   TempDir dir;
   write_file(dir / "ud", "#cloud-config\nruncmd: [echo hi]\n");
+  write_file(dir / "seed/meta-data", "instance-id: i-lazy\n");
+  write_file(dir / "seed/user-data", "#include\nhttp://127.0.0.1:9/part\n");
   // clang-format off
   const std::string script = R"sh(
 set -e
@@ -107,7 +110,7 @@ fi
 echo "== validate"
 "$1" validate "$2"
 echo "== run"
-AMIBOOT_LOG=journal "$1" run --root "$3" --imds http://127.0.0.1:9 && exit 4
+AMIBOOT_LOG=journal "$1" run --root "$3/root" --seed "$3/seed" && exit 4
 exit 0
 )sh";
   // clang-format on
