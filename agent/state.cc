@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/state.h"
 #include "agent/core/json_text.h"
+#include "agent/login_order.h"
+#include "modules/firewall.h"
 
 #include <algorithm>
 #include <chrono>
@@ -310,9 +312,14 @@ std::vector<nlohmann::json> State::boots() const {
 }
 
 Status State::clean(bool logs) {
+  // The kept firewall ruleset and the login record belong to this
+  // instance too: an image must not boot the next instance with them.
   std::vector<std::string> paths = {std::string(kStateDir) + "/instances",
                                     std::string(kStateDir) + "/instance",
-                                    std::string(kStateDir) + "/once", std::string(kRunDir)};
+                                    std::string(kStateDir) + "/once",
+                                    std::string(kStateDir) + "/" + kNftKeptName,
+                                    std::string(kStateDir) + "/" + kFastLoginRecordName,
+                                    std::string(kRunDir)};
   if (logs) {
     paths.push_back(std::string(kStateDir) + "/boots");
   }

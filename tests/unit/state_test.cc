@@ -167,8 +167,13 @@ TEST(State, CleanForgetsInstancesAndSemaphoresButKeepsTheHistory) {
   ASSERT_NE(w, nullptr);
   EXPECT_TRUE(w->durable);
 
+  ASSERT_TRUE(system.write_file("/var/lib/amiboot/firewall.nft", "table inet amiboot {}\n", {}));
+  ASSERT_TRUE(system.write_file("/var/lib/amiboot/logins-need-not-wait", "i-1\n", {}));
+
   ASSERT_TRUE(state.clean(false));
   EXPECT_FALSE(state.current_instance());
+  EXPECT_FALSE(system.exists("/var/lib/amiboot/firewall.nft"));
+  EXPECT_FALSE(system.exists("/var/lib/amiboot/logins-need-not-wait"));
   EXPECT_FALSE(system.exists("/var/lib/amiboot/instances"));
   EXPECT_FALSE(system.exists("/var/lib/amiboot/once"));
   EXPECT_FALSE(system.exists("/run/amiboot"));
