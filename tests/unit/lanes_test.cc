@@ -161,8 +161,7 @@ class ConcurrentSystem final : public System {
     std::unique_lock lock(m_meet_mutex);
     m_started.insert(name);
     m_met.notify_all();
-    bool met =
-        m_met.wait_for(lock, std::chrono::seconds(10), [&] { return m_started.count(other) > 0; });
+    bool met = m_met.wait_for(lock, m_wait, [&] { return m_started.count(other) > 0; });
     return CommandOutcome{met ? 0 : 1, "", ""};
   }
 
