@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <system_error>
 
 #include "agent/block_devices.h"
 #include "agent/cloud_config.h"
@@ -93,6 +94,11 @@ class Runner {
               const std::vector<std::string>& plan_errors, const std::string& summary,
               const ExecOutcome& outcome);
   struct Lane;
+  /// Starts applying the row's plan on a thread of its own; false when no
+  /// thread could be had (then the row is applied in sequence).
+  bool start_lane(const ModuleLane& lane, const ModuleSpec& m, const ModuleRecord& record,
+                  const std::vector<std::string>& plan_errors, const PlanResult& plan,
+                  std::chrono::steady_clock::time_point started);
   /// Waits for the lanes under way that `next` may not run alongside (all
   /// of them when `next` is null: the stage's end), in the order they
   /// started, and reports each as its row would have been.
@@ -560,29 +566,10 @@ void Runner::run_modules(Stage stage) {
       planned["run"] = true;
       record.result = plan_errors.empty() ? "planned" : "failed";
       record.errors = plan_errors;
-    } else if (const ModuleLane* lane = find_lane(lanes, m.name)) {
-      auto running = std::make_unique<Lane>();
-      running->lane = lane;
-      running->module = &m;
-      running->record = std::move(record);
-      running->record.started = started;
-      running->record.concurrent = true;
-      running->plan_errors = std::move(plan_errors);
-      running->summary = plan.summary;
-      running->actions = std::move(plan.actions);
-      Lane* l = running.get();
-      // std::async(launch::async): its own thread; an exception escaping
-      // the executor is caught in apply_plan, so get() never throws one.
-      l->outcome =
-          std::async(std::launch::async, [this, l, fields = m_report.fields(l->record.name)] {
-            ExecOutcome outcome = apply_plan(*l->module, l->actions, fields);
-            l->ended = std::chrono::steady_clock::now();
-            return outcome;
-          });
-      m_report.module_started(l->record.name, true);
+    } else if (const ModuleLane* lane = find_lane(lanes, m.name);
+               lane != nullptr && start_lane(*lane, m, record, plan_errors, plan, started)) {
       planned["reason"] = "";
       stage_plan["modules"].push_back(planned);
-      m_lanes.push_back(std::move(running));
       continue;
     } else {
       settle(m, record, plan_errors, plan.summary,
@@ -630,6 +617,39 @@ void Runner::settle(const ModuleSpec& m, ModuleRecord& record,
   if (auto st = m_state.mark_done(m, m_source.metadata.instance_id, record.result); !st) {
     m_report.error("state: " + st.error().message);
   }
+}
+
+bool Runner::start_lane(const ModuleLane& lane, const ModuleSpec& m, const ModuleRecord& record,
+                        const std::vector<std::string>& plan_errors, const PlanResult& plan,
+                        std::chrono::steady_clock::time_point started) {
+  auto running = std::make_unique<Lane>();
+  running->lane = &lane;
+  running->module = &m;
+  running->record = record;
+  running->record.started = started;
+  running->record.concurrent = true;
+  running->plan_errors = plan_errors;
+  running->summary = plan.summary;
+  running->actions = plan.actions;
+  Lane* l = running.get();
+  try {
+    // Its own thread (launch::async); an exception escaping the executor
+    // is caught in apply_plan, so get() never throws one.
+    l->outcome =
+        std::async(std::launch::async, [this, l, fields = m_report.fields(l->record.name)] {
+          ExecOutcome outcome = apply_plan(*l->module, l->actions, fields);
+          l->ended = std::chrono::steady_clock::now();
+          return outcome;
+        });
+  } catch (const std::system_error& e) {
+    journal_send(LOG_NOTICE, "amiboot",
+                 std::string("no thread for this row (") + e.what() + "); applied in sequence",
+                 m_report.fields(record.name));
+    return false;
+  }
+  m_report.module_started(l->record.name, true);
+  m_lanes.push_back(std::move(running));
+  return true;
 }
 
 void Runner::join_lanes(const ModuleSpec* next) {
