@@ -590,6 +590,18 @@ Status apply(const ConsoleMessage& m, ExecContext& ctx) {
   return {};
 }
 
+Status apply(const SetHostname& h, ExecContext& ctx) {
+  if (ctx.system.under_root()) {
+    journal_send(LOG_INFO, "amiboot", h.label + ": skipped under --root", ctx.fields);
+    return {};
+  }
+  if (auto st = ctx.system.set_hostname(h.name); !st) {
+    return error(h.label + ": " + st.error().message);
+  }
+  journal_send(LOG_INFO, "amiboot", h.label + ": " + h.name, ctx.fields);
+  return {};
+}
+
 /// One action: its errors (several for packages, one line per missing
 /// package). Every Action type has its own overload and there is no
 /// fallback, so an Action the executor does not handle does not compile.
@@ -612,6 +624,7 @@ struct Apply {
   std::vector<std::string> operator()(const ConsoleMessage& a) const {
     return status(apply(a, ctx));
   }
+  std::vector<std::string> operator()(const SetHostname& a) const { return status(apply(a, ctx)); }
   std::vector<std::string> operator()(const HttpRequest& a) const { return status(apply(a, ctx)); }
   std::vector<std::string> operator()(const MakeDir& a) const { return status(apply(a, ctx)); }
   std::vector<std::string> operator()(const FetchFile& a) const {

@@ -4,6 +4,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <sstream>
@@ -102,29 +103,38 @@ JournalFields Reporter::fields(const std::string& module) const {
   return f;
 }
 
-void Reporter::module_started(const std::string& name) {
+void Reporter::module_started(const std::string& name, bool concurrent) {
   notify("STATUS=" + m_stage + ": running " + name);
   // So that `status` can say what was under way should this process die.
-  m_doc["stages"][m_stage]["running"] = name;
+  auto& stage = m_doc["stages"][m_stage];
+  if (concurrent) {
+    stage["concurrent"].push_back(name);
+  } else {
+    stage["running"] = name;
+  }
   write_status();
 }
 
 void Reporter::module_finished(const ModuleRecord& r) {
   // When it started, in ms after its stage started (analyze's timeline).
-  long long since_stage = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::steady_clock::now() - m_stage_start)
-                              .count();
-  nlohmann::json j = {
-      {"name", r.name},
-      {"stage", r.stage},
-      {"frequency", r.frequency},
-      {"result", r.result},
-      {"start_ms", std::max(0LL, since_stage - static_cast<long long>(r.duration_ms))},
-      {"duration_ms", r.duration_ms},
-      {"reason", r.reason},
-      {"errors", r.errors}};
+  auto now = std::chrono::steady_clock::now();
+  long long since_stage =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - m_stage_start).count();
+  long long start_ms = std::max(0LL, since_stage - static_cast<long long>(r.duration_ms));
+  if (r.started) {
+    start_ms = std::max(
+        0LL, static_cast<long long>(
+                 std::chrono::duration_cast<std::chrono::milliseconds>(*r.started - m_stage_start)
+                     .count()));
+  }
+  nlohmann::json j = {{"name", r.name},     {"stage", r.stage},     {"frequency", r.frequency},
+                      {"result", r.result}, {"start_ms", start_ms}, {"duration_ms", r.duration_ms},
+                      {"reason", r.reason}, {"errors", r.errors}};
   if (!r.summary.empty()) {
     j["summary"] = r.summary;
+  }
+  if (r.concurrent) {
+    j["concurrent"] = true;
   }
   m_doc["stages"][m_stage]["modules"].push_back(j);
   if (r.result == "failed") {
@@ -152,8 +162,22 @@ void Reporter::module_finished(const ModuleRecord& r) {
     }
   }
   journal_send(r.result == "failed" ? LOG_ERR : LOG_INFO, "amiboot", message, f);
-  bool was_running = m_doc["stages"][m_stage].contains("running");
-  m_doc["stages"][m_stage].erase("running");
+  auto& stage = m_doc["stages"][m_stage];
+  bool was_running = false;
+  if (r.concurrent) {
+    auto& under_way = stage["concurrent"];
+    auto it = std::find(under_way.begin(), under_way.end(), r.name);
+    if (it != under_way.end()) {
+      under_way.erase(it);
+      was_running = true;
+    }
+    if (under_way.empty()) {
+      stage.erase("concurrent");
+    }
+  } else {
+    was_running = stage.contains("running");
+    stage.erase("running");
+  }
   // A skipped module changes nothing worth a rewrite; end_stage writes it.
   if (r.result != "skipped" || was_running) {
     write_status();
@@ -280,9 +304,21 @@ void mark_abandoned_stage(nlohmann::json& doc, const System& system) {
   doc["status"] = "error";
   doc["stages"][stage]["status"] = "error";
   std::string module = doc["stages"][stage].value("running", "");
+  // A lane's rows (modules/lanes.h) under way beside it.
+  std::string beside;
+  if (doc["stages"][stage].contains("concurrent") &&
+      doc["stages"][stage]["concurrent"].is_array()) {
+    for (const auto& name : doc["stages"][stage]["concurrent"]) {
+      if (name.is_string()) {
+        beside += (beside.empty() ? "" : ", ") + name.get<std::string>();
+      }
+    }
+  }
   doc["errors"].push_back(
       "the " + stage + " stage stopped before it finished" +
-      (module.empty() ? std::string() : ", while module " + module + " was running") +
+      (module.empty() ? (beside.empty() ? std::string() : ", while " + beside + " ran")
+                      : ", while module " + module + " was running" +
+                            (beside.empty() ? std::string() : " (and beside it " + beside + ")")) +
       ": its process (pid " + std::to_string(pid) +
       ") is gone, killed or crashed; journalctl -u amiboot shows its last lines, and the next "
       "run finishes the modules it had not done");

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ struct ModuleRecord {
   long long duration_ms = 0;
   std::vector<std::string> errors;
   std::string summary;  // PlanResult::summary of a module that ran ok
+  /// When the row started; empty: its duration before module_finished().
+  std::optional<std::chrono::steady_clock::time_point> started;
+  /// Applied in a lane (modules/lanes.h), alongside the rows after it.
+  bool concurrent = false;
 };
 
 class Reporter {
@@ -42,7 +47,9 @@ class Reporter {
   const std::string& instance_id() const { return m_instance_id; }
   JournalFields fields(const std::string& module = "") const;
 
-  void module_started(const std::string& name);
+  /// `concurrent`: a lane's row, under way alongside the rows after it
+  /// (the stage's "concurrent" list; "running" names the row in sequence).
+  void module_started(const std::string& name, bool concurrent = false);
   void module_finished(const ModuleRecord& record);
   void diagnostics(const Diagnostics& diagnostics);
   void error(const std::string& message);

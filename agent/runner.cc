@@ -8,9 +8,12 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <future>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
+#include <system_error>
 
 #include "agent/block_devices.h"
 #include "agent/cloud_config.h"
@@ -31,6 +34,7 @@
 #include "agent/sources.h"
 #include "agent/state.h"
 #include "agent/system.h"
+#include "modules/lanes.h"
 #include "modules/module.h"
 
 namespace amiboot {
@@ -82,6 +86,24 @@ class Runner {
   void load_image(Diagnostics& diagnostics);
   void load_final_configs();
   void run_modules(Stage stage);
+  /// A row's actions applied through System and what they did recorded
+  /// (the result, the errors, the summary, the state's semaphore): one
+  /// path for a row applied in sequence and one applied in a lane.
+  ExecOutcome apply_plan(const ModuleSpec& m, const std::vector<Action>& actions,
+                         JournalFields fields);
+  void settle(const ModuleSpec& m, ModuleRecord& record,
+              const std::vector<std::string>& plan_errors, const std::string& summary,
+              const ExecOutcome& outcome);
+  struct Lane;
+  /// Starts applying the row's plan on a thread of its own; false when no
+  /// thread could be had (then the row is applied in sequence).
+  bool start_lane(const ModuleLane& lane, const ModuleSpec& m, const ModuleRecord& record,
+                  const std::vector<std::string>& plan_errors, const PlanResult& plan,
+                  std::chrono::steady_clock::time_point started);
+  /// Waits for the lanes under way that `next` may not run alongside (all
+  /// of them when `next` is null: the stage's end), in the order they
+  /// started, and reports each as its row would have been.
+  void join_lanes(const ModuleSpec* next);
   /// The reporter's begin_stage/end_stage, with the cloud-init
   /// compatibility files (agent/cloud_init_compat.h) around them.
   void begin_stage(const std::string& stage);
@@ -115,6 +137,23 @@ class Runner {
   int m_imds_requests = 0;
   double m_imds_ms = 0;  // the whole metadata fetch, token to last leaf
   nlohmann::json m_plan = nlohmann::json::array();
+  std::vector<std::unique_ptr<Lane>> m_lanes;  // started, not yet reported
+};
+
+// One row whose actions are applied on a thread of its own
+// (modules/lanes.h). The thread touches nothing of the Runner but System
+// (HostSystem: concurrent_use) and State's files for this row; the record,
+// the reporter and the journal line that ends the row stay on the main
+// thread, in join_lanes().
+struct Runner::Lane {
+  const ModuleLane* lane;
+  const ModuleSpec* module;
+  ModuleRecord record;
+  std::vector<std::string> plan_errors;
+  std::string summary;
+  std::vector<Action> actions;
+  std::chrono::steady_clock::time_point ended;
+  std::future<ExecOutcome> outcome;
 };
 
 int Runner::run() {
@@ -452,10 +491,18 @@ void Runner::reboot() {
 void Runner::run_modules(Stage stage) {
   const std::string& id = m_source.metadata.instance_id;
   nlohmann::json stage_plan = {{"stage", stage_name(stage)}, {"modules", nlohmann::json::array()}};
+  // Lanes only where the System may be used from two threads, only when
+  // applying, and only in the init stage (modules/lanes.h).
+  const std::vector<ModuleLane> no_lanes;
+  const std::vector<ModuleLane>& lanes =
+      stage == Stage::Init && !m_options.dry_run && m_system.concurrent_use()
+          ? (m_options.lanes ? *m_options.lanes : init_lanes())
+          : no_lanes;
   for (const ModuleSpec& m : m_options.modules ? *m_options.modules : module_table()) {
     if (m.stage != stage) {
       continue;
     }
+    join_lanes(&m);
     ModuleRecord record{std::string(m.name),
                         std::string(stage_name(stage)),
                         std::string(frequency_name(m.frequency)),
@@ -528,39 +575,112 @@ void Runner::run_modules(Stage stage) {
       planned["run"] = true;
       record.result = plan_errors.empty() ? "planned" : "failed";
       record.errors = plan_errors;
+    } else if (const ModuleLane* lane = find_lane(lanes, m.name);
+               lane != nullptr && start_lane(*lane, m, record, plan_errors, plan, started)) {
+      planned["reason"] = "";
+      stage_plan["modules"].push_back(planned);
+      continue;
     } else {
-      ModuleProgress progress(m_state, m, id);
-      InstanceFetchLedger fetched(m_state, id);
-      ExecContext ctx{
-          m_system,  id,      m_report.fields(record.name), m_settings.http_retry_deadline,
-          &progress, &fetched};
-      ExecOutcome outcome;
-      try {
-        outcome = execute(plan.actions, ctx);
-      } catch (const std::exception& e) {
-        outcome.errors.push_back(std::string("internal error: ") + e.what());
-      }
-      // apply_with_errors: the plan's errors name what it left out.
-      record.result = outcome.ok() && plan_errors.empty() ? "ok" : "failed";
-      record.errors = plan_errors;
-      record.errors.insert(record.errors.end(), outcome.errors.begin(), outcome.errors.end());
-      if (outcome.ok()) {
-        record.summary = plan.summary;
-      }
-      m_reboot_required = m_reboot_required || outcome.reboot_required;
-      if (outcome.power_change) {
-        m_power_change = outcome.power_change;
-      }
-      if (auto st = m_state.mark_done(m, id, record.result); !st) {
-        m_report.error("state: " + st.error().message);
-      }
+      settle(m, record, plan_errors, plan.summary,
+             apply_plan(m, plan.actions, m_report.fields(record.name)));
     }
     record.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::steady_clock::now() - started)
                              .count();
     finish();
   }
+  join_lanes(nullptr);
   m_plan.push_back(stage_plan);
+}
+
+ExecOutcome Runner::apply_plan(const ModuleSpec& m, const std::vector<Action>& actions,
+                               JournalFields fields) {
+  const std::string& id = m_source.metadata.instance_id;
+  ModuleProgress progress(m_state, m, id);
+  InstanceFetchLedger fetched(m_state, id);
+  ExecContext ctx{m_system,  id,      std::move(fields), m_settings.http_retry_deadline,
+                  &progress, &fetched};
+  ExecOutcome outcome;
+  try {
+    outcome = execute(actions, ctx);
+  } catch (const std::exception& e) {
+    outcome.errors.push_back(std::string("internal error: ") + e.what());
+  }
+  return outcome;
+}
+
+void Runner::settle(const ModuleSpec& m, ModuleRecord& record,
+                    const std::vector<std::string>& plan_errors, const std::string& summary,
+                    const ExecOutcome& outcome) {
+  // apply_with_errors: the plan's errors name what it left out.
+  record.result = outcome.ok() && plan_errors.empty() ? "ok" : "failed";
+  record.errors = plan_errors;
+  record.errors.insert(record.errors.end(), outcome.errors.begin(), outcome.errors.end());
+  if (outcome.ok()) {
+    record.summary = summary;
+  }
+  m_reboot_required = m_reboot_required || outcome.reboot_required;
+  if (outcome.power_change) {
+    m_power_change = outcome.power_change;
+  }
+  if (auto st = m_state.mark_done(m, m_source.metadata.instance_id, record.result); !st) {
+    m_report.error("state: " + st.error().message);
+  }
+}
+
+bool Runner::start_lane(const ModuleLane& lane, const ModuleSpec& m, const ModuleRecord& record,
+                        const std::vector<std::string>& plan_errors, const PlanResult& plan,
+                        std::chrono::steady_clock::time_point started) {
+  auto running = std::make_unique<Lane>();
+  running->lane = &lane;
+  running->module = &m;
+  running->record = record;
+  running->record.started = started;
+  running->record.concurrent = true;
+  running->plan_errors = plan_errors;
+  running->summary = plan.summary;
+  running->actions = plan.actions;
+  Lane* l = running.get();
+  try {
+    // Its own thread (launch::async); an exception escaping the executor
+    // is caught in apply_plan, so get() never throws one.
+    l->outcome =
+        std::async(std::launch::async, [this, l, fields = m_report.fields(l->record.name)] {
+          ExecOutcome outcome = apply_plan(*l->module, l->actions, fields);
+          l->ended = std::chrono::steady_clock::now();
+          return outcome;
+        });
+  } catch (const std::system_error& e) {
+    journal_send(LOG_NOTICE, "amiboot",
+                 std::string("no thread for this row (") + e.what() + "); applied in sequence",
+                 m_report.fields(record.name));
+    return false;
+  }
+  m_report.module_started(l->record.name, true);
+  m_lanes.push_back(std::move(running));
+  return true;
+}
+
+void Runner::join_lanes(const ModuleSpec* next) {
+  // Deterministic: the rows that wait, and the order in which the lanes
+  // are reported, depend on the table alone, never on which thread ends
+  // first.
+  for (auto it = m_lanes.begin(); it != m_lanes.end();) {
+    Lane& lane = **it;
+    const auto& alongside = lane.lane->alongside;
+    if (next != nullptr &&
+        std::find(alongside.begin(), alongside.end(), next->name) != alongside.end()) {
+      ++it;
+      continue;
+    }
+    ExecOutcome outcome = lane.outcome.get();
+    settle(*lane.module, lane.record, lane.plan_errors, lane.summary, outcome);
+    lane.record.duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(lane.ended - *lane.record.started)
+            .count();
+    m_report.module_finished(lane.record);
+    it = m_lanes.erase(it);
+  }
 }
 
 std::vector<std::string> Runner::failed_modules() const {

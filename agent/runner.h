@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent/core/result.h"
+#include "modules/lanes.h"
 #include "modules/module.h"
 
 namespace amiboot {
@@ -27,6 +28,8 @@ struct RunOptions {
   /// The modules to run; nullptr is module_table(). Tests use their own to
   /// reach the runner's error boundaries.
   const std::vector<ModuleSpec>* modules = nullptr;
+  /// The init stage's lanes (modules/lanes.h); nullptr is init_lanes().
+  const std::vector<ModuleLane>* lanes = nullptr;
   /// Fetches #include URLs; empty is the HTTP client (agent/http.h). Tests
   /// count the fetches with their own.
   std::function<Result<std::string>(const std::string& url)> fetch;

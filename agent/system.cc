@@ -767,10 +767,13 @@ Result<CommandOutcome> HostSystem::run(const CommandSpec& spec) {
       _exit(126);
     }
     setpgid(command, command);  // either side may get there first
-    // The keeper holds no pipe end: the command's EOFs are its own.
-    for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, devnull, pipefd[0], pipefd[1],
-                   infd[0], infd[1], outfd[0], outfd[1]}) {
-      if (fd >= 0) {
+    // The keeper holds no pipe end: the command's EOFs are its own. Nor
+    // another thread's (the runner's lanes): a pipe made there between
+    // that thread's pipe2 and its fork is open here too (O_CLOEXEC closes
+    // it only at an exec), and a keeper holding another command's stdin
+    // or output would keep that command waiting until this one exits.
+    if (close_range(0, ~0U, 0) != 0) {
+      for (int fd = 0; fd < 1024; ++fd) {
         close(fd);
       }
     }
@@ -1000,6 +1003,13 @@ void HostSystem::copy_line(std::string_view line) {
   }
   std::string out = std::string(line) + "\n";
   (void)write_all(m_output_copy, out);
+}
+
+Status HostSystem::set_hostname(const std::string& name) {
+  if (sethostname(name.data(), name.size()) != 0) {
+    return error("sethostname: " + errno_text(errno));
+  }
+  return {};
 }
 
 std::chrono::system_clock::time_point HostSystem::now() const {

@@ -67,6 +67,11 @@ class System : public SystemView {
   /// target), not a plain folder: mount, mkfs and partition tables may act
   /// under --root only then (RunCommand::needs_mounted_root).
   virtual bool root_is_mount_point() const { return !under_root(); }
+  /// May be called from two threads at once (the runner's lanes,
+  /// modules/lanes.h): each call stands alone, commands run side by side.
+  /// False for Systems that script a sequence (RecordingSystem): the runner
+  /// then applies every row in order.
+  virtual bool concurrent_use() const { return false; }
 
   /// The host path of an instance path, every symlink resolved inside the
   /// root (the last one only when follow_last). Errors when the path is
@@ -142,6 +147,10 @@ class System : public SystemView {
   /// (MakePartitionTable). Returns a line for the journal.
   virtual Result<std::string> make_partition_table(const MakePartitionTable& request) = 0;
 
+  /// The running kernel's hostname (sethostname(2)); the host's, never
+  /// mapped under the root (the executor does not call it under --root).
+  virtual Status set_hostname(const std::string& name) = 0;
+
   /// Wall-clock time (timestamps) and waiting (retry delays).
   virtual std::chrono::system_clock::time_point now() const = 0;
   virtual void sleep_for(std::chrono::milliseconds delay) = 0;
@@ -179,6 +188,7 @@ class HostSystem final : public System {
 
   const std::string& root() const override { return m_root; }
   bool root_is_mount_point() const override;
+  bool concurrent_use() const override { return true; }
 
   Result<std::string> resolve(const std::string& path, bool follow_last = true) const override;
   Result<std::string> read_file(const std::string& path,
@@ -210,6 +220,7 @@ class HostSystem final : public System {
   Status copy_output_to(const std::string& path) override;
   Result<std::string> grow_partition(const GrowPartition& request) override;
   Result<std::string> make_partition_table(const MakePartitionTable& request) override;
+  Status set_hostname(const std::string& name) override;
   std::chrono::system_clock::time_point now() const override;
   void sleep_for(std::chrono::milliseconds delay) override;
   double uptime_seconds() const override;

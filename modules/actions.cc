@@ -111,6 +111,7 @@ std::string describe(const Action& action) {
           },
           [](const ManagePackages& p) { return describe_packages(p); },
           [](const ConsoleMessage& m) { return "console " + json_text(nlohmann::json(m.text)); },
+          [](const SetHostname& h) { return "set the running hostname to " + h.name; },
           [](const SetRandomPasswords& r) {
             std::string users;
             for (const auto& u : r.users) {
@@ -217,6 +218,9 @@ nlohmann::json action_to_json(const Action& action) {
           },
           [](const ConsoleMessage& m) -> json {
             return {{"action", "console"}, {"text", m.text}};
+          },
+          [](const SetHostname& h) -> json {
+            return {{"action", "set_hostname"}, {"name", h.name}, {"label", h.label}};
           },
           [](const SetRandomPasswords& r) -> json {
             return {{"action", "random_passwords"},

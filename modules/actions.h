@@ -172,6 +172,15 @@ struct ConsoleMessage {
   bool operator==(const ConsoleMessage&) const = default;
 };
 
+/// The running machine's hostname (sethostname(2) through
+/// System::set_hostname; no `hostname` process). Acts on the host: skipped
+/// under --root, as a RunCommand with needs_host is.
+struct SetHostname {
+  std::string name;
+  std::string label;
+  bool operator==(const SetHostname&) const = default;
+};
+
 /// Random passwords (chpasswd's RANDOM, `R`), made when the action runs:
 /// each user's is fed to `chpasswd` (its argv, root option and label) on
 /// stdin as "user:password", and those set are shown on the console alone
@@ -289,7 +298,7 @@ struct MakePartitionTable {
 
 using Action = std::variant<WriteFile, RemoveFile, MakeSymlink, RunCommand, ConsoleMessage,
                             HttpRequest, MakeDir, ManagePackages, FetchFile, SetRandomPasswords,
-                            ChangePowerState, GrowPartition, MakePartitionTable>;
+                            ChangePowerState, GrowPartition, MakePartitionTable, SetHostname>;
 
 /// One line for --dry-run; never contains file contents (user data may hold secrets).
 std::string describe(const Action& action);

@@ -215,9 +215,10 @@ PlanResult plan_hostname(const HostnameConfig& cfg, const Facts& input) {
     }
     auto running = input.system.read_text("/proc/sys/kernel/hostname");
     if (running != name + "\n") {
-      RunCommand set{{"hostname", name}, "hostname: set the running hostname"};
-      set.needs_host = true;  // a sandbox must never rename the machine it runs on
-      result.actions.push_back(set);
+      // sethostname(2), not a `hostname` process (issue 16: spawn less);
+      // skipped under --root: a sandbox must never rename the machine it
+      // runs on.
+      result.actions.push_back(SetHostname{name, "hostname: set the running hostname"});
     }
   }
   if (cfg.manage_etc_hosts != ManageEtcHosts::No) {

@@ -73,6 +73,13 @@ const std::vector<ModuleSpec>& module_table() {
       // <decoder, plan>(name, keys, stage, frequency, runs_without_keys)
       module_row<decode_no_keys, plan_boothooks>("boothooks", {}, Init, PerBoot, true),
       module_row<decode_commands<kBootcmd>, plan_commands>("bootcmd", {"bootcmd"}, Init, PerBoot, false),
+      // Every boot: kernel rules do not survive one. Without keys too: a
+      // ruleset an earlier boot kept (applied again before the network by
+      // amiboot-firewall.service) must go once the user data drops it.
+      // Right after bootcmd, and applied alongside the rows below it
+      // (modules/lanes.cc): the first nftables call of a boot is slow, and
+      // nothing below reads what it changes.
+      module_row<decode_firewall_row, plan_firewall>("firewall", {"firewall"}, Init, PerBoot, true),
       // cc_growpart and cc_resizefs, every boot (a volume can be enlarged while
       // the instance is stopped), as early as cloud-init runs them: after
       // bootcmd, which may touch /etc/growroot-disabled, before anything
@@ -99,10 +106,6 @@ const std::vector<ModuleSpec>& module_table() {
       module_row<decode_users, plan_users>("users", {"users", "user", "groups", "ssh_authorized_keys", "allow_public_ssh_keys", "disable_root", "disable_root_opts", "system_info"}, Init, PerInstance, true),
       // After users, whose decoder it shares: `password` is the default user's.
       module_row<decode_users, plan_set_passwords>("set_passwords", {"chpasswd", "password", "ssh_pwauth"}, Init, PerInstance, false),
-      // Every boot: kernel rules do not survive one. Without keys too: a
-      // ruleset an earlier boot kept (applied again before the network by
-      // amiboot-firewall.service) must go once the user data drops it.
-      module_row<decode_firewall_row, plan_firewall>("firewall", {"firewall"}, Init, PerBoot, true),
       // One decoder for both rows: write_files is decoded once a boot.
       module_row<decode_write_files, plan_write_files>("write_files", {"write_files"}, Init, PerInstance, false),
       // cloud-init's config-stage modules, in its order, after write_files as

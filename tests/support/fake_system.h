@@ -86,6 +86,10 @@ class RecordingSystem : public System {
     queue.insert(queue.end(), answers.begin(), answers.end());
   }
   void allow_console() { m_console_allowed = true; }
+  /// The next set_hostname call must name `name`; it gets `answer`.
+  void expect_hostname(std::string name, Status answer = {}) {
+    m_hostnames.push_back({std::move(name), std::move(answer)});
+  }
   /// The next grow_partition call must ask for exactly `request`; it gets
   /// `answer` (a journal line or an error).
   void expect_grow(GrowPartition request, Result<std::string> answer) {
@@ -126,6 +130,10 @@ class RecordingSystem : public System {
                     << describe(Action(request));
     }
     m_tables.clear();
+    for (const auto& [name, answer] : m_hostnames) {
+      ADD_FAILURE() << "RecordingSystem: expected hostname never set: " << name;
+    }
+    m_hostnames.clear();
   }
 
   // --- state a test sets or reads ------------------------------------------
@@ -365,6 +373,17 @@ class RecordingSystem : public System {
     calls.push_back(call);
     return answer;
   }
+  Status set_hostname(const std::string& name) override {
+    std::string call = "set_hostname " + name;
+    if (m_hostnames.empty()) {
+      return unscripted(call);
+    }
+    auto [expected, answer] = m_hostnames.front();
+    m_hostnames.pop_front();
+    EXPECT_EQ(name, expected);
+    calls.push_back(call);
+    return answer;
+  }
   std::chrono::system_clock::time_point now() const override { return clock; }
   /// Takes no time: recorded, and the fake clock moves on.
   void sleep_for(std::chrono::milliseconds delay) override {
@@ -415,6 +434,7 @@ class RecordingSystem : public System {
   std::map<std::string, std::vector<Result<std::string>>> m_gets;
   std::deque<std::pair<GrowPartition, Result<std::string>>> m_grows;
   std::deque<std::pair<MakePartitionTable, Result<std::string>>> m_tables;
+  std::deque<std::pair<std::string, Status>> m_hostnames;
   bool m_console_allowed = false;
   bool m_no_console = false;
 };

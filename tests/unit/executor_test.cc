@@ -164,6 +164,26 @@ TEST(Executor, SkipUnderRootCommandsRunOnlyOnTheInstance) {
   EXPECT_EQ(instance.commands[0].env.at("AMIBOOT_ROOT"), "");
 }
 
+TEST(Executor, TheRunningHostnameIsSetWithoutAProcessAndNeverUnderARoot) {
+  Action hostname = SetHostname{"web", "hostname: set the running hostname"};
+  {
+    RecordingSystem sandbox("/sandbox");
+    EXPECT_TRUE(run_actions(sandbox, {hostname}).ok());  // an unscripted call would fail
+    EXPECT_TRUE(sandbox.calls.empty());
+  }
+  RecordingSystem instance;
+  instance.expect_hostname("web");
+  EXPECT_TRUE(run_actions(instance, {hostname}).ok());
+  EXPECT_TRUE(instance.commands.empty());
+  EXPECT_EQ(instance.calls, std::vector<std::string>{"set_hostname web"});
+
+  RecordingSystem refused;
+  refused.expect_hostname("web", Error{"sethostname: Operation not permitted"});
+  EXPECT_EQ(run_actions(refused, {hostname}).errors,
+            std::vector<std::string>{
+                "hostname: set the running hostname: sethostname: Operation not permitted"});
+}
+
 TEST(Executor, MapsTargetPathsUnderTheRootAndAddsTheToolsRootOption) {
   // "{root}" in an argument is text like any other: only target_paths map.
   Action keygen = RunCommand{.argv = {"ssh-keygen", "-f", "/etc/ssh/key", "{root}"},

@@ -434,7 +434,11 @@ TEST(Growpart, RunsWithoutKeysEveryBootEarlyInTheInitStage) {
   EXPECT_TRUE(row->runs_without_keys);
   EXPECT_EQ(row->stage, Stage::Init);
   EXPECT_EQ(row->frequency, Frequency::PerBoot);
-  EXPECT_EQ(module_table()[2].name, "growpart");
+  // boothooks, bootcmd, the firewall (whose rules are applied beside the
+  // rows after it: modules/lanes.cc), then growpart.
+  EXPECT_EQ(module_table()[1].name, "bootcmd");
+  EXPECT_EQ(module_table()[2].name, "firewall");
+  EXPECT_EQ(module_table()[3].name, "growpart");
 }
 
 }  // namespace

@@ -18,10 +18,8 @@ struct Fixture : testing::ModuleFixture {
   }
 };
 
-RunCommand set_hostname(const std::string& name) {
-  RunCommand r{{"hostname", name}, "hostname: set the running hostname"};
-  r.needs_host = true;
-  return r;
+SetHostname set_hostname(const std::string& name) {
+  return SetHostname{name, "hostname: set the running hostname"};
 }
 
 WriteFile etc_hostname(const std::string& name) {

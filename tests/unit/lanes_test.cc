@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: Apache-2.0
+// The init stage's lanes (modules/lanes.h): rows applied on a thread of
+// their own while the rows after them go on. A System that may be used from
+// two threads (a RecordingSystem behind one lock) and commands that meet:
+// each lane's command waits until the other lane's has started, so the test
+// fails, not hangs, when the lanes are serialised.
+#include "modules/lanes.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "agent/runner.h"
+#include "agent/system.h"
+#include "tests/support/fake_system.h"
+
+namespace amiboot {
+namespace {
+
+using testing::RecordingSystem;
+
+// Every call goes to the RecordingSystem under one lock, but for
+// `meet NAME OTHER`: NAME has started; it waits, without the lock, up to
+// 10 s (or the wait given) for OTHER to start, and exits 0 when it did, 1
+// when not.
+class ConcurrentSystem final : public System {
+ public:
+  /// `wait`: how long a meeting waits for the other side.
+  explicit ConcurrentSystem(RecordingSystem& inner,
+                            std::chrono::milliseconds wait = std::chrono::seconds(10))
+      : m_inner(inner), m_wait(wait) {}
+
+  bool concurrent_use() const override { return true; }
+  const std::string& root() const override { return m_inner.root(); }
+  Result<std::string> resolve(const std::string& path, bool follow_last) const override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.resolve(path, follow_last);
+  }
+  Result<std::string> read_file(const std::string& path, std::size_t max_bytes) const override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.read_file(path, max_bytes);
+  }
+  bool exists(const std::string& path) const override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.exists(path);
+  }
+  Status write_file(const std::string& path, std::string_view content,
+                    const FileAttrs& attrs) override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.write_file(path, content, attrs);
+  }
+  Status make_dirs(const std::string& path, mode_t mode) override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.make_dirs(path, mode);
+  }
+  Status make_owned_dir(const std::string& path, const FileAttrs& attrs) override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.make_owned_dir(path, attrs);
+  }
+  Status remove_all(const std::string& path) override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.remove_all(path);
+  }
+  Status symlink(const std::string& target, const std::string& link) override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.symlink(target, link);
+  }
+  Result<std::string> read_symlink(const std::string& path) const override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.read_symlink(path);
+  }
+  Result<std::vector<std::string>> list_dir(const std::string& path) const override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.list_dir(path);
+  }
+  std::vector<std::string> executables_in(const std::string& dir) const override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.executables_in(dir);
+  }
+  std::optional<std::string> read_text(const std::string& path) const override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.read_text(path);
+  }
+  bool path_exists(const std::string& path) const override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.path_exists(path);
+  }
+  std::vector<std::string> list(const std::string& dir) const override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.list(dir);
+  }
+  bool has_program(const std::string& name) const override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.has_program(name);
+  }
+  Result<CommandOutcome> run(const CommandSpec& spec) override {
+    if (spec.argv.size() == 3 && spec.argv[0] == "meet") {
+      return meet(spec.argv[1], spec.argv[2]);
+    }
+    std::lock_guard lock(m_mutex);
+    return m_inner.run(spec);
+  }
+  Status http_send(const std::string& method, const std::string& url, const std::string& body,
+                   const std::string& content_type) override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.http_send(method, url, body, content_type);
+  }
+  Result<std::string> http_get(const std::string& url,
+                               const std::map<std::string, std::string>& headers,
+                               std::size_t max_bytes) override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.http_get(url, headers, max_bytes);
+  }
+  void console(const std::string& text) override {
+    std::lock_guard lock(m_mutex);
+    m_inner.console(text);
+  }
+  bool console_only(const std::string& text) override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.console_only(text);
+  }
+  Result<std::string> grow_partition(const GrowPartition& request) override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.grow_partition(request);
+  }
+  Result<std::string> make_partition_table(const MakePartitionTable& request) override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.make_partition_table(request);
+  }
+  Status set_hostname(const std::string& name) override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.set_hostname(name);
+  }
+  std::chrono::system_clock::time_point now() const override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.now();
+  }
+  void sleep_for(std::chrono::milliseconds delay) override {
+    std::lock_guard lock(m_mutex);
+    m_inner.sleep_for(delay);
+  }
+  double uptime_seconds() const override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.uptime_seconds();
+  }
+  std::string kernel_cmdline() const override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.kernel_cmdline();
+  }
+  std::optional<std::string> read_host_file(const std::string& host_path) const override {
+    std::lock_guard lock(m_mutex);
+    return m_inner.read_host_file(host_path);
+  }
+
+ private:
+  CommandOutcome meet(const std::string& name, const std::string& other) {
+    std::unique_lock lock(m_meet_mutex);
+    m_started.insert(name);
+    m_met.notify_all();
+    bool met = m_met.wait_for(lock, m_wait, [&] { return m_started.count(other) > 0; });
+    return CommandOutcome{met ? 0 : 1, "", ""};
+  }
+
+  RecordingSystem& m_inner;
+  std::chrono::milliseconds m_wait;
+  mutable std::mutex m_mutex;
+  std::mutex m_meet_mutex;
+  std::condition_variable m_met;
+  std::set<std::string> m_started;
+};
+
+PlanResult plan_meet_b(const NoKeys&, const Facts&) {
+  return PlanResult{.actions = {RunCommand{.argv = {"meet", "a", "b"}, .label = "meet"}},
+                    .summary = "met b"};
+}
+PlanResult plan_meet_a(const NoKeys&, const Facts&) {
+  return PlanResult{.actions = {RunCommand{.argv = {"meet", "b", "a"}, .label = "meet"}},
+                    .summary = "met a"};
+}
+PlanResult plan_fails(const NoKeys&, const Facts&) {
+  return PlanResult{.actions = {RunCommand{.argv = {"false"}, .label = "a command that fails"}}};
+}
+PlanResult plan_console(const NoKeys&, const Facts&) {
+  return PlanResult{.actions = {ConsoleMessage{"in sequence"}}};
+}
+
+template <auto Plan>
+ModuleSpec row(std::string_view name) {
+  return module_row<decode_no_keys, Plan>(name, {}, Stage::Init, Frequency::PerBoot, true);
+}
+
+std::unique_ptr<RecordingSystem> sandbox() {
+  auto system = std::make_unique<RecordingSystem>("/sandbox");
+  system->allow_writes("/");
+  system->allow_console();
+  system->add_host_file("/seed/meta-data", "instance-id: i-1\nlocal-hostname: web\n");
+  system->add_host_file("/seed/user-data", "");
+  return system;
+}
+
+int run_init(System& system, const std::vector<ModuleSpec>& table,
+             const std::vector<ModuleLane>& lanes) {
+  RunOptions options;
+  options.root = system.root();
+  options.seed_dir = "/seed";
+  options.stage = StageSelection::Init;
+  options.modules = &table;
+  options.lanes = &lanes;
+  return run_stages(options, system);
+}
+
+nlohmann::json init_rows(const RecordingSystem& system) {
+  return nlohmann::json::parse(
+      system.files.at("/run/amiboot/status.json"))["stages"]["init"]["modules"];
+}
+
+std::vector<std::string> names(const nlohmann::json& rows) {
+  std::vector<std::string> out;
+  for (const auto& r : rows) {
+    out.push_back(r["name"]);
+  }
+  return out;
+}
+
+const std::vector<ModuleSpec>& meeting_table() {
+  static const std::vector<ModuleSpec> table = {
+      row<plan_meet_b>("lane_a"),
+      row<plan_meet_a>("lane_b"),
+      row<plan_console>("middle"),
+      row<plan_console>("last"),
+  };
+  return table;
+}
+
+const std::vector<ModuleLane> kMeetingLanes = {
+    {"lane_a", {"lane_b", "middle"}},
+    {"lane_b", {"middle"}},
+};
+
+TEST(Lanes, TwoLanesRunAtTheSameTimeAndTheirRowsComeInTableOrderAtTheirJoin) {
+  auto recording = sandbox();
+  ConcurrentSystem system(*recording);
+  ASSERT_EQ(run_init(system, meeting_table(), kMeetingLanes), 0);
+  auto rows = init_rows(*recording);
+  // lane_a and lane_b each waited for the other to start: both ok means they
+  // overlapped. Their rows are reported where "last" waits for them, in the
+  // order they started; "middle" ran alongside and came first.
+  EXPECT_EQ(names(rows), (std::vector<std::string>{"middle", "lane_a", "lane_b", "last"}));
+  for (const auto& r : rows) {
+    EXPECT_EQ(r["result"], "ok") << r.dump();
+  }
+  EXPECT_EQ(rows[1]["summary"], "met b");
+  EXPECT_EQ(rows[1]["concurrent"], true);
+  EXPECT_FALSE(rows[0].contains("concurrent"));
+  // Each row keeps its own start and duration: the lanes started before middle.
+  EXPECT_LE(rows[1]["start_ms"].get<long long>(), rows[0]["start_ms"].get<long long>());
+  EXPECT_LE(rows[2]["start_ms"].get<long long>(), rows[0]["start_ms"].get<long long>());
+  EXPECT_EQ(recording->console_lines, (std::vector<std::string>{"in sequence", "in sequence"}));
+  auto doc = nlohmann::json::parse(recording->files.at("/run/amiboot/status.json"));
+  EXPECT_EQ(doc["stages"]["init"]["status"], "done");
+  EXPECT_FALSE(doc["stages"]["init"].contains("concurrent"));
+  EXPECT_FALSE(doc["stages"]["init"].contains("running"));
+}
+
+TEST(Lanes, TheRowOrderIsTheSameRunAfterRun) {
+  for (int i = 0; i < 20; ++i) {
+    auto recording = sandbox();
+    ConcurrentSystem system(*recording);
+    ASSERT_EQ(run_init(system, meeting_table(), kMeetingLanes), 0);
+    EXPECT_EQ(names(init_rows(*recording)),
+              (std::vector<std::string>{"middle", "lane_a", "lane_b", "last"}));
+  }
+}
+
+TEST(Lanes, ARowNotAlongsideALaneWaitsForIt) {
+  // lane_b is not alongside lane_a: it starts only once lane_a is over, so
+  // lane_a's meeting never happens and it fails after its wait.
+  const std::vector<ModuleLane> lanes = {{"lane_a", {"middle"}}, {"lane_b", {"middle"}}};
+  auto recording = sandbox();
+  ConcurrentSystem system(*recording, std::chrono::milliseconds(300));
+  EXPECT_EQ(run_init(system, meeting_table(), lanes), 1);
+  auto rows = init_rows(*recording);
+  EXPECT_EQ(names(rows), (std::vector<std::string>{"lane_a", "middle", "lane_b", "last"}));
+  EXPECT_EQ(rows[0]["result"], "failed");
+  EXPECT_EQ(rows[2]["result"], "ok");  // lane_a had started: met at once
+}
+
+TEST(Lanes, AFailureInALaneIsReportedAsInSequence) {
+  const std::vector<ModuleSpec> table = {
+      row<plan_fails>("failing"),
+      row<plan_console>("middle"),
+      row<plan_console>("last"),
+  };
+  const std::vector<ModuleLane> lanes = {{"failing", {"middle"}}};
+  auto run = [&](bool concurrent) {
+    auto recording = sandbox();
+    recording->expect_run({"false"}, 1);
+    ConcurrentSystem locked(*recording);
+    System& system = concurrent ? static_cast<System&>(locked) : *recording;
+    EXPECT_EQ(run_init(system, table, lanes), 1);
+    auto doc = nlohmann::json::parse(recording->files.at("/run/amiboot/status.json"));
+    return doc;
+  };
+  auto in_sequence = run(false);
+  auto in_lane = run(true);
+  auto row_of = [](const nlohmann::json& doc) {
+    for (auto r : doc["stages"]["init"]["modules"]) {
+      if (r["name"] == "failing") {
+        return r;
+      }
+    }
+    return nlohmann::json();
+  };
+  auto seq_row = row_of(in_sequence);
+  auto lane_row = row_of(in_lane);
+  EXPECT_EQ(lane_row["result"], "failed");
+  EXPECT_EQ(lane_row["concurrent"], true);
+  EXPECT_EQ(lane_row["errors"], seq_row["errors"]);
+  EXPECT_FALSE(lane_row["errors"].empty());
+  EXPECT_EQ(in_lane["errors"], in_sequence["errors"]);
+  EXPECT_EQ(in_lane["stages"]["init"]["status"], "error");
+  EXPECT_EQ(in_sequence["stages"]["init"]["status"], "error");
+  EXPECT_EQ(in_lane["status"], in_sequence["status"]);
+}
+
+TEST(Lanes, EveryLaneIsAnInitRowAfterTheUsersCommandsAndRunsAlongsideLaterRowsOnly) {
+  auto index = [](std::string_view name) {
+    const auto& table = module_table();
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      if (table[i].name == name) {
+        return i;
+      }
+    }
+    ADD_FAILURE() << "no row " << name;
+    return table.size();
+  };
+  for (const auto& lane : init_lanes()) {
+    const ModuleSpec* m = find_module(lane.module);
+    ASSERT_NE(m, nullptr) << lane.module;
+    EXPECT_EQ(m->stage, Stage::Init) << lane.module;
+    // boothooks and bootcmd may prepare anything: a lane starts after them.
+    EXPECT_GT(index(lane.module), index("bootcmd")) << lane.module;
+    EXPECT_GT(index(lane.module), index("boothooks")) << lane.module;
+    for (auto other : lane.alongside) {
+      EXPECT_GT(index(other), index(lane.module)) << lane.module << " alongside " << other;
+      EXPECT_EQ(find_module(other)->stage, Stage::Init) << other;
+      // No row that runs the user's commands or writes arbitrary files.
+      EXPECT_NE(other, "write_files");
+      EXPECT_NE(other, "bootcmd");
+      EXPECT_NE(other, "boothooks");
+    }
+  }
+  EXPECT_NE(find_lane(init_lanes(), "firewall"), nullptr);
+  EXPECT_NE(find_lane(init_lanes(), "growpart"), nullptr);
+  EXPECT_EQ(find_lane(init_lanes(), "users"), nullptr);
+}
+
+}  // namespace
+}  // namespace amiboot
