@@ -195,21 +195,32 @@ table inet amiboot {}
 delete table inet amiboot
 )";
 
+// The actions every applying plan shares.
+WriteFile ruleset_file(const std::string& text) {
+  return WriteFile{"/run/amiboot/firewall.nft", text, 0600, "root", false, "firewall ruleset"};
+}
+RunCommand apply_ruleset() {
+  return RunCommand{.argv = {"nft", "-f", "/run/amiboot/firewall.nft"},
+                    .label = "firewall: nft -f",
+                    .target_paths = {2},
+                    .needs_host = true,
+                    .required = true};
+}
+WriteFile keep_ruleset() {
+  return WriteFile{"/var/lib/amiboot/firewall.nft",          kRenderedNft, 0600, "root", false,
+                   "firewall ruleset kept for the next boot"};
+}
+
 TEST(Firewall, PlanWritesTheRulesetThenAppliesItInOneTransaction) {
   Fixture f(kConfig);
   auto plan = f.plan();
   ASSERT_FALSE(has_errors(plan.diagnostics)) << formatted(plan.diagnostics)[0];
   std::vector<Action> expected = {
       RemoveFile{"/run/amiboot/firewall.nft", "firewall ruleset"},
-      WriteFile{"/run/amiboot/firewall.nft", kRenderedNft, 0600, "root", false, "firewall ruleset"},
-      RunCommand{.argv = {"nft", "-f", "/run/amiboot/firewall.nft"},
-                 .label = "firewall: nft -f",
-                 .target_paths = {2},
-                 .needs_host = true,
-                 .required = true},
+      ruleset_file(kRenderedNft),
+      apply_ruleset(),
       // Kept for amiboot-firewall.service on the next boot, after nft took it.
-      WriteFile{"/var/lib/amiboot/firewall.nft", kRenderedNft, 0600, "root", false,
-                "firewall ruleset kept for the next boot"},
+      keep_ruleset(),
   };
   EXPECT_EQ(plan.actions, expected);
   EXPECT_EQ(plan.summary, "11 rules active in nftables table inet amiboot, inbound default drop");
@@ -222,7 +233,7 @@ TEST(Firewall, TheRulesetTheEarlyUnitAppliedIsNotAppliedAgain) {
   ASSERT_FALSE(has_errors(plan.diagnostics)) << formatted(plan.diagnostics)[0];
   // No nft call and no rewrite of the kept file: only the /run copy.
   std::vector<Action> expected = {
-      WriteFile{"/run/amiboot/firewall.nft", kRenderedNft, 0600, "root", false, "firewall ruleset"},
+      ruleset_file(kRenderedNft),
   };
   EXPECT_EQ(plan.actions, expected);
   EXPECT_EQ(plan.summary,
@@ -237,15 +248,10 @@ TEST(Firewall, ARulesetOtherThanTheEarlyOneReplacesItAndDropsTheMarker) {
   auto plan = f.plan();
   std::vector<Action> expected = {
       RemoveFile{"/run/amiboot/firewall.nft", "firewall ruleset"},
-      WriteFile{"/run/amiboot/firewall.nft", kRenderedNft, 0600, "root", false, "firewall ruleset"},
+      ruleset_file(kRenderedNft),
       RemoveFile{"/run/amiboot/firewall-early.nft", "early firewall marker"},
-      RunCommand{.argv = {"nft", "-f", "/run/amiboot/firewall.nft"},
-                 .label = "firewall: nft -f",
-                 .target_paths = {2},
-                 .needs_host = true,
-                 .required = true},
-      WriteFile{"/var/lib/amiboot/firewall.nft", kRenderedNft, 0600, "root", false,
-                "firewall ruleset kept for the next boot"},
+      apply_ruleset(),
+      keep_ruleset(),
   };
   EXPECT_EQ(plan.actions, expected);
 }
@@ -263,14 +269,9 @@ TEST(Firewall, WithoutAFirewallKeyNothingHappensUnlessARulesetWasKept) {
   plan = dropped.plan();
   std::vector<Action> expected = {
       RemoveFile{"/run/amiboot/firewall.nft", "firewall ruleset"},
-      WriteFile{"/run/amiboot/firewall.nft", kRemoveOurTable, 0600, "root", false,
-                "firewall ruleset"},
+      ruleset_file(kRemoveOurTable),
       RemoveFile{"/run/amiboot/firewall-early.nft", "early firewall marker"},
-      RunCommand{.argv = {"nft", "-f", "/run/amiboot/firewall.nft"},
-                 .label = "firewall: nft -f",
-                 .target_paths = {2},
-                 .needs_host = true,
-                 .required = true},
+      apply_ruleset(),
       RemoveFile{"/var/lib/amiboot/firewall.nft", "firewall ruleset kept for the next boot"},
   };
   EXPECT_EQ(plan.actions, expected);
@@ -356,13 +357,8 @@ TEST(Firewall, DisabledRemovesOurTableAndNothingElse) {
   EXPECT_TRUE(plan.diagnostics.empty()) << formatted(plan.diagnostics)[0];
   std::vector<Action> expected = {
       RemoveFile{"/run/amiboot/firewall.nft", "firewall ruleset"},
-      WriteFile{"/run/amiboot/firewall.nft", kRemoveOurTable, 0600, "root", false,
-                "firewall ruleset"},
-      RunCommand{.argv = {"nft", "-f", "/run/amiboot/firewall.nft"},
-                 .label = "firewall: nft -f",
-                 .target_paths = {2},
-                 .needs_host = true,
-                 .required = true},
+      ruleset_file(kRemoveOurTable),
+      apply_ruleset(),
       // Nothing to apply before the network on the next boot.
       RemoveFile{"/var/lib/amiboot/firewall.nft", "firewall ruleset kept for the next boot"},
   };

@@ -56,6 +56,12 @@ std::string base64(const std::string& in) {
   return out;
 }
 
+/// The instance's user `app` and its groups `app` and `staff`, for owners.
+void add_app_user(Fixture& f) {
+  f.system.files["/etc/passwd"] = "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n";
+  f.system.files["/etc/group"] = "root:x:0:\napp:x:1000:\nstaff:x:50:\n";
+}
+
 TEST(WriteFiles, PlansEveryEncodingOwnerModeAndAppend) {
   std::string gz_b64 = base64(gzip("zipped\n"));
   Fixture f(
@@ -67,8 +73,7 @@ TEST(WriteFiles, PlansEveryEncodingOwnerModeAndAppend) {
       "\n    owner: app:staff\n    permissions: 0755\n"
       "  - path: /etc/more\n    content: line\n    append: true\n"
       "  - path: /home/app/later\n    content: x\n    defer: true\n");
-  f.system.files["/etc/passwd"] = "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n";
-  f.system.files["/etc/group"] = "root:x:0:\nstaff:x:50:\n";
+  add_app_user(f);
   auto plan = f.plan("write_files");
   ASSERT_TRUE(plan.diagnostics.empty()) << plan.diagnostics[0].format();
   std::vector<Action> expected = {
@@ -140,8 +145,7 @@ TEST(WriteFiles, AnUnknownOwnerFailsTheModuleBeforeAnyEntryIsWritten) {
       "write_files:\n  - path: /etc/first\n    content: x\n    owner: app\n"
       "  - path: /etc/second\n    content: x\n    owner: ghost:staff\n"
       "  - path: /etc/third\n    content: x\n    owner: app:nogroup\n");
-  f.system.files["/etc/passwd"] = "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n";
-  f.system.files["/etc/group"] = "root:x:0:\nstaff:x:50:\n";
+  add_app_user(f);
   auto plan = f.plan("write_files");
   EXPECT_TRUE(plan.actions.empty());
   ASSERT_EQ(plan.diagnostics.size(), 2u) << testing::formatted(plan.diagnostics);
@@ -185,8 +189,7 @@ TEST(WriteFiles, SourcePlansAFetchWithItsHeadersAndTheContentAsFallback) {
       "  - path: /etc/only-url\n    source: {uri: 'http://10.0.0.1:8080/x'}\n    append: true\n"
       "  - path: /etc/local\n    source: {uri: 'file:///srv/seed/local'}\n    content: ''\n"
       "  - path: /etc/later\n    source: {uri: 'http://h/later'}\n    defer: true\n");
-  f.system.files["/etc/passwd"] = "app:x:1000:1000::/home/app:/bin/sh\n";
-  f.system.files["/etc/group"] = "app:x:1000:\n";
+  add_app_user(f);
   auto plan = f.plan("write_files");
   ASSERT_TRUE(plan.diagnostics.empty()) << plan.diagnostics[0].format();
   std::vector<Action> expected = {
