@@ -252,6 +252,12 @@ runcmd:
               std::string::npos)
         << s.out;
   }
+  // The same in the document, for tools: where the run died.
+  auto json = run({"timeout", "20", amiboot_binary(), "status", "--json", "--root", root.path()});
+  auto doc = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << json.out;
+  EXPECT_EQ(doc["died_in"], (nlohmann::json{{"stage", "final"}, {"module", "scripts_user"}}))
+      << json.out;
   fs::remove(root / "etc/written-once");
   fs::remove(root / "slow");
   auto r = run_agent();
@@ -373,6 +379,29 @@ runcmd:
   EXPECT_EQ(second.err.find("waiting up to"), std::string::npos) << second.err;
   // At once: well before the first run's 4 s command is over.
   EXPECT_LT(took, std::chrono::seconds(3));
+  EXPECT_EQ(read_file(root / "runcmd.log"), "ran\n");
+}
+
+// A wait that runs out says so, names the holder, and runs nothing.
+TEST_F(Agent, ALockWaitThatRunsOutFailsNamingTheHolder) {
+  imds.set_user_data(R"(#cloud-config
+runcmd:
+  - echo ran >> "$AMIBOOT_ROOT/runcmd.log"; sleep 6
+)");
+  TempDir logs;
+  pid_t first = start_agent(root.path(), imds.url(), logs / "first");
+  ASSERT_TRUE(wait_for_file(root / "run/amiboot/run.lock")) << read_file(logs / "first");
+  ASSERT_EQ(read_file(root / "run/amiboot/run.lock"), std::to_string(first) + "\n");
+  auto second = run_agent({"--lock-wait", "1"});
+  int status = 0;
+  waitpid(first, &status, 0);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << read_file(logs / "first");
+  EXPECT_EQ(second.exit_code, 1) << second.err;
+  EXPECT_NE(second.err.find("another amiboot run (pid " + std::to_string(first) +
+                            ") still holds /run/amiboot/run.lock after 1 s of waiting; not "
+                            "running"),
+            std::string::npos)
+      << second.err;
   EXPECT_EQ(read_file(root / "runcmd.log"), "ran\n");
 }
 
