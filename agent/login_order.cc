@@ -4,20 +4,9 @@
 #include <algorithm>
 #include <vector>
 
+#include "agent/core/strings.h"
+
 namespace amiboot {
-
-namespace {
-
-std::string_view trimmed(std::string_view text) {
-  const char* space = " \t\r\n";
-  auto first = text.find_first_not_of(space);
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  return text.substr(first, text.find_last_not_of(space) - first + 1);
-}
-
-}  // namespace
 
 std::string login_drop_in_text() {
   return "# Written by amiboot-login-generator: this boot, logins wait for amiboot's\n"
@@ -32,18 +21,18 @@ bool logins_wait_for_amiboot(std::optional<std::string_view> board_asset_tag,
   if (!board_asset_tag || !record || !current_instance) {
     return true;
   }
-  std::string_view tag = trimmed(*board_asset_tag);
+  std::string_view tag = trim(*board_asset_tag);
   // Only an EC2 instance id counts: other hypervisors put serial numbers or
   // "Not Specified" there.
   if (tag.size() < 3 || tag.substr(0, 2) != "i-") {
     return true;
   }
-  std::string_view link = trimmed(*current_instance);
+  std::string_view link = trim(*current_instance);
   constexpr std::string_view kPrefix = "instances/";
   if (link.substr(0, kPrefix.size()) != kPrefix) {
     return true;
   }
-  return !(trimmed(*record) == tag && link.substr(kPrefix.size()) == tag);
+  return !(trim(*record) == tag && link.substr(kPrefix.size()) == tag);
 }
 
 bool next_boot_logins_may_skip_amiboot(const std::vector<ModuleOutcome>& init_modules,
