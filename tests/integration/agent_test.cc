@@ -27,6 +27,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+bool wait_for_file(const std::string& path);
+
 class Agent : public ::testing::Test {
  protected:
   CommandResult amiboot(std::vector<std::string> args, std::map<std::string, std::string> env = {},
@@ -62,6 +64,16 @@ class Agent : public ::testing::Test {
 
   FakeImds imds;
   TempDir root;
+  // A first run that holds the run lock while its runcmd sleeps `seconds`;
+  // returns once its pid is in the lock file.
+  void hold_the_lock(int seconds, TempDir& logs, pid_t& first) {
+    imds.set_user_data(
+        "#cloud-config\nruncmd:\n  - echo ran >> \"$AMIBOOT_ROOT/runcmd.log\"; sleep " +
+        std::to_string(seconds) + "\n");
+    first = start_agent(root.path(), imds.url(), logs / "first");
+    ASSERT_TRUE(wait_for_file(root / "run/amiboot/run.lock")) << read_file(logs / "first");
+    ASSERT_EQ(read_file(root / "run/amiboot/run.lock"), std::to_string(first) + "\n");
+  }
 };
 
 constexpr const char* kUserData = R"(#cloud-config
@@ -356,15 +368,9 @@ runcmd:
 // --lock-wait 0: a second run (or one a runcmd starts) fails at once,
 // naming the run that holds the lock, and runs nothing.
 TEST_F(Agent, LockWaitZeroFailsAtOnceNamingTheHolder) {
-  imds.set_user_data(R"(#cloud-config
-runcmd:
-  - echo ran >> "$AMIBOOT_ROOT/runcmd.log"; sleep 4
-)");
   TempDir logs;
-  pid_t first = start_agent(root.path(), imds.url(), logs / "first");
-  // The lock is held once the holder's pid is in the lock file.
-  ASSERT_TRUE(wait_for_file(root / "run/amiboot/run.lock")) << read_file(logs / "first");
-  ASSERT_EQ(read_file(root / "run/amiboot/run.lock"), std::to_string(first) + "\n");
+  pid_t first = 0;
+  ASSERT_NO_FATAL_FAILURE(hold_the_lock(4, logs, first));
   auto started = std::chrono::steady_clock::now();
   auto second = run_agent({"--lock-wait", "0"});
   auto took = std::chrono::steady_clock::now() - started;
@@ -384,14 +390,9 @@ runcmd:
 
 // A wait that runs out says so, names the holder, and runs nothing.
 TEST_F(Agent, ALockWaitThatRunsOutFailsNamingTheHolder) {
-  imds.set_user_data(R"(#cloud-config
-runcmd:
-  - echo ran >> "$AMIBOOT_ROOT/runcmd.log"; sleep 6
-)");
   TempDir logs;
-  pid_t first = start_agent(root.path(), imds.url(), logs / "first");
-  ASSERT_TRUE(wait_for_file(root / "run/amiboot/run.lock")) << read_file(logs / "first");
-  ASSERT_EQ(read_file(root / "run/amiboot/run.lock"), std::to_string(first) + "\n");
+  pid_t first = 0;
+  ASSERT_NO_FATAL_FAILURE(hold_the_lock(6, logs, first));
   auto second = run_agent({"--lock-wait", "1"});
   int status = 0;
   waitpid(first, &status, 0);
