@@ -9,8 +9,9 @@
 namespace amiboot {
 
 std::string login_drop_in_text() {
-  return "# Written by amiboot-login-generator: this boot, logins wait for amiboot's\n"
-         "# init stage (users, keys, bootcmd, mounts, firewall).\n"
+  return "# Written by amiboot-login-generator: this boot, logins (and sshd's host\n"
+         "# key maker) wait for amiboot's init stage (users, keys, bootcmd, mounts,\n"
+         "# firewall).\n"
          "[Unit]\n"
          "After=amiboot.service\n";
 }

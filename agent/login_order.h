@@ -29,9 +29,11 @@ inline constexpr const char* kFastLoginRecordName = "logins-need-not-wait";
 inline constexpr const char* kBoardAssetTagPath = "/sys/class/dmi/id/board_asset_tag";
 
 /// The units the drop-in orders after amiboot.service: Debian's and Amazon
-/// Linux's sshd, and the gate of console and other logins.
-inline constexpr std::array<const char*, 3> kLoginUnits = {"ssh.service", "sshd.service",
-                                                           "systemd-user-sessions.service"};
+/// Linux's sshd, the gate of console and other logins, and Amazon Linux's
+/// and RHEL's host key maker, which sshd waits for: after the init stage it
+/// is skipped when amiboot makes the keys (units/sshd-keygen-skipped.conf).
+inline constexpr std::array<const char*, 4> kLoginUnits = {
+    "ssh.service", "sshd.service", "systemd-user-sessions.service", "sshd-keygen@.service"};
 inline constexpr const char* kLoginDropInName = "50-amiboot-login.conf";
 std::string login_drop_in_text();
 

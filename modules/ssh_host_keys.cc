@@ -196,16 +196,40 @@ int generate(const SshHostKeysConfig& cfg, const std::vector<std::string>& types
 // sshd.service on Amazon Linux, RHEL and SUSE; "" when neither unit file is
 // there (sshd started some other way, or per connection from a socket,
 // where each connection reads the keys anyway).
+bool has_unit_file(const SystemView& system, const std::string& unit) {
+  for (const char* dir :
+       {"/etc/systemd/system/", "/usr/lib/systemd/system/", "/lib/systemd/system/"}) {
+    if (system.path_exists(dir + unit)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string sshd_unit(const SystemView& system) {
   for (const char* unit : {"ssh.service", "sshd.service"}) {
-    for (const char* dir :
-         {"/etc/systemd/system/", "/usr/lib/systemd/system/", "/lib/systemd/system/"}) {
-      if (system.path_exists(std::string(dir) + unit)) {
-        return unit;
-      }
+    if (has_unit_file(system, unit)) {
+      return unit;
     }
   }
   return "";
+}
+
+// Amazon Linux, RHEL and Fedora make missing host keys in sshd-keygen@.service
+// before sshd starts, all types, RSA among them. On an instance whose keys
+// amiboot makes that unit would make the deferred types on the login path,
+// or race the init stage's ssh_deletekeys. cloud-init's drop-in skips it
+// whenever cloud-init runs; amiboot's (units/sshd-keygen-skipped.conf) skips
+// it when this marker says the init stage took the keys in hand this boot.
+void skip_sshd_keygen(const Facts& facts, PlanResult& result) {
+  if (!has_unit_file(facts.system, "sshd-keygen@.service")) {
+    return;
+  }
+  result.actions.insert(result.actions.begin(),
+                        WriteFile{.path = kSshdKeygenSkipMarker,
+                                  .content = "amiboot's ssh_host_keys makes this boot's host "
+                                             "keys: sshd-keygen@.service is skipped\n",
+                                  .label = "sshd-keygen@.service: skipped this boot"});
 }
 
 std::vector<std::string> existing_host_key_files(const SystemView& system) {
@@ -302,6 +326,9 @@ PlanResult plan_ssh_host_keys(const SshHostKeysConfig& cfg, const Facts& input) 
   if (cfg.given) {
     int installed = install_given(cfg, keygen, input, result, pubs);
     result.summary = std::to_string(installed) + " host key(s) from ssh_keys";
+    if (!result.actions.empty()) {
+      skip_sshd_keygen(input, result);  // cloud-init makes no other type either
+    }
     return result;
   }
   // Only the key sshd needs to start: logins wait for this stage, and RSA
@@ -314,13 +341,20 @@ PlanResult plan_ssh_host_keys(const SshHostKeysConfig& cfg, const Facts& input) 
   }
   result.summary = std::to_string(generated) + " host key(s) generated";
   std::vector<std::string> later;
+  bool final_makes_keys = false;
   for (const auto& type : cfg.types) {
     if (std::find(now.begin(), now.end(), type) == now.end()) {
       later.push_back(type);
+      std::string name = "ssh_host_" + type + "_key";
+      final_makes_keys = final_makes_keys || cfg.delete_keys ||
+                         std::find(existing.begin(), existing.end(), name) == existing.end();
     }
   }
   if (!later.empty()) {
     result.summary += "; " + joined(later) + " in the final stage";
+  }
+  if (!result.actions.empty() || final_makes_keys) {
+    skip_sshd_keygen(input, result);
   }
   return result;
 }

@@ -14,6 +14,13 @@
 
 namespace amiboot {
 
+/// Written by the init row on a new instance of an image with
+/// sshd-keygen@.service (Amazon Linux, RHEL, Fedora) before it touches a
+/// key: the unit's drop-in (units/sshd-keygen-skipped.conf) is skipped
+/// while it exists, so that unit neither races ssh_deletekeys nor makes the
+/// types the final stage makes. In /run: this boot only.
+inline constexpr const char* kSshdKeygenSkipMarker = "/run/amiboot/sshd-keygen-skipped";
+
 /// The key types the init stage generates: ed25519 when it is listed (sshd
 /// starts with it and every OpenSSH client since 6.5 takes it), else the
 /// first listed type. The rest wait for the final stage.

@@ -119,4 +119,20 @@ cp "$binary" "$root/usr/bin/amiboot"
 ln -s amiboot "$root/usr/bin/cloud-init"
 check "$root"
 check_aliases "$root"
-echo "units/verify.sh: $units and the cloud-init aliases clean"
+# The drop-in for sshd-keygen@.service (Amazon Linux, RHEL), on a stand-in of
+# that template unit: it must load as an instance's drop-in.
+mkdir -p "$root/etc/systemd/system/sshd-keygen@.service.d"
+cat >"$root/etc/systemd/system/sshd-keygen@.service" <<'UNIT'
+[Unit]
+Description=Stand-in for OpenSSH's sshd-keygen@.service
+ConditionFileNotEmpty=|!/etc/ssh/ssh_host_%i_key
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/amiboot version
+UNIT
+cp "$here/sshd-keygen-skipped.conf" "$root/etc/systemd/system/sshd-keygen@.service.d/50-amiboot.conf"
+if ! out=$(systemd-analyze verify --root="$root" sshd-keygen@rsa.service 2>&1) || [ -n "$out" ]; then
+  printf '%s\n' "$out" >&2
+  exit 1
+fi
+echo "units/verify.sh: $units, the cloud-init aliases and the sshd-keygen@ drop-in clean"

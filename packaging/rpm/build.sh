@@ -100,7 +100,8 @@ for f in /usr/bin/amiboot /usr/lib/systemd/system/amiboot.service \
   '/usr/share/licenses/amiboot(-[0-9.]+)?/LICENSE' '/usr/share/man/man8/amiboot\.8(\.gz)?' \
   '/usr/share/man/man5/amiboot\.yaml\.5(\.gz)?' /usr/lib/systemd/catalog/amiboot.catalog \
   /usr/share/bash-completion/completions/amiboot /usr/share/zsh/site-functions/_amiboot \
-  /usr/lib/systemd/system/cloud-init.service.d/50-amiboot.conf; do
+  /usr/lib/systemd/system/cloud-init.service.d/50-amiboot.conf \
+  /usr/lib/systemd/system/sshd-keygen@.service.d/50-amiboot.conf; do
   if ! grep -qxE "$f" <<<"$listing"; then
     log "the package lacks $f"
     missing=1

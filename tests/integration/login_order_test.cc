@@ -33,7 +33,7 @@ std::vector<std::string> drop_ins(const std::string& out) {
 }
 
 const std::vector<std::string> kAll = {"ssh.service", "sshd.service",
-                                       "systemd-user-sessions.service"};
+                                       "systemd-user-sessions.service", "sshd-keygen@.service"};
 
 class LoginOrderFiles : public ::testing::Test {
  protected:

@@ -45,7 +45,8 @@ TEST(LoginOrder, TheDropInOrdersAfterTheInitStage) {
   EXPECT_NE(text.find("[Unit]\nAfter=amiboot.service\n"), std::string::npos) << text;
   EXPECT_EQ(
       std::vector<std::string>(kLoginUnits.begin(), kLoginUnits.end()),
-      (std::vector<std::string>{"ssh.service", "sshd.service", "systemd-user-sessions.service"}));
+      (std::vector<std::string>{"ssh.service", "sshd.service", "systemd-user-sessions.service",
+                                "sshd-keygen@.service"}));
 }
 
 std::vector<ModuleOutcome> quiet_reboot() {

@@ -16,6 +16,7 @@
 #include "modules/sshd_config.h"
 #include "tests/support/fake_system.h"
 #include "tests/support/module_fixture.h"
+#include "tests/support/test_util.h"
 
 namespace amiboot {
 namespace {
@@ -239,6 +240,65 @@ TEST(SshHostKeys, KeepingKeysGeneratesOnlyMissingTypes) {
       {"ssh_host_ecdsa_key.pub", "ssh_host_ed25519_key.pub", "ssh_host_rsa_key.pub"});
   expected.insert(expected.end(), blocks.begin(), blocks.end());
   EXPECT_EQ(final.actions, expected) << dump(final.actions);
+}
+
+WriteFile keygen_skip_marker() {
+  return WriteFile{.path = "/run/amiboot/sshd-keygen-skipped",
+                   .content =
+                       "amiboot's ssh_host_keys makes this boot's host keys: "
+                       "sshd-keygen@.service is skipped\n",
+                   .label = "sshd-keygen@.service: skipped this boot"};
+}
+
+TEST(SshHostKeys, WhereSshdKeygenMakesKeysTheInitRowTellsItToStandAsideFirst) {
+  // Amazon Linux and RHEL: sshd-keygen@<type>.service would make RSA on the
+  // login path (sshd waits for it) or race ssh_deletekeys.
+  Fixture f("{}");
+  f.system.files["/usr/lib/systemd/system/sshd-keygen@.service"] = "";
+  f.system.files["/usr/lib/systemd/system/sshd.service"] = "";
+  auto init = f.plan("ssh_host_keys");
+  ASSERT_FALSE(init.actions.empty());
+  EXPECT_EQ(init.actions.front(), Action{keygen_skip_marker()}) << dump(init.actions);
+  EXPECT_EQ(init.actions.back(), Action{keygen("ed25519")}) << dump(init.actions);
+  // The final row makes the rest itself, and needs no marker of its own.
+  apply_to(init.actions, f.system);
+  auto final = f.plan("ssh_host_keys_final");
+  EXPECT_EQ(final.actions[0], Action{keygen("ecdsa")}) << dump(final.actions);
+  EXPECT_EQ(final.actions[1], Action{keygen("rsa")}) << dump(final.actions);
+  for (const auto& a : final.actions) {
+    EXPECT_EQ(std::get_if<WriteFile>(&a), nullptr) << dump(final.actions);
+  }
+
+  // Keys kept, but a type left for the final stage is missing: the marker
+  // alone, so that sshd-keygen@ecdsa does not make it first.
+  Fixture kept("ssh_deletekeys: false\nssh_genkeytypes: [ed25519, ecdsa]\n");
+  kept.system.files["/usr/lib/systemd/system/sshd-keygen@.service"] = "";
+  EXPECT_EQ(kept.plan("ssh_host_keys").actions, std::vector<Action>{keygen_skip_marker()});
+  // Every type there and kept: nothing for anyone to make, no marker.
+  Fixture all_there("ssh_deletekeys: false\nssh_genkeytypes: [ed25519, rsa]\n");
+  all_there.system.files["/usr/lib/systemd/system/sshd-keygen@.service"] = "";
+  EXPECT_TRUE(all_there.plan("ssh_host_keys").actions.empty());
+  // Keys given in ssh_keys: cloud-init makes no other type, so neither may
+  // sshd-keygen@.
+  Fixture given("ssh_keys:\n  ed25519_private: " + block(fake_private("ssh-ed25519"), 4) +
+                "  ed25519_public: " + fake_public("ssh-ed25519") + "\n");
+  given.system.files["/etc/systemd/system/sshd-keygen@.service"] = "";
+  auto installed = given.plan("ssh_host_keys");
+  ASSERT_FALSE(installed.actions.empty());
+  EXPECT_EQ(installed.actions.front(), Action{keygen_skip_marker()}) << dump(installed.actions);
+  // Debian and Ubuntu have no such unit: no marker (the other tests' plans).
+  Fixture debian("{}");
+  for (const auto& a : debian.plan("ssh_host_keys").actions) {
+    EXPECT_EQ(std::get_if<WriteFile>(&a), nullptr) << describe(a);
+  }
+}
+
+TEST(SshHostKeys, TheSshdKeygenDropInIsSkippedExactlyWhileTheMarkerExists) {
+  std::string conf = testing::read_file(testing::source_dir() + "/units/sshd-keygen-skipped.conf");
+  EXPECT_NE(
+      conf.find("\n[Unit]\nConditionPathExists=!" + std::string(kSshdKeygenSkipMarker) + "\n"),
+      std::string::npos)
+      << conf;
 }
 
 TEST(SshHostKeys, NoSshdOrNoKeygenMeansNothingToDo) {
