@@ -6,7 +6,9 @@
 # as amiboot is) started the same way, by tests/bench/rusage.c (fork, exec,
 # wait4: CPU and peak RSS of the process; children are waited for by the
 # agent, so the agent's own share of a boot is read from its run record).
-#   - validate of a 1 KiB cloud-config (tests/bench/cloud-config-1k.yaml);
+#   - validate of a 1 KiB cloud-config (tests/bench/cloud-config-1k.yaml),
+#     and beside it its floor: a program that only reads the file and
+#     parses it with yaml-cpp (tests/bench/yaml_load.cc), linked as amiboot;
 #   - a first boot with examples/user-data (fake IMDS on loopback, a sandbox
 #     root): the agent's CPU excluding children and its peak RSS. The sandbox
 #     root's /run is a tmpfs, as it is on every systemd instance (the bench
@@ -35,6 +37,10 @@ cleanup() {
 trap cleanup EXIT
 cc -O2 -static -o "$work/rusage" tests/bench/rusage.c
 c++ -O2 -static-libstdc++ -static-libgcc -o "$work/baseline" tests/bench/baseline.cc
+# The archive the build links (its CMake cache says which).
+yaml_cpp=$(sed -n 's/^YAML_CPP_STATIC:FILEPATH=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+c++ -O2 -static-libstdc++ -static-libgcc -o "$work/yaml_load" tests/bench/yaml_load.cc \
+  "${yaml_cpp:-/usr/lib/x86_64-linux-gnu/libyaml-cpp.a}"
 
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
 col() { awk -v c="$1" '{print $c}'; }
@@ -82,6 +88,8 @@ PY
 
 echo "amiboot startup bench: median of $runs runs, $(nproc) cores, $(uname -r), $build/amiboot"
 measure "validate, 1 KiB cloud-config" "$build/amiboot" validate tests/bench/cloud-config-1k.yaml
+# What yaml-cpp alone costs on that file: validate cannot cost less.
+measure "  floor: YAML::Load alone" "$work/yaml_load" tests/bench/cloud-config-1k.yaml
 measure "version" "$build/amiboot" version
 
 # A first boot and a no-op rerun: the agent's own CPU and RSS from its run
