@@ -331,8 +331,7 @@ int cmd_validate(const ParsedOptions& args) {
   options.limits = settings.limits;
   // Before launch there is no instance: templates render with a stand-in,
   // so their syntax and the YAML they make are checked.
-  nlohmann::json sample = instance_data(sample_metadata(), HostInfo{});
-  options.template_context = &sample;
+  options.template_context = [] { return instance_data(sample_metadata(), HostInfo{}); };
   auto decoded = decode_user_data(data, options);
   int parts = 0;
   if (!decoded) {

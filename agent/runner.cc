@@ -255,8 +255,9 @@ void Runner::decode(const std::string& raw) {
     }
     return fetched;
   };
-  nlohmann::json context = instance_data(m_source.metadata, read_host_info(m_system));
-  options.template_context = &context;
+  options.template_context = [this] {
+    return instance_data(m_source.metadata, read_host_info(m_system));
+  };
   auto decoded = decode_user_data(raw, options);
   if (!decoded) {
     // Rejected whole; baseline work still happens so the operator can log in.

@@ -510,13 +510,16 @@ class UserDataDecoder {
                              "the part is rejected whole");
       return {};
     }
-    if (m_options.template_context == nullptr) {
+    if (!m_options.template_context) {
       m_out.errors.push_back(origin.label() +
                              ": a '## template: jinja' part, and no instance data to render it "
                              "with; the part is rejected whole");
       return {};
     }
-    auto out = render_jinja_user_data(text, *m_options.template_context, origin.label());
+    if (!m_template_context) {
+      m_template_context = m_options.template_context();
+    }
+    auto out = render_jinja_user_data(text, *m_template_context, origin.label());
     if (!out) {
       m_out.errors.push_back(out.error().message + " (the template part is rejected whole)");
       return {};
@@ -661,6 +664,7 @@ class UserDataDecoder {
   void warn(std::string message) { m_out.warnings.push_back(std::move(message)); }
 
   const UserDataOptions& m_options;
+  std::optional<nlohmann::json> m_template_context;
   DecodedUserData m_out;
   std::size_t m_decoded = 0;  // inflated and fetched bytes
   std::size_t m_parts_seen = 0;

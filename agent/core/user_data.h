@@ -69,9 +69,11 @@ struct UserDataOptions {
   /// The ami-launch-index `#cloud-config-archive` items' `launch-index` is
   /// compared with: amiboot's metadata has none, so 0.
   int launch_index = 0;
-  /// cloud-init's instance data (agent/core/instance_data.h) that
-  /// `## template: jinja` parts render with; nullptr rejects them.
-  const nlohmann::json* template_context = nullptr;
+  /// Makes cloud-init's instance data (agent/core/instance_data.h) that
+  /// `## template: jinja` parts render with, once, when the first such part
+  /// is met: most user data has none, and the host facts behind it cost
+  /// reads. Empty rejects template parts.
+  std::function<nlohmann::json()> template_context;
 };
 
 /// Decodes raw user data. Errors are fatal for the whole user data (a gzip

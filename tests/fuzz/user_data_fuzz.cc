@@ -11,7 +11,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const nlohmann::json context = amiboot::instance_data(amiboot::Metadata{}, {});
   amiboot::UserDataOptions options;
-  options.template_context = &context;
+  options.template_context = [] { return context; };
   (void)amiboot::decode_user_data(std::string(reinterpret_cast<const char*>(data), size), options);
   return 0;
 }

@@ -657,7 +657,9 @@ const nlohmann::json kInstance = {
 Result<DecodedUserData> decode_template(const std::string& raw,
                                         const nlohmann::json* context = &kInstance) {
   UserDataOptions options;
-  options.template_context = context;
+  if (context != nullptr) {
+    options.template_context = [context] { return *context; };
+  }
   return decode_user_data(raw, options);
 }
 
