@@ -89,8 +89,10 @@ void ModuleProgress::after(std::size_t, const Action& action) {
 void ModuleProgress::save(const nlohmann::json& running) {
   // A failed write only weakens the guarantee for a later crash; the
   // action itself still runs.
-  (void)m_state.save_progress(m_module, m_instance_id,
-                              {{"module", m_module.name}, {"done", m_done}, {"running", running}});
+  auto saved = m_state.save_progress(
+      m_module, m_instance_id, {{"module", m_module.name}, {"done", m_done}, {"running", running}},
+      !m_saved);
+  m_saved = m_saved || saved.ok();
 }
 
 }  // namespace amiboot

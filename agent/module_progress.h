@@ -37,6 +37,7 @@ class ModuleProgress final : public ExecProgress {
   std::vector<std::string> m_earlier_done;
   std::string m_earlier_running;
   nlohmann::json m_done = nlohmann::json::array();
+  bool m_saved = false;  // the record's folder exists
 };
 
 /// What identifies an action across runs: a hash of its JSON form (which

@@ -66,8 +66,10 @@ class State {
   /// mark_done(). null when there is none: the last run finished the module
   /// or never started it.
   nlohmann::json load_progress(const ModuleSpec& module, const std::string& instance_id) const;
+  /// `first`: the module's first save in this run, which makes the folder
+  /// (the later ones find it).
   Status save_progress(const ModuleSpec& module, const std::string& instance_id,
-                       const nlohmann::json& progress);
+                       const nlohmann::json& progress, bool first = true);
 
   /// What shared-budget sources fetched for this instance
   /// (instances/<id>/fetched.json, 0600): {setting: {label: bytes}}; an
