@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <functional>
 
 namespace amiboot {
@@ -82,15 +83,33 @@ std::vector<bool> ModuleProgress::settled(const std::vector<Action>& actions) co
 }
 
 void ModuleProgress::after(std::size_t, const Action& action) {
+  // Written with the next action's start (one rewrite where there were
+  // two), or when the module's actions end (the destructor). A kill in
+  // between, in the executor's own bookkeeping, leaves this action named
+  // as under way: not run again either, only reported as interrupted.
   m_done.push_back(action_fingerprint(action));
-  save(nullptr);
+  m_unsaved = true;
+}
+
+ModuleProgress::~ModuleProgress() {
+  if (!m_unsaved) {
+    return;
+  }
+  try {
+    save(nullptr);
+  } catch (const std::exception&) {
+    // Out of memory building the record: as a failed write (see save()).
+  }
 }
 
 void ModuleProgress::save(const nlohmann::json& running) {
   // A failed write only weakens the guarantee for a later crash; the
   // action itself still runs.
-  (void)m_state.save_progress(m_module, m_instance_id,
-                              {{"module", m_module.name}, {"done", m_done}, {"running", running}});
+  auto saved = m_state.save_progress(
+      m_module, m_instance_id, {{"module", m_module.name}, {"done", m_done}, {"running", running}},
+      !m_saved);
+  m_saved = m_saved || saved.ok();
+  m_unsaved = false;
 }
 
 }  // namespace amiboot

@@ -20,6 +20,10 @@ class ModuleProgress final : public ExecProgress {
   /// Reads what an earlier run of this module left (nothing after a run
   /// that finished it: mark_done() removes the record).
   ModuleProgress(State& state, const ModuleSpec& module, std::string instance_id);
+  /// Records the last completed action (see after()).
+  ~ModuleProgress() override;
+  ModuleProgress(const ModuleProgress&) = delete;
+  ModuleProgress& operator=(const ModuleProgress&) = delete;
 
   Before before(std::size_t index, const Action& action) override;
   void after(std::size_t index, const Action& action) override;
@@ -37,6 +41,8 @@ class ModuleProgress final : public ExecProgress {
   std::vector<std::string> m_earlier_done;
   std::string m_earlier_running;
   nlohmann::json m_done = nlohmann::json::array();
+  bool m_saved = false;    // the record's folder exists
+  bool m_unsaved = false;  // m_done holds an action the record does not
 };
 
 /// What identifies an action across runs: a hash of its JSON form (which

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Telling the world what happened: journal entries per module, sd_notify
 // STATUS=/READY=1 for systemd, /run/amiboot/status.json (0644, no secrets)
-// after every module, and /run/amiboot/result.json when a run ends.
+// as a module starts applying its plan and when one that did (or failed)
+// ends, and /run/amiboot/result.json when a run ends.
 #pragma once
 
 #include <chrono>
@@ -47,6 +48,7 @@ class Reporter {
   const std::string& instance_id() const { return m_instance_id; }
   JournalFields fields(const std::string& module = "") const;
 
+  /// Called just before the module's first effect (a plan has none).
   /// `concurrent`: a lane's row, under way alongside the rows after it
   /// (the stage's "concurrent" list; "running" names the row in sequence).
   void module_started(const std::string& name, bool concurrent = false);
@@ -73,6 +75,7 @@ class Reporter {
   bool m_dry_run;
   bool m_notify_error_shown = false;
   bool m_failed = false;
+  bool m_run_dir_made = false;
 };
 
 /// Reads /run/amiboot/status.json; nullopt when absent or unreadable. A

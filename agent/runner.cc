@@ -531,7 +531,6 @@ void Runner::run_modules(Stage stage) {
       finish();
       continue;
     }
-    m_report.module_started(record.name);
     auto started = std::chrono::steady_clock::now();
     Facts facts{m_source.metadata, m_parts, m_system, m_image_config};
     facts.blocks = &m_blocks;
@@ -582,6 +581,11 @@ void Runner::run_modules(Stage stage) {
       stage_plan["modules"].push_back(planned);
       continue;
     } else {
+      // Said (status.json) just before its first effect, not before its
+      // plan: a plan has no effects, and the per-boot rows that find
+      // nothing to do on every boot then cost no status rewrite. A lane
+      // says it in start_lane().
+      m_report.module_started(record.name);
       settle(m, record, plan_errors, plan.summary,
              apply_plan(m, plan.actions, m_report.fields(record.name)));
     }

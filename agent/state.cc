@@ -257,9 +257,9 @@ nlohmann::json State::load_progress(const ModuleSpec& module,
 }
 
 Status State::save_progress(const ModuleSpec& module, const std::string& instance_id,
-                            const nlohmann::json& progress) {
+                            const nlohmann::json& progress, bool first) {
   std::string path = semaphore(module, instance_id);
-  if (auto st = m_system.make_dirs(path.substr(0, path.rfind('/')), 0700); !st) {
+  if (auto st = first ? m_system.make_dirs(path.substr(0, path.rfind('/')), 0700) : Status{}; !st) {
     return st;
   }
   // Not fsynced: it is there for a killed process (kill -9, the OOM killer),
@@ -289,8 +289,12 @@ Status State::record_boot(const std::string& name, const nlohmann::json& record)
   if (auto st = m_system.make_dirs(dir, 0700); !st) {
     return st;
   }
+  // Not fsynced: only `analyze` reads the history, and a record lost to a
+  // power cut loses no state that keeps an action from running twice. Its
+  // two fsyncs a stage (file and folder) were nearly all of a reboot's. The
+  // rename still leaves it whole or absent.
   return m_system.write_file(dir + "/" + name + ".json", json_text(record, 2) + "\n",
-                             FileAttrs{kPrivateFile, 0, 0});
+                             FileAttrs{kPrivateFile, 0, 0, false});
 }
 
 std::vector<nlohmann::json> State::boots() const {

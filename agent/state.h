@@ -62,12 +62,14 @@ class State {
 
   /// A module under way's per-action record (its semaphore's path +
   /// ".progress", 0600): {"done": [fingerprints], "running": fingerprint,
-  /// "label": ...}, rewritten before and after each action and removed by
-  /// mark_done(). null when there is none: the last run finished the module
-  /// or never started it.
+  /// "label": ...}, rewritten as each action starts and after the last one
+  /// (agent/module_progress.h) and removed by mark_done(). null when there is none: the last run
+  /// finished the module or never started it.
   nlohmann::json load_progress(const ModuleSpec& module, const std::string& instance_id) const;
+  /// `first`: the module's first save in this run, which makes the folder
+  /// (the later ones find it).
   Status save_progress(const ModuleSpec& module, const std::string& instance_id,
-                       const nlohmann::json& progress);
+                       const nlohmann::json& progress, bool first = true);
 
   /// What shared-budget sources fetched for this instance
   /// (instances/<id>/fetched.json, 0600): {setting: {label: bytes}}; an

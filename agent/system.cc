@@ -2,11 +2,13 @@
 #include "agent/system.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -141,6 +144,19 @@ std::optional<std::string> below(const std::string& root, const std::string& pat
   return std::nullopt;
 }
 
+/// openat2(2) of `rel` below `dir_fd` that refuses every symlink on the way
+/// (RESOLVE_NO_SYMLINKS: what a walk with O_NOFOLLOW at each component
+/// refuses) and any way out of `dir_fd` (RESOLVE_BENEATH), in one call
+/// instead of one per component. -1 with errno set when it fails; ENOSYS
+/// (a kernel before 5.6, or a seccomp filter that does not know it) means
+/// the caller walks as before.
+int open_beneath_no_symlinks(int dir_fd, const std::string& rel, std::uint64_t flags) {
+  struct open_how how {};
+  how.flags = flags | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+  return static_cast<int>(syscall(SYS_openat2, dir_fd, rel.c_str(), &how, sizeof how));
+}
+
 /// Opens the folder at host path `dir` (from resolve(): no symlinks left in
 /// it) one component at a time with O_NOFOLLOW, so a folder that a user
 /// swapped for a symlink after resolve() looked is refused, never followed.
@@ -151,6 +167,14 @@ std::optional<std::string> below(const std::string& root, const std::string& pat
 Result<Fd> open_dir_nofollow(const std::string& dir, bool create, mode_t mode, int root_fd = -1,
                              const std::string& root = "/") {
   std::optional<std::string> rest = root_fd >= 0 ? below(root, dir) : std::nullopt;
+  if (rest && !rest->empty()) {
+    // The whole walk in one call when every folder exists and none is a
+    // symlink (nearly always); otherwise the walk below makes what is
+    // missing, or says which component it refuses.
+    if (int fd = open_beneath_no_symlinks(root_fd, *rest, O_PATH | O_DIRECTORY); fd >= 0) {
+      return Fd(fd);
+    }
+  }
   Fd current(rest ? fcntl(root_fd, F_DUPFD_CLOEXEC, 0)
                   : open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   std::string walked = rest && root != "/" ? root : "";
@@ -232,8 +256,28 @@ Result<std::string> HostSystem::resolve(const std::string& path, bool follow_las
     std::string name;
     bool from_link;
   };
+  std::vector<std::string> parts = split_path(path);
+  // Nearly every path has no symlink in it: one openat2 that refuses them
+  // proves it, where the walk below looks at each component on its own
+  // (the kernel walking the path again for each). A path it cannot judge
+  // (a symlink, '.' or '..', a kernel without openat2) takes the walk.
+  if (m_root_fd >= 0 && !parts.empty() &&
+      std::none_of(parts.begin(), parts.end(),
+                   [](const std::string& p) { return p == "." || p == ".."; })) {
+    std::string rel = join("", parts).substr(1);
+    int fd = open_beneath_no_symlinks(m_root_fd, rel, O_PATH | (follow_last ? 0 : O_NOFOLLOW));
+    // ENOENT and ENOTDIR stop the kernel's walk at a component that is
+    // missing or not a folder, every one before it checked: the walk below
+    // finds no symlink there either.
+    if (fd >= 0 || errno == ENOENT || errno == ENOTDIR) {
+      if (fd >= 0) {
+        close(fd);
+      }
+      return join(m_root, parts);
+    }
+  }
   std::deque<Item> queue;
-  for (auto& p : split_path(path)) {
+  for (auto& p : parts) {
     queue.push_back({p, false});
   }
   std::vector<std::string> resolved;
@@ -1021,10 +1065,14 @@ void HostSystem::sleep_for(std::chrono::milliseconds delay) {
 }
 
 double HostSystem::uptime_seconds() const {
-  std::ifstream in("/proc/uptime");
-  double up = 0;
-  in >> up;
-  return up;
+  // The clock /proc/uptime's first field reads (time namespaces included),
+  // without an open, a read and a stream per call: each module's plan and
+  // each status row ask for it.
+  struct timespec ts {};
+  if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0) {
+    return 0;
+  }
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 std::string HostSystem::kernel_cmdline() const {

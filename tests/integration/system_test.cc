@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -25,6 +26,24 @@ TEST(System, PathsMapUnderTheRoot) {
   struct stat st;
   ASSERT_EQ(stat((root / "etc/app/conf").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0640u);
+}
+
+// What analyze and the status rows put on the boot's timeline: the
+// kernel's uptime, as /proc/uptime says it (read before and after).
+TEST(System, UptimeIsWhatProcUptimeSays) {
+  HostSystem sys("/");
+  auto proc_uptime = [] {
+    double up = -1;
+    std::ifstream("/proc/uptime") >> up;
+    return up;
+  };
+  double before = proc_uptime();
+  double up = sys.uptime_seconds();
+  double after = proc_uptime();
+  ASSERT_GT(before, 0);
+  // /proc/uptime is in hundredths of a second.
+  EXPECT_GE(up, before);
+  EXPECT_LE(up, after + 0.01);
 }
 
 TEST(System, DotDotAndRelativePathsAreRefused) {

@@ -4,6 +4,7 @@
 // boundary around a failing module.
 #include "agent/runner.h"
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 
@@ -93,6 +94,46 @@ TEST(Runner, ASemaphoreKeepsAModuleFromRunningTwice) {
   system->expect_run({"echo", "hi"});
   EXPECT_EQ(run_both(*system), 0);
   EXPECT_EQ(module_result(*system, "final", "scripts_user")["result"], "ok");
+}
+
+// status.json names the row under way (what `status` reports should the
+// process die) before that row's first effect, and only then: a row that
+// plans nothing, as most per-boot rows do on every boot, costs no rewrite.
+TEST(Runner, OnlyARowThatAppliesSomethingIsWrittenAsRunning) {
+  auto system = sandbox();
+  seed(*system, "i-1", "#cloud-config\nruncmd:\n  - [echo, hi]\n");
+  system->expect_run({"echo", "hi"});
+  ASSERT_EQ(run_both(*system), 0);
+  auto running_in = [&](std::size_t from) {
+    std::vector<std::string> names;
+    for (std::size_t i = from; i < system->writes.size(); ++i) {
+      if (system->writes[i].path != "/run/amiboot/status.json") {
+        continue;
+      }
+      auto doc = nlohmann::json::parse(system->writes[i].content);
+      for (const auto& [stage, s] : doc["stages"].items()) {
+        if (s.contains("running")) {
+          names.push_back(s["running"].get<std::string>());
+        }
+      }
+    }
+    return names;
+  };
+  auto first = running_in(0);
+  EXPECT_NE(std::find(first.begin(), first.end(), "scripts_user"), first.end());
+  for (const auto& name : first) {
+    for (const auto& stage : {"init", "final"}) {
+      auto row = module_result(*system, stage, name);
+      if (!row.is_null()) {
+        EXPECT_NE(row["result"], "skipped") << name << " was written as running";
+      }
+    }
+  }
+
+  // The same instance again: nothing applies, so no row is ever running.
+  std::size_t rerun = system->writes.size();
+  ASSERT_EQ(run_both(*system), 0);
+  EXPECT_EQ(running_in(rerun), std::vector<std::string>{});
 }
 
 TEST(Runner, AFailingModuleDoesNotStopTheOthers) {

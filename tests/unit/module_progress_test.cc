@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: Apache-2.0
+// A module's progress record over a RecordingSystem: what it says at each
+// point a kill could come, and what a later run makes of it.
+#include "agent/module_progress.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/fake_system.h"
+
+namespace amiboot {
+namespace {
+
+using testing::RecordingSystem;
+
+Action command(const std::string& label) {
+  RunCommand run;
+  run.argv = {"echo", label};
+  run.label = label;
+  return run;
+}
+
+nlohmann::json record(const RecordingSystem& system) {
+  auto it = system.files.find("/var/lib/amiboot/instances/i-1/sem/scripts_user.progress");
+  return it == system.files.end() ? nlohmann::json(nullptr) : nlohmann::json::parse(it->second);
+}
+
+std::size_t saves(const RecordingSystem& system) {
+  std::size_t n = 0;
+  for (const auto& w : system.writes) {
+    n += w.path.ends_with(".progress") ? 1 : 0;
+  }
+  return n;
+}
+
+TEST(ModuleProgress, EachStartIsRecordedAndACompletedActionAtTheLatestWithTheNext) {
+  RecordingSystem system;
+  system.allow_writes("/var/lib/amiboot");
+  State state(system);
+  ModuleSpec module{"scripts_user", {},      Stage::Final, Frequency::PerInstance,
+                    false,          nullptr, nullptr,      nullptr};
+  Action a = command("runcmd[0]"), b = command("runcmd[1]");
+  std::string fa = action_fingerprint(a), fb = action_fingerprint(b);
+  {
+    ModuleProgress progress(state, module, "i-1");
+    ASSERT_EQ(progress.before(0, a), ExecProgress::Before::Run);
+    // Killed while a runs: a is under way.
+    EXPECT_EQ(record(system)["running"], fa);
+    EXPECT_EQ(record(system)["done"], nlohmann::json::array());
+    progress.after(0, a);
+    ASSERT_EQ(progress.before(1, b), ExecProgress::Before::Run);
+    // Killed while b runs: a completed, b under way.
+    EXPECT_EQ(record(system)["done"], nlohmann::json::array({fa}));
+    EXPECT_EQ(record(system)["running"], fb);
+    progress.after(1, b);
+  }
+  // The actions are over: both completed, none under way. One save per
+  // action and one at the end.
+  EXPECT_EQ(record(system)["done"], nlohmann::json::array({fa, fb}));
+  EXPECT_TRUE(record(system)["running"].is_null());
+  EXPECT_EQ(saves(system), 3u);
+  // A later run (the semaphore never written: killed before mark_done)
+  // runs neither again.
+  ModuleProgress again(state, module, "i-1");
+  EXPECT_EQ(again.before(0, a), ExecProgress::Before::AlreadyDone);
+  EXPECT_EQ(again.before(1, b), ExecProgress::Before::AlreadyDone);
+}
+
+TEST(ModuleProgress, AnActionUnderWayWhenTheRunDiedIsNotRunAgain) {
+  RecordingSystem system;
+  system.allow_writes("/var/lib/amiboot");
+  State state(system);
+  ModuleSpec module{"scripts_user", {},      Stage::Final, Frequency::PerInstance,
+                    false,          nullptr, nullptr,      nullptr};
+  Action a = command("runcmd[0]"), b = command("runcmd[1]");
+  const std::string path = "/var/lib/amiboot/instances/i-1/sem/scripts_user.progress";
+  std::string left;
+  {
+    ModuleProgress progress(state, module, "i-1");
+    progress.before(0, a);
+    progress.after(0, a);
+    progress.before(1, b);
+    // A kill here (while b runs) leaves this record: a killed process
+    // runs no destructor, so it is put back after this one's.
+    left = system.files.at(path);
+    progress.after(1, b);
+  }
+  system.files[path] = left;
+  ModuleProgress again(state, module, "i-1");
+  EXPECT_EQ(again.before(0, a), ExecProgress::Before::AlreadyDone);
+  EXPECT_EQ(again.before(1, b), ExecProgress::Before::Interrupted);
+}
+
+}  // namespace
+}  // namespace amiboot
