@@ -28,12 +28,12 @@ const std::vector<ModuleLane>& init_lanes() {
       // files from free space, all of which must see the grown disk, as in
       // sequence; mounts and everything after it wait with it.
       {"growpart", {"random_seed", "hostname", "resolv_conf", "ssh_host_keys"}},
-      // The host keys (ssh-keygen under /etc/ssh, the sshd_config lines for
-      // certificates, sshd's reload): beside the volumes, users and
-      // passwords when their plans show no common path: a mount over /etc
-      // or /etc/ssh, or ssh_pwauth's sshd_config, waits for the keys.
-      // Its plan's reads (/etc/group for the ssh_keys group) are over
-      // before users starts.
+      // The host keys (ssh-keygen under /etc/ssh, sshd_config's lines for
+      // host certificates): beside the volumes, users and passwords when
+      // their plans show no common path: a mount over /etc or /etc/ssh, or
+      // ssh_pwauth writing the sshd_config the keys' certificates change,
+      // waits for the keys. Its plan's reads (/etc/group for the ssh_keys
+      // group) are over before users starts.
       {"ssh_host_keys", {"volumes", "mounts", "users", "set_passwords"}, true},
       // Partitions, mkfs, fstab, mounts and the swap file: beside users and
       // set_passwords when no mount point is a home folder, /etc or one of

@@ -404,7 +404,7 @@ TEST(LanesByPlan, AMountOverTheAgentsOwnFoldersKeepsTheRowInSequence) {
   EXPECT_EQ(lane_refusal(PlanFootprint{{}, {"/data", "/etc/fstab"}, {"/data"}}), "");
 }
 
-TEST(LanesByPlan, TheKeysWaitForAMountOverEtcAndSshPwauthWaitsForTheKeys) {
+TEST(LanesByPlan, TheKeysWaitForAMountOverEtcAndForAnSshdConfigWrittenByBoth) {
   PlanFootprint keys{{"/etc/ssh", "/etc/group"},
                      {"/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ed25519_key.pub"},
                      {}};
@@ -418,11 +418,15 @@ TEST(LanesByPlan, TheKeysWaitForAMountOverEtcAndSshPwauthWaitsForTheKeys) {
   EXPECT_EQ(lane_conflict("ssh_host_keys", keys, "users",
                           PlanFootprint{{"/etc/passwd"}, {"/etc/group", "/home/admin"}, {}}),
             "");
-  EXPECT_NE(lane_conflict("ssh_host_keys", keys, "set_passwords",
-                          PlanFootprint{{"/etc/ssh/sshd_config"},
-                                        {"/etc/shadow", "/etc/ssh/ssh_host_ed25519_key"},
-                                        {}}),
-            "");
+  // ssh_pwauth in the drop-in runs beside the keys; in sshd_config it
+  // waits when the keys' certificates change that file too.
+  PlanFootprint pwauth{{"/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d"},
+                       {"/etc/shadow", "/etc/ssh/sshd_config.d/50-amiboot.conf"},
+                       {}};
+  EXPECT_EQ(lane_conflict("ssh_host_keys", keys, "set_passwords", pwauth), "");
+  keys.applied.push_back("/etc/ssh/sshd_config");
+  EXPECT_EQ(lane_conflict("ssh_host_keys", keys, "set_passwords", pwauth),
+            "both touch /etc/ssh/sshd_config");
 }
 
 // A lane "vol" that mounts over g_mount and a row "homes" that writes
