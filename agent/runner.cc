@@ -104,6 +104,15 @@ class Runner {
   /// of them when `next` is null: the stage's end), in the order they
   /// started, and reports each as its row would have been.
   void join_lanes(const ModuleSpec* next);
+  /// Waits for one lane and reports its row.
+  void finish_lane(Lane& lane);
+  /// Whether a row with a lane may be one: always for a lane of the table,
+  /// for a by-plan lane only when its plan allows (else a journal line says why).
+  bool may_be_lane(const ModuleLane& lane, const ModuleSpec& m, const PlanResult& plan);
+  /// Waits for the by-plan lanes under way whose footprint shares a path
+  /// with `footprint`, `m`'s plan, saying so in the journal (and which
+  /// lanes it runs beside); true when it waited for one.
+  bool wait_for_lanes_by_plan(const ModuleSpec& m, const std::optional<PlanFootprint>& footprint);
   /// The reporter's begin_stage/end_stage, with the cloud-init
   /// compatibility files (agent/cloud_init_compat.h) around them.
   void begin_stage(const std::string& stage);
@@ -152,6 +161,7 @@ struct Runner::Lane {
   std::vector<std::string> plan_errors;
   std::string summary;
   std::vector<Action> actions;
+  std::optional<PlanFootprint> footprint;  // by-plan lanes: always set
   std::chrono::steady_clock::time_point ended;
   std::future<ExecOutcome> outcome;
 };
@@ -532,22 +542,31 @@ void Runner::run_modules(Stage stage) {
       continue;
     }
     auto started = std::chrono::steady_clock::now();
-    Facts facts{m_source.metadata, m_parts, m_system, m_image_config};
-    facts.blocks = &m_blocks;
-    facts.uptime_seconds = m_system.uptime_seconds();
-    facts.timestamp = timestamp(m_system, "%Y-%m-%dT%H:%M:%SZ");
-    facts.new_instance = m_new_instance;
-    facts.failed_modules = failed_modules();
-    PlanResult plan;
-    try {
-      DecodedConfig config = m_modules.get(m, plan.diagnostics);
-      if (config != nullptr) {
-        plan = m.plan(config.get(), facts);
+    auto make_plan = [&] {
+      Facts facts{m_source.metadata, m_parts, m_system, m_image_config};
+      facts.blocks = &m_blocks;
+      facts.uptime_seconds = m_system.uptime_seconds();
+      facts.timestamp = timestamp(m_system, "%Y-%m-%dT%H:%M:%SZ");
+      facts.new_instance = m_new_instance;
+      facts.failed_modules = failed_modules();
+      PlanResult plan;
+      try {
+        DecodedConfig config = m_modules.get(m, plan.diagnostics);
+        if (config != nullptr) {
+          plan = m.plan(config.get(), facts);
+        }
+      } catch (const std::exception& e) {
+        // One broken module must never stop the others.
+        plan.diagnostics.push_back(Diagnostic{
+            Diagnostic::Severity::Error, {}, "", std::string("internal error: ") + e.what()});
       }
-    } catch (const std::exception& e) {
-      // One broken module must never stop the others.
-      plan.diagnostics.push_back(Diagnostic{
-          Diagnostic::Severity::Error, {}, "", std::string("internal error: ") + e.what()});
+      return plan;
+    };
+    PlanResult plan = make_plan();
+    while (wait_for_lanes_by_plan(m, plan.footprint)) {
+      // That plan may have read what those lanes were changing; each round
+      // has one lane fewer under way.
+      plan = make_plan();
     }
     for (const auto& a : plan.actions) {
       auto j = action_to_json(a);
@@ -576,7 +595,8 @@ void Runner::run_modules(Stage stage) {
       record.result = plan_errors.empty() ? "planned" : "failed";
       record.errors = plan_errors;
     } else if (const ModuleLane* lane = find_lane(lanes, m.name);
-               lane != nullptr && start_lane(*lane, m, record, plan_errors, plan, started)) {
+               lane != nullptr && may_be_lane(*lane, m, plan) &&
+               start_lane(*lane, m, record, plan_errors, plan, started)) {
       planned["reason"] = "";
       stage_plan["modules"].push_back(planned);
       continue;
@@ -645,6 +665,7 @@ bool Runner::start_lane(const ModuleLane& lane, const ModuleSpec& m, const Modul
   running->plan_errors = plan_errors;
   running->summary = plan.summary;
   running->actions = plan.actions;
+  running->footprint = plan.footprint;
   Lane* l = running.get();
   try {
     // Its own thread (launch::async); an exception escaping the executor
@@ -678,14 +699,64 @@ void Runner::join_lanes(const ModuleSpec* next) {
       ++it;
       continue;
     }
-    ExecOutcome outcome = lane.outcome.get();
-    settle(*lane.module, lane.record, lane.plan_errors, lane.summary, outcome);
-    lane.record.duration_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(lane.ended - *lane.record.started)
-            .count();
-    m_report.module_finished(lane.record);
+    finish_lane(lane);
     it = m_lanes.erase(it);
   }
+}
+
+void Runner::finish_lane(Lane& lane) {
+  ExecOutcome outcome = lane.outcome.get();
+  settle(*lane.module, lane.record, lane.plan_errors, lane.summary, outcome);
+  lane.record.duration_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(lane.ended - *lane.record.started)
+          .count();
+  m_report.module_finished(lane.record);
+}
+
+bool Runner::may_be_lane(const ModuleLane& lane, const ModuleSpec& m, const PlanResult& plan) {
+  if (!lane.by_plan) {
+    return true;
+  }
+  std::string why = lane_refusal(plan.footprint);
+  if (!why.empty()) {
+    journal_send(LOG_INFO, "amiboot", std::string(m.name) + ": applied in sequence: " + why,
+                 m_report.fields(std::string(m.name)));
+    return false;
+  }
+  return true;
+}
+
+bool Runner::wait_for_lanes_by_plan(const ModuleSpec& m,
+                                    const std::optional<PlanFootprint>& footprint) {
+  // The lanes still under way are those `m` may run alongside by the table
+  // (join_lanes ran); a by-plan lane also needs the two plans apart.
+  bool waited = false;
+  std::string beside;
+  for (auto it = m_lanes.begin(); it != m_lanes.end();) {
+    Lane& lane = **it;
+    if (!lane.lane->by_plan) {
+      ++it;
+      continue;
+    }
+    std::string why = lane_conflict(lane.module->name, *lane.footprint, m.name, footprint);
+    if (why.empty()) {
+      beside += (beside.empty() ? "" : ", ") + std::string(lane.module->name);
+      ++it;
+      continue;
+    }
+    journal_send(LOG_INFO, "amiboot",
+                 std::string(m.name) + ": waits for " + std::string(lane.module->name) + ": " + why,
+                 m_report.fields(std::string(m.name)));
+    finish_lane(lane);
+    it = m_lanes.erase(it);
+    waited = true;
+  }
+  if (!beside.empty()) {
+    journal_send(LOG_INFO, "amiboot",
+                 std::string(m.name) + ": applied beside " + beside + ": no path in common",
+                 m_report.fields(std::string(m.name)));
+  }
+  return waited;
 }
 
 std::vector<std::string> Runner::failed_modules() const {

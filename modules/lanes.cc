@@ -2,6 +2,8 @@
 #include "modules/lanes.h"
 
 #include <algorithm>
+#include <iterator>
+#include <utility>
 
 namespace amiboot {
 
@@ -26,8 +28,129 @@ const std::vector<ModuleLane>& init_lanes() {
       // files from free space, all of which must see the grown disk, as in
       // sequence; mounts and everything after it wait with it.
       {"growpart", {"random_seed", "hostname", "resolv_conf", "ssh_host_keys"}},
+      // The host keys (ssh-keygen under /etc/ssh, sshd_config's lines for
+      // host certificates): beside the volumes, users and passwords when
+      // their plans show no common path: a mount over /etc or /etc/ssh, or
+      // ssh_pwauth writing the sshd_config the keys' certificates change,
+      // waits for the keys. Its plan's reads (/etc/group for the ssh_keys
+      // group) are over before users starts.
+      {"ssh_host_keys", {"volumes", "mounts", "users", "set_passwords"}, true},
+      // Partitions, mkfs, fstab, mounts and the swap file: beside users and
+      // set_passwords when no mount point is a home folder, /etc or one of
+      // their folders (a mount over /home waits, so homes land on it as in
+      // sequence). mounts (per boot) reads the fstab this row writes.
+      {"volumes", {"users", "set_passwords"}, true},
   };
   return lanes;
+}
+
+bool paths_overlap(std::string_view a, std::string_view b) {
+  auto trim = [](std::string_view p) {
+    while (p.size() > 1 && p.back() == '/') {
+      p.remove_suffix(1);
+    }
+    return p;
+  };
+  a = trim(a);
+  b = trim(b);
+  if (a.size() > b.size()) {
+    std::swap(a, b);
+  }
+  // a is the shorter: equal, or an ancestor of b at a component boundary.
+  return b.substr(0, a.size()) == a && (b.size() == a.size() || a == "/" || b[a.size()] == '/');
+}
+
+namespace {
+
+// Written by the runner between rows (state, semaphores, status.json, the
+// cloud-init compatibility files) from the main thread.
+constexpr std::string_view kAgentPaths[] = {"/var/lib/amiboot", "/run/amiboot", "/var/lib/cloud",
+                                            "/run/cloud-init"};
+
+// The first pair of overlapping paths, "" when none.
+std::string first_overlap(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  for (const auto& x : a) {
+    for (const auto& y : b) {
+      if (paths_overlap(x, y)) {
+        return x == y ? x : x + " and " + y;
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string lane_refusal(const std::optional<PlanFootprint>& footprint) {
+  if (!footprint) {
+    return "its plan does not say which paths it touches";
+  }
+  std::vector<std::string> agent(std::begin(kAgentPaths), std::end(kAgentPaths));
+  if (auto at = first_overlap(footprint->mounts, agent); !at.empty()) {
+    return "it mounts over the agent's own files (" + at + ")";
+  }
+  return "";
+}
+
+std::string lane_conflict(std::string_view lane, const PlanFootprint& lane_footprint,
+                          std::string_view next,
+                          const std::optional<PlanFootprint>& next_footprint) {
+  std::string l(lane);
+  std::string n(next);
+  if (!next_footprint) {
+    return n + "'s plan does not say which paths it touches";
+  }
+  std::vector<std::string> touched = next_footprint->read;
+  touched.insert(touched.end(), next_footprint->applied.begin(), next_footprint->applied.end());
+  if (auto at = first_overlap(lane_footprint.mounts, touched); !at.empty()) {
+    return l + " mounts over what " + n + " touches (" + at + ")";
+  }
+  if (auto at = first_overlap(lane_footprint.applied, next_footprint->mounts); !at.empty()) {
+    return n + " mounts over what " + l + " touches (" + at + ")";
+  }
+  if (auto at = first_overlap(lane_footprint.mounts, next_footprint->mounts); !at.empty()) {
+    return "both mount over " + at;
+  }
+  if (auto at = first_overlap(lane_footprint.applied, touched); !at.empty()) {
+    return "both touch " + at;
+  }
+  return "";
+}
+
+std::vector<std::string> action_paths(const std::vector<Action>& actions) {
+  std::vector<std::string> out;
+  for (const auto& action : actions) {
+    if (const auto* w = std::get_if<WriteFile>(&action)) {
+      out.push_back(w->path);
+    } else if (const auto* f = std::get_if<FetchFile>(&action)) {
+      out.push_back(f->path);
+    } else if (const auto* r = std::get_if<RemoveFile>(&action)) {
+      out.push_back(r->path);
+    } else if (const auto* d = std::get_if<MakeDir>(&action)) {
+      out.push_back(d->path);
+    } else if (const auto* l = std::get_if<MakeSymlink>(&action)) {
+      out.push_back(l->link);
+    } else if (const auto* c = std::get_if<RunCommand>(&action)) {
+      for (std::size_t i : c->target_paths) {
+        out.push_back(c->argv.at(i));
+      }
+      if (!c->output_path.empty()) {
+        out.push_back(c->output_path);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> mount_points(const std::vector<Action>& actions) {
+  std::vector<std::string> out;
+  for (const auto& action : actions) {
+    const auto* c = std::get_if<RunCommand>(&action);
+    if (c != nullptr && !c->argv.empty() && c->argv[0] == "mount" && !c->target_paths.empty()) {
+      out.push_back(c->argv.at(c->target_paths.back()));
+    }
+  }
+  return out;
 }
 
 const ModuleLane* find_lane(const std::vector<ModuleLane>& lanes, std::string_view module) {

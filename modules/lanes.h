@@ -8,8 +8,12 @@
 // any case before the stage reports that it is done (READY=1).
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
+
+#include "modules/module.h"
 
 namespace amiboot {
 
@@ -19,10 +23,41 @@ struct ModuleLane {
   /// rows that do not touch what it touches, and run no user code. Any
   /// other row waits for it first.
   std::vector<std::string_view> alongside;
+  /// Decided by the plans: the row becomes a lane only when its plan's
+  /// footprint is known and clear of the agent's own files
+  /// (lane_refusal), and a row in `alongside` runs beside it only when its
+  /// own plan's footprint shares no path with it (lane_conflict); else that
+  /// row waits for the lane, and is planned again once it is over.
+  bool by_plan = false;
 };
 
 /// The init stage's lanes, in table order.
 const std::vector<ModuleLane>& init_lanes();
+
+/// True when one path is `other` or below it, or the other way round
+/// ("/home" and "/home/admin/.ssh"; not "/home" and "/homes").
+bool paths_overlap(std::string_view a, std::string_view b);
+
+/// Why a row whose plan is `footprint` must be applied in sequence rather
+/// than as a by-plan lane; "" when it may be a lane. A plan that does not
+/// say where it acts, or that mounts over the agent's own state and status
+/// folders (written between rows by the runner), stays in sequence.
+std::string lane_refusal(const std::optional<PlanFootprint>& footprint);
+
+/// Why the row `next`, planned as `next_footprint`, may not be applied while
+/// the lane `lane` applies a plan with `lane_footprint`; "" when it may:
+/// what the lane's actions touch or mount over and what the next row's plan
+/// read, or its actions touch or mount over, share no path.
+std::string lane_conflict(std::string_view lane, const PlanFootprint& lane_footprint,
+                          std::string_view next,
+                          const std::optional<PlanFootprint>& next_footprint);
+
+/// The paths a plan's actions name: files written or removed, folders
+/// made, links, and the target paths of its commands (mount points among
+/// them). What a command touches besides is for the module to add.
+std::vector<std::string> action_paths(const std::vector<Action>& actions);
+/// The folders its `mount` commands mount over.
+std::vector<std::string> mount_points(const std::vector<Action>& actions);
 
 /// The lane of `module` in `lanes`; nullptr when it runs in sequence.
 const ModuleLane* find_lane(const std::vector<ModuleLane>& lanes, std::string_view module);

@@ -63,6 +63,17 @@ struct Facts {
   const BlockDevices* blocks = nullptr;
 };
 
+/// Where a plan's effects fall, for the init-stage lanes decided by plan
+/// (modules/lanes.h). Paths as the instance sees them, each standing for
+/// itself and everything below it. Files every program reads through NSS
+/// (/etc/passwd, replaced in one rename by the shadow tools) are not listed
+/// by readers that only resolve names.
+struct PlanFootprint {
+  std::vector<std::string> read;     // what the plan read to decide
+  std::vector<std::string> applied;  // what its actions read or write
+  std::vector<std::string> mounts;   // what its actions mount a file system over
+};
+
 struct PlanResult {
   std::vector<Action> actions;
   Diagnostics diagnostics;
@@ -72,6 +83,9 @@ struct PlanResult {
   /// concern parts the plan left out (a volume that never appeared), and the
   /// rest must still happen. The module is still reported failed.
   bool apply_with_errors = false;
+  /// Set by rows that may be applied beside others (modules/lanes.h);
+  /// unset: the plan may touch anything, and no such lane runs beside it.
+  std::optional<PlanFootprint> footprint;
 };
 
 /// A module's keys decoded into its config struct, held without its type by

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "modules/device_names.h"
+#include "modules/lanes.h"
 #include "modules/volumes.h"
 #include "modules/volumes_config.h"
 
@@ -65,6 +66,9 @@ std::string seconds_text(std::chrono::seconds s) {
 PlanResult plan_mounts(const NoKeys&, const Facts& facts) {
   PlanResult result;
   result.apply_with_errors = true;
+  // For the lanes (modules/lanes.h): the fstab and the pending record read
+  // here, the block devices and what is mounted; the actions' mount points.
+  result.footprint = PlanFootprint{{kFstabPath, pending_volumes_path(facts)}, {}, {}};
   VolumesSettings settings = decode_volumes_settings(facts.image_config, result.diagnostics);
   auto text = facts.system.read_text(kFstabPath);
   // The first boot of an instance: the volumes row has just waited for
@@ -184,6 +188,8 @@ PlanResult plan_mounts(const NoKeys&, const Facts& facts) {
     summary = summary.empty() ? own : summary + "; fstab entries: " + own;
   }
   result.summary = summary;
+  result.footprint->applied = action_paths(result.actions);
+  result.footprint->mounts = mount_points(result.actions);
   return result;
 }
 

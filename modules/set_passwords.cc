@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "modules/lanes.h"
 #include "modules/os_release.h"
 #include "modules/sshd_config.h"
 #include "modules/users_default.h"
@@ -155,6 +156,19 @@ PlanResult plan_set_passwords(const UsersKeys& keys, const Facts& facts) {
                (*cfg.ssh_pwauth ? "yes" : "no");
   }
   result.summary = summary;
+  // For the lanes (modules/lanes.h): chpasswd's and passwd's account files
+  // and locks, sshd's configuration when ssh_pwauth is set. /etc/ssh's own
+  // existence is read too, which no row's actions change.
+  PlanFootprint f;
+  f.read = {"/etc/passwd", "/etc/shadow", "/etc/login.defs"};
+  if (cfg.ssh_pwauth) {
+    f.read.insert(f.read.end(), {kSshdConfig, "/etc/ssh/sshd_config.d"});
+  }
+  f.applied = {"/etc/passwd",      "/etc/shadow",  "/etc/.pwd.lock", "/etc/passwd.lock",
+               "/etc/shadow.lock", "/etc/passwd-", "/etc/shadow-",   "/etc/login.defs"};
+  auto paths = action_paths(result.actions);
+  f.applied.insert(f.applied.end(), paths.begin(), paths.end());
+  result.footprint = std::move(f);
   return result;
 }
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "agent/core/strings.h"
+#include "modules/lanes.h"
 #include "modules/os_release.h"
 #include "modules/sshd_config.h"
 
@@ -300,7 +301,9 @@ std::vector<std::string> login_key_types(const std::vector<std::string>& types) 
   return {types.front()};
 }
 
-PlanResult plan_ssh_host_keys(const SshHostKeysConfig& cfg, const Facts& input) {
+namespace {
+
+PlanResult plan_login_keys(const SshHostKeysConfig& cfg, const Facts& input) {
   PlanResult result;
   if (!input.system.path_exists(kSshDir)) {
     return result;  // no sshd in this image: nothing to key
@@ -356,6 +359,22 @@ PlanResult plan_ssh_host_keys(const SshHostKeysConfig& cfg, const Facts& input) 
   if (!result.actions.empty() || final_makes_keys) {
     skip_sshd_keygen(input, result);
   }
+  return result;
+}
+
+}  // namespace
+
+PlanResult plan_ssh_host_keys(const SshHostKeysConfig& cfg, const Facts& input) {
+  PlanResult result = plan_login_keys(cfg, input);
+  // For the lanes (modules/lanes.h): the key files its actions name, with
+  // the .pub ssh-keygen writes beside each, and sshd_config or its
+  // certificates drop-in when it writes them; the plan read /etc/ssh and
+  // /etc/group (the ssh_keys group's id, which chown gets as a number).
+  PlanFootprint footprint{{kSshDir, "/etc/group"}, action_paths(result.actions), {}};
+  for (std::size_t i = 0, n = footprint.applied.size(); i < n; ++i) {
+    footprint.applied.push_back(footprint.applied[i] + ".pub");
+  }
+  result.footprint = std::move(footprint);
   return result;
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "agent/core/strings.h"
+#include "modules/lanes.h"
 
 namespace amiboot {
 
@@ -322,8 +323,47 @@ struct Planner {
 
 }  // namespace
 
+namespace {
+
+// For the lanes (modules/lanes.h): what the shadow tools read and write
+// (the account files and their locks and backups, all in /etc; the
+// defaults; the skeleton; mail spools and login records), every configured
+// user's home folder and the folder new homes go in, and what the plan read.
+PlanFootprint footprint(Planner& p, const Facts& facts) {
+  PlanFootprint f;
+  f.read = {"/etc/passwd",         "/etc/group", "/etc/shadow",         "/etc/os-release",
+            "/usr/lib/os-release", kSudoersFile, "/etc/default/useradd"};
+  f.applied = {"/etc/passwd",          "/etc/group",       "/etc/shadow",    "/etc/gshadow",
+               "/etc/subuid",          "/etc/subgid",      "/etc/.pwd.lock", "/etc/passwd-",
+               "/etc/group-",          "/etc/shadow-",     "/etc/gshadow-",  "/etc/login.defs",
+               "/etc/default/useradd", "/etc/skel",        "/var/mail",      "/var/spool/mail",
+               "/var/log/lastlog",     "/var/log/faillog", "/home",          "/root"};
+  for (const char* lock :
+       {"/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/subuid", "/etc/subgid"}) {
+    f.applied.push_back(std::string(lock) + ".lock");
+  }
+  // useradd's HOME= (the folder new homes are made in when none is given).
+  for (const auto& line :
+       split_lines(facts.system.read_text("/etc/default/useradd").value_or(""))) {
+    if (line.rfind("HOME=", 0) == 0 && line.size() > 5 && line[5] == '/') {
+      f.applied.push_back(line.substr(5));
+    }
+  }
+  for (const auto& u : p.cfg.users) {
+    std::string home = p.home_of(&u, u.name);
+    f.applied.push_back(home);
+    f.read.push_back(home + "/.ssh");
+  }
+  auto paths = action_paths(p.result.actions);
+  f.applied.insert(f.applied.end(), paths.begin(), paths.end());
+  return f;
+}
+
+}  // namespace
+
 PlanResult plan_users(const UsersKeys& config, const Facts& facts) {
   PlanResult result;
+  result.footprint = PlanFootprint{{"/etc/passwd"}, {}, {}};
   if (!facts.system.path_exists("/etc/passwd")) {
     // Not an OS tree (a bare sandbox root): there is nothing to add users to.
     result.diagnostics.push_back(Diagnostic{Diagnostic::Severity::Warning,
@@ -368,6 +408,7 @@ PlanResult plan_users(const UsersKeys& config, const Facts& facts) {
     summary += (summary.empty() ? "" : "; ") + std::string("created ") + names;
   }
   result.summary = summary.empty() ? "no default user" : summary;
+  result.footprint = footprint(p, facts);
   return result;
 }
 

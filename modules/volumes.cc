@@ -9,6 +9,7 @@
 #include <set>
 
 #include "agent/core/strings.h"
+#include "modules/lanes.h"
 
 namespace amiboot {
 
@@ -764,6 +765,11 @@ PlanResult VolumesPlanner::plan() {
   actions.insert(actions.end(), m_swapfile.begin(), m_swapfile.end());
   m_result.summary =
       wait_summary(m_blocks.now() - m_started, m_settings.device_timeout, m_absent, m_pending);
+  // For the lanes (modules/lanes.h): the fstab and the pending record, the
+  // mount points and the swap file; the devices it partitions and formats
+  // are no other row's (their plans never name /dev).
+  m_result.footprint =
+      PlanFootprint{{kFstabPath, pending_path}, action_paths(actions), mount_points(actions)};
   return std::move(m_result);
 }
 
@@ -817,6 +823,7 @@ PlanResult plan_pending_volumes(const PendingVolumes& pending, const VolumesSett
 
 PlanResult plan_volumes(const VolumesConfig& config, const Facts& facts) {
   PlanResult result;
+  result.footprint = PlanFootprint{{kFstabPath}, {}, {}};  // until the planner has looked
   VolumesSettings settings = decode_volumes_settings(facts.image_config, result.diagnostics);
   if (has_errors(result.diagnostics)) {
     return result;

@@ -357,6 +357,169 @@ TEST(Lanes, EveryLaneIsAnInitRowAfterTheUsersCommandsAndRunsAlongsideLaterRowsOn
   EXPECT_NE(find_lane(init_lanes(), "firewall"), nullptr);
   EXPECT_NE(find_lane(init_lanes(), "growpart"), nullptr);
   EXPECT_EQ(find_lane(init_lanes(), "users"), nullptr);
+  // The lanes decided by plan: only rows that say where they act.
+  ASSERT_NE(find_lane(init_lanes(), "volumes"), nullptr);
+  EXPECT_TRUE(find_lane(init_lanes(), "volumes")->by_plan);
+  ASSERT_NE(find_lane(init_lanes(), "ssh_host_keys"), nullptr);
+  EXPECT_TRUE(find_lane(init_lanes(), "ssh_host_keys")->by_plan);
+}
+
+// --- lanes decided by plan ------------------------------------------------------------
+
+TEST(LanesByPlan, PathsOverlapAtComponentBoundariesOnly) {
+  EXPECT_TRUE(paths_overlap("/home", "/home"));
+  EXPECT_TRUE(paths_overlap("/home", "/home/admin/.ssh"));
+  EXPECT_TRUE(paths_overlap("/home/admin/.ssh", "/home/"));
+  EXPECT_TRUE(paths_overlap("/", "/etc/passwd"));
+  EXPECT_FALSE(paths_overlap("/home", "/homes"));
+  EXPECT_FALSE(paths_overlap("/etc/passwd", "/etc/passwd-"));
+  EXPECT_FALSE(paths_overlap("/etc/ssh", "/etc/fstab"));
+}
+
+TEST(LanesByPlan, AMountOverAHomeFolderOrItsParentMakesUsersWait) {
+  PlanFootprint users{{"/etc/passwd"}, {"/etc/passwd", "/home/admin", "/root"}, {}};
+  for (std::string dir : {"/home", "/home/admin", "/home/admin/data", "/", "/root/.ssh"}) {
+    PlanFootprint volumes{{"/etc/fstab"}, {"/etc/fstab", dir}, {dir}};
+    std::string why = lane_conflict("volumes", volumes, "users", users);
+    EXPECT_NE(why, "") << dir;
+    EXPECT_NE(why.find("volumes mounts over what users touches"), std::string::npos) << why;
+  }
+  for (std::string dir : {"/data", "/homes", "/mnt", "/srv/www"}) {
+    PlanFootprint volumes{{"/etc/fstab"}, {"/etc/fstab", dir}, {dir}};
+    EXPECT_EQ(lane_conflict("volumes", volumes, "users", users), "") << dir;
+  }
+}
+
+TEST(LanesByPlan, ARowThatDoesNotSayWhereItActsWaits) {
+  PlanFootprint volumes{{}, {"/data"}, {"/data"}};
+  EXPECT_EQ(lane_conflict("volumes", volumes, "rsyslog", std::nullopt),
+            "rsyslog's plan does not say which paths it touches");
+  EXPECT_NE(lane_refusal(std::nullopt), "");
+}
+
+TEST(LanesByPlan, AMountOverTheAgentsOwnFoldersKeepsTheRowInSequence) {
+  for (std::string dir : {"/var", "/var/lib", "/var/lib/amiboot", "/run", "/"}) {
+    EXPECT_NE(lane_refusal(PlanFootprint{{}, {dir}, {dir}}), "") << dir;
+  }
+  EXPECT_EQ(lane_refusal(PlanFootprint{{}, {"/data", "/etc/fstab"}, {"/data"}}), "");
+}
+
+TEST(LanesByPlan, TheKeysWaitForAMountOverEtcAndForAnSshdConfigWrittenByBoth) {
+  PlanFootprint keys{{"/etc/ssh", "/etc/group"},
+                     {"/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ed25519_key.pub"},
+                     {}};
+  EXPECT_NE(lane_conflict("ssh_host_keys", keys, "volumes",
+                          PlanFootprint{{"/etc/fstab"}, {"/etc"}, {"/etc"}}),
+            "");
+  EXPECT_EQ(lane_conflict("ssh_host_keys", keys, "volumes",
+                          PlanFootprint{{"/etc/fstab"}, {"/etc/fstab", "/data"}, {"/data"}}),
+            "");
+  // users writes /etc/group, which the keys' plan read before the lane began.
+  EXPECT_EQ(lane_conflict("ssh_host_keys", keys, "users",
+                          PlanFootprint{{"/etc/passwd"}, {"/etc/group", "/home/admin"}, {}}),
+            "");
+  // ssh_pwauth in the drop-in runs beside the keys; in sshd_config it
+  // waits when the keys' certificates change that file too.
+  PlanFootprint pwauth{{"/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d"},
+                       {"/etc/shadow", "/etc/ssh/sshd_config.d/50-amiboot.conf"},
+                       {}};
+  EXPECT_EQ(lane_conflict("ssh_host_keys", keys, "set_passwords", pwauth), "");
+  keys.applied.push_back("/etc/ssh/sshd_config");
+  EXPECT_EQ(lane_conflict("ssh_host_keys", keys, "set_passwords", pwauth),
+            "both touch /etc/ssh/sshd_config");
+}
+
+// A lane "vol" that mounts over g_mount and a row "homes" that writes
+// /home/admin; each meets the other, so both ok means they overlapped.
+std::string g_mount;
+int g_homes_plans = 0;
+
+PlanResult plan_vol(const NoKeys&, const Facts&) {
+  PlanResult r{.actions = {RunCommand{.argv = {"meet", "vol", "homes"}, .label = "meet"}},
+               .summary = "mounted"};
+  r.footprint = PlanFootprint{{"/etc/fstab"}, {"/etc/fstab", g_mount}, {g_mount}};
+  return r;
+}
+PlanResult plan_homes(const NoKeys&, const Facts&) {
+  ++g_homes_plans;
+  PlanResult r{.actions = {RunCommand{.argv = {"meet", "homes", "vol"}, .label = "meet"}},
+               .summary = "homes made"};
+  r.footprint = PlanFootprint{{"/etc/passwd"}, {"/etc/passwd", "/home/admin"}, {}};
+  return r;
+}
+PlanResult plan_anywhere(const NoKeys&, const Facts&) {
+  return PlanResult{.actions = {RunCommand{.argv = {"meet", "homes", "vol"}, .label = "meet"}}};
+}
+
+const std::vector<ModuleLane> kByPlan = {{"vol", {"homes"}, true}};
+
+std::vector<std::string> run_by_plan(const std::vector<ModuleSpec>& table,
+                                     std::chrono::milliseconds wait, nlohmann::json* rows_out) {
+  auto recording = sandbox();
+  ConcurrentSystem system(*recording, wait);
+  run_init(system, table, kByPlan);
+  auto rows = init_rows(*recording);
+  if (rows_out != nullptr) {
+    *rows_out = rows;
+  }
+  return names(rows);
+}
+
+TEST(LanesByPlan, AnUnrelatedMountRunsBesideTheHomes) {
+  const std::vector<ModuleSpec> table = {row<plan_vol>("vol"), row<plan_homes>("homes"),
+                                         row<plan_console>("last")};
+  g_mount = "/data";
+  g_homes_plans = 0;
+  nlohmann::json rows;
+  // The row beside the lane is reported first, the lane where "last" waits.
+  EXPECT_EQ(run_by_plan(table, std::chrono::seconds(10), &rows),
+            (std::vector<std::string>{"homes", "vol", "last"}));
+  for (const auto& r : rows) {
+    EXPECT_EQ(r["result"], "ok") << r.dump();
+  }
+  EXPECT_EQ(rows[1]["concurrent"], true);
+  EXPECT_EQ(g_homes_plans, 1);
+}
+
+TEST(LanesByPlan, AMountOverHomeKeepsTheHomesAfterIt) {
+  const std::vector<ModuleSpec> table = {row<plan_vol>("vol"), row<plan_homes>("homes"),
+                                         row<plan_console>("last")};
+  g_mount = "/home";
+  g_homes_plans = 0;
+  nlohmann::json rows;
+  // homes waits for vol: vol's meeting never happens (it fails after its
+  // wait), homes' does at once; homes was planned again after the wait.
+  EXPECT_EQ(run_by_plan(table, std::chrono::milliseconds(300), &rows),
+            (std::vector<std::string>{"vol", "homes", "last"}));
+  EXPECT_EQ(rows[0]["result"], "failed");
+  EXPECT_EQ(rows[1]["result"], "ok");
+  EXPECT_EQ(g_homes_plans, 2);
+}
+
+TEST(LanesByPlan, ARowWithoutAFootprintWaitsAndALaneWithoutOneIsInSequence) {
+  const std::vector<ModuleSpec> table = {row<plan_vol>("vol"), row<plan_anywhere>("homes"),
+                                         row<plan_console>("last")};
+  g_mount = "/data";
+  nlohmann::json rows;
+  EXPECT_EQ(run_by_plan(table, std::chrono::milliseconds(300), &rows),
+            (std::vector<std::string>{"vol", "homes", "last"}));
+  EXPECT_EQ(rows[0]["result"], "failed");
+  // A by-plan lane whose own plan says nothing is applied in sequence.
+  const std::vector<ModuleSpec> unsaid = {row<plan_anywhere>("vol"), row<plan_vol>("homes"),
+                                          row<plan_console>("last")};
+  EXPECT_EQ(run_by_plan(unsaid, std::chrono::milliseconds(300), &rows),
+            (std::vector<std::string>{"vol", "homes", "last"}));
+  EXPECT_FALSE(rows[0].contains("concurrent"));
+}
+
+TEST(LanesByPlan, TheRowOrderIsTheSameRunAfterRun) {
+  const std::vector<ModuleSpec> table = {row<plan_vol>("vol"), row<plan_homes>("homes"),
+                                         row<plan_console>("last")};
+  g_mount = "/data";
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(run_by_plan(table, std::chrono::seconds(10), nullptr),
+              (std::vector<std::string>{"homes", "vol", "last"}));
+  }
 }
 
 }  // namespace

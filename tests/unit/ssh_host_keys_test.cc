@@ -13,6 +13,7 @@
 #include "agent/cloud_config.h"
 #include "agent/core/codecs.h"
 #include "agent/executor.h"
+#include "modules/lanes.h"
 #include "modules/sshd_config.h"
 #include "tests/support/fake_system.h"
 #include "tests/support/module_fixture.h"
@@ -183,6 +184,26 @@ TEST(SshHostKeys, TheInitStageMakesOnlyTheLoginKeyAndTheFinalStageTheRest) {
   auto again = f.plan("ssh_host_keys_final");
   EXPECT_EQ(again.actions, blocks) << dump(again.actions);
   EXPECT_EQ(again.summary, "no host keys left to generate");
+}
+
+// The init row is a lane decided by plan (modules/lanes.h): its footprint
+// names the key files, so the default user's row runs beside it and a
+// volume mounted over /etc waits for it.
+TEST(SshHostKeys, TheInitRowsFootprintIsItsKeyFiles) {
+  Fixture f("users: [default]\n");
+  f.system.files["/etc/passwd"] = "root:x:0:0:root:/root:/bin/bash\n";
+  auto init = f.plan("ssh_host_keys");
+  ASSERT_TRUE(init.footprint.has_value());
+  const auto& applied = init.footprint->applied;
+  for (const char* path : {"/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ed25519_key.pub",
+                           "/etc/ssh/ssh_host_rsa_key"}) {
+    EXPECT_NE(std::find(applied.begin(), applied.end(), path), applied.end()) << path;
+  }
+  EXPECT_EQ(lane_refusal(init.footprint), "");
+  auto users = f.plan("users");
+  EXPECT_EQ(lane_conflict("ssh_host_keys", *init.footprint, "users", users.footprint), "");
+  PlanFootprint over_etc{{"/etc/fstab"}, {"/etc/fstab", "/etc"}, {"/etc"}};
+  EXPECT_NE(lane_conflict("ssh_host_keys", *init.footprint, "volumes", over_etc), "");
 }
 
 TEST(SshHostKeys, TheLoginKeyIsEd25519WhenListedElseTheFirstType) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/core/config.h"
+#include "modules/lanes.h"
 #include "tests/support/fake_block_devices.h"
 #include "tests/support/module_fixture.h"
 
@@ -115,6 +116,31 @@ const char* kDataVolume = R"(fs_setup:
 mounts:
   - [ebs1, /data]
 )";
+
+// The init stage's lanes decided by plan (modules/lanes.h), from the real
+// plans: the users row waits for a volume mounted over a home folder or its
+// parent, and runs beside any other.
+TEST(Volumes, AMountOverTheHomesMakesUsersWaitAndAnyOtherMountDoesNot) {
+  for (auto [dir, waits] : std::vector<std::pair<std::string, bool>>{{"/home", true},
+                                                                     {"/home/admin", true},
+                                                                     {"/home/admin/data", true},
+                                                                     {"/data", false},
+                                                                     {"/homes", false}}) {
+    Fixture f("fs_setup:\n  - {device: ebs1, filesystem: ext4, label: data}\nmounts:\n  - [ebs1, " +
+              dir + "]\nusers:\n  - name: admin\n");
+    f.blocks.nodes["/dev/sdf"] = "/dev/nvme1n1";
+    f.system.files["/etc/passwd"] = "root:x:0:0:root:/root:/bin/bash\n";
+    auto volumes = f.plan();
+    ASSERT_TRUE(errors(volumes).empty()) << errors(volumes)[0];
+    ASSERT_TRUE(volumes.footprint.has_value());
+    EXPECT_EQ(volumes.footprint->mounts, std::vector<std::string>{dir});
+    EXPECT_EQ(lane_refusal(volumes.footprint), "") << dir;
+    auto users = f.ModuleFixture::plan("users", f.facts());
+    ASSERT_TRUE(users.footprint.has_value());
+    std::string why = lane_conflict("volumes", *volumes.footprint, "users", users.footprint);
+    EXPECT_EQ(!why.empty(), waits) << dir << ": " << why;
+  }
+}
 
 // --- name resolution -----------------------------------------------------------------
 
