@@ -43,10 +43,9 @@ TEST(LoginOrder, AnythingUnknownOrDifferentHoldsLogins) {
 TEST(LoginOrder, TheDropInOrdersAfterTheInitStage) {
   std::string text = login_drop_in_text();
   EXPECT_NE(text.find("[Unit]\nAfter=amiboot.service\n"), std::string::npos) << text;
-  EXPECT_EQ(
-      std::vector<std::string>(kLoginUnits.begin(), kLoginUnits.end()),
-      (std::vector<std::string>{"ssh.service", "sshd.service", "systemd-user-sessions.service",
-                                "sshd-keygen@.service"}));
+  EXPECT_EQ(std::vector<std::string>(kLoginUnits.begin(), kLoginUnits.end()),
+            (std::vector<std::string>{"ssh.service", "sshd.service",
+                                      "systemd-user-sessions.service", "sshd-keygen@.service"}));
 }
 
 std::vector<ModuleOutcome> quiet_reboot() {
