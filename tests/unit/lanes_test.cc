@@ -453,8 +453,14 @@ PlanResult plan_anywhere(const NoKeys&, const Facts&) {
 
 const std::vector<ModuleLane> kByPlan = {{"vol", {"homes"}, true}};
 
+/// A by-plan lane "vol", a row "homes" that may run beside it, then "last".
+std::vector<ModuleSpec> vol_homes_last() {
+  return {row<plan_vol>("vol"), row<plan_homes>("homes"), row<plan_console>("last")};
+}
+
 std::vector<std::string> run_by_plan(const std::vector<ModuleSpec>& table,
                                      std::chrono::milliseconds wait, nlohmann::json* rows_out) {
+  g_homes_plans = 0;
   auto recording = sandbox();
   ConcurrentSystem system(*recording, wait);
   run_init(system, table, kByPlan);
@@ -466,10 +472,8 @@ std::vector<std::string> run_by_plan(const std::vector<ModuleSpec>& table,
 }
 
 TEST(LanesByPlan, AnUnrelatedMountRunsBesideTheHomes) {
-  const std::vector<ModuleSpec> table = {row<plan_vol>("vol"), row<plan_homes>("homes"),
-                                         row<plan_console>("last")};
+  const std::vector<ModuleSpec> table = vol_homes_last();
   g_mount = "/data";
-  g_homes_plans = 0;
   nlohmann::json rows;
   // The row beside the lane is reported first, the lane where "last" waits.
   EXPECT_EQ(run_by_plan(table, std::chrono::seconds(10), &rows),
@@ -482,10 +486,8 @@ TEST(LanesByPlan, AnUnrelatedMountRunsBesideTheHomes) {
 }
 
 TEST(LanesByPlan, AMountOverHomeKeepsTheHomesAfterIt) {
-  const std::vector<ModuleSpec> table = {row<plan_vol>("vol"), row<plan_homes>("homes"),
-                                         row<plan_console>("last")};
+  const std::vector<ModuleSpec> table = vol_homes_last();
   g_mount = "/home";
-  g_homes_plans = 0;
   nlohmann::json rows;
   // homes waits for vol: vol's meeting never happens (it fails after its
   // wait), homes' does at once; homes was planned again after the wait.
@@ -513,8 +515,7 @@ TEST(LanesByPlan, ARowWithoutAFootprintWaitsAndALaneWithoutOneIsInSequence) {
 }
 
 TEST(LanesByPlan, TheRowOrderIsTheSameRunAfterRun) {
-  const std::vector<ModuleSpec> table = {row<plan_vol>("vol"), row<plan_homes>("homes"),
-                                         row<plan_console>("last")};
+  const std::vector<ModuleSpec> table = vol_homes_last();
   g_mount = "/data";
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(run_by_plan(table, std::chrono::seconds(10), nullptr),

@@ -19,8 +19,23 @@ Action command(const std::string& label) {
   return run;
 }
 
+constexpr const char* kProgressPath = "/var/lib/amiboot/instances/i-1/sem/scripts_user.progress";
+
+/// scripts_user's record over a RecordingSystem that may write amiboot's
+/// state, and two of its actions.
+class ModuleProgressRecord : public ::testing::Test {
+ protected:
+  ModuleProgressRecord() { system.allow_writes("/var/lib/amiboot"); }
+  RecordingSystem system;
+  State state{system};
+  ModuleSpec module{"scripts_user", {},      Stage::Final, Frequency::PerInstance,
+                    false,          nullptr, nullptr,      nullptr};
+  Action a = command("runcmd[0]");
+  Action b = command("runcmd[1]");
+};
+
 nlohmann::json record(const RecordingSystem& system) {
-  auto it = system.files.find("/var/lib/amiboot/instances/i-1/sem/scripts_user.progress");
+  auto it = system.files.find(kProgressPath);
   return it == system.files.end() ? nlohmann::json(nullptr) : nlohmann::json::parse(it->second);
 }
 
@@ -32,13 +47,7 @@ std::size_t saves(const RecordingSystem& system) {
   return n;
 }
 
-TEST(ModuleProgress, EachStartIsRecordedAndACompletedActionAtTheLatestWithTheNext) {
-  RecordingSystem system;
-  system.allow_writes("/var/lib/amiboot");
-  State state(system);
-  ModuleSpec module{"scripts_user", {},      Stage::Final, Frequency::PerInstance,
-                    false,          nullptr, nullptr,      nullptr};
-  Action a = command("runcmd[0]"), b = command("runcmd[1]");
+TEST_F(ModuleProgressRecord, EachStartIsRecordedAndACompletedActionAtTheLatestWithTheNext) {
   std::string fa = action_fingerprint(a), fb = action_fingerprint(b);
   {
     ModuleProgress progress(state, module, "i-1");
@@ -65,14 +74,7 @@ TEST(ModuleProgress, EachStartIsRecordedAndACompletedActionAtTheLatestWithTheNex
   EXPECT_EQ(again.before(1, b), ExecProgress::Before::AlreadyDone);
 }
 
-TEST(ModuleProgress, AnActionUnderWayWhenTheRunDiedIsNotRunAgain) {
-  RecordingSystem system;
-  system.allow_writes("/var/lib/amiboot");
-  State state(system);
-  ModuleSpec module{"scripts_user", {},      Stage::Final, Frequency::PerInstance,
-                    false,          nullptr, nullptr,      nullptr};
-  Action a = command("runcmd[0]"), b = command("runcmd[1]");
-  const std::string path = "/var/lib/amiboot/instances/i-1/sem/scripts_user.progress";
+TEST_F(ModuleProgressRecord, AnActionUnderWayWhenTheRunDiedIsNotRunAgain) {
   std::string left;
   {
     ModuleProgress progress(state, module, "i-1");
@@ -81,10 +83,10 @@ TEST(ModuleProgress, AnActionUnderWayWhenTheRunDiedIsNotRunAgain) {
     progress.before(1, b);
     // A kill here (while b runs) leaves this record: a killed process
     // runs no destructor, so it is put back after this one's.
-    left = system.files.at(path);
+    left = system.files.at(kProgressPath);
     progress.after(1, b);
   }
-  system.files[path] = left;
+  system.files[kProgressPath] = left;
   ModuleProgress again(state, module, "i-1");
   EXPECT_EQ(again.before(0, a), ExecProgress::Before::AlreadyDone);
   EXPECT_EQ(again.before(1, b), ExecProgress::Before::Interrupted);
