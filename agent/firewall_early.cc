@@ -36,7 +36,6 @@ int apply_kept_firewall(System& system, const std::string& state_dir, std::ostre
         << "); the init stage applies the firewall once the user data is read\n";
     return 1;
   }
-  (void)system.make_dirs(kRunDir, 0755);
   if (auto st = system.write_file(kNftEarlyMarkerPath, *text, FileAttrs{0600, 0, 0, false}); !st) {
     // The rules are in force; without the marker the init stage applies
     // them again, which is only slower.

@@ -4,7 +4,6 @@
 // the agent's door to the OS; this program has three files to read).
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "agent/login_order.h"
 #include "agent/state.h"

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/login_order.h"
 
-#include <algorithm>
 #include <vector>
 
 #include "agent/core/strings.h"

@@ -19,11 +19,7 @@ Status record_login_order(System& system, const std::string& instance_id,
   if (!next_boot_logins_may_skip_amiboot(outcomes, kept)) {
     return system.exists(path) ? system.remove_all(path) : Status{};
   }
-  std::string text = instance_id + "\n";
-  if (auto old = system.read_file(path, 4096); old && *old == text) {
-    return {};
-  }
-  return system.write_file(path, text, FileAttrs{0600, 0, 0, true});
+  return system.write_file_if_changed(path, instance_id + "\n", FileAttrs{0600, 0, 0, true});
 }
 
 }  // namespace amiboot

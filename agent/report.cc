@@ -278,11 +278,7 @@ void Reporter::write_status() {
   if (m_dry_run) {
     return;
   }
-  // Made once per process, not on each of a run's dozens of rewrites
-  // (write_file would make a missing folder 0755 again anyway).
-  if (!m_run_dir_made) {
-    m_run_dir_made = m_system.make_dirs(kRunDir, 0755).ok();
-  }
+  // write_file makes a missing /run/amiboot itself, 0755.
   (void)m_system.write_file(status_path(), json_text(m_doc, 2) + "\n",
                             FileAttrs{0644, 0, 0, false});
 }

@@ -75,7 +75,6 @@ class Reporter {
   bool m_dry_run;
   bool m_notify_error_shown = false;
   bool m_failed = false;
-  bool m_run_dir_made = false;
 };
 
 /// Reads /run/amiboot/status.json; nullopt when absent or unreadable. A

@@ -370,7 +370,6 @@ bool Runner::init_stage() {
     }
     nlohmann::json instance_data = to_json(m_source.metadata);
     instance_data["user_data_present"] = m_source.user_data.has_value();
-    (void)m_system.make_dirs(kRunDir, 0755);
     (void)m_system.write_file(std::string(kRunDir) + "/instance-data.json",
                               json_text(instance_data, 2) + "\n", FileAttrs{0644, 0, 0, false});
   }
@@ -751,7 +750,8 @@ bool Runner::wait_for_lanes_by_plan(const ModuleSpec& m,
     it = m_lanes.erase(it);
     waited = true;
   }
-  if (!beside.empty()) {
+  // Said once, in the round after which the row is not planned again.
+  if (!waited && !beside.empty()) {
     journal_send(LOG_INFO, "amiboot",
                  std::string(m.name) + ": applied beside " + beside + ": no path in common",
                  m_report.fields(std::string(m.name)));

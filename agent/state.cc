@@ -36,11 +36,7 @@ PartType part_type_from(const std::string& name) {
 }  // namespace
 
 Status State::write_if_changed(const std::string& path, const std::string& content) {
-  // A reboot of the same instance rewrites nothing, so it pays no fsync.
-  if (auto existing = m_system.read_file(path); existing && *existing == content) {
-    return {};
-  }
-  return m_system.write_file(path, content, FileAttrs{kPrivateFile, 0, 0});
+  return m_system.write_file_if_changed(path, content, FileAttrs{kPrivateFile, 0, 0});
 }
 
 std::optional<std::string> State::current_instance() const {

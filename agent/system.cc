@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -23,7 +24,6 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -151,10 +151,21 @@ std::optional<std::string> below(const std::string& root, const std::string& pat
 /// (a kernel before 5.6, or a seccomp filter that does not know it) means
 /// the caller walks as before.
 int open_beneath_no_symlinks(int dir_fd, const std::string& rel, std::uint64_t flags) {
+  // Said once: on a kernel without it (Amazon Linux 2's 4.14) every path
+  // would pay a failing call before its walk.
+  static std::atomic<bool> unsupported{false};
+  if (unsupported.load(std::memory_order_relaxed)) {
+    errno = ENOSYS;
+    return -1;
+  }
   struct open_how how {};
   how.flags = flags | O_CLOEXEC;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
-  return static_cast<int>(syscall(SYS_openat2, dir_fd, rel.c_str(), &how, sizeof how));
+  int fd = static_cast<int>(syscall(SYS_openat2, dir_fd, rel.c_str(), &how, sizeof how));
+  if (fd < 0 && errno == ENOSYS) {
+    unsupported.store(true, std::memory_order_relaxed);
+  }
+  return fd;
 }
 
 /// Opens the folder at host path `dir` (from resolve(): no symlinks left in
@@ -684,6 +695,14 @@ std::optional<std::vector<std::string>> find_entry(const std::string& text,
 }
 
 }  // namespace
+
+Status System::write_file_if_changed(const std::string& path, const std::string& content,
+                                     const FileAttrs& attrs) {
+  if (auto existing = read_file(path, content.size() + 1); existing && *existing == content) {
+    return {};
+  }
+  return write_file(path, content, attrs);
+}
 
 Result<std::pair<uid_t, gid_t>> System::lookup_owner(const std::string& owner) const {
   auto parts = split_owner(owner);

@@ -85,6 +85,10 @@ class System : public SystemView {
   /// of the folder. Missing parent folders are created 0755.
   virtual Status write_file(const std::string& path, std::string_view content,
                             const FileAttrs& attrs) = 0;
+  /// write_file unless the file already holds exactly `content`: a reboot
+  /// of the same instance then rewrites nothing and pays no fsync.
+  Status write_file_if_changed(const std::string& path, const std::string& content,
+                               const FileAttrs& attrs);
   virtual Status make_dirs(const std::string& path, mode_t mode) = 0;
   /// Removes the temporary files a write_file of `path` that never finished
   /// (amiboot killed mid-write) left next to it. A no-op unless a System

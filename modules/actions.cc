@@ -89,6 +89,40 @@ Overloaded(Fs...) -> Overloaded<Fs...>;
 
 }  // namespace
 
+std::vector<std::string> action_paths(const std::vector<Action>& actions) {
+  std::vector<std::string> out;
+  auto one = [&out](const std::string& path) { out.push_back(path); };
+  for (const auto& action : actions) {
+    std::visit(Overloaded{
+                   [&](const WriteFile& w) { one(w.path); },
+                   [&](const FetchFile& f) { one(f.path); },
+                   [&](const RemoveFile& r) { one(r.path); },
+                   [&](const MakeDir& d) { one(d.path); },
+                   [&](const MakeSymlink& l) { one(l.link); },
+                   [&](const RunCommand& c) {
+                     for (std::size_t i : c.target_paths) {
+                       one(c.argv.at(i));
+                     }
+                     if (!c.output_path.empty()) {
+                       one(c.output_path);
+                     }
+                   },
+                   // No path named: kernel state, packages, the network, the
+                   // disk's partition table, or files the module lists itself.
+                   [](const ConsoleMessage&) {},
+                   [](const HttpRequest&) {},
+                   [](const ManagePackages&) {},
+                   [](const SetRandomPasswords&) {},
+                   [](const ChangePowerState&) {},
+                   [](const GrowPartition&) {},
+                   [](const MakePartitionTable&) {},
+                   [](const SetHostname&) {},
+               },
+               action);
+  }
+  return out;
+}
+
 std::string describe(const Action& action) {
   return std::visit(
       Overloaded{

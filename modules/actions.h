@@ -300,6 +300,12 @@ using Action = std::variant<WriteFile, RemoveFile, MakeSymlink, RunCommand, Cons
                             HttpRequest, MakeDir, ManagePackages, FetchFile, SetRandomPasswords,
                             ChangePowerState, GrowPartition, MakePartitionTable, SetHostname>;
 
+/// The paths a plan's actions name, for the init-stage lanes
+/// (modules/lanes.h): files written or removed, folders made, links, and the
+/// target paths of its commands (mount points among them). What a command
+/// touches besides is for the module to add.
+std::vector<std::string> action_paths(const std::vector<Action>& actions);
+
 /// One line for --dry-run; never contains file contents (user data may hold secrets).
 std::string describe(const Action& action);
 /// An argv as one line, quoting what a shell would split.

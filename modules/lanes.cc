@@ -117,31 +117,6 @@ std::string lane_conflict(std::string_view lane, const PlanFootprint& lane_footp
   return "";
 }
 
-std::vector<std::string> action_paths(const std::vector<Action>& actions) {
-  std::vector<std::string> out;
-  for (const auto& action : actions) {
-    if (const auto* w = std::get_if<WriteFile>(&action)) {
-      out.push_back(w->path);
-    } else if (const auto* f = std::get_if<FetchFile>(&action)) {
-      out.push_back(f->path);
-    } else if (const auto* r = std::get_if<RemoveFile>(&action)) {
-      out.push_back(r->path);
-    } else if (const auto* d = std::get_if<MakeDir>(&action)) {
-      out.push_back(d->path);
-    } else if (const auto* l = std::get_if<MakeSymlink>(&action)) {
-      out.push_back(l->link);
-    } else if (const auto* c = std::get_if<RunCommand>(&action)) {
-      for (std::size_t i : c->target_paths) {
-        out.push_back(c->argv.at(i));
-      }
-      if (!c->output_path.empty()) {
-        out.push_back(c->output_path);
-      }
-    }
-  }
-  return out;
-}
-
 std::vector<std::string> mount_points(const std::vector<Action>& actions) {
   std::vector<std::string> out;
   for (const auto& action : actions) {

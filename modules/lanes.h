@@ -52,10 +52,6 @@ std::string lane_conflict(std::string_view lane, const PlanFootprint& lane_footp
                           std::string_view next,
                           const std::optional<PlanFootprint>& next_footprint);
 
-/// The paths a plan's actions name: files written or removed, folders
-/// made, links, and the target paths of its commands (mount points among
-/// them). What a command touches besides is for the module to add.
-std::vector<std::string> action_paths(const std::vector<Action>& actions);
 /// The folders its `mount` commands mount over.
 std::vector<std::string> mount_points(const std::vector<Action>& actions);
 

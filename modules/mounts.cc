@@ -68,7 +68,8 @@ PlanResult plan_mounts(const NoKeys&, const Facts& facts) {
   result.apply_with_errors = true;
   // For the lanes (modules/lanes.h): the fstab and the pending record read
   // here, the block devices and what is mounted; the actions' mount points.
-  result.footprint = PlanFootprint{{kFstabPath, pending_volumes_path(facts)}, {}, {}};
+  const std::string pending_path = pending_volumes_path(facts);
+  result.footprint = PlanFootprint{{kFstabPath, pending_path}, {}, {}};
   VolumesSettings settings = decode_volumes_settings(facts.image_config, result.diagnostics);
   auto text = facts.system.read_text(kFstabPath);
   // The first boot of an instance: the volumes row has just waited for
@@ -77,15 +78,14 @@ PlanResult plan_mounts(const NoKeys&, const Facts& facts) {
       facts.new_instance ? std::chrono::seconds(0) : settings.device_timeout;
   std::optional<PendingVolumes> pending;
   if (!facts.new_instance) {
-    if (auto saved = facts.system.read_text(pending_volumes_path(facts))) {
+    if (auto saved = facts.system.read_text(pending_path)) {
       pending = parse_pending_volumes(*saved);
       if (!pending) {
-        result.diagnostics.push_back(
-            Diagnostic{Diagnostic::Severity::Warning,
-                       {},
-                       "",
-                       pending_volumes_path(facts) +
-                           " is unreadable; the volumes left pending are not looked at"});
+        result.diagnostics.push_back(Diagnostic{
+            Diagnostic::Severity::Warning,
+            {},
+            "",
+            pending_path + " is unreadable; the volumes left pending are not looked at"});
       }
     }
   }

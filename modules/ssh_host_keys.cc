@@ -192,11 +192,6 @@ int generate(const SshHostKeysConfig& cfg, const std::vector<std::string>& types
   return generated;
 }
 
-// The unit that runs sshd: ssh.service on Debian and Ubuntu (where
-// sshd.service is an alias that exists only once the unit is enabled),
-// sshd.service on Amazon Linux, RHEL and SUSE; "" when neither unit file is
-// there (sshd started some other way, or per connection from a socket,
-// where each connection reads the keys anyway).
 bool has_unit_file(const SystemView& system, const std::string& unit) {
   for (const char* dir :
        {"/etc/systemd/system/", "/usr/lib/systemd/system/", "/lib/systemd/system/"}) {
@@ -207,6 +202,11 @@ bool has_unit_file(const SystemView& system, const std::string& unit) {
   return false;
 }
 
+// The unit that runs sshd: ssh.service on Debian and Ubuntu (where
+// sshd.service is an alias that exists only once the unit is enabled),
+// sshd.service on Amazon Linux, RHEL and SUSE; "" when neither unit file is
+// there (sshd started some other way, or per connection from a socket,
+// where each connection reads the keys anyway).
 std::string sshd_unit(const SystemView& system) {
   for (const char* unit : {"ssh.service", "sshd.service"}) {
     if (has_unit_file(system, unit)) {

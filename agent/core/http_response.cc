@@ -23,10 +23,6 @@ bool is_field_char(char c) {
   return c == '\t' || (u >= 0x20 && u != 0x7f);
 }
 
-bool equals_nocase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && lowercase(a) == lowercase(b);
-}
-
 constexpr std::size_t k_max_chunk_line = 1024;  // size, extensions and CRLF
 
 }  // namespace
@@ -126,7 +122,7 @@ bool HttpResponseParser::header_line(std::string_view text, bool trailer) {
   if (trailer) {
     return true;  // read and checked, never used
   }
-  if (equals_nocase(name, "content-length")) {
+  if (iequals(name, "content-length")) {
     if (!all_digits(value) || value.size() > 15) {
       fail(State::Malformed, "Content-Length is not a number");
       return false;
@@ -138,19 +134,19 @@ bool HttpResponseParser::header_line(std::string_view text, bool trailer) {
     }
     m_has_length = true;
     m_length = length;
-  } else if (equals_nocase(name, "transfer-encoding")) {
-    if (!equals_nocase(value, "chunked") || m_chunked) {
+  } else if (iequals(name, "transfer-encoding")) {
+    if (!iequals(value, "chunked") || m_chunked) {
       fail(State::Malformed, "a Transfer-Encoding other than one \"chunked\"");
       return false;
     }
     m_chunked = true;
-  } else if (equals_nocase(name, "connection")) {
+  } else if (iequals(name, "connection")) {
     std::size_t pos = 0;
     while (pos <= value.size()) {
       std::size_t comma = std::min(value.find(',', pos), value.size());
       const std::string_view option = trim(value.substr(pos, comma - pos), " \t");
-      m_connection_close = m_connection_close || equals_nocase(option, "close");
-      m_connection_keep_alive = m_connection_keep_alive || equals_nocase(option, "keep-alive");
+      m_connection_close = m_connection_close || iequals(option, "close");
+      m_connection_keep_alive = m_connection_keep_alive || iequals(option, "keep-alive");
       pos = comma + 1;
     }
   }

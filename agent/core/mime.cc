@@ -14,13 +14,6 @@ namespace amiboot {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 // One line of `text` starting at `pos`, without its LF or CRLF; `next` is
 // where the following line starts.
 std::string_view line_at(std::string_view text, std::size_t pos, std::size_t& next) {

@@ -40,6 +40,8 @@ int hex_value(char c);
 
 /// `s` with its ASCII letters in lower case (std::tolower in the C locale).
 std::string lowercase(std::string_view s);
+/// Whether `a` and `b` are equal but for the case of ASCII letters.
+bool iequals(std::string_view a, std::string_view b);
 
 /// The lines of a text file, without their '\n'. A final line without one
 /// still counts; a final '\n' adds no empty line, so that join_lines gives
