@@ -676,17 +676,15 @@ void plan_unconfigured(const Facts& facts, PlanResult& result) {
   bool early = facts.system.path_exists(kNftEarlyMarkerPath);
   bool kept = facts.system.path_exists(kept_path(facts));
   if (early && facts.system.has_program("nft")) {
+    // As `firewall: {enabled: false}`: the table goes, and the kept file.
     FirewallConfig off;
     off.enabled = false;
-    result.actions.push_back(RemoveFile{kNftRulesetPath, "firewall ruleset"});
-    result.actions.push_back(
-        WriteFile{kNftRulesetPath, render_nft(off).text, 0600, "root", false, "firewall ruleset"});
-    result.actions.push_back(RemoveFile{kNftEarlyMarkerPath, "early firewall marker"});
-    result.actions.push_back(run_required({"nft", "-f"}, kNftRulesetPath, "firewall: nft -f"));
-  }
-  if (early || kept) {
+    plan_nft(off, facts, result);
+  } else if (early || kept) {
     result.actions.push_back(
         RemoveFile{kept_path(facts), "firewall ruleset kept for the next boot"});
+  }
+  if (early || kept) {
     result.summary = "no firewall: key: the ruleset kept from an earlier boot removed";
   }
 }
