@@ -75,6 +75,43 @@ TEST(System, SymlinksResolveInsideTheRoot) {
   EXPECT_NE(r.error().message.find("leads out of"), std::string::npos) << r.error().message;
 }
 
+// read_file and exists open a plain path in the call that proves it plain;
+// a path with a symlink in it takes the walk. Both give the same answers.
+TEST(System, ReadsAndExistenceAreTheSameWithOrWithoutASymlinkOnTheWay) {
+  TempDir root;
+  HostSystem sys(root.path());
+  std::filesystem::create_directories(root / "real");
+  testing::write_file(root / "real/file", "content\n");
+  std::filesystem::create_directory_symlink("/real", root / "abs");
+  std::filesystem::create_symlink("/real/gone", root / "real/dangling");
+  for (std::string dir : {"/real", "/abs"}) {
+    SCOPED_TRACE(dir);
+    auto text = sys.read_file(dir + "/file");
+    ASSERT_TRUE(text.ok()) << text.error().message;
+    EXPECT_EQ(*text, "content\n");
+    EXPECT_TRUE(sys.exists(dir + "/file"));
+    EXPECT_TRUE(sys.exists(dir));
+    // A symlink exists even when what it names does not (lstat's answer).
+    EXPECT_TRUE(sys.exists(dir + "/dangling"));
+    EXPECT_FALSE(sys.exists(dir + "/missing"));
+    EXPECT_FALSE(sys.exists(dir + "/file/below"));  // a file is not a folder
+    auto missing = sys.read_file(dir + "/missing");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_EQ(missing.error().message,
+              "cannot read " + dir + "/missing: No such file or directory");
+    auto below = sys.read_file(dir + "/file/below");
+    ASSERT_FALSE(below.ok());
+    EXPECT_EQ(below.error().message, "cannot read " + dir + "/file/below: Not a directory");
+    // Reading through the dangling link: the walk follows it inside the root.
+    EXPECT_FALSE(sys.read_file(dir + "/dangling").ok());
+  }
+  // Too big is too big on either way in.
+  auto big = sys.read_file("/abs/file", 3);
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().message, "/abs/file is larger than 3 bytes");
+  EXPECT_FALSE(sys.read_file("/real/file", 3).ok());
+}
+
 TEST(System, WriteIsAtomicAndLeavesNoTemporaryFiles) {
   TempDir root;
   HostSystem sys(root.path());
