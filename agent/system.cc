@@ -63,8 +63,15 @@ std::vector<std::string> split_path(std::string_view path) {
 
 std::string join(const std::string& root, const std::vector<std::string>& parts) {
   std::string out = root == "/" ? "" : root;
+  std::size_t size = out.size();
   for (const auto& p : parts) {
-    out += "/" + p;
+    size += 1 + p.size();
+  }
+  // Every path the agent touches comes through here, several times a path.
+  out.reserve(size);
+  for (const auto& p : parts) {
+    out.push_back('/');
+    out.append(p);
   }
   return out.empty() ? "/" : out;
 }
