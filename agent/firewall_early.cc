@@ -7,7 +7,7 @@
 namespace amiboot {
 
 int apply_kept_firewall(System& system, const std::string& state_dir, std::ostream& out) {
-  std::string kept = state_dir + "/" + kNftKeptName;
+  std::string kept = nft_kept_path(state_dir);
   // A stale marker (a run dir that outlived a boot) must never vouch for
   // rules this run did not put in force.
   (void)system.remove_all(kNftEarlyMarkerPath);

@@ -15,7 +15,7 @@ Status record_login_order(System& system, const std::string& instance_id,
   }
   std::string state = kStateDir;
   std::string path = state + "/" + kFastLoginRecordName;
-  bool kept = system.exists(state + "/" + kNftKeptName);
+  bool kept = system.exists(nft_kept_path(state));
   if (!next_boot_logins_may_skip_amiboot(outcomes, kept)) {
     return system.exists(path) ? system.remove_all(path) : Status{};
   }

@@ -317,7 +317,7 @@ Status State::clean(bool logs) {
   std::vector<std::string> paths = {std::string(kStateDir) + "/instances",
                                     std::string(kStateDir) + "/instance",
                                     std::string(kStateDir) + "/once",
-                                    std::string(kStateDir) + "/" + kNftKeptName,
+                                    nft_kept_path(kStateDir),
                                     std::string(kStateDir) + "/" + kFastLoginRecordName,
                                     std::string(kRunDir)};
   if (logs) {

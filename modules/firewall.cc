@@ -618,10 +618,6 @@ std::string policy_text(const FirewallConfig& config) {
   return config.default_drop ? "drop" : "accept";
 }
 
-std::string kept_path(const Facts& facts) {
-  return facts.state_dir + "/" + kNftKeptName;
-}
-
 void plan_nft(const FirewallConfig& config, const Facts& facts, PlanResult& result) {
   RenderedRules rendered = render_nft(config);
   std::optional<std::string> early = facts.system.read_text(kNftEarlyMarkerPath);
@@ -656,11 +652,11 @@ void plan_nft(const FirewallConfig& config, const Facts& facts, PlanResult& resu
   // the next boot applies, before its network is up, a ruleset the kernel
   // accepted.
   if (config.enabled) {
-    result.actions.push_back(WriteFile{kept_path(facts), rendered.text, 0600, "root", false,
-                                       "firewall ruleset kept for the next boot"});
+    result.actions.push_back(WriteFile{nft_kept_path(facts.state_dir), rendered.text, 0600, "root",
+                                       false, "firewall ruleset kept for the next boot"});
   } else {
     result.actions.push_back(
-        RemoveFile{kept_path(facts), "firewall ruleset kept for the next boot"});
+        RemoveFile{nft_kept_path(facts.state_dir), "firewall ruleset kept for the next boot"});
   }
   result.summary = config.enabled ? std::to_string(rendered.rules) +
                                         " rules active in nftables table inet amiboot, inbound "
@@ -674,7 +670,7 @@ void plan_nft(const FirewallConfig& config, const Facts& facts, PlanResult& resu
 // loaded from it this boot (the user data stopped asking for it).
 void plan_unconfigured(const Facts& facts, PlanResult& result) {
   bool early = facts.system.path_exists(kNftEarlyMarkerPath);
-  bool kept = facts.system.path_exists(kept_path(facts));
+  bool kept = facts.system.path_exists(nft_kept_path(facts.state_dir));
   if (early && facts.system.has_program("nft")) {
     // As `firewall: {enabled: false}`: the table goes, and the kept file.
     FirewallConfig off;
@@ -682,7 +678,7 @@ void plan_unconfigured(const Facts& facts, PlanResult& result) {
     plan_nft(off, facts, result);
   } else if (early || kept) {
     result.actions.push_back(
-        RemoveFile{kept_path(facts), "firewall ruleset kept for the next boot"});
+        RemoveFile{nft_kept_path(facts.state_dir), "firewall ruleset kept for the next boot"});
   }
   if (early || kept) {
     result.summary = "no firewall: key: the ruleset kept from an earlier boot removed";

@@ -73,6 +73,9 @@ inline constexpr const char* kIp6tablesJumpMarker = "/run/amiboot/firewall.ip6ta
 /// (amiboot-firewall.service) applies it on the next boot before any
 /// network interface is up. Removed when the firewall is disabled or gone.
 inline constexpr const char* kNftKeptName = "firewall.nft";
+inline std::string nft_kept_path(const std::string& state_dir) {
+  return state_dir + "/" + kNftKeptName;
+}
 /// Written by `amiboot firewall-early` once nft took the kept ruleset: the
 /// exact text in force since before the network came up. The module skips
 /// its own nft call when it would apply the same bytes, and removes the
