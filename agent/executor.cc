@@ -493,6 +493,13 @@ Status apply(const SetRandomPasswords& r, ExecContext& ctx) {
 }
 
 Status apply(const MakeDir& d, ExecContext& ctx) {
+  if (d.if_missing) {
+    if (auto st = ctx.system.make_dirs(d.path, d.mode); !st) {
+      return error(d.label + ": " + st.error().message);
+    }
+    journal_send(LOG_INFO, "amiboot", d.label + ": made or already a folder", ctx.fields);
+    return {};
+  }
   FileAttrs attrs;
   attrs.mode = d.mode;
   if (auto st = resolve_owner(d.owner, d.label, ctx.system, attrs); !st) {

@@ -141,7 +141,9 @@ std::string describe(const Action& action) {
             return h.method + " " + std::to_string(h.body.size()) + " bytes (" + h.label + ")";
           },
           [](const MakeDir& d) {
-            return "mkdir " + d.path + " (mode " + octal_mode(d.mode) + ", owner " + d.owner + ")";
+            return d.if_missing ? "mkdir -p " + d.path
+                                : "mkdir " + d.path + " (mode " + octal_mode(d.mode) + ", owner " +
+                                      d.owner + ")";
           },
           [](const ManagePackages& p) { return describe_packages(p); },
           [](const ConsoleMessage& m) { return "console " + json_text(nlohmann::json(m.text)); },
@@ -234,11 +236,15 @@ nlohmann::json action_to_json(const Action& action) {
                     {"label", h.label}};
           },
           [](const MakeDir& d) -> json {
-            return {{"action", "mkdir"},
-                    {"path", d.path},
-                    {"mode", octal_mode(d.mode)},
-                    {"owner", d.owner},
-                    {"label", d.label}};
+            json j = {{"action", "mkdir"},
+                      {"path", d.path},
+                      {"mode", octal_mode(d.mode)},
+                      {"owner", d.owner},
+                      {"label", d.label}};
+            if (d.if_missing) {
+              j["if_missing"] = true;
+            }
+            return j;
           },
           [](const ManagePackages& p) -> json {
             json packages = json::array();

@@ -106,11 +106,16 @@ struct MakeSymlink {
 
 /// Create a folder (parents 0755 root) and set its mode and owner, also when
 /// it exists: ~/.ssh must be 0700 and the user's. A symlink is refused.
+/// With `if_missing`, what `mkdir -p` does, without a process: the folder
+/// and its missing parents are made `mode`, owned by root; a folder that
+/// exists keeps its mode and owner (a mount point the image made), and
+/// symlinks on the way are followed inside the root.
 struct MakeDir {
   std::string path;
   mode_t mode = 0755;
   std::string owner = "root";  // user[:group], resolved when the action runs
   std::string label;
+  bool if_missing = false;
   bool operator==(const MakeDir&) const = default;
 };
 

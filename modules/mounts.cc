@@ -39,8 +39,8 @@ bool is_mounted_at(const std::vector<MountedFs>& mounts, const std::string& targ
 std::vector<Action> mount_actions(const std::string& source, const FstabEntry& e,
                                   const std::string& name) {
   std::vector<Action> out;
-  RunCommand mkdir{{"mkdir", "-p"}, "mkdir " + e.file + " for " + name};
-  out.push_back(mkdir.target_path(e.file));
+  // A mount point the image has keeps its mode and owner, as with mkdir -p.
+  out.push_back(MakeDir{e.file, 0755, "root", "mkdir " + e.file + " for " + name, true});
   std::vector<std::string> argv = {"mount"};
   if (!e.type.empty() && e.type != "auto") {
     argv.insert(argv.end(), {"-t", e.type});

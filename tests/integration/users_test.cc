@@ -698,6 +698,40 @@ TEST(UsersActions, MakeDirSetsModeAndOwnerAndRefusesASymlink) {
   EXPECT_EQ(st.st_uid, 0u);
 }
 
+// A mount point's folder, as `mkdir -p` made it before (without a process):
+// missing folders made 0755 root, an existing one left as the image has it,
+// a symlink followed inside the root.
+TEST(UsersActions, MakeDirIfMissingIsMkdirDashPInsideTheRoot) {
+  TempDir root;
+  HostSystem system(root.path());
+  ExecContext ctx{system, "i-test", {}};
+  auto made = execute({MakeDir{"/mnt/data/disk", 0755, "root", "mount point", true}}, ctx);
+  ASSERT_TRUE(made.ok()) << made.errors[0];
+  struct stat st {};
+  for (const char* dir : {"mnt", "mnt/data", "mnt/data/disk"}) {
+    ASSERT_EQ(lstat((root / dir).c_str(), &st), 0) << dir;
+    EXPECT_TRUE(S_ISDIR(st.st_mode)) << dir;
+    EXPECT_EQ(st.st_mode & 07777, 0755u) << dir;
+    EXPECT_EQ(st.st_uid, geteuid()) << dir;
+  }
+  // The image's own mount point keeps its mode (and owner).
+  fs::create_directories(root / "srv/www");
+  chmod((root / "srv/www").c_str(), 0750);
+  ASSERT_TRUE(execute({MakeDir{"/srv/www", 0755, "root", "mount point", true}}, ctx).ok());
+  ASSERT_EQ(lstat((root / "srv/www").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  // An absolute link means the image's root: followed there, not to the host's.
+  fs::create_directories(root / "real");
+  fs::create_directory_symlink("/real", root / "link");
+  ASSERT_TRUE(execute({MakeDir{"/link/vol", 0755, "root", "mount point", true}}, ctx).ok());
+  EXPECT_TRUE(fs::is_directory(root / "real/vol"));
+  // A file where the folder should be is an error, as mkdir -p says.
+  write_file(root / "file", "x");
+  auto refused = execute({MakeDir{"/file", 0755, "root", "mount point", true}}, ctx);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.errors[0].find("mount point: "), std::string::npos) << refused.errors[0];
+}
+
 TEST(UsersActions, ARequiredWriteThatFailsItsCheckStopsTheModule) {
   TempDir root;
   HostSystem system(root.path());

@@ -67,7 +67,7 @@ std::vector<Action> mount_at(const std::string& node, const std::string& dir,
     argv.insert(argv.end(), {"-t", type});
   }
   argv.insert(argv.end(), {"-o", opts, node, dir});
-  return {command({"mkdir", "-p", dir}, "mkdir " + dir + " for " + name, true),
+  return {MakeDir{dir, 0755, "root", "mkdir " + dir + " for " + name, true},
           command(argv, "mount " + name + " (" + node + ") at " + dir, true)};
 }
 
