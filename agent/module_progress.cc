@@ -55,17 +55,30 @@ Earlier match_earlier(const std::string& fingerprint, std::vector<std::string>& 
 
 ExecProgress::Before ModuleProgress::before(std::size_t, const Action& action) {
   std::string fingerprint = action_fingerprint(action);
+  const bool safe = redo_safe(action);
   switch (match_earlier(fingerprint, m_earlier_done, m_earlier_running)) {
     case Earlier::Done:
       m_done.push_back(fingerprint);
       return Before::AlreadyDone;
     case Earlier::Running:
+      if (safe) {
+        break;  // half done is finished by doing it again
+      }
       // Counted as done from now on: a second death must not run it either.
       m_done.push_back(fingerprint);
       save(nullptr);
       return Before::Interrupted;
     case Earlier::None:
       break;
+  }
+  if (safe) {
+    // Not recorded: a rerun after a death does it again, which is the
+    // same. A completed action not yet written is, so that a death now
+    // does not leave it as under way.
+    if (m_unsaved) {
+      save(nullptr);
+    }
+    return Before::Run;
   }
   save(fingerprint);
   return Before::Run;
@@ -77,7 +90,9 @@ std::vector<bool> ModuleProgress::settled(const std::vector<Action>& actions) co
   std::vector<bool> out;
   out.reserve(actions.size());
   for (const auto& action : actions) {
-    out.push_back(match_earlier(action_fingerprint(action), done, running) != Earlier::None);
+    Earlier earlier = match_earlier(action_fingerprint(action), done, running);
+    // As before() decides: a redo-safe action left under way is done again.
+    out.push_back(earlier == Earlier::Done || (earlier == Earlier::Running && !redo_safe(action)));
   }
   return out;
 }
@@ -88,7 +103,8 @@ void ModuleProgress::after(std::size_t, const Action& action) {
   // between, in the executor's own bookkeeping, leaves this action named
   // as under way: not run again either, only reported as interrupted.
   m_done.push_back(action_fingerprint(action));
-  m_unsaved = true;
+  // A redo-safe action rides along with the next save, if there is one.
+  m_unsaved = m_unsaved || !redo_safe(action);
 }
 
 ModuleProgress::~ModuleProgress() {

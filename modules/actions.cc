@@ -123,6 +123,34 @@ std::vector<std::string> action_paths(const std::vector<Action>& actions) {
   return out;
 }
 
+bool redo_safe(const Action& action) {
+  // Each case on its own, so that a new action type must be judged here.
+  return std::visit(Overloaded{
+                        // A whole file in one rename, or none: the same again.
+                        [](const WriteFile& w) { return !w.append; },
+                        [](const RemoveFile&) { return true; },
+                        [](const MakeDir&) { return true; },
+                        [](const MakeSymlink&) { return true; },
+                        [](const SetHostname&) { return true; },
+                        // What a command, a request, a package manager or a
+                        // disk tool did is not known to be the same twice;
+                        // new random passwords, a second power-off or a
+                        // second console message would not be either.
+                        // A download counts against write_files' budget as
+                        // recorded (agent/fetch_ledger.h): not fetched twice.
+                        [](const FetchFile&) { return false; },
+                        [](const RunCommand&) { return false; },
+                        [](const ConsoleMessage&) { return false; },
+                        [](const HttpRequest&) { return false; },
+                        [](const ManagePackages&) { return false; },
+                        [](const SetRandomPasswords&) { return false; },
+                        [](const ChangePowerState&) { return false; },
+                        [](const GrowPartition&) { return false; },
+                        [](const MakePartitionTable&) { return false; },
+                    },
+                    action);
+}
+
 std::string describe(const Action& action) {
   return std::visit(
       Overloaded{

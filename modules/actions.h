@@ -311,6 +311,12 @@ using Action = std::variant<WriteFile, RemoveFile, MakeSymlink, RunCommand, Cons
 /// touches besides is for the module to add.
 std::vector<std::string> action_paths(const std::vector<Action>& actions);
 
+/// Whether doing the action again, after it completed or after a death
+/// half-way, leaves what doing it once leaves: a whole file written or
+/// removed, a folder, a link, the hostname. Such actions need no record
+/// of progress (agent/module_progress.h): a rerun simply does them again.
+bool redo_safe(const Action& action);
+
 /// One line for --dry-run; never contains file contents (user data may hold secrets).
 std::string describe(const Action& action);
 /// An argv as one line, quoting what a shell would split.

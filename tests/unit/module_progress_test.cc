@@ -19,6 +19,10 @@ Action command(const std::string& label) {
   return run;
 }
 
+Action file(const std::string& path) {
+  return WriteFile{.path = path, .content = "x\n", .label = "write " + path};
+}
+
 constexpr const char* kProgressPath = "/var/lib/amiboot/instances/i-1/sem/scripts_user.progress";
 
 /// scripts_user's record over a RecordingSystem that may write amiboot's
@@ -90,6 +94,77 @@ TEST_F(ModuleProgressRecord, AnActionUnderWayWhenTheRunDiedIsNotRunAgain) {
   ModuleProgress again(state, module, "i-1");
   EXPECT_EQ(again.before(0, a), ExecProgress::Before::AlreadyDone);
   EXPECT_EQ(again.before(1, b), ExecProgress::Before::Interrupted);
+}
+
+// Writing a whole file, removing one, making a folder: done again after a
+// death, each leaves what doing it once leaves, so no record is written
+// for them (a file create and a rename each, on every boot's writes).
+TEST_F(ModuleProgressRecord, RedoSafeActionsWriteNoRecordAndAreDoneAgainAfterADeath) {
+  Action w = file("/etc/a"), r = RemoveFile{"/etc/b", "remove /etc/b"};
+  Action d = MakeDir{"/srv/c", 0755, "root", "folder /srv/c"};
+  ASSERT_TRUE(redo_safe(w) && redo_safe(r) && redo_safe(d));
+  {
+    ModuleProgress progress(state, module, "i-1");
+    std::size_t i = 0;
+    for (const Action* x : {&w, &r, &d}) {
+      ASSERT_EQ(progress.before(i, *x), ExecProgress::Before::Run);
+      progress.after(i++, *x);
+    }
+  }
+  EXPECT_EQ(saves(system), 0u);
+  EXPECT_TRUE(record(system).is_null());
+  // Killed before mark_done: the next run does them again.
+  ModuleProgress again(state, module, "i-1");
+  EXPECT_EQ(again.before(0, w), ExecProgress::Before::Run);
+  // An appended line is not the same twice: recorded as a command is.
+  WriteFile append = std::get<WriteFile>(file("/etc/log"));
+  append.append = true;
+  EXPECT_FALSE(redo_safe(append));
+  EXPECT_FALSE(redo_safe(a));
+}
+
+TEST_F(ModuleProgressRecord, ACompletedCommandIsWrittenBeforeARedoSafeActionStarts) {
+  Action w = file("/etc/a");
+  std::string fa = action_fingerprint(a), fw = action_fingerprint(w), fb = action_fingerprint(b);
+  std::string left;
+  {
+    ModuleProgress progress(state, module, "i-1");
+    progress.before(0, a);
+    progress.after(0, a);
+    ASSERT_EQ(progress.before(1, w), ExecProgress::Before::Run);
+    // Killed while the file is written: a completed, nothing under way (a
+    // is not reported as interrupted).
+    EXPECT_EQ(record(system)["done"], nlohmann::json::array({fa}));
+    EXPECT_TRUE(record(system)["running"].is_null());
+    progress.after(1, w);
+    progress.before(2, b);
+    // Killed while b runs: the file rode along with b's start.
+    EXPECT_EQ(record(system)["done"], nlohmann::json::array({fa, fw}));
+    EXPECT_EQ(record(system)["running"], fb);
+    left = system.files.at(kProgressPath);
+    progress.after(2, b);
+  }
+  system.files[kProgressPath] = left;
+  ModuleProgress again(state, module, "i-1");
+  std::vector<Action> actions = {a, w, b};
+  EXPECT_EQ(again.settled(actions), (std::vector<bool>{true, true, true}));
+  EXPECT_EQ(again.before(0, a), ExecProgress::Before::AlreadyDone);
+  EXPECT_EQ(again.before(1, w), ExecProgress::Before::AlreadyDone);
+  EXPECT_EQ(again.before(2, b), ExecProgress::Before::Interrupted);
+}
+
+// A record an earlier amiboot left with a whole-file write under way: the
+// write is finished by doing it again, not reported as interrupted.
+TEST_F(ModuleProgressRecord, ARedoSafeActionLeftUnderWayIsDoneAgain) {
+  Action w = file("/etc/a");
+  system.files[kProgressPath] = nlohmann::json{
+      {"module", "scripts_user"},
+      {"done", nlohmann::json::array()},
+      {"running",
+       action_fingerprint(w)}}.dump();
+  ModuleProgress again(state, module, "i-1");
+  EXPECT_EQ(again.settled({w}), std::vector<bool>{false});
+  EXPECT_EQ(again.before(0, w), ExecProgress::Before::Run);
 }
 
 }  // namespace
