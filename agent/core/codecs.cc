@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/core/codecs.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
 
 #include "agent/core/strings.h"
+#include "agent/core/zlib_functions.h"
 
 namespace amiboot {
 
@@ -30,14 +29,22 @@ Inflated inflate_gzip(std::string_view input, std::size_t cap, bool keep) {
   if (!is_gzip(input)) {
     return fail("not gzip data");
   }
+  auto z = zlib();
+  if (!z) {
+    return fail(z.error().message);
+  }
+  const Zlib& lib = **z;
   z_stream stream{};
-  if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) {
+  // inflateInit2() of zlib.h, a macro that names the zlib.h it was built with.
+  if (lib.inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION,
+                        static_cast<int>(sizeof(z_stream))) != Z_OK) {
     return fail("cannot start zlib");
   }
   struct Guard {
+    const Zlib& lib;
     z_stream* s;
-    ~Guard() { inflateEnd(s); }
-  } guard{&stream};
+    ~Guard() { lib.inflateEnd(s); }
+  } guard{lib, &stream};
 
   // User data is at most a few MiB, far below zlib's 4 GiB avail_in.
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
@@ -46,7 +53,7 @@ Inflated inflate_gzip(std::string_view input, std::size_t cap, bool keep) {
   while (true) {
     stream.next_out = reinterpret_cast<Bytef*>(chunk.data());
     stream.avail_out = static_cast<uInt>(chunk.size());
-    int rc = inflate(&stream, Z_NO_FLUSH);
+    int rc = lib.inflate(&stream, Z_NO_FLUSH);
     std::size_t produced = chunk.size() - stream.avail_out;
     // Checked per chunk, before the output grows: a bomb is refused after at
     // most cap + one chunk of inflating, and never allocates past the cap.
@@ -73,7 +80,7 @@ Inflated inflate_gzip(std::string_view input, std::size_t cap, bool keep) {
       if (!is_gzip(rest)) {
         return fail("corrupt gzip data (trailing bytes after the gzip stream)");
       }
-      inflateReset(&stream);  // another member, as `cat a.gz b.gz` makes
+      lib.inflateReset(&stream);  // another member, as `cat a.gz b.gz` makes
       continue;
     }
     if (rc == Z_OK) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The codecs user data and write_files share: gzip (zlib), base64 and
-// quoted-printable. Pure functions with size caps; errors never quote data.
+// The codecs user data and write_files share: gzip (zlib, loaded when gzip
+// data is first met: zlib_functions.h), base64 and quoted-printable. Pure
+// functions with size caps; errors never quote data.
 #pragma once
 
 #include <cstddef>

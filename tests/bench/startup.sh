@@ -8,7 +8,8 @@
 # agent, so the agent's own share of a boot is read from its run record).
 #   - validate of a 1 KiB cloud-config (tests/bench/cloud-config-1k.yaml),
 #     and beside it its floor: a program that only reads the file and
-#     parses it with yaml-cpp (tests/bench/yaml_load.cc), linked as amiboot;
+#     runs yaml-cpp's parser over it (tests/bench/yaml_load.cc), linked as
+#     amiboot;
 #   - a first boot with examples/user-data (fake IMDS on loopback, a sandbox
 #     root): the agent's CPU excluding children and its peak RSS. The sandbox
 #     root's /run is a tmpfs, as it is on every systemd instance (the bench
@@ -89,7 +90,7 @@ PY
 echo "amiboot startup bench: median of $runs runs, $(nproc) cores, $(uname -r), $build/amiboot"
 measure "validate, 1 KiB cloud-config" "$build/amiboot" validate tests/bench/cloud-config-1k.yaml
 # What yaml-cpp alone costs on that file: validate cannot cost less.
-measure "  floor: YAML::Load alone" "$work/yaml_load" tests/bench/cloud-config-1k.yaml
+measure "  floor: yaml-cpp parser alone" "$work/yaml_load" tests/bench/cloud-config-1k.yaml
 measure "version" "$build/amiboot" version
 
 # A first boot and a no-op rerun: the agent's own CPU and RSS from its run

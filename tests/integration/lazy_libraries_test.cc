@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// libcurl, libsystemd, libfdisk and libblkid are loaded when first needed
-// (agent/libcurl.cc and its siblings), named in the binary's .note.dlopen for
-// packagers.
+// libcurl, libsystemd, libfdisk, libblkid and zlib are loaded when first
+// needed (agent/libcurl.cc and its siblings), named in the binary's
+// .note.dlopen for packagers.
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,7 +17,16 @@ bool has_readelf() {
   return run({"readelf", "--version"}).exit_code == 0;
 }
 
-const std::vector<std::string> k_lazy = {"libcurl", "libsystemd", "libfdisk", "libblkid"};
+const std::vector<std::string> k_lazy = {"libcurl", "libsystemd", "libfdisk", "libblkid",
+                                         "libz.so"};
+
+// gzip(1)'s output for `text`, made by the gzip program (amiboot's tests
+// link zlib, but the binary under test must load it itself).
+std::string gzipped(const std::string& text) {
+  auto r = run({"gzip", "-c"}, {}, text);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out;
+}
 
 TEST(LazyLibraries, NoLazyLibraryIsNeeded) {
   if (!has_readelf()) {
@@ -49,13 +58,25 @@ TEST(LazyLibraries, TheDlopenNoteNamesEachLibrary) {
       ++dlopen_notes;
     }
   }
-  EXPECT_EQ(dlopen_notes, 4) << notes.out;
+  EXPECT_EQ(dlopen_notes, 5) << notes.out;
   auto json = run({"readelf", "-p", ".note.dlopen", amiboot_binary()});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   EXPECT_NE(json.out.find(R"("soname":["libcurl.so.4"])"), std::string::npos) << json.out;
   EXPECT_NE(json.out.find(R"("soname":["libsystemd.so.0"])"), std::string::npos) << json.out;
   EXPECT_NE(json.out.find(R"("soname":["libfdisk.so.1"])"), std::string::npos) << json.out;
   EXPECT_NE(json.out.find(R"("soname":["libblkid.so.1"])"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find(R"("soname":["libz.so.1"])"), std::string::npos) << json.out;
+}
+
+// zlib is loaded when gzip user data is met, and then it inflates it.
+TEST(LazyLibraries, GzipUserDataLoadsZlib) {
+  TempDir dir;
+  write_file(dir / "ud.gz", gzipped("#cloud-config\nruncmd: [echo hi]\npackages: [a, b]\n"));
+  auto r = run({amiboot_binary(), "validate", dir / "ud.gz"}, {{"LD_DEBUG", "files"}});
+  ASSERT_NE(r.err.find("file=libc.so.6"), std::string::npos) << "no LD_DEBUG trace: " << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "valid: 1 part(s)\n");
+  EXPECT_NE(r.err.find("file=libz.so.1"), std::string::npos) << r.err;
 }
 
 // The dynamic loader's own trace (LD_DEBUG=files) lists every object it
@@ -82,12 +103,13 @@ TEST(LazyLibraries, ValidateStatusQueryAndVersionLoadNone) {
   }
 }
 
-// The four libraries made unloadable in a private mount namespace
+// The five libraries made unloadable in a private mount namespace
 // (/dev/null bound over the files the loader's cache points at; libblkid
 // last, since mount itself needs it). A program that links libcurl no longer
 // starts there, so the hiding is real; amiboot's validate still works, and a
 // run that needs libcurl (an #include URL; IMDS is read without it,
-// agent/http_connections.h) fails with an error naming it.
+// agent/http_connections.h) and validate of gzip user data fail with an
+// error naming the library.
 TEST(LazyLibraries, ValidateRunsWithTheLazyLibrariesAbsent) {
   if (run({"unshare", "--mount", "true"}).exit_code != 0) {
     GTEST_SKIP() << "unshare --mount is not allowed here (needs root)";
@@ -96,10 +118,11 @@ TEST(LazyLibraries, ValidateRunsWithTheLazyLibrariesAbsent) {
   write_file(dir / "ud", "#cloud-config\nruncmd: [echo hi]\n");
   write_file(dir / "seed/meta-data", "instance-id: i-lazy\n");
   write_file(dir / "seed/user-data", "#include\nhttp://127.0.0.1:9/part\n");
+  write_file(dir / "ud.gz", gzipped("#cloud-config\nruncmd: [echo hi]\n"));
   // clang-format off
   const std::string script = R"sh(
 set -e
-for lib in libcurl.so.4 libsystemd.so.0 libfdisk.so.1 libblkid.so.1; do
+for lib in libz.so.1 libcurl.so.4 libsystemd.so.0 libfdisk.so.1 libblkid.so.1; do
   path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64|aarch64|64bit/ {print $NF; exit}')
   [ -n "$path" ] || { echo "no $lib in the loader cache"; exit 77; }
   mount --bind /dev/null "$(readlink -f "$path")"
@@ -109,6 +132,8 @@ if command -v curl >/dev/null && curl --version >/dev/null 2>&1; then
 fi
 echo "== validate"
 "$1" validate "$2"
+echo "== validate gzip"
+"$1" validate "$2.gz" && exit 5
 echo "== run"
 AMIBOOT_LOG=journal "$1" run --root "$3/root" --seed "$3/seed" && exit 4
 exit 0
@@ -124,6 +149,8 @@ exit 0
   EXPECT_NE(r.err.find("libcurl.so.4 could not be loaded"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("install libcurl4"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("libsystemd.so.0 could not be loaded"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("libz.so.1 could not be loaded"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("needed for gzip data: install zlib1g"), std::string::npos) << r.err;
 }
 
 }  // namespace
