@@ -181,8 +181,8 @@ struct Runner::Lane {
   std::vector<std::string> plan_errors;
   std::string summary;
   std::vector<Action> actions;
-  std::optional<PlanFootprint>
-      footprint;     // by-plan lanes: always set, the follower's reach included
+  /// By-plan lanes: always set, with the follower's reach.
+  std::optional<PlanFootprint> footprint;
   std::string name;  // for the journal: "volumes", "volumes (then mounts)"
   std::chrono::steady_clock::time_point ended;
   std::future<ExecOutcome> outcome;
