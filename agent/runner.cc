@@ -803,13 +803,28 @@ std::unique_ptr<Runner::Follower> Runner::make_follower(const ModuleLane& lane, 
         Diagnostic::Severity::Error, {}, "", std::string("internal error: ") + e.what()});
   }
   f->failed = failed_modules();
-  // Its reach stands in for its footprint until its plan is made.
+  // Its reach stands in for its footprint until its plan is made: it is
+  // what the lane may do, and what must be clear of the other lanes under
+  // way, as its row's plan would be at its row (else it waits there).
   PlanFootprint reach = lane.follower->reach(plan.actions, make_facts(f->failed));
   PlanFootprint both = plan.footprint.value();
   add_footprint(both, reach);
-  if (std::string why = lane_refusal(both); !why.empty()) {
+  std::string why = lane_refusal(both);
+  for (const auto& other : m_lanes) {
+    if (!why.empty()) {
+      break;
+    }
+    const auto& alongside = other->lane->alongside;
+    if (std::find(alongside.begin(), alongside.end(), next->name) == alongside.end()) {
+      why = "it may not run beside " + other->name;
+    } else if (other->lane->by_plan) {
+      why = lane_conflict(other->name, *other->footprint, next->name, reach);
+    }
+  }
+  if (!why.empty()) {
     journal_send(LOG_INFO, "amiboot",
-                 std::string(next->name) + ": waits for " + std::string(m.name) + ": " + why,
+                 std::string(next->name) + ": does not follow " + std::string(m.name) +
+                     " in its lane: " + why,
                  m_report.fields(std::string(next->name)));
     return nullptr;
   }

@@ -646,6 +646,39 @@ TEST(LanesByPlan, AFollowerThatIsNotTheNextRowOrDoesNotRunJoinsTheLaneAsBefore) 
   EXPECT_EQ(g_mnt_plans, 0);
 }
 
+PlanResult plan_keys(const NoKeys&, const Facts&) {
+  PlanResult r{.actions = {ConsoleMessage{"keys"}}};
+  r.footprint = PlanFootprint{{"/etc/ssh"}, {"/etc/ssh/ssh_host_ed25519_key"}, {}};
+  return r;
+}
+
+TEST(LanesByPlan, AFollowerWhoseReachMeetsAnotherLaneIsAppliedAtItsRow) {
+  // mnt may mount over /etc/ssh, where the keys lane writes: it does not
+  // follow vol, and at its row waits for vol (not alongside) and the keys.
+  const std::vector<ModuleLane> lanes = {
+      {"keys", {"vol", "mnt", "homes"}, true},
+      {"vol", {"homes"}, true, LaneFollower{"mnt", reach_mnt}},
+  };
+  const std::vector<ModuleSpec> table = {row<plan_keys>("keys"), row<plan_vol_fstab>("vol"),
+                                         row<plan_mnt>("mnt"), row<plan_homes>("homes"),
+                                         row<plan_console>("last")};
+  for (std::string reach : {"/etc/ssh", "/srv"}) {
+    g_reach = reach;
+    g_mnt_plans = 0;
+    auto recording = sandbox();
+    ConcurrentSystem system(*recording, std::chrono::milliseconds(300));
+    run_init(system, table, lanes);
+    auto rows = init_rows(*recording);
+    auto mnt =
+        std::find_if(rows.begin(), rows.end(), [](const auto& r) { return r["name"] == "mnt"; });
+    ASSERT_NE(mnt, rows.end());
+    EXPECT_EQ(mnt->value("concurrent", false), reach == "/srv") << reach;
+    EXPECT_EQ((*mnt)["result"], "ok");
+    // At its row, planned again once it had waited for the keys.
+    EXPECT_EQ(g_mnt_plans, reach == "/srv" ? 1 : 2) << reach;
+  }
+}
+
 TEST(LanesByPlan, TheRowOrderWithAFollowerIsTheSameRunAfterRun) {
   g_reach = "/srv";
   for (int i = 0; i < 20; ++i) {
