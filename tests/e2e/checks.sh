@@ -704,7 +704,7 @@ EOF
   fi
   # The init stage's lanes decided by plan: which rows ran beside which.
   if [ "$n" = 1 ] && [ -s "$REPORT/journal-u-amiboot.txt" ]; then
-    grep -E '^[a-z_]+: (waits for|applied beside|follows|applied in sequence)' \
+    grep -E '^[a-z_]+: (waits for|applied beside|follows|does not follow|applied in sequence)' \
       "$REPORT/journal-u-amiboot.txt" | sed "s/^/e2e: boot $n: lane: /" || true
   fi
   if [ "$n" = 1 ]; then
