@@ -86,6 +86,14 @@ class Runner {
   void load_image(Diagnostics& diagnostics);
   void load_final_configs();
   void run_modules(Stage stage);
+  /// Why the row is not planned at all ("not configured", "already ran
+  /// this boot"); "" when it is.
+  std::string skip_reason(const ModuleSpec& m) const;
+  /// What a plan made now may know; `failed`: the rows failed so far.
+  Facts make_facts(std::vector<std::string> failed) const;
+  /// The row's plan from its decoded config (nullptr: `decoded` holds why).
+  static PlanResult make_plan(const ModuleSpec& m, const DecodedConfig& config,
+                              const Diagnostics& decoded, const Facts& facts);
   /// A row's actions applied through System and what they did recorded
   /// (the result, the errors, the summary, the state's semaphore): one
   /// path for a row applied in sequence and one applied in a lane.
@@ -97,9 +105,20 @@ class Runner {
   struct Lane;
   /// Starts applying the row's plan on a thread of its own; false when no
   /// thread could be had (then the row is applied in sequence).
+  /// `next`: the stage's next row, which may follow in the lane.
   bool start_lane(const ModuleLane& lane, const ModuleSpec& m, const ModuleRecord& record,
                   const std::vector<std::string>& plan_errors, const PlanResult& plan,
-                  std::chrono::steady_clock::time_point started);
+                  std::chrono::steady_clock::time_point started, const ModuleSpec* next);
+  struct Follower;
+  /// The lane's follower, when `next` is it and will run: its config decoded
+  /// and its reach added to the lane's footprint, on the main thread.
+  std::unique_ptr<Follower> make_follower(const ModuleLane& lane, const ModuleSpec& m,
+                                          const PlanResult& plan, const ModuleSpec* next);
+  /// On the lane's thread, once the lane's actions are applied: the
+  /// follower's plan, then its actions when the plan says to apply them.
+  void follow(Follower& f, const Lane& lane, bool lane_failed);
+  /// On the main thread: the follower's record, as its row would have made it.
+  void finish_follower(Follower& f);
   /// Waits for the lanes under way that `next` may not run alongside (all
   /// of them when `next` is null: the stage's end), in the order they
   /// started, and reports each as its row would have been.
@@ -147,6 +166,7 @@ class Runner {
   double m_imds_ms = 0;  // the whole metadata fetch, token to last leaf
   nlohmann::json m_plan = nlohmann::json::array();
   std::vector<std::unique_ptr<Lane>> m_lanes;  // started, not yet reported
+  const ModuleSpec* m_followed = nullptr;      // the row a lane took, until its turn
 };
 
 // One row whose actions are applied on a thread of its own
@@ -161,10 +181,44 @@ struct Runner::Lane {
   std::vector<std::string> plan_errors;
   std::string summary;
   std::vector<Action> actions;
-  std::optional<PlanFootprint> footprint;  // by-plan lanes: always set
+  /// By-plan lanes: always set, with the follower's reach.
+  std::optional<PlanFootprint> footprint;
+  std::string name;  // for the journal: "volumes", "volumes (then mounts)"
   std::chrono::steady_clock::time_point ended;
   std::future<ExecOutcome> outcome;
+  std::unique_ptr<Follower> follower;  // written by the thread until `outcome` is ready
 };
+
+// A row applied on its lane's thread after the lane's own actions
+// (modules/lanes.h LaneFollower).
+struct Runner::Follower {
+  const ModuleSpec* module;
+  DecodedConfig config;
+  Diagnostics decoded;  // the decoder's errors when `config` is nullptr
+  std::vector<std::string> failed;
+  JournalFields fields;
+  ModuleRecord record;
+  PlanResult plan;
+  std::vector<std::string> plan_errors;
+  ExecOutcome outcome;  // when the plan was applied
+  std::chrono::steady_clock::time_point ended;
+};
+
+// The errors that fail a row, and whether its actions are applied: the one
+// decision for a row in sequence and a lane's follower.
+std::vector<std::string> plan_errors_of(const PlanResult& plan) {
+  std::vector<std::string> errors;
+  for (const auto& d : plan.diagnostics) {
+    if (d.severity == Diagnostic::Severity::Error) {
+      errors.push_back(d.format());
+    }
+  }
+  return errors;
+}
+
+bool fails_unapplied(const PlanResult& plan, const std::vector<std::string>& plan_errors) {
+  return !plan_errors.empty() && (!plan.apply_with_errors || plan.actions.empty());
+}
 
 int Runner::run() {
   if (is_disabled(m_system)) {
@@ -499,7 +553,6 @@ void Runner::reboot() {
 }
 
 void Runner::run_modules(Stage stage) {
-  const std::string& id = m_source.metadata.instance_id;
   nlohmann::json stage_plan = {{"stage", stage_name(stage)}, {"modules", nlohmann::json::array()}};
   // Lanes only where the System may be used from two threads, only when
   // applying, and only in the init stage (modules/lanes.h).
@@ -508,11 +561,17 @@ void Runner::run_modules(Stage stage) {
       stage == Stage::Init && !m_options.dry_run && m_system.concurrent_use()
           ? (m_options.lanes ? *m_options.lanes : init_lanes())
           : no_lanes;
-  for (const ModuleSpec& m : m_options.modules ? *m_options.modules : module_table()) {
+  const std::vector<ModuleSpec>& table = m_options.modules ? *m_options.modules : module_table();
+  for (auto row = table.begin(); row != table.end(); ++row) {
+    const ModuleSpec& m = *row;
     if (m.stage != stage) {
       continue;
     }
-    join_lanes(&m);
+    if (&m == m_followed) {
+      // Planned, applied and reported by the lane it follows.
+      m_followed = nullptr;
+      continue;
+    }
     ModuleRecord record{std::string(m.name),
                         std::string(stage_name(stage)),
                         std::string(frequency_name(m.frequency)),
@@ -530,59 +589,45 @@ void Runner::run_modules(Stage stage) {
       stage_plan["modules"].push_back(planned);
       m_report.module_finished(record);
     };
-    if (!m.runs_without_keys && !m_modules.configured(m)) {
-      record.reason = "not configured";
+    // A row that is not planned changes nothing: it need not wait for a
+    // lane, nor does whether it runs depend on one.
+    if (record.reason = skip_reason(m); !record.reason.empty()) {
       finish();
       continue;
     }
-    if (m_state.done(m, id)) {
-      record.reason = done_reason(m.frequency);
-      finish();
-      continue;
-    }
+    join_lanes(&m);
     auto started = std::chrono::steady_clock::now();
-    auto make_plan = [&] {
-      Facts facts{m_source.metadata, m_parts, m_system, m_image_config};
-      facts.blocks = &m_blocks;
-      facts.uptime_seconds = m_system.uptime_seconds();
-      facts.timestamp = timestamp(m_system, "%Y-%m-%dT%H:%M:%SZ");
-      facts.new_instance = m_new_instance;
-      facts.failed_modules = failed_modules();
-      PlanResult plan;
+    auto plan_now = [&] {
+      Diagnostics decoded;
+      DecodedConfig config;
       try {
-        DecodedConfig config = m_modules.get(m, plan.diagnostics);
-        if (config != nullptr) {
-          plan = m.plan(config.get(), facts);
-        }
+        config = m_modules.get(m, decoded);
       } catch (const std::exception& e) {
-        // One broken module must never stop the others.
-        plan.diagnostics.push_back(Diagnostic{
+        decoded.push_back(Diagnostic{
             Diagnostic::Severity::Error, {}, "", std::string("internal error: ") + e.what()});
       }
-      return plan;
+      return make_plan(m, config, decoded, make_facts(failed_modules()));
     };
-    PlanResult plan = make_plan();
+    PlanResult plan = plan_now();
     while (wait_for_lanes_by_plan(m, plan.footprint)) {
       // That plan may have read what those lanes were changing; each round
       // has one lane fewer under way.
-      plan = make_plan();
+      plan = plan_now();
     }
     for (const auto& a : plan.actions) {
       auto j = action_to_json(a);
       j["summary"] = describe(a);
       planned["actions"].push_back(j);
     }
-    std::vector<std::string> plan_errors;
+    std::vector<std::string> plan_errors = plan_errors_of(plan);
     for (const auto& d : plan.diagnostics) {
-      if (d.severity == Diagnostic::Severity::Error) {
-        plan_errors.push_back(d.format());
-      } else {
+      if (d.severity != Diagnostic::Severity::Error) {
         // Decoder warnings were reported with the config; the reporter
         // drops repeats, so only what the plan found adds a line.
         m_report.warning(d.format());
       }
     }
-    if (!plan_errors.empty() && (!plan.apply_with_errors || plan.actions.empty())) {
+    if (fails_unapplied(plan, plan_errors)) {
       record.result = "failed";
       record.errors = plan_errors;
     } else if (plan.actions.empty()) {
@@ -595,7 +640,8 @@ void Runner::run_modules(Stage stage) {
       record.errors = plan_errors;
     } else if (const ModuleLane* lane = find_lane(lanes, m.name);
                lane != nullptr && may_be_lane(*lane, m, plan) &&
-               start_lane(*lane, m, record, plan_errors, plan, started)) {
+               start_lane(*lane, m, record, plan_errors, plan, started,
+                          row + 1 != table.end() && row[1].stage == stage ? &row[1] : nullptr)) {
       planned["reason"] = "";
       stage_plan["modules"].push_back(planned);
       continue;
@@ -615,6 +661,42 @@ void Runner::run_modules(Stage stage) {
   }
   join_lanes(nullptr);
   m_plan.push_back(stage_plan);
+}
+
+std::string Runner::skip_reason(const ModuleSpec& m) const {
+  if (!m.runs_without_keys && !m_modules.configured(m)) {
+    return "not configured";
+  }
+  if (m_state.done(m, m_source.metadata.instance_id)) {
+    return done_reason(m.frequency);
+  }
+  return "";
+}
+
+Facts Runner::make_facts(std::vector<std::string> failed) const {
+  Facts facts{m_source.metadata, m_parts, m_system, m_image_config};
+  facts.blocks = &m_blocks;
+  facts.uptime_seconds = m_system.uptime_seconds();
+  facts.timestamp = timestamp(m_system, "%Y-%m-%dT%H:%M:%SZ");
+  facts.new_instance = m_new_instance;
+  facts.failed_modules = std::move(failed);
+  return facts;
+}
+
+PlanResult Runner::make_plan(const ModuleSpec& m, const DecodedConfig& config,
+                             const Diagnostics& decoded, const Facts& facts) {
+  PlanResult plan;
+  plan.diagnostics = decoded;
+  try {
+    if (config != nullptr) {
+      plan = m.plan(config.get(), facts);
+    }
+  } catch (const std::exception& e) {
+    // One broken module must never stop the others.
+    plan.diagnostics.push_back(Diagnostic{
+        Diagnostic::Severity::Error, {}, "", std::string("internal error: ") + e.what()});
+  }
+  return plan;
 }
 
 ExecOutcome Runner::apply_plan(const ModuleSpec& m, const std::vector<Action>& actions,
@@ -654,7 +736,7 @@ void Runner::settle(const ModuleSpec& m, ModuleRecord& record,
 
 bool Runner::start_lane(const ModuleLane& lane, const ModuleSpec& m, const ModuleRecord& record,
                         const std::vector<std::string>& plan_errors, const PlanResult& plan,
-                        std::chrono::steady_clock::time_point started) {
+                        std::chrono::steady_clock::time_point started, const ModuleSpec* next) {
   auto running = std::make_unique<Lane>();
   running->lane = &lane;
   running->module = &m;
@@ -665,14 +747,24 @@ bool Runner::start_lane(const ModuleLane& lane, const ModuleSpec& m, const Modul
   running->summary = plan.summary;
   running->actions = plan.actions;
   running->footprint = plan.footprint;
+  running->name = m.name;
+  running->follower = make_follower(lane, m, plan, next);
   Lane* l = running.get();
+  if (l->follower) {
+    add_footprint(*l->footprint, l->follower->plan.footprint.value());
+    l->name += " (then " + std::string(l->follower->module->name) + ")";
+  }
   try {
     // Its own thread (launch::async); an exception escaping the executor
-    // is caught in apply_plan, so get() never throws one.
+    // is caught in apply_plan, and one escaping a plan in make_plan, so
+    // get() never throws one.
     l->outcome =
         std::async(std::launch::async, [this, l, fields = m_report.fields(l->record.name)] {
           ExecOutcome outcome = apply_plan(*l->module, l->actions, fields);
           l->ended = std::chrono::steady_clock::now();
+          if (l->follower) {
+            follow(*l->follower, *l, !outcome.ok() || !l->plan_errors.empty());
+          }
           return outcome;
         });
   } catch (const std::system_error& e) {
@@ -682,8 +774,107 @@ bool Runner::start_lane(const ModuleLane& lane, const ModuleSpec& m, const Modul
     return false;
   }
   m_report.module_started(l->record.name, true);
+  if (l->follower) {
+    // The next row is the lane's from here: the main thread passes it by.
+    m_followed = l->follower->module;
+    journal_send(LOG_INFO, "amiboot",
+                 l->follower->record.name + ": follows " + l->record.name +
+                     " in its lane: it reads what " + l->record.name + " writes",
+                 l->follower->fields);
+    m_report.module_started(l->follower->record.name, true);
+  }
   m_lanes.push_back(std::move(running));
   return true;
+}
+
+std::unique_ptr<Runner::Follower> Runner::make_follower(const ModuleLane& lane, const ModuleSpec& m,
+                                                        const PlanResult& plan,
+                                                        const ModuleSpec* next) {
+  if (!lane.by_plan || !lane.follower || next == nullptr || next->name != lane.follower->module ||
+      !skip_reason(*next).empty()) {
+    return nullptr;
+  }
+  auto f = std::make_unique<Follower>();
+  f->module = next;
+  try {
+    f->config = m_modules.get(*next, f->decoded);
+  } catch (const std::exception& e) {
+    f->decoded.push_back(Diagnostic{
+        Diagnostic::Severity::Error, {}, "", std::string("internal error: ") + e.what()});
+  }
+  f->failed = failed_modules();
+  // Its reach stands in for its footprint until its plan is made: it is
+  // what the lane may do, and what must be clear of the other lanes under
+  // way, as its row's plan would be at its row (else it waits there).
+  PlanFootprint reach = lane.follower->reach(plan.actions, make_facts(f->failed));
+  PlanFootprint both = plan.footprint.value();
+  add_footprint(both, reach);
+  std::string why = lane_refusal(both);
+  for (const auto& other : m_lanes) {
+    if (!why.empty()) {
+      break;
+    }
+    const auto& alongside = other->lane->alongside;
+    if (std::find(alongside.begin(), alongside.end(), next->name) == alongside.end()) {
+      why = "it may not run beside " + other->name;
+    } else if (other->lane->by_plan) {
+      why = lane_conflict(other->name, *other->footprint, next->name, reach);
+    }
+  }
+  if (!why.empty()) {
+    journal_send(LOG_INFO, "amiboot",
+                 std::string(next->name) + ": does not follow " + std::string(m.name) +
+                     " in its lane: " + why,
+                 m_report.fields(std::string(next->name)));
+    return nullptr;
+  }
+  f->plan.footprint = std::move(reach);
+  f->record = ModuleRecord{std::string(next->name),
+                           std::string(stage_name(next->stage)),
+                           std::string(frequency_name(next->frequency)),
+                           "skipped",
+                           "",
+                           0,
+                           {}};
+  f->record.concurrent = true;
+  f->fields = m_report.fields(f->record.name);
+  return f;
+}
+
+void Runner::follow(Follower& f, const Lane& lane, bool lane_failed) {
+  f.record.started = std::chrono::steady_clock::now();
+  // What its plan would have seen in sequence: the lane's row failed or not.
+  std::vector<std::string> failed = f.failed;
+  if (lane_failed) {
+    failed.emplace_back(lane.module->name);
+  }
+  f.plan = make_plan(*f.module, f.config, f.decoded, make_facts(std::move(failed)));
+  f.plan_errors = plan_errors_of(f.plan);
+  if (!fails_unapplied(f.plan, f.plan_errors) && !f.plan.actions.empty()) {
+    f.outcome = apply_plan(*f.module, f.plan.actions, f.fields);
+  }
+  f.ended = std::chrono::steady_clock::now();
+}
+
+void Runner::finish_follower(Follower& f) {
+  ModuleRecord& record = f.record;
+  for (const auto& d : f.plan.diagnostics) {
+    if (d.severity != Diagnostic::Severity::Error) {
+      m_report.warning(d.format());
+    }
+  }
+  if (fails_unapplied(f.plan, f.plan_errors)) {
+    record.result = "failed";
+    record.errors = f.plan_errors;
+  } else if (f.plan.actions.empty()) {
+    record.reason = "nothing to do";
+    record.summary = f.plan.summary;
+  } else {
+    settle(*f.module, record, f.plan_errors, f.plan.summary, f.outcome);
+  }
+  record.duration_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(f.ended - *record.started).count();
+  m_report.module_finished(record);
 }
 
 void Runner::join_lanes(const ModuleSpec* next) {
@@ -710,6 +901,9 @@ void Runner::finish_lane(Lane& lane) {
       std::chrono::duration_cast<std::chrono::milliseconds>(lane.ended - *lane.record.started)
           .count();
   m_report.module_finished(lane.record);
+  if (lane.follower) {
+    finish_follower(*lane.follower);
+  }
 }
 
 bool Runner::may_be_lane(const ModuleLane& lane, const ModuleSpec& m, const PlanResult& plan) {
@@ -737,14 +931,13 @@ bool Runner::wait_for_lanes_by_plan(const ModuleSpec& m,
       ++it;
       continue;
     }
-    std::string why = lane_conflict(lane.module->name, *lane.footprint, m.name, footprint);
+    std::string why = lane_conflict(lane.name, *lane.footprint, m.name, footprint);
     if (why.empty()) {
-      beside += (beside.empty() ? "" : ", ") + std::string(lane.module->name);
+      beside += (beside.empty() ? "" : ", ") + lane.name;
       ++it;
       continue;
     }
-    journal_send(LOG_INFO, "amiboot",
-                 std::string(m.name) + ": waits for " + std::string(lane.module->name) + ": " + why,
+    journal_send(LOG_INFO, "amiboot", std::string(m.name) + ": waits for " + lane.name + ": " + why,
                  m_report.fields(std::string(m.name)));
     finish_lane(lane);
     it = m_lanes.erase(it);

@@ -5,6 +5,8 @@
 #include <iterator>
 #include <utility>
 
+#include "modules/mounts.h"
+
 namespace amiboot {
 
 const std::vector<ModuleLane>& init_lanes() {
@@ -38,8 +40,11 @@ const std::vector<ModuleLane>& init_lanes() {
       // Partitions, mkfs, fstab, mounts and the swap file: beside users and
       // set_passwords when no mount point is a home folder, /etc or one of
       // their folders (a mount over /home waits, so homes land on it as in
-      // sequence). mounts (per boot) reads the fstab this row writes.
-      {"volumes", {"users", "set_passwords"}, true},
+      // sequence). mounts (per boot) reads the fstab this row writes, and
+      // what is mounted: it follows in this lane, and users and
+      // set_passwords are checked against what both may mount (every
+      // amiboot entry of the fstab this row leaves).
+      {"volumes", {"users", "set_passwords"}, true, LaneFollower{"mounts", mounts_reach}},
   };
   return lanes;
 }
@@ -115,6 +120,12 @@ std::string lane_conflict(std::string_view lane, const PlanFootprint& lane_footp
     return "both touch " + at;
   }
   return "";
+}
+
+void add_footprint(PlanFootprint& into, const PlanFootprint& more) {
+  into.read.insert(into.read.end(), more.read.begin(), more.read.end());
+  into.applied.insert(into.applied.end(), more.applied.begin(), more.applied.end());
+  into.mounts.insert(into.mounts.end(), more.mounts.begin(), more.mounts.end());
 }
 
 std::vector<std::string> mount_points(const std::vector<Action>& actions) {

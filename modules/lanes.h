@@ -17,6 +17,20 @@
 
 namespace amiboot {
 
+/// A row that reads what its lane writes (mounts reads the fstab volumes
+/// writes): when it is the lane's next row and will run, it is planned and
+/// applied on the lane's thread once the lane's actions are, instead of
+/// waiting for the lane on the main thread, and the rows after it are
+/// checked against both (its reach joins the lane's footprint). Its record
+/// comes right after the lane's, as it would in sequence.
+struct LaneFollower {
+  std::string_view module;
+  /// What the row's plan, made once `lane_actions` are applied, may touch;
+  /// known before that plan is made. `facts` shows the instance as it is
+  /// before the lane's actions.
+  PlanFootprint (*reach)(const std::vector<Action>& lane_actions, const Facts& facts) = nullptr;
+};
+
 struct ModuleLane {
   std::string_view module;
   /// The later rows that may run while this row's actions are applied:
@@ -29,6 +43,8 @@ struct ModuleLane {
   /// own plan's footprint shares no path with it (lane_conflict); else that
   /// row waits for the lane, and is planned again once it is over.
   bool by_plan = false;
+  /// By-plan lanes only: the next row, when it follows this one in its lane.
+  std::optional<LaneFollower> follower;
 };
 
 /// The init stage's lanes, in table order.
@@ -51,6 +67,10 @@ std::string lane_refusal(const std::optional<PlanFootprint>& footprint);
 std::string lane_conflict(std::string_view lane, const PlanFootprint& lane_footprint,
                           std::string_view next,
                           const std::optional<PlanFootprint>& next_footprint);
+
+/// Adds `more`'s paths to `into`'s: what two plans applied one after the
+/// other touch.
+void add_footprint(PlanFootprint& into, const PlanFootprint& more);
 
 /// The folders its `mount` commands mount over.
 std::vector<std::string> mount_points(const std::vector<Action>& actions);

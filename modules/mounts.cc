@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <optional>
 #include <set>
+#include <variant>
 
 #include "modules/device_names.h"
 #include "modules/lanes.h"
@@ -21,7 +22,51 @@ namespace {
 // systemd's own unit for an entry acts as soon as its device shows up too.
 constexpr auto kSettle = std::chrono::milliseconds(1500);
 
+// The text at `path` once `earlier` is applied: its last write or removal
+// there, else what is there now.
+std::optional<std::string> text_after(const std::vector<Action>& earlier, const std::string& path,
+                                      const Facts& facts) {
+  std::optional<std::string> text = facts.system.read_text(path);
+  for (const auto& action : earlier) {
+    if (const auto* w = std::get_if<WriteFile>(&action); w != nullptr && w->path == path) {
+      text = w->append ? text.value_or("") + w->content : w->content;
+    } else if (const auto* r = std::get_if<RemoveFile>(&action); r != nullptr && r->path == path) {
+      text.reset();
+    }
+  }
+  return text;
+}
+
 }  // namespace
+
+PlanFootprint mounts_reach(const std::vector<Action>& earlier, const Facts& facts) {
+  const std::string pending_path = pending_volumes_path(facts);
+  PlanFootprint reach{{kFstabPath, pending_path}, {kFstabPath, pending_path}, {}};
+  auto mount_at = [&](const std::string& file) {
+    if (!file.empty() && file[0] == '/') {
+      reach.applied.push_back(file);
+      reach.mounts.push_back(file);
+    }
+  };
+  for (const auto& o : parse_fstab(text_after(earlier, kFstabPath, facts).value_or("")).owned) {
+    if (o.entry.type != "swap") {
+      mount_at(o.entry.file);
+    }
+  }
+  if (!facts.new_instance) {
+    auto text = text_after(earlier, pending_path, facts);
+    auto pending = text ? parse_pending_volumes(*text) : std::nullopt;
+    if (pending && !pending->empty()) {
+      reach.applied.emplace_back("/dev");
+      for (const auto& m : pending->mounts) {
+        if (m.fields.type != "swap") {
+          mount_at(m.fields.file);
+        }
+      }
+    }
+  }
+  return reach;
+}
 
 std::string without_trailing_slashes(std::string path) {
   while (path.size() > 1 && path.back() == '/') {

@@ -24,6 +24,14 @@ inline constexpr const char* kFstabPath = "/etc/fstab";
 /// warning. The settings (amiboot.volumes) come from facts.image_config.
 PlanResult plan_mounts(const NoKeys& config, const Facts& facts);
 
+/// What plan_mounts, made once `earlier` (the volumes row's actions) are
+/// applied, may touch (modules/lanes.h): the fstab and the pending record
+/// it reads and may write, the mount point of every amiboot entry in the
+/// fstab `earlier` leaves, and, after an instance's first boot, of every
+/// volume in the pending record it leaves (with /dev: those it may
+/// partition and format).
+PlanFootprint mounts_reach(const std::vector<Action>& earlier, const Facts& facts);
+
 /// "/data/" -> "/data": mount points compare without trailing slashes.
 std::string without_trailing_slashes(std::string path);
 

@@ -693,9 +693,19 @@ import json, sys
 try:
     d = json.load(open(sys.argv[2]))
     print("e2e: boot %s: metadata: %s requests in %.0f ms" % (sys.argv[1], d["imds_requests"], d["imds_ms"]))
+    # The rows that did something: duration@start in ms from the stage's
+    # start, "*" for a row applied in a lane.
+    rows = ["%s %d@%d%s" % (m["name"], m["duration_ms"], m["start_ms"], "*" if m.get("concurrent") else "")
+            for m in d["modules"] if m["result"] != "skipped" or m["duration_ms"] >= 5]
+    print("e2e: boot %s: init rows: %s; stage %d ms" % (sys.argv[1], ", ".join(rows), d["duration_ms"]))
 except (ValueError, KeyError, TypeError):
     pass
 EOF
+  fi
+  # The init stage's lanes decided by plan: which rows ran beside which.
+  if [ "$n" = 1 ] && [ -s "$REPORT/journal-u-amiboot.txt" ]; then
+    grep -E '^[a-z_]+: (waits for|applied beside|follows|does not follow|applied in sequence)' \
+      "$REPORT/journal-u-amiboot.txt" | sed "s/^/e2e: boot $n: lane: /" || true
   fi
   if [ "$n" = 1 ]; then
     local net start init fstart final ssh

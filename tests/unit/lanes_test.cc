@@ -362,6 +362,15 @@ TEST(Lanes, EveryLaneIsAnInitRowAfterTheUsersCommandsAndRunsAlongsideLaterRowsOn
   EXPECT_TRUE(find_lane(init_lanes(), "volumes")->by_plan);
   ASSERT_NE(find_lane(init_lanes(), "ssh_host_keys"), nullptr);
   EXPECT_TRUE(find_lane(init_lanes(), "ssh_host_keys")->by_plan);
+  // mounts follows volumes in its lane: the next row, with a reach.
+  for (const auto& lane : init_lanes()) {
+    EXPECT_EQ(lane.follower.has_value(), lane.module == "volumes") << lane.module;
+  }
+  const auto& follower = find_lane(init_lanes(), "volumes")->follower;
+  ASSERT_TRUE(follower.has_value());
+  EXPECT_EQ(follower->module, "mounts");
+  EXPECT_NE(follower->reach, nullptr);
+  EXPECT_EQ(index("mounts"), index("volumes") + 1);
 }
 
 // --- lanes decided by plan ------------------------------------------------------------
@@ -520,6 +529,161 @@ TEST(LanesByPlan, TheRowOrderIsTheSameRunAfterRun) {
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(run_by_plan(table, std::chrono::seconds(10), nullptr),
               (std::vector<std::string>{"homes", "vol", "last"}));
+  }
+}
+
+// --- a row that follows its lane -------------------------------------------------------
+
+// "vol" writes /etc/fstab and mounts over /data; "mnt" follows it in its
+// lane (it reads the fstab vol writes) and may mount over g_reach; "homes"
+// meets vol, as above.
+std::string g_reach;
+bool g_mnt_saw_fstab = false;
+int g_mnt_plans = 0;
+
+PlanResult plan_vol_fstab(const NoKeys&, const Facts&) {
+  PlanResult r{
+      .actions = {WriteFile{"/etc/fstab", "# amiboot: ebs1\n", 0644, "root", false, "fstab"},
+                  RunCommand{.argv = {"meet", "vol", "homes"}, .label = "meet"}},
+      .summary = "mounted"};
+  r.footprint = PlanFootprint{{"/etc/fstab"}, {"/etc/fstab", "/data"}, {"/data"}};
+  return r;
+}
+PlanResult plan_mnt(const NoKeys&, const Facts& facts) {
+  ++g_mnt_plans;
+  g_mnt_saw_fstab = facts.system.read_text("/etc/fstab") == "# amiboot: ebs1\n";
+  PlanResult r{.actions = {ConsoleMessage{"mnt"}}, .summary = "mnt done"};
+  r.footprint = PlanFootprint{{"/etc/fstab"}, {g_reach}, {g_reach}};
+  return r;
+}
+PlanFootprint reach_mnt(const std::vector<Action>& lane_actions, const Facts&) {
+  // Known before mnt's plan, from what vol will write.
+  EXPECT_EQ(lane_actions.size(), 2u);
+  return PlanFootprint{{"/etc/fstab"}, {"/etc/fstab", g_reach}, {g_reach}};
+}
+
+const std::vector<ModuleLane> kFollowed = {
+    {"vol", {"homes"}, true, LaneFollower{"mnt", reach_mnt}}};
+
+std::vector<ModuleSpec> vol_mnt_homes_last() {
+  return {row<plan_vol_fstab>("vol"), row<plan_mnt>("mnt"), row<plan_homes>("homes"),
+          row<plan_console>("last")};
+}
+
+std::vector<std::string> run_followed(const std::vector<ModuleSpec>& table,
+                                      std::chrono::milliseconds wait, nlohmann::json* rows_out,
+                                      std::vector<std::string>* console = nullptr) {
+  g_homes_plans = 0;
+  g_mnt_plans = 0;
+  g_mnt_saw_fstab = false;
+  auto recording = sandbox();
+  ConcurrentSystem system(*recording, wait);
+  run_init(system, table, kFollowed);
+  auto rows = init_rows(*recording);
+  if (rows_out != nullptr) {
+    *rows_out = rows;
+  }
+  if (console != nullptr) {
+    *console = recording->console_lines;
+  }
+  return names(rows);
+}
+
+TEST(LanesByPlan, AFollowerRunsInItsLaneAfterItAndTheRowsAfterRunBesideBoth) {
+  g_reach = "/srv";
+  nlohmann::json rows;
+  std::vector<std::string> console;
+  // homes met vol: it ran beside the lane, though mnt (which reads what vol
+  // writes) came between them in the table; mnt was planned once, after
+  // vol's fstab was written, and is reported right after vol.
+  EXPECT_EQ(run_followed(vol_mnt_homes_last(), std::chrono::seconds(10), &rows, &console),
+            (std::vector<std::string>{"homes", "vol", "mnt", "last"}));
+  for (const auto& r : rows) {
+    EXPECT_EQ(r["result"], "ok") << r.dump();
+  }
+  EXPECT_EQ(g_homes_plans, 1);
+  EXPECT_EQ(g_mnt_plans, 1);
+  EXPECT_TRUE(g_mnt_saw_fstab);
+  EXPECT_EQ(rows[2]["concurrent"], true);
+  EXPECT_EQ(rows[2]["summary"], "mnt done");
+  EXPECT_GE(rows[2]["start_ms"].get<long long>(), rows[1]["start_ms"].get<long long>());
+  EXPECT_EQ(console, (std::vector<std::string>{"mnt", "in sequence"}));
+}
+
+TEST(LanesByPlan, WhatTheFollowerMayMountOverHomeKeepsTheHomesAfterBoth) {
+  // vol's own mount (/data) is clear of the homes; what mnt may mount is not.
+  for (std::string reach : {"/home", "/home/admin"}) {
+    g_reach = reach;
+    nlohmann::json rows;
+    EXPECT_EQ(run_followed(vol_mnt_homes_last(), std::chrono::milliseconds(300), &rows),
+              (std::vector<std::string>{"vol", "mnt", "homes", "last"}))
+        << reach;
+    EXPECT_EQ(rows[0]["result"], "failed");  // its meeting never happened
+    EXPECT_EQ(rows[1]["result"], "ok");
+    EXPECT_EQ(rows[2]["result"], "ok");  // vol had started: met at once
+    EXPECT_EQ(g_homes_plans, 2);
+    EXPECT_TRUE(g_mnt_saw_fstab);
+  }
+}
+
+TEST(LanesByPlan, AFollowerThatIsNotTheNextRowOrDoesNotRunJoinsTheLaneAsBefore) {
+  g_reach = "/srv";
+  nlohmann::json rows;
+  // homes between vol and mnt: mnt is no follower, and waits for vol at its
+  // row (not alongside it), after homes ran beside it.
+  const std::vector<ModuleSpec> apart = {row<plan_vol_fstab>("vol"), row<plan_homes>("homes"),
+                                         row<plan_mnt>("mnt"), row<plan_console>("last")};
+  EXPECT_EQ(run_followed(apart, std::chrono::seconds(10), &rows),
+            (std::vector<std::string>{"homes", "vol", "mnt", "last"}));
+  EXPECT_EQ(rows[2].value("concurrent", false), false);
+  EXPECT_TRUE(g_mnt_saw_fstab);
+  // A follower that is not configured is passed by, and said so in order.
+  auto unconfigured = vol_mnt_homes_last();
+  unconfigured[1].runs_without_keys = false;
+  EXPECT_EQ(run_followed(unconfigured, std::chrono::seconds(10), &rows),
+            (std::vector<std::string>{"mnt", "homes", "vol", "last"}));
+  EXPECT_EQ(rows[0]["reason"], "not configured");
+  EXPECT_EQ(g_mnt_plans, 0);
+}
+
+PlanResult plan_keys(const NoKeys&, const Facts&) {
+  PlanResult r{.actions = {ConsoleMessage{"keys"}}};
+  r.footprint = PlanFootprint{{"/etc/ssh"}, {"/etc/ssh/ssh_host_ed25519_key"}, {}};
+  return r;
+}
+
+TEST(LanesByPlan, AFollowerWhoseReachMeetsAnotherLaneIsAppliedAtItsRow) {
+  // mnt may mount over /etc/ssh, where the keys lane writes: it does not
+  // follow vol, and at its row waits for vol (not alongside) and the keys.
+  const std::vector<ModuleLane> lanes = {
+      {"keys", {"vol", "mnt", "homes"}, true},
+      {"vol", {"homes"}, true, LaneFollower{"mnt", reach_mnt}},
+  };
+  const std::vector<ModuleSpec> table = {row<plan_keys>("keys"), row<plan_vol_fstab>("vol"),
+                                         row<plan_mnt>("mnt"), row<plan_homes>("homes"),
+                                         row<plan_console>("last")};
+  for (std::string reach : {"/etc/ssh", "/srv"}) {
+    g_reach = reach;
+    g_mnt_plans = 0;
+    auto recording = sandbox();
+    ConcurrentSystem system(*recording, std::chrono::milliseconds(300));
+    run_init(system, table, lanes);
+    auto rows = init_rows(*recording);
+    auto mnt =
+        std::find_if(rows.begin(), rows.end(), [](const auto& r) { return r["name"] == "mnt"; });
+    ASSERT_NE(mnt, rows.end());
+    EXPECT_EQ(mnt->value("concurrent", false), reach == "/srv") << reach;
+    EXPECT_EQ((*mnt)["result"], "ok");
+    // At its row, planned again once it had waited for the keys.
+    EXPECT_EQ(g_mnt_plans, reach == "/srv" ? 1 : 2) << reach;
+  }
+}
+
+TEST(LanesByPlan, TheRowOrderWithAFollowerIsTheSameRunAfterRun) {
+  g_reach = "/srv";
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(run_followed(vol_mnt_homes_last(), std::chrono::seconds(10), nullptr),
+              (std::vector<std::string>{"homes", "vol", "mnt", "last"}));
   }
 }
 

@@ -5,6 +5,8 @@
 
 #include "agent/core/config.h"
 #include "modules/lanes.h"
+#include "modules/mounts.h"
+#include "modules/volumes_config.h"
 #include "tests/support/fake_block_devices.h"
 #include "tests/support/module_fixture.h"
 
@@ -140,6 +142,86 @@ TEST(Volumes, AMountOverTheHomesMakesUsersWaitAndAnyOtherMountDoesNot) {
     std::string why = lane_conflict("volumes", *volumes.footprint, "users", users.footprint);
     EXPECT_EQ(!why.empty(), waits) << dir << ": " << why;
   }
+}
+
+// Every path a plan's footprint names is within one `reach` names.
+void expect_within(const PlanFootprint& actual, const PlanFootprint& reach) {
+  auto within = [](const std::vector<std::string>& paths, const std::vector<std::string>& of) {
+    for (const auto& p : paths) {
+      bool found = std::any_of(of.begin(), of.end(),
+                               [&](const std::string& o) { return paths_overlap(p, o); });
+      EXPECT_TRUE(found) << p;
+    }
+  };
+  within(actual.read, reach.read);
+  within(actual.applied, reach.applied);
+  within(actual.mounts, reach.mounts);
+}
+
+// mounts follows volumes in its lane (modules/lanes.h): what it may mount
+// once the volumes row's actions are applied (every amiboot entry of the
+// fstab they leave) is known before its plan, and users waits for a home
+// folder among them: mounts mounts an entry whose mount failed or that an
+// earlier boot left.
+TEST(Volumes, TheMountsReachIsEveryEntryTheVolumesLeaveAndUsersWaitsForAHomeAmongThem) {
+  for (auto [dir, waits] : std::vector<std::pair<std::string, bool>>{
+           {"/home", true}, {"/home/admin", true}, {"/data", false}, {"/homes", false}}) {
+    Fixture f("mounts:\n  - [ebs1, /srv]\n  - [ebs2, " + dir + "]\nusers:\n  - name: admin\n");
+    f.metadata.block_device_mapping["ebs2"] = "sdg";
+    f.blocks.nodes["/dev/sdf"] = "/dev/sdf";
+    f.blocks.filesystem("/dev/sdf", "ext4", "u-srv");
+    f.blocks.filesystem("/dev/sdg", "ext4", "u-two");  // in fstab, not mounted below
+    f.blocks.nodes["/dev/sdg"] = "/dev/sdg";
+    f.system.files["/etc/passwd"] = "root:x:0:0:root:/root:/bin/bash\n";
+    f.system.files["/etc/fstab"] = "/dev/root / ext4 defaults 0 1\n";
+    auto volumes = f.plan();
+    ASSERT_TRUE(errors(volumes).empty()) << errors(volumes)[0];
+    Facts facts = f.facts();
+    facts.new_instance = true;
+    PlanFootprint reach = mounts_reach(volumes.actions, facts);
+    EXPECT_EQ(reach.mounts, (std::vector<std::string>{"/srv", dir}));
+    auto users = f.ModuleFixture::plan("users", f.facts());
+    std::string why = lane_conflict("mounts", reach, "users", users.footprint);
+    EXPECT_EQ(!why.empty(), waits) << dir << ": " << why;
+
+    // What mounts then plans is within its reach: the fstab written, /srv
+    // mounted, the other entry not (its mount failed, say).
+    for (const auto& a : volumes.actions) {
+      if (const auto* w = std::get_if<WriteFile>(&a)) {
+        f.system.files[w->path] = w->content;
+      }
+    }
+    f.blocks.mounted = {{"8:80", "/dev/sdf", "/srv", "ext4"}};
+    auto mounts = testing::plan_module("mounts", f.config, facts);
+    ASSERT_TRUE(mounts.footprint.has_value());
+    EXPECT_EQ(mounts.footprint->mounts, std::vector<std::string>{dir});
+    expect_within(*mounts.footprint, reach);
+  }
+}
+
+TEST(Volumes, AfterTheFirstBootTheMountsReachHasThePendingVolumes) {
+  Fixture f;
+  f.system.files["/etc/fstab"] = "/dev/root / ext4 defaults 0 1\n";
+  PendingVolumes pending;
+  MountRequest logs;
+  logs.spec = "ebs2";
+  logs.fields.file = "/home";
+  pending.mounts.push_back(logs);
+  std::vector<Action> earlier = {
+      WriteFile{kPendingPath, pending_volumes_json(pending), 0600, "root", false, "pending"}};
+  Facts facts = f.facts();
+  facts.new_instance = false;
+  PlanFootprint reach = mounts_reach(earlier, facts);
+  EXPECT_EQ(reach.mounts, std::vector<std::string>{"/home"});
+  EXPECT_NE(std::find(reach.applied.begin(), reach.applied.end(), "/dev"), reach.applied.end());
+  // Its first boot does not look at what is pending (the volumes row just did).
+  facts.new_instance = true;
+  EXPECT_TRUE(mounts_reach(earlier, facts).mounts.empty());
+  // Removed by the volumes row: nothing pending.
+  facts.new_instance = false;
+  f.system.files[kPendingPath] = pending_volumes_json(pending);
+  EXPECT_EQ(mounts_reach({}, facts).mounts, std::vector<std::string>{"/home"});
+  EXPECT_TRUE(mounts_reach({RemoveFile{kPendingPath, "pending"}}, facts).mounts.empty());
 }
 
 // --- name resolution -----------------------------------------------------------------
