@@ -181,4 +181,19 @@ DebianRootCopy copy_debian_root(const std::string& root) {
   return {};
 }
 
+std::string alias_bomb(int levels) {
+  std::string text = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  std::string prev = "a";
+  for (int level = 1; level < levels; ++level) {
+    std::string name(1, static_cast<char>('a' + level));
+    text += name + ": &" + name + " [";
+    for (int k = 0; k < 9; ++k) {
+      text += (k ? ", *" : "*") + prev;
+    }
+    text += "]\n";
+    prev = name;
+  }
+  return text;
+}
+
 }  // namespace amiboot::testing

@@ -47,6 +47,10 @@ void write_file(const std::string& path, const std::string& content);
 bool exists(const std::string& path);
 
 /// Path of the amiboot binary under test, and of the source tree.
+/// "Billion laughs": `levels` anchors, each a list of nine aliases of the
+/// one before (9 levels: a few hundred bytes that expand to 10^9 nodes).
+std::string alias_bomb(int levels);
+
 std::string amiboot_binary();
 std::string source_dir();
 

@@ -229,9 +229,7 @@ inline void exact_text(const Value& v, std::string& out) {
   auto pos = [&out](const Position& p) {
     out += "@" + p.source + ":" + std::to_string(p.line) + ":" + std::to_string(p.column);
   };
-  auto bytes = [&out](const std::string& s) {
-    out += std::to_string(s.size()) + "'" + s + "'";
-  };
+  auto bytes = [&out](const std::string& s) { out += std::to_string(s.size()) + "'" + s + "'"; };
   out += std::to_string(static_cast<int>(v.kind));
   pos(v.pos);
   switch (v.kind) {

@@ -9,27 +9,13 @@
 #include "agent/core/config.h"
 #include "agent/core/settings.h"
 #include "agent/core/user_data.h"
+#include "tests/support/test_util.h"
 
 namespace amiboot {
 namespace {
 
-std::string billion_laughs() {
-  std::string text = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
-  std::string prev = "a";
-  for (char c = 'b'; c <= 'i'; ++c) {
-    std::string name(1, c);
-    text += name + ": &" + name + " [";
-    for (int k = 0; k < 9; ++k) {
-      text += (k ? ", *" : "*") + prev;
-    }
-    text += "]\n";
-    prev = name;
-  }
-  return text;
-}
-
 TEST(Limits, AnAliasBombIsRefusedByItsNodeCountNamingTheSetting) {
-  auto doc = parse_yaml(billion_laughs(), "user-data");
+  auto doc = parse_yaml(testing::alias_bomb(9), "user-data");
   ASSERT_FALSE(doc);
   EXPECT_NE(
       doc.error().message.find(

@@ -99,21 +99,6 @@ std::string many_keys(int n, int duplicate_at) {
   return s;
 }
 
-std::string laughs(int levels) {
-  std::string text = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
-  std::string prev = "a";
-  for (int level = 1; level < levels; ++level) {
-    std::string name(1, static_cast<char>('a' + level));
-    text += name + ": &" + name + " [";
-    for (int k = 0; k < 9; ++k) {
-      text += (k ? ", *" : "*") + prev;
-    }
-    text += "]\n";
-    prev = name;
-  }
-  return text;
-}
-
 std::vector<std::string> edge_cases() {
   return {
       // Empty, null and several documents.
@@ -211,8 +196,8 @@ std::vector<std::string> edge_cases() {
       "&r {<<: *r}\n",
       "a: &deep {b: {c: {d: 1}}}\nl1: {l2: {l3: *deep}}\n",
       "a: &x [1, *x]\n",
-      laughs(3),
-      laughs(9),
+      testing::alias_bomb(3),
+      testing::alias_bomb(9),
       // Merge keys.
       "base: &b {a: 1, b: 2}\nc:\n  <<: *b\n  b: 3\n",
       "x: &x {a: 1, b: 1}\ny: &y {b: 2, c: 2}\nz:\n  <<: [*x, *y]\n  c: 3\n",
@@ -278,7 +263,7 @@ TEST(YamlEvents, EdgeCasesReachWhatTheyAreFor) {
   EXPECT_EQ(err("&k key: 1\n*k : 2\n"), "doc:1:1: duplicate key 'key'");
   EXPECT_EQ(err("a: &m {k: v}\n*m : 1\n"), "doc:1:4: map keys must be plain strings");
   EXPECT_NE(err("&r [*r]\n").find("nested deeper than 64 levels"), std::string::npos);
-  EXPECT_NE(err(laughs(9)).find("more than 100000 YAML nodes"), std::string::npos);
+  EXPECT_NE(err(testing::alias_bomb(9)).find("more than 100000 YAML nodes"), std::string::npos);
   EXPECT_NE(err(nested(600, "[", "]")).find("nested deeper than 64 levels"), std::string::npos);
   Limits tight;
   tight.user_data_bytes = 40;
