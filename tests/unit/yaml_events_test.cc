@@ -140,10 +140,11 @@ std::vector<std::string> edge_cases() {
       "a: b\tc\n",
       "\xEF\xBB\xBF"
       "a: 1\n",
+      // UTF-16LE "a: 1\n" after its byte-order mark: 2 + 5 * 2 bytes.
       std::string("\xFF\xFE"
                   "a\0:\0 \0"
                   "1\0\n\0",
-                  14),
+                  12),
       "a: \x80\xFF\n",
       // Syntax errors, and one after a mistake of the values: the syntax
       // error wins; a second document is not read.
