@@ -3,6 +3,24 @@
 
 namespace amiboot {
 
+namespace {
+
+// A list item's element as util.shellify quotes it: in single quotes, each
+// quote inside closed, escaped and reopened.
+std::string single_quoted(const std::string& word) {
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+}  // namespace
+
 std::optional<CommandList> decode_command_list(const Value& config, const std::string& key,
                                                Diagnostics& out) {
   const Value* v = config.get(key);
@@ -21,33 +39,54 @@ std::optional<CommandList> decode_command_list(const Value& config, const std::s
       continue;  // cloud-init's schema allows null items, and cloud-init skips them
     }
     if (item.is_scalar()) {
-      list.indexes.push_back(i);
-      list.commands.push_back({"sh", "-c", item.scalar});
+      list.lines.push_back(item.scalar);
     } else if (item.is_sequence() && !item.items.empty()) {
-      std::vector<std::string> argv;
+      std::string line;
       for (std::size_t j = 0; j < item.items.size(); ++j) {
         if (auto s = decoder.string(item.items[j], path + "[" + std::to_string(j) + "]")) {
-          argv.push_back(*s);
+          line += (line.empty() ? "" : " ") + single_quoted(*s);
         }
       }
-      list.indexes.push_back(i);
-      list.commands.push_back(std::move(argv));
+      list.lines.push_back(std::move(line));
     } else {
       decoder.error(item, path,
-                    "expected a command: a string (run with sh -c) or a non-empty list (an argv), "
-                    "got " +
+                    "expected a command: a string (a line of shell) or a non-empty list (a "
+                    "command and its arguments), got " +
                         item.type_name());
     }
   }
   return list;
 }
 
-PlanResult plan_commands(const CommandList& list, const Facts&) {
+std::string shellify(const CommandList& list) {
+  std::string script = "#!/bin/sh\n";
+  for (const std::string& line : list.lines) {
+    script += line;
+    script += '\n';
+  }
+  return script;
+}
+
+std::vector<Action> write_and_run_commands(const CommandList& list, const std::string& folder,
+                                           bool through_sh) {
+  std::string path = folder + "/" + list.key;
+  std::vector<Action> actions;
+  actions.push_back(WriteFile{path, shellify(list), 0700, "root", false, list.key});
+  if (through_sh) {
+    // /bin/sh is the host's under --root, as a user's `sh -c` was; the
+    // script is the target's.
+    actions.push_back(RunCommand{{"/bin/sh"}, list.key}.target_path(path));
+  } else {
+    actions.push_back(RunCommand{{path}, list.key, true});
+  }
+  return actions;
+}
+
+PlanResult plan_commands(const CommandList& list, const Facts& facts) {
   PlanResult result;
-  for (std::size_t i = 0; i < list.commands.size(); ++i) {
-    std::size_t index = i < list.indexes.size() ? list.indexes[i] : i;
-    result.actions.push_back(
-        RunCommand{list.commands[i], list.key + "[" + std::to_string(index) + "]"});
+  if (!list.lines.empty()) {
+    result.actions = write_and_run_commands(
+        list, facts.state_dir + "/instances/" + facts.metadata.instance_id, true);
   }
   return result;
 }

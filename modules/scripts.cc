@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "modules/scripts.h"
 
-#include <iterator>
 #include <map>
 #include <set>
 
@@ -88,8 +87,7 @@ UserScriptsConfig decode_user_scripts(const Value& doc, Diagnostics& out) {
 
 // cloud-init writes every user-data script, and runcmd as the script
 // `runcmd`, into the instance's scripts folder, then runs the folder once in
-// name order. runcmd's items stay separate commands here (argv, or the
-// user's own string through sh -c), in that same place in the order.
+// name order; so does this.
 PlanResult plan_scripts_user(const UserScriptsConfig& config, const Facts& input) {
   PlanResult result;
   std::string dir = input.state_dir + "/instances/" + input.metadata.instance_id + "/scripts";
@@ -99,7 +97,8 @@ PlanResult plan_scripts_user(const UserScriptsConfig& config, const Facts& input
       parts[part.name] = &part;  // the last part of a name wins, as its file would
     }
   }
-  if (config.runcmd) {
+  std::vector<Action> runcmd;
+  if (config.runcmd && !config.runcmd->lines.empty()) {
     if (auto same = parts.find(kRuncmd); same != parts.end()) {
       // cloud-init's runcmd module writes scripts/runcmd after the parts.
       result.diagnostics.push_back(
@@ -109,25 +108,23 @@ PlanResult plan_scripts_user(const UserScriptsConfig& config, const Facts& input
            same->second->label + " is named runcmd: runcmd takes its place, as in cloud-init"});
       parts.erase(same);
     }
+    runcmd = write_and_run_commands(*config.runcmd, dir, false);
+    result.actions.push_back(std::move(runcmd.front()));
   }
   for (const auto& [name, part] : parts) {
     result.actions.push_back(WriteFile{dir + "/" + name, with_interpreter(part->content), 0700,
                                        "root", false, part->label});
   }
-  bool runcmd_done = !config.runcmd;
-  auto run_runcmd = [&] {
-    PlanResult commands = plan_commands(*config.runcmd, input);
-    std::move(commands.actions.begin(), commands.actions.end(), std::back_inserter(result.actions));
-    runcmd_done = true;
-  };
+  bool runcmd_done = runcmd.empty();
   for (const auto& [name, part] : parts) {
     if (!runcmd_done && name > kRuncmd) {
-      run_runcmd();
+      result.actions.push_back(std::move(runcmd.back()));
+      runcmd_done = true;
     }
     result.actions.push_back(RunCommand{{dir + "/" + name}, "scripts " + name, true});
   }
   if (!runcmd_done) {
-    run_runcmd();
+    result.actions.push_back(std::move(runcmd.back()));
   }
   return result;
 }

@@ -151,20 +151,53 @@ write_files:
 runcmd:
   - [touch, /nonexistent-dir/x]
   - echo ran >> "$AMIBOOT_ROOT/after-failure"
+  - [sh, -c, "exit 4"]
 )");
   auto r = run_agent();
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(exists(root / "etc/still-written"));
+  // runcmd is one script, as in cloud-init: a failing item does not stop
+  // the next, and the script's status is its last command's.
   EXPECT_EQ(read_file(root / "after-failure"), "ran\n");
   auto boot = module("init", "bootcmd");
   EXPECT_EQ(boot["result"], "failed");
-  EXPECT_EQ(boot["errors"][0], "bootcmd[0] exited with status 3");
-  EXPECT_EQ(module("final", "scripts_user")["errors"][0], "runcmd[0] exited with status 1");
+  EXPECT_EQ(boot["errors"][0], "bootcmd exited with status 3");
+  EXPECT_EQ(module("final", "scripts_user")["errors"][0], "runcmd exited with status 4");
   EXPECT_EQ(status()["status"], "error");
   auto st = amiboot({"status", "--root", root.path()});
   EXPECT_EQ(st.exit_code, 1);
-  EXPECT_NE(st.out.find("error: bootcmd: bootcmd[0] exited with status 3"), std::string::npos)
+  EXPECT_NE(st.out.find("error: bootcmd: bootcmd exited with status 3"), std::string::npos)
       << st.out;
+}
+
+TEST_F(Agent, BootcmdAndRuncmdAreEachOneShScriptAsInCloudInit) {
+  // What cloud-init user data relies on: a cd or an export carries over to
+  // the items after it, in either form of item; a failing item in the
+  // middle does not stop the rest.
+  imds.set_user_data(R"(#cloud-config
+bootcmd:
+  - mkdir -p "$AMIBOOT_ROOT/srv/app"
+  - cd "$AMIBOOT_ROOT/srv/app"
+  - export STAGE=boot
+  - false
+  - [sh, -c, 'echo "$STAGE $INSTANCE_ID" > here']
+runcmd:
+  - cd "$AMIBOOT_ROOT/srv/app" && greeting="it's"
+  - [sh, -c, 'echo "$1" > quoted', sh, "it's $HOME; `true`"]
+  - echo "$greeting" > carried
+)");
+  auto r = run_agent();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(root / "srv/app/here"), "boot i-0123456789abcdef0\n");
+  // A list item's words reach the command as they are, quotes and all.
+  EXPECT_EQ(read_file(root / "srv/app/quoted"), "it's $HOME; `true`\n");
+  EXPECT_EQ(read_file(root / "srv/app/carried"), "it's\n");
+  EXPECT_EQ(module("init", "bootcmd")["result"], "ok");
+  EXPECT_EQ(module("final", "scripts_user")["result"], "ok");
+  // runcmd's script is where cloud-init keeps it, root's alone.
+  auto script = root / "var/lib/amiboot/instances/i-0123456789abcdef0/scripts/runcmd";
+  EXPECT_EQ(read_file(script).rfind("#!/bin/sh\ncd ", 0), 0u) << read_file(script);
+  EXPECT_EQ(fs::status(script).permissions() & fs::perms::all, fs::perms::owner_all);
 }
 
 TEST_F(Agent, WriteFilesEscapeRejectsTheWholeConfigAndWritesNothing) {
@@ -220,7 +253,7 @@ bool wait_for_file(const std::string& path) {
   return false;
 }
 
-TEST_F(Agent, KilledMidRuncmdRunsNoCompletedCommandAgainAndLeavesNoChild) {
+TEST_F(Agent, KilledMidRuncmdDoesNotRunItsScriptAgainAndLeavesNoChild) {
   imds.set_user_data(R"(#cloud-config
 write_files:
   - path: /etc/written-once
@@ -274,20 +307,21 @@ runcmd:
   fs::remove(root / "slow");
   auto r = run_agent();
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  // Each completed command once; the interrupted one not again, and named.
-  EXPECT_EQ(read_file(root / "runcmd.log"), "start\nend\n");
+  // runcmd's script is one command: interrupted, it is not run again (its
+  // first line would append a second time), and it is named.
+  EXPECT_EQ(read_file(root / "runcmd.log"), "start\n");
   EXPECT_FALSE(exists(root / "etc/written-once"));  // write_files was done before the kill
   EXPECT_EQ(module("init", "write_files")["reason"], "already ran for this instance");
   auto scripts = module("final", "scripts_user");
   EXPECT_EQ(scripts["result"], "failed");
   ASSERT_EQ(scripts["errors"].size(), 1u) << scripts.dump();
   EXPECT_NE(scripts["errors"][0].get<std::string>().find(
-                "runcmd[1]: was under way when an earlier run of amiboot died"),
+                "runcmd: was under way when an earlier run of amiboot died"),
             std::string::npos)
       << scripts.dump();
   // A third run: everything is done.
   r = run_agent();
-  EXPECT_EQ(read_file(root / "runcmd.log"), "start\nend\n");
+  EXPECT_EQ(read_file(root / "runcmd.log"), "start\n");
 }
 
 TEST_F(Agent, KilledMidAppendAppendsAtMostOnceAndLeavesNoTemporaryFile) {

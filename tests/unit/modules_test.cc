@@ -13,6 +13,7 @@
 #include "modules/scripts.h"
 #include "modules/write_files.h"
 #include "tests/support/module_fixture.h"
+#include "tests/support/test_util.h"
 
 namespace amiboot {
 namespace {
@@ -323,15 +324,50 @@ TEST(WriteFiles, AFetchIsDescribedWithoutTheQueryOrTheHeaderValues) {
   EXPECT_EQ(url_host("file:///srv/x"), "");
 }
 
-TEST(Commands, StringsRunWithShAndListsAreArgvs) {
-  Fixture f("bootcmd:\n  - echo one\n  - [touch, /tmp/two]\nruncmd:\n  - [ls, -l, /]\n");
+TEST(Commands, TheItemsAreTheLinesOfOneShScriptAsCloudInitShellifiesThem) {
+  // util.shellify: a string is a line as it is; a list's elements are
+  // single-quoted, each quote closed, escaped and reopened.
+  Fixture f(
+      "bootcmd:\n  - echo one; cd /tmp\n  - [touch, \"it's here\", $HOME]\n"
+      "runcmd:\n  - [ls, -l, /]\n");
   auto boot = f.plan("bootcmd");
-  std::vector<Action> expected = {RunCommand{{"sh", "-c", "echo one"}, "bootcmd[0]"},
-                                  RunCommand{{"touch", "/tmp/two"}, "bootcmd[1]"}};
+  std::string script = "/var/lib/amiboot/instances/i-abc/bootcmd";
+  std::vector<Action> expected = {
+      WriteFile{script, "#!/bin/sh\necho one; cd /tmp\n'touch' 'it'\\''s here' '$HOME'\n", 0700,
+                "root", false, "bootcmd"},
+      RunCommand{{"/bin/sh"}, "bootcmd"}.target_path(script)};
   EXPECT_EQ(boot.actions, expected);
   auto run = f.plan("scripts_user");
-  std::vector<Action> expected_run = {RunCommand{{"ls", "-l", "/"}, "runcmd[0]"}};
+  std::string runcmd = "/var/lib/amiboot/instances/i-abc/scripts/runcmd";
+  std::vector<Action> expected_run = {
+      WriteFile{runcmd, "#!/bin/sh\n'ls' '-l' '/'\n", 0700, "root", false, "runcmd"},
+      RunCommand{{runcmd}, "runcmd", true}};
   EXPECT_EQ(run.actions, expected_run);
+}
+
+TEST(Commands, AListItemReachesItsCommandWordForWordThroughARealSh) {
+  // The quoting is what makes a list an argv inside the script: every word
+  // a shell would expand or split must arrive as it was written.
+  std::vector<std::string> words = {
+      "it's",        "'", "''", "\"q\"",     "$HOME", "${X:-y}",        "`id`",    "$(id)", "a\\b",
+      "two  spaces", "*", "~",  "new\nline", "",      "#not a comment", "a;b|c&d", "\t"};
+  nlohmann::json item = {"printf", "%s\\0"};
+  for (const auto& w : words) {
+    item.push_back(w);
+  }
+  // JSON is YAML: the words go through amiboot's own YAML reader.
+  Fixture f(nlohmann::json{{"runcmd", {item}}}.dump());
+  auto plan = f.plan("scripts_user");
+  ASSERT_EQ(plan.actions.size(), 2u);
+  testing::TempDir dir;
+  testing::write_file(dir / "runcmd", std::get<WriteFile>(plan.actions[0]).content);
+  auto r = testing::run({"/bin/sh", dir / "runcmd"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string expected;
+  for (const auto& w : words) {
+    expected += w + '\0';
+  }
+  EXPECT_EQ(r.out, expected);
 }
 
 TEST(WriteFiles, CloudInitsBinaryGzipExampleIsInflated) {
@@ -367,30 +403,31 @@ TEST(WriteFiles, CloudInitsBinaryGzipExampleIsInflated) {
       << plan.diagnostics[0].format();
 }
 
-TEST(Commands, NullItemsAreSkippedAndTheOthersKeepTheirIndex) {
+TEST(Commands, NullItemsAreSkipped) {
   // cloud-init's schema allows null items (a commented-out line) and skips them.
   for (const char* key : {"runcmd", "bootcmd"}) {
     Fixture f(std::string(key) + ":\n  - echo one\n  -\n  - [echo, three]\n  - null\n  - ~\n");
     auto plan = f.plan(std::string(key) == "runcmd" ? "scripts_user" : key);
     ASSERT_TRUE(plan.diagnostics.empty()) << plan.diagnostics[0].format();
-    std::vector<Action> expected = {RunCommand{{"sh", "-c", "echo one"}, std::string(key) + "[0]"},
-                                    RunCommand{{"echo", "three"}, std::string(key) + "[2]"}};
-    EXPECT_EQ(plan.actions, expected) << key;
+    ASSERT_EQ(plan.actions.size(), 2u) << key;
+    EXPECT_EQ(std::get<WriteFile>(plan.actions[0]).content, "#!/bin/sh\necho one\n'echo' 'three'\n")
+        << key;
   }
   // Only nulls: nothing to run, and nothing wrong.
-  Fixture nulls("runcmd: [null, ~]\n");
-  auto plan = nulls.plan("scripts_user");
-  EXPECT_TRUE(plan.diagnostics.empty());
-  EXPECT_TRUE(plan.actions.empty());
-  // The labels survive the final stage's stored config.
+  for (const char* only_nulls : {"runcmd: [null, ~]\n", "bootcmd: [null]\n"}) {
+    Fixture nulls(only_nulls);
+    auto plan = nulls.plan(nulls.config.get("runcmd") ? "scripts_user" : "bootcmd");
+    EXPECT_TRUE(plan.diagnostics.empty());
+    EXPECT_TRUE(plan.actions.empty()) << only_nulls;
+  }
+  // The script survives the final stage's stored config.
   Diagnostics d;
   Fixture f("runcmd:\n  -\n  - echo two\n");
   auto decoded = decode_command_list(f.config, "runcmd", d);
   ASSERT_TRUE(decoded.has_value());
   nlohmann::json stored = *decoded;
   CommandList restored = stored.get<CommandList>();
-  EXPECT_EQ(std::get<RunCommand>(plan_commands(restored, f.facts()).actions.at(0)).label,
-            "runcmd[1]");
+  EXPECT_EQ(shellify(restored), "#!/bin/sh\necho two\n");
 }
 
 TEST(Scripts, UserScriptsAreWrittenThenRunInOrder) {
@@ -426,17 +463,18 @@ TEST(Scripts, RuncmdRunsAmongTheUserScriptsInNameOrder) {
       order.push_back(run->label);
     }
   }
-  EXPECT_EQ(order, (std::vector<std::string>{"scripts 00-prepare.sh", "runcmd[0]", "runcmd[1]",
-                                             "scripts setup.sh"}));
+  EXPECT_EQ(order,
+            (std::vector<std::string>{"scripts 00-prepare.sh", "runcmd", "scripts setup.sh"}));
   // Every script is written before the first runs, as cloud-init's folder is.
-  EXPECT_TRUE(std::holds_alternative<WriteFile>(plan.actions[0]));
-  EXPECT_TRUE(std::holds_alternative<WriteFile>(plan.actions[1]));
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(std::holds_alternative<WriteFile>(plan.actions[i])) << i;
+  }
 
   // runcmd after every script whose name sorts before it.
   f.parts = {{PartType::ShellScript, "part-001", "user-data part 1", "#!/bin/sh\n"}};
   plan = f.plan("scripts_user");
   ASSERT_EQ(plan.actions.size(), 4u);
-  EXPECT_EQ(std::get<RunCommand>(plan.actions[3]).label, "runcmd[1]");
+  EXPECT_EQ(std::get<RunCommand>(plan.actions[3]).label, "runcmd");
 
   // A part named runcmd: cloud-init's runcmd module overwrites its file.
   f.parts = {{PartType::ShellScript, "runcmd", "user-data part 1 (runcmd)", "#!/bin/sh\n"}};
@@ -445,7 +483,9 @@ TEST(Scripts, RuncmdRunsAmongTheUserScriptsInNameOrder) {
   EXPECT_NE(plan.diagnostics[0].message.find("user-data part 1 (runcmd) is named runcmd"),
             std::string::npos);
   ASSERT_EQ(plan.actions.size(), 2u);
-  EXPECT_EQ(std::get<RunCommand>(plan.actions[0]).label, "runcmd[0]");
+  EXPECT_EQ(std::get<WriteFile>(plan.actions[0]).content,
+            "#!/bin/sh\n'touch' '/tmp/r'\necho two\n");
+  EXPECT_EQ(std::get<RunCommand>(plan.actions[1]).label, "runcmd");
 }
 
 TEST(Scripts, FoldersRunTheirExecutablesByName) {

@@ -188,7 +188,7 @@ TEST(Snap, WithoutSnapdTheOtherModulesStillRun) {
   system.add_host_file("/seed/meta-data", "instance-id: i-1\n");
   system.add_host_file("/seed/user-data",
                        "#cloud-config\nsnap: {commands: [[install, vlc]]}\nruncmd: [[echo, hi]]\n");
-  system.expect_run({"echo", "hi"});
+  system.expect_run({"/var/lib/amiboot/instances/i-1/scripts/runcmd"});  // runcmd's script
   static const std::vector<ModuleSpec> table = {*find_module("snap"), *find_module("scripts_user")};
   RunOptions options;
   options.root = "/";
