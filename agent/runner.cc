@@ -91,9 +91,17 @@ class Runner {
   std::string skip_reason(const ModuleSpec& m) const;
   /// What a plan made now may know; `failed`: the rows failed so far.
   Facts make_facts(std::vector<std::string> failed) const;
+  /// The row's config decoded (nullptr: `decoded` holds why, a decoder's
+  /// exception among it).
+  DecodedConfig decode_config(const ModuleSpec& m, Diagnostics& decoded);
   /// The row's plan from its decoded config (nullptr: `decoded` holds why).
   static PlanResult make_plan(const ModuleSpec& m, const DecodedConfig& config,
                               const Diagnostics& decoded, const Facts& facts);
+  /// The plan's own warnings reported, and the record made when the plan
+  /// is not to be applied (it failed, or has nothing to do); false when
+  /// its actions are to be applied.
+  bool judge_unapplied(ModuleRecord& record, const PlanResult& plan,
+                       const std::vector<std::string>& plan_errors);
   /// A row's actions applied through System and what they did recorded
   /// (the result, the errors, the summary, the state's semaphore): one
   /// path for a row applied in sequence and one applied in a lane.
@@ -218,6 +226,24 @@ std::vector<std::string> plan_errors_of(const PlanResult& plan) {
 
 bool fails_unapplied(const PlanResult& plan, const std::vector<std::string>& plan_errors) {
   return !plan_errors.empty() && (!plan.apply_with_errors || plan.actions.empty());
+}
+
+// A row's record before anything is known of it: skipped, until it is not.
+ModuleRecord new_record(const ModuleSpec& m) {
+  return ModuleRecord{std::string(m.name),
+                      std::string(stage_name(m.stage)),
+                      std::string(frequency_name(m.frequency)),
+                      "skipped",
+                      "",
+                      0,
+                      {}};
+}
+
+// One broken module must never stop the others: a decoder's or a planner's
+// exception is the row's error.
+Diagnostic internal_error(const std::exception& e) {
+  return Diagnostic{
+      Diagnostic::Severity::Error, {}, "", std::string("internal error: ") + e.what()};
 }
 
 int Runner::run() {
@@ -572,13 +598,7 @@ void Runner::run_modules(Stage stage) {
       m_followed = nullptr;
       continue;
     }
-    ModuleRecord record{std::string(m.name),
-                        std::string(stage_name(stage)),
-                        std::string(frequency_name(m.frequency)),
-                        "skipped",
-                        "",
-                        0,
-                        {}};
+    ModuleRecord record = new_record(m);
     nlohmann::json planned = {{"name", m.name},
                               {"frequency", frequency_name(m.frequency)},
                               {"run", false},
@@ -599,13 +619,7 @@ void Runner::run_modules(Stage stage) {
     auto started = std::chrono::steady_clock::now();
     auto plan_now = [&] {
       Diagnostics decoded;
-      DecodedConfig config;
-      try {
-        config = m_modules.get(m, decoded);
-      } catch (const std::exception& e) {
-        decoded.push_back(Diagnostic{
-            Diagnostic::Severity::Error, {}, "", std::string("internal error: ") + e.what()});
-      }
+      DecodedConfig config = decode_config(m, decoded);
       return make_plan(m, config, decoded, make_facts(failed_modules()));
     };
     PlanResult plan = plan_now();
@@ -620,20 +634,8 @@ void Runner::run_modules(Stage stage) {
       planned["actions"].push_back(j);
     }
     std::vector<std::string> plan_errors = plan_errors_of(plan);
-    for (const auto& d : plan.diagnostics) {
-      if (d.severity != Diagnostic::Severity::Error) {
-        // Decoder warnings were reported with the config; the reporter
-        // drops repeats, so only what the plan found adds a line.
-        m_report.warning(d.format());
-      }
-    }
-    if (fails_unapplied(plan, plan_errors)) {
-      record.result = "failed";
-      record.errors = plan_errors;
-    } else if (plan.actions.empty()) {
-      record.reason = "nothing to do";
-      // What it found, when it says (the volumes row's wait for a device).
-      record.summary = plan.summary;
+    if (judge_unapplied(record, plan, plan_errors)) {
+      // Failed, or nothing to do: recorded as such.
     } else if (m_options.dry_run) {
       planned["run"] = true;
       record.result = plan_errors.empty() ? "planned" : "failed";
@@ -683,6 +685,15 @@ Facts Runner::make_facts(std::vector<std::string> failed) const {
   return facts;
 }
 
+DecodedConfig Runner::decode_config(const ModuleSpec& m, Diagnostics& decoded) {
+  try {
+    return m_modules.get(m, decoded);
+  } catch (const std::exception& e) {
+    decoded.push_back(internal_error(e));
+    return nullptr;
+  }
+}
+
 PlanResult Runner::make_plan(const ModuleSpec& m, const DecodedConfig& config,
                              const Diagnostics& decoded, const Facts& facts) {
   PlanResult plan;
@@ -692,11 +703,32 @@ PlanResult Runner::make_plan(const ModuleSpec& m, const DecodedConfig& config,
       plan = m.plan(config.get(), facts);
     }
   } catch (const std::exception& e) {
-    // One broken module must never stop the others.
-    plan.diagnostics.push_back(Diagnostic{
-        Diagnostic::Severity::Error, {}, "", std::string("internal error: ") + e.what()});
+    plan.diagnostics.push_back(internal_error(e));
   }
   return plan;
+}
+
+bool Runner::judge_unapplied(ModuleRecord& record, const PlanResult& plan,
+                             const std::vector<std::string>& plan_errors) {
+  for (const auto& d : plan.diagnostics) {
+    if (d.severity != Diagnostic::Severity::Error) {
+      // Decoder warnings were reported with the config; the reporter
+      // drops repeats, so only what the plan found adds a line.
+      m_report.warning(d.format());
+    }
+  }
+  if (fails_unapplied(plan, plan_errors)) {
+    record.result = "failed";
+    record.errors = plan_errors;
+    return true;
+  }
+  if (plan.actions.empty()) {
+    record.reason = "nothing to do";
+    // What it found, when it says (the volumes row's wait for a device).
+    record.summary = plan.summary;
+    return true;
+  }
+  return false;
 }
 
 ExecOutcome Runner::apply_plan(const ModuleSpec& m, const std::vector<Action>& actions,
@@ -796,12 +828,7 @@ std::unique_ptr<Runner::Follower> Runner::make_follower(const ModuleLane& lane, 
   }
   auto f = std::make_unique<Follower>();
   f->module = next;
-  try {
-    f->config = m_modules.get(*next, f->decoded);
-  } catch (const std::exception& e) {
-    f->decoded.push_back(Diagnostic{
-        Diagnostic::Severity::Error, {}, "", std::string("internal error: ") + e.what()});
-  }
+  f->config = decode_config(*next, f->decoded);
   f->failed = failed_modules();
   // Its reach stands in for its footprint until its plan is made: it is
   // what the lane may do, and what must be clear of the other lanes under
@@ -829,13 +856,7 @@ std::unique_ptr<Runner::Follower> Runner::make_follower(const ModuleLane& lane, 
     return nullptr;
   }
   f->plan.footprint = std::move(reach);
-  f->record = ModuleRecord{std::string(next->name),
-                           std::string(stage_name(next->stage)),
-                           std::string(frequency_name(next->frequency)),
-                           "skipped",
-                           "",
-                           0,
-                           {}};
+  f->record = new_record(*next);
   f->record.concurrent = true;
   f->fields = m_report.fields(f->record.name);
   return f;
@@ -858,18 +879,7 @@ void Runner::follow(Follower& f, const Lane& lane, bool lane_failed) {
 
 void Runner::finish_follower(Follower& f) {
   ModuleRecord& record = f.record;
-  for (const auto& d : f.plan.diagnostics) {
-    if (d.severity != Diagnostic::Severity::Error) {
-      m_report.warning(d.format());
-    }
-  }
-  if (fails_unapplied(f.plan, f.plan_errors)) {
-    record.result = "failed";
-    record.errors = f.plan_errors;
-  } else if (f.plan.actions.empty()) {
-    record.reason = "nothing to do";
-    record.summary = f.plan.summary;
-  } else {
+  if (!judge_unapplied(record, f.plan, f.plan_errors)) {
     settle(*f.module, record, f.plan_errors, f.plan.summary, f.outcome);
   }
   record.duration_ms =
