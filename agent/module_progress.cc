@@ -53,8 +53,10 @@ Earlier match_earlier(const std::string& fingerprint, std::vector<std::string>& 
 
 }  // namespace
 
-ExecProgress::Before ModuleProgress::before(std::size_t, const Action& action) {
+ExecProgress::Before ModuleProgress::before(std::size_t index, const Action& action) {
   std::string fingerprint = action_fingerprint(action);
+  // after() needs it too: an action's JSON is made and hashed once.
+  m_current = {index, fingerprint};
   const bool safe = redo_safe(action);
   switch (match_earlier(fingerprint, m_earlier_done, m_earlier_running)) {
     case Earlier::Done:
@@ -97,12 +99,13 @@ std::vector<bool> ModuleProgress::settled(const std::vector<Action>& actions) co
   return out;
 }
 
-void ModuleProgress::after(std::size_t, const Action& action) {
+void ModuleProgress::after(std::size_t index, const Action& action) {
   // Written with the next action's start (one rewrite where there were
   // two), or when the module's actions end (the destructor). A kill in
   // between, in the executor's own bookkeeping, leaves this action named
   // as under way: not run again either, only reported as interrupted.
-  m_done.push_back(action_fingerprint(action));
+  m_done.push_back(m_current && m_current->first == index ? m_current->second
+                                                          : action_fingerprint(action));
   // A redo-safe action rides along with the next save, if there is one.
   m_unsaved = m_unsaved || !redo_safe(action);
 }

@@ -5,7 +5,9 @@
 // that was under way.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -40,6 +42,8 @@ class ModuleProgress final : public ExecProgress {
   /// completed. Each earlier fingerprint matches one action.
   std::vector<std::string> m_earlier_done;
   std::string m_earlier_running;
+  /// The index and fingerprint of the action before() last saw.
+  std::optional<std::pair<std::size_t, std::string>> m_current;
   nlohmann::json m_done = nlohmann::json::array();
   bool m_saved = false;    // the record's folder exists
   bool m_unsaved = false;  // m_done holds an action the record does not
