@@ -599,14 +599,20 @@ void Runner::run_modules(Stage stage) {
       continue;
     }
     ModuleRecord record = new_record(m);
-    nlohmann::json planned = {{"name", m.name},
-                              {"frequency", frequency_name(m.frequency)},
-                              {"run", false},
-                              {"reason", ""},
-                              {"actions", nlohmann::json::array()}};
+    // The plan as --dry-run prints it; not made by a run that applies.
+    nlohmann::json planned;
+    if (m_options.dry_run) {
+      planned = {{"name", m.name},
+                 {"frequency", frequency_name(m.frequency)},
+                 {"run", false},
+                 {"reason", ""},
+                 {"actions", nlohmann::json::array()}};
+    }
     auto finish = [&]() {
-      planned["reason"] = record.reason;
-      stage_plan["modules"].push_back(planned);
+      if (m_options.dry_run) {
+        planned["reason"] = record.reason;
+        stage_plan["modules"].push_back(std::move(planned));
+      }
       m_report.module_finished(record);
     };
     // A row that is not planned changes nothing: it need not wait for a
@@ -628,10 +634,12 @@ void Runner::run_modules(Stage stage) {
       // has one lane fewer under way.
       plan = plan_now();
     }
-    for (const auto& a : plan.actions) {
-      auto j = action_to_json(a);
-      j["summary"] = describe(a);
-      planned["actions"].push_back(j);
+    if (m_options.dry_run) {
+      for (const auto& a : plan.actions) {
+        auto j = action_to_json(a);
+        j["summary"] = describe(a);
+        planned["actions"].push_back(std::move(j));
+      }
     }
     std::vector<std::string> plan_errors = plan_errors_of(plan);
     if (judge_unapplied(record, plan, plan_errors)) {
@@ -644,9 +652,7 @@ void Runner::run_modules(Stage stage) {
                lane != nullptr && may_be_lane(*lane, m, plan) &&
                start_lane(*lane, m, record, plan_errors, plan, started,
                           row + 1 != table.end() && row[1].stage == stage ? &row[1] : nullptr)) {
-      planned["reason"] = "";
-      stage_plan["modules"].push_back(planned);
-      continue;
+      continue;  // reported when the lane is joined; lanes run only when applying
     } else {
       // Said (status.json) just before its first effect, not before its
       // plan: a plan has no effects, and the per-boot rows that find
@@ -662,7 +668,9 @@ void Runner::run_modules(Stage stage) {
     finish();
   }
   join_lanes(nullptr);
-  m_plan.push_back(stage_plan);
+  if (m_options.dry_run) {
+    m_plan.push_back(std::move(stage_plan));
+  }
 }
 
 std::string Runner::skip_reason(const ModuleSpec& m) const {
