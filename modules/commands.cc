@@ -85,8 +85,7 @@ std::vector<Action> write_and_run_commands(const CommandList& list, const std::s
 PlanResult plan_commands(const CommandList& list, const Facts& facts) {
   PlanResult result;
   if (!list.lines.empty()) {
-    result.actions = write_and_run_commands(
-        list, facts.state_dir + "/instances/" + facts.metadata.instance_id, true);
+    result.actions = write_and_run_commands(list, facts.instance_dir(), true);
   }
   return result;
 }

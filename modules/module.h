@@ -61,6 +61,9 @@ struct Facts {
   bool new_instance = false;
   std::vector<std::string> failed_modules;  // so far in this boot, for readiness
   const BlockDevices* blocks = nullptr;
+
+  /// This instance's state folder, where per-instance scripts and records live.
+  std::string instance_dir() const { return state_dir + "/instances/" + metadata.instance_id; }
 };
 
 /// Where a plan's effects fall, for the init-stage lanes decided by plan

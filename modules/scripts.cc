@@ -57,7 +57,7 @@ PlanResult run_folder(const Facts& input, const std::string& which, PartType par
 
 PlanResult write_and_run(const Facts& input, PartType type, const std::string& folder) {
   PlanResult result;
-  std::string dir = input.state_dir + "/instances/" + input.metadata.instance_id + "/" + folder;
+  std::string dir = input.instance_dir() + "/" + folder;
   for (const Part& part : input.parts) {
     if (part.type != type) {
       continue;
@@ -90,7 +90,7 @@ UserScriptsConfig decode_user_scripts(const Value& doc, Diagnostics& out) {
 // name order; so does this.
 PlanResult plan_scripts_user(const UserScriptsConfig& config, const Facts& input) {
   PlanResult result;
-  std::string dir = input.state_dir + "/instances/" + input.metadata.instance_id + "/scripts";
+  std::string dir = input.instance_dir() + "/scripts";
   std::map<std::string, const Part*> parts;
   for (const Part& part : input.parts) {
     if (part.type == PartType::ShellScript) {

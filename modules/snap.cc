@@ -156,8 +156,7 @@ PlanResult plan_snap(const SnapConfig& config, const Facts& facts) {
   if (!config.assertions.empty()) {
     // cloud-init's add_assertions(): one file, the assertions joined by a
     // newline, acknowledged at once; the commands only when that worked.
-    std::string path =
-        facts.state_dir + "/instances/" + facts.metadata.instance_id + "/snapd.assertions";
+    std::string path = facts.instance_dir() + "/snapd.assertions";
     std::string content;
     for (const auto& assertion : config.assertions) {
       content += (content.empty() ? "" : "\n") + assertion;

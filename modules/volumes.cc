@@ -807,7 +807,7 @@ std::uint64_t suggested_swap_size(std::uint64_t memory, std::optional<std::uint6
 }
 
 std::string pending_volumes_path(const Facts& facts) {
-  return facts.state_dir + "/instances/" + facts.metadata.instance_id + "/volumes-pending.json";
+  return facts.instance_dir() + "/volumes-pending.json";
 }
 
 PlanResult plan_pending_volumes(const PendingVolumes& pending, const VolumesSettings& settings,
