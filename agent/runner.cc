@@ -117,11 +117,25 @@ class Runner {
   bool start_lane(const ModuleLane& lane, const ModuleSpec& m, const ModuleRecord& record,
                   const std::vector<std::string>& plan_errors, const PlanResult& plan,
                   std::chrono::steady_clock::time_point started, const ModuleSpec* next);
+  /// A row whose lane plans it (ModuleLane::plan_reach) started on its
+  /// thread; false when it is planned at its row: its plan has nothing to
+  /// look at, or (then the lanes it plans after are over when this returns)
+  /// its reach meets a lane under way, or no thread could be had.
+  bool start_planned_lane(const ModuleLane& lane, const ModuleSpec& m, const ModuleRecord& record,
+                          std::chrono::steady_clock::time_point started, const ModuleSpec* next);
+  /// On the lane's thread: waits for the lanes it plans after, then plans;
+  /// true when the plan's actions are to be applied.
+  bool plan_in_lane(Lane& lane);
+  /// Starts the lane's thread; false when no thread could be had.
+  bool run_lane(std::unique_ptr<Lane> running);
   struct Follower;
   /// The lane's follower, when `next` is it and will run: its config decoded
   /// and its reach added to the lane's footprint, on the main thread.
+  /// `actions` and `footprint`: the lane's plan, or none and its reach.
   std::unique_ptr<Follower> make_follower(const ModuleLane& lane, const ModuleSpec& m,
-                                          const PlanResult& plan, const ModuleSpec* next);
+                                          const std::vector<Action>& actions,
+                                          const std::optional<PlanFootprint>& footprint,
+                                          const ModuleSpec* next);
   /// On the lane's thread, once the lane's actions are applied: the
   /// follower's plan, then its actions when the plan says to apply them.
   void follow(Follower& f, const Lane& lane, bool lane_failed);
@@ -193,8 +207,27 @@ struct Runner::Lane {
   std::optional<PlanFootprint> footprint;
   std::string name;  // for the journal: "volumes", "volumes (then mounts)"
   std::chrono::steady_clock::time_point ended;
-  std::future<ExecOutcome> outcome;
+  /// Shared: a lane planned after this one waits for it on its own thread.
+  std::shared_future<ExecOutcome> outcome;
   std::unique_ptr<Follower> follower;  // written by the thread until `outcome` is ready
+  struct Planned;
+  std::unique_ptr<Planned> planned;  // a lane that plans its row on its thread
+};
+
+// A row planned on its lane's thread (ModuleLane::plan_reach); `plan` and
+// the lane's actions, errors and summary are written by the thread.
+struct Runner::Lane::Planned {
+  struct After {
+    std::string module;
+    std::shared_future<ExecOutcome> outcome;
+    bool plan_failed;
+  };
+  DecodedConfig config;
+  Diagnostics decoded;
+  std::vector<std::string> failed;  // before the lanes it plans after
+  std::vector<After> after;
+  PlanFootprint reach;
+  PlanResult plan;
 };
 
 // A row applied on its lane's thread after the lane's own actions
@@ -623,6 +656,12 @@ void Runner::run_modules(Stage stage) {
     }
     join_lanes(&m);
     auto started = std::chrono::steady_clock::now();
+    const ModuleSpec* next = row + 1 != table.end() && row[1].stage == stage ? &row[1] : nullptr;
+    const ModuleLane* lane = find_lane(lanes, m.name);
+    if (lane != nullptr && lane->plan_reach != nullptr &&
+        start_planned_lane(*lane, m, record, started, next)) {
+      continue;  // planned, applied and reported by its lane
+    }
     auto plan_now = [&] {
       Diagnostics decoded;
       DecodedConfig config = decode_config(m, decoded);
@@ -648,10 +687,8 @@ void Runner::run_modules(Stage stage) {
       planned["run"] = true;
       record.result = plan_errors.empty() ? "planned" : "failed";
       record.errors = plan_errors;
-    } else if (const ModuleLane* lane = find_lane(lanes, m.name);
-               lane != nullptr && may_be_lane(*lane, m, plan) &&
-               start_lane(*lane, m, record, plan_errors, plan, started,
-                          row + 1 != table.end() && row[1].stage == stage ? &row[1] : nullptr)) {
+    } else if (lane != nullptr && may_be_lane(*lane, m, plan) &&
+               start_lane(*lane, m, record, plan_errors, plan, started, next)) {
       continue;  // reported when the lane is joined; lanes run only when applying
     } else {
       // Said (status.json) just before its first effect, not before its
@@ -788,7 +825,123 @@ bool Runner::start_lane(const ModuleLane& lane, const ModuleSpec& m, const Modul
   running->actions = plan.actions;
   running->footprint = plan.footprint;
   running->name = m.name;
-  running->follower = make_follower(lane, m, plan, next);
+  running->follower = make_follower(lane, m, plan.actions, plan.footprint, next);
+  return run_lane(std::move(running));
+}
+
+bool Runner::start_planned_lane(const ModuleLane& lane, const ModuleSpec& m,
+                                const ModuleRecord& record,
+                                std::chrono::steady_clock::time_point started,
+                                const ModuleSpec* next) {
+  auto planned = std::make_unique<Lane::Planned>();
+  planned->config = decode_config(m, planned->decoded);
+  planned->failed = failed_modules();
+  // Its plan reads while the rows beside it act: what it reads is checked
+  // as what it touches.
+  PlanFootprint footprint;
+  std::string why;
+  if (planned->config == nullptr) {
+    why = "its config has errors";
+  } else {
+    auto reach = lane.plan_reach(planned->config.get(), make_facts(planned->failed));
+    if (!reach) {
+      return false;  // made at its row at once: it reads only what no lane changes
+    }
+    planned->reach = std::move(*reach);
+    footprint = planned->reach;
+    footprint.applied.insert(footprint.applied.end(), footprint.read.begin(), footprint.read.end());
+    why = lane_refusal(footprint);
+  }
+  for (const auto& other : m_lanes) {
+    if (why.empty() && other->lane->by_plan) {
+      why = lane_conflict(other->name, *other->footprint, m.name, footprint);
+    }
+  }
+  auto plans_after = [&](const Lane& other) {
+    return std::find(lane.plans_after.begin(), lane.plans_after.end(), other.module->name) !=
+           lane.plans_after.end();
+  };
+  if (why.empty()) {
+    for (const auto& other : m_lanes) {
+      if (plans_after(*other)) {
+        // A lane of the table: its plan's errors are known at its start.
+        planned->after.push_back(
+            {std::string(other->module->name), other->outcome, !other->plan_errors.empty()});
+      }
+    }
+    auto running = std::make_unique<Lane>();
+    running->lane = &lane;
+    running->module = &m;
+    running->record = record;
+    running->record.started = started;
+    running->record.concurrent = true;
+    running->footprint = footprint;
+    running->name = m.name;
+    running->follower = make_follower(lane, m, {}, footprint, next);
+    running->planned = std::move(planned);
+    std::string after;
+    for (const auto& a : running->planned->after) {
+      after += (after.empty() ? "" : ", ") + a.module;
+    }
+    journal_send(LOG_INFO, "amiboot",
+                 std::string(m.name) + ": planned in its lane" +
+                     (after.empty() ? "" : " once " + after + " is over") +
+                     "; the rows after it are checked against what it may touch",
+                 m_report.fields(record.name));
+    if (run_lane(std::move(running))) {
+      return true;
+    }
+  } else {
+    journal_send(LOG_INFO, "amiboot", std::string(m.name) + ": planned at its row: " + why,
+                 m_report.fields(record.name));
+  }
+  // Planned at its row: what it plans after is over first.
+  for (auto it = m_lanes.begin(); it != m_lanes.end();) {
+    if (plans_after(**it)) {
+      finish_lane(**it);
+      it = m_lanes.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return false;
+}
+
+bool Runner::plan_in_lane(Lane& lane) {
+  Lane::Planned& p = *lane.planned;
+  // What its plan would have seen at its row: those lanes over, failed or not.
+  std::vector<std::string> failed = p.failed;
+  for (auto& a : p.after) {
+    if (!a.outcome.get().ok() || a.plan_failed) {
+      failed.push_back(a.module);
+    }
+  }
+  p.plan = make_plan(*lane.module, p.config, p.decoded, make_facts(std::move(failed)));
+  if (!p.plan.actions.empty()) {
+    std::string beyond =
+        p.plan.footprint ? beyond_reach(*p.plan.footprint, p.reach) : "paths it does not name";
+    if (!beyond.empty()) {
+      // The rows beside it were let run by its reach: applying more would
+      // break what they were promised.
+      p.plan.diagnostics.push_back(
+          Diagnostic{Diagnostic::Severity::Error,
+                     {},
+                     "",
+                     "internal error: its plan reaches " + beyond +
+                         ", beyond what the rows beside it were checked against; nothing applied"});
+      p.plan.actions.clear();
+    }
+  }
+  lane.plan_errors = plan_errors_of(p.plan);
+  lane.summary = p.plan.summary;
+  if (fails_unapplied(p.plan, lane.plan_errors) || p.plan.actions.empty()) {
+    return false;
+  }
+  lane.actions = p.plan.actions;
+  return true;
+}
+
+bool Runner::run_lane(std::unique_ptr<Lane> running) {
   Lane* l = running.get();
   if (l->follower) {
     add_footprint(*l->footprint, l->follower->plan.footprint.value());
@@ -800,7 +953,8 @@ bool Runner::start_lane(const ModuleLane& lane, const ModuleSpec& m, const Modul
     // get() never throws one.
     l->outcome =
         std::async(std::launch::async, [this, l, fields = m_report.fields(l->record.name)] {
-          ExecOutcome outcome = apply_plan(*l->module, l->actions, fields);
+          bool apply = l->planned == nullptr || plan_in_lane(*l);
+          ExecOutcome outcome = apply ? apply_plan(*l->module, l->actions, fields) : ExecOutcome{};
           l->ended = std::chrono::steady_clock::now();
           if (l->follower) {
             follow(*l->follower, *l, !outcome.ok() || !l->plan_errors.empty());
@@ -810,7 +964,7 @@ bool Runner::start_lane(const ModuleLane& lane, const ModuleSpec& m, const Modul
   } catch (const std::system_error& e) {
     journal_send(LOG_NOTICE, "amiboot",
                  std::string("no thread for this row (") + e.what() + "); applied in sequence",
-                 m_report.fields(record.name));
+                 m_report.fields(l->record.name));
     return false;
   }
   m_report.module_started(l->record.name, true);
@@ -827,9 +981,9 @@ bool Runner::start_lane(const ModuleLane& lane, const ModuleSpec& m, const Modul
   return true;
 }
 
-std::unique_ptr<Runner::Follower> Runner::make_follower(const ModuleLane& lane, const ModuleSpec& m,
-                                                        const PlanResult& plan,
-                                                        const ModuleSpec* next) {
+std::unique_ptr<Runner::Follower> Runner::make_follower(
+    const ModuleLane& lane, const ModuleSpec& m, const std::vector<Action>& actions,
+    const std::optional<PlanFootprint>& footprint, const ModuleSpec* next) {
   if (!lane.by_plan || !lane.follower || next == nullptr || next->name != lane.follower->module ||
       !skip_reason(*next).empty()) {
     return nullptr;
@@ -841,8 +995,8 @@ std::unique_ptr<Runner::Follower> Runner::make_follower(const ModuleLane& lane, 
   // Its reach stands in for its footprint until its plan is made: it is
   // what the lane may do, and what must be clear of the other lanes under
   // way, as its row's plan would be at its row (else it waits there).
-  PlanFootprint reach = lane.follower->reach(plan.actions, make_facts(f->failed));
-  PlanFootprint both = plan.footprint.value();
+  PlanFootprint reach = lane.follower->reach(actions, make_facts(f->failed));
+  PlanFootprint both = footprint.value();
   add_footprint(both, reach);
   std::string why = lane_refusal(both);
   for (const auto& other : m_lanes) {
@@ -914,7 +1068,11 @@ void Runner::join_lanes(const ModuleSpec* next) {
 
 void Runner::finish_lane(Lane& lane) {
   ExecOutcome outcome = lane.outcome.get();
-  settle(*lane.module, lane.record, lane.plan_errors, lane.summary, outcome);
+  // A row planned in its lane is judged as at its row, now that its plan is made.
+  if (lane.planned == nullptr ||
+      !judge_unapplied(lane.record, lane.planned->plan, lane.plan_errors)) {
+    settle(*lane.module, lane.record, lane.plan_errors, lane.summary, outcome);
+  }
   lane.record.duration_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(lane.ended - *lane.record.started)
           .count();

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "modules/mounts.h"
+#include "modules/volumes.h"
 
 namespace amiboot {
 
@@ -25,11 +26,14 @@ const std::vector<ModuleLane>& init_lanes() {
       // The root disk's partition table (libfdisk, BLKPG) and the root
       // filesystem's size (resize2fs, xfs_growfs: online, while files are
       // written). The rows alongside write small files on the root
-      // filesystem and make a host key. volumes waits: it reads the block
-      // devices and partition tables to plan, formats disks and sizes swap
-      // files from free space, all of which must see the grown disk, as in
-      // sequence; mounts and everything after it wait with it.
-      {"growpart", {"random_seed", "hostname", "resolv_conf", "ssh_host_keys"}},
+      // filesystem, make a host key, restart rsyslog or mount other disks.
+      // volumes reads the block devices and partition tables to plan,
+      // formats disks and sizes swap files from free space, all of which
+      // must see the grown disk, as in sequence: it is planned in its own
+      // lane once this one is over (plans_after), or at its row after it.
+      {"growpart",
+       {"random_seed", "hostname", "resolv_conf", "ssh_host_keys", "volumes", "mounts", "rsyslog",
+        "users", "set_passwords"}},
       // The host keys (ssh-keygen under /etc/ssh, sshd_config's lines for
       // host certificates): beside the volumes, users and passwords when
       // their plans show no common path: a mount over /etc or /etc/ssh, or
@@ -40,24 +44,39 @@ const std::vector<ModuleLane>& init_lanes() {
       // Partitions, mkfs, fstab, mounts and the swap file: beside users and
       // set_passwords when no mount point is a home folder, /etc or one of
       // their folders (a mount over /home waits, so homes land on it as in
-      // sequence). mounts (per boot) reads the fstab this row writes, and
-      // what is mounted: it follows in this lane, and users and
-      // set_passwords are checked against what both may mount (every
-      // amiboot entry of the fstab this row leaves).
-      {"volumes", {"users", "set_passwords"}, true, LaneFollower{"mounts", mounts_reach}},
+      // sequence). Planned in its lane, so that neither the grown root disk
+      // nor a device that is slow to appear holds the rows after it: its
+      // reach (the fstab, the pending record, every mount point and swap
+      // file its config names) is what they are checked against. mounts
+      // (per boot) reads the fstab this row writes, and what is mounted: it
+      // follows in this lane, and users and set_passwords are checked
+      // against what both may mount (every amiboot entry of the fstab this
+      // row leaves).
+      {"volumes",
+       {"users", "set_passwords"},
+       true,
+       LaneFollower{"mounts", mounts_reach},
+       reach_of<decode_volumes, volumes_reach>,
+       {"growpart"}},
   };
   return lanes;
 }
 
+namespace {
+
+// Without its trailing slashes ("/" stays).
+std::string_view trimmed(std::string_view p) {
+  while (p.size() > 1 && p.back() == '/') {
+    p.remove_suffix(1);
+  }
+  return p;
+}
+
+}  // namespace
+
 bool paths_overlap(std::string_view a, std::string_view b) {
-  auto trim = [](std::string_view p) {
-    while (p.size() > 1 && p.back() == '/') {
-      p.remove_suffix(1);
-    }
-    return p;
-  };
-  a = trim(a);
-  b = trim(b);
+  a = trimmed(a);
+  b = trimmed(b);
   if (a.size() > b.size()) {
     std::swap(a, b);
   }
@@ -118,6 +137,30 @@ std::string lane_conflict(std::string_view lane, const PlanFootprint& lane_footp
   }
   if (auto at = first_overlap(lane_footprint.applied, touched); !at.empty()) {
     return "both touch " + at;
+  }
+  return "";
+}
+
+std::string beyond_reach(const PlanFootprint& plan, const PlanFootprint& reach) {
+  auto first_outside = [](const std::vector<std::string>& paths,
+                          const std::vector<std::string>& within) -> std::string {
+    for (const auto& p : paths) {
+      bool inside = std::any_of(within.begin(), within.end(), [&](const std::string& w) {
+        // Overlapping and no longer than p: p is w or below it.
+        return paths_overlap(p, w) && trimmed(w).size() <= trimmed(p).size();
+      });
+      if (!inside) {
+        return p;
+      }
+    }
+    return "";
+  };
+  for (auto [paths, within] :
+       {std::pair{&plan.read, &reach.read}, std::pair{&plan.applied, &reach.applied},
+        std::pair{&plan.mounts, &reach.mounts}}) {
+    if (auto p = first_outside(*paths, *within); !p.empty()) {
+      return p;
+    }
   }
   return "";
 }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "modules/module.h"
@@ -27,9 +28,16 @@ struct LaneFollower {
   std::string_view module;
   /// What the row's plan, made once `lane_actions` are applied, may touch;
   /// known before that plan is made. `facts` shows the instance as it is
-  /// before the lane's actions.
+  /// before the lane's actions. A lane planned on its thread passes no
+  /// actions: its own reach covers what they may add.
   PlanFootprint (*reach)(const std::vector<Action>& lane_actions, const Facts& facts) = nullptr;
 };
+
+/// What a row's plan may read, touch or mount over, known from its decoded
+/// config (DecodedConfig's pointee) and the facts before the plan is made;
+/// nullopt when the plan will look at nothing the lanes under way change
+/// (nothing configured): it is made at its row at once.
+using PlanReach = std::optional<PlanFootprint> (*)(const void* config, const Facts& facts);
 
 struct ModuleLane {
   std::string_view module;
@@ -45,7 +53,31 @@ struct ModuleLane {
   bool by_plan = false;
   /// By-plan lanes only: the next row, when it follows this one in its lane.
   std::optional<LaneFollower> follower;
+  /// By-plan lanes only: the row is planned on the lane's thread, once the
+  /// lanes named in `plans_after` are over, instead of at its row, so that
+  /// the rows after it need not wait for what its plan waits for (the grown
+  /// root disk, a device that is slow to appear). Until then its reach
+  /// stands in for its footprint; a plan that goes beyond it is not applied.
+  /// When the row is planned at its row instead (its reach meets a lane
+  /// under way), the lanes in `plans_after` are over first, unless its
+  /// reach is nullopt.
+  PlanReach plan_reach = nullptr;
+  std::vector<std::string_view> plans_after;
 };
+
+/// A PlanReach from a typed `Reach(const C&, const Facts&)` for the row
+/// whose decoder is `Decode` (as module_row pairs a decoder and a plan); a
+/// decoder's nullopt ("nothing to do") looks at nothing.
+template <auto Decode, auto Reach>
+std::optional<PlanFootprint> reach_of(const void* config, const Facts& facts) {
+  using Config = std::invoke_result_t<decltype(Decode), const Value&, Diagnostics&>;
+  const Config& typed = *static_cast<const Config*>(config);
+  if constexpr (!std::is_void_v<typename OptionalOf<Config>::type>) {
+    return typed ? Reach(*typed, facts) : std::nullopt;
+  } else {
+    return Reach(typed, facts);
+  }
+}
 
 /// The init stage's lanes, in table order.
 const std::vector<ModuleLane>& init_lanes();
@@ -67,6 +99,10 @@ std::string lane_refusal(const std::optional<PlanFootprint>& footprint);
 std::string lane_conflict(std::string_view lane, const PlanFootprint& lane_footprint,
                           std::string_view next,
                           const std::optional<PlanFootprint>& next_footprint);
+
+/// The first path of `plan` that is not its reach's or below one of them
+/// (read against read, and so on); "" when the plan stays within its reach.
+std::string beyond_reach(const PlanFootprint& plan, const PlanFootprint& reach);
 
 /// Adds `more`'s paths to `into`'s: what two plans applied one after the
 /// other touch.

@@ -152,7 +152,6 @@ class VolumesPlanner {
   void keep_previous(const MountRequest& r);
   void swap_file(const SwapRequest& r);
   std::optional<int> foreign_conflict(const FstabEntry& e, const std::string& node) const;
-  std::vector<MountRequest> requests() const;
 
   void error(const Position& pos, const std::string& path, std::string message) {
     m_result.diagnostics.push_back(make_error(pos, path, std::move(message)));
@@ -675,21 +674,32 @@ void VolumesPlanner::swap_file(const SwapRequest& r) {
 
 // The user's entries (amiboot's default options completed), then cloud-init's defaults for names
 // the mapping has and the user did not mention.
-std::vector<MountRequest> VolumesPlanner::requests() const {
-  std::vector<MountRequest> out = m_config.mounts;
+// No config, no default entry from the mapping and no fstab entry of amiboot's.
+bool nothing_to_look_at(const VolumesConfig& config, const Facts& facts) {
+  const auto& mapping = facts.metadata.block_device_mapping;
+  bool defaults = mapping.count("ephemeral0") > 0 || mapping.count("swap") > 0;
+  return config.mounts.empty() && config.fs_setup.empty() && config.disk_setup.empty() &&
+         !config.swap && !defaults &&
+         parse_fstab(facts.system.read_text(kFstabPath).value_or("")).owned.empty();
+}
+
+std::vector<MountRequest> mount_requests(const VolumesConfig& config,
+                                         const VolumesSettings& settings, const Metadata& metadata,
+                                         bool pending_mode) {
+  std::vector<MountRequest> out = config.mounts;
   for (auto& r : out) {
     if (r.default_options) {
-      r.fields.options = device_options(r.fields.options, m_settings.device_timeout);
+      r.fields.options = device_options(r.fields.options, settings.device_timeout);
     }
   }
-  if (m_pending_mode) {
+  if (pending_mode) {
     return out;
   }
   std::set<std::string> named;
-  for (const auto& r : m_config.mounts) {
+  for (const auto& r : config.mounts) {
     named.insert(r.spec == "ephemeral" ? "ephemeral0" : r.spec);
   }
-  const auto& mapping = m_in.metadata.block_device_mapping;
+  const auto& mapping = metadata.block_device_mapping;
   if (mapping.count("ephemeral0") > 0 && named.count("ephemeral0") == 0) {
     MountRequest r;
     r.spec = "ephemeral0";
@@ -732,7 +742,7 @@ PlanResult VolumesPlanner::plan() {
   for (const auto& r : m_config.fs_setup) {
     fs_setup(r);
   }
-  for (const auto& r : requests()) {
+  for (const auto& r : mount_requests(m_config, m_settings, m_in.metadata, m_pending_mode)) {
     if (!r.remove) {
       mount(r);
     }
@@ -821,6 +831,27 @@ PlanResult plan_pending_volumes(const PendingVolumes& pending, const VolumesSett
   return planner.plan();
 }
 
+std::optional<PlanFootprint> volumes_reach(const VolumesConfig& config, const Facts& facts) {
+  if (nothing_to_look_at(config, facts)) {
+    return std::nullopt;
+  }
+  // The fstab, the pending record and amiboot's fstab entries as they are,
+  // as for the mounts row; then what the config may add. The devices are no
+  // other row's (no plan names /dev), so which ones appear does not matter.
+  PlanFootprint reach = mounts_reach({}, facts);
+  for (const auto& r : mount_requests(config, VolumesSettings{}, facts.metadata, false)) {
+    const std::string& file = r.fields.file;
+    if (!r.remove && r.fields.type != "swap" && !file.empty() && file[0] == '/') {
+      reach.applied.push_back(file);
+      reach.mounts.push_back(file);
+    }
+  }
+  if (config.swap) {
+    reach.applied.push_back(config.swap->filename);
+  }
+  return reach;
+}
+
 PlanResult plan_volumes(const VolumesConfig& config, const Facts& facts) {
   PlanResult result;
   result.footprint = PlanFootprint{{kFstabPath}, {}, {}};  // until the planner has looked
@@ -828,12 +859,8 @@ PlanResult plan_volumes(const VolumesConfig& config, const Facts& facts) {
   if (has_errors(result.diagnostics)) {
     return result;
   }
-  const auto& mapping = facts.metadata.block_device_mapping;
-  bool defaults = mapping.count("ephemeral0") > 0 || mapping.count("swap") > 0;
-  if (config.mounts.empty() && config.fs_setup.empty() && config.disk_setup.empty() &&
-      !config.swap && !defaults &&
-      parse_fstab(facts.system.read_text(kFstabPath).value_or("")).owned.empty()) {
-    return result;  // the common boot: nothing to look at
+  if (nothing_to_look_at(config, facts)) {
+    return result;  // the common boot
   }
   if (facts.blocks == nullptr) {
     result.diagnostics.push_back(make_error({}, "", "internal error: no view of block devices"));

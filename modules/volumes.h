@@ -39,6 +39,13 @@ std::uint64_t suggested_swap_size(std::uint64_t memory, std::optional<std::uint6
 /// path, get their fstab line as cloud-init writes it.
 PlanResult plan_volumes(const VolumesConfig& config, const Facts& facts);
 
+/// What plan_volumes(config, facts) may read, touch or mount over, known
+/// before it looks at a device: the init-stage lane plans it on its own
+/// thread (modules/lanes.h), and the rows after it are checked against this.
+/// nullopt when there is nothing to look at (no config, no default entry,
+/// no fstab entry of amiboot's): the plan then reads only the fstab.
+std::optional<PlanFootprint> volumes_reach(const VolumesConfig& config, const Facts& facts);
+
 /// The entries an earlier boot left pending, looked at again (the mounts
 /// row, every boot): waited for until `deadline`, formatted when blank,
 /// given their fstab lines and mounted; amiboot's other fstab entries stay.

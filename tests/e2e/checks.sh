@@ -704,7 +704,7 @@ EOF
   fi
   # The init stage's lanes decided by plan: which rows ran beside which.
   if [ "$n" = 1 ] && [ -s "$REPORT/journal-u-amiboot.txt" ]; then
-    grep -E '^[a-z_]+: (waits for|applied beside|follows|does not follow|applied in sequence)' \
+    grep -E '^[a-z_]+: (waits for|applied beside|follows|does not follow|applied in sequence|planned in its lane|planned at its row)' \
       "$REPORT/journal-u-amiboot.txt" | sed "s/^/e2e: boot $n: lane: /" || true
   fi
   if [ "$n" = 1 ]; then
@@ -792,13 +792,19 @@ check_root_grown() {
 # check_volume_not_attached (boot 3): the mapping lists ephemeral1 (sdc),
 # whose disk is not attached. The volumes module waited once, up to its
 # bound (30 s), warned, and did the rest of its work; the entry is pending
-# for the next boot.
+# for the next boot. The wait was in its lane: users did not wait for it.
 check_volume_not_attached() {
   expect_match "volumes module ok" "^module volumes: ok" "$(module_line volumes)"
   local ms
   ms=$(module_ms volumes)
   expect_lt "volumes: waited the 30 s bound" 29000 "${ms:-0}"
   expect_lt "volumes: held the boot no longer than the bound (+ 10 s)" "${ms:-999999}" 40000
+  # Planned in its own lane: the rows after it did not wait for the device.
+  expect_match "volumes was planned in its lane" "^volumes: planned in its lane" \
+    "$(cat "$REPORT/journal-u-amiboot.txt")"
+  local users_end
+  users_end=$(status_json "[m['start_ms'] + m['duration_ms'] for m in d['stages']['init']['modules'] if m['name'] == 'users'][0]")
+  expect_lt "users was done before the wait for the device was over" "${users_end:-999999}" 29000
   expect_match "status --long: the wait and the volume not attached" \
     "waited 3[0-9]\.[0-9] s for devices \(at most 30 s\); not attached: ephemeral1" \
     "$(cat "$REPORT/status-long.txt")"

@@ -299,10 +299,13 @@ mounts:
   auto doc = nlohmann::json::parse(read_file(root / "run/amiboot/status.json"));
   EXPECT_EQ(doc["status"], "done");
   ASSERT_GE(doc["warnings"].size(), 2u) << doc["warnings"].dump();  // and the sandbox's own
-  EXPECT_EQ(doc["warnings"][0],
-            "user-data:3:5: fs_setup[0]: ebs2 did not appear within 2 s (looked for /dev/sdg, "
-            "/dev/xvdg, /dev/vdg and NVMe volumes named sdg (ebs2 is sdg in the "
-            "block-device-mapping)); left pending, looked at again on every boot");
+  // In report order: users, beside the volumes lane, is reported before it.
+  EXPECT_THAT(
+      doc["warnings"].get<std::vector<std::string>>(),
+      ::testing::Contains(
+          "user-data:3:5: fs_setup[0]: ebs2 did not appear within 2 s (looked for /dev/sdg, "
+          "/dev/xvdg, /dev/vdg and NVMe volumes named sdg (ebs2 is sdg in the "
+          "block-device-mapping)); left pending, looked at again on every boot"));
   EXPECT_EQ(mounted_at("/data"), std::vector<std::string>{loop->path()});
   EXPECT_TRUE(mounted_at("/logs").empty());
   EXPECT_EQ(fstab(), "# amiboot: ebs1\nUUID=" + blkid(loop->path(), "UUID") +
@@ -452,10 +455,10 @@ TEST_F(VolumesOnLoopDevices, DiskSetupLeavesAVolumeWithAFilesystemAloneWithoutOv
   EXPECT_EQ(blkid(loop->path(), "PTTYPE"), "");
   EXPECT_EQ(blkid(loop->path(), "LABEL"), "precious");
   auto doc = nlohmann::json::parse(read_file(root / "run/amiboot/status.json"));
-  EXPECT_EQ(doc["warnings"][0],
-            "user-data:3:9: disk_setup.ebs1: left ebs1 (" + loop->path() +
-                ") as it is: it carries a filesystem (ext4, label 'precious'); overwrite: true "
-                "destroys it");
+  EXPECT_THAT(doc["warnings"].get<std::vector<std::string>>(),
+              ::testing::Contains("user-data:3:9: disk_setup.ebs1: left ebs1 (" + loop->path() +
+                                  ") as it is: it carries a filesystem (ext4, label 'precious'); "
+                                  "overwrite: true destroys it"));
   // overwrite: true destroys it (a new instance, so the volumes row runs again).
   reboot();
   imds.set_instance_id("i-0000000000000000e");

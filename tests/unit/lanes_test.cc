@@ -385,6 +385,19 @@ TEST(LanesByPlan, PathsOverlapAtComponentBoundariesOnly) {
   EXPECT_FALSE(paths_overlap("/etc/ssh", "/etc/fstab"));
 }
 
+TEST(LanesByPlan, APlanIsWithinItsReachWhenEachPathIsOneOfItsOrBelowOne) {
+  PlanFootprint reach{{"/etc/fstab"}, {"/etc/fstab", "/data", "/swap.img"}, {"/data/"}};
+  EXPECT_EQ(
+      beyond_reach(PlanFootprint{{"/etc/fstab"}, {"/data/logs", "/swap.img"}, {"/data"}}, reach),
+      "");
+  EXPECT_EQ(beyond_reach(PlanFootprint{}, reach), "");
+  // A parent, a sibling that shares a prefix, and a path in the wrong list.
+  EXPECT_EQ(beyond_reach(PlanFootprint{{}, {}, {"/"}}, reach), "/");
+  EXPECT_EQ(beyond_reach(PlanFootprint{{}, {"/datax"}, {}}, reach), "/datax");
+  EXPECT_EQ(beyond_reach(PlanFootprint{{}, {}, {"/swap.img"}}, reach), "/swap.img");
+  EXPECT_EQ(beyond_reach(PlanFootprint{{"/data"}, {}, {}}, reach), "/data");
+}
+
 TEST(LanesByPlan, AMountOverAHomeFolderOrItsParentMakesUsersWait) {
   PlanFootprint users{{"/etc/passwd"}, {"/etc/passwd", "/home/admin", "/root"}, {}};
   for (std::string dir : {"/home", "/home/admin", "/home/admin/data", "/", "/root/.ssh"}) {
@@ -684,6 +697,194 @@ TEST(LanesByPlan, TheRowOrderWithAFollowerIsTheSameRunAfterRun) {
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(run_followed(vol_mnt_homes_last(), std::chrono::seconds(10), nullptr),
               (std::vector<std::string>{"homes", "vol", "mnt", "last"}));
+  }
+}
+
+// --- a row planned in its lane ----------------------------------------------------------
+
+// "grow", a lane of the table, meets "homes", then leaves /grown. "pvol" is
+// planned in its own lane once grow is over: its plan notes whether it saw
+// /grown and mounts over g_pvol_mount, its reach says g_pvol_reach. "homes"
+// meets grow: both meetings ok means homes ran while grow was under way, so
+// pvol's plan, which waited for grow, was not made on the main thread.
+std::string g_pvol_reach;
+std::string g_pvol_mount;
+int g_pvol_plans = 0;
+bool g_pvol_saw_grown = false;
+
+PlanResult plan_grow(const NoKeys&, const Facts&) {
+  PlanResult r{.actions = {RunCommand{.argv = {"meet", "grow", "homes"}, .label = "meet"},
+                           WriteFile{"/grown", "yes", 0644, "root", false, "grown"}},
+               .summary = "grown"};
+  r.footprint = PlanFootprint{{}, {"/grown"}, {}};
+  return r;
+}
+PlanResult plan_pvol(const NoKeys&, const Facts& facts) {
+  ++g_pvol_plans;
+  g_pvol_saw_grown = facts.system.read_text("/grown").has_value();
+  PlanResult r{
+      .actions = {WriteFile{"/etc/fstab", "# amiboot: ebs1\n", 0644, "root", false, "fstab"}},
+      .summary = "pvol done"};
+  r.footprint = PlanFootprint{{"/etc/fstab"}, {"/etc/fstab", g_pvol_mount}, {g_pvol_mount}};
+  return r;
+}
+std::optional<PlanFootprint> reach_pvol(const NoKeys&, const Facts&) {
+  return PlanFootprint{{"/etc/fstab"}, {"/etc/fstab", g_pvol_reach}, {g_pvol_reach}};
+}
+PlanResult plan_homes_meeting_grow(const NoKeys&, const Facts&) {
+  ++g_homes_plans;
+  PlanResult r{.actions = {RunCommand{.argv = {"meet", "homes", "grow"}, .label = "meet"}},
+               .summary = "homes made"};
+  r.footprint = PlanFootprint{{"/etc/passwd"}, {"/etc/passwd", "/home/admin"}, {}};
+  return r;
+}
+
+const std::vector<ModuleLane> kPlannedAfterGrow = {
+    {"grow", {"pvol", "homes"}},
+    {"pvol", {"homes"}, true, std::nullopt, reach_of<decode_no_keys, reach_pvol>, {"grow"}},
+};
+
+struct PlannedRun {
+  nlohmann::json rows;
+  std::unique_ptr<RecordingSystem> recording;
+  const nlohmann::json& row(const std::string& name) const {
+    for (const auto& r : rows) {
+      if (r["name"] == name) {
+        return r;
+      }
+    }
+    static const nlohmann::json none;
+    ADD_FAILURE() << "no row " << name;
+    return none;
+  }
+};
+
+PlannedRun run_planned(const std::string& reach, const std::string& mount,
+                       std::chrono::milliseconds wait,
+                       const std::vector<ModuleLane>& lanes = kPlannedAfterGrow,
+                       std::vector<ModuleSpec> table = {}) {
+  g_pvol_reach = reach;
+  g_pvol_mount = mount;
+  g_pvol_plans = 0;
+  g_pvol_saw_grown = false;
+  g_homes_plans = 0;
+  if (table.empty()) {
+    table = {row<plan_grow>("grow"), row<plan_pvol>("pvol"), row<plan_homes_meeting_grow>("homes"),
+             row<plan_console>("last")};
+  }
+  PlannedRun run;
+  run.recording = sandbox();
+  ConcurrentSystem system(*run.recording, wait);
+  run_init(system, table, lanes);
+  run.rows = init_rows(*run.recording);
+  return run;
+}
+
+TEST(LanesByPlan, ARowPlannedInItsLaneWaitsThereForTheLaneItPlansAfterWhileTheRowsAfterGoOn) {
+  auto run = run_planned("/data", "/data", std::chrono::seconds(10));
+  EXPECT_EQ(names(run.rows), (std::vector<std::string>{"homes", "grow", "pvol", "last"}));
+  for (const auto& r : run.rows) {
+    EXPECT_EQ(r["result"], "ok") << r.dump();
+  }
+  // Planned once, after grow's actions were applied, and applied.
+  EXPECT_EQ(g_pvol_plans, 1);
+  EXPECT_TRUE(g_pvol_saw_grown);
+  EXPECT_EQ(g_homes_plans, 1);
+  EXPECT_EQ(run.row("pvol")["concurrent"], true);
+  EXPECT_EQ(run.row("pvol")["summary"], "pvol done");
+  EXPECT_EQ(run.recording->files.at("/etc/fstab"), "# amiboot: ebs1\n");
+}
+
+PlanResult plan_nothing(const NoKeys&, const Facts&) {
+  return PlanResult{.summary = "no devices"};
+}
+
+TEST(LanesByPlan, ARowPlannedInItsLaneThatHasNothingToDoIsReportedSoInOrder) {
+  auto run = run_planned("/data", "/data", std::chrono::seconds(10), kPlannedAfterGrow,
+                         {row<plan_grow>("grow"), row<plan_nothing>("pvol"),
+                          row<plan_homes_meeting_grow>("homes"), row<plan_console>("last")});
+  EXPECT_EQ(names(run.rows), (std::vector<std::string>{"homes", "grow", "pvol", "last"}));
+  EXPECT_EQ(run.row("pvol")["result"], "skipped");
+  EXPECT_EQ(run.row("pvol")["reason"], "nothing to do");
+  EXPECT_EQ(run.row("pvol")["summary"], "no devices");
+  EXPECT_EQ(run.row("homes")["result"], "ok");
+}
+
+std::optional<PlanFootprint> reach_nothing(const NoKeys&, const Facts&) {
+  return std::nullopt;
+}
+
+TEST(LanesByPlan, ARowWhosePlanHasNothingToLookAtIsPlannedAtItsRowWithoutWaiting) {
+  // No reach: planned at once at its row, beside grow, which still meets homes.
+  const std::vector<ModuleLane> lanes = {
+      {"grow", {"pvol", "homes"}},
+      {"pvol", {"homes"}, true, std::nullopt, reach_of<decode_no_keys, reach_nothing>, {"grow"}},
+  };
+  auto run = run_planned("/data", "/data", std::chrono::seconds(10), lanes,
+                         {row<plan_grow>("grow"), row<plan_nothing>("pvol"),
+                          row<plan_homes_meeting_grow>("homes"), row<plan_console>("last")});
+  EXPECT_EQ(names(run.rows), (std::vector<std::string>{"pvol", "homes", "grow", "last"}));
+  EXPECT_EQ(run.row("pvol")["reason"], "nothing to do");
+  EXPECT_FALSE(run.row("pvol").contains("concurrent"));
+  EXPECT_EQ(run.row("grow")["result"], "ok");
+  EXPECT_EQ(run.row("homes")["result"], "ok");
+}
+
+TEST(LanesByPlan, WhatARowPlannedInItsLaneMayMountOverHomeKeepsTheHomesAfterIt) {
+  // The reach names /home: homes waits for pvol, which waits for grow,
+  // whose meeting with homes never happens (it fails after its wait).
+  auto run = run_planned("/home", "/home", std::chrono::milliseconds(300));
+  EXPECT_EQ(run.row("grow")["result"], "failed");
+  EXPECT_EQ(run.row("pvol")["result"], "ok");
+  EXPECT_EQ(run.row("homes")["result"], "ok");  // grow had started: met at once
+  EXPECT_TRUE(g_pvol_saw_grown);
+  auto names_seen = names(run.rows);
+  auto at = [&](const std::string& n) {
+    return std::find(names_seen.begin(), names_seen.end(), n) - names_seen.begin();
+  };
+  EXPECT_LT(at("pvol"), at("homes"));
+  EXPECT_EQ(g_homes_plans, 2);  // planned again after the wait
+}
+
+TEST(LanesByPlan, APlanBeyondItsReachIsNotAppliedAndSaysWhy) {
+  // The reach said /data; the plan mounts over /home, where homes was let
+  // run beside it.
+  auto run = run_planned("/data", "/home", std::chrono::seconds(10));
+  const auto& pvol = run.row("pvol");
+  EXPECT_EQ(pvol["result"], "failed");
+  ASSERT_EQ(pvol["errors"].size(), 1u) << pvol.dump();
+  EXPECT_NE(pvol["errors"][0].get<std::string>().find(
+                "its plan reaches /home, beyond what the rows beside it were checked against"),
+            std::string::npos)
+      << pvol.dump();
+  EXPECT_EQ(run.recording->files.count("/etc/fstab"), 0u);
+  EXPECT_EQ(run.row("homes")["result"], "ok");
+  EXPECT_EQ(run.row("grow")["result"], "ok");
+}
+
+TEST(LanesByPlan, ARowWhoseReachMeetsALaneUnderWayIsPlannedAtItsRowAfterWhatItPlansAfter) {
+  // The keys lane writes under /etc/ssh; pvol's reach may mount over it:
+  // pvol is planned at its row, once grow is over, and waits for the keys.
+  const std::vector<ModuleLane> lanes = {
+      {"keys", {"grow", "pvol", "homes"}, true},
+      {"grow", {"pvol", "homes"}},
+      {"pvol", {"homes"}, true, std::nullopt, reach_of<decode_no_keys, reach_pvol>, {"grow"}},
+  };
+  const std::vector<ModuleSpec> table = {
+      row<plan_keys>("keys"), row<plan_grow>("grow"), row<plan_pvol>("pvol"),
+      row<plan_homes_meeting_grow>("homes"), row<plan_console>("last")};
+  auto run = run_planned("/etc/ssh", "/etc/ssh", std::chrono::milliseconds(300), lanes, table);
+  EXPECT_TRUE(g_pvol_saw_grown);
+  EXPECT_EQ(g_pvol_plans, 2);  // at its row, then again once the keys were over
+  EXPECT_EQ(run.row("pvol")["result"], "ok");
+  // grow was over before pvol's row went on, so before homes started.
+  EXPECT_EQ(run.row("grow")["result"], "failed");
+}
+
+TEST(LanesByPlan, TheRowOrderWithARowPlannedInItsLaneIsTheSameRunAfterRun) {
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(names(run_planned("/data", "/data", std::chrono::seconds(10)).rows),
+              (std::vector<std::string>{"homes", "grow", "pvol", "last"}));
   }
 }
 

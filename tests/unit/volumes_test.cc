@@ -144,18 +144,9 @@ TEST(Volumes, AMountOverTheHomesMakesUsersWaitAndAnyOtherMountDoesNot) {
   }
 }
 
-// Every path a plan's footprint names is within one `reach` names.
+// Every path a plan's footprint names is one `reach` names, or below one.
 void expect_within(const PlanFootprint& actual, const PlanFootprint& reach) {
-  auto within = [](const std::vector<std::string>& paths, const std::vector<std::string>& of) {
-    for (const auto& p : paths) {
-      bool found = std::any_of(of.begin(), of.end(),
-                               [&](const std::string& o) { return paths_overlap(p, o); });
-      EXPECT_TRUE(found) << p;
-    }
-  };
-  within(actual.read, reach.read);
-  within(actual.applied, reach.applied);
-  within(actual.mounts, reach.mounts);
+  EXPECT_EQ(beyond_reach(actual, reach), "");
 }
 
 // mounts follows volumes in its lane (modules/lanes.h): what it may mount
@@ -197,6 +188,73 @@ TEST(Volumes, TheMountsReachIsEveryEntryTheVolumesLeaveAndUsersWaitsForAHomeAmon
     EXPECT_EQ(mounts.footprint->mounts, std::vector<std::string>{dir});
     expect_within(*mounts.footprint, reach);
   }
+}
+
+// The volumes row is planned in its lane (modules/lanes.h): its reach,
+// known from the config before any device is looked at, is what the rows
+// after it are checked against, and holds whatever its plan then touches.
+TEST(Volumes, TheVolumesReachIsKnownBeforeAnyDeviceAndHoldsWhatItsPlanTouches) {
+  Fixture f(
+      "fs_setup:\n  - {device: ebs1, filesystem: ext4}\nmounts:\n  - [ebs1, /data]\n"
+      "  - [/dev/sdh, /srv/www/]\n  - [/dev/sdi, none, swap, sw]\n  - [ebs2, /home]\n"
+      "swap: {filename: /var/swapfile, size: 64M}\n");
+  f.config.set("amiboot", *parse_yaml("volumes: {device_timeout_seconds: 1}", "image"));
+  f.metadata.block_device_mapping["ephemeral0"] = "sdb";
+  f.metadata.block_device_mapping["ebs2"] = "sdg";
+  f.system.files["/etc/fstab"] = "# amiboot: ebs9\nUUID=u9\t/old\tauto\tdefaults\t0\t2\n";
+  Facts facts = f.facts();
+  facts.new_instance = true;
+  const ModuleLane* lane = find_lane(init_lanes(), "volumes");
+  ASSERT_NE(lane, nullptr);
+  ASSERT_NE(lane->plan_reach, nullptr);
+  EXPECT_EQ(lane->plans_after, std::vector<std::string_view>{"growpart"});
+  Diagnostics decoded;
+  DecodedConfig config = find_module("volumes")->decode(f.config, decoded);
+  ASSERT_FALSE(has_errors(decoded));
+  // No device yet: the reach comes from the config and the fstab alone.
+  ASSERT_TRUE(lane->plan_reach(config.get(), facts).has_value());
+  PlanFootprint reach = *lane->plan_reach(config.get(), facts);
+  EXPECT_EQ(reach.mounts,
+            (std::vector<std::string>{"/old", "/data", "/srv/www/", "/home", "/mnt"}));
+  for (const std::string& path :
+       std::vector<std::string>{"/etc/fstab", kPendingPath, "/var/swapfile", "/mnt", "/old"}) {
+    EXPECT_NE(std::find(reach.applied.begin(), reach.applied.end(), path), reach.applied.end())
+        << path;
+  }
+  EXPECT_EQ(reach.read, (std::vector<std::string>{"/etc/fstab", kPendingPath}));
+  // A home folder among the mount points keeps users after the lane.
+  f.system.files["/etc/passwd"] = "root:x:0:0:root:/root:/bin/bash\n";
+  auto users = testing::plan_module("users", *parse_yaml("users: [{name: admin}]", "u"), f.facts());
+  EXPECT_NE(lane_conflict("volumes", reach, "users", users.footprint), "");
+
+  // The devices appear (ebs1 blank, ephemeral0 formatted; sdh and ebs2
+  // never do): what the plan touches is within that reach.
+  f.blocks.nodes["/dev/sdf"] = "/dev/sdf";
+  f.blocks.nodes["/dev/vdb"] = "/dev/vdb";
+  f.blocks.filesystem("/dev/vdb", "ext4", "e0");
+  auto plan = f.plan();
+  ASSERT_TRUE(errors(plan).empty()) << errors(plan)[0];
+  ASSERT_TRUE(plan.footprint.has_value());
+  EXPECT_EQ(plan.footprint->mounts, (std::vector<std::string>{"/data", "/mnt"}));
+  expect_within(*plan.footprint, reach);
+  // A plan beyond it is caught: it would mount where the reach did not say.
+  PlanFootprint beyond = *plan.footprint;
+  beyond.mounts.push_back("/var");
+  EXPECT_EQ(beyond_reach(beyond, reach), "/var");
+}
+
+TEST(Volumes, WithNothingToLookAtTheVolumesRowIsPlannedAtItsRow) {
+  Fixture f;
+  f.system.files["/etc/fstab"] = "/dev/root / ext4 defaults 0 1\n";
+  Diagnostics decoded;
+  DecodedConfig config = find_module("volumes")->decode(f.config, decoded);
+  const ModuleLane* lane = find_lane(init_lanes(), "volumes");
+  ASSERT_NE(lane, nullptr);
+  EXPECT_FALSE(lane->plan_reach(config.get(), f.facts()).has_value());
+  EXPECT_TRUE(f.plan().actions.empty());
+  // A default entry from the mapping is something to look at.
+  f.metadata.block_device_mapping["ephemeral0"] = "sdb";
+  EXPECT_TRUE(lane->plan_reach(config.get(), f.facts()).has_value());
 }
 
 TEST(Volumes, AfterTheFirstBootTheMountsReachHasThePendingVolumes) {
