@@ -197,6 +197,14 @@ class Runner {
 // the reporter and the journal line that ends the row stay on the main
 // thread, in join_lanes().
 struct Runner::Lane {
+  /// Its row's record from `started` on, marked concurrent.
+  Lane(const ModuleLane& l, const ModuleSpec& m, const ModuleRecord& r,
+       std::chrono::steady_clock::time_point started, std::optional<PlanFootprint> f)
+      : lane(&l), module(&m), record(r), footprint(std::move(f)), name(m.name) {
+    record.started = started;
+    record.concurrent = true;
+  }
+
   const ModuleLane* lane;
   const ModuleSpec* module;
   ModuleRecord record;
@@ -814,17 +822,10 @@ void Runner::settle(const ModuleSpec& m, ModuleRecord& record,
 bool Runner::start_lane(const ModuleLane& lane, const ModuleSpec& m, const ModuleRecord& record,
                         const std::vector<std::string>& plan_errors, const PlanResult& plan,
                         std::chrono::steady_clock::time_point started, const ModuleSpec* next) {
-  auto running = std::make_unique<Lane>();
-  running->lane = &lane;
-  running->module = &m;
-  running->record = record;
-  running->record.started = started;
-  running->record.concurrent = true;
+  auto running = std::make_unique<Lane>(lane, m, record, started, plan.footprint);
   running->plan_errors = plan_errors;
   running->summary = plan.summary;
   running->actions = plan.actions;
-  running->footprint = plan.footprint;
-  running->name = m.name;
   running->follower = make_follower(lane, m, plan.actions, plan.footprint, next);
   return run_lane(std::move(running));
 }
@@ -869,14 +870,7 @@ bool Runner::start_planned_lane(const ModuleLane& lane, const ModuleSpec& m,
             {std::string(other->module->name), other->outcome, !other->plan_errors.empty()});
       }
     }
-    auto running = std::make_unique<Lane>();
-    running->lane = &lane;
-    running->module = &m;
-    running->record = record;
-    running->record.started = started;
-    running->record.concurrent = true;
-    running->footprint = footprint;
-    running->name = m.name;
+    auto running = std::make_unique<Lane>(lane, m, record, started, footprint);
     running->follower = make_follower(lane, m, {}, footprint, next);
     running->planned = std::move(planned);
     std::string after;
