@@ -76,6 +76,7 @@ int rejected_line(const std::string& output, const std::string& file) {
 Status apply(const WriteFile& w, ExecContext& ctx) {
   FileAttrs attrs;
   attrs.mode = w.mode;
+  attrs.durable = w.durable;
   if (auto st = resolve_owner(w.owner, w.label, ctx.system, attrs); !st) {
     return st;
   }

@@ -38,6 +38,9 @@ struct WriteFile {
   /// On failure the module's remaining actions are skipped (a sudoers file
   /// visudo rejects means no user from that config is created).
   bool required = false;
+  /// fsync the file and its folder (FileAttrs::durable); off for a script
+  /// made from the user data to be run (script_file).
+  bool durable = true;
   bool operator==(const WriteFile&) const = default;
 };
 

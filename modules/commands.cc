@@ -67,11 +67,17 @@ std::string shellify(const CommandList& list) {
   return script;
 }
 
+WriteFile script_file(std::string path, std::string content, std::string label) {
+  WriteFile file{std::move(path), std::move(content), 0700, "root", false, std::move(label)};
+  file.durable = false;
+  return file;
+}
+
 std::vector<Action> write_and_run_commands(const CommandList& list, const std::string& folder,
                                            bool through_sh) {
   std::string path = folder + "/" + list.key;
   std::vector<Action> actions;
-  actions.push_back(WriteFile{path, shellify(list), 0700, "root", false, list.key});
+  actions.push_back(script_file(path, shellify(list), list.key));
   if (through_sh) {
     // /bin/sh is the host's under --root, as a user's `sh -c` was; the
     // script is the target's.

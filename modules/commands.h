@@ -40,7 +40,13 @@ std::optional<CommandList> decode_commands(const Value& config, Diagnostics& out
 /// "#!/bin/sh", then the lines.
 std::string shellify(const CommandList& list);
 
-/// `folder`/`list.key` written as that script (0700 root), then run: the
+/// A script made from the user data to be run: 0700 root, and not fsynced
+/// (as cloud-init writes them). It is written again from the user data
+/// whenever its row runs, so a power loss may lose the file, never what
+/// running it did; two fsyncs a script were most of writing it.
+WriteFile script_file(std::string path, std::string content, std::string label);
+
+/// `folder`/`list.key` written as that script (script_file), then run: the
 /// file itself (runcmd, as cloud-init runs its scripts folder) or, with
 /// `through_sh`, `/bin/sh FILE` (bootcmd, as cloud-init runs its temporary
 /// file).

@@ -29,8 +29,8 @@ PlanResult run_folder(const Facts& input, const std::string& which, PartType par
     }
   }
   for (const auto& [name, part] : parts) {
-    result.actions.push_back(WriteFile{own + "/" + name, with_interpreter(part->content), 0700,
-                                       "root", false, part->label});
+    result.actions.push_back(
+        script_file(own + "/" + name, with_interpreter(part->content), part->label));
   }
   std::vector<std::string> dirs = {own};
   if (input.system.path_exists(kCloudInitCompatMarker)) {
@@ -63,8 +63,7 @@ PlanResult write_and_run(const Facts& input, PartType type, const std::string& f
       continue;
     }
     std::string path = dir + "/" + part.name;
-    result.actions.push_back(
-        WriteFile{path, with_interpreter(part.content), 0700, "root", false, part.label});
+    result.actions.push_back(script_file(path, with_interpreter(part.content), part.label));
     result.actions.push_back(RunCommand{{path}, folder + " " + part.name, true});
   }
   return result;
@@ -112,8 +111,8 @@ PlanResult plan_scripts_user(const UserScriptsConfig& config, const Facts& input
     result.actions.push_back(std::move(runcmd.front()));
   }
   for (const auto& [name, part] : parts) {
-    result.actions.push_back(WriteFile{dir + "/" + name, with_interpreter(part->content), 0700,
-                                       "root", false, part->label});
+    result.actions.push_back(
+        script_file(dir + "/" + name, with_interpreter(part->content), part->label));
   }
   bool runcmd_done = runcmd.empty();
   for (const auto& [name, part] : parts) {

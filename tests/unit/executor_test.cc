@@ -75,6 +75,22 @@ TEST(Executor, WritesWithTheOwnerFromPasswdAndGroup) {
   EXPECT_EQ(system.files["/home/alice/notes"], "hi");
 }
 
+TEST(Executor, AFileIsFsyncedUnlessItsActionSaysNot) {
+  RecordingSystem system;
+  system.allow_writes("/var/lib/amiboot");
+  WriteFile script{.path = "/var/lib/amiboot/scripts/runcmd",
+                   .content = "#!/bin/sh\n",
+                   .mode = 0700,
+                   .label = "runcmd"};
+  WriteFile record = script;
+  record.path = "/var/lib/amiboot/record";
+  script.durable = false;
+  ASSERT_TRUE(run_actions(system, {script, record}).ok());
+  ASSERT_EQ(system.writes.size(), 2u);
+  EXPECT_FALSE(system.writes[0].durable);
+  EXPECT_TRUE(system.writes[1].durable);
+}
+
 TEST(Executor, AnUnknownOwnerIsAnErrorNamingIt) {
   RecordingSystem system;
   system.add_file("/etc/passwd", "root:x:0:0::/root:/bin/sh\n");

@@ -332,16 +332,23 @@ TEST(Commands, TheItemsAreTheLinesOfOneShScriptAsCloudInitShellifiesThem) {
       "runcmd:\n  - [ls, -l, /]\n");
   auto boot = f.plan("bootcmd");
   std::string script = "/var/lib/amiboot/instances/i-abc/bootcmd";
+  // Not fsynced: made again from the user data whenever the row runs.
   std::vector<Action> expected = {
-      WriteFile{script, "#!/bin/sh\necho one; cd /tmp\n'touch' 'it'\\''s here' '$HOME'\n", 0700,
-                "root", false, "bootcmd"},
+      WriteFile{.path = script,
+                .content = "#!/bin/sh\necho one; cd /tmp\n'touch' 'it'\\''s here' '$HOME'\n",
+                .mode = 0700,
+                .label = "bootcmd",
+                .durable = false},
       RunCommand{{"/bin/sh"}, "bootcmd"}.target_path(script)};
   EXPECT_EQ(boot.actions, expected);
   auto run = f.plan("scripts_user");
   std::string runcmd = "/var/lib/amiboot/instances/i-abc/scripts/runcmd";
-  std::vector<Action> expected_run = {
-      WriteFile{runcmd, "#!/bin/sh\n'ls' '-l' '/'\n", 0700, "root", false, "runcmd"},
-      RunCommand{{runcmd}, "runcmd", true}};
+  std::vector<Action> expected_run = {WriteFile{.path = runcmd,
+                                                .content = "#!/bin/sh\n'ls' '-l' '/'\n",
+                                                .mode = 0700,
+                                                .label = "runcmd",
+                                                .durable = false},
+                                      RunCommand{{runcmd}, "runcmd", true}};
   EXPECT_EQ(run.actions, expected_run);
 }
 
@@ -438,7 +445,7 @@ TEST(Scripts, UserScriptsAreWrittenThenRunInOrder) {
   auto plan = f.plan("scripts_user");
   std::string path = "/var/lib/amiboot/instances/i-abc/scripts/b.sh";
   std::vector<Action> expected = {
-      WriteFile{path, "#!/bin/bash\necho b\n", 0700, "root", false, "user-data part 2 (b.sh)"},
+      script_file(path, "#!/bin/bash\necho b\n", "user-data part 2 (b.sh)"),
       RunCommand{{path}, "scripts b.sh", true}};
   EXPECT_EQ(plan.actions, expected);
   auto hooks = f.plan("boothooks");

@@ -10,6 +10,7 @@
 
 #include "agent/core/user_data.h"
 #include "agent/runner.h"
+#include "modules/commands.h"
 #include "modules/module.h"
 #include "tests/support/module_fixture.h"
 #include "tests/support/test_util.h"
@@ -71,11 +72,11 @@ TEST(UserDataFormats, ScriptsPerBootWritesItsPartsAndRunsThemWithTheFolderByName
              {PartType::ScriptPerInstance, "05-inst", "user-data part 3 (05-inst)", "#!/bin/sh\n"},
              {PartType::ShellScript, "00-user", "user-data part 1 (00-user)", "#!/bin/sh\n"}};
   const std::string dir = "/var/lib/amiboot/scripts/per-boot/";
-  std::vector<Action> expected = {WriteFile{dir + "20-part", "#!/bin/sh\necho p\n", 0700, "root",
-                                            false, "user-data part 2 (20-part)"},
-                                  RunCommand{{dir + "10-image"}, "per-boot 10-image", true},
-                                  RunCommand{{dir + "20-part"}, "per-boot 20-part", true},
-                                  RunCommand{{dir + "30-image"}, "per-boot 30-image", true}};
+  std::vector<Action> expected = {
+      script_file(dir + "20-part", "#!/bin/sh\necho p\n", "user-data part 2 (20-part)"),
+      RunCommand{{dir + "10-image"}, "per-boot 10-image", true},
+      RunCommand{{dir + "20-part"}, "per-boot 20-part", true},
+      RunCommand{{dir + "30-image"}, "per-boot 30-image", true}};
   EXPECT_EQ(f.plan("scripts_per_boot").actions, expected);
 
   // A part already written on an earlier boot is listed by the folder too:
@@ -89,13 +90,13 @@ TEST(UserDataFormats, PerInstanceAndPerOncePartsGoToTheirOwnFolders) {
   f.parts = {{PartType::ScriptPerInstance, "i.sh", "user-data part 1 (i.sh)", "#!/bin/bash\n"},
              {PartType::ScriptPerOnce, "o.sh", "user-data part 2 (o.sh)", "#!/bin/sh\n"}};
   std::vector<Action> instance = {
-      WriteFile{"/var/lib/amiboot/scripts/per-instance/i.sh", "#!/bin/bash\n", 0700, "root", false,
-                "user-data part 1 (i.sh)"},
+      script_file("/var/lib/amiboot/scripts/per-instance/i.sh", "#!/bin/bash\n",
+                  "user-data part 1 (i.sh)"),
       RunCommand{{"/var/lib/amiboot/scripts/per-instance/i.sh"}, "per-instance i.sh", true}};
   EXPECT_EQ(f.plan("scripts_per_instance").actions, instance);
   std::vector<Action> once = {
-      WriteFile{"/var/lib/amiboot/scripts/per-once/o.sh", "#!/bin/sh\n", 0700, "root", false,
-                "user-data part 2 (o.sh)"},
+      script_file("/var/lib/amiboot/scripts/per-once/o.sh", "#!/bin/sh\n",
+                  "user-data part 2 (o.sh)"),
       RunCommand{{"/var/lib/amiboot/scripts/per-once/o.sh"}, "per-once o.sh", true}};
   EXPECT_EQ(f.plan("scripts_per_once").actions, once);
   EXPECT_TRUE(f.plan("scripts_per_boot").actions.empty());
