@@ -672,8 +672,6 @@ void VolumesPlanner::swap_file(const SwapRequest& r) {
   }
 }
 
-// The user's entries (amiboot's default options completed), then cloud-init's defaults for names
-// the mapping has and the user did not mention.
 // No config, no default entry from the mapping and no fstab entry of amiboot's.
 bool nothing_to_look_at(const VolumesConfig& config, const Facts& facts) {
   const auto& mapping = facts.metadata.block_device_mapping;
@@ -683,6 +681,8 @@ bool nothing_to_look_at(const VolumesConfig& config, const Facts& facts) {
          parse_fstab(facts.system.read_text(kFstabPath).value_or("")).owned.empty();
 }
 
+// The user's entries (amiboot's default options completed), then cloud-init's defaults for names
+// the mapping has and the user did not mention.
 std::vector<MountRequest> mount_requests(const VolumesConfig& config,
                                          const VolumesSettings& settings, const Metadata& metadata,
                                          bool pending_mode) {
