@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <memory>
@@ -147,6 +148,8 @@ class Runner {
   void join_lanes(const ModuleSpec* next);
   /// Waits for one lane and reports its row.
   void finish_lane(Lane& lane);
+  /// finish_lane for each lane under way that `pred` picks, in start order.
+  void finish_lanes_where(const std::function<bool(const Lane&)>& pred);
   /// Whether a row with a lane may be one: always for a lane of the table,
   /// for a by-plan lane only when its plan allows (else a journal line says why).
   bool may_be_lane(const ModuleLane& lane, const ModuleSpec& m, const PlanResult& plan);
@@ -890,14 +893,7 @@ bool Runner::start_planned_lane(const ModuleLane& lane, const ModuleSpec& m,
                  m_report.fields(record.name));
   }
   // Planned at its row: what it plans after is over first.
-  for (auto it = m_lanes.begin(); it != m_lanes.end();) {
-    if (plans_after(**it)) {
-      finish_lane(**it);
-      it = m_lanes.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  finish_lanes_where(plans_after);
   return false;
 }
 
@@ -1047,16 +1043,21 @@ void Runner::join_lanes(const ModuleSpec* next) {
   // Deterministic: the rows that wait, and the order in which the lanes
   // are reported, depend on the table alone, never on which thread ends
   // first.
-  for (auto it = m_lanes.begin(); it != m_lanes.end();) {
-    Lane& lane = **it;
+  finish_lanes_where([next](const Lane& lane) {
     const auto& alongside = lane.lane->alongside;
-    if (next != nullptr &&
-        std::find(alongside.begin(), alongside.end(), next->name) != alongside.end()) {
+    return next == nullptr ||
+           std::find(alongside.begin(), alongside.end(), next->name) == alongside.end();
+  });
+}
+
+void Runner::finish_lanes_where(const std::function<bool(const Lane&)>& pred) {
+  for (auto it = m_lanes.begin(); it != m_lanes.end();) {
+    if (pred(**it)) {
+      finish_lane(**it);
+      it = m_lanes.erase(it);
+    } else {
       ++it;
-      continue;
     }
-    finish_lane(lane);
-    it = m_lanes.erase(it);
   }
 }
 
