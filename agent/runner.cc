@@ -489,22 +489,18 @@ bool Runner::init_stage() {
   m_merged_cfg = merged.config.to_json();
   m_image_config = m_image.merged();
   if (!m_options.dry_run) {
-    if (auto st = m_state.save_instance(m_source, m_parts); !st) {
+    if (auto st = m_state.save_instance(
+            m_source, m_parts, store_stage_configs(m_modules, Stage::Final, m_image_config));
+        !st) {
       m_report.error("state: " + st.error().message);
     }
     nlohmann::json instance_data = to_json(m_source.metadata);
     instance_data["user_data_present"] = m_source.user_data.has_value();
     (void)m_system.write_file(std::string(kRunDir) + "/instance-data.json",
                               json_text(instance_data, 2) + "\n", FileAttrs{0644, 0, 0, false});
-  }
-  if (!m_options.dry_run) {
     // Root only, as cloud-init keeps merged_cfg in instance-data-sensitive.json.
     (void)m_system.write_file(std::string(kRunDir) + "/" + kMergedCfgFile,
                               json_text(m_merged_cfg, 2) + "\n", FileAttrs{0600, 0, 0, false});
-    auto stored = store_stage_configs(m_modules, Stage::Final, m_image_config);
-    if (auto st = m_state.save_final_configs(id, stored); !st) {
-      m_report.error("state: " + st.error().message);
-    }
   }
   run_modules(Stage::Init);
   if (!m_options.dry_run) {

@@ -62,39 +62,56 @@ Status State::ensure_private_dirs(const std::string& instance_id) {
   return {};
 }
 
-Status State::save_instance(const SourceData& data, const std::vector<Part>& parts) {
+Status State::save_instance(const SourceData& data, const std::vector<Part>& parts,
+                            const std::optional<std::string>& final_configs) {
   const std::string& id = data.metadata.instance_id;
   if (auto st = ensure_private_dirs(id); !st) {
     return st;
   }
   std::string dir = instance_dir(id);
   // Unchanged on a reboot of the same instance: not written again, so the
-  // login path pays no fsync for them.
-  if (auto st =
-          write_if_changed(dir + "/metadata.json", json_text(to_json(data.metadata), 2) + "\n");
-      !st) {
-    return st;
-  }
-  if (data.user_data) {
-    if (auto st = write_if_changed(dir + "/user-data", *data.user_data); !st) {
-      return st;
-    }
-  } else {
-    (void)m_system.remove_all(dir + "/user-data");
-  }
+  // login path pays no fsync for them. What changed is fsynced file by
+  // file, and the folder once for all of them (one journal commit, not four).
+  bool changed = false;
+  FileAttrs attrs{kPrivateFile, 0, 0};
+  attrs.sync_folder = false;
   auto arr = nlohmann::json::array();
   for (const auto& p : parts) {
     arr.push_back(part_to_json(p));
   }
-  // Parts may be binary-ish; replace invalid UTF-8 rather than throwing.
-  std::string text = json_text(arr, 2);
-  if (auto st = write_if_changed(dir + "/parts.json", text + "\n"); !st) {
-    return st;
+  // Parts may be binary-ish: json_text replaces invalid UTF-8 rather than
+  // throwing.
+  const std::pair<const char*, std::optional<std::string>> records[] = {
+      {"metadata.json", json_text(to_json(data.metadata), 2) + "\n"},
+      {"user-data", data.user_data},
+      {"parts.json", json_text(arr, 2) + "\n"},
+      {"final-config.json", final_configs ? std::optional(*final_configs + "\n") : std::nullopt}};
+  for (const auto& [name, content] : records) {
+    std::string path = dir + "/" + name;
+    Status st;
+    if (content) {
+      st = m_system.write_file_if_changed(path, *content, attrs, &changed);
+    } else if (m_system.exists(path)) {
+      changed = true;
+      st = m_system.remove_all(path);
+    }
+    if (!st) {
+      return st;
+    }
+  }
+  if (changed) {
+    if (auto st = m_system.sync_folder(dir); !st) {
+      return st;
+    }
   }
   if (current_instance() == id) {
     return {};
   }
-  return m_system.symlink("instances/" + id, std::string(kStateDir) + "/instance");
+  // The link says which instance the next boot compares with: durable too.
+  if (auto st = m_system.symlink("instances/" + id, std::string(kStateDir) + "/instance"); !st) {
+    return st;
+  }
+  return m_system.sync_folder(kStateDir);
 }
 
 Result<std::pair<SourceData, std::vector<Part>>> State::load_current() const {
@@ -129,15 +146,6 @@ Result<std::pair<SourceData, std::vector<Part>>> State::load_current() const {
   } catch (const nlohmann::json::exception& e) {
     return error("instance state in " + dir + " is corrupt: " + e.what());
   }
-}
-
-Status State::save_final_configs(const std::string& instance_id,
-                                 const std::optional<std::string>& text) {
-  std::string path = instance_dir(instance_id) + "/final-config.json";
-  if (!text) {
-    return m_system.exists(path) ? m_system.remove_all(path) : Status{};
-  }
-  return write_if_changed(path, *text + "\n");
 }
 
 std::optional<std::string> State::load_final_configs() const {

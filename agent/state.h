@@ -35,16 +35,15 @@ class State {
   std::optional<std::string> current_instance() const;
   std::string instance_dir(const std::string& instance_id) const;
 
-  /// Saves what the source returned and the decoded parts (0600), then
-  /// points `instance` at this instance.
-  Status save_instance(const SourceData& data, const std::vector<Part>& parts);
+  /// Saves what the source returned, the decoded parts and the final
+  /// stage's typed configs as the init stage decoded them
+  /// (final-config.json; nullopt removes a stale one, so the final stage
+  /// decodes the parts instead), each 0600 (they hold user data) and
+  /// durable; then points `instance` at this instance.
+  Status save_instance(const SourceData& data, const std::vector<Part>& parts,
+                       const std::optional<std::string>& final_configs);
   /// What save_instance() stored for the current instance (for the final stage).
   Result<std::pair<SourceData, std::vector<Part>>> load_current() const;
-
-  /// The final stage's typed configs as the init stage decoded them
-  /// (instances/<id>/final-config.json, 0600: it holds user data). nullopt
-  /// removes a stale one, so the final stage decodes the parts instead.
-  Status save_final_configs(const std::string& instance_id, const std::optional<std::string>& text);
   std::optional<std::string> load_final_configs() const;
 
   /// An #include-once URL's content as fetched for this instance (cloud-init's

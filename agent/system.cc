@@ -606,7 +606,7 @@ Status HostSystem::write_file(const std::string& path, std::string_view content,
     unlinkat(folder->fd, tmp_name.c_str(), 0);
     return error("cannot rename into " + path + ": " + errno_text(err));
   }
-  if (!attrs.durable) {
+  if (!attrs.durable || !attrs.sync_folder) {
     return {};
   }
   // The rename is durable only once the folder itself is synced.
@@ -642,6 +642,18 @@ Status HostSystem::symlink(const std::string& target, const std::string& link) {
     int err = errno;
     unlink(tmp.c_str());
     return error("cannot point " + link + " at " + target + ": " + errno_text(err));
+  }
+  return {};
+}
+
+Status HostSystem::sync_folder(const std::string& path) {
+  auto host = resolve(path);
+  if (!host) {
+    return host.error();
+  }
+  Fd folder(open(host->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (folder.fd < 0 || fsync(folder.fd) != 0) {
+    return error("cannot sync the folder " + path + ": " + errno_text(errno));
   }
   return {};
 }
@@ -736,9 +748,12 @@ std::optional<std::vector<std::string>> find_entry(const std::string& text,
 }  // namespace
 
 Status System::write_file_if_changed(const std::string& path, const std::string& content,
-                                     const FileAttrs& attrs) {
+                                     const FileAttrs& attrs, bool* wrote) {
   if (auto existing = read_file(path, content.size() + 1); existing && *existing == content) {
     return {};
+  }
+  if (wrote != nullptr) {
+    *wrote = true;
   }
   return write_file(path, content, attrs);
 }

@@ -27,6 +27,10 @@ struct FileAttrs {
   /// fsync before and after the rename. Off for /run files: tmpfs, and
   /// rewritten many times a boot.
   bool durable = true;
+  /// With durable: the folder is fsynced after the rename. Off for a caller
+  /// that writes several files into one folder and makes their renames
+  /// durable together, with one System::sync_folder.
+  bool sync_folder = true;
   /// Called with the temporary file's host path before the rename; an error
   /// leaves the old file in place.
   std::function<Status(const std::string& temp_path)> check;
@@ -86,9 +90,10 @@ class System : public SystemView {
   virtual Status write_file(const std::string& path, std::string_view content,
                             const FileAttrs& attrs) = 0;
   /// write_file unless the file already holds exactly `content`: a reboot
-  /// of the same instance then rewrites nothing and pays no fsync.
+  /// of the same instance then rewrites nothing and pays no fsync. `wrote`,
+  /// when given, is set when it wrote.
   Status write_file_if_changed(const std::string& path, const std::string& content,
-                               const FileAttrs& attrs);
+                               const FileAttrs& attrs, bool* wrote = nullptr);
   virtual Status make_dirs(const std::string& path, mode_t mode) = 0;
   /// Removes the temporary files a write_file of `path` that never finished
   /// (amiboot killed mid-write) left next to it. A no-op unless a System
@@ -102,8 +107,14 @@ class System : public SystemView {
   /// in its place, so a link planted in a home folder cannot redirect the chown.
   virtual Status make_owned_dir(const std::string& path, const FileAttrs& attrs) = 0;
   virtual Status remove_all(const std::string& path) = 0;
-  /// Replaces a symlink atomically.
+  /// Replaces a symlink atomically. Not durable until its folder is synced.
   virtual Status symlink(const std::string& target, const std::string& link) = 0;
+  /// fsync of a folder: the renames and links made in it survive a power
+  /// loss. A no-op where nothing is on a disk (the tests' fakes).
+  virtual Status sync_folder(const std::string& path) {
+    (void)path;
+    return {};
+  }
   virtual Result<std::string> read_symlink(const std::string& path) const = 0;
   virtual Result<std::vector<std::string>> list_dir(const std::string& path) const = 0;
 
@@ -205,6 +216,7 @@ class HostSystem final : public System {
   Status make_owned_dir(const std::string& path, const FileAttrs& attrs) override;
   Status remove_all(const std::string& path) override;
   Status symlink(const std::string& target, const std::string& link) override;
+  Status sync_folder(const std::string& path) override;
   Result<std::string> read_symlink(const std::string& path) const override;
   Result<std::vector<std::string>> list_dir(const std::string& path) const override;
   std::vector<std::string> executables_in(const std::string& dir) const override;

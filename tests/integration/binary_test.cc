@@ -51,6 +51,15 @@ TEST(Binary, PrivateJournaldReturnsAModulesEntriesByField) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
+TEST(Binary, TheInstanceRecordsAndTheLinkAreDurableBeforeTheFirstModuleActs) {
+  auto r = run({source_dir() + "/tests/integration/durable_records_test.sh", amiboot_binary(),
+                source_dir() + "/examples/seed"});
+  if (r.exit_code == 77) {
+    GTEST_SKIP() << r.out;
+  }
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
 TEST(Binary, ValidateNamesLineAndColumnAndExitsOneOnErrors) {
   std::string text = "#cloud-config\n";
   for (int i = 2; i <= 9; ++i) {

@@ -179,7 +179,10 @@ class RecordingSystem : public System {
   }
   Status write_file(const std::string& path, std::string_view content,
                     const FileAttrs& attrs) override {
-    std::string call = "write_file " + path + (attrs.durable ? " (durable)" : "");
+    std::string call = "write_file " + path +
+                       (!attrs.durable      ? ""
+                        : attrs.sync_folder ? " (durable)"
+                                            : " (durable, its folder synced later)");
     if (!writable(path)) {
       return unscripted(call);
     }
@@ -233,6 +236,10 @@ class RecordingSystem : public System {
     calls.push_back(call);
     symlinks[link] = target;
     add_parents(link);
+    return {};
+  }
+  Status sync_folder(const std::string& path) override {
+    calls.push_back("sync_folder " + path);
     return {};
   }
   Result<std::string> read_symlink(const std::string& path) const override {

@@ -12,7 +12,7 @@ packages=(
   systemd util-linux procps
   nftables iptables iproute2
   e2fsprogs xfsprogs fdisk
-  passwd sudo openssh-client
+  passwd sudo openssh-client strace
   dpkg-dev debootstrap gpg
   # The real RPM tools for the dnf and zypper tests. Not dnf-plugins-core
   # (needs-restarting): Debian 12's Breaks zypper.

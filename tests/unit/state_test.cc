@@ -39,14 +39,16 @@ TEST(State, SavesTheInstanceDurablyAndPrivately) {
   system.allow_writes("/var/lib/amiboot");
   State state(system);
   ASSERT_TRUE(state.save_instance(source("i-1"),
-                                  {Part{PartType::ShellScript, "part-001", "x", "#!/bin/sh\n"}}));
-  for (const char* name : {"metadata.json", "user-data", "parts.json"}) {
+                                  {Part{PartType::ShellScript, "part-001", "x", "#!/bin/sh\n"}},
+                                  "{\"final\": {}}"));
+  for (const char* name : {"metadata.json", "user-data", "parts.json", "final-config.json"}) {
     const auto* w = find_write(system, std::string("/var/lib/amiboot/instances/i-1/") + name);
     ASSERT_NE(w, nullptr) << name;
-    EXPECT_TRUE(w->durable) << name;  // temp file, fsync, rename, fsync of the folder
+    EXPECT_TRUE(w->durable) << name;  // temp file, fsync, rename
     EXPECT_EQ(w->mode, 0600u) << name;
   }
   EXPECT_EQ(system.symlinks["/var/lib/amiboot/instance"], "instances/i-1");
+  EXPECT_EQ(state.load_final_configs(), "{\"final\": {}}\n");
   EXPECT_EQ(state.current_instance(), "i-1");
   auto loaded = state.load_current();
   ASSERT_TRUE(loaded);
@@ -62,7 +64,7 @@ TEST(State, APartsMergeTypeSurvivesForTheFinalStage) {
   State state(system);
   Part part{PartType::CloudConfig, "part-001", "user-data part 1", "#cloud-config\n"};
   part.merge_type = "list(append)+dict(recurse_array)+str()";
-  ASSERT_TRUE(state.save_instance(source("i-1"), {part}));
+  ASSERT_TRUE(state.save_instance(source("i-1"), {part}, std::nullopt));
   auto loaded = state.load_current();
   ASSERT_TRUE(loaded);
   EXPECT_EQ(loaded->second, std::vector<Part>{part});
@@ -83,9 +85,9 @@ TEST(State, TheSameInstanceRewritesNothingUnchanged) {
   RecordingSystem system;
   system.allow_writes("/var/lib/amiboot");
   State state(system);
-  ASSERT_TRUE(state.save_instance(source("i-1"), {}));
+  ASSERT_TRUE(state.save_instance(source("i-1"), {}, std::nullopt));
   system.calls.clear();
-  ASSERT_TRUE(state.save_instance(source("i-1"), {}));
+  ASSERT_TRUE(state.save_instance(source("i-1"), {}, std::nullopt));
   for (const auto& call : system.calls) {
     EXPECT_EQ(call.find("write_file"), std::string::npos) << call;
     EXPECT_EQ(call.find("symlink"), std::string::npos) << call;
@@ -93,23 +95,62 @@ TEST(State, TheSameInstanceRewritesNothingUnchanged) {
   // New user data for the same instance (it can change while the instance
   // is stopped) is written, durably.
   system.calls.clear();
-  ASSERT_TRUE(state.save_instance(source("i-1", "#!/bin/sh\necho new\n"), {}));
+  ASSERT_TRUE(state.save_instance(source("i-1", "#!/bin/sh\necho new\n"), {}, std::nullopt));
   const std::vector<std::string> expected = {
-      "make_dirs /var/lib/amiboot 0700", "make_dirs /var/lib/amiboot/instances 0700",
+      "make_dirs /var/lib/amiboot 0700",
+      "make_dirs /var/lib/amiboot/instances 0700",
       "make_dirs /var/lib/amiboot/instances/i-1 0700",
       "make_dirs /var/lib/amiboot/instances/i-1/sem 0700",
-      "write_file /var/lib/amiboot/instances/i-1/user-data (durable)"};
+      "write_file /var/lib/amiboot/instances/i-1/user-data (durable, its folder synced later)",
+      "sync_folder /var/lib/amiboot/instances/i-1"};
   EXPECT_EQ(system.calls, expected);
+}
+
+// A first boot's records are on its login path: each file is fsynced, their
+// folder once after the last rename, and the link that names the instance
+// (the next boot compares with it) is made durable too.
+TEST(State, TheRecordsOfANewInstanceShareOneFolderSyncAndTheLinkIsDurable) {
+  RecordingSystem system;
+  system.allow_writes("/var/lib/amiboot");
+  State state(system);
+  ASSERT_TRUE(state.save_instance(source("i-1"), {}, "{}"));
+  const std::string dir = "/var/lib/amiboot/instances/i-1";
+  std::vector<std::string> effects;
+  for (const auto& call : system.calls) {
+    if (call.rfind("make_dirs", 0) != 0) {
+      effects.push_back(call);
+    }
+  }
+  const std::vector<std::string> expected = {
+      "write_file " + dir + "/metadata.json (durable, its folder synced later)",
+      "write_file " + dir + "/user-data (durable, its folder synced later)",
+      "write_file " + dir + "/parts.json (durable, its folder synced later)",
+      "write_file " + dir + "/final-config.json (durable, its folder synced later)",
+      "sync_folder " + dir,
+      "symlink /var/lib/amiboot/instance -> instances/i-1",
+      "sync_folder /var/lib/amiboot"};
+  EXPECT_EQ(effects, expected);
+
+  // No final configs this time (the user data's were rejected): the stale
+  // file goes, and that removal is synced as well.
+  system.calls.clear();
+  ASSERT_TRUE(state.save_instance(source("i-1"), {}, std::nullopt));
+  EXPECT_FALSE(system.exists(dir + "/final-config.json"));
+  EXPECT_EQ(system.calls.back(), "sync_folder " + dir);
+  EXPECT_FALSE(state.load_final_configs());
 }
 
 TEST(State, ANewInstanceSwitchesTheLink) {
   RecordingSystem system;
   system.allow_writes("/var/lib/amiboot");
   State state(system);
-  ASSERT_TRUE(state.save_instance(source("i-1"), {}));
-  ASSERT_TRUE(state.save_instance(source("i-2", std::nullopt), {}));
+  ASSERT_TRUE(state.save_instance(source("i-1"), {}, std::nullopt));
+  ASSERT_TRUE(state.save_instance(source("i-2", std::nullopt), {}, std::nullopt));
   EXPECT_EQ(state.current_instance(), "i-2");
-  EXPECT_EQ(system.calls.back(), "symlink /var/lib/amiboot/instance -> instances/i-2");
+  ASSERT_GE(system.calls.size(), 2u);
+  EXPECT_EQ(system.calls[system.calls.size() - 2],
+            "symlink /var/lib/amiboot/instance -> instances/i-2");
+  EXPECT_EQ(system.calls.back(), "sync_folder /var/lib/amiboot");
   auto loaded = state.load_current();
   ASSERT_TRUE(loaded);
   EXPECT_FALSE(loaded->first.user_data.has_value());
@@ -159,7 +200,7 @@ TEST(State, CleanForgetsInstancesAndSemaphoresButKeepsTheHistory) {
   system.allow_writes("/var/lib/amiboot");
   system.allow_writes("/run/amiboot");
   State state(system);
-  ASSERT_TRUE(state.save_instance(source("i-1"), {}));
+  ASSERT_TRUE(state.save_instance(source("i-1"), {}, std::nullopt));
   ASSERT_TRUE(state.mark_done(module("growpart", Frequency::Once), "i-1", "ok"));
   ASSERT_TRUE(state.mark_done(module("hostname", Frequency::PerBoot), "i-1", "ok"));
   ASSERT_TRUE(state.record_boot("20240101T000000Z-1-init", {{"stage", "init"}}));
