@@ -12,42 +12,21 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 a=$1 b=$2 rounds=${3:-21}
 work=$(mktemp -d /tmp/amiboot-ab.XXXXXX)
-fake=""
-cleanup() {
-  if [ -n "$fake" ]; then kill "$fake" 2>/dev/null || true; fi
-  if mountpoint -q "$work/root/run" 2>/dev/null; then umount "$work/root/run" || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-"$a/amiboot-fake-imds" --port 0 --port-file "$work/port" --user-data examples/user-data \
-  >/dev/null 2>&1 &
-fake=$!
-for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
-port=$(cat "$work/port")
-record() {  # root stage: the stage's cpu_ms
-  python3 - "$@" <<'PY'
-import glob, json, os, sys
-root, stage = sys.argv[1:]
-files = sorted(glob.glob(os.path.join(root, "var/lib/amiboot/boots/*-" + stage + ".json")), key=os.path.getmtime)
-print(json.load(open(files[-1]))["cpu_ms"])
-PY
-}
-tmpfs=yes
+# shellcheck source=tests/bench/lib.sh
+. tests/bench/lib.sh
+trap bench_cleanup EXIT
+bench_start_fake "$a" --user-data examples/user-data
 one() {  # build tag
   local root=$work/root
-  mkdir -p "$root/run"
-  if [ "$tmpfs" = yes ] && ! mount -t tmpfs -o mode=0755,size=16m amiboot-ab "$root/run" 2>/dev/null; then
-    tmpfs=no
-  fi
+  bench_new_root "$root"
   AMIBOOT_LOG=stderr "$1/amiboot" run --root "$root" --imds "http://127.0.0.1:$port" >/dev/null 2>&1 || true
-  record "$root" final >>"$work/$2-first"
+  bench_record "$root" final cpu_ms >>"$work/$2-first"
   AMIBOOT_LOG=stderr "$1/amiboot" run --root "$root" --imds "http://127.0.0.1:$port" >/dev/null 2>&1 || true
-  record "$root" init >>"$work/$2-rerun"
-  if mountpoint -q "$root/run"; then umount "$root/run"; fi
-  rm -rf "$root"
+  bench_record "$root" init cpu_ms >>"$work/$2-rerun"
+  bench_drop_root "$root"
 }
 for _ in $(seq "$rounds"); do one "$a" a; one "$b" b; done
-median() { sort -n | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.2f", m}'; }
+tmpfs=$([ "$run_tmpfs" = 1 ] && echo yes || echo no)
 echo "medians of $rounds turns each, load $(cut -d' ' -f1-3 /proc/loadavg), /run a tmpfs: $tmpfs"
 printf '%-12s first boot %6s ms   no-op rerun %6s ms   (%s)\n' A "$(median <"$work/a-first")" \
   "$(median <"$work/a-rerun")" "$a" B "$(median <"$work/b-first")" "$(median <"$work/b-rerun")" "$b"

@@ -27,15 +27,9 @@ cd "$(dirname "$0")/../.."
 runs=${1:-21}
 build=${BUILD:-build}
 work=$(mktemp -d /tmp/amiboot-startup.XXXXXX)
-fake=""
-cleanup() {
-  if [ -n "$fake" ]; then kill "$fake" 2>/dev/null || true; fi
-  for m in "$work"/root-*/run; do
-    if mountpoint -q "$m" 2>/dev/null; then umount "$m" || true; fi
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=tests/bench/lib.sh
+. tests/bench/lib.sh
+trap bench_cleanup EXIT
 cc -O2 -static -o "$work/rusage" tests/bench/rusage.c
 c++ -O2 -static-libstdc++ -static-libgcc -o "$work/baseline" tests/bench/baseline.cc
 # The archive the build links (its CMake cache says which).
@@ -43,7 +37,6 @@ yaml_cpp=$(sed -n 's/^YAML_CPP_STATIC:FILEPATH=//p' "$build/CMakeCache.txt" 2>/d
 c++ -O2 -static-libstdc++ -static-libgcc -o "$work/yaml_load" tests/bench/yaml_load.cc \
   "${yaml_cpp:-/usr/lib/x86_64-linux-gnu/libyaml-cpp.a}"
 
-median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
 col() { awk -v c="$1" '{print $c}'; }
 measure() {  # label, command...: median CPU ms and RSS KiB, then the baseline's
   local label=$1; shift
@@ -56,37 +49,6 @@ measure() {  # label, command...: median CPU ms and RSS KiB, then the baseline's
     "$label" "$cpu" "$bcpu" "$(echo "$cpu / $bcpu" | bc -l)" "$rss" "$brss" \
     "$(echo "($rss - $brss) / 1024" | bc -l)"
 }
-start_fake() {  # extra fake-imds options...
-  rm -f "$work/port"
-  "$build/amiboot-fake-imds" --port 0 --port-file "$work/port" "$@" >/dev/null 2>&1 &
-  fake=$!
-  for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
-  port=$(cat "$work/port")
-}
-stop_fake() { kill "$fake"; wait "$fake" 2>/dev/null || true; fake=""; }
-# AMIBOOT_BENCH_RUN_TMPFS=0 leaves /run on /tmp's file system (what the
-# figures were before, for comparison).
-run_tmpfs=${AMIBOOT_BENCH_RUN_TMPFS:-1}
-new_root() {  # root: a sandbox root whose /run is a tmpfs, as on an instance
-  mkdir -p "$1/run"
-  if [ "$run_tmpfs" = 1 ] && ! mount -t tmpfs -o mode=0755,size=16m amiboot-bench "$1/run" 2>/dev/null; then
-    run_tmpfs=0
-    echo "note: cannot mount a tmpfs (not root?): the sandbox's /run is on $(stat -f -c %T "$1")" >&2
-  fi
-}
-drop_root() {
-  if mountpoint -q "$1/run"; then umount "$1/run"; fi
-  rm -rf "$1"
-}
-record() {  # root stage field
-  python3 - "$@" <<'PY'
-import glob, json, os, sys
-root, stage, field = sys.argv[1:]
-files = sorted(glob.glob(os.path.join(root, "var/lib/amiboot/boots/*-" + stage + ".json")), key=os.path.getmtime)
-print(json.load(open(files[-1]))[field])
-PY
-}
-
 echo "amiboot startup bench: median of $runs runs, $(nproc) cores, $(uname -r), $build/amiboot"
 measure "validate, 1 KiB cloud-config" "$build/amiboot" validate tests/bench/cloud-config-1k.yaml
 # What yaml-cpp alone costs on that file: validate cannot cost less.
@@ -95,18 +57,18 @@ measure "version" "$build/amiboot" version
 
 # A first boot and a no-op rerun: the agent's own CPU and RSS from its run
 # record (RUSAGE_SELF: children excluded), beside the baseline's.
-start_fake --user-data examples/user-data
+bench_start_fake "$build" --user-data examples/user-data
 : >"$work/first-cpu"; : >"$work/first-rss"; : >"$work/rerun-cpu"
 for i in $(seq "$runs"); do
-  root=$work/root-$i; new_root "$root"
+  root=$work/root-$i; bench_new_root "$root"
   AMIBOOT_LOG=stderr "$build/amiboot" run --root "$root" --imds "http://127.0.0.1:$port" >/dev/null 2>&1 || true
-  record "$root" final cpu_ms >>"$work/first-cpu"
-  record "$root" final max_rss_kb >>"$work/first-rss"
+  bench_record "$root" final cpu_ms >>"$work/first-cpu"
+  bench_record "$root" final max_rss_kb >>"$work/first-rss"
   AMIBOOT_LOG=stderr "$build/amiboot" run --root "$root" --imds "http://127.0.0.1:$port" >/dev/null 2>&1 || true
-  record "$root" init cpu_ms >>"$work/rerun-cpu"
-  drop_root "$root"
+  bench_record "$root" init cpu_ms >>"$work/rerun-cpu"
+  bench_drop_root "$root"
 done
-stop_fake
+bench_stop_fake
 "$work/rusage" "$runs" "$work/baseline" >"$work/b"
 bcpu=$(col 1 <"$work/b" | median)
 first=$(median <"$work/first-cpu"); rerun=$(median <"$work/rerun-cpu")
@@ -124,16 +86,16 @@ echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchSecondKey00000000000000000000000
 for e in ebs1:sdf ebs2:sdg ebs3:sdh ebs4:sdi; do
   printf '%s' "${e#*:}" >"$work/imds/meta-data/block-device-mapping/${e%%:*}"
 done
-start_fake --latency-ms 20 --dir "$work/imds" --user-data examples/user-data
+bench_start_fake "$build" --latency-ms 20 --dir "$work/imds" --user-data examples/user-data
 : >"$work/imds-ms"; : >"$work/imds-req"
 for i in $(seq "$runs"); do
-  root=$work/root-$i; new_root "$root"
+  root=$work/root-$i; bench_new_root "$root"
   AMIBOOT_LOG=stderr "$build/amiboot" run --stage init --root "$root" --imds "http://127.0.0.1:$port" >/dev/null 2>&1 || true
-  record "$root" init imds_ms >>"$work/imds-ms"
-  record "$root" init imds_requests >>"$work/imds-req"
-  drop_root "$root"
+  bench_record "$root" init imds_ms >>"$work/imds-ms"
+  bench_record "$root" init imds_requests >>"$work/imds-req"
+  bench_drop_root "$root"
 done
-stop_fake
+bench_stop_fake
 printf '%-28s %s ms in %s requests (target: 3 x 20 ms + 15 ms = 75 ms)\n' \
   "metadata, 20 ms latency" "$(median <"$work/imds-ms")" "$(median <"$work/imds-req")"
 
