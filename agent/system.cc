@@ -32,6 +32,7 @@
 #include "agent/journal.h"
 #include "agent/partitions.h"
 
+#include "agent/core/colon_file.h"
 #include "agent/core/owner.h"
 #include "agent/core/strings.h"
 
@@ -729,24 +730,6 @@ bool HostSystem::has_program(const std::string& name) const {
   return false;
 }
 
-namespace {
-
-// One passwd/group lookup: name or number in field 0/2 of a colon file.
-std::optional<std::vector<std::string>> find_entry(const std::string& text,
-                                                   const std::string& key) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> fields = split_colon_fields(line);
-    if (fields.size() >= 4 && fields[0] == key) {
-      return fields;
-    }
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
 Status System::write_file_if_changed(const std::string& path, const std::string& content,
                                      const FileAttrs& attrs, bool* wrote) {
   if (auto existing = read_file(path, content.size() + 1); existing && *existing == content) {
@@ -770,8 +753,8 @@ Result<std::pair<uid_t, gid_t>> System::lookup_owner(const std::string& owner) c
   std::optional<std::uint32_t> gid = uid;
   if (!all_digits(parts->user)) {
     auto passwd = read_file("/etc/passwd");
-    auto entry = passwd ? find_entry(*passwd, parts->user) : std::nullopt;
-    if (!entry) {
+    auto entry = passwd ? colon_file_entry(*passwd, parts->user) : std::nullopt;
+    if (!entry || entry->size() < 4) {
       return error("no user '" + parts->user + "' in " + root() + (under_root() ? "/" : "") +
                    "etc/passwd");
     }
@@ -782,8 +765,8 @@ Result<std::pair<uid_t, gid_t>> System::lookup_owner(const std::string& owner) c
     gid = parse_id(parts->group);
     if (!all_digits(parts->group)) {
       auto groups = read_file("/etc/group");
-      auto entry = groups ? find_entry(*groups, parts->group) : std::nullopt;
-      if (!entry) {
+      auto entry = groups ? colon_file_entry(*groups, parts->group) : std::nullopt;
+      if (!entry || entry->size() < 4) {
         return error("no group '" + parts->group + "' in " + root() + (under_root() ? "/" : "") +
                      "etc/group");
       }

@@ -6,31 +6,13 @@
 #include <set>
 #include <sstream>
 
+#include "agent/core/colon_file.h"
 #include "agent/core/strings.h"
 #include "modules/lanes.h"
 
 namespace amiboot {
 
 namespace {
-
-// name -> fields of /etc/passwd, /etc/group or /etc/shadow.
-using ColonFile = std::map<std::string, std::vector<std::string>>;
-
-ColonFile parse_colon_file(const std::optional<std::string>& text) {
-  ColonFile out;
-  if (!text) {
-    return out;
-  }
-  std::istringstream in(*text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#' || line[0] == '+' || line[0] == '-') {
-      continue;
-    }
-    std::vector<std::string> fields = split_colon_fields(line);
-    out.emplace(fields[0], fields);
-  }
-  return out;
-}
 
 std::string field(const ColonFile& file, const std::string& name, std::size_t index) {
   auto it = file.find(name);
@@ -375,9 +357,9 @@ PlanResult plan_users(const UsersKeys& config, const Facts& facts) {
   UsersConfig cfg = resolve_users(config, read_os_release(facts.system).value_or(OsRelease{}),
                                   result.diagnostics);
   Planner p{facts, cfg, result};
-  p.passwd = parse_colon_file(facts.system.read_text("/etc/passwd"));
-  p.group = parse_colon_file(facts.system.read_text("/etc/group"));
-  p.shadow = parse_colon_file(facts.system.read_text("/etc/shadow"));
+  p.passwd = parse_colon_file(facts.system.read_text("/etc/passwd").value_or(""));
+  p.group = parse_colon_file(facts.system.read_text("/etc/group").value_or(""));
+  p.shadow = parse_colon_file(facts.system.read_text("/etc/shadow").value_or(""));
   for (const auto& [name, fields] : p.passwd) {
     p.users_after.insert(name);
   }

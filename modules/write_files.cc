@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "agent/core/codecs.h"
+#include "agent/core/colon_file.h"
 #include "agent/core/owner.h"
 #include "agent/core/settings.h"
 #include "agent/core/strings.h"
@@ -355,7 +356,7 @@ PlanResult plan_entries(const std::vector<WriteFileEntry>& entries, bool deferre
       if (!text) {
         text = facts.system.read_text(file).value_or("");
       }
-      return !colon_file_has(*text, name);
+      return !colon_file_entry(*text, name);
     };
     for (auto [name, file, text, kind] :
          {std::tuple{parts->user, "/etc/passwd", &passwd, "user"},

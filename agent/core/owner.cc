@@ -59,16 +59,4 @@ std::string owner_problem(std::string_view owner) {
   return "";
 }
 
-bool colon_file_has(std::string_view text, std::string_view name) {
-  while (!text.empty()) {
-    std::size_t end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    if (line.size() > name.size() && line.starts_with(name) && line[name.size()] == ':') {
-      return true;
-    }
-    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-  }
-  return false;
-}
-
 }  // namespace amiboot

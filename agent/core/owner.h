@@ -29,7 +29,4 @@ std::optional<std::uint32_t> parse_id(std::string_view digits);
 /// or "" when it is.
 std::string owner_problem(std::string_view owner);
 
-/// Whether a passwd or group file's text has an entry named `name`.
-bool colon_file_has(std::string_view text, std::string_view name);
-
 }  // namespace amiboot
