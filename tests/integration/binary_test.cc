@@ -42,22 +42,24 @@ TEST(Binary, NeedsOnlyGlibc) {
   }
 }
 
+// A shell test of tests/integration/ on the binary and the example seed:
+// exit 0 passes, 77 skips with the reason it printed.
+#define EXPECT_SHELL_TEST_PASSES(script)                                         \
+  do {                                                                           \
+    auto r = run({source_dir() + "/tests/integration/" script, amiboot_binary(), \
+                  source_dir() + "/examples/seed"});                             \
+    if (r.exit_code == 77) {                                                     \
+      GTEST_SKIP() << r.out;                                                     \
+    }                                                                            \
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;                                 \
+  } while (false)
+
 TEST(Binary, PrivateJournaldReturnsAModulesEntriesByField) {
-  auto r = run({source_dir() + "/tests/integration/journal_test.sh", amiboot_binary(),
-                source_dir() + "/examples/seed"});
-  if (r.exit_code == 77) {
-    GTEST_SKIP() << r.out;
-  }
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_SHELL_TEST_PASSES("journal_test.sh");
 }
 
 TEST(Binary, TheInstanceRecordsAndTheLinkAreDurableBeforeTheFirstModuleActs) {
-  auto r = run({source_dir() + "/tests/integration/durable_records_test.sh", amiboot_binary(),
-                source_dir() + "/examples/seed"});
-  if (r.exit_code == 77) {
-    GTEST_SKIP() << r.out;
-  }
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_SHELL_TEST_PASSES("durable_records_test.sh");
 }
 
 TEST(Binary, ValidateNamesLineAndColumnAndExitsOneOnErrors) {
