@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The host's ssh probes (checks.sh, e2e_host_probe) try a connection again
+# only when sshd reset or closed it before identifying itself, as it does
+# while it reloads for the final stage's host keys
+# (sshd_reset_before_identification). Every other failure is the answer the
+# checks assert on. The texts are what ssh and ssh-keyscan printed in e2e runs.
+# usage: ssh_reset_test.sh SOURCE_DIR   exit 0 pass, 1 fail
+set -euo pipefail
+src=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+eval "$(sed -n '/^sshd_reset_before_identification() {$/,/^}$/p' "$src/tests/e2e/checks.sh")"
+declare -F sshd_reset_before_identification >/dev/null || {
+  echo "FAIL: no sshd_reset_before_identification in checks.sh"
+  exit 1
+}
+fail=0
+# case NAME AGAIN STDERR_TEXT
+case_() {
+  printf '%s\n' "$3" >"$tmp/err"
+  local got=no
+  if sshd_reset_before_identification "$tmp/err"; then got=yes; fi
+  if [ "$got" != "$2" ]; then
+    echo "FAIL: $1: try again: $got, expected $2"
+    fail=1
+  else
+    echo "ok: $1"
+  fi
+}
+case_ "ssh reset during sshd's reload" yes \
+  "kex_exchange_identification: read: Connection reset by peer
+Connection reset by 127.0.0.1 port 42175"
+case_ "ssh closed during sshd's reload" yes \
+  "kex_exchange_identification: Connection closed by remote host
+Connection closed by 127.0.0.1 port 42175"
+case_ "ssh-keyscan closed during sshd's reload" yes \
+  "127.0.0.1: Connection closed by remote host"
+case_ "a changed host key (strict)" no \
+  "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @
+@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
+Host key for amiboot-e2e has changed and you have requested strict checking.
+Host key verification failed."
+case_ "an unknown host key (strict)" no \
+  "No ED25519 host key is known for amiboot-e2e and you have requested strict checking.
+Host key verification failed."
+case_ "a refused key" no "admin@127.0.0.1: Permission denied (publickey)."
+case_ "a login that worked" no ""
+exit $fail
