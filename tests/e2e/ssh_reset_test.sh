@@ -8,43 +8,26 @@
 # usage: ssh_reset_test.sh SOURCE_DIR   exit 0 pass, 1 fail
 set -euo pipefail
 src=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-eval "$(sed -n '/^sshd_reset_before_identification() {$/,/^}$/p' "$src/tests/e2e/checks.sh")"
-declare -F sshd_reset_before_identification >/dev/null || {
-  echo "FAIL: no sshd_reset_before_identification in checks.sh"
-  exit 1
-}
-fail=0
-# case NAME AGAIN STDERR_TEXT
-case_() {
-  printf '%s\n' "$3" >"$tmp/err"
-  local got=no
-  if sshd_reset_before_identification "$tmp/err"; then got=yes; fi
-  if [ "$got" != "$2" ]; then
-    echo "FAIL: $1: try again: $got, expected $2"
-    fail=1
-  else
-    echo "ok: $1"
-  fi
-}
-case_ "ssh reset during sshd's reload" yes \
+# shellcheck source=tests/e2e/rule_cases.sh
+. "$src/tests/e2e/rule_cases.sh"
+rule_load "$src/tests/e2e/checks.sh" sshd_reset_before_identification
+rule_case "ssh reset during sshd's reload" yes \
   "kex_exchange_identification: read: Connection reset by peer
 Connection reset by 127.0.0.1 port 42175"
-case_ "ssh closed during sshd's reload" yes \
+rule_case "ssh closed during sshd's reload" yes \
   "kex_exchange_identification: Connection closed by remote host
 Connection closed by 127.0.0.1 port 42175"
-case_ "ssh-keyscan closed during sshd's reload" yes \
+rule_case "ssh-keyscan closed during sshd's reload" yes \
   "127.0.0.1: Connection closed by remote host"
-case_ "a changed host key (strict)" no \
+rule_case "a changed host key (strict)" no \
   "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
 @    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @
 @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@
 Host key for amiboot-e2e has changed and you have requested strict checking.
 Host key verification failed."
-case_ "an unknown host key (strict)" no \
+rule_case "an unknown host key (strict)" no \
   "No ED25519 host key is known for amiboot-e2e and you have requested strict checking.
 Host key verification failed."
-case_ "a refused key" no "admin@127.0.0.1: Permission denied (publickey)."
-case_ "a login that worked" no ""
+rule_case "a refused key" no "admin@127.0.0.1: Permission denied (publickey)."
+rule_case "a login that worked" no ""
 exit $fail
