@@ -223,16 +223,22 @@ e2e_host_probe() {
   done
   echo "$tries" >"$out/ssh.tries"
 
-  # e2e_try NAME USER KNOWN_HOSTS: one strict login running `true`, tried
-  # again (5 times at most) while sshd resets it before identifying itself.
+  # again_after_reset NAME ATTEMPT ERR_FILE: whether to try NAME's
+  # connection again (5 tries at most, 2 s apart): sshd reset it before
+  # identifying itself.
+  again_after_reset() {
+    [ "$2" -lt 5 ] && sshd_reset_before_identification "$3" || return 1
+    log "$1 try $2: reset before sshd identified itself (a reload?); again in 2 s"
+    sleep 2
+  }
+  # e2e_try NAME USER KNOWN_HOSTS: one strict login running `true`.
   e2e_try() {
-    local attempt rc
-    for attempt in 1 2 3 4 5; do
+    local attempt=1 rc
+    while :; do
       e2e_ssh "$2" "$3" yes true >"$out/$1.out" 2>"$out/$1.err"
       rc=$?
-      [ "$rc" != 0 ] && sshd_reset_before_identification "$out/$1.err" || break
-      log "$1 try $attempt: reset before sshd identified itself (a reload?); again in 2 s"
-      sleep 2
+      [ "$rc" != 0 ] && again_after_reset "$1" "$attempt" "$out/$1.err" || break
+      attempt=$((attempt + 1))
     done
     echo "$rc" >"$out/$1.rc"
   }
@@ -259,13 +265,14 @@ e2e_host_probe() {
     pids+=($!)
   fi
   (
-    for attempt in 1 2 3 4 5; do
+    attempt=1
+    while :; do
       timeout 60 ssh-keyscan -T 20 -t ed25519 -p "$E2E_SSH_PORT" 127.0.0.1 \
         >"$out/keyscan-ed25519" 2>"$out/keyscan-ed25519.err"
-      grep -q -v '^#' "$out/keyscan-ed25519" && break
-      sshd_reset_before_identification "$out/keyscan-ed25519.err" || break
-      log "keyscan try $attempt: reset before sshd identified itself (a reload?); again in 2 s"
-      sleep 2
+      # ssh-keyscan exits 0 without a key too: the key is the success.
+      ! grep -q -v '^#' "$out/keyscan-ed25519" &&
+        again_after_reset keyscan "$attempt" "$out/keyscan-ed25519.err" || break
+      attempt=$((attempt + 1))
     done
   ) &
   pids+=($!)

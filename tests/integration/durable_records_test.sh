@@ -26,7 +26,8 @@ AMIBOOT_LOG=stderr strace -f -y -qq -e trace=fsync,rename,renameat,execve -o "$w
 state="$work/root/var/lib/amiboot"
 instance=$(readlink "$state/instance")
 dir="$state/$instance"
-# Only the agent's own calls, in order (one line each, without the pid).
+# The calls in order, the agent's and its commands', one a line without
+# the pid.
 sed -E 's/^[0-9]+ +//' "$work/trace" >"$work/calls"
 
 fail=0
